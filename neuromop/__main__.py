@@ -1,0 +1,5 @@
+import sys
+
+from neuromop.cli import main
+
+sys.exit(main())

@@ -1,0 +1,64 @@
+"""Atomic file writing: a result file is either complete or absent, never half-written."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+__all__ = ["atomic_path", "write_json_atomic", "write_netcdf_atomic", "save_torch_atomic"]
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; move it onto ``path`` only if the block succeeds.
+
+    Parameters
+    ----------
+    path : path-like
+        Final destination. Parent folders are created.
+    suffix : str, optional
+        Suffix for the temporary file (some writers infer the format from it); defaults to the
+        destination's suffix.
+    """
+    dest = Path(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{dest.name}.", suffix=suffix if suffix is not None else dest.suffix,
+        dir=dest.parent,
+    )
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, dest)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def _write_with(path: str | os.PathLike, writer: Callable[[Path], Any]) -> Path:
+    with atomic_path(path) as tmp:
+        writer(tmp)
+    return Path(path)
+
+
+def write_json_atomic(path: str | os.PathLike, obj: Any) -> Path:
+    """Write ``obj`` as indented JSON to ``path`` atomically."""
+    return _write_with(path, lambda p: p.write_text(json.dumps(obj, indent=2, sort_keys=True)))
+
+
+def write_netcdf_atomic(ds, path: str | os.PathLike) -> Path:
+    """Write an ``xarray.Dataset`` to netCDF (h5netcdf engine) atomically."""
+    return _write_with(path, lambda p: ds.to_netcdf(p, engine="h5netcdf"))
+
+
+def save_torch_atomic(obj: Any, path: str | os.PathLike) -> Path:
+    """``torch.save`` ``obj`` to ``path`` atomically (checkpoints survive interruption)."""
+    import torch
+
+    return _write_with(path, lambda p: torch.save(obj, p))

@@ -1,0 +1,1 @@
+"""Variability, dimensionality, entropy and value-encoding analyses over labelled xarray data."""

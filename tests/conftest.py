@@ -1,0 +1,27 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _shared_datasets_dir() -> Path:
+    env = os.environ.get("NEUROMOP_DATA")
+    return Path(env) if env else PROJECT_ROOT.parent / "shared" / "datasets"
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    """Folder of the real recorded datasets; the test skips when it is absent."""
+    path = _shared_datasets_dir()
+    if not path.is_dir():
+        pytest.skip(f"shared datasets not found at {path} (set NEUROMOP_DATA to their folder)")
+    return path
