@@ -9,7 +9,9 @@ import numpy as np
 __all__ = ["as_generator", "torch_generator"]
 
 
-def as_generator(seed: None | int | np.random.Generator | np.random.SeedSequence) -> np.random.Generator:
+def as_generator(
+    seed: None | int | np.random.Generator | np.random.SeedSequence,
+) -> np.random.Generator:
     """Return a ``numpy.random.Generator`` for ``seed``.
 
     Parameters

@@ -20,4 +20,5 @@ def test_notebook_runs(notebook: Path, tmp_path: Path) -> None:
         [sys.executable, str(notebook)], cwd=tmp_path, env=env, capture_output=True, text=True,
         timeout=900,
     )
-    assert proc.returncode == 0, f"{notebook.name} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+    output = f"{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+    assert proc.returncode == 0, f"{notebook.name} failed:\n{output}"
