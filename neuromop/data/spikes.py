@@ -1,0 +1,439 @@
+"""Raw spikes as one flat table, and their vectorised binning into trial-aligned counts.
+
+A :class:`SpikeTable` holds every spike of a recording as one row of a ``pandas.DataFrame`` with
+columns ``time`` (s, float), ``neuron`` and ``trial`` — never one Python object per spike train —
+plus optional per-neuron and per-trial metadata tables indexed by the neuron / trial labels.
+:func:`bin_spikes` turns it into the binned contract ``(trial, time, neuron)`` with
+``np.bincount`` on a flat index (no Python loop over neurons, trials or spikes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from neuromop._checks import check_real
+from neuromop._provenance import provenance
+from neuromop.data.schema import ValidationError, activity_variable, validate
+
+__all__ = ["SpikeTable", "bin_edges", "bin_spikes", "sliding_window_counts"]
+
+_EDGE_TOL = 1e-9
+
+
+class SpikeTable:
+    """A validated flat table of spikes with optional neuron and trial metadata.
+
+    Parameters
+    ----------
+    spikes : pandas.DataFrame
+        One row per spike with columns ``time`` (s; on the trial's clock — e.g. from trial start,
+        or session time when trials are epochs of one session), ``neuron`` and ``trial`` (any
+        hashable labels). Extra columns are kept.
+    neuron_info : pandas.DataFrame, optional
+        Per-neuron metadata indexed by neuron label (area, quality …). Neurons listed here but
+        without spikes are kept (their counts are zero). Default: the neurons seen in ``spikes``.
+    trial_info : pandas.DataFrame, optional
+        Per-trial metadata indexed by trial label (condition, event times in s …). Default: the
+        trials seen in ``spikes``.
+    attrs : mapping, optional
+        Free-form metadata (``source``, ``session`` …) carried into binned datasets.
+
+    Raises
+    ------
+    TypeError
+        If ``spikes`` is not a DataFrame.
+    neuromop.data.ValidationError
+        If a column is missing, times are not finite floats, labels are missing, or spikes refer
+        to neurons/trials absent from the metadata tables.
+    """
+
+    def __init__(
+        self,
+        spikes: pd.DataFrame,
+        *,
+        neuron_info: pd.DataFrame | None = None,
+        trial_info: pd.DataFrame | None = None,
+        attrs: Mapping[str, Any] | None = None,
+    ):
+        if not isinstance(spikes, pd.DataFrame):
+            raise TypeError(f"spikes must be a pandas.DataFrame, got {type(spikes).__name__}")
+        frame = spikes.reset_index(drop=True)
+        if "time" in frame.columns and frame["time"].dtype.kind in "iu":
+            frame = frame.assign(time=frame["time"].astype(np.float64))
+        self._data = frame
+        self._neuron_info = _info_table("neuron_info", neuron_info, frame, "neuron")
+        self._trial_info = _info_table("trial_info", trial_info, frame, "trial")
+        self.attrs = dict(attrs or {})
+        validate(self, kind="spikes")
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_arrays(
+        cls,
+        times: Any,
+        neurons: Any,
+        trials: Any = None,
+        *,
+        neuron_info: pd.DataFrame | None = None,
+        trial_info: pd.DataFrame | None = None,
+        attrs: Mapping[str, Any] | None = None,
+    ) -> SpikeTable:
+        """Build a table from parallel 1-D arrays.
+
+        Parameters
+        ----------
+        times : array_like of float, shape (n_spikes,)
+            Spike times in seconds.
+        neurons : array_like, shape (n_spikes,)
+            Neuron label of each spike.
+        trials : array_like, shape (n_spikes,), optional
+            Trial label of each spike; default: every spike in trial ``0``.
+        neuron_info, trial_info, attrs
+            As for :class:`SpikeTable`.
+        """
+        times = np.asarray(times, dtype=np.float64)
+        if times.ndim != 1:
+            raise ValueError(f"times must be 1-dimensional, got shape {times.shape}")
+        neurons = np.asarray(neurons)
+        if neurons.shape != times.shape:
+            raise ValueError(
+                f"neurons must have the shape of times {times.shape}, got {neurons.shape}"
+            )
+        if trials is None:
+            trials = np.zeros(times.shape, dtype=np.int64)
+        trials = np.asarray(trials)
+        if trials.shape != times.shape:
+            raise ValueError(
+                f"trials must have the shape of times {times.shape}, got {trials.shape}"
+            )
+        frame = pd.DataFrame({"time": times, "neuron": neurons, "trial": trials})
+        return cls(frame, neuron_info=neuron_info, trial_info=trial_info, attrs=attrs)
+
+    # ------------------------------------------------------------------ accessors
+    @property
+    def data(self) -> pd.DataFrame:
+        """The spikes, one row each (columns ``time``, ``neuron``, ``trial`` …)."""
+        return self._data
+
+    @property
+    def neuron_info(self) -> pd.DataFrame:
+        """Per-neuron metadata indexed by neuron label."""
+        return self._neuron_info
+
+    @property
+    def trial_info(self) -> pd.DataFrame:
+        """Per-trial metadata indexed by trial label."""
+        return self._trial_info
+
+    @property
+    def neurons(self) -> pd.Index:
+        """All neuron labels (including neurons without spikes)."""
+        return self._neuron_info.index
+
+    @property
+    def trials(self) -> pd.Index:
+        """All trial labels (including trials without spikes)."""
+        return self._trial_info.index
+
+    @property
+    def n_spikes(self) -> int:
+        """Number of spikes."""
+        return len(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return (
+            f"<SpikeTable: {self.n_spikes} spikes, {len(self.neurons)} neurons, "
+            f"{len(self.trials)} trials; source={self.attrs.get('source', '?')!r}>"
+        )
+
+    def select(
+        self, *, neurons: Sequence | None = None, trials: Sequence | None = None
+    ) -> SpikeTable:
+        """Return the sub-table of the given neuron and/or trial labels (in that order)."""
+        neuron_index = _selection("neurons", neurons, self.neurons)
+        trial_index = _selection("trials", trials, self.trials)
+        keep = np.asarray(self._data["neuron"].isin(neuron_index)) & np.asarray(
+            self._data["trial"].isin(trial_index)
+        )
+        return SpikeTable(
+            self._data.loc[keep],
+            neuron_info=self._neuron_info.loc[neuron_index],
+            trial_info=self._trial_info.loc[trial_index],
+            attrs=self.attrs,
+        )
+
+
+def _info_table(name: str, table, frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    if table is None:
+        labels = frame[column].unique() if column in frame.columns else []
+        try:
+            labels = np.sort(labels)
+        except TypeError:  # mixed label types: keep first-seen order
+            pass
+        return pd.DataFrame(index=pd.Index(labels, name=column))
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas.DataFrame indexed by {column}, got {type(table)}")
+    table = table.copy()
+    table.index.name = column
+    return table
+
+
+def _selection(name: str, labels, available: pd.Index) -> pd.Index:
+    if labels is None:
+        return available
+    labels = [labels] if isinstance(labels, str) or np.ndim(labels) == 0 else list(labels)
+    index = pd.Index(labels)
+    missing = index.difference(available)
+    if len(missing):
+        raise ValueError(f"{name} contains unknown label(s) {missing[:5].tolist()}")
+    if not index.is_unique:
+        raise ValueError(f"{name} must not repeat labels, got {index[index.duplicated()].tolist()}")
+    return index
+
+
+def bin_edges(window: tuple[float, float], bin_width: float) -> np.ndarray:
+    """Edges of equal bins covering ``window`` exactly.
+
+    Parameters
+    ----------
+    window : (float, float)
+        ``(start, stop)`` in seconds, ``stop > start``.
+    bin_width : float
+        Bin width in seconds; ``stop - start`` must be a whole multiple of it (to 1e-6 relative).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_bins + 1,)
+        ``start + bin_width * arange(n_bins + 1)``; bins are half-open ``[e_i, e_{i+1})``.
+    """
+    bin_width = check_real("bin_width", bin_width, low=0.0, low_inclusive=False)
+    try:
+        t0, t1 = (float(w) for w in window)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"window must be a pair (start, stop) of seconds, got {window!r}") from exc
+    if not (np.isfinite(t0) and np.isfinite(t1) and t1 > t0):
+        raise ValueError(f"window must be finite with stop > start, got {window!r}")
+    n_float = (t1 - t0) / bin_width
+    n_bins = int(round(n_float))
+    if n_bins < 1 or abs(n_float - n_bins) > 1e-6 * max(1.0, n_float):
+        raise ValueError(
+            f"window length {t1 - t0!r} s must be a whole multiple of bin_width {bin_width!r} s "
+            f"(got {n_float:.6g} bins)"
+        )
+    return t0 + bin_width * np.arange(n_bins + 1)
+
+
+def _align_times(align, spikes: SpikeTable, trial_index: pd.Index) -> tuple[np.ndarray, str]:
+    n = len(trial_index)
+    if align is None:
+        return np.zeros(n), "none (spike times as recorded)"
+    if isinstance(align, str):
+        if align not in spikes.trial_info.columns:
+            raise ValueError(
+                f"align={align!r} is not a column of the trial table "
+                f"(columns: {list(spikes.trial_info.columns)})"
+            )
+        values, label = spikes.trial_info[align].reindex(trial_index), align
+    elif isinstance(align, pd.Series):
+        missing = trial_index.difference(align.index)
+        if len(missing):
+            raise ValueError(f"align has no time for trial(s) {missing[:5].tolist()}")
+        values, label = align.reindex(trial_index), str(align.name or "event times")
+    else:
+        values, label = np.asarray(align), "event times"
+        if values.shape != (n,):
+            raise ValueError(
+                f"align must hold one event time per selected trial, shape ({n},), "
+                f"got shape {values.shape}"
+            )
+    try:
+        times = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"align must hold event times in seconds, got {values!r}") from exc
+    bad = ~np.isfinite(times)
+    if bad.any():
+        raise ValueError(
+            f"align has no finite event time for trial(s) {trial_index[bad][:5].tolist()} "
+            "— select the trials that have the event"
+        )
+    return times, label
+
+
+def _metadata_coords(table: pd.DataFrame, dim: str) -> dict[str, tuple]:
+    coords = {}
+    for column in table.columns:
+        name = str(column)
+        if name in ("trial", "time", "neuron", "counts", "rate", "activity"):
+            name = f"{dim}_{name}"
+        values = table[column].to_numpy()
+        if values.dtype.kind == "O" or isinstance(table[column].dtype, pd.StringDtype):
+            values = np.asarray(table[column].astype(object).to_numpy(), dtype=object)
+        coords[name] = (dim, values)
+    return coords
+
+
+def bin_spikes(
+    spikes: SpikeTable,
+    *,
+    bin_width: float,
+    window: tuple[float, float] | None = None,
+    align: None | str | pd.Series | Sequence[float] | np.ndarray = None,
+    neurons: Sequence | None = None,
+    trials: Sequence | None = None,
+) -> xr.Dataset:
+    """Count spikes in equal bins, per trial and neuron, aligned to an event.
+
+    Parameters
+    ----------
+    spikes : SpikeTable
+        The spikes.
+    bin_width : float
+        Bin width in seconds.
+    window : (float, float), optional
+        ``(start, stop)`` in seconds relative to the alignment event; must be a whole number of
+        bins. Default: the bins (starting at a multiple of ``bin_width``) covering every spike.
+    align : None, str, pandas.Series or array_like, optional
+        Event time (s, on the spikes' clock) subtracted per trial: ``None`` (no alignment), the
+        name of a ``trial_info`` column, a Series indexed by trial label, or one time per
+        selected trial in order.
+    neurons, trials : sequence, optional
+        Labels to keep, in output order (default: all, in table order).
+
+    Returns
+    -------
+    xarray.Dataset
+        Variable ``counts`` (int64) with dims ``(trial, time, neuron)``; ``time`` = bin centres in
+        seconds relative to the event; trial/neuron metadata as coordinates; attrs ``units``,
+        ``bin_width``, ``window``, ``align``, ``source`` and provenance.
+
+    Notes
+    -----
+    Bins are half-open ``[e_i, e_{i+1})`` with ``e = window[0] + bin_width * arange(n + 1)``;
+    spikes outside the window are dropped. A spike less than ``1e-9 * bin_width`` below an edge
+    counts in the upper bin, so that times recorded in whole ms (or any decimal unit) fall
+    where exact arithmetic puts them despite float rounding.
+    Cost O(n_spikes + n_trials·n_bins·n_neurons).
+    """
+    if not isinstance(spikes, SpikeTable):
+        raise TypeError(f"spikes must be a SpikeTable, got {type(spikes).__name__}")
+    bin_width = check_real("bin_width", bin_width, low=0.0, low_inclusive=False)
+    neuron_index = _selection("neurons", neurons, spikes.neurons)
+    trial_index = _selection("trials", trials, spikes.trials)
+    if len(neuron_index) == 0 or len(trial_index) == 0:
+        raise ValueError("no neurons or no trials selected: nothing to bin")
+    event, align_label = _align_times(align, spikes, trial_index)
+
+    frame = spikes.data
+    neuron_idx = neuron_index.get_indexer(frame["neuron"])
+    trial_idx = trial_index.get_indexer(frame["trial"])
+    keep = (neuron_idx >= 0) & (trial_idx >= 0)
+    neuron_idx, trial_idx = neuron_idx[keep], trial_idx[keep]
+    rel = frame["time"].to_numpy()[keep] - event[trial_idx]
+
+    if window is None:
+        if rel.size == 0:
+            raise ValueError("window is required when the selection holds no spikes")
+        t0 = np.floor(rel.min() / bin_width) * bin_width
+        n_cover = int(np.floor((rel.max() - t0) / bin_width)) + 1
+        window = (float(t0), float(t0 + n_cover * bin_width))
+    edges = bin_edges(window, bin_width)
+    n_bins, n_neurons, n_trials = edges.size - 1, len(neuron_index), len(trial_index)
+    # a spike within 1e-9 bin widths below an edge belongs to the upper bin: times recorded in
+    # decimal units (e.g. whole ms) land exactly on edges, and float rounding must not move them
+    bins = np.searchsorted(edges, rel + _EDGE_TOL * bin_width, side="right") - 1
+    inside = (bins >= 0) & (bins < n_bins)
+    flat = (trial_idx[inside] * n_bins + bins[inside]) * n_neurons + neuron_idx[inside]
+    counts = np.bincount(flat, minlength=n_trials * n_bins * n_neurons).astype(np.int64)
+    counts = counts.reshape(n_trials, n_bins, n_neurons)
+
+    coords: dict[str, Any] = {
+        "trial": ("trial", trial_index.to_numpy()),
+        "time": ("time", edges[:-1] + bin_width / 2, {"units": "s"}),
+        "neuron": ("neuron", neuron_index.to_numpy()),
+    }
+    coords.update(_metadata_coords(spikes.trial_info.loc[trial_index], "trial"))
+    coords.update(_metadata_coords(spikes.neuron_info.loc[neuron_index], "neuron"))
+    window = (float(edges[0]), float(edges[-1]))
+    attrs = {k: v for k, v in spikes.attrs.items() if k not in ("units",)}
+    attrs.setdefault("source", "spike table")
+    attrs.update(
+        units="spikes",
+        bin_width=bin_width,
+        window=list(window),
+        align=align_label,
+        **provenance(
+            "neuromop.data.bin_spikes", bin_width=bin_width, window=window, align=align_label,
+            n_spikes_binned=int(inside.sum()),
+        ),
+    )
+    return xr.Dataset({"counts": (("trial", "time", "neuron"), counts)}, coords=coords, attrs=attrs)
+
+
+def sliding_window_counts(
+    data: xr.Dataset | xr.DataArray, *, window: float, step: float | None = None
+) -> xr.Dataset:
+    """Spike counts summed over sliding windows of whole bins.
+
+    Parameters
+    ----------
+    data : xarray.Dataset or xarray.DataArray
+        Binned counts following the contract (``attrs['bin_width']`` required). Works lazily on
+        dask-backed data.
+    window : float
+        Counting window in seconds (a whole number of bins).
+    step : float, optional
+        Shift between successive windows in seconds (a whole number of bins); default one bin.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``counts`` with dims ``(trial, time, neuron)``; ``time`` = window centres (s); attrs
+        ``bin_width`` = ``window``, ``step`` and ``window`` = span covered by the windows.
+    """
+    var = activity_variable(data)
+    if var.name != "counts":
+        raise ValueError(f"data must hold spike 'counts', got variable {var.name!r}")
+    attrs = dict(data.attrs or var.attrs)
+    bin_width = attrs.get("bin_width")
+    if bin_width is None:
+        raise ValidationError(["missing attrs ['bin_width'] (seconds per bin)"])
+    window = check_real("window", window, low=0.0, low_inclusive=False)
+    step = bin_width if step is None else check_real("step", step, low=0.0, low_inclusive=False)
+    w, s = window / bin_width, step / bin_width
+    if abs(w - round(w)) > 1e-6 or abs(s - round(s)) > 1e-6 or round(w) < 1 or round(s) < 1:
+        raise ValueError(
+            f"window ({window} s) and step ({step} s) must be whole multiples of bin_width "
+            f"({bin_width} s)"
+        )
+    w, s = int(round(w)), int(round(s))
+    n_time = var.sizes["time"]
+    if w > n_time:
+        raise ValueError(f"window spans {w} bins but data have only {n_time} time bins")
+    starts = np.arange(0, n_time - w + 1, s)
+    csum = var.cumsum("time")
+    upper = csum.isel(time=starts + w - 1)
+    lower = csum.isel(time=np.maximum(starts - 1, 0)) * xr.DataArray(
+        (starts > 0).astype(var.dtype), dims="time"
+    )
+    out = upper.copy(data=upper.data - lower.data)
+    centres = var["time"].values[starts] - bin_width / 2 + window / 2
+    out = out.assign_coords(time=("time", centres, {"units": "s"}))
+    first_edge = float(var["time"].values[0] - bin_width / 2)
+    attrs.update(
+        bin_width=window,
+        step=step,
+        window=[
+            float(first_edge + starts[0] * bin_width),
+            float(first_edge + starts[-1] * bin_width + window),
+        ],
+        **provenance("neuromop.data.sliding_window_counts", window=window, step=step),
+    )
+    return out.rename("counts").to_dataset().assign_attrs(attrs)
