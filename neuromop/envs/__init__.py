@@ -1,5 +1,40 @@
-"""Neural-network environments (rate RNN, Brian2 spiking network, cartpole, corridor) and terminal sets."""
+"""Neural-network environments (rate RNN, Brian2 spiking network, cartpole, corridor).
 
-from neuromop.envs.base import ModelBasedVectorEnv  # noqa: E402
+Also the composable terminal sets of the NeuroMOP tasks.
+"""
 
-__all__ = ["ModelBasedVectorEnv"]
+from neuromop.envs.base import ModelBasedVectorEnv, as_gymnasium_env
+from neuromop.envs.rate_rnn import RateRNNEnv
+from neuromop.envs.spiking import SpikingNetworkEnv, SpikingVectorEnv
+from neuromop.envs.spiking_batch import SpikingNetworkParams
+from neuromop.envs.terminal import (
+    SHAPES,
+    CompositeTerminal,
+    Corridor,
+    EnergyBudget,
+    InnerSquareReward,
+    NeverTerminal,
+    ShapeSet,
+    SquareBox,
+    TaskView,
+    TerminalSet,
+)
+
+__all__ = [
+    "ModelBasedVectorEnv",
+    "as_gymnasium_env",
+    "RateRNNEnv",
+    "SpikingNetworkEnv",
+    "SpikingNetworkParams",
+    "SpikingVectorEnv",
+    "SHAPES",
+    "CompositeTerminal",
+    "Corridor",
+    "EnergyBudget",
+    "InnerSquareReward",
+    "NeverTerminal",
+    "ShapeSet",
+    "SquareBox",
+    "TaskView",
+    "TerminalSet",
+]

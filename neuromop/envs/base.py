@@ -1,8 +1,9 @@
 """The interface between model-based environments (:mod:`neuromop.envs`) and controllers.
 
 A *model-based vector environment* is a batched torch environment that, besides the Gymnasium
-``reset``/``step`` API, exposes its one-step world model through :meth:`~ModelBasedVectorEnv.predict`:
-the next states of a batch of states under **all** ``K`` candidate actions at once. Controllers in
+``reset``/``step`` API, exposes its one-step world model through
+:meth:`~ModelBasedVectorEnv.predict`: the next states of a batch of states under **all** ``K``
+candidate actions at once. Controllers in
 :mod:`neuromop.control` (NeuroMOP fitted value iteration, the R network, free and random baselines)
 only use the members defined here, so any environment that subclasses
 :class:`ModelBasedVectorEnv` (the rate RNN, a learned one-step model of a spiking network, the
@@ -37,7 +38,7 @@ import numpy as np
 from neuromop._checks import check_int
 from neuromop._random import torch_generator
 
-__all__ = ["ModelBasedVectorEnv"]
+__all__ = ["ModelBasedVectorEnv", "as_gymnasium_env"]
 
 
 class ModelBasedVectorEnv(abc.ABC):
@@ -85,7 +86,8 @@ class ModelBasedVectorEnv(abc.ABC):
         cand = torch.as_tensor(candidate_actions, dtype=torch.float32)
         if cand.ndim != 2 or cand.shape[0] < 1:
             raise ValueError(
-                f"candidate_actions must have shape (K, action_dim) with K >= 1, got {tuple(cand.shape)}"
+                "candidate_actions must have shape (K, action_dim) with K >= 1, "
+                f"got {tuple(cand.shape)}"
             )
         if not bool(torch.isfinite(cand).all()):
             raise ValueError("candidate_actions must be finite, got NaN/inf values")
@@ -132,7 +134,7 @@ class ModelBasedVectorEnv(abc.ABC):
         """Boolean tensor of shape ``states.shape[:-1]``: whether each state is terminal."""
 
     def extrinsic_reward(self, states):
-        """Extrinsic reward of arriving in ``states``, shape ``states.shape[:-1]`` (0 by default)."""
+        """Extrinsic reward of arriving in ``states``, shape ``states.shape[:-1]`` (default 0)."""
         import torch
 
         return torch.zeros(states.shape[:-1], dtype=states.dtype, device=states.device)
@@ -239,6 +241,35 @@ class ModelBasedVectorEnv(abc.ABC):
         }
         return nxt.clone(), reward, terminated, truncated, info
 
+    @property
+    def pending_reset(self):
+        """Bool mask (num_envs,): environments whose next :meth:`step` resets them."""
+        if self._needs_reset is None:
+            raise RuntimeError("call reset() first")
+        return self._needs_reset.clone()
+
+    def get_state(self) -> dict:
+        """Snapshot of the dynamic state (states, RNG, episode counters) for checkpoints."""
+        if self.states is None:
+            raise RuntimeError("call reset() before get_state()")
+        return {"states": self.states.clone(), "needs_reset": self._needs_reset.clone(),
+                "elapsed": self._elapsed.clone(), "rng": self._generator.get_state()}
+
+    def set_state(self, state: dict) -> None:
+        """Restore a snapshot taken by :meth:`get_state`."""
+        import torch
+
+        states = torch.as_tensor(state["states"], dtype=torch.float32)
+        if tuple(states.shape) != (self.num_envs, self.state_dim):
+            raise ValueError(f"state['states'] must have shape {(self.num_envs, self.state_dim)}, "
+                             f"got {tuple(states.shape)}")
+        if self._generator is None:
+            self._generator = torch.Generator()
+        self._generator.set_state(state["rng"])
+        self.states = states.clone()
+        self._needs_reset = state["needs_reset"].clone()
+        self._elapsed = state["elapsed"].clone()
+
     def _check_action_index(self, action_index):
         import torch
 
@@ -287,3 +318,48 @@ class ModelBasedVectorEnv(abc.ABC):
         if idx.numel() and (int(idx.min()) < 0 or int(idx.max()) >= self.n_candidates):
             raise ValueError(f"action_index must lie in [0, {self.n_candidates - 1}]")
         return idx.long()
+
+
+def as_gymnasium_env(env: ModelBasedVectorEnv):
+    """Wrap a one-environment :class:`ModelBasedVectorEnv` as a single ``gymnasium.Env``.
+
+    Observations are float32 numpy vectors of length ``state_dim``; the action space is
+    ``Discrete(K)`` (indices into ``candidate_actions``). Episodes end on termination or
+    truncation; the caller resets (standard single-environment Gymnasium semantics).
+
+    Parameters
+    ----------
+    env : ModelBasedVectorEnv
+        An environment with ``num_envs == 1``.
+    """
+    import gymnasium
+    import numpy as np
+    import torch
+
+    if not isinstance(env, ModelBasedVectorEnv):
+        raise TypeError(f"env must be a ModelBasedVectorEnv, got {type(env).__name__}")
+    if env.num_envs != 1:
+        raise ValueError(f"env must have num_envs=1 for a single Gymnasium env, got {env.num_envs}")
+
+    class _Single(gymnasium.Env):
+        metadata = {"render_modes": []}
+
+        def __init__(self) -> None:
+            self.vector_env = env
+            self.observation_space = gymnasium.spaces.Box(-np.inf, np.inf, (env.state_dim,),
+                                                          dtype=np.float32)
+            self.action_space = gymnasium.spaces.Discrete(env.n_candidates)
+
+        def reset(self, *, seed=None, options=None):
+            super().reset(seed=seed)
+            obs, info = env.reset(seed=seed, options=options)
+            return obs[0].numpy(), {}
+
+        def step(self, action):
+            if not self.action_space.contains(action):
+                raise ValueError(f"action must be an int in [0, {env.n_candidates - 1}], "
+                                 f"got {action!r}")
+            obs, rew, term, trunc, _ = env.step(torch.tensor([int(action)]))
+            return obs[0].numpy(), float(rew[0]), bool(term[0]), bool(trunc[0]), {}
+
+    return _Single()
