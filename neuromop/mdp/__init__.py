@@ -1,5 +1,29 @@
-"""Finite MDPs: the model, exact solvers (MOP, R, MaxEnt), DRA and model-free learners, worlds, rollouts."""
+"""Finite MDPs: the model, exact solvers (MOP, R, MaxEnt), DRA and model-free learners, worlds.
 
+Also rollouts of solved agents."""
+
+from neuromop.mdp.dra import DRAAgent
+from neuromop.mdp.learning import MDPSampler, q_learning, soft_q_learning
 from neuromop.mdp.model import FiniteMDP
+from neuromop.mdp.solvers import (
+    ConvergenceWarning,
+    SolveResult,
+    policy_evaluation,
+    solve_maxent,
+    solve_mop,
+    solve_reward,
+)
 
-__all__ = ["FiniteMDP"]
+__all__ = [
+    "ConvergenceWarning",
+    "DRAAgent",
+    "FiniteMDP",
+    "MDPSampler",
+    "SolveResult",
+    "policy_evaluation",
+    "q_learning",
+    "solve_maxent",
+    "solve_mop",
+    "solve_reward",
+    "soft_q_learning",
+]
