@@ -35,6 +35,9 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        if tmp_path.is_file():
+            # mkstemp creates 0600 files; give results the usual permissions (rw-r--r--).
+            os.chmod(tmp_path, 0o644)
         os.replace(tmp_path, dest)
     finally:
         if tmp_path.exists():

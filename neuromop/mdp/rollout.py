@@ -1,0 +1,279 @@
+"""Roll out any solved agent in any finite world, vectorised over episodes.
+
+A rollout samples, at every time step and for all episodes at once, an action from ``pi(.|s)``
+and a successor from ``p(.|s, a)`` by a cumulative-probability search. Results are
+``xr.Dataset`` objects with dims ``(episode, time)`` following the package's dataset contract.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from neuromop._checks import check_int
+from neuromop._provenance import provenance
+from neuromop._random import as_generator
+from neuromop.mdp.model import FiniteMDP
+
+__all__ = ["rollout", "occupancy_map", "arena_coverage", "survival_curve", "energy_histogram"]
+
+
+def _unpack(world: object) -> tuple[FiniteMDP, object | None]:
+    if isinstance(world, FiniteMDP):
+        return world, None
+    mdp = getattr(world, "mdp", None)
+    if isinstance(mdp, FiniteMDP):
+        return mdp, world
+    raise TypeError(
+        f"mdp must be a FiniteMDP or a world with an .mdp attribute, got {type(world).__name__}"
+    )
+
+
+def _check_policy(policy: object, mdp: FiniteMDP) -> tuple[np.ndarray, str | None]:
+    agent = getattr(policy, "agent", None)
+    arr = getattr(policy, "policy", policy)
+    try:
+        pi = np.asarray(arr, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"policy must be an (S, A) array or a SolveResult, got {type(policy).__name__}"
+        ) from exc
+    shape = (mdp.n_states, mdp.n_actions)
+    if pi.shape != shape:
+        raise ValueError(f"policy must have shape (S, A) = {shape}, got shape {pi.shape}")
+    if not np.all(np.isfinite(pi)) or np.any(pi < 0):
+        raise ValueError("policy must hold finite non-negative probabilities")
+    sums = pi.sum(axis=1)
+    bad = np.flatnonzero(np.abs(sums - 1.0) > 1e-6)
+    if bad.size:
+        s = int(bad[0])
+        raise ValueError(f"policy[{s}] sums to {sums[s]:.8g}, expected 1")
+    bad = np.argwhere((pi > 0) & ~mdp.action_mask)
+    if bad.size:
+        s, a = (int(i) for i in bad[0])
+        raise ValueError(
+            f"policy[{s}, {a}] = {pi[s, a]:.3g} puts mass on an inadmissible action"
+        )
+    return pi, agent
+
+
+def _sample(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Index of the first entry of each row of ``cum`` exceeding ``u * cum[:, -1]``."""
+    x = u * cum[:, -1]
+    return (cum <= x[:, None]).sum(axis=1)
+
+
+def rollout(
+    mdp: object,
+    policy: object,
+    start: int | np.ndarray | None = None,
+    n_episodes: int = 10,
+    n_steps: int = 1000,
+    random_state: object = None,
+    progress: bool = False,
+) -> xr.Dataset:
+    """Simulate episodes of an agent in a finite world.
+
+    Parameters
+    ----------
+    mdp : FiniteMDP or world
+        The world (a world object such as :class:`~neuromop.mdp.worlds.GridWorld` provides its
+        default start state and its ``.mdp``).
+    policy : SolveResult or ndarray, shape (S, A)
+        pi(a|s) (e.g. ``result.policy``).
+    start : int or ndarray of int, shape (n_episodes,), optional
+        Start state index (one for all episodes or one per episode); the world's start state when
+        omitted.
+    n_episodes, n_steps : int
+        Number of episodes and of time steps per episode.
+    random_state : None, int or numpy Generator
+        Seed of the sampling.
+    progress : bool
+        Show a tqdm progress bar over time steps.
+
+    Returns
+    -------
+    xr.Dataset
+        Dims ``(episode, time)``: ``state`` (index before the step), ``action`` (index; -1 at
+        terminal states, where the only move is the no-op), ``action_entropy`` (nats, H of
+        pi(.|state)), ``terminated`` (state is terminal); one variable per level of
+        ``mdp.state_labels`` (e.g. ``x``, ``y``, ``energy``). ``attrs`` carry provenance.
+    """
+    mdp, world = _unpack(mdp)
+    pi, agent = _check_policy(policy, mdp)
+    n_episodes = check_int("n_episodes", n_episodes, low=1)
+    n_steps = check_int("n_steps", n_steps, low=1)
+    rng = as_generator(random_state)
+    if start is None:
+        if world is None or not hasattr(world, "start_state"):
+            raise ValueError("start is required when mdp is a bare FiniteMDP")
+        start = world.start_state
+    s0 = np.asarray(start)
+    if s0.dtype.kind not in "iu":
+        raise TypeError(f"start must be an integer state index, got {start!r}")
+    s = np.broadcast_to(s0.astype(np.int64), (n_episodes,)).copy() if s0.ndim == 0 or (
+        s0.shape == (n_episodes,)) else None
+    if s is None:
+        raise ValueError(f"start must be a scalar or have shape ({n_episodes},), got {s0.shape}")
+    if np.any((s < 0) | (s >= mdp.n_states)):
+        raise ValueError(f"start states must be in [0, {mdp.n_states}), got {start!r}")
+
+    cum_pi = np.cumsum(pi, axis=1)
+    logp = np.log(pi, out=np.zeros_like(pi), where=pi > 0)
+    state_entropy = -(pi * logp).sum(axis=1)
+    deterministic = mdp.max_successors == 1
+    ns = mdp.next_states
+    cum_p = None if deterministic else np.cumsum(mdp.probs, axis=2)
+    states = np.empty((n_episodes, n_steps), dtype=np.int64)
+    actions = np.empty((n_episodes, n_steps), dtype=np.int64)
+    steps = range(n_steps)
+    if progress:
+        from tqdm.auto import tqdm
+
+        steps = tqdm(steps, desc=f"rollout {mdp.name}", unit="step", mininterval=0.5)
+    for t in steps:
+        states[:, t] = s
+        a = _sample(cum_pi[s], rng.random(n_episodes))
+        actions[:, t] = a
+        if deterministic:
+            s = ns[s, a, 0]
+        else:
+            k = _sample(cum_p[s, a], rng.random(n_episodes))
+            s = ns[s, a, k]
+    term = mdp.terminal[states]
+    actions[term] = -1
+    data = {
+        "state": (("episode", "time"), states),
+        "action": (("episode", "time"), actions),
+        "action_entropy": (("episode", "time"), np.where(term, 0.0, state_entropy[states]),
+                           {"units": "nats"}),
+        "terminated": (("episode", "time"), term),
+    }
+    labels = mdp.state_labels
+    if isinstance(labels, pd.MultiIndex):
+        for name in labels.names:
+            level = labels.get_level_values(name).to_numpy()
+            data[str(name)] = (("episode", "time"), level[states])
+    elif isinstance(labels, pd.Index):
+        data[str(labels.name or "state_label")] = (("episode", "time"), labels.to_numpy()[states])
+    ds = xr.Dataset(data, coords={"episode": np.arange(n_episodes), "time": np.arange(n_steps)})
+    ds["time"].attrs["units"] = "steps"
+    if mdp.action_labels is not None:
+        ds.attrs["action_labels"] = ",".join(mdp.action_labels)
+    ds.attrs.update(provenance(
+        "neuromop.mdp.rollout.rollout", world=mdp.name, agent=agent, n_episodes=n_episodes,
+        n_steps=n_steps, start=s0, seed=random_state if isinstance(random_state, int) else None,
+        agent_params=getattr(policy, "params", None),
+    ))
+    ds.attrs["world"] = mdp.name
+    ds.attrs["agent"] = str(agent)
+    return ds
+
+
+def _check_xy(ds: xr.Dataset) -> None:
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"ds must be an xarray Dataset from rollout, got {type(ds).__name__}")
+    missing = [v for v in ("x", "y", "terminated") if v not in ds]
+    if missing:
+        raise ValueError(f"ds lacks variable(s) {missing}; roll out in a world with (x, y) labels")
+
+
+def occupancy_map(ds: xr.Dataset, world: object | None = None, *, alive_only: bool = True,
+                  per_episode: bool = False) -> xr.DataArray:
+    """Fraction of time steps spent in each grid cell.
+
+    Parameters
+    ----------
+    ds : xr.Dataset
+        A rollout with ``x`` and ``y`` variables.
+    world : GridWorld, optional
+        Fixes the grid size (otherwise the largest x, y visited).
+    alive_only : bool
+        Count only time steps before termination.
+    per_episode : bool
+        Return one map per episode (dims ``episode, y, x``) instead of the pooled map.
+
+    Returns
+    -------
+    xr.DataArray
+        Dims ``(y, x)`` (1-based coordinates); sums to 1 (per episode with ``per_episode``).
+    """
+    _check_xy(ds)
+    x = ds["x"].values.astype(np.int64)
+    y = ds["y"].values.astype(np.int64)
+    w = (~ds["terminated"].values if alive_only else np.ones(x.shape, bool)).astype(float)
+    W = world.layout.width if world is not None else int(x.max())
+    H = world.layout.height if world is not None else int(y.max())
+    E = x.shape[0]
+    flat = (np.arange(E)[:, None] * H + (y - 1)) * W + (x - 1)
+    counts = np.bincount(flat.ravel(), weights=w.ravel(), minlength=E * H * W).reshape(E, H, W)
+    if not per_episode:
+        counts = counts.sum(axis=0)
+    total = counts.sum(axis=(-2, -1), keepdims=True)
+    occ = np.divide(counts, total, out=np.zeros_like(counts), where=total > 0)
+    dims = ("episode", "y", "x") if per_episode else ("y", "x")
+    coords = {"y": np.arange(1, H + 1), "x": np.arange(1, W + 1)}
+    if per_episode:
+        coords["episode"] = ds["episode"].values
+    return xr.DataArray(occ, dims=dims, coords=coords, name="occupancy",
+                        attrs={"units": "fraction of time steps", "alive_only": int(alive_only),
+                               **provenance("neuromop.mdp.rollout.occupancy_map",
+                                            world=ds.attrs.get("world"))})
+
+
+def arena_coverage(ds: xr.Dataset, world: object) -> xr.DataArray:
+    """Fraction of the world's free cells visited in each episode (before termination).
+
+    Returns
+    -------
+    xr.DataArray
+        Dim ``episode``, values in [0, 1].
+    """
+    _check_xy(ds)
+    if not hasattr(world, "layout"):
+        raise TypeError(f"world must be a GridWorld, got {type(world).__name__}")
+    occ = occupancy_map(ds, world, per_episode=True)
+    n_free = world.layout.n_cells
+    visited = (occ.values > 0).sum(axis=(1, 2))
+    return xr.DataArray(visited / n_free, dims=("episode",),
+                        coords={"episode": ds["episode"].values}, name="coverage",
+                        attrs={"units": "fraction of free cells", "n_free_cells": n_free})
+
+
+def survival_curve(ds: xr.Dataset) -> xr.DataArray:
+    """Fraction of episodes not yet terminated at each time step.
+
+    Returns
+    -------
+    xr.DataArray
+        Dim ``time``; 1 at t = 0 unless episodes start terminal.
+    """
+    if not isinstance(ds, xr.Dataset) or "terminated" not in ds:
+        raise ValueError("ds must be a rollout Dataset with a 'terminated' variable")
+    surv = 1.0 - ds["terminated"].astype(float).mean("episode")
+    surv.name = "survival"
+    surv.attrs = {"units": "fraction of episodes alive",
+                  **provenance("neuromop.mdp.rollout.survival_curve",
+                               world=ds.attrs.get("world"), agent=ds.attrs.get("agent"))}
+    return surv
+
+
+def energy_histogram(ds: xr.Dataset, capacity: int | None = None) -> xr.DataArray:
+    """Fraction of alive time steps spent at each energy level.
+
+    Returns
+    -------
+    xr.DataArray
+        Dim ``energy`` (levels 1..capacity).
+    """
+    if not isinstance(ds, xr.Dataset) or "energy" not in ds:
+        raise ValueError("ds must be a rollout Dataset with an 'energy' variable")
+    e = ds["energy"].values.astype(np.int64)
+    alive = ~ds["terminated"].values
+    cap = int(e.max()) if capacity is None else check_int("capacity", capacity, low=1)
+    counts = np.bincount(e[alive].ravel(), minlength=cap + 1)[1:cap + 1].astype(float)
+    total = counts.sum()
+    frac = counts / total if total > 0 else counts
+    return xr.DataArray(frac, dims=("energy",), coords={"energy": np.arange(1, cap + 1)},
+                        name="energy_occupancy", attrs={"units": "fraction of alive steps"})

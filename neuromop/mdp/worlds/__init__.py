@@ -1,0 +1,47 @@
+"""Worlds of the MOP paper as finite MDPs (and the cartpole grid, solved by its own solver).
+
+- :func:`four_rooms` (with the noisy-TV variant), :func:`predator_prey`, :func:`agent_pet`,
+  :func:`recycling_robot` return worlds/MDPs for the tabular solvers in :mod:`neuromop.mdp.solvers`;
+- :mod:`neuromop.mdp.worlds.cartpole` has its own interpolating value-iteration solver.
+"""
+
+from neuromop.mdp.worlds._grid import KING_LABELS, KING_MOVES, GridLayout, GridWorld
+from neuromop.mdp.worlds.cartpole import (
+    CartpoleGrid,
+    CartpoleParams,
+    CartpoleSolution,
+    simulate_cartpole,
+    solve_cartpole_grid,
+)
+from neuromop.mdp.worlds.four_rooms import four_rooms
+from neuromop.mdp.worlds.pet import AgentPetWorld, agent_pet
+from neuromop.mdp.worlds.predator_prey import PredatorPreyWorld, predator_prey
+from neuromop.mdp.worlds.recycling import recycling_robot
+
+#: World builders by CLI name.
+WORLDS = {
+    "four_rooms": four_rooms,
+    "noisy_tv": lambda **kw: four_rooms(noisy_tv=True, **kw),
+    "predator_prey": predator_prey,
+    "agent_pet": agent_pet,
+    "recycling": recycling_robot,
+}
+
+__all__ = [
+    "WORLDS",
+    "AgentPetWorld",
+    "CartpoleGrid",
+    "CartpoleParams",
+    "CartpoleSolution",
+    "GridLayout",
+    "GridWorld",
+    "KING_LABELS",
+    "KING_MOVES",
+    "PredatorPreyWorld",
+    "agent_pet",
+    "four_rooms",
+    "predator_prey",
+    "recycling_robot",
+    "simulate_cartpole",
+    "solve_cartpole_grid",
+]

@@ -1,0 +1,136 @@
+"""Figures for finite-MDP agents: occupancy maps, survival curves, energy histograms."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import xarray as xr
+
+__all__ = [
+    "plot_occupancy",
+    "plot_survival",
+    "plot_energy_histogram",
+    "comparison_figure",
+    "plot_cartpole_episode",
+]
+
+
+def _axes(ax):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 3.5))
+    return ax
+
+
+def plot_occupancy(occ: xr.DataArray, world=None, ax=None, *, title: str | None = None,
+                   log: bool = False):
+    """Heat map of an occupancy map (dims ``y, x``) with walls and food when ``world`` is given.
+
+    Parameters
+    ----------
+    occ : xr.DataArray
+        From :func:`neuromop.mdp.rollout.occupancy_map`.
+    world : GridWorld, optional
+    ax : matplotlib Axes, optional
+    title : str, optional
+    log : bool
+        Colour by log10 of the occupancy (empty cells left blank).
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if not isinstance(occ, xr.DataArray) or set(occ.dims) != {"x", "y"}:
+        raise ValueError("occ must be a DataArray with dims (y, x) from occupancy_map")
+    ax = _axes(ax)
+    img = occ.transpose("y", "x").values.astype(float)
+    if log:
+        img = np.where(img > 0, np.log10(np.where(img > 0, img, 1.0)), np.nan)
+    x, y = occ["x"].values, occ["y"].values
+    extent = (x[0] - 0.5, x[-1] + 0.5, y[0] - 0.5, y[-1] + 0.5)
+    im = ax.imshow(np.where(img == 0, np.nan, img) if not log else img, origin="lower",
+                   extent=extent, cmap="magma")
+    ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04,
+                       label="log10 occupancy" if log else "occupancy")
+    if world is not None and hasattr(world, "layout"):
+        walls = world.layout.walls
+        if len(walls):
+            ax.scatter(walls[:, 0], walls[:, 1], marker="s", s=120, c="0.4")
+        food = getattr(world, "food", np.zeros((0, 2)))
+        if len(food):
+            ax.scatter(food[:, 0], food[:, 1], marker="D", s=50, facecolors="none",
+                       edgecolors="tab:green", linewidths=2)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_survival(curves: Mapping[str, xr.DataArray], ax=None, *, title: str | None = None):
+    """Survival curves (fraction of episodes alive against time), one line per agent."""
+    ax = _axes(ax)
+    for name, c in curves.items():
+        ax.plot(c["time"].values, c.values, label=name)
+    ax.set_xlabel("time (steps)")
+    ax.set_ylabel("fraction alive")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xscale("symlog", linthresh=10)
+    ax.set_xlim(left=0)
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_energy_histogram(hists: Mapping[str, xr.DataArray], ax=None, *, title: str | None = None):
+    """Fraction of alive time spent at each energy level, one step line per agent."""
+    ax = _axes(ax)
+    for name, h in hists.items():
+        ax.step(h["energy"].values, h.values, where="mid", label=name)
+    ax.set_xlabel("energy level")
+    ax.set_ylabel("fraction of alive steps")
+    ax.set_yscale("log")
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def comparison_figure(occupancy: Mapping[str, xr.DataArray], survival: Mapping[str, xr.DataArray],
+                      energy: Mapping[str, xr.DataArray], world=None):
+    """One figure: an occupancy map per agent, then survival curves and energy histograms.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    import matplotlib.pyplot as plt
+
+    n = len(occupancy)
+    fig, axes = plt.subplots(1, n + 2, figsize=(4.2 * (n + 2), 3.8))
+    for ax, (name, occ) in zip(axes[:n], occupancy.items(), strict=True):
+        plot_occupancy(occ, world, ax=ax, title=name, log=True)
+    plot_survival(survival, ax=axes[n], title="survival")
+    plot_energy_histogram(energy, ax=axes[n + 1], title="energy levels visited")
+    fig.tight_layout()
+    return fig
+
+
+def plot_cartpole_episode(ds: xr.Dataset, episode: int = 0, axes=None):
+    """Angle and position against time for one cartpole episode (until termination)."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(2, 1, figsize=(6, 4), sharex=True)
+    e = ds.isel(episode=episode)
+    alive = ~e["terminated"].values
+    t = e["time"].values[alive]
+    axes[0].plot(t, e["theta"].values[alive])
+    axes[0].set_ylabel("theta (rad)")
+    axes[1].plot(t, e["x"].values[alive])
+    axes[1].set_ylabel("x (m)")
+    axes[1].set_xlabel("time (s)")
+    return axes

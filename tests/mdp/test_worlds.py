@@ -1,0 +1,335 @@
+"""Worlds of the MOP paper: geometry, dynamics against loop references, textbook closed forms."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from neuromop.mdp.model import FiniteMDP
+from neuromop.mdp.rollout import rollout
+from neuromop.mdp.solvers import policy_evaluation, solve_maxent, solve_mop, solve_reward
+from neuromop.mdp.worlds import agent_pet, four_rooms, predator_prey, recycling_robot
+from neuromop.mdp.worlds._grid import KING_LABELS, KING_MOVES
+from neuromop.mdp.worlds.pet import TOGGLE
+
+WALLS = {(6, y) for y in range(1, 12)} | {(x, 6) for x in range(1, 12)}
+DOORS = {(6, 3), (6, 9), (3, 6), (9, 6)}
+TV = ((7, 11), (1, 5))
+
+
+def dense(mdp: FiniteMDP) -> np.ndarray:
+    P = np.zeros((mdp.n_states, mdp.n_actions, mdp.n_states))
+    s, a, k = np.nonzero(mdp.probs)
+    np.add.at(P, (s, a, mdp.next_states[s, a, k]), mdp.probs[s, a, k])
+    return P
+
+
+# ---------------------------------------------------------------- four rooms: geometry
+def test_four_rooms_has_10400_states_and_104_free_cells():
+    w = four_rooms()
+    assert w.mdp.n_states == 10_400
+    assert w.layout.n_cells == 104
+    free = {tuple(c) for c in w.free_cells}
+    assert free.isdisjoint(WALLS - DOORS)
+    assert DOORS <= free
+    assert len(w.layout.walls) == 17
+
+
+def test_state_index_roundtrip_is_vectorised():
+    w = four_rooms(capacity=20)
+    s = np.arange(w.mdp.n_states)
+    x, y, e = w.state_xy_energy(s)
+    np.testing.assert_array_equal(w.state_index(x, y, e), s)
+    labels = w.mdp.state_labels
+    np.testing.assert_array_equal(labels.get_level_values("x"), x)
+    np.testing.assert_array_equal(labels.get_level_values("energy"), e)
+    assert w.state_xy_energy([w.start_state]) == (3, 3, 20)
+
+
+@pytest.mark.parametrize(
+    ("cell", "n_admissible"),
+    [((1, 1), 4), ((3, 3), 9), ((5, 5), 4), ((6, 3), 7), ((9, 6), 7), ((11, 5), 4)],
+)
+def test_moves_into_walls_and_off_grid_are_removed(cell, n_admissible):
+    # (5, 5): W, SW, S and stay (the other moves hit walls); doors keep their diagonal moves
+    w = four_rooms(capacity=5)
+    s = w.state_index(*cell, 5)
+    assert w.mdp.action_mask[s].sum() == n_admissible
+    assert w.mdp.action_mask[s, KING_LABELS.index("stay")]
+
+
+@pytest.mark.parametrize(("x", "y"), [(6, 1), (6, 6), (0, 3), (12, 1)])
+def test_state_index_rejects_walls_and_outside(x, y):
+    with pytest.raises(ValueError, match="not a free cell"):
+        four_rooms(capacity=5).state_index(x, y, 3)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "match"),
+    [({"capacity": 1}, ValueError, "capacity"), ({"food_gain": -1}, ValueError, "food_gain"),
+     ({"eta": 1.5}, ValueError, "eta"), ({"capacity": 2.5}, TypeError, "capacity"),
+     ({"noisy_tv": "yes"}, TypeError, "noisy_tv")],
+)
+def test_four_rooms_rejects_bad_parameters(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        four_rooms(**kwargs)
+
+
+# ---------------------------------------------------------------- four rooms: dynamics
+def _reference_four_rooms(capacity, gain, noisy, eta):
+    """Straightforward per-state loop implementation of the issue's rules."""
+    cells = [(x, y) for x in range(1, 12) for y in range(1, 12) if (x, y) not in WALLS - DOORS]
+    index = {c: i for i, c in enumerate(cells)}
+    food = {(1, 1), (1, 11), (11, 1), (11, 11)}
+
+    def sidx(c, u):
+        return index[c] * capacity + u - 1
+
+    def transition(s, a):
+        c, u = cells[s // capacity], s % capacity + 1
+        def dest(b):
+            nxt = (c[0] + KING_MOVES[b][0], c[1] + KING_MOVES[b][1])
+            return nxt if nxt in index else None
+        if dest(a) is None:
+            return None
+        u2 = min(capacity, u - 1 + (gain if c in food else 0))
+        if not (noisy and 7 <= c[0] <= 11 and 1 <= c[1] <= 5):
+            return [(sidx(dest(a), u2), 1.0)]
+        adm = [b for b in range(9) if dest(b) is not None]
+        return [(sidx(dest(b), u2), eta / len(adm) + (1 - eta) * (b == a)) for b in adm]
+
+    S = len(cells) * capacity
+    terminal = np.array([s % capacity == 0 for s in range(S)])
+    return FiniteMDP.from_function(S, 9, transition, terminal=terminal, terminal_action=8)
+
+
+@pytest.mark.parametrize(("noisy", "eta"), [(False, 0.0), (True, 0.3), (True, 1.0)])
+def test_four_rooms_matches_loop_reference(noisy, eta):
+    w = four_rooms(capacity=6, food_gain=3, noisy_tv=noisy, eta=eta)
+    ref = _reference_four_rooms(6, 3, noisy, eta)
+    np.testing.assert_array_equal(w.mdp.action_mask, ref.action_mask)
+    np.testing.assert_array_equal(w.mdp.terminal, ref.terminal)
+    np.testing.assert_allclose(dense(w.mdp), dense(ref), atol=1e-14)
+
+
+@pytest.mark.parametrize(
+    ("start", "action", "end"),
+    [((1, 1, 50), "stay", (1, 1, 59)), ((2, 2, 50), "N", (2, 3, 49)), ((2, 2, 2), "N", (2, 3, 1)),
+     ((11, 11, 100), "S", (11, 10, 100)), ((1, 11, 1), "stay", (1, 11, 1))],
+)
+def test_energy_update(start, action, end):
+    w = four_rooms()
+    s = w.state_index(*start)
+    a = KING_LABELS.index(action)
+    assert w.mdp.probs[s, a, 0] == 1.0
+    assert w.state_xy_energy([w.mdp.next_states[s, a, 0]]) == tuple(np.array([v]) for v in end)
+
+
+def test_noisy_tv_entropy_only_inside_the_room():
+    eta = 0.4
+    w = four_rooms(capacity=5, noisy_tv=True, eta=eta)
+    H = w.mdp.successor_entropy()
+    x, y, e = w.state_xy_energy(np.arange(w.mdp.n_states))
+    inside = (x >= 7) & (y <= 5) & (e >= 2)
+    n = w.mdp.action_mask.sum(axis=1)
+    p_self = 1 - eta + eta / n
+    expected = -(p_self * np.log(p_self) + (n - 1) * (eta / n) * np.log(eta / n))
+    np.testing.assert_allclose(H[inside, 8], expected[inside], rtol=1e-12)
+    assert np.all(H[~inside] == 0)
+
+
+def test_food_reward_pays_only_on_food_when_alive():
+    w = four_rooms(capacity=5)
+    r = w.food_reward()
+    paid = np.unique(np.nonzero(r)[0])
+    x, y, e = w.state_xy_energy(paid)
+    assert set(zip(x.tolist(), y.tolist())) == {(1, 1), (1, 11), (11, 1), (11, 11)}
+    assert np.all(e >= 2)
+
+
+# ---------------------------------------------------------------- four rooms: agents
+def test_four_rooms_mop_value_at_start_is_paper_scale():
+    # at least the entropy of a random survivor: V >= ln|A| per step alive for many steps
+    w = four_rooms()
+    res = solve_mop(w.mdp, gamma=0.99)
+    assert res.converged
+    assert np.log(9) * 10 < res.V[w.start_state] < np.log(9) / (1 - 0.99)
+    assert np.all(res.V[w.mdp.terminal] == 0)
+
+
+# ---------------------------------------------------------------- predator-prey
+@pytest.fixture(scope="module")
+def pp():
+    return predator_prey()
+
+
+def test_predator_prey_state_count_and_cat_softmax(pp):
+    w = pp
+    assert w.mdp.n_states == 44 * 40 * 15 + 1
+    # mouse at (2, 6) stays; cat at (4, 6): the mouse is two cells west of the cat
+    s = w.state_index(2, 6, 4, 6, 10)
+    a = KING_LABELS.index("stay")
+    succ, p = w.mdp.next_states[s, a], w.mdp.probs[s, a]
+    cat_cells = {}
+    for b, (dx, dy) in enumerate(KING_MOVES):
+        nxt = (4 + dx, 6 + dy)
+        if nxt in {(3, 4), (4, 4), (5, 4), (4, 3), (4, 5)} or not (1 <= nxt[0] <= 7):
+            continue
+        cos = 0.0 if b == 8 else -dx / np.hypot(dx, dy)
+        cat_cells[nxt] = np.exp(2.0 * cos)
+    z = sum(cat_cells.values())
+    for (cx, cy), weight in cat_cells.items():
+        target = w.state_index(2, 6, cx, cy, 9)
+        assert p[succ == target].sum() == pytest.approx(weight / z)
+
+
+def test_predator_prey_death_by_starvation_and_capture(pp):
+    w = pp
+    stay = KING_LABELS.index("stay")
+    starving = w.state_index(1, 1, 7, 1, 1)
+    assert w.mdp.probs[starving, stay][w.mdp.next_states[starving, stay] == w.dead_state].sum() == 1
+    adjacent = w.state_index(2, 6, 4, 6, 10)  # cat two cells east of the mouse
+    east = KING_LABELS.index("E")  # the mouse moves next to the cat: capture possible
+    p_dead = w.mdp.probs[adjacent, east][w.mdp.next_states[adjacent, east] == w.dead_state].sum()
+    assert 0 < p_dead < 1
+    assert w.mdp.probs[adjacent, stay][w.mdp.next_states[adjacent, stay] == w.dead_state].sum() == 0
+
+
+def test_predator_prey_mop_mouse_outlives_random_mouse(pp):
+    w = pp
+    res = solve_mop(w.mdp, gamma=0.98)
+    rand = w.mdp.action_mask / w.mdp.action_mask.sum(axis=1, keepdims=True)
+    kw = dict(n_episodes=40, n_steps=1000, random_state=1)
+    life_mop = (~rollout(w, res, **kw).terminated).sum("time")
+    life_rnd = (~rollout(w, rand, **kw).terminated).sum("time")
+    assert float(life_mop.median()) > 4 * float(life_rnd.median())
+
+
+# ---------------------------------------------------------------- agent-pet
+def test_pet_fence_and_lever_rules():
+    w = agent_pet()
+    assert w.mdp.n_states == 1250
+    lab = w.mdp.state_labels
+    on_lever = (lab.get_level_values("x") == 1) & (lab.get_level_values("y") == 1)
+    np.testing.assert_array_equal(w.mdp.action_mask[:, TOGGLE], on_lever)
+    s = w.state_index(1, 1, 4, 4, 0)
+    pen = {tuple(c) for c in w.pen}
+    for a in np.flatnonzero(w.mdp.action_mask[s]):
+        nxt = w.mdp.next_states[s, a][w.mdp.probs[s, a] > 0]
+        px, py = lab.get_level_values("pet_x")[nxt], lab.get_level_values("pet_y")[nxt]
+        fence = lab.get_level_values("fence")[nxt]
+        if a != TOGGLE:
+            assert set(zip(px, py)) <= pen
+            assert np.all(fence == 0)
+        else:
+            assert np.all(fence == 1)
+            assert len(set(zip(px, py)) - pen) > 0
+
+
+def test_pet_entropy_is_log_of_pet_moves():
+    w = agent_pet()
+    H = w.mdp.successor_entropy()
+    n = (w.mdp.probs > 0).sum(axis=-1)
+    np.testing.assert_allclose(H[w.mdp.action_mask], np.log(n[w.mdp.action_mask]), atol=1e-12)
+
+
+@pytest.mark.parametrize(("beta_low", "beta_high"), [(0.0, 0.5), (0.5, 2.0)])
+def test_altruistic_agent_opens_the_fence_more(beta_low, beta_high):
+    w = agent_pet()
+    frac = []
+    for beta in (beta_low, beta_high):
+        res = solve_mop(w.mdp, beta=beta, gamma=0.98)
+        ds = rollout(w, res, n_episodes=20, n_steps=1000, random_state=3)
+        frac.append(float(ds.fence.mean()))
+    assert frac[1] > frac[0]
+
+
+# ---------------------------------------------------------------- recycling robot (textbook)
+RP = dict(alpha=0.7, beta=0.4, r_search=3.0, r_wait=1.0, r_rescue=-3.0)
+
+
+def _closed_form_optimal(gamma, alpha, beta, r_search, r_wait, r_rescue):
+    """V* by enumerating the 6 deterministic policies and solving each linear Bellman system."""
+    best = None
+    for a_high, a_low in itertools.product(("search", "wait"), ("search", "wait", "recharge")):
+        P = np.zeros((2, 2))
+        r = np.zeros(2)
+        if a_high == "search":
+            P[0] = (alpha, 1 - alpha)
+            r[0] = r_search
+        else:
+            P[0] = (1, 0)
+            r[0] = r_wait
+        if a_low == "search":
+            P[1] = (1 - beta, beta)
+            r[1] = beta * r_search + (1 - beta) * r_rescue
+        elif a_low == "wait":
+            P[1] = (0, 1)
+            r[1] = r_wait
+        else:
+            P[1] = (1, 0)
+        v = np.linalg.solve(np.eye(2) - gamma * P, r)
+        best = v if best is None else np.maximum(best, v)
+    return best
+
+
+@pytest.mark.parametrize("gamma", [0.5, 0.9])
+def test_recycling_reward_agent_matches_closed_form(gamma):
+    mdp = recycling_robot(**RP)
+    res = solve_reward(mdp, gamma=gamma, tol=1e-12)
+    np.testing.assert_allclose(res.V, _closed_form_optimal(gamma, **RP), atol=1e-9)
+
+
+def test_recycling_policy_evaluation_matches_linear_solve():
+    mdp = recycling_robot(**RP)
+    gamma = 0.9
+    pi = np.array([[0.3, 0.7, 0.0], [0.2, 0.5, 0.3]])
+    a, b, rs, rw, rr = RP["alpha"], RP["beta"], RP["r_search"], RP["r_wait"], RP["r_rescue"]
+    P = np.array([[0.3 * a + 0.7, 0.3 * (1 - a)], [0.2 * (1 - b) + 0.3, 0.2 * b + 0.5]])
+    r = np.array([0.3 * rs + 0.7 * rw, 0.2 * (b * rs + (1 - b) * rr) + 0.5 * rw])
+    expected = np.linalg.solve(np.eye(2) - gamma * P, r)
+    np.testing.assert_allclose(policy_evaluation(mdp, pi, gamma=gamma), expected, atol=1e-8)
+
+
+@pytest.mark.parametrize("tau", [0.5, 2.0])
+def test_recycling_maxent_satisfies_soft_bellman_and_true_value(tau):
+    mdp = recycling_robot(**RP)
+    gamma = 0.9
+    res = solve_maxent(mdp, temperature=tau, gamma=gamma, tol=1e-12)
+    r = mdp.expected_reward()
+    q = r + gamma * mdp.expectation(res.V)
+    q = np.where(mdp.action_mask, q, -np.inf)
+    np.testing.assert_allclose(res.V, tau * np.log(np.exp(q / tau).sum(axis=1)), atol=1e-8)
+    # true value: linear solve under the induced policy
+    P = np.einsum("sa,sak->sk", res.policy, np.stack(
+        [np.bincount(mdp.next_states[s, a], mdp.probs[s, a], minlength=2)
+         for s in range(2) for a in range(3)]).reshape(2, 3, 2))
+    rp = (res.policy * np.where(mdp.action_mask, r, 0)).sum(axis=1)
+    np.testing.assert_allclose(res.V_true, np.linalg.solve(np.eye(2) - gamma * P, rp), atol=1e-7)
+
+
+def test_recycling_rejects_bad_probability():
+    with pytest.raises(ValueError, match="alpha"):
+        recycling_robot(alpha=1.2)
+
+
+# ---------------------------------------------------------------- noisy TV
+def _time_in_tv(world, res, seed):
+    ds = rollout(world, res, n_episodes=10, n_steps=3000, random_state=seed)
+    inside = (ds.x >= 7) & (ds.y <= 5) & ~ds.terminated
+    return float(inside.sum() / (~ds.terminated).sum())
+
+
+def test_noisy_tv_time_in_room_grows_with_beta_at_gamma_099():
+    w = four_rooms(capacity=40, noisy_tv=True, eta=0.5)
+    frac = [_time_in_tv(w, solve_mop(w.mdp, beta=b, gamma=0.99), 7) for b in (0.0, 0.1, 0.3)]
+    assert frac[0] < 0.05
+    assert frac[0] < frac[1] < frac[2]
+
+
+@pytest.mark.slow
+def test_noisy_tv_beta0_agent_avoids_the_room_at_gamma_0999():
+    w = four_rooms(noisy_tv=True, eta=0.5)
+    assert _time_in_tv(w, solve_mop(w.mdp, beta=0.0, gamma=0.999), 8) < 0.01
