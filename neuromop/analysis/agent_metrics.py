@@ -1,0 +1,253 @@
+"""Behavioural variability of agents: action entropy, occupancy entropy, lifetimes and survival.
+
+Agent datasets have dims ``(trial or episode, time)`` with variables such as ``action`` (integer
+labels), ``policy`` (probabilities along an ``action`` dim), ``state`` and ``terminated`` (bool).
+Entropies are in nats by default (``base=2`` gives bits). All functions accept numpy- or
+dask-backed DataArrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+
+import numpy as np
+import xarray as xr
+
+from neuromop._checks import check_int, check_real
+from neuromop.analysis._reduce import check_dims, check_values, is_dask, with_provenance
+
+__all__ = ["action_entropy", "lifetime", "occupancy_entropy", "survival_curve"]
+
+
+def _as_dataarray(value: object, name: str) -> xr.DataArray:
+    if not isinstance(value, xr.DataArray):
+        raise TypeError(f"{name} must be an xarray.DataArray, got {type(value).__name__}")
+    if value.size == 0:
+        raise ValueError(f"{name} must not be empty, got sizes {dict(value.sizes)}")
+    return value
+
+
+def _log(p: xr.DataArray, base: float | None) -> xr.DataArray:
+    logp = np.log(p.where(p > 0, 1.0))  # 0 log 0 = 0
+    return logp if base is None else logp / np.log(base)
+
+
+def _check_base(base: float | None) -> float | None:
+    if base is None:
+        return None
+    base = check_real("base", base, low=0.0, low_inclusive=False)
+    if base == 1.0:
+        raise ValueError("base must differ from 1, got 1.0")
+    return base
+
+
+def _label_entropy(labels: xr.DataArray, dims, n_labels: int | None, base, name: str,
+                   label_dim: str) -> xr.DataArray:
+    """Entropy of the empirical distribution of integer labels over ``dims`` (plug-in)."""
+    dims = check_dims(labels, dims, f"{name} dims")
+    labels = check_values(labels, name=name, counts=True)
+    if labels.dtype.kind == "f" or labels.dtype.kind == "b":
+        labels = labels.astype(np.int64)
+    if n_labels is None:
+        n_labels = int(labels.max()) + 1
+    n_labels = check_int(f"n_{label_dim}s", n_labels, low=1)
+    values = xr.DataArray(np.arange(n_labels), dims=label_dim)
+    hist = (labels == values).sum(dims)
+    total = hist.sum(label_dim)
+    if not is_dask(labels):
+        seen = int(labels.max())
+        if seen >= n_labels:
+            raise ValueError(f"{name} holds label {seen}, but n_{label_dim}s is {n_labels}")
+    p = hist / total
+    return -(p * _log(p, base)).sum(label_dim)
+
+
+def action_entropy(
+    data: xr.DataArray,
+    *,
+    dims: Hashable | Iterable[Hashable] = ("trial", "time"),
+    action_dim: str = "action",
+    n_actions: int | None = None,
+    base: float | None = None,
+) -> xr.DataArray:
+    """Entropy of an agent's actions.
+
+    Parameters
+    ----------
+    data : xarray.DataArray
+        Either integer action labels ``0 … n_actions-1`` (e.g. dims ``(trial, time)``): the
+        entropy of their empirical distribution over ``dims`` is returned (plug-in estimate); or
+        policy probabilities with an ``action_dim`` dim (summing to 1 along it): the entropy of
+        each policy ``-Σ_a π(a) ln π(a)`` is returned, keeping every other dim.
+    dims : str or tuple of str, default ("trial", "time")
+        Dims pooled for the empirical distribution of labels (ignored for probabilities).
+    action_dim : str, default "action"
+        Name of the action dim of probability input.
+    n_actions : int, optional
+        Number of possible actions (labels); default the largest label + 1.
+    base : float, optional
+        Logarithm base; ``None`` gives nats.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``action_entropy`` (nats, or bits for ``base=2``).
+    """
+    data = _as_dataarray(data, "data")
+    base = _check_base(base)
+    if action_dim in data.dims:
+        p = check_values(data, name="policy probabilities", counts=False)
+        if not is_dask(p):
+            if float(p.min()) < 0 or not np.allclose(p.sum(action_dim), 1.0, atol=1e-6):
+                raise ValueError(
+                    f"policy probabilities must be >= 0 and sum to 1 along {action_dim!r}"
+                )
+        out = -(p * _log(p, base)).sum(action_dim)
+        params = {"input": "probabilities", "action_dim": action_dim}
+    else:
+        out = _label_entropy(data, dims, n_actions, base, "actions", "action")
+        params = {"input": "labels", "dims": list(check_dims(data, dims)), "n_actions": n_actions}
+    out = out.rename("action_entropy")
+    out.attrs = {"long_name": "action entropy", "units": "nats" if base is None else f"log{base:g}"}
+    return with_provenance(out, "neuromop.analysis.action_entropy", base=base, **params)
+
+
+def occupancy_entropy(
+    states: xr.DataArray,
+    *,
+    dims: Hashable | Iterable[Hashable] = ("trial", "time"),
+    n_states: int | None = None,
+    feature_dim: str | None = None,
+    bins: int = 10,
+    range: tuple[float, float] | None = None,  # noqa: A002 - numpy's name for it
+    base: float | None = None,
+) -> xr.DataArray:
+    """Entropy of the empirical state-occupancy distribution over ``dims``.
+
+    Parameters
+    ----------
+    states : xarray.DataArray
+        Integer state labels (e.g. dims ``(trial, time)``); or, with ``feature_dim``, continuous
+        states (e.g. neural activity with dims ``(trial, time, neuron)``) that are discretised on
+        a regular grid of ``bins`` per feature before counting joint occupancy.
+    dims : str or tuple of str, default ("trial", "time")
+        Dims pooled into one occupancy histogram; other dims are kept.
+    n_states : int, optional
+        Number of possible states for label input; default the largest label + 1.
+    feature_dim : str, optional
+        Dim holding the coordinates of continuous states.
+    bins : int, default 10
+        Bins per feature for continuous states.
+    range : (float, float), optional
+        Grid limits for continuous states; default the data's min and max.
+    base : float, optional
+        Logarithm base; ``None`` gives nats.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``occupancy_entropy`` (plug-in; at most ``log(n_states)`` or ``n_features·log(bins)``).
+    """
+    states = _as_dataarray(states, "states")
+    base = _check_base(base)
+    if feature_dim is None:
+        out = _label_entropy(states, dims, n_states, base, "states", "state")
+        n_total = n_states
+    else:
+        (feature_dim,) = check_dims(states, feature_dim, "feature_dim")
+        bins = check_int("bins", bins, low=1)
+        x = check_values(states, name="states", counts=False).astype(float)
+        lo, hi = (float(x.min()), float(x.max())) if range is None else map(float, range)
+        if not hi > lo:
+            raise ValueError(f"range must satisfy low < high, got ({lo}, {hi})")
+        cell = np.clip(np.floor((x - lo) / (hi - lo) * bins), 0, bins - 1).astype(np.int64)
+        n_feat = states.sizes[feature_dim]
+        n_total = bins**n_feat
+        if n_total > 2**40:
+            raise ValueError(
+                f"{bins} bins over {n_feat} features give {n_total} cells; reduce bins or features"
+            )
+        weights = xr.DataArray(bins ** np.arange(n_feat - 1, -1, -1, dtype=np.int64),
+                               dims=feature_dim)
+        flat = (cell * weights).sum(feature_dim)
+        _, codes = np.unique(np.asarray(flat.values), return_inverse=True)  # only visited cells
+        codes = flat.copy(data=codes.reshape(flat.shape))
+        out = _label_entropy(codes, dims, None, base, "states", "state")
+    out = out.rename("occupancy_entropy")
+    out.attrs = {"long_name": "occupancy entropy",
+                 "units": "nats" if base is None else f"log{base:g}"}
+    return with_provenance(out, "neuromop.analysis.occupancy_entropy", n_states=n_total,
+                           feature_dim=feature_dim, bins=bins, base=base)
+
+
+def _terminated(terminated: object, time_dim: str) -> xr.DataArray:
+    term = _as_dataarray(terminated, "terminated")
+    check_dims(term, time_dim, "time_dim")
+    if term.dtype.kind != "b":
+        if term.dtype.kind not in "iuf" or not is_dask(term) and not bool(
+            np.isin(np.asarray(term.values), [0, 1]).all()
+        ):
+            raise ValueError(
+                f"terminated must be boolean (or 0/1), got dtype {term.dtype} with other values"
+            )
+        term = term.astype(bool)
+    return term
+
+
+def lifetime(terminated: xr.DataArray, *, time_dim: str = "time") -> xr.Dataset:
+    """Lifetime of each episode: the number of steps before the first terminal step.
+
+    Parameters
+    ----------
+    terminated : xarray.DataArray of bool
+        True at steps where the episode is in (or enters) a terminal state, e.g. dims
+        ``(episode, time)``.
+    time_dim : str, default "time"
+
+    Returns
+    -------
+    xarray.Dataset
+        ``lifetime`` (steps; the index of the first True, i.e. 0 if terminated at the first step)
+        and ``censored`` (True when the episode never terminated; its lifetime is then the
+        episode length, a lower bound).
+    """
+    term = _terminated(terminated, time_dim)
+    n = term.sizes[time_dim]
+    ever = term.any(time_dim)
+    first = term.argmax(time_dim)
+    out = xr.Dataset({"lifetime": xr.where(ever, first, n), "censored": ~ever})
+    out["lifetime"].attrs = {"units": "steps", "long_name": "steps before termination"}
+    return with_provenance(out, "neuromop.analysis.lifetime", time_dim=time_dim)
+
+
+def survival_curve(
+    terminated: xr.DataArray,
+    *,
+    dims: Hashable | Iterable[Hashable] = "trial",
+    time_dim: str = "time",
+) -> xr.DataArray:
+    """Fraction of episodes still alive (not yet terminated) at each time step.
+
+    Parameters
+    ----------
+    terminated : xarray.DataArray of bool
+        As in :func:`lifetime`.
+    dims : str or tuple of str, default "trial"
+        Episode dims averaged over.
+    time_dim : str, default "time"
+
+    Returns
+    -------
+    xarray.DataArray
+        ``survival`` over ``time_dim``: ``S(t) = P(no termination at steps <= t)``, non-increasing.
+        Episodes all have the same length, so there is no censoring before the end.
+    """
+    term = _terminated(terminated, time_dim)
+    dims = check_dims(term, dims, "dims")
+    if time_dim in dims:
+        raise ValueError(f"dims must not include time_dim {time_dim!r}")
+    dead = term.astype(np.int64).cumsum(time_dim) > 0
+    out = (1.0 - dead.mean(dims)).rename("survival")
+    out.attrs = {"long_name": "survival probability", "units": "1"}
+    return with_provenance(out, "neuromop.analysis.survival_curve", dims=list(dims),
+                           time_dim=time_dim)

@@ -1,0 +1,115 @@
+"""Figures of variability analyses: Fano factor over time, PCA spectrum, r_sc histogram."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from neuromop._io import atomic_path
+
+__all__ = ["plot_fano_factor", "plot_pca_spectrum", "plot_rsc_histogram", "save_figure"]
+
+
+def _axes(ax):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5, 3.2), constrained_layout=True)
+        return fig, ax
+    return ax.figure, ax
+
+
+def plot_fano_factor(result: xr.Dataset, ax=None):
+    """Mean-matched and raw Fano factor over time with their ±2 SE bands.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        Output of :func:`neuromop.analysis.mean_matched_fano_factor`.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, ax = _axes(ax)
+    t = result["time"].values
+    series = [("fano_factor_all", "all points", "0.5")]
+    if "fano_factor" in result:
+        series.append(("fano_factor", "mean-matched", "C0"))
+    for key, label, color in series:
+        ax.fill_between(t, result[f"{key}_low"], result[f"{key}_high"], color=color, alpha=0.25,
+                        linewidth=0)
+        ax.plot(t, result[key], color=color, label=label)
+    ax.axhline(1.0, color="k", linewidth=0.5, linestyle=":")
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("Fano factor")
+    ax.legend(frameon=False)
+    return fig
+
+
+def plot_pca_spectrum(spectrum: xr.Dataset, ax=None, participation_ratio: float | None = None):
+    """Explained-variance spectrum (log scale) from :func:`neuromop.analysis.pca_spectrum`.
+
+    Parameters
+    ----------
+    spectrum : xarray.Dataset
+        With ``explained_variance_ratio`` over ``component``.
+    ax : matplotlib Axes, optional
+    participation_ratio : float, optional
+        Shown as a vertical line.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, ax = _axes(ax)
+    ratio = spectrum["explained_variance_ratio"]
+    comp = ratio["component"].values
+    ax.semilogy(comp, np.clip(ratio.values, 1e-12, None), marker=".", linewidth=0.8)
+    if participation_ratio is not None and np.isfinite(participation_ratio):
+        ax.axvline(participation_ratio, color="C3", linestyle="--",
+                   label=f"participation ratio {participation_ratio:.1f}")
+        ax.legend(frameon=False)
+    ax.set_xlabel("principal component")
+    ax.set_ylabel("explained variance ratio")
+    return fig
+
+
+def plot_rsc_histogram(pairs: xr.DataArray, ax=None, bins: int = 40):
+    """Histogram of pairwise spike-count correlations (NaN pairs are left out and counted).
+
+    Parameters
+    ----------
+    pairs : xarray.DataArray
+        Off-diagonal r_sc values, e.g. from :func:`neuromop.analysis.pair_values`.
+    ax : matplotlib Axes, optional
+    bins : int
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, ax = _axes(ax)
+    values = np.asarray(pairs.values, dtype=float).ravel()
+    finite = values[np.isfinite(values)]
+    ax.hist(finite, bins=bins, range=(-1, 1), color="C0", alpha=0.8)
+    if finite.size:
+        ax.axvline(finite.mean(), color="k", linestyle="--", label=f"mean {finite.mean():.3f}")
+        ax.legend(frameon=False)
+    ax.set_xlabel("spike-count correlation $r_{sc}$")
+    ax.set_ylabel(f"pairs (of {finite.size}; {values.size - finite.size} NaN)")
+    return fig
+
+
+def save_figure(fig, path: str | Path, dpi: int = 120) -> Path:
+    """Save ``fig`` to ``path`` atomically and close it."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png")
+    plt.close(fig)
+    return path

@@ -1,0 +1,114 @@
+"""Action entropy, occupancy entropy, lifetimes and survival against closed forms."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from neuromop.analysis import action_entropy, lifetime, occupancy_entropy, survival_curve
+
+
+def labels(x):
+    return xr.DataArray(np.asarray(x), dims=("trial", "time"))
+
+
+def test_uniform_actions_have_log_n_entropy():
+    a = labels(np.tile(np.arange(4), (3, 5)))
+    assert float(action_entropy(a)) == pytest.approx(np.log(4), rel=1e-12)
+    assert float(action_entropy(a, base=2)) == pytest.approx(2.0, rel=1e-12)
+    assert float(action_entropy(labels(np.zeros((3, 4), int)))) == 0.0
+
+
+def test_action_entropy_per_trial_matches_reference():
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 3, size=(5, 40))
+    out = action_entropy(labels(a), dims="time", n_actions=3)
+    assert out.dims == ("trial",)
+    for i in range(5):
+        p = np.bincount(a[i], minlength=3) / 40
+        p = p[p > 0]
+        assert float(out[i]) == pytest.approx(-(p * np.log(p)).sum(), rel=1e-12)
+
+
+def test_policy_probabilities_entropy():
+    p = np.array([[0.5, 0.5, 0.0], [1.0, 0.0, 0.0], [0.2, 0.3, 0.5]])
+    out = action_entropy(xr.DataArray(p, dims=("time", "action")))
+    expected = [np.log(2), 0.0, -(0.2 * np.log(0.2) + 0.3 * np.log(0.3) + 0.5 * np.log(0.5))]
+    np.testing.assert_allclose(out.values, expected, rtol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_action_entropy_invariant_to_relabelling_and_bounded(seed):
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 5, size=(4, 10))
+    perm = rng.permutation(5)
+    h = float(action_entropy(labels(a), n_actions=5))
+    assert float(action_entropy(labels(perm[a]), n_actions=5)) == pytest.approx(h, rel=1e-12)
+    assert 0.0 <= h <= np.log(5) + 1e-12
+
+
+@pytest.mark.parametrize(
+    ("data", "kwargs", "match"),
+    [
+        (labels([[0, -1]]), {}, ">= 0"),
+        (labels([[0, 1.5]]), {}, "whole numbers"),
+        (labels([[0, 3]]), {"n_actions": 2}, "n_actions"),
+        (labels([[0, 1]]), {"dims": "episode"}, "available dims"),
+        (xr.DataArray([[0.5, 0.6]], dims=("time", "action")), {}, "sum to 1"),
+        (labels(np.zeros((0, 2))), {}, "empty"),
+        (labels([[0, 1]]), {"base": 1.0}, "base"),
+    ],
+)
+def test_action_entropy_rejects_bad_input(data, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        action_entropy(data, **kwargs)
+
+
+def test_occupancy_entropy_labels_and_continuous():
+    s = labels(np.tile(np.arange(8), (2, 4)))
+    assert float(occupancy_entropy(s)) == pytest.approx(np.log(8), rel=1e-12)
+    # continuous: 2 features on a 4x4 grid, points at the 16 cell centres -> log 16
+    g = (np.arange(4) + 0.5) / 4
+    xy = np.stack(np.meshgrid(g, g), -1).reshape(1, 16, 2)
+    states = xr.DataArray(xy, dims=("trial", "time", "neuron"))
+    h = occupancy_entropy(states, feature_dim="neuron", bins=4, range=(0.0, 1.0))
+    assert float(h) == pytest.approx(np.log(16), rel=1e-12)
+    h1 = occupancy_entropy(states, feature_dim="neuron", bins=1, range=(0.0, 1.0))
+    assert float(h1) == 0.0
+
+
+def test_lifetime_and_survival():
+    term = np.zeros((4, 6), dtype=bool)
+    term[0, 2:] = True  # dies at step 2
+    term[1, 0] = True  # dies immediately
+    term[2, 5] = True  # dies at the last step
+    out = lifetime(labels(term))
+    np.testing.assert_array_equal(out["lifetime"].values, [2, 0, 5, 6])
+    np.testing.assert_array_equal(out["censored"].values, [False, False, False, True])
+    s = survival_curve(labels(term))
+    np.testing.assert_allclose(s.values, [0.75, 0.75, 0.5, 0.5, 0.5, 0.25])
+
+
+def test_survival_of_geometric_lifetimes():
+    rng = np.random.default_rng(1)
+    hazard = 0.1
+    term = rng.random((20000, 15)) < hazard
+    s = survival_curve(labels(term))
+    np.testing.assert_allclose(s.values, (1 - hazard) ** np.arange(1, 16), atol=0.01)
+
+
+@pytest.mark.parametrize(
+    ("term", "match"), [(np.full((2, 3), 2), "boolean"), (np.zeros((0, 3), bool), "empty")]
+)
+def test_lifetime_rejects_bad_input(term, match):
+    with pytest.raises(ValueError, match=match):
+        lifetime(labels(term))
+
+
+def test_survival_rejects_time_in_dims():
+    with pytest.raises(ValueError, match="time_dim"):
+        survival_curve(labels(np.zeros((2, 3), bool)), dims=("trial", "time"))
