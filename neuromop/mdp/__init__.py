@@ -5,7 +5,7 @@ Also rollouts of solved agents."""
 from neuromop.mdp.dra import DRAAgent
 from neuromop.mdp.learning import MDPSampler, q_learning, soft_q_learning
 from neuromop.mdp.model import FiniteMDP
-from neuromop.mdp.rollout import arena_coverage, occupancy_map, rollout, survival_curve
+from neuromop.mdp.rollout import arena_coverage, occupancy_map, rollout
 from neuromop.mdp.solvers import (
     ConvergenceWarning,
     SolveResult,
@@ -30,5 +30,4 @@ __all__ = [
     "solve_mop",
     "solve_reward",
     "soft_q_learning",
-    "survival_curve",
 ]

@@ -130,12 +130,12 @@ def compare_four_rooms(capacity: int = 100, food_gain: int = 10, n_episodes: int
     extras : dict
         ``world`` and the per-agent rollouts.
     """
+    from neuromop.analysis import survival_curve
     from neuromop.mdp.rollout import (
         arena_coverage,
         energy_histogram,
         occupancy_map,
         rollout,
-        survival_curve,
     )
     from neuromop.mdp.solvers import solve_mop, solve_reward
     from neuromop.mdp.worlds import four_rooms
@@ -162,7 +162,7 @@ def compare_four_rooms(capacity: int = 100, food_gain: int = 10, n_episodes: int
             "action_entropy": float(ds["action_entropy"].where(alive).mean()),
         }
         occ[name] = occupancy_map(ds, world)
-        surv[name] = survival_curve(ds)
+        surv[name] = survival_curve(ds.terminated, dims="episode")
         energy[name] = energy_histogram(ds, capacity=capacity)
     agents = list(rows)
     summary = xr.Dataset(
@@ -266,7 +266,8 @@ def _rollout(args: argparse.Namespace) -> int:
         plot_cartpole_episode(ds, 0, axes)
         summary = f"median lifetime {float(ds.lifetime.median()):.0f} steps"
     else:
-        from neuromop.mdp.rollout import occupancy_map, rollout, survival_curve
+        from neuromop.analysis import survival_curve
+        from neuromop.mdp.rollout import occupancy_map, rollout
 
         world = build_world(args.world, args.capacity, args.food_gain, args.eta)
         res = solve_agent(world, args.agent, **_agent_kwargs(args))
@@ -279,7 +280,8 @@ def _rollout(args: argparse.Namespace) -> int:
         if has_xy:
             plot_occupancy(occupancy_map(ds, world), world, ax=axes[0], log=True,
                            title=f"{args.agent} occupancy")
-        plot_survival({args.agent: survival_curve(ds)}, ax=axes[-1], title="survival")
+        surv = survival_curve(ds.terminated, dims="episode")
+        plot_survival({args.agent: surv}, ax=axes[-1], title="survival")
         alive = (~ds.terminated).sum("time")
         summary = f"median lifetime {float(alive.median()):.0f} of {args.steps} steps"
     fig.tight_layout()

@@ -16,7 +16,7 @@ from neuromop._provenance import provenance
 from neuromop._random import as_generator
 from neuromop.mdp.model import FiniteMDP
 
-__all__ = ["rollout", "occupancy_map", "arena_coverage", "survival_curve", "energy_histogram"]
+__all__ = ["rollout", "occupancy_map", "arena_coverage", "energy_histogram"]
 
 
 def _unpack(world: object) -> tuple[FiniteMDP, object | None]:
@@ -239,24 +239,6 @@ def arena_coverage(ds: xr.Dataset, world: object) -> xr.DataArray:
     return xr.DataArray(visited / n_free, dims=("episode",),
                         coords={"episode": ds["episode"].values}, name="coverage",
                         attrs={"units": "fraction of free cells", "n_free_cells": n_free})
-
-
-def survival_curve(ds: xr.Dataset) -> xr.DataArray:
-    """Fraction of episodes not yet terminated at each time step.
-
-    Returns
-    -------
-    xr.DataArray
-        Dim ``time``; 1 at t = 0 unless episodes start terminal.
-    """
-    if not isinstance(ds, xr.Dataset) or "terminated" not in ds:
-        raise ValueError("ds must be a rollout Dataset with a 'terminated' variable")
-    surv = 1.0 - ds["terminated"].astype(float).mean("episode")
-    surv.name = "survival"
-    surv.attrs = {"units": "fraction of episodes alive",
-                  **provenance("neuromop.mdp.rollout.survival_curve",
-                               world=ds.attrs.get("world"), agent=ds.attrs.get("agent"))}
-    return surv
 
 
 def energy_histogram(ds: xr.Dataset, capacity: int | None = None) -> xr.DataArray:

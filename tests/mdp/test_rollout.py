@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from neuromop.analysis import survival_curve
 from neuromop.mdp.model import FiniteMDP
 from neuromop.mdp.rollout import (
     arena_coverage,
     energy_histogram,
     occupancy_map,
     rollout,
-    survival_curve,
 )
 from neuromop.mdp.solvers import solve_mop, solve_reward
 from neuromop.mdp.worlds import four_rooms
@@ -89,7 +89,7 @@ def test_reductions_are_normalised():
     cov = arena_coverage(ds, w)
     expected = [len({*zip(ds.x.values[i], ds.y.values[i])}) / 104 for i in range(4)]
     np.testing.assert_allclose(cov.values, expected)
-    surv = survival_curve(ds)
+    surv = survival_curve(ds.terminated, dims="episode")
     assert surv.dims == ("time",) and np.all(np.diff(surv.values) <= 0)
     eh = energy_histogram(ds, capacity=20)
     assert float(eh.sum()) == pytest.approx(1.0) and eh.sizes["energy"] == 20
@@ -146,7 +146,8 @@ def test_figures_draw_from_rollout_reductions(tmp_path):
 
     w = four_rooms(capacity=20)
     ds = rollout(w, solve_mop(w.mdp), n_episodes=2, n_steps=100, random_state=0)
-    occ, surv, eh = occupancy_map(ds, w), survival_curve(ds), energy_histogram(ds, 20)
+    occ, eh = occupancy_map(ds, w), energy_histogram(ds, 20)
+    surv = survival_curve(ds.terminated, dims="episode")
     fig = comparison_figure({"MOP": occ}, {"MOP": surv}, {"MOP": eh}, w)
     assert len(fig.axes) >= 3
     fig.savefig(tmp_path / "cmp.png")
