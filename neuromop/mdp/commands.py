@@ -27,7 +27,7 @@ AGENTS = ("mop", "reward", "maxent", "dra")
 
 
 # ---------------------------------------------------------------------- building blocks
-def build_world(name: str, capacity: int = 100, food_gain: int = 10, eta: float = 0.5):
+def build_world(name: str, capacity: int = 100, food_gain: int = 10, eta: float = 1.0):
     """Return the world object (or FiniteMDP) called ``name`` with the given parameters."""
     from neuromop.mdp import worlds
 
@@ -328,7 +328,9 @@ def _world_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--capacity", type=_positive_int, default=100,
                    help="four rooms: largest energy level (default 100)")
     p.add_argument("--food-gain", type=int, default=10, help="four rooms: energy per food step")
-    p.add_argument("--eta", type=float, default=0.5, help="noisy TV: noise probability")
+    p.add_argument("--eta", type=float, default=1.0,
+                   help="noisy TV: probability that the executed action is drawn uniformly "
+                        "(default 1, the authors' published sweep: no control in the room)")
     p.add_argument("--n-points", type=_positive_int, default=21,
                    help="cartpole: grid points per dimension (default 21)")
 
@@ -375,7 +377,12 @@ def register(group) -> None:
 
     p = sub.add_parser("compare", help="four rooms: MOP vs R vs random walker (table + figure)",
                        description="The MOP paper's four-room comparison: MOP (alpha=1, beta=0) "
-                                   "vs R (epsilon=0, paid for eating) vs a random walker. Prints "
+                                   "vs R (epsilon=0) vs a random walker. As in the authors' "
+                                   "notebook (jorgeerrz/occupancy_max_paper, gridworld_clean.jl: "
+                                   "reachable_rewards, optimal_policy_q) the R agent earns 1 per "
+                                   "step on a food cell while alive (not +1 per step alive, under "
+                                   "which every surviving policy ties at epsilon=0) and splits "
+                                   "its greedy share evenly among tied best actions. Prints "
                                    "survival, arena coverage and energy levels visited; writes "
                                    "four_rooms_comparison.nc and .png to --out.")
     p.add_argument("--capacity", type=_positive_int, default=100)

@@ -206,6 +206,10 @@ def occupancy_map(ds: xr.Dataset, world: object | None = None, *, alive_only: bo
     W = world.layout.width if world is not None else int(x.max())
     H = world.layout.height if world is not None else int(y.max())
     E = x.shape[0]
+    # Steps off the grid (e.g. an absorbing dead state labelled (0, 0)) carry no weight.
+    on_grid = (x >= 1) & (x <= W) & (y >= 1) & (y <= H)
+    w = w * on_grid
+    x, y = np.clip(x, 1, W), np.clip(y, 1, H)
     flat = (np.arange(E)[:, None] * H + (y - 1)) * W + (x - 1)
     counts = np.bincount(flat.ravel(), weights=w.ravel(), minlength=E * H * W).reshape(E, H, W)
     if not per_episode:

@@ -156,3 +156,13 @@ def test_figures_draw_from_rollout_reductions(tmp_path):
     with pytest.raises(ValueError, match="dims"):
         plot_occupancy(surv)
     plt.close("all")
+
+
+def test_occupancy_map_ignores_off_grid_dead_state():
+    from neuromop.mdp.worlds import predator_prey
+
+    world = predator_prey()
+    res = solve_mop(world.mdp, gamma=0.98)
+    ds = rollout(world, res, n_episodes=4, n_steps=300, random_state=1)
+    occ = occupancy_map(ds, world, alive_only=False)
+    assert np.isclose(float(occ.sum()), 1.0) and float(occ.min()) >= 0

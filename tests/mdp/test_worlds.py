@@ -10,7 +10,7 @@ import pytest
 from neuromop.mdp.model import FiniteMDP
 from neuromop.mdp.rollout import rollout
 from neuromop.mdp.solvers import policy_evaluation, solve_maxent, solve_mop, solve_reward
-from neuromop.mdp.worlds import agent_pet, four_rooms, predator_prey, recycling_robot
+from neuromop.mdp.worlds import agent_pet, four_rooms, noisy_tv, predator_prey, recycling_robot
 from neuromop.mdp.worlds._grid import KING_LABELS, KING_MOVES
 from neuromop.mdp.worlds.pet import TOGGLE
 
@@ -165,36 +165,69 @@ def pp():
     return predator_prey()
 
 
-def test_predator_prey_state_count_and_cat_softmax(pp):
+def test_predator_prey_authors_layout_and_state_count(pp):
     w = pp
-    assert w.mdp.n_states == 44 * 40 * 15 + 1
-    # mouse at (2, 6) stays; cat at (4, 6): the mouse is two cells west of the cat
-    s = w.state_index(2, 6, 4, 6, 10)
-    a = KING_LABELS.index("stay")
-    succ, p = w.mdp.next_states[s, a], w.mdp.probs[s, a]
-    cat_cells = {}
-    for b, (dx, dy) in enumerate(KING_MOVES):
-        nxt = (4 + dx, 6 + dy)
-        if nxt in {(3, 4), (4, 4), (5, 4), (4, 3), (4, 5)} or not (1 <= nxt[0] <= 7):
+    mouse = {tuple(c) for c in w.layout.cells.tolist()}
+    cat = {tuple(c) for c in w.cat_cells.tolist()}
+    arena = {(x, y) for x in range(1, 8) for y in range(4, 8)} - {(3, 5), (3, 6)}
+    home = {(4, 3)} | {(x, y) for x in (3, 4, 5) for y in (1, 2)}
+    assert cat == arena
+    assert mouse == arena | home
+    assert {tuple(c) for c in w.home.tolist()} == home
+    assert w.mdp.n_states == 33 * 26 * 15 + 1
+    assert w.start == (4, 2, 7, 7, 15)
+
+
+def _cat_move_probs(cat, mouse, cat_cells, beta=2.0):
+    """Loop reference of the authors' ``Wp``: softmax of beta * cos over the cat's moves."""
+    weights = {}
+    d = np.subtract(mouse, cat)
+    for dx, dy in KING_MOVES:
+        nxt = (cat[0] + dx, cat[1] + dy)
+        if nxt not in cat_cells:
             continue
-        cos = 0.0 if b == 8 else -dx / np.hypot(dx, dy)
-        cat_cells[nxt] = np.exp(2.0 * cos)
-    z = sum(cat_cells.values())
-    for (cx, cy), weight in cat_cells.items():
-        target = w.state_index(2, 6, cx, cy, 9)
-        assert p[succ == target].sum() == pytest.approx(weight / z)
+        norm = np.hypot(dx, dy) * np.hypot(*d)
+        cos = 0.0 if norm == 0 else (dx * d[0] + dy * d[1]) / norm
+        weights[nxt] = np.exp(beta * cos)
+    z = sum(weights.values())
+    return {k: v / z for k, v in weights.items()}
 
 
-def test_predator_prey_death_by_starvation_and_capture(pp):
+@pytest.mark.parametrize(("mouse", "action", "cat"), [((4, 6), "E", (6, 6)), ((4, 3), "N", (4, 5)),
+                                                      ((6, 4), "stay", (7, 7))])
+def test_predator_prey_moves_are_simultaneous_and_cat_heads_for_old_mouse_cell(pp, mouse, action,
+                                                                             cat):
+    w = pp
+    s = w.state_index(*mouse, *cat, 10)
+    a = KING_LABELS.index(action)
+    dx, dy = KING_MOVES[a]
+    m_new = (mouse[0] + dx, mouse[1] + dy)
+    ref = _cat_move_probs(cat, mouse, {tuple(c) for c in w.cat_cells.tolist()})
+    succ, p = w.mdp.next_states[s, a], w.mdp.probs[s, a]
+    p_dead = sum(q for c, q in ref.items() if c == m_new)
+    assert p[succ == w.dead_state].sum() == pytest.approx(p_dead, abs=1e-12)
+    for c, q in ref.items():
+        if c != m_new:
+            assert p[succ == w.state_index(*m_new, *c, 9)].sum() == pytest.approx(q, abs=1e-12)
+
+
+def test_predator_prey_swap_is_not_a_capture(pp):
+    # mouse east of the cat moves west while the cat moves east: they cross, no capture
+    w = pp
+    s = w.state_index(5, 6, 4, 6, 10)
+    west = KING_LABELS.index("W")
+    swapped = w.state_index(4, 6, 5, 6, 9)
+    assert w.mdp.probs[s, west][w.mdp.next_states[s, west] == swapped].sum() > 0.3
+
+
+def test_predator_prey_starvation_and_food_refill(pp):
     w = pp
     stay = KING_LABELS.index("stay")
-    starving = w.state_index(1, 1, 7, 1, 1)
+    starving = w.state_index(4, 1, 7, 7, 1)
     assert w.mdp.probs[starving, stay][w.mdp.next_states[starving, stay] == w.dead_state].sum() == 1
-    adjacent = w.state_index(2, 6, 4, 6, 10)  # cat two cells east of the mouse
-    east = KING_LABELS.index("E")  # the mouse moves next to the cat: capture possible
-    p_dead = w.mdp.probs[adjacent, east][w.mdp.next_states[adjacent, east] == w.dead_state].sum()
-    assert 0 < p_dead < 1
-    assert w.mdp.probs[adjacent, stay][w.mdp.next_states[adjacent, stay] == w.dead_state].sum() == 0
+    eating = w.state_index(7, 4, 1, 7, 2)
+    succ = w.mdp.next_states[eating, stay][w.mdp.probs[eating, stay] > 0]
+    assert set(w.mdp.state_labels.get_level_values("energy")[succ]) == {15}
 
 
 def test_predator_prey_mop_mouse_outlives_random_mouse(pp):
@@ -316,20 +349,16 @@ def test_recycling_rejects_bad_probability():
 
 
 # ---------------------------------------------------------------- noisy TV
-def _time_in_tv(world, res, seed):
-    ds = rollout(world, res, n_episodes=10, n_steps=3000, random_state=seed)
-    inside = (ds.x >= 7) & (ds.y <= 5) & ~ds.terminated
-    return float(inside.sum() / (~ds.terminated).sum())
-
-
-def test_noisy_tv_time_in_room_grows_with_beta_at_gamma_099():
-    w = four_rooms(capacity=40, noisy_tv=True, eta=0.5)
-    frac = [_time_in_tv(w, solve_mop(w.mdp, beta=b, gamma=0.99), 7) for b in (0.0, 0.1, 0.3)]
-    assert frac[0] < 0.05
-    assert frac[0] < frac[1] < frac[2]
-
-
-@pytest.mark.slow
-def test_noisy_tv_beta0_agent_avoids_the_room_at_gamma_0999():
-    w = four_rooms(noisy_tv=True, eta=0.5)
-    assert _time_in_tv(w, solve_mop(w.mdp, beta=0.0, gamma=0.999), 8) < 0.01
+def test_noisy_tv_builder_is_the_authors_setup():
+    w = noisy_tv()
+    assert w.params == {"capacity": 100, "food_gain": 100, "noisy_tv": True, "eta": 1.0,
+                        "world": "four_rooms_noisy_tv"}
+    assert w.start == (3, 3, 100)
+    # eta = 1: every chosen action has the same successor distribution inside the room
+    s = w.state_index(9, 3, 50)
+    adm = np.flatnonzero(w.mdp.action_mask[s])
+    P = np.stack([np.bincount(w.mdp.next_states[s, a], w.mdp.probs[s, a],
+                              minlength=w.mdp.n_states) for a in adm])
+    assert len(adm) == 9
+    np.testing.assert_allclose(P, np.broadcast_to(P[0], P.shape), atol=1e-15)
+    np.testing.assert_allclose(P[0][P[0] > 0], 1 / 9, atol=1e-15)

@@ -1,7 +1,8 @@
 """Worlds of the MOP paper as finite MDPs (and the cartpole grid, solved by its own solver).
 
-- :func:`four_rooms` (with the noisy-TV variant), :func:`predator_prey`, :func:`agent_pet`,
-  :func:`recycling_robot` return worlds/MDPs for the tabular solvers in :mod:`neuromop.mdp.solvers`;
+- :func:`four_rooms` (with the noisy-TV variant; :func:`noisy_tv` in the authors' setup),
+  :func:`predator_prey`, :func:`agent_pet`, :func:`recycling_robot` return worlds/MDPs for the
+  tabular solvers in :mod:`neuromop.mdp.solvers`;
 - :mod:`neuromop.mdp.worlds.cartpole` has its own interpolating value-iteration solver.
 """
 
@@ -13,7 +14,7 @@ from neuromop.mdp.worlds.cartpole import (
     simulate_cartpole,
     solve_cartpole_grid,
 )
-from neuromop.mdp.worlds.four_rooms import four_rooms
+from neuromop.mdp.worlds.four_rooms import four_rooms, noisy_tv
 from neuromop.mdp.worlds.pet import AgentPetWorld, agent_pet
 from neuromop.mdp.worlds.predator_prey import PredatorPreyWorld, predator_prey
 from neuromop.mdp.worlds.recycling import recycling_robot
@@ -21,7 +22,7 @@ from neuromop.mdp.worlds.recycling import recycling_robot
 #: World builders by CLI name.
 WORLDS = {
     "four_rooms": four_rooms,
-    "noisy_tv": lambda **kw: four_rooms(noisy_tv=True, **kw),
+    "noisy_tv": noisy_tv,
     "predator_prey": predator_prey,
     "agent_pet": agent_pet,
     "recycling": recycling_robot,
@@ -40,6 +41,7 @@ __all__ = [
     "PredatorPreyWorld",
     "agent_pet",
     "four_rooms",
+    "noisy_tv",
     "predator_prey",
     "recycling_robot",
     "simulate_cartpole",

@@ -2,6 +2,43 @@
 
 Ramírez-Ruiz, Grytskyy, Mastrogiuseppe & Moreno-Bote (2024), "Complex behavior from intrinsic
 motivation to occupy future action-state path space", Nat. Commun. 15, 6368, Fig. 2.
+
+Checked against the authors' notebook ``code_occupancy_max/gridworld/gridworld_clean.jl`` in the
+GitHub repository ``jorgeerrz/occupancy_max_paper``:
+
+- Geometry, actions and energy (``initialize_fourrooms``, ``adm_actions``, ``transition_u``): as
+  here; energy changes by ``food_gain * [current cell is food] - 1``, capped at the capacity.
+- **R agent** (``reachable_rewards``, ``q_iteration``, ``optimal_policy_q``): reward 1 for every
+  step taken *on a food cell* while alive (``u > 1``), 0 otherwise -- not "+1 per step alive";
+  epsilon-greedy mix inside the backup, and the greedy share ``1 - epsilon`` split evenly among
+  tied best actions. Use :meth:`GridWorld.food_reward` as the ``reward`` of
+  :func:`~neuromop.mdp.solvers.solve_reward`. With "+1 per step alive" and epsilon = 0 every
+  surviving policy has the same value (1 / (1 - gamma)), the ties are split and the R agent
+  wanders (measured with epsilon = 0, 10 episodes x 5000 steps: 35-65 % of the 104 cells at
+  food_gain 3, 99-100 % at food_gain 10); paid for eating it walks to the nearest food and stays
+  there (2.9 % = 3 of 104 cells, both gains).
+  The paper's figure uses epsilon in {0, 0.45, 0.5, 1}; epsilon = 1 is the random walker.
+- **Noisy TV** (``create_tv_room``, ``reachable_states_tv``, ``h_iteration_tv``): in the room
+  x in 7..11, y in 1..5 the executed action is the chosen one with probability
+  ``1 - eta + eta / |A(s)|`` and any other admissible one with ``eta / |A(s)|`` (the successor
+  *cell* is randomised; energy is not); ``beta`` weights ``H(S'|s, a) = -sum p ln p`` exactly as
+  :func:`~neuromop.mdp.solvers.solve_mop` does. The published sweep uses **eta = 1** (the agent
+  has no control at all inside the room), capacity 100 with **food_gain = capacity** (a food
+  step fills the tank), start (3, 3) with full energy, 100 episodes of 1000 steps, gamma in
+  {0.99, 0.995, 0.999}, beta in 0..0.3. :func:`noisy_tv` builds that world.
+
+  Measured here (converged solves, tol 1e-2; fraction of alive steps in the room, 50 episodes
+  x 1000 steps; beta = 0 / 0.1 / 0.2 / 0.3): eta = 1, gain 100: gamma 0.99: 0.000 / 0.114 /
+  0.724 / 0.802; gamma 0.995: 0.000 / 0.002 / 0.371 / 0.709; gamma 0.999: 0.000 for every beta.
+  The claim "at gamma = 0.999 the agent avoids the room for every beta <= 0.3" needs eta = 1:
+  with eta = 0.5 (partial control kept) the room stays attractive at gamma = 0.999
+  (0.010 / 0.893 / 0.954 / 0.964 with gain 100), because the agent keeps most of its action
+  entropy there *and* collects the state-entropy bonus. With eta = 1 the price of the bonus is
+  the loss of all control over where it goes (and so over reaching food), which only a
+  far-sighted agent weighs; the same ordering holds with food_gain 10 (gamma 0.999: 0.000 for
+  every beta <= 0.3). The authors cap value iteration at 1000 sweeps, so at gamma = 0.999 their
+  values are not converged (5,300 sweeps are needed for tol 1e-2); the truncated solve gives the
+  same behaviour (0.000 for every beta).
 """
 
 from __future__ import annotations
@@ -13,7 +50,7 @@ from neuromop._checks import check_int, check_probability
 from neuromop.mdp.model import FiniteMDP
 from neuromop.mdp.worlds._grid import KING_LABELS, GridLayout, GridWorld, energy_world_arrays
 
-__all__ = ["four_rooms", "FOUR_ROOMS_DOORS", "TV_ROOM"]
+__all__ = ["four_rooms", "noisy_tv", "FOUR_ROOMS_DOORS", "TV_ROOM"]
 
 SIZE = 11
 FOUR_ROOMS_DOORS = ((6, 3), (6, 9), (3, 6), (9, 6))
@@ -30,7 +67,7 @@ def four_rooms(
     capacity: int = 100,
     food_gain: int = 10,
     noisy_tv: bool = False,
-    eta: float = 0.5,
+    eta: float = 1.0,
     start: tuple[int, int, int] | None = None,
 ) -> GridWorld:
     """Build the 11 x 11 four-room world with internal energy.
@@ -53,7 +90,8 @@ def four_rooms(
         admissible action drawn uniformly with probability ``eta`` (transitions become
         stochastic there, up to 9 successors).
     eta : float
-        Noise probability of the TV room, in [0, 1] (the authors' notebooks use 0.5).
+        Noise probability of the TV room, in [0, 1] (the authors' published sweep uses 1: no
+        control inside the room).
     start : tuple (x, y, energy), optional
         Default start state; (3, 3, capacity) when omitted.
 
@@ -102,3 +140,37 @@ def four_rooms(
     )
     world.state_index(*world.start)  # validates the start
     return world
+
+
+def noisy_tv(
+    capacity: int = 100,
+    food_gain: int | None = None,
+    eta: float = 1.0,
+    start: tuple[int, int, int] | None = None,
+) -> GridWorld:
+    """The noisy-TV world exactly as in the authors' published sweep.
+
+    Four rooms with the TV room x in 7..11, y in 1..5 (``eta = 1``: the executed action is drawn
+    uniformly from A(s), whatever the agent chooses) and food that fills the tank
+    (``food_gain = capacity``). Solve with ``beta`` in 0..0.3 and gamma in {0.99, 0.995, 0.999};
+    roll out 1000 steps from (3, 3) with full energy.
+
+    Parameters
+    ----------
+    capacity : int
+        Largest energy level (>= 2).
+    food_gain : int, optional
+        Energy per food step; ``capacity`` when omitted.
+    eta : float
+        Noise probability in the TV room, in [0, 1].
+    start : tuple (x, y, energy), optional
+        Default (3, 3, capacity).
+
+    Returns
+    -------
+    GridWorld
+        As :func:`four_rooms` with ``noisy_tv=True``.
+    """
+    capacity = check_int("capacity", capacity, low=2)
+    gain = capacity if food_gain is None else food_gain
+    return four_rooms(capacity=capacity, food_gain=gain, noisy_tv=True, eta=eta, start=start)

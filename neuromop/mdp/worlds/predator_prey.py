@@ -1,23 +1,39 @@
 """Predator–prey world of the MOP paper (mouse, cat, home, food; Ramírez-Ruiz et al. 2024, Fig. 4).
 
-The mouse (the agent) moves by king moves or stays in a 7 x 7 arena; a cat chases it but cannot
-enter the home region. Each step, in this order:
+Layout and rules follow the authors' scripts ``code_occupancy_max/predator_prey/gridworld_H.txt``
+and ``gridworld_R.txt`` in the GitHub repository ``jorgeerrz/occupancy_max_paper`` (their
+``N = 7, F = 15, gamma = 0.98, beta = 2`` defaults), translated to 1-based ``(x, y)``:
 
-1. the mouse's energy updates from the cell it is *leaving*: refilled to ``n_energy`` on the food
-   cell, otherwise decreased by 1; energy 0 means starvation (death);
-2. the mouse moves to the chosen cell (moving onto the cat kills it);
-3. the cat picks one of its admissible moves (8 king moves + stay, never into the home region or
-   off the arena) with probability proportional to ``exp(cat_beta * cos(angle))`` between the move
-   and the direction from the cat to the mouse's new cell (stay has cosine 0); the mouse dies if
-   the cat lands on it.
+- a 7 x 7 square; both animals live in the upper four rows ``y = 4..7`` except an obstacle at
+  ``(3, 5), (3, 6)`` that the mouse can run around;
+- the *home* (cells only the mouse may enter) is a 3 x 2 room ``x = 3..5, y = 1..2`` joined to the
+  arena by the one-cell corridor ``(4, 3)``; the other cells of rows ``y = 1..3`` are void;
+- one food cell at ``(7, 4)`` refills the mouse's energy to the maximum (15 levels);
+- start: mouse at home ``(4, 2)`` with full energy, cat in the corner ``(7, 7)``.
 
-All death outcomes go to one absorbing terminal state (index ``n_states - 1``). State count:
-``free cells x (free cells - |home|) x n_energy + 1``; the defaults (a plus-shaped obstacle of 5
-cells in the centre so that the mouse can run around it, a home of 4 cells in the bottom-left
-corner, food at the top middle, 15 energy levels) give 44 x 40 x 15 + 1 = 26,401 states, solved
-exactly in about a second (states with mouse and cat on the same cell are included for indexing
-but never reached). The layout of the paper's figure is not published in machine-readable form;
-these defaults are our choice and are parameters.
+One step, as in the authors' ``nexts``:
+
+1. the mouse's energy updates from the cell it is *leaving*: refilled to ``n_energy`` on food,
+   otherwise decreased by 1; below level 1 the mouse starves (death);
+2. mouse and cat move **simultaneously**: the mouse by its chosen king move (or stay; moves off
+   its cells are removed from A(s)); the cat picks one of its admissible moves (8 king moves +
+   stay, never into the home, a wall or void) with probability proportional to
+   ``exp(cat_beta * cos(angle))`` between the move and the direction from the cat to the mouse's
+   position *before* the move (stay has cosine 0);
+3. the mouse is caught (death) when both end on the same cell; crossing each other is no
+   capture.
+
+All death outcomes go to one absorbing terminal state (index ``n_states - 1``, value 0). States:
+``mouse cells x cat cells x n_energy + 1 = 33 x 26 x 15 + 1 = 12,871`` (states with both animals
+on one cell are indexed but never reached).
+
+Differences from the scripts, on purpose: (i) the scripts' value iteration gives a mouse that
+eats with energy left the successor energy *0* (``zpos[F-1-df, i] = zpos1[F-food, i]``, which
+should read ``zpos1[F-1, i]``), whereas their simulator (and this MDP) refills to the maximum;
+(ii) they give value 0 to the last alive level instead of ``ln|A(s)|`` of its final action.
+The authors' MOP mouse uses ``alpha = 1, beta = 0`` (``uhas = 0``); their R mouse is paid -1 on
+death (equivalent to +1 per step alive, the default of
+:func:`~neuromop.mdp.solvers.solve_reward`) with ``epsilon = 0.05`` (``nz``).
 """
 
 from __future__ import annotations
@@ -31,7 +47,17 @@ from neuromop._checks import check_int, check_real
 from neuromop.mdp.model import FiniteMDP
 from neuromop.mdp.worlds._grid import KING_LABELS, KING_MOVES, STAY, GridLayout
 
-__all__ = ["PredatorPreyWorld", "predator_prey"]
+__all__ = ["PredatorPreyWorld", "predator_prey", "AUTHORS_WALLS", "AUTHORS_HOME"]
+
+#: Cells of the 7 x 7 square that neither animal can occupy: the void around the home and the
+#: obstacle (3, 5), (3, 6) of the authors' arena.
+AUTHORS_WALLS = tuple(sorted(
+    {(x, y) for x in range(1, 8) for y in range(1, 4)}
+    - {(4, 3)} - {(x, y) for x in (3, 4, 5) for y in (1, 2)}
+    | {(3, 5), (3, 6)}
+))
+#: The mouse's home (the cat cannot enter): the room x = 3..5, y = 1..2 and its corridor (4, 3).
+AUTHORS_HOME = ((4, 3),) + tuple((x, y) for x in (3, 4, 5) for y in (1, 2))
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,7 +65,8 @@ class PredatorPreyWorld:
     """The predator–prey world: its MDP and index maps.
 
     State index ``s = (mouse_cell * n_cat_cells + cat_cell) * n_energy + (energy - 1)``; the
-    dead state is ``n_states - 1``.
+    dead state is ``n_states - 1``. ``layout`` holds the mouse's cells (the cat's are the
+    non-home ones); state labels are ``(x, y, cat_x, cat_y, energy)``.
     """
 
     mdp: FiniteMDP
@@ -64,60 +91,73 @@ class PredatorPreyWorld:
     def state_index(self, x, y, cat_x, cat_y, energy):
         """Index of (mouse x, mouse y, cat x, cat y, energy) (vectorised)."""
         m = self.layout.cell_index(x, y)
-        lookup = {(int(a), int(b)): i for i, (a, b) in enumerate(self.cat_cells)}
-        cx, cy = np.atleast_1d(cat_x), np.atleast_1d(cat_y)
-        try:
-            c = np.array([lookup[(int(a), int(b))] for a, b in zip(cx, cy, strict=True)])
-        except KeyError as exc:
-            raise ValueError(
-                f"cat position {exc.args[0]} is not a cell the cat may occupy"
-            ) from exc
+        lookup = np.full((self.layout.width + 2, self.layout.height + 2), -1, dtype=np.int64)
+        lookup[self.cat_cells[:, 0], self.cat_cells[:, 1]] = np.arange(len(self.cat_cells))
+        cx = np.asarray(cat_x, dtype=np.int64)
+        cy = np.asarray(cat_y, dtype=np.int64)
+        inside = (cx >= 1) & (cx <= self.layout.width) & (cy >= 1) & (cy <= self.layout.height)
+        c = np.where(inside, lookup[np.clip(cx, 0, self.layout.width + 1),
+                                    np.clip(cy, 0, self.layout.height + 1)], -1)
+        if np.any(c < 0):
+            raise ValueError(f"cat position ({cat_x}, {cat_y}) is not a cell the cat may occupy")
         e = np.asarray(energy, dtype=np.int64)
         if np.any((e < 1) | (e > self.n_energy)):
             raise ValueError(f"energy must be in 1..{self.n_energy}, got {energy!r}")
-        out = (m * len(self.cat_cells) + c.reshape(np.shape(m))) * self.n_energy + (e - 1)
+        out = (m * len(self.cat_cells) + c) * self.n_energy + (e - 1)
         return int(out) if np.ndim(out) == 0 else out
+
+    def in_home(self, x, y) -> np.ndarray:
+        """True where the mouse position ``(x, y)`` is in the home (vectorised)."""
+        xa, ya = np.asarray(x), np.asarray(y)
+        out = np.zeros(np.broadcast(xa, ya).shape, dtype=bool)
+        for hx, hy in self.home:
+            out |= (xa == hx) & (ya == hy)
+        return out
 
 
 def predator_prey(
     size: int = 7,
     n_energy: int = 15,
-    home: tuple[tuple[int, int], ...] = ((1, 1), (1, 2), (2, 1), (2, 2)),
-    food: tuple[int, int] = (4, 7),
-    obstacles: tuple[tuple[int, int], ...] = ((3, 4), (4, 4), (5, 4), (4, 3), (4, 5)),
+    walls: tuple[tuple[int, int], ...] = AUTHORS_WALLS,
+    home: tuple[tuple[int, int], ...] = AUTHORS_HOME,
+    food: tuple[int, int] = (7, 4),
     cat_beta: float = 2.0,
     start: tuple[int, int, int, int, int] | None = None,
 ) -> PredatorPreyWorld:
-    """Build the predator–prey world.
+    """Build the predator–prey world (defaults: the authors' arena, see the module docstring).
 
     Parameters
     ----------
     size : int
-        Arena side (cells).
+        Side of the square (cells).
     n_energy : int
-        Energy levels of the mouse (1..n_energy alive).
+        Energy levels of the mouse (1..n_energy alive; food refills to ``n_energy``).
+    walls : sequence of (x, y)
+        Cells neither animal may enter (obstacles and void).
     home : sequence of (x, y)
-        Cells the cat cannot enter.
+        Free cells the cat cannot enter.
     food : (x, y)
-        The food cell that refills the mouse's energy.
-    obstacles : sequence of (x, y)
-        Wall cells neither animal may enter.
+        The food cell.
     cat_beta : float
-        Inverse temperature of the cat's softmax over cosines (>= 0).
+        Inverse temperature of the cat's softmax over cosines (>= 0; the paper's kappa).
     start : (x, y, cat_x, cat_y, energy), optional
-        Default: mouse at home (1, 1), cat in the opposite corner, full energy.
+        Default: mouse at ``(4, 2)``, cat at ``(size, size)``, full energy.
 
     Returns
     -------
     PredatorPreyWorld
+        Paper defaults for solving: gamma = 0.98, alpha = 1, beta = 0 (MOP); epsilon = 0.05
+        and +1 per step alive (R).
     """
     size = check_int("size", size, low=3)
     n_energy = check_int("n_energy", n_energy, low=1)
     cat_beta = check_real("cat_beta", cat_beta, low=0.0)
-    layout = GridLayout(size, size, list(obstacles))
+    layout = GridLayout(size, size, list(walls))
     home_mask = layout.mask(home)
     food_mask = layout.mask([food])
-    cat_idx = np.flatnonzero(~home_mask)  # cells (layout indices) the cat may occupy
+    cat_idx = np.flatnonzero(~home_mask)  # layout indices of the cells the cat may occupy
+    if cat_idx.size == 0:
+        raise ValueError("home must leave at least one free cell for the cat")
     cat_pos = np.full(layout.n_cells, -1)
     cat_pos[cat_idx] = np.arange(len(cat_idx))
     M, C, E = layout.n_cells, len(cat_idx), n_energy
@@ -128,32 +168,29 @@ def predator_prey(
 
     m, c, e = (g.ravel() for g in np.meshgrid(np.arange(M), cat_idx, np.arange(1, E + 1),
                                                indexing="ij"))
-    m_next = layout.dest[m]  # (N, A) mouse destinations, -1 if off-arena
+    m_next = layout.dest[m]  # (N, A) mouse destinations (layout index), -1 if not a free cell
     mask = np.zeros((S, A), dtype=bool)
     mask[:n_alive] = m_next >= 0
     mask[:, STAY] = True
     e_next = np.where(food_mask[m], E, e - 1)  # (N,)
-    # cat moves toward the mouse's new cell
-    cat_dest = layout.dest[c]  # (N, 9) layout indices
+    # the cat heads for the mouse's position before the (simultaneous) move
+    cat_dest = layout.dest[c]  # (N, B) layout indices
     cat_ok = (cat_dest >= 0) & ~home_mask[np.maximum(cat_dest, 0)]
-    mx = layout.cells[np.maximum(m_next, 0)]  # (N, A, 2)
-    to_mouse = mx - layout.cells[c][:, None, :]  # (N, A, 2)
-    norm = np.linalg.norm(to_mouse, axis=-1)
+    to_mouse = (layout.cells[m] - layout.cells[c]).astype(float)  # (N, 2)
     mv = KING_MOVES.astype(float)
-    mv_norm = np.linalg.norm(mv, axis=-1)
-    dot = np.einsum("nad,bd->nab", to_mouse, mv)
-    denom = norm[:, :, None] * mv_norm[None, None, :]
+    denom = np.linalg.norm(to_mouse, axis=1)[:, None] * np.linalg.norm(mv, axis=1)[None, :]
+    dot = to_mouse @ mv.T  # (N, B)
     cos = np.divide(dot, denom, out=np.zeros_like(dot), where=denom > 0)
-    logits = np.where(cat_ok[:, None, :], cat_beta * cos, -np.inf)
-    w = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    cat_p = w / w.sum(axis=-1, keepdims=True)  # (N, A, B)
+    logits = np.where(cat_ok, cat_beta * cos, -np.inf)
+    w = np.exp(logits - logits.max(axis=1, keepdims=True))
+    cat_p = w / w.sum(axis=1, keepdims=True)  # (N, B)
     c_next = cat_pos[np.maximum(cat_dest, 0)]  # (N, B) cat-cell index
-    alive_next = (e_next >= 1)[:, None, None] & (m_next >= 0)[:, :, None]
-    caught = (m_next[:, :, None] == cat_dest[:, None, :]) | (m_next == c[:, None])[:, :, None]
+    caught = m_next[:, :, None] == cat_dest[:, None, :]  # (N, A, B)
+    survive = (e_next >= 1)[:, None, None] & ~caught
     succ = (np.maximum(m_next, 0)[:, :, None] * C + c_next[:, None, :]) * E + (
         np.clip(e_next, 1, E) - 1)[:, None, None]
-    succ = np.where(alive_next & ~caught, succ, dead)
-    probs = np.where(mask[:n_alive, :, None], cat_p, 0.0)
+    succ = np.where(survive, succ, dead)
+    probs = np.where(mask[:n_alive, :, None] & cat_ok[:, None, :], cat_p[:, None, :], 0.0)
     succ = np.where(probs > 0, succ, 0)
     ns = np.zeros((S, A, A), dtype=np.int64)
     p = np.zeros((S, A, A))
@@ -169,13 +206,13 @@ def predator_prey(
     mdp = FiniteMDP.from_arrays(ns, p, mask, terminal, state_labels=labels,
                                 action_labels=KING_LABELS, name="predator_prey")
     if start is None:
-        start = (1, 1, size, size, n_energy)
+        start = (4, 2, size, size, n_energy)
     world = PredatorPreyWorld(
         mdp=mdp, layout=layout, cat_cells=layout.cells[cat_idx], home=layout.cells[home_mask],
         food=np.array([food]), n_energy=n_energy, start=tuple(int(v) for v in start),
-        params={"size": size, "n_energy": n_energy, "home": [list(h) for h in home],
-                "food": list(food), "obstacles": [list(o) for o in obstacles],
-                "cat_beta": cat_beta, "world": "predator_prey"},
+        params={"size": size, "n_energy": n_energy, "walls": [list(h) for h in walls],
+                "home": [list(h) for h in home], "food": list(food), "cat_beta": cat_beta,
+                "world": "predator_prey"},
     )
     world.state_index(*world.start)
     return world
