@@ -10,6 +10,7 @@ from neuromop.analysis.agent_metrics import (
 from neuromop.analysis.correlation import pair_values, signal_correlation, spike_count_correlation
 from neuromop.analysis.dimensionality import participation_ratio, pca_spectrum
 from neuromop.analysis.isi import cv, cv2, lv, lvr
+from neuromop.analysis.pooling import add_condition, pooled_mean_matched_fano_factor
 from neuromop.analysis.variability import (
     MeanMatchingError,
     fano_factor,
@@ -19,6 +20,7 @@ from neuromop.analysis.variability import (
 __all__ = [
     "MeanMatchingError",
     "action_entropy",
+    "add_condition",
     "cv",
     "cv2",
     "fano_factor",
@@ -30,6 +32,7 @@ __all__ = [
     "pair_values",
     "participation_ratio",
     "pca_spectrum",
+    "pooled_mean_matched_fano_factor",
     "signal_correlation",
     "spike_count_correlation",
     "survival_curve",

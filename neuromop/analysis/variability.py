@@ -195,6 +195,41 @@ def mean_matched_fano_factor(
     repeats = check_int("repeats", repeats, low=0)
     bin_size = check_real("bin_size", bin_size, low=0.0, low_inclusive=False)
     rng = as_generator(random_state)
+    x, y, trials, times, used_window = point_statistics(counts, window=window, step=step,
+                                                        condition=condition)
+    result = matched_regression(x, y, trials, times, used_window, repeats=repeats,
+                                bin_size=bin_size, weighted=weighted, rng=rng)
+    return with_provenance(
+        result, "neuromop.analysis.mean_matched_fano_factor", window=window, step=step,
+        condition=condition, repeats=repeats, bin_size=bin_size, weighted=weighted,
+        random_state=(
+            "Generator" if isinstance(random_state, np.random.Generator) else random_state
+        ),
+    )
+
+
+def point_statistics(
+    counts: xr.Dataset | xr.DataArray,
+    *,
+    window: float | None = None,
+    step: float | None = None,
+    condition: str | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """Per neuron × condition mean and ``ddof=1`` variance of windowed counts (``VarVsMean`` input).
+
+    Parameters are those of :func:`mean_matched_fano_factor`.
+
+    Returns
+    -------
+    mean, var : numpy.ndarray (n_times, n_points)
+        Mean and variance across trials of each point (condition-major, then neuron) per window.
+    trials : numpy.ndarray (n_points,)
+        Number of trials of each point.
+    times : numpy.ndarray (n_times,)
+        Window centres (s).
+    window : float
+        Window length used (s).
+    """
     da = activity(counts, "counts")
     check_dims(da, ("trial", "time", "neuron"), "counts dims")
     da = check_values(da, name="counts", counts=True).astype(np.int64)
@@ -226,6 +261,25 @@ def mean_matched_fano_factor(
     x = np.asarray(stats["m"].values, dtype=float).reshape(nt, -1)
     y = np.asarray(stats["v"].values, dtype=float).reshape(nt, -1)
     trials = np.repeat(n_trials, stats.sizes["neuron"]).astype(float)
+    return x, y, trials, np.asarray(stats["time"].values, dtype=float), used_window
+
+
+def matched_regression(
+    x: np.ndarray,
+    y: np.ndarray,
+    trials: np.ndarray,
+    times: np.ndarray,
+    used_window: float,
+    *,
+    repeats: int,
+    bin_size: float,
+    weighted: bool,
+    rng: np.random.Generator,
+) -> xr.Dataset:
+    """Mean matching and weighted regression on per-point statistics (see
+    :func:`mean_matched_fano_factor`; ``x``, ``y``, ``trials``, ``times`` as returned by
+    :func:`point_statistics`). Returns the result Dataset without provenance."""
+    nt = x.shape[0]
     eps = 1.0 * used_window
     w = trials / (x + eps) ** 2 if weighted else np.ones_like(x)
     ff_all, se_all = _weighted_slope(x, y, w, np.ones(x.shape, dtype=bool))
@@ -262,7 +316,7 @@ def mean_matched_fano_factor(
         out["mean_rate_matched"] = matched_mean / used_window
     result = xr.Dataset(
         {key: ("time", np.asarray(val, dtype=float)) for key, val in out.items()},
-        coords={"time": stats["time"].values},
+        coords={"time": times},
     )
     result["fraction_retained"] = ("time", np.full(nt, retained))
     result["n_points"] = ("time", np.full(nt, x.shape[1]))
@@ -271,10 +325,4 @@ def mean_matched_fano_factor(
         if key in result:
             result[key].attrs["units"] = "spikes/s"
     result.attrs = {"window": used_window, "epsilon": eps, "bin_size": bin_size}
-    return with_provenance(
-        result, "neuromop.analysis.mean_matched_fano_factor", window=window, step=step,
-        condition=condition, repeats=repeats, bin_size=bin_size, weighted=weighted,
-        random_state=(
-            "Generator" if isinstance(random_state, np.random.Generator) else random_state
-        ),
-    )
+    return result

@@ -1,0 +1,190 @@
+"""Conditions from trial metadata, and the mean-matched Fano factor pooled over recordings.
+
+Churchland et al. (2010) pool every neuron × condition of many separately recorded datasets into
+one regression of variance on mean. Different sessions have different trials (and often different
+conditions), so they cannot be stacked into one ``(trial, time, neuron)`` array; the mean-matched
+Fano factor only needs, per neuron × condition, the mean and variance of the windowed count and
+the number of trials, so :func:`pooled_mean_matched_fano_factor` computes those per dataset and
+runs the matching and regression on their union.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+
+import numpy as np
+import xarray as xr
+
+from neuromop._checks import check_int, check_real
+from neuromop._random import as_generator
+from neuromop.analysis._reduce import with_provenance
+from neuromop.analysis.variability import matched_regression, point_statistics
+
+__all__ = ["add_condition", "pooled_mean_matched_fano_factor"]
+
+
+def add_condition(
+    data: xr.Dataset | xr.DataArray,
+    by: Hashable | Iterable[Hashable] = ("offer_a", "offer_b"),
+    *,
+    name: str = "condition",
+    min_trials: int = 1,
+) -> xr.Dataset | xr.DataArray:
+    """Label each trial with the combination of trial coordinates ``by`` (e.g. the offer pair).
+
+    Parameters
+    ----------
+    data : xarray.Dataset or xarray.DataArray
+        Data with a ``trial`` dim and the coordinates ``by`` along it.
+    by : str or iterable of str, default ("offer_a", "offer_b")
+        Trial coordinates whose joint values define a condition.
+    name : str, default "condition"
+        Name of the new trial coordinate; its values are strings such as
+        ``"offer_a=1,offer_b=3"``.
+    min_trials : int, default 1
+        Trials of conditions with fewer trials than this are dropped (e.g. 2 for a ``ddof=1``
+        variance within each condition).
+
+    Returns
+    -------
+    xarray.Dataset or xarray.DataArray
+        ``data`` restricted to the kept trials, with the coordinate ``name`` along ``trial``;
+        ``attrs["conditions"]`` records ``by`` and ``min_trials``.
+
+    Raises
+    ------
+    TypeError
+        ``data`` is not an xarray object.
+    ValueError
+        No ``trial`` dim, a ``by`` entry that is not a coordinate along ``trial``, or no
+        condition with ``min_trials`` trials.
+    """
+    if not isinstance(data, xr.Dataset | xr.DataArray):
+        raise TypeError(f"data must be an xarray.Dataset or DataArray, got {type(data).__name__}")
+    if "trial" not in data.dims:
+        raise ValueError(f"data must have a 'trial' dim, got dims {list(data.dims)}")
+    by = [by] if isinstance(by, str) or not isinstance(by, Iterable) else list(by)
+    if not by:
+        raise ValueError("by must name at least one trial coordinate, got an empty sequence")
+    bad = [b for b in by if b not in data.coords or data[b].dims != ("trial",)]
+    if bad:
+        along = [c for c in data.coords if data[c].dims == ("trial",)]
+        raise ValueError(f"by must name coordinates along 'trial'; {bad} are not (available: "
+                         f"{along})")
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty str, got {name!r}")
+    min_trials = check_int("min_trials", min_trials, low=1)
+    columns = [np.asarray(data[b].values) for b in by]
+    labels = np.array([",".join(f"{b}={v}" for b, v in zip(by, row)) for row in zip(*columns)],
+                      dtype=object)
+    _, inverse, sizes = np.unique(labels.astype(str), return_inverse=True, return_counts=True)
+    keep = sizes[inverse] >= min_trials
+    if not keep.any():
+        raise ValueError(f"no condition of {by} has >= {min_trials} trials "
+                         f"(largest has {int(sizes.max())})")
+    out = data.assign_coords({name: ("trial", labels)}).isel(trial=np.flatnonzero(keep))
+    out.attrs = {**data.attrs, "conditions": f"{name} = {by} (min_trials={min_trials})"}
+    return out
+
+
+def _named(datasets) -> tuple[list[str], list]:
+    if isinstance(datasets, Mapping):
+        names, items = [str(k) for k in datasets], list(datasets.values())
+    elif isinstance(datasets, Sequence) and not isinstance(datasets, str | xr.Dataset
+                                                             | xr.DataArray):
+        items = list(datasets)
+        names = [str(getattr(d, "attrs", {}).get("session", i)) for i, d in enumerate(items)]
+    else:
+        raise TypeError("datasets must be a sequence or mapping of xarray Datasets/DataArrays, "
+                        f"got {type(datasets).__name__}")
+    if not items:
+        raise ValueError("datasets must hold at least one dataset, got none")
+    return names, items
+
+
+def pooled_mean_matched_fano_factor(
+    datasets: Sequence[xr.Dataset | xr.DataArray] | Mapping[str, xr.Dataset | xr.DataArray],
+    *,
+    window: float | None = None,
+    step: float | None = None,
+    condition: str | None = None,
+    repeats: int = 10,
+    bin_size: float = 0.25,
+    weighted: bool = True,
+    random_state: None | int | np.random.Generator = None,
+) -> xr.Dataset:
+    """Mean-matched Fano factor over time with the neuron × condition points of many datasets.
+
+    Each dataset (e.g. one recording session, with its own trials and neurons) contributes its
+    neuron × condition points — mean and ``ddof=1`` variance of the windowed count across that
+    condition's trials, and the trial count for the regression weight — and the matching and
+    weighted regression of :func:`neuromop.analysis.mean_matched_fano_factor` run on all points
+    together, as in Churchland et al. (2010). With one dataset the result equals
+    ``mean_matched_fano_factor`` with the same seed.
+
+    Parameters
+    ----------
+    datasets : sequence or mapping of xarray.Dataset / DataArray
+        Spike counts ``(trial, time, neuron)``, all with the same time bins (same window centres
+        after windowing). A mapping's keys (or each Dataset's ``attrs["session"]``) name them.
+    window, step, condition, repeats, bin_size, weighted, random_state
+        As in :func:`neuromop.analysis.mean_matched_fano_factor`; ``condition`` must be a trial
+        coordinate of every dataset (see :func:`add_condition`).
+
+    Returns
+    -------
+    xarray.Dataset
+        The variables of ``mean_matched_fano_factor`` over ``time``; ``n_points`` is the pooled
+        number of neuron × condition points, and ``points_per_dataset`` (dim ``dataset``) says
+        where they came from.
+
+    Raises
+    ------
+    TypeError
+        ``datasets`` is not a sequence/mapping.
+    ValueError
+        No datasets, time bins that differ between datasets, or any error of
+        ``mean_matched_fano_factor`` (naming the offending dataset).
+    """
+    repeats = check_int("repeats", repeats, low=0)
+    bin_size = check_real("bin_size", bin_size, low=0.0, low_inclusive=False)
+    if not isinstance(weighted, bool):
+        raise TypeError(f"weighted must be a bool, got {weighted!r}")
+    rng = as_generator(random_state)
+    names, items = _named(datasets)
+    xs, ys, trials, points = [], [], [], []
+    times = used = None
+    for label, item in zip(names, items):  # one per recording session: not a hot path
+        try:
+            x, y, n, t, w = point_statistics(item, window=window, step=step, condition=condition)
+        except TypeError as err:
+            raise TypeError(f"dataset {label!r}: {err}") from err
+        except ValueError as err:
+            raise ValueError(f"dataset {label!r}: {err}") from err
+        if times is None:
+            times, used = t, w
+        elif t.shape != times.shape or not np.allclose(t, times, atol=1e-9) or w != used:
+            raise ValueError(
+                f"dataset {label!r} has different time windows than {names[0]!r}: "
+                f"{t.size} windows of {w} s from {t[0] if t.size else None} s vs {times.size} "
+                f"of {used} s from {times[0]} s; bin every dataset with the same window and "
+                "bin width"
+            )
+        xs.append(x)
+        ys.append(y)
+        trials.append(n)
+        points.append(x.shape[1])
+    result = matched_regression(np.concatenate(xs, axis=1), np.concatenate(ys, axis=1),
+                                np.concatenate(trials), times, used, repeats=repeats,
+                                bin_size=bin_size, weighted=weighted, rng=rng)
+    result["points_per_dataset"] = xr.DataArray(np.array(points), dims="dataset",
+                                                coords={"dataset": names})
+    result.attrs["n_datasets"] = len(items)
+    return with_provenance(
+        result, "neuromop.analysis.pooled_mean_matched_fano_factor", datasets=names,
+        window=window, step=step, condition=condition, repeats=repeats, bin_size=bin_size,
+        weighted=weighted,
+        random_state=(
+            "Generator" if isinstance(random_state, np.random.Generator) else random_state
+        ),
+    )
