@@ -4,6 +4,7 @@ Also the composable terminal sets of the NeuroMOP tasks.
 """
 
 from neuromop.envs.base import ModelBasedVectorEnv, as_gymnasium_env
+from neuromop.envs.cartpole import ContinuousCartpoleEnv
 from neuromop.envs.rate_rnn import RateRNNEnv
 from neuromop.envs.spiking import SpikingNetworkEnv, SpikingVectorEnv
 from neuromop.envs.spiking_batch import SpikingNetworkParams
@@ -23,6 +24,7 @@ from neuromop.envs.terminal import (
 __all__ = [
     "ModelBasedVectorEnv",
     "as_gymnasium_env",
+    "ContinuousCartpoleEnv",
     "RateRNNEnv",
     "SpikingNetworkEnv",
     "SpikingNetworkParams",

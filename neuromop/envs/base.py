@@ -139,6 +139,16 @@ class ModelBasedVectorEnv(abc.ABC):
 
         return torch.zeros(states.shape[:-1], dtype=states.dtype, device=states.device)
 
+    def transition_entropy(self, states):
+        """Entropy (nats) of p(s' | s, a) for every candidate action, shape (B, K).
+
+        Default: the constant :attr:`noise_entropy`. Environments whose noise is shaped by the
+        state (e.g. noise passed through a saturating nonlinearity) override this.
+        """
+        import torch
+
+        return torch.full((states.shape[0], self.n_candidates), float(self.noise_entropy))
+
     def transition(self, states, action_index, generator):
         """Sample the next states of a real step (default: :meth:`predict` with noise)."""
         return self.predict(states, action_index, generator=generator)

@@ -4,6 +4,10 @@ Dynamics (Euler step of size ``dt``, time constant ``tau``; Mastrogiuseppe & Mor
 
     x' = x + (dt / tau) * (-x + f(W x + V a + C c)) + noise_std * sqrt(dt / tau) * xi
 
+(``noise_location="state"``) or, with ``noise_location="input"``, the noise ``noise_std * xi`` is
+added to the input current inside ``f`` — so saturated units transmit less of it and the entropy
+of the next state depends on the state (:meth:`RateRNNEnv.transition_entropy`).
+
 with ``f`` in {tanh, relu}, ``W_ij ~ N(0, g^2 / N)`` (chaotic for ``g > 1``), input weights ``V``
 (``N x M``, ``V_ij ~ N(0, 1/M)``), the action ``a`` one of ``K`` candidate current vectors
 (the first is the zero vector, "no control"; the others ``N(0, action_scale^2)`` per channel),
@@ -61,7 +65,14 @@ class RateRNNEnv(ModelBasedVectorEnv):
     context_scale : float
         Scale of the context input weights.
     noise_std : float
-        Private noise amplitude ``sigma`` (per unit ``sqrt(tau)``; 0: deterministic).
+        Private noise amplitude ``sigma`` (0: deterministic). State noise has std
+        ``sigma sqrt(dt/tau)`` per step; input noise has std ``sigma`` inside ``f``.
+    noise_location : {"state", "input"}
+        Where the private noise enters (see the module docstring).
+    entropy_resolution : float, optional
+        If given, transition entropies are those of the next state discretised in bins of this
+        width (differential entropy minus ``N ln(resolution)``), which makes them positive for
+        fine resolutions; otherwise differential entropies (which can be negative).
     terminal : TerminalSet, optional
         Terminal set (default: never terminal). It is bound to the environment's sizes.
     init_std : float
@@ -88,7 +99,8 @@ class RateRNNEnv(ModelBasedVectorEnv):
                  n_action_channels: int | None = None, n_candidates: int = 16,
                  action_scale: float = 1.0, candidate_actions=None, n_readouts: int = 2,
                  readout_scale: float = 1.0, n_contexts: int = 0, context_scale: float = 1.0,
-                 noise_std: float = 0.0, terminal: TerminalSet | None = None,
+                 noise_std: float = 0.0, noise_location: str = "state",
+                 entropy_resolution: float | None = None, terminal: TerminalSet | None = None,
                  init_std: float = 0.5, max_episode_steps: int | None = None,
                  seed: int = 0) -> None:
         import torch
@@ -101,6 +113,11 @@ class RateRNNEnv(ModelBasedVectorEnv):
         self.n_readouts = check_int("n_readouts", n_readouts, low=0)
         self.n_contexts = check_int("n_contexts", n_contexts, low=0)
         self.noise_std = check_real("noise_std", noise_std, low=0.0)
+        self.noise_location = check_choice("noise_location", noise_location, ("state", "input"))
+        if self.noise_location == "input" and nonlinearity == "relu":
+            raise ValueError("noise_location='input' needs a smooth f; use nonlinearity='tanh'")
+        self.entropy_resolution = (None if entropy_resolution is None else check_real(
+            "entropy_resolution", entropy_resolution, low=0.0, low_inclusive=False))
         self.init_std = check_real("init_std", init_std, low=0.0)
         self.seed = check_int("seed", seed, low=0)
         if terminal is None:
@@ -141,11 +158,32 @@ class RateRNNEnv(ModelBasedVectorEnv):
         super().__init__(num_envs, state_dim, cand, max_episode_steps=max_episode_steps)
         self.currents = cand @ self.V.T
         self._a = self.dt / self.tau
-        self._noise_scale = self.noise_std * math.sqrt(self._a)
+        self._noise_scale = self.noise_std * (math.sqrt(self._a) if self.noise_location == "state"
+                                              else 1.0)
+        # per-unit std of x' when f' = 1 (input noise) or always (state noise)
+        unit_std = (self._noise_scale if self.noise_location == "state"
+                    else self._a * self.noise_std)
+        self._offset = 0.0 if self.entropy_resolution is None else -math.log(
+            self.entropy_resolution)
         if self.noise_std > 0:
-            self.noise_entropy = 0.5 * n * math.log(2 * math.pi * math.e * self._noise_scale ** 2)
+            # the maximum over states for input noise (reached when no unit is saturated)
+            self.noise_entropy = n * (0.5 * math.log(2 * math.pi * math.e * unit_std ** 2)
+                                      + self._offset)
 
     # ------------------------------------------------------------------ state layout
+    @classmethod
+    def from_fit(cls, model, **kwargs) -> RateRNNEnv:
+        """Environment running the dynamics of a fitted ``RateRNNRegressor``.
+
+        The NeuroMOP, R and free controllers can then act on a network fitted to recordings.
+        All keyword arguments are those of :func:`neuromop.control.rnn_fit.env_from_fit`
+        (``actions``, ``n_candidates``, ``action_scale``, ``noise_std``, ``seed`` and the
+        ``RateRNNEnv`` arguments such as ``num_envs`` and ``terminal``).
+        """
+        from neuromop.control.rnn_fit import env_from_fit
+
+        return env_from_fit(model, **kwargs)
+
     def split(self, states):
         """Return ``(x, context, aux)`` views of ``states`` (last axis split)."""
         n, c = self.n_neurons, self.n_contexts
@@ -231,9 +269,13 @@ class RateRNNEnv(ModelBasedVectorEnv):
         out = torch.empty(lead + (self.state_dim,), dtype=torch.float32)
         xs = out[..., :n]
         torch.add(h_b, u, out=xs)
+        noisy = generator is not None and self.noise_std > 0
+        if noisy and self.noise_location == "input":
+            xs.add_(torch.randn(xs.shape, generator=generator), alpha=self._noise_scale)
         self._f(xs)
-        xs.sub_(x_b).mul_(self._a).add_(x_b)
-        if generator is not None and self.noise_std > 0:
+        # x' = x + a (f - x) = a f + (1 - a) x, with (1 - a) x computed once per state
+        torch.add(x_b * (1.0 - self._a), xs, alpha=self._a, out=xs)
+        if noisy and self.noise_location == "state":
             xs.add_(torch.randn(xs.shape, generator=generator), alpha=self._noise_scale)
         if self.n_contexts:
             out[..., n:n + self.n_contexts] = ctx.unsqueeze(1) if len(lead) == 2 else ctx
@@ -242,6 +284,26 @@ class RateRNNEnv(ModelBasedVectorEnv):
             ctx_b = out[..., n:n + self.n_contexts]
             out[..., n + self.n_contexts:] = self.terminal.next_aux(aux_b, self.view(xs, ctx_b))
         return out
+
+    def transition_entropy(self, states):
+        """Entropy (nats) of the next state for every candidate action, shape (B, K).
+
+        State noise: the constant ``N (0.5 ln(2 pi e s^2) - ln resolution)``. Input noise, to first
+        order in ``sigma``: unit ``i`` has std ``(dt/tau) f'(h_i) sigma`` with ``h`` the noise-free
+        input current, so ``H = noise_entropy + sum_i ln f'(h_i)`` — lower when units saturate.
+        """
+        import torch
+
+        states = self._check_states(states)
+        if self.noise_std == 0 or self.noise_location == "state":
+            return super().transition_entropy(states)
+        x, ctx, _ = self.split(states)
+        h = x @ self.W.T
+        if self.n_contexts:
+            h = h + ctx @ self.C.T
+        t = torch.tanh(h.unsqueeze(1) + self.currents.unsqueeze(0))
+        log_slope = torch.log1p(-(t * t).clamp(max=1.0 - 1e-7)).sum(dim=-1)
+        return self.noise_entropy + log_slope
 
     def is_terminal(self, states):
         x, ctx, aux = self.split(states)

@@ -459,6 +459,15 @@ class SpikingVectorEnv:
         self.close()
 
     @property
+    def aux(self) -> np.ndarray:
+        """Current terminal-set auxiliaries (e.g. energy), shape (B, n_aux) (a copy).
+
+        Inside a closed-loop policy call this is the state *at* the decision, i.e. after the
+        update for the period that just ended.
+        """
+        return np.array(self._aux, copy=True)
+
+    @property
     def observation_space(self):
         """``gymnasium.spaces.Box`` of the (batched) observation: rates >= 0 Hz."""
         from gymnasium.spaces import Box

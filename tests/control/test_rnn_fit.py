@@ -18,6 +18,7 @@ from neuromop.control.rnn_fit_baselines import (
     simulate_teacher_dataset,
     variability_summary,
 )
+from neuromop.envs import RateRNNEnv
 
 INPUTS = ["u0", "u1"]
 
@@ -209,6 +210,8 @@ def test_env_from_fit_reproduces_fitted_dynamics():
     ds = _small()
     model = _quick(nonlinearity="tanh").fit(ds, INPUTS)
     env = env_from_fit(model, num_envs=3, n_candidates=4)
+    via_classmethod = RateRNNEnv.from_fit(model, num_envs=3, n_candidates=4)
+    assert torch.equal(env.W, via_classmethod.W)
     states, _ = env.reset(seed=0)
     x = env.activity(states)
     nxt = env.activity(env.predict(states, torch.zeros(3, dtype=torch.long)))

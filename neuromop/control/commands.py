@@ -1,0 +1,71 @@
+"""``neuromop run energy|square|shapes|reward|corridor|cartpole|beta-sweep`` (NeuroMOP)."""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["register"]
+
+TASKS = {
+    "energy": "NeuroMOP energy-budget task: free / random / MOP / R table and figure",
+    "square": "NeuroMOP square confinement: MOP vs epsilon-greedy R networks",
+    "shapes": "NeuroMOP six context-dependent shapes: per-context lifetime of free vs MOP",
+    "reward": "NeuroMOP with extrinsic reward mu in an inner square: occupancy vs mu",
+    "corridor": "NeuroMOP two rooms and a corridor: action entropy along the path",
+    "cartpole": "NeuroMOP and R network on the continuous cartpole",
+    "beta-sweep": "NeuroMOP state-entropy weight beta with input noise: saturation vs beta",
+}
+
+
+def register(group) -> None:
+    """Add the ``run`` sub-commands of this module."""
+    runs = group("run")
+    for name, text in TASKS.items():
+        p = runs.add_parser(name, help=text, description=text)
+        p.add_argument("--budget", choices=("smoke", "default", "paper"), default="default",
+                       help="compute budget (smoke: seconds; default: minutes on 2 cores)")
+        p.add_argument("--out", default=f"neuromop_{name}",
+                       help="output folder (checkpoints, rollouts, table, figure)")
+        p.add_argument("--seed", type=int, default=0, help="seed of network and training")
+        p.add_argument("--threads", type=int, default=1,
+                       help="torch intra-op threads (1 is fastest for these small tensors)")
+        p.add_argument("--no-resume", action="store_true",
+                       help="retrain from scratch even if checkpoints exist")
+        p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+        p.set_defaults(func=_handler(name))
+
+
+def _handler(task: str):
+    def handle(args: argparse.Namespace) -> int:
+        import torch
+
+        from neuromop.control.studies import EnergyStudy, SquareStudy, run_study
+        from neuromop.control.studies_tasks import (
+            BetaSweepStudy,
+            CartpoleStudy,
+            CorridorStudy,
+            RewardStudy,
+            ShapesStudy,
+        )
+
+        if args.threads < 1:
+            raise ValueError(f"--threads must be >= 1, got {args.threads}")
+        if args.seed < 0:
+            raise ValueError(f"--seed must be >= 0, got {args.seed}")
+        torch.set_num_threads(args.threads)
+        cls = {"energy": EnergyStudy, "square": SquareStudy, "shapes": ShapesStudy,
+               "reward": RewardStudy, "corridor": CorridorStudy, "cartpole": CartpoleStudy,
+               "beta-sweep": BetaSweepStudy}[task]
+        study = cls.for_budget(args.budget, seed=args.seed)
+        result = run_study(study, args.out, resume=not args.no_resume,
+                           progress=not args.no_progress)
+        print(result["table"])
+        if task == "energy":
+            ebd = result["summary"]["MOP"]["entropy_by_distance"]
+            pairs = ", ".join(f"{d:.3f}:{h:.2f}" for d, h in zip(ebd["distance"], ebd["entropy"]))
+            print(f"MOP action entropy by distance to threshold (distance:nats): {pairs}")
+        print(f"figure: {result['figure']}")
+        print(f"wall time: {result['seconds']:.1f} s; outputs in {args.out}")
+        return 0
+
+    return handle

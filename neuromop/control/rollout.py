@@ -1,0 +1,168 @@
+"""Roll out any controller in any model-based environment and summarise the result as xarray.
+
+Each trial starts from a fresh initial state and runs until its first terminal state or
+``n_steps``; there is no autoreset. After termination a trial's activity is held at its terminal
+state (so that ``activity`` stays finite, as the data contract requires) and ``alive`` is False;
+``action`` is -1 and ``action_entropy`` NaN there. Every summary uses only alive samples.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import xarray as xr
+
+from neuromop._checks import check_int
+from neuromop._provenance import provenance
+from neuromop.analysis.dimensionality import participation_ratio
+from neuromop.control.value_network import policy_entropy, sample_actions
+from neuromop.envs.base import ModelBasedVectorEnv
+
+__all__ = ["rollout", "summarize_rollout"]
+
+
+def rollout(env: ModelBasedVectorEnv, controller, n_steps: int, *, n_trials: int | None = None,
+            seed: int = 0, neurons=None, record_activity: bool = True,
+            initial_states=None) -> xr.Dataset:
+    """Run ``controller`` in ``env`` and return the trajectories as a labelled dataset.
+
+    Parameters
+    ----------
+    env : ModelBasedVectorEnv
+        Environment (its model methods are used; its own ``reset``/``step`` state is untouched).
+    controller
+        Anything with ``action_probabilities(states) -> (B, K)``.
+    n_steps : int
+        Number of actions per trial; the dataset has ``n_steps + 1`` time points (states).
+    n_trials : int, optional
+        Number of independent trials (default ``env.num_envs``).
+    seed : int
+        Seed of initial states, action sampling and transition noise.
+    neurons : sequence of int, optional
+        Which units of ``env.activity`` to record (default all).
+    record_activity : bool
+        Whether to store ``activity`` (summaries then cannot compute std/PR).
+    initial_states : torch.Tensor, optional
+        Start states ``(n_trials, state_dim)`` instead of sampling them.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``(trial, time, neuron)``; variables ``activity`` (trial, time, neuron), ``action``,
+        ``action_entropy`` (nats), ``alive``, ``terminated``, ``reward`` (extrinsic, on arrival)
+        (trial, time), every entry of ``env.state_variables`` (e.g. ``energy``; ``readout`` with
+        an extra ``readout`` dim) and ``lifetime`` (trial; steps before the first terminal
+        state, ``n_steps`` if none). ``time`` is ``step * dt`` (``dt`` of the env if it has one,
+        else 1) in the environment's time unit (s when ``tau`` is given in s); attrs carry units,
+        bin width and provenance.
+    """
+    if not isinstance(env, ModelBasedVectorEnv):
+        raise TypeError(f"env must be a ModelBasedVectorEnv, got {type(env).__name__}")
+    if not hasattr(controller, "action_probabilities"):
+        raise TypeError("controller must have action_probabilities(states), got "
+                        f"{type(controller).__name__}")
+    n_steps = check_int("n_steps", n_steps, low=1)
+    n_trials = env.num_envs if n_trials is None else check_int("n_trials", n_trials, low=1)
+    gen = torch.Generator().manual_seed(check_int("seed", seed, low=0))
+    if initial_states is None:
+        states = env.initial_states(n_trials, gen)
+    else:
+        states = env._check_states(torch.as_tensor(initial_states), "initial_states")
+        if states.shape[0] != n_trials:
+            raise ValueError(f"initial_states must have {n_trials} rows, got {states.shape[0]}")
+    act0 = env.activity(states)
+    neuron_idx = (np.arange(act0.shape[-1]) if neurons is None
+                  else np.asarray([check_int("neurons", n, low=0) for n in neurons]))
+    if neuron_idx.size and neuron_idx.max() >= act0.shape[-1]:
+        raise ValueError(f"neurons must be < {act0.shape[-1]}, got max {neuron_idx.max()}")
+    sel = torch.as_tensor(neuron_idx, dtype=torch.long)
+
+    alive = ~env.is_terminal(states)
+    acts, acts_idx, ents, alives, rewards = [], [], [], [], []
+    extras: dict[str, list] = {k: [] for k in env.state_variables(states)}
+    for t in range(n_steps + 1):
+        alives.append(alive.clone())
+        if record_activity:
+            acts.append(env.activity(states)[:, sel].clone())
+        for k, v in env.state_variables(states).items():
+            extras[k].append(v.clone())
+        rewards.append(env.extrinsic_reward(states) if t else torch.zeros(n_trials))
+        if t == n_steps:
+            break
+        probs = controller.action_probabilities(states)
+        action = sample_actions(probs, gen)
+        ent = policy_entropy(probs)
+        acts_idx.append(torch.where(alive, action, -1))
+        ents.append(torch.where(alive, ent, torch.full_like(ent, float("nan"))))
+        nxt = env.transition(states, action, gen)
+        states = torch.where(alive.unsqueeze(-1), nxt, states)  # hold terminal states
+        alive = alive & ~env.is_terminal(states)
+    acts_idx.append(torch.full((n_trials,), -1))
+    ents.append(torch.full((n_trials,), float("nan")))
+
+    alive_np = torch.stack(alives, dim=1).numpy()
+    dt = float(getattr(env, "dt", 1.0))
+    time = np.arange(n_steps + 1) * dt
+    coords = {"trial": np.arange(n_trials), "time": time}
+    data = {
+        "action": (("trial", "time"), torch.stack(acts_idx, 1).numpy().astype(np.int64)),
+        "action_entropy": (("trial", "time"), torch.stack(ents, 1).numpy()),
+        "alive": (("trial", "time"), alive_np),
+        "terminated": (("trial", "time"), ~alive_np),
+        "reward": (("trial", "time"), torch.stack(rewards, 1).numpy()),
+        "lifetime": (("trial",), alive_np.sum(axis=1) - 1 + (~alive_np[:, -1])),
+    }
+    if record_activity:
+        data["activity"] = (("trial", "time", "neuron"), torch.stack(acts, 1).numpy())
+        coords["neuron"] = neuron_idx
+    for k, vals in extras.items():
+        arr = torch.stack(vals, 1).numpy()
+        dims = ("trial", "time") + tuple(f"{k}_dim" if k != "readout" else "readout"
+                                         for _ in range(arr.ndim - 2))
+        data[k] = (dims, arr)
+    ds = xr.Dataset(data, coords=coords)
+    ds["lifetime"].attrs["units"] = "steps"
+    ds["action_entropy"].attrs["units"] = "nats"
+    ds["time"].attrs["units"] = "s"
+    ds.attrs.update(provenance("neuromop.control.rollout", n_steps=n_steps, n_trials=n_trials,
+                               seed=seed, env=repr(env), controller=repr(controller)))
+    ds.attrs.update({"units": "a.u.", "bin_width": dt, "source": "neuromop.control.rollout",
+                     "controller": type(controller).__name__,
+                     "n_candidates": int(env.n_candidates)})
+    return ds
+
+
+def summarize_rollout(ds: xr.Dataset) -> dict[str, float]:
+    """Lifetime, action entropy, activity std and participation ratio of a rollout.
+
+    Returns
+    -------
+    dict
+        ``lifetime`` (mean steps), ``lifetime_sem``, ``survival`` (fraction of trials alive at
+        the end), ``action_entropy`` (mean nats over alive steps), ``activity_std`` (std over
+        alive time points of each neuron, averaged over neurons and trials) and
+        ``participation_ratio`` (bias-corrected, of the covariance pooled over alive samples of
+        all trials).
+    """
+    alive = ds["alive"].values
+    life = ds["lifetime"].values.astype(float)
+    out = {
+        "lifetime": float(life.mean()),
+        "lifetime_sem": float(life.std(ddof=1) / np.sqrt(life.size)) if life.size > 1 else 0.0,
+        "survival": float(alive[:, -1].mean()),
+        "action_entropy": float(np.nanmean(ds["action_entropy"].values)),
+    }
+    if "activity" in ds:
+        act = ds["activity"].values  # (trial, time, neuron)
+        w = alive[..., None].astype(float)
+        cnt = w.sum(axis=1)
+        mean = (act * w).sum(axis=1) / np.maximum(cnt, 1)
+        var = (((act - mean[:, None]) ** 2) * w).sum(axis=1) / np.maximum(cnt - 1, 1)
+        ok = cnt[:, 0] >= 2
+        out["activity_std"] = float(np.sqrt(var[ok]).mean()) if ok.any() else float("nan")
+        pooled = act[alive]
+        out["participation_ratio"] = (
+            float(participation_ratio(xr.DataArray(pooled, dims=("sample", "neuron")),
+                                      sample_dims="sample"))
+            if pooled.shape[0] >= 4 else float("nan"))
+    return out

@@ -1,0 +1,120 @@
+"""Training loop: checkpoints, resume after interruption, seeded reproducibility."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from neuromop.control import NeuroMOPController, RewardController, train
+from neuromop.envs import EnergyBudget, RateRNNEnv
+
+SETTINGS = dict(steps_per_epoch=6, fit_iterations=5, batch_size=16, target_updates=2,
+                replay_epochs=2, progress=False)
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Small tensors: one intra-op thread avoids contention on the shared 2-core machine."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+
+def _controller(kind: str = "mop", seed: int = 0):
+    env = RateRNNEnv(12, num_envs=6, n_candidates=4, g=2.0, action_scale=2.0, noise_std=0.05,
+                     terminal=EnergyBudget(0.12), max_episode_steps=10, seed=1)
+    if kind == "mop":
+        return NeuroMOPController(env, hidden=(16,), gamma=0.8, random_state=seed)
+    return RewardController(env, epsilon=0.1, hidden=(16,), gamma=0.8, random_state=seed)
+
+
+def _params(ctrl):
+    return torch.cat([p.detach().flatten() for p in ctrl.value_net_.parameters()])
+
+
+def _hist(ctrl):
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in ctrl.history_]
+
+
+def _same_hist(a, b):
+    assert len(a) == len(b)
+    for ra, rb in zip(a, b):
+        for k in ra:
+            assert (math.isnan(ra[k]) and math.isnan(rb[k])) or ra[k] == rb[k], k
+
+
+@pytest.mark.parametrize("kind", ["mop", "r"])
+def test_resume_after_interruption_is_identical(kind, tmp_path):
+    full = _controller(kind)
+    train(full, epochs=4, checkpoint_dir=tmp_path / "full", **SETTINGS)
+
+    class Interrupt(Exception):
+        pass
+
+    def stop_after_two(epoch, record):
+        if epoch == 1:
+            raise Interrupt
+
+    first = _controller(kind)
+    with pytest.raises(Interrupt):
+        train(first, epochs=4, checkpoint_dir=tmp_path / "cut", callback=stop_after_two,
+              **SETTINGS)
+    assert len(first.history_) == 2
+    resumed = _controller(kind)  # fresh objects, as after a crash
+    train(resumed, epochs=4, checkpoint_dir=tmp_path / "cut", resume=True, **SETTINGS)
+    assert torch.equal(_params(full), _params(resumed))
+    _same_hist(_hist(full), _hist(resumed))
+    assert torch.equal(full.env.states, resumed.env.states)
+
+
+def test_resume_without_checkpoint_starts_fresh_and_finished_run_is_kept(tmp_path):
+    a = _controller()
+    train(a, epochs=2, checkpoint_dir=tmp_path, resume=True, **SETTINGS)
+    assert (tmp_path / "checkpoint.pt").exists() and len(a.history_) == 2
+    b = _controller()
+    train(b, epochs=2, checkpoint_dir=tmp_path, resume=True, **SETTINGS)  # nothing left to do
+    assert torch.equal(_params(a), _params(b))
+
+
+def test_seeded_reproducibility_and_seed_dependence():
+    a, b, c = _controller(seed=0), _controller(seed=0), _controller(seed=1)
+    for ctrl in (a, b, c):
+        train(ctrl, epochs=2, **SETTINGS)
+    assert torch.equal(_params(a), _params(b))
+    _same_hist(_hist(a), _hist(b))
+    assert not torch.equal(_params(a), _params(c))
+
+
+def test_resume_with_other_settings_raises(tmp_path):
+    train(_controller(), epochs=1, checkpoint_dir=tmp_path, **SETTINGS)
+    other = dict(SETTINGS, fit_iterations=7)
+    with pytest.raises(ValueError, match="different settings"):
+        train(_controller(), epochs=2, checkpoint_dir=tmp_path, resume=True, **other)
+
+
+def test_history_records_and_bad_arguments():
+    ctrl = _controller()
+    hist = train(ctrl, epochs=1, **SETTINGS)
+    assert set(hist[0]) == {"epoch", "lifetime", "n_episodes", "action_entropy", "activity_std",
+                            "value_mean", "loss", "seconds"}
+    assert 0 <= hist[0]["action_entropy"] <= math.log(4) + 1e-6
+    with pytest.raises(ValueError, match="checkpoint_dir"):
+        train(ctrl, epochs=1, resume=True, **SETTINGS)
+    with pytest.raises(TypeError, match="controller"):
+        train("mop", epochs=1)
+
+
+def test_fitted_vi_learns_the_fixed_point_of_a_safe_world():
+    """Without terminal states V converges to ln K / (1 - gamma)."""
+    env = RateRNNEnv(8, num_envs=16, n_candidates=4, terminal=EnergyBudget(100.0), seed=0)
+    ctrl = NeuroMOPController(env, hidden=(16,), gamma=0.5, learning_rate=1e-2, random_state=0)
+    with torch.no_grad():
+        ctrl.value_net_.mlp[-1].bias.zero_()  # start far from the answer
+    train(ctrl, epochs=4, steps_per_epoch=5, fit_iterations=150, batch_size=64, target_updates=4,
+          progress=False)
+    # on the visited states (the training distribution)
+    torch.testing.assert_close(ctrl.value(env.states), torch.full((16,), math.log(4) / 0.5),
+                               rtol=0.02, atol=0)
