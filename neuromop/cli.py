@@ -24,7 +24,12 @@ GROUP_HELP = {
     "fit": "fit models to recorded data",
 }
 
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "neuromop.analysis.commands",
+    "neuromop.mdp.commands",
+    "neuromop.control.fit_commands",
+    "neuromop.control.commands",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
