@@ -26,6 +26,7 @@ GROUP_HELP = {
 
 COMMAND_MODULES: tuple[str, ...] = (
     "neuromop.analysis.commands",
+    "neuromop.analysis.value_commands",
     "neuromop.mdp.commands",
     "neuromop.control.fit_commands",
     "neuromop.control.commands",

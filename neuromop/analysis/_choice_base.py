@@ -1,0 +1,243 @@
+"""Maximum-likelihood machinery shared by the choice models (see :mod:`.choice_models`).
+
+Parameters are optimised in an unbounded space (``log`` for positive, ``logit`` for (0, 1)
+parameters) by L-BFGS-B from several seeded random starts; standard errors come from the
+numerical Hessian (delta method) and Wald intervals are mapped back through the transform.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+from scipy.special import expit, logit
+
+from neuromop._checks import check_int, check_real
+from neuromop._random import as_generator
+
+_Z95 = 1.959963984540054
+
+
+class _ChoiceModel:
+    """Shared MLE machinery. Subclasses define ``_spec`` and ``_trial_loglik``."""
+
+    sequential = False  # True when the likelihood of a trial depends on earlier trials
+
+    def __init__(self, *, n_restarts: int = 5, random_state=None):
+        self.n_restarts = n_restarts
+        self.random_state = random_state
+
+    # -- sklearn-style parameter handling ------------------------------------------------
+    def get_params(self) -> dict:
+        """Constructor parameters (for cloning)."""
+        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
+        return {n: getattr(self, n) for n in names}
+
+    def clone(self):
+        """An unfitted copy with the same constructor parameters."""
+        return type(self)(**self.get_params())
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # -- to be provided by subclasses --------------------------------------------------
+    def _spec(self, data) -> list[tuple[str, str, tuple[float, float]]]:
+        """(name, transform in {'log','logit','identity'}, init range in natural units)."""
+        raise NotImplementedError
+
+    def _prepare(self, X, y, groups) -> dict:
+        raise NotImplementedError
+
+    def _trial_loglik(self, theta: np.ndarray, data: dict) -> np.ndarray:
+        raise NotImplementedError
+
+    # -- transforms ---------------------------------------------------------------------
+    @staticmethod
+    def _to_natural(u: np.ndarray, transforms: list[str]) -> np.ndarray:
+        out = np.array(u, dtype=float)
+        for i, t in enumerate(transforms):
+            if t == "log":
+                out[..., i] = np.exp(u[..., i])
+            elif t == "logit":
+                out[..., i] = expit(u[..., i])
+        return out
+
+    @staticmethod
+    def _to_unbounded(theta: np.ndarray, transforms: list[str]) -> np.ndarray:
+        out = np.array(theta, dtype=float)
+        for i, t in enumerate(transforms):
+            if t == "log":
+                out[..., i] = np.log(theta[..., i])
+            elif t == "logit":
+                out[..., i] = logit(theta[..., i])
+        return out
+
+    # -- fitting --------------------------------------------------------------------------
+    def _check_common(self):
+        check_int("n_restarts", self.n_restarts, low=1)
+
+    def _fit_data(self, data: dict, mask: np.ndarray | None = None):
+        self._check_common()
+        spec = self._spec(data)
+        names = [s[0] for s in spec]
+        transforms = [s[1] for s in spec]
+        use = data["valid"] if mask is None else data["valid"] & mask
+        n_used = int(use.sum())
+        if n_used < len(spec) + 1:
+            raise ValueError(f"need more than {len(spec)} usable trials to fit, got {n_used}")
+
+        def negll(u):
+            # unbounded search (a box makes L-BFGS-B's first projected step jump to a corner
+            # where the likelihood is flat); transformed parameters are clipped only for safety
+            ll = self._trial_loglik(self._to_natural(np.clip(u, -30.0, 30.0), transforms), data)
+            val = -float(ll[use].sum())
+            return val if np.isfinite(val) else 1e300
+
+        rng = as_generator(self.random_state)
+        best = None
+        for _ in range(self.n_restarts):
+            theta0 = np.array([rng.uniform(*s[2]) for s in spec])
+            u0 = self._to_unbounded(theta0, transforms)
+            res = minimize(negll, u0, method="L-BFGS-B")
+            if best is None or res.fun < best.fun:
+                best = res
+        u_hat = np.clip(best.x, -30.0, 30.0)
+        theta = self._to_natural(u_hat, transforms)
+        self.params_ = dict(zip(names, theta.tolist()))
+        self.param_names_ = names
+        self.loglik_ = -float(best.fun)
+        self.n_trials_ = n_used
+        k = len(names)
+        self.n_params_ = k
+        self.aic_ = 2 * k - 2 * self.loglik_
+        self.bic_ = k * np.log(n_used) - 2 * self.loglik_
+        self.converged_ = bool(best.success)
+        self._theta_ = theta
+        self._transforms_ = transforms
+        self._hessian_errors(negll, u_hat, names, transforms)
+        return self
+
+    def _hessian_errors(self, negll, u_hat, names, transforms):
+        k = len(u_hat)
+        h = 1e-4 * np.maximum(1.0, np.abs(u_hat))
+        H = np.empty((k, k))
+        f0 = negll(u_hat)
+        for i in range(k):
+            for j in range(i, k):
+                ei = np.zeros(k)
+                ej = np.zeros(k)
+                ei[i] = h[i]
+                ej[j] = h[j]
+                if i == j:
+                    val = (negll(u_hat + ei) - 2 * f0 + negll(u_hat - ei)) / h[i] ** 2
+                else:
+                    val = (negll(u_hat + ei + ej) - negll(u_hat + ei - ej)
+                           - negll(u_hat - ei + ej) + negll(u_hat - ei - ej)) / (4 * h[i] * h[j])
+                H[i, j] = H[j, i] = val
+        self.hessian_ = H
+        eig = np.linalg.eigvalsh(H)
+        if np.any(eig <= 0):
+            warnings.warn(
+                f"{type(self).__name__}: the Hessian at the optimum is not positive definite "
+                f"(eigenvalues {eig}); standard errors and intervals are NaN (parameter not "
+                "identified by these data)", RuntimeWarning, stacklevel=3)
+            se_u = np.full(k, np.nan)
+        else:
+            se_u = np.sqrt(np.diag(np.linalg.inv(H)))
+        with np.errstate(over="ignore"):  # a huge se maps to an infinite bound, as it should
+            lo = self._to_natural(u_hat - _Z95 * se_u, transforms)
+            hi = self._to_natural(u_hat + _Z95 * se_u, transforms)
+        theta = self._to_natural(u_hat, transforms)
+        jac = np.array([theta[i] if t == "log" else theta[i] * (1 - theta[i]) if t == "logit"
+                        else 1.0 for i, t in enumerate(transforms)])
+        self.se_ = dict(zip(names, (jac * se_u).tolist()))
+        self.ci_ = {n: (float(a), float(b)) for n, a, b in zip(names, lo, hi)}
+
+    def fit(self, X, y, groups=None):
+        """Fit by maximum likelihood.
+
+        Parameters
+        ----------
+        X : array_like
+            Trial inputs (see the class docstring).
+        y : array_like of int, shape (n_trials,)
+            Chosen option index per trial.
+        groups : array_like, shape (n_trials,), optional
+            Session/block labels (sequential models reset their state at each new label).
+
+        Returns
+        -------
+        self
+        """
+        return self._fit_data(self._prepare(X, y, groups))
+
+    def _require_fit(self):
+        if not hasattr(self, "params_"):
+            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit(X, y) first")
+
+    def loglik_trials(self, X, y, groups=None) -> np.ndarray:
+        """Per-trial log-likelihood (nats) under the fitted parameters; NaN for excluded trials."""
+        self._require_fit()
+        data = self._prepare(X, y, groups)
+        ll = self._trial_loglik(self._theta_, data)
+        return np.where(data["valid"], ll, np.nan)
+
+    def score(self, X, y, groups=None) -> float:
+        """Mean log-likelihood per usable trial (nats; higher is better)."""
+        return float(np.nanmean(self.loglik_trials(X, y, groups)))
+
+    def bootstrap(self, X, y, groups=None, *, n_boot: int = 200, level: float = 0.95,
+                  random_state=None) -> dict:
+        """Percentile bootstrap intervals; sets and returns ``bootstrap_ci_``.
+
+        Trials are resampled with replacement (non-sequential models); sequential models
+        resample whole ``groups`` (sessions), which must then be given.
+        """
+        self._require_fit()
+        n_boot = check_int("n_boot", n_boot, low=2)
+        level = check_real("level", level, low=0.0, high=1.0, low_inclusive=False,
+                           high_inclusive=False)
+        rng = as_generator(random_state)
+        Xa, ya = np.asarray(X), np.asarray(y)
+        draws = []
+        if self.sequential:
+            if groups is None:
+                raise ValueError("groups (sessions) are required to bootstrap a sequential model")
+            g = np.asarray(groups)
+            labels = pd.unique(g)
+            for _ in range(n_boot):
+                pick = rng.choice(labels, size=labels.size, replace=True)
+                idx = np.concatenate([np.flatnonzero(g == lab) for lab in pick])
+                newg = np.concatenate([np.full((g == lab).sum(), i) for i, lab in enumerate(pick)])
+                draws.append(self.clone().fit(Xa[idx], ya[idx], newg)._theta_)
+        else:
+            n = ya.shape[0]
+            for _ in range(n_boot):
+                idx = rng.integers(0, n, n)
+                gi = None if groups is None else np.asarray(groups)[idx]
+                draws.append(self.clone().fit(Xa[idx], ya[idx], gi)._theta_)
+        draws = np.array(draws)
+        q = [(1 - level) / 2, (1 + level) / 2]
+        lo, hi = np.quantile(draws, q, axis=0)
+        self.bootstrap_ci_ = {n: (float(a), float(b)) for n, a, b in zip(self.param_names_, lo, hi)}
+        return self.bootstrap_ci_
+
+
+def _check_y(y, n_trials: int | None, n_options: int | None = None) -> np.ndarray:
+    arr = np.asarray(y)
+    if arr.ndim != 1:
+        raise ValueError(f"y must be 1-dimensional (one choice per trial), got shape {arr.shape}")
+    if n_trials is not None and arr.shape[0] != n_trials:
+        raise ValueError(f"y must have {n_trials} entries (one per row of X), got {arr.shape[0]}")
+    if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+        arr = arr.astype(np.int64)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"y must hold integer option indices, got dtype {arr.dtype}")
+    if np.any(arr < 0) or (n_options is not None and np.any(arr >= n_options)):
+        raise ValueError(f"y must hold option indices in [0, {n_options}), got range "
+                         f"[{arr.min()}, {arr.max()}]")
+    return arr.astype(np.int64)

@@ -1,0 +1,137 @@
+"""Figures of the soft-versus-true value analysis (``neuromop analyze values``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "plot_decoding",
+    "plot_null_distributions",
+    "plot_psychometric",
+    "plot_signals",
+    "plot_unique_variance",
+    "value_report_figures",
+]
+
+
+def _axes(ax):
+    if ax is not None:
+        return ax.figure, ax
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.2, 3.6), constrained_layout=True)
+    return fig, ax
+
+
+def plot_signals(soft, true, *, ax=None, corr: float | None = None):
+    """Scatter of the per-trial soft against true value (collinearity at a glance)."""
+    fig, ax = _axes(ax)
+    ax.scatter(np.asarray(true), np.asarray(soft), s=8, alpha=0.5, color="0.2")
+    ax.set_xlabel("true value  E_pi[v]  (value units)")
+    ax.set_ylabel("soft value  tau ln sum exp(v/tau)")
+    if corr is not None:
+        ax.set_title(f"r = {corr:.4f}")
+    return fig
+
+
+def plot_unique_variance(result, *, ax=None):
+    """Per-neuron unique deviance explained by the soft versus the true value."""
+    fig, ax = _axes(ax)
+    s = result["delta_d2"].sel(signal="soft").values
+    t = result["delta_d2"].sel(signal="true").values
+    classes = result["neuron_class"].values
+    colours = {"soft": "tab:blue", "true": "tab:orange", "mixed": "tab:green"}
+    for cls in np.unique(classes):
+        m = classes == cls
+        ax.scatter(t[m], s[m], s=14, label=f"{cls} ({m.sum()})", color=colours.get(cls, "0.6"))
+    lim = np.nanmax(np.abs(np.r_[s, t, 1e-3])) * 1.1
+    ax.plot([-lim, lim], [-lim, lim], color="0.7", lw=0.8)
+    ax.axhline(0, color="0.85", lw=0.8)
+    ax.axvline(0, color="0.85", lw=0.8)
+    ax.set_xlabel("unique ΔD² true (held-out)")
+    ax.set_ylabel("unique ΔD² soft (held-out)")
+    ax.legend(fontsize=7, frameon=False)
+    ax.set_title(f"verdict: {result.attrs.get('verdict', '?')}")
+    return fig
+
+
+def plot_decoding(result, *, ax=None):
+    """Cross-validated population decoding R² of each signal and residual."""
+    fig, ax = _axes(ax)
+    r2 = result["decoding_r2"].values
+    labels = [str(t).replace("_given_", " | ") for t in result["target"].values]
+    ax.bar(np.arange(r2.size), r2, color=["tab:blue", "tab:orange", "tab:blue", "tab:orange"],
+           alpha=0.8)
+    ax.set_xticks(np.arange(r2.size), labels, rotation=20, fontsize=8)
+    ax.axhline(0, color="0.5", lw=0.8)
+    ax.set_ylabel("decoding R² (blocked CV)")
+    return fig
+
+
+def plot_null_distributions(result, *, axes=None):
+    """Observed population log-likelihood gains against their null distributions."""
+    import matplotlib.pyplot as plt
+
+    tests = list(result["test"].values)
+    if axes is None:
+        fig, axes = plt.subplots(1, len(tests), figsize=(3.2 * len(tests), 2.8),
+                                 constrained_layout=True)
+    else:
+        fig = np.ravel(axes)[0].figure
+    for ax, test in zip(np.ravel(axes), tests):
+        for kind in result["null"].values:
+            ax.hist(result["null_pop_loglik_gain"].sel(test=test, null=kind).values, bins=20,
+                    alpha=0.5, label=f"null: {kind}")
+        ax.axvline(float(result["pop_loglik_gain"].sel(test=test)), color="k", lw=1.5)
+        ax.set_title(f"{test}: p = {float(result['pop_p_value'].sel(test=test)):.3g}", fontsize=9)
+        ax.set_xlabel("population Δ held-out log-lik (nats)")
+    np.ravel(axes)[0].legend(fontsize=7, frameon=False)
+    return fig
+
+
+def plot_psychometric(offer_a, offer_b, chosen_b, model=None, *, ax=None):
+    """Fraction of B choices per offer pair against ln(qB/qA), with the fitted logit."""
+    fig, ax = _axes(ax)
+    qa, qb, y = (np.asarray(offer_a, float), np.asarray(offer_b, float), np.asarray(chosen_b))
+    ok = (qa > 0) & (qb > 0)
+    pairs = np.unique(np.column_stack([qa[ok], qb[ok]]), axis=0)
+    x = np.log(pairs[:, 1] / pairs[:, 0])
+    frac = [y[ok][(qa[ok] == a) & (qb[ok] == b)].mean() for a, b in pairs]
+    ax.scatter(x, frac, color="k", s=16, label="data")
+    if model is not None:
+        grid = np.linspace(x.min() - 0.2, x.max() + 0.2, 200)
+        if model.form == "log":
+            X = np.column_stack([np.ones_like(grid), np.exp(grid)])
+            ax.plot(grid, model.predict_proba(X)[:, 1], label="log logit")
+        ax.set_title(f"rho = {model.params_['rho']:.2f}, steepness = "
+                     f"{model.params_['steepness']:.2f}")
+    ax.set_xlabel("ln(qB / qA)")
+    ax.set_ylabel("P(choose B)")
+    ax.set_ylim(-0.05, 1.05)
+    return fig
+
+
+def value_report_figures(result, out_dir, *, soft=None, true=None, behaviour=None) -> list[Path]:
+    """Write the report figures as PNG into ``out_dir``; returns their paths.
+
+    ``behaviour`` may be ``(offer_a, offer_b, chosen_b, fitted_log_model)``.
+    """
+    import matplotlib.pyplot as plt
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    figs = {"unique_variance": plot_unique_variance(result), "decoding": plot_decoding(result),
+            "nulls": plot_null_distributions(result)}
+    if soft is not None and true is not None:
+        figs["signals"] = plot_signals(soft, true, corr=float(result["signal_corr"]))
+    if behaviour is not None:
+        figs["psychometric"] = plot_psychometric(*behaviour)
+    paths = []
+    for name, fig in figs.items():
+        path = out / f"values_{name}.png"
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        paths.append(path)
+    return paths
