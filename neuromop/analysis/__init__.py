@@ -17,6 +17,7 @@ from neuromop.analysis.choice_models import (
 )
 from neuromop.analysis.correlation import pair_values, signal_correlation, spike_count_correlation
 from neuromop.analysis.dimensionality import participation_ratio, pca_spectrum
+from neuromop.analysis.dra_choice_model import DRAChoiceModel
 from neuromop.analysis.encoding import (
     VERDICTS,
     collinearity,
@@ -26,6 +27,7 @@ from neuromop.analysis.encoding import (
 from neuromop.analysis.isi import cv, cv2, lv, lvr
 from neuromop.analysis.mdp_choice_models import MDPChoiceModel
 from neuromop.analysis.pooling import add_condition, pooled_mean_matched_fano_factor
+from neuromop.analysis.prior_choice_model import PriorLearningChoiceModel
 from neuromop.analysis.value_simulation import (
     offer_design,
     simulate_value_population,
@@ -58,6 +60,7 @@ __all__ = [
     "cv",
     "cv2",
     "dra_values",
+    "DRAChoiceModel",
     "fano_factor",
     "fit_poisson_glm",
     "lifetime",
@@ -74,6 +77,7 @@ __all__ = [
     "pca_spectrum",
     "policy_entropy",
     "pooled_mean_matched_fano_factor",
+    "PriorLearningChoiceModel",
     "QLearningChoiceModel",
     "RelativeValueLogit",
     "signal_correlation",

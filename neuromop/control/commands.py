@@ -39,23 +39,15 @@ def _handler(task: str):
     def handle(args: argparse.Namespace) -> int:
         import torch
 
-        from neuromop.control.studies import EnergyStudy, SquareStudy, run_study
-        from neuromop.control.studies_tasks import (
-            BetaSweepStudy,
-            CartpoleStudy,
-            CorridorStudy,
-            RewardStudy,
-            ShapesStudy,
-        )
+        from neuromop.control.studies import run_study
+        from neuromop.control.studies_tasks import STUDIES
 
         if args.threads < 1:
             raise ValueError(f"--threads must be >= 1, got {args.threads}")
         if args.seed < 0:
             raise ValueError(f"--seed must be >= 0, got {args.seed}")
         torch.set_num_threads(args.threads)
-        cls = {"energy": EnergyStudy, "square": SquareStudy, "shapes": ShapesStudy,
-               "reward": RewardStudy, "corridor": CorridorStudy, "cartpole": CartpoleStudy,
-               "beta-sweep": BetaSweepStudy}[task]
+        cls = STUDIES[task]
         study = cls.for_budget(args.budget, seed=args.seed)
         result = run_study(study, args.out, resume=not args.no_resume,
                            progress=not args.no_progress)

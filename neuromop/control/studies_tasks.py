@@ -17,7 +17,9 @@ import xarray as xr
 from neuromop._io import write_netcdf_atomic
 from neuromop.control.studies import _Common, _slug, train_all, write_outputs
 
-__all__ = ["ShapesStudy", "RewardStudy", "CorridorStudy", "CartpoleStudy", "BetaSweepStudy"]
+__all__ = [
+    "ShapesStudy", "RewardStudy", "CorridorStudy", "CartpoleStudy", "BetaSweepStudy", "STUDIES",
+]
 
 _SMOKE = dict(n_neurons=40, num_envs=16, horizon=120, epochs=4, steps_per_epoch=30,
               fit_iterations=60, hidden=(64,), eval_trials=16)
@@ -307,3 +309,15 @@ class BetaSweepStudy(_Common):
             f"{v['action_dimensionality']:.1f}" for k, v in summary.items())
         return {"summary": summary, "histories": histories, "datasets": datasets,
                 "figure": fig_path, "table": table, "seconds": seconds}
+
+
+def _registry() -> dict:
+    from neuromop.control.studies import EnergyStudy, SquareStudy
+
+    return {"energy": EnergyStudy, "square": SquareStudy, "shapes": ShapesStudy,
+            "reward": RewardStudy, "corridor": CorridorStudy, "cartpole": CartpoleStudy,
+            "beta-sweep": BetaSweepStudy}
+
+
+#: The NeuroMOP task studies by name (``neuromop run NAME``, ``analysis/neuromop_tasks.py``).
+STUDIES = _registry()
