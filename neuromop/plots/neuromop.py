@@ -122,17 +122,33 @@ def _history_panel(ax, histories: dict, key: str, label: str) -> None:
 
 
 def plot_shapes_task(datasets: dict, histories: dict, study):
-    """Six shapes: MOP readout trajectories per context, per-context lifetime, std over training."""
+    """Six shapes: MOP readout trajectories per context, per-context lifetime, std over training.
+
+    Parameters
+    ----------
+    datasets : dict
+        ``"free <shape>"`` / ``"MOP <shape>"`` -> rollout dataset, for every shape of
+        :data:`~neuromop.envs.SHAPES`.
+    histories : dict
+        ``"MOP"`` -> training history; if its records carry ``readout_std`` and
+        ``alive_fraction`` (see :meth:`~neuromop.control.studies_tasks.ShapesStudy.evaluate_spread`)
+        they are drawn per context over epochs.
+    study : ShapesStudy
+        Configuration (``shape_scale``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     import matplotlib.pyplot as plt
+    import torch
 
     from neuromop.envs.terminal import SHAPES, ShapeSet
 
     shapes = ShapeSet(study.shape_scale)
-    fig, axes = plt.subplots(2, 4, figsize=(15, 7), constrained_layout=True)
+    fig, axes = plt.subplots(2, 5, figsize=(18.5, 7), constrained_layout=True)
     grid = np.linspace(-1.2, 1.2, 241)
     gx, gy = np.meshgrid(grid, grid)
-    import torch
-
     inside = shapes.inside(torch.as_tensor(np.stack([gx, gy], -1), dtype=torch.float32)).numpy()
     for c, ((shape, _), ax) in enumerate(zip(SHAPES, axes.flat[:6])):
         ax.contour(gx, gy, inside[..., c].astype(float), levels=[0.5], colors="k")
@@ -150,7 +166,21 @@ def plot_shapes_task(datasets: dict, histories: dict, study):
     ax.set_xticks(range(6), names, rotation=40, ha="right", fontsize=7)
     ax.set(ylabel="lifetime (steps)")
     ax.legend(fontsize=7)
-    _history_panel(axes.flat[7], histories, "activity_std", "trajectory std (training)")
+    hist = histories.get("MOP", [])
+    if hist and all("readout_std" in h for h in hist):
+        epochs = [h["epoch"] for h in hist]
+        cmap = plt.get_cmap("tab10")
+        for key, ax, label in (("readout_std", axes.flat[7], "readout std (alive steps)"),
+                               ("alive_fraction", axes.flat[8], "fraction of steps alive")):
+            for c, shape in enumerate(names):
+                ax.plot(epochs, [h[key][shape] for h in hist], "o-", ms=3, color=cmap(c),
+                        label=shape)
+            ax.set(xlabel="epoch", ylabel=label, title=f"MOP evaluation: {label}")
+            ax.legend(fontsize=6)
+    else:
+        for ax in axes.flat[7:9]:
+            ax.axis("off")
+    _history_panel(axes.flat[9], histories, "activity_std", "activity std (training episodes)")
     fig.suptitle("NeuroMOP six shapes (context-dependent terminal sets)")
     return fig
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -86,13 +87,109 @@ def _smoke(task: str, out) -> dict:
     return json.loads((out / "summary.json").read_text())
 
 
-def test_shapes_smoke_mop_survives_in_every_context(tmp_path):
+@pytest.fixture(scope="module")
+def shapes_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("shapes")
+    return _smoke("shapes", out), out
+
+
+def test_shapes_smoke_mop_survives_in_every_context(shapes_run):
     from neuromop.envs import SHAPES
 
-    summary = _smoke("shapes", tmp_path)["summary"]
+    summary = shapes_run[0]["summary"]
     for shape, _ in SHAPES:
         assert summary[f"MOP {shape}"]["survival"] >= 0.9, shape
         assert summary[f"MOP {shape}"]["lifetime"] > summary[f"free {shape}"]["lifetime"], shape
+
+
+def test_shapes_smoke_records_readout_std_over_training(shapes_run):
+    import xarray as xr
+
+    from neuromop.control.studies_tasks import ShapesStudy
+    from neuromop.envs import SHAPES
+
+    result, out = shapes_run
+    study = ShapesStudy.for_budget("smoke")
+    names = [s for s, _ in SHAPES]
+    spread = result["spread_history"]
+    assert spread["epoch"] == list(range(study.epochs))
+    assert spread["context"] == names
+    std = np.asarray(spread["readout_std"])
+    frac = np.asarray(spread["alive_fraction"])
+    assert std.shape == frac.shape == (study.epochs, len(names))
+    assert np.all(std > 0) and np.all(std < 2.0)   # inside shapes of radius < 1
+    assert np.all((frac > 0) & (frac <= 1))
+    # the same numbers in the per-epoch records and in the netCDF file
+    hist = result["histories"]["MOP"]
+    assert [[h["readout_std"][c] for c in names] for h in hist] == spread["readout_std"]
+    with xr.open_dataset(out / "spread_history.nc") as ds:
+        assert ds["readout_std"].dims == ("epoch", "context")
+        np.testing.assert_allclose(ds["readout_std"].values, std)
+        assert json.loads(ds.attrs["parameters"])["spread_trials"] == study.spread_trials
+
+
+def _spread_ds(context, alive, readout):
+    import xarray as xr
+
+    ctx = np.repeat(np.asarray(context)[:, None], alive.shape[1], axis=1)
+    return xr.Dataset({"readout": (("trial", "time", "readout"), readout),
+                       "alive": (("trial", "time"), alive),
+                       "context": (("trial", "time"), ctx)})
+
+
+_CONTEXT = np.array([0, 0, 1, 2, 2, 2, 4, 5, 5])              # context 3 has no trials
+
+
+def _synthetic_spread():
+    from neuromop.control.studies_tasks import readout_spread
+
+    rng = np.random.default_rng(3)
+    readout = rng.normal(size=(9, 30, 2)) * (1 + _CONTEXT[:, None, None])
+    alive = np.ones((9, 30), dtype=bool)
+    alive[1, 12:] = False
+    alive[6, 1:] = False                                      # context 4: one alive sample
+    return readout_spread(_spread_ds(_CONTEXT, alive, readout)), readout, alive
+
+
+@pytest.mark.parametrize("c", [0, 1, 2, 5])
+def test_readout_spread_matches_a_per_context_reference(c):
+    got, readout, alive = _synthetic_spread()
+    pts = readout[(_CONTEXT == c)[:, None] & alive]           # (samples, 2)
+    want = np.sqrt(np.mean(np.var(pts, axis=0, ddof=1)))
+    np.testing.assert_allclose(float(got["readout_std"][c]), want, rtol=1e-10)
+    frac = len(pts) / ((_CONTEXT == c).sum() * 30)
+    assert float(got["alive_fraction"][c]) == pytest.approx(frac)
+
+
+def test_readout_spread_is_nan_without_enough_alive_samples():
+    got, _, _ = _synthetic_spread()
+    assert np.isnan(got["readout_std"][3]) and np.isnan(got["alive_fraction"][3])
+    assert np.isnan(got["readout_std"][4]) and float(got["alive_fraction"][4]) == 1 / 30
+    assert got["n_trials"].values.tolist() == [2, 1, 3, 0, 1, 2]
+
+
+def test_spread_history_rejects_records_without_the_evaluation():
+    from neuromop.control.studies_tasks import spread_history
+
+    with pytest.raises(ValueError, match="readout_std"):
+        spread_history([{"epoch": 0, "lifetime": 3.0}])
+
+
+@pytest.mark.slow
+def test_shapes_interrupted_training_resumes_to_the_same_spread_history(tmp_path):
+    from neuromop.control.studies_tasks import ShapesStudy
+
+    torch.set_num_threads(1)   # restored by the autouse fixture
+    kw = dict(epochs=3, eval_trials=4, spread_trials=4, spread_horizon=40)
+    whole = ShapesStudy.for_budget("smoke", **kw).run(tmp_path / "a", progress=False)
+    # stop after 2 epochs, then resume to 3: the epoch-1 record in the checkpoint has no spread
+    ShapesStudy.for_budget("smoke", **dict(kw, epochs=2)).run(tmp_path / "b", progress=False)
+    (tmp_path / "b" / "spread_history.nc").unlink()
+    resumed = ShapesStudy.for_budget("smoke", **kw).run(tmp_path / "b", progress=False)
+    np.testing.assert_array_equal(resumed["spread"]["readout_std"].values,
+                                  whole["spread"]["readout_std"].values)
+    np.testing.assert_array_equal(resumed["spread"]["alive_fraction"].values,
+                                  whole["spread"]["alive_fraction"].values)
 
 
 def test_reward_smoke_mu_moves_occupancy_into_the_inner_square(tmp_path):
