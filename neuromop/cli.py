@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "neuromop.mdp.commands",
     "neuromop.control.fit_commands",
     "neuromop.control.commands",
+    "neuromop.control.spiking_commands",
 )
 
 

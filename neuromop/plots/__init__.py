@@ -1,1 +1,1 @@
-"""Matplotlib figures; import the figure functions from the submodules (``neuromop.plots.mdp`` …)."""
+"""Matplotlib figures; import them from the submodules (``neuromop.plots.mdp`` …)."""
