@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -25,3 +26,17 @@ def shared_datasets() -> Path:
     if not path.is_dir():
         pytest.skip(f"shared datasets not found at {path} (set NEUROMOP_DATA to their folder)")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tests use small tensors: one intra-op torch thread per test process avoids contention
+    between pytest-xdist workers on a 2-core machine. Only applies where torch is imported."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

@@ -11,13 +11,6 @@ import torch
 from neuromop.cli import build_parser, main
 
 
-@pytest.fixture(autouse=True)
-def _restore_torch_threads():
-    previous = torch.get_num_threads()
-    yield
-    torch.set_num_threads(previous)
-
-
 @pytest.fixture(scope="module")
 def energy_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("energy")

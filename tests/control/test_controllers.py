@@ -18,16 +18,6 @@ from neuromop.control.value_network import sample_actions
 from neuromop.envs import EnergyBudget, InnerSquareReward, RateRNNEnv, SquareBox
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Small tensors: one intra-op thread avoids contention on the shared 2-core machine."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
-
 def _env(noise_std: float = 0.0, location: str = "state") -> RateRNNEnv:
     task = SquareBox((0, 1), 0.45) | InnerSquareReward((0, 1), 0.2, mu=1.0)
     return RateRNNEnv(6, num_envs=8, n_candidates=4, action_scale=1.5, noise_std=noise_std,

@@ -17,15 +17,6 @@ from neuromop.data.schema import validate
 from neuromop.envs import EnergyBudget, RateRNNEnv
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Small tensors: one intra-op thread avoids contention on the shared 2-core machine."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def _env():
     return RateRNNEnv(20, num_envs=5, g=2.0, terminal=EnergyBudget(0.12), seed=0)
 

@@ -13,14 +13,6 @@ from neuromop.envs import EnergyBudget, RateRNNEnv
 SETTINGS = dict(steps_per_epoch=6, fit_iterations=5, batch_size=16, target_updates=2,
                 replay_epochs=2, progress=False)
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Small tensors: one intra-op thread avoids contention on the shared 2-core machine."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
 
 
 def _controller(kind: str = "mop", seed: int = 0):

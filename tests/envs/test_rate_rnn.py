@@ -11,16 +11,6 @@ import torch
 from neuromop.envs import EnergyBudget, ModelBasedVectorEnv, RateRNNEnv, SquareBox, as_gymnasium_env
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Small tensors: one intra-op thread avoids contention on the shared 2-core machine."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
-
 def _reference_step(env: RateRNNEnv, x, ctx, a_index):
     """Euler step written neuron by neuron in float64 (independent of the vectorised code)."""
     W, V, C = env.W.double().numpy(), env.V.double().numpy(), env.C.double().numpy()

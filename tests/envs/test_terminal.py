@@ -19,16 +19,6 @@ from neuromop.envs import (
 from neuromop.envs.terminal import EnvSpec
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Small tensors: one intra-op thread avoids contention on the shared 2-core machine."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
-
 def _view(activity, readout=None, context=None):
     activity = torch.as_tensor(activity, dtype=torch.float32)
     lead = activity.shape[:-1]
