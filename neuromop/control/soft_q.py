@@ -225,7 +225,7 @@ class SoftQController:
             for p, pt in zip(self.q_net_.parameters(), self.target_net_.parameters()):
                 pt.lerp_(p, self.target_tau)
         self.n_updates_ += 1
-        return float(loss)
+        return float(loss.detach())
 
     def _set_input_statistics(self) -> None:
         x = torch.from_numpy(self.buffer_.states[:len(self.buffer_)])

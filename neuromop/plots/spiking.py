@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -59,7 +61,8 @@ def plot_spiking_energy(ds: xr.Dataset, spikes: pd.DataFrame, table: pd.DataFram
         alive = np.arange(sub.sizes["time"])[None, :] < sub["lifetime"].values[:, None]
         if "energy" in sub:
             e = np.where(alive, sub["energy"].values, np.nan)
-            with np.errstate(invalid="ignore"):
+            with warnings.catch_warnings():  # all trials dead at late times: a gap in the plot
+                warnings.simplefilter("ignore", RuntimeWarning)
                 m, s = np.nanmean(e, 0), np.nanstd(e, 0)
             ax_e.plot(t, m, color=colors[label], label=label)
             ax_e.fill_between(t, m - s, m + s, color=colors[label], alpha=0.2)
