@@ -4,7 +4,7 @@ Also rollouts of solved agents."""
 
 from neuromop.mdp.dra import DRAAgent
 from neuromop.mdp.learning import MDPSampler, q_learning, soft_q_learning
-from neuromop.mdp.model import FiniteMDP
+from neuromop.mdp.model import FiniteMDP, make_random_mdp
 from neuromop.mdp.rollout import arena_coverage, occupancy_map, rollout
 from neuromop.mdp.solvers import (
     ConvergenceWarning,
@@ -22,6 +22,7 @@ __all__ = [
     "MDPSampler",
     "SolveResult",
     "arena_coverage",
+    "make_random_mdp",
     "occupancy_map",
     "policy_evaluation",
     "rollout",

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["FiniteMDP"]
+__all__ = ["FiniteMDP", "make_random_mdp"]
 
 _PROB_ATOL = 1e-8
 _LABEL_KEYS = ("state_labels", "action_labels", "name")
@@ -529,3 +529,54 @@ class FiniteMDP:
             None if reward is None else rw.reshape(S, A, K),
             **labels,
         )
+
+
+def make_random_mdp(
+    n_states: int,
+    n_actions: int,
+    n_successors: int,
+    *,
+    p_terminal: float = 0.1,
+    reward: bool = False,
+    random_state=None,
+) -> FiniteMDP:
+    """A random finite MDP, for tests, examples and benchmarks.
+
+    Each action is admissible with probability 0.7 (at least one per state); each admissible
+    (s, a) has ``n_successors`` random successors with Dirichlet probabilities, collapsed to one
+    successor for about half of them; each state is terminal (absorbing) with probability
+    ``p_terminal``.
+
+    Parameters
+    ----------
+    n_states, n_actions, n_successors : int
+        ``S``, ``A`` and ``K`` (all >= 1).
+    p_terminal : float
+        Probability that a state is terminal.
+    reward : bool
+        Attach a standard-normal extrinsic reward r(s, a, s').
+    random_state : None, int or numpy.random.Generator
+    """
+    from neuromop._checks import check_int, check_probability
+    from neuromop._random import as_generator
+
+    S = check_int("n_states", n_states, low=1)
+    A = check_int("n_actions", n_actions, low=1)
+    K = check_int("n_successors", n_successors, low=1)
+    p_terminal = check_probability("p_terminal", p_terminal)
+    rng = as_generator(random_state)
+    mask = rng.random((S, A)) < 0.7
+    mask[np.arange(S), rng.integers(A, size=S)] = True
+    term = rng.random(S) < p_terminal
+    ns = rng.integers(0, S, (S, A, K))
+    p = rng.dirichlet(np.ones(K), size=(S, A)) * (rng.random((S, A, 1)) < 0.5 + 0.5 * (K == 1))
+    p[p.sum(-1) == 0, 0] = 1.0
+    p = p * mask[..., None]
+    # terminal states: one admissible no-op that loops on itself
+    mask[term] = False
+    mask[term, 0] = True
+    p[term] = 0.0
+    p[term, 0, 0] = 1.0
+    ns[term, 0, 0] = np.flatnonzero(term)
+    r = rng.normal(size=(S, A, K)) if reward else None
+    return FiniteMDP.from_arrays(ns, p, mask, term, r)

@@ -5,29 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from neuromop.mdp import FiniteMDP, solve_mop, solve_reward
+from neuromop.mdp import FiniteMDP, make_random_mdp, solve_mop, solve_reward
 from neuromop.mdp.learning import MDPSampler, q_learning, soft_q_learning
 
 STEPS = {"n_steps": 1500, "n_walkers": 512}
 
 
 def random_mdp(seed: int, S: int, A: int, K: int, p_terminal: float, reward: bool) -> FiniteMDP:
-    rng = np.random.default_rng(seed)
-    mask = rng.random((S, A)) < 0.7
-    mask[np.arange(S), rng.integers(A, size=S)] = True
-    term = rng.random(S) < p_terminal
-    ns = rng.integers(0, S, (S, A, K))
-    p = rng.dirichlet(np.ones(K), size=(S, A)) * (rng.random((S, A, 1)) < 0.5 + 0.5 * (K == 1))
-    p[p.sum(-1) == 0, 0] = 1.0
-    p = p * mask[..., None]
-    for s in np.flatnonzero(term):
-        mask[s] = False
-        mask[s, 0] = True
-        p[s] = 0.0
-        p[s, 0, 0] = 1.0
-        ns[s, 0, 0] = s
-    r = rng.normal(size=(S, A, K)) if reward else None
-    return FiniteMDP.from_arrays(ns, p, mask, term, r)
+    return make_random_mdp(S, A, K, p_terminal=p_terminal, reward=reward, random_state=seed)
 
 
 def _max_q_error(learned, exact, mdp):

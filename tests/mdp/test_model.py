@@ -199,3 +199,21 @@ def test_expectation_shape_error():
     mdp = FiniteMDP(**_valid_arrays())
     with pytest.raises(ValueError, match=r"values must have shape \(S,\) = \(3,\)"):
         mdp.expectation(np.zeros(4))
+
+
+@pytest.mark.parametrize("n_successors", [1, 3])
+def test_make_random_mdp_is_valid_and_seeded(n_successors):
+    from neuromop.mdp import make_random_mdp
+
+    a = make_random_mdp(20, 4, n_successors, p_terminal=0.3, reward=True, random_state=3)
+    b = make_random_mdp(20, 4, n_successors, p_terminal=0.3, reward=True, random_state=3)
+    np.testing.assert_array_equal(a.probs, b.probs)
+    assert a.terminal.any() and (a.action_mask.sum(1) >= 1).all()
+    assert (a.action_mask[a.terminal].sum(1) == 1).all()
+
+
+def test_make_random_mdp_rejects_bad_sizes():
+    from neuromop.mdp import make_random_mdp
+
+    with pytest.raises(ValueError, match="n_states must be >= 1"):
+        make_random_mdp(0, 2, 1)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from neuromop.mdp import FiniteMDP
+from neuromop.mdp import FiniteMDP, make_random_mdp
 from neuromop.mdp.solvers import (
     ConvergenceWarning,
     policy_evaluation,
@@ -75,22 +75,7 @@ def random_tree(branching: list[int], seed: int = 0) -> tuple[FiniteMDP, int]:
 
 
 def random_mdp(seed: int, S: int, A: int, K: int, p_terminal: float, reward: bool) -> FiniteMDP:
-    rng = np.random.default_rng(seed)
-    mask = rng.random((S, A)) < 0.7
-    mask[np.arange(S), rng.integers(A, size=S)] = True
-    term = rng.random(S) < p_terminal
-    ns = rng.integers(0, S, (S, A, K))
-    p = rng.dirichlet(np.ones(K), size=(S, A)) * (rng.random((S, A, 1)) < 0.5 + 0.5 * (K == 1))
-    p[p.sum(-1) == 0, 0] = 1.0
-    p = p * mask[..., None]
-    for s in np.flatnonzero(term):
-        mask[s] = False
-        mask[s, 0] = True
-        p[s] = 0.0
-        p[s, 0, 0] = 1.0
-        ns[s, 0, 0] = s
-    r = rng.normal(size=(S, A, K)) if reward else None
-    return FiniteMDP.from_arrays(ns, p, mask, term, r)
+    return make_random_mdp(S, A, K, p_terminal=p_terminal, reward=reward, random_state=seed)
 
 
 # ---------------------------------------------------------------------- slow reference
