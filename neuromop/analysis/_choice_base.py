@@ -241,3 +241,30 @@ def _check_y(y, n_trials: int | None, n_options: int | None = None) -> np.ndarra
         raise ValueError(f"y must hold option indices in [0, {n_options}), got range "
                          f"[{arr.min()}, {arr.max()}]")
     return arr.astype(np.int64)
+
+
+def _session_starts(groups, n_trials: int) -> np.ndarray:
+    """Bool (n_trials,): True where a session starts (``groups`` labels each trial; None = one)."""
+    if groups is None:
+        starts = np.zeros(n_trials, bool)
+        starts[0] = True
+        return starts
+    g = np.asarray(groups)
+    if g.shape != (n_trials,):
+        raise ValueError(f"groups must have shape ({n_trials},) (one label per trial), "
+                         f"got {g.shape}")
+    return np.r_[True, g[1:] != g[:-1]]
+
+
+def _reward_design(X, n_actions: int, covariate: bool) -> np.ndarray:
+    """Validate ``X`` = [reward, (covariate per action)] of learning choice models -> 2-D array."""
+    from neuromop._checks import check_finite_array
+
+    x = check_finite_array("X", X)
+    if x.ndim == 1:
+        x = x[:, None]
+    want = 1 + n_actions if covariate else 1
+    if x.ndim != 2 or x.shape[1] != want:
+        raise ValueError(f"X must have shape (n_trials, {want}) = [reward"
+                         f"{', covariates x_a' if covariate else ''}], got {x.shape}")
+    return x

@@ -36,7 +36,12 @@ from scipy.special import expit, log_expit, logsumexp
 
 from neuromop._checks import check_choice, check_finite_array, check_int, check_real
 from neuromop._random import as_generator
-from neuromop.analysis._choice_base import _check_y, _ChoiceModel
+from neuromop.analysis._choice_base import (
+    _check_y,
+    _ChoiceModel,
+    _reward_design,
+    _session_starts,
+)
 
 __all__ = [
     "CrossValidatedLoglik",
@@ -249,23 +254,10 @@ class QLearningChoiceModel(_ChoiceModel):
     def _prepare(self, X, y, groups):
         K = check_int("n_actions", self.n_actions, low=2)
         check_real("q0", self.q0)
-        x = check_finite_array("X", X)
-        if x.ndim == 1:
-            x = x[:, None]
-        want = 1 + K if self.covariate else 1
-        if x.ndim != 2 or x.shape[1] != want:
-            raise ValueError(f"X must have shape (n_trials, {want}) = [reward"
-                             f"{', covariates x_a' if self.covariate else ''}], got {x.shape}")
+        x = _reward_design(X, K, self.covariate)
         yy = _check_y(y, x.shape[0], K)
         n = x.shape[0]
-        if groups is None:
-            starts = np.zeros(n, bool)
-            starts[0] = True
-        else:
-            g = np.asarray(groups)
-            if g.shape != (n,):
-                raise ValueError(f"groups must have shape ({n},), got {g.shape}")
-            starts = np.r_[True, g[1:] != g[:-1]]
+        starts = _session_starts(groups, n)
         if self.covariate and np.all(np.ptp(x[:, 1:], axis=0) == 0):
             raise ValueError("the covariate columns of X are constant: weight not identifiable")
         return {"r": x[:, 0], "cov": x[:, 1:] if self.covariate else None, "y": yy,

@@ -41,7 +41,12 @@ from scipy.special import softmax
 
 from neuromop._checks import check_choice, check_finite_array, check_int, check_real
 from neuromop._random import as_generator
-from neuromop.analysis._choice_base import _check_y, _ChoiceModel
+from neuromop.analysis._choice_base import (
+    _check_y,
+    _ChoiceModel,
+    _reward_design,
+    _session_starts,
+)
 
 __all__ = ["DRAChoiceModel"]
 
@@ -136,23 +141,10 @@ class DRAChoiceModel(_ChoiceModel):
 
     def _prepare(self, X, y, groups):
         K = self._validate()
-        x = check_finite_array("X", X)
-        if x.ndim == 1:
-            x = x[:, None]
-        want = 1 + K if self.covariate else 1
-        if x.ndim != 2 or x.shape[1] != want:
-            raise ValueError(f"X must have shape (n_trials, {want}) = [reward"
-                             f"{', covariates x_a' if self.covariate else ''}], got {x.shape}")
+        x = _reward_design(X, K, self.covariate)
         n = x.shape[0]
         yy = _check_y(y, n, K)
-        if groups is None:
-            seg = np.zeros(n, np.int64)
-        else:
-            g = np.asarray(groups)
-            if g.shape != (n,):
-                raise ValueError(f"groups must have shape ({n},) (one label per trial), "
-                                 f"got {g.shape}")
-            seg = np.cumsum(np.r_[True, g[1:] != g[:-1]]) - 1
+        seg = np.cumsum(_session_starts(groups, n)) - 1
         if self.covariate and np.all(np.ptp(x[:, 1:], axis=0) == 0):
             raise ValueError("the covariate columns of X are constant: weight not identifiable")
         # trial position within its session, for the padded (session, position) layout

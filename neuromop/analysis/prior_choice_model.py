@@ -26,7 +26,7 @@ from scipy.special import expit, log_expit
 
 from neuromop._checks import check_finite_array, check_real
 from neuromop._random import as_generator
-from neuromop.analysis._choice_base import _check_y, _ChoiceModel
+from neuromop.analysis._choice_base import _check_y, _ChoiceModel, _session_starts
 
 __all__ = ["PriorLearningChoiceModel"]
 
@@ -74,15 +74,7 @@ class PriorLearningChoiceModel(_ChoiceModel):
                              f"{np.unique(x[:, 0])[:5].tolist()}")
         n = x.shape[0]
         yy = _check_y(y, n, 2)
-        if groups is None:
-            starts = np.zeros(n, bool)
-            starts[0] = True
-        else:
-            g = np.asarray(groups)
-            if g.shape != (n,):
-                raise ValueError(f"groups must have shape ({n},) (one label per trial), "
-                                 f"got {g.shape}")
-            starts = np.r_[True, g[1:] != g[:-1]]
+        starts = _session_starts(groups, n)
         feats = x[:, 1:]
         if feats.shape[1] and np.any(np.ptp(feats, axis=0) == 0):
             raise ValueError("an evidence column of X is constant: its weight is not identifiable")
