@@ -64,7 +64,7 @@ def _reward_for(world, kind: str):
 def solve_agent(world, agent: str, *, alpha=1.0, beta=0.0, gamma=0.99, epsilon=0.0,
                 temperature=1.0, tol=1e-2, reward="auto", dra_episodes=300, seed=0):
     """Solve (or, for DRA, train) ``agent`` in ``world``; return a result with V, Q, policy."""
-    from neuromop.mdp.solvers import SolveResult, solve_maxent, solve_mop, solve_reward
+    from neuromop.mdp.solvers import solve_maxent, solve_mop, solve_reward
 
     mdp = _mdp_of(world)
     if agent == "mop":
@@ -80,9 +80,7 @@ def solve_agent(world, agent: str, *, alpha=1.0, beta=0.0, gamma=0.99, epsilon=0
         start = getattr(world, "start_state", None)
         dra = DRAAgent(gamma=gamma, random_state=seed).fit(mdp, n_episodes=dra_episodes,
                                                            start=start, reward=r)
-        Q = np.where(mdp.action_mask, dra.q_mean_, -np.inf)
-        V = (dra.policy_ * np.where(mdp.action_mask, dra.q_mean_, 0.0)).sum(axis=1)
-        return SolveResult(V, Q, dra.policy_, dra_episodes, True, "dra", dra.get_params())
+        return dra.to_result()  # a learner with no stopping test: converged is False
     raise ValueError(f"--agent must be one of {list(AGENTS)}, got {agent!r}")
 
 
