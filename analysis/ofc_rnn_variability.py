@@ -30,13 +30,14 @@ import numpy as np
 from neuromop._io import atomic_path, write_json_atomic
 from neuromop._provenance import provenance
 from neuromop.control import FreeController, NeuroMOPController, RewardController, train
-from neuromop.control.rnn_fit import RateRNNRegressor, env_from_fit
+from neuromop.control.rnn_fit import RateRNNRegressor
 from neuromop.control.rnn_fit_baselines import (
     LinearDynamicalBaseline,
     PSTHBaseline,
     rollout_counts,
     variability_summary,
 )
+from neuromop.control.rnn_fit_env import env_from_fit
 from neuromop.data.loaders.padoa import list_padoa_sessions, load_padoa_session
 from neuromop.envs.terminal import SquareBox
 

@@ -23,6 +23,7 @@ _EXPORTS = {
     "ValueNetwork": "neuromop.control.value_network",
     "RateRNNRegressor": "neuromop.control.rnn_fit",
     "fit_rate_rnn": "neuromop.control.rnn_fit",
+    "env_from_fit": "neuromop.control.rnn_fit_env",
 }
 
 __all__ = sorted(_EXPORTS)

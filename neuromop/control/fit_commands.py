@@ -81,8 +81,9 @@ def fit_report(model, train, test, *, inputs=None, condition=None, seed=0, epoch
                "lds": lds.score(test), "n_test_trials": int(y_test.shape[0])}
     ev = model.spectrum()
     rng = np.random.default_rng(seed)
-    variability = {"data": variability_summary(y_test)}
+    variability = {}  # spike-count metrics: only for count (Poisson) observations
     if obs == "poisson":
+        variability["data"] = variability_summary(y_test)
         sample = model.sample(test, random_state=rng)["counts"].values
         variability["rnn_sample"] = variability_summary(sample)
         quiet = model.sample(test, random_state=rng, noise=False, initial_state="mean")
@@ -120,6 +121,8 @@ def _markdown(report, args) -> str:
               "## Variability (held-out trials)", "",
               "| source | Fano factor | participation ratio | r_sc | mean count/bin |",
               "|---|---|---|---|---|"]
+    if not report["variability"]:
+        lines.append("| (spike-count metrics need Poisson observations) | | | | |")
     for name, v in report["variability"].items():
         lines.append(f"| {name} | {v['fano_factor']:.3f} | {v['participation_ratio']:.2f} | "
                      f"{v['r_sc']:.3f} | {v['mean_rate']:.3f} |")

@@ -136,37 +136,48 @@ def per_neuron_r2(y, pred):
 def variability_summary(counts):
     """Fano factor, participation ratio and spike-count correlation of ``counts``.
 
+    A thin summary over :mod:`neuromop.analysis` (one number per metric, for reports).
+
     Parameters
     ----------
     counts : ndarray (trial, time, neuron)
+        Spike counts (non-negative whole numbers).
 
     Returns
     -------
     dict
-        ``fano_factor``: mean over (time, neuron) entries with a non-zero mean of the across-trial
-        variance (ddof=1) / mean of the counts in one bin; ``participation_ratio``:
-        ``(sum l)^2 / sum l^2`` of the neuron covariance eigenvalues over all (trial, time) bins;
-        ``r_sc``: mean pairwise Pearson correlation across trials of the whole-window counts;
-        ``mean_rate``: mean count per bin.
+        ``fano_factor``: :func:`~neuromop.analysis.fano_factor` across trials (``ddof=1``) in
+        every (time, neuron) bin, averaged over the bins with a non-zero mean;
+        ``participation_ratio``: the naive :func:`~neuromop.analysis.participation_ratio` over all
+        (trial, time) bins; ``r_sc``: mean over pairs of the whole-window
+        :func:`~neuromop.analysis.spike_count_correlation` (neurons whose count never varies are
+        left out, not counted as 0); ``mean_rate``: mean count per bin.
     """
-    y = np.asarray(counts, dtype=float)
-    mean = y.mean(axis=0)
-    var = y.var(axis=0, ddof=1)
-    ok = mean > 0
-    ff = float(np.mean(var[ok] / mean[ok])) if ok.any() else float("nan")
-    flat = y.reshape(-1, y.shape[-1])
-    eig = np.clip(np.linalg.eigvalsh(np.cov(flat, rowvar=False)), 0, None)
-    pr = float(eig.sum() ** 2 / np.sum(eig**2)) if eig.sum() > 0 else float("nan")
-    total = y.sum(axis=1)
-    sd = total.std(axis=0)
-    keep = sd > 0
-    if keep.sum() >= 2:
-        corr = np.corrcoef(total[:, keep], rowvar=False)
-        iu = np.triu_indices(int(keep.sum()), k=1)
-        rsc = float(np.mean(corr[iu]))
-    else:
-        rsc = float("nan")
-    return {"fano_factor": ff, "participation_ratio": pr, "r_sc": rsc,
+    import warnings
+
+    import xarray as xr
+
+    from neuromop.analysis import (
+        fano_factor,
+        pair_values,
+        participation_ratio,
+        spike_count_correlation,
+    )
+
+    y = np.asarray(counts)
+    if y.ndim != 3:
+        raise ValueError(f"counts must be (trial, time, neuron), got shape {y.shape}")
+    # one bin is the time unit here: every metric is per bin, none needs the bin width in s
+    da = xr.DataArray(y, dims=("trial", "time", "neuron"), name="counts",
+                      attrs={"bin_width": 1.0})
+    ff = fano_factor(da, dims="trial", ddof=1)
+    pr = participation_ratio(da.astype(float), corrected=False)
+    with warnings.catch_warnings():  # constant neurons are excluded below, as documented
+        warnings.filterwarnings("ignore", ".*zero count variance", RuntimeWarning)
+        rsc = pair_values(spike_count_correlation(da.astype(float)))
+    return {"fano_factor": float(ff.mean(skipna=True)) if ff.notnull().any() else float("nan"),
+            "participation_ratio": float(pr),
+            "r_sc": float(rsc.mean(skipna=True)) if rsc.notnull().any() else float("nan"),
             "mean_rate": float(y.mean())}
 
 
@@ -399,7 +410,7 @@ def rollout_counts(env, controller, model, n_trials, n_steps, *, steps_per_bin=1
     Parameters
     ----------
     env : RateRNNEnv
-        From :func:`neuromop.control.rnn_fit.env_from_fit` (``num_envs`` = ``n_trials``).
+        From :func:`neuromop.control.rnn_fit_env.env_from_fit` (``num_envs`` = ``n_trials``).
     controller : object
         Has ``act(states, generator) -> action_index``.
     model : RateRNNRegressor

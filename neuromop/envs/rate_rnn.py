@@ -176,11 +176,11 @@ class RateRNNEnv(ModelBasedVectorEnv):
         """Environment running the dynamics of a fitted ``RateRNNRegressor``.
 
         The NeuroMOP, R and free controllers can then act on a network fitted to recordings.
-        All keyword arguments are those of :func:`neuromop.control.rnn_fit.env_from_fit`
+        All keyword arguments are those of :func:`neuromop.control.rnn_fit_env.env_from_fit`
         (``actions``, ``n_candidates``, ``action_scale``, ``noise_std``, ``seed`` and the
         ``RateRNNEnv`` arguments such as ``num_envs`` and ``terminal``).
         """
-        from neuromop.control.rnn_fit import env_from_fit
+        from neuromop.control.rnn_fit_env import env_from_fit
 
         return env_from_fit(model, **kwargs)
 

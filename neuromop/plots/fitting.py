@@ -77,6 +77,8 @@ def plot_fit_report(report, out_dir, *, fmt="png"):
     plt.close(fig)
 
     var = report["variability"]
+    if not var:  # spike-count metrics exist only for Poisson (count) fits
+        return paths
     metrics = ["fano_factor", "participation_ratio", "r_sc", "mean_rate"]
     fig, axes = plt.subplots(1, len(metrics), figsize=(9, 2.6))
     for ax, metric in zip(axes, metrics):

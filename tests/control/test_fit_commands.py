@@ -74,3 +74,13 @@ def test_fit_rnn_unknown_input_is_clear_error(dataset_path, tmp_path, capsys):
     argv[argv.index("u1")] = "stimulus"
     assert main(argv) == 2
     assert "'stimulus'" in capsys.readouterr().err
+
+
+def test_fit_rnn_gaussian_reports_no_spike_count_metrics(dataset_path, tmp_path):
+    out = tmp_path / "fit"
+    assert main(_argv(dataset_path, out, "--observation", "gaussian")) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["heldout"]["metric"] == "r2"
+    assert report["variability"] == {}
+    assert "need Poisson observations" in (out / "report.md").read_text()
+    assert not (out / "fit_variability.png").exists()

@@ -8,7 +8,7 @@ import scipy.stats
 import torch
 import xarray as xr
 
-from neuromop.control.rnn_fit import RateRNNRegressor, env_from_fit, fit_rate_rnn
+from neuromop.control.rnn_fit import RateRNNRegressor, fit_rate_rnn
 from neuromop.control.rnn_fit_baselines import (
     LinearDynamicalBaseline,
     PSTHBaseline,
@@ -18,6 +18,7 @@ from neuromop.control.rnn_fit_baselines import (
     simulate_teacher_dataset,
     variability_summary,
 )
+from neuromop.control.rnn_fit_env import env_from_fit
 from neuromop.envs import RateRNNEnv
 
 INPUTS = ["u0", "u1"]

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from neuromop.control.rnn_fit import RateRNNRegressor, env_from_fit
+from neuromop.control.rnn_fit import RateRNNRegressor
 from neuromop.control.rnn_fit_baselines import PSTHBaseline
+from neuromop.control.rnn_fit_env import env_from_fit
 
 pytestmark = pytest.mark.data
 
