@@ -94,6 +94,37 @@ class SquareStudy(_Common):
     }
 
 
+_SMOKE = dict(n_neurons=40, num_envs=16, horizon=120, epochs=4, steps_per_epoch=30,
+              fit_iterations=60, hidden=(64,), eval_trials=16)
+_PAPER = dict(n_neurons=500, epochs=60, num_envs=256, horizon=1000, eval_trials=256)
+
+
+def _common_kw(study) -> dict:
+    return dict(hidden=study.hidden, gamma=study.gamma, learning_rate=study.learning_rate,
+                random_state=study.seed)
+
+
+def _rollouts(study, env, controllers: dict, out: Path, **kw) -> tuple[dict, dict]:
+    """Roll out each controller for ``study.horizon`` steps; write ``rollout_<name>.nc``."""
+    from neuromop.control import rollout, summarize_rollout
+
+    datasets, summary = {}, {}
+    for name, ctrl in controllers.items():
+        ds = rollout(env, ctrl, study.horizon, n_trials=study.eval_trials, seed=study.seed + 1,
+                     **kw)
+        ds.attrs["study"] = type(study).__name__
+        datasets[name] = ds
+        summary[name] = summarize_rollout(ds)
+        write_netcdf_atomic(ds, out / f"rollout_{_slug(name)}.nc")
+    return datasets, summary
+
+
+def _start(out_dir) -> tuple[float, Path]:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return time.perf_counter(), out
+
+
 def _terminal(study):
     from neuromop.envs import EnergyBudget, SquareBox
 

@@ -121,8 +121,8 @@ def _history_panel(ax, histories: dict, key: str, label: str) -> None:
     ax.legend(fontsize=7)
 
 
-def plot_shapes_task(datasets: dict, histories: dict, study):
-    """Six shapes: MOP readout trajectories per context, per-context lifetime, std over training.
+def plot_shapes_task(datasets: dict, histories: dict, study, reference: dict | None = None):
+    """Six shapes: MOP readout trajectories per context, per-context lifetime, spread over training.
 
     Parameters
     ----------
@@ -130,11 +130,15 @@ def plot_shapes_task(datasets: dict, histories: dict, study):
         ``"free <shape>"`` / ``"MOP <shape>"`` -> rollout dataset, for every shape of
         :data:`~neuromop.envs.SHAPES`.
     histories : dict
-        ``"MOP"`` -> training history; if its records carry ``readout_std`` and
-        ``alive_fraction`` (see :meth:`~neuromop.control.studies_tasks.ShapesStudy.evaluate_spread`)
-        they are drawn per context over epochs.
+        ``"MOP"`` -> training history; if its records carry the per-context evaluation of
+        :meth:`~neuromop.control.studies_tasks.ShapesStudy.evaluate_spread` (``readout_std``,
+        ``trajectory_std``, ``alive_fraction``) they are drawn per context over epochs.
     study : ShapesStudy
         Configuration (``shape_scale``).
+    reference : dict, optional
+        Controller name -> the same evaluation for reference controllers
+        (:meth:`~neuromop.control.studies_tasks.ShapesStudy.reference_spread`), drawn at
+        epoch -1 (open markers: untrained MOP; dotted lines: free and random).
 
     Returns
     -------
@@ -143,9 +147,11 @@ def plot_shapes_task(datasets: dict, histories: dict, study):
     import matplotlib.pyplot as plt
     import torch
 
+    from neuromop.control.studies_tasks import shape_fill_std
     from neuromop.envs.terminal import SHAPES, ShapeSet
 
     shapes = ShapeSet(study.shape_scale)
+    fill = shape_fill_std(study.shape_scale)
     fig, axes = plt.subplots(2, 5, figsize=(18.5, 7), constrained_layout=True)
     grid = np.linspace(-1.2, 1.2, 241)
     gx, gy = np.meshgrid(grid, grid)
@@ -167,20 +173,31 @@ def plot_shapes_task(datasets: dict, histories: dict, study):
     ax.set(ylabel="lifetime (steps)")
     ax.legend(fontsize=7)
     hist = histories.get("MOP", [])
-    if hist and all("readout_std" in h for h in hist):
+    keys = ("readout_std", "trajectory_std", "alive_fraction")
+    if hist and all(k in h for h in hist for k in keys):
         epochs = [h["epoch"] for h in hist]
         cmap = plt.get_cmap("tab10")
-        for key, ax, label in (("readout_std", axes.flat[7], "readout std (alive steps)"),
-                               ("alive_fraction", axes.flat[8], "fraction of steps alive")):
+        panels = (("readout_std", axes.flat[7], "readout std / uniform-fill std", True),
+                  ("trajectory_std", axes.flat[8], "within-trajectory readout std", False),
+                  ("alive_fraction", axes.flat[9], "fraction of steps alive", False))
+        for key, ax, label, relative in panels:
             for c, shape in enumerate(names):
-                ax.plot(epochs, [h[key][shape] for h in hist], "o-", ms=3, color=cmap(c),
+                norm = fill[c] if relative else 1.0
+                ax.plot(epochs, [h[key][shape] / norm for h in hist], "o-", ms=3, color=cmap(c),
                         label=shape)
-            ax.set(xlabel="epoch", ylabel=label, title=f"MOP evaluation: {label}")
-            ax.legend(fontsize=6)
+                for name, ref in (reference or {}).items():
+                    val = ref[key][shape] / norm
+                    if name == "untrained MOP":
+                        ax.plot([-1], [val], "o", mfc="none", color=cmap(c))
+                    else:
+                        ax.axhline(val, color=cmap(c), lw=0.6,
+                                   ls=":" if name == "free" else "--")
+            ax.set(xlabel="epoch (-1: untrained)", ylabel=label, title=f"MOP evaluation: {label}")
+            ax.legend(fontsize=6, title="dotted free, dashed random" if reference else None,
+                      title_fontsize=6)
     else:
-        for ax in axes.flat[7:9]:
+        for ax in axes.flat[7:]:
             ax.axis("off")
-    _history_panel(axes.flat[9], histories, "activity_std", "activity std (training episodes)")
     fig.suptitle("NeuroMOP six shapes (context-dependent terminal sets)")
     return fig
 
