@@ -23,9 +23,23 @@ the others go on; the episode ends when all copies have terminated or after
 (``Network.restore``) with freshly drawn membrane potentials and noise seed.
 
 Randomness: connectivity from ``network_seed`` and initial potentials from the episode seed use
-``numpy.random.Generator``; the simulation noise (Poisson drive) comes from Brian's own RNG,
-seeded with ``brian2.seed`` from the episode generator right before each run (with the numpy
-target Brian's RNG is numpy's global one, so do not use that concurrently in another thread).
+``numpy.random.Generator``; the simulation noise (the external Poisson drive) comes from the
+network's own counter-based sampler (:mod:`neuromop.envs.spiking_drive`), seeded from the episode
+generator; Brian's global RNG is not used.
+
+Speed: all Brian objects share one clock (Brian's fast single-clock loop; an object with its own
+``dt`` gets its own clock and forces the slower multi-clock loop); the control operation runs on
+that clock and returns after one decrement except every ``control_period / dt`` steps. Per
+control period the loop reads the neurons' own ``n_spikes`` counters (incremented by the reset)
+through their numpy array, gets the filter input and the mean rates from one matrix product,
+checks the safety sets inline, writes one row per logged quantity into preallocated arrays
+(:class:`~neuromop.envs.spiking_log.EpisodeLog`) and the currents with one matrix product into the
+``I_ctrl`` array; nothing loops over copies in Python. A control period costs ~20 us for one copy,
+most of it the fixed cost of ~12 numpy calls on the caches Brian leaves, so the overhead is ~12 %
+at a 1 ms period and ~5 % at 5 ms (``benchmarks/spiking_loop.py``; the worker-thread hand-off of
+the Gymnasium loop adds ~30 us per step on top). Each ``Network.run`` is
+wrapped in :func:`~neuromop.envs.brian_setup.frozen_gc`, which cuts Brian's fixed cost per run
+(a full ``gc.collect()``) from ~0.1 s to ~0.02 s of CPU.
 """
 
 from __future__ import annotations
@@ -33,7 +47,7 @@ from __future__ import annotations
 import math
 import queue
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 
 import numpy as np
 
@@ -46,55 +60,16 @@ from neuromop.envs.spiking_batch import (
     SpikingNetworkParams,
     bin_spike_table,
     build_network,
+    parse_targets,
     spike_table,
 )
+from neuromop.envs.spiking_log import EpisodeLog
 from neuromop.envs.spiking_terminal import Quiescence, Runaway, SpikingTerminalSet
 
 __all__ = ["SpikingNetworkEnv", "SpikingVectorEnv", "parse_targets"]
 
 _STOP = object()
-
-
-def parse_targets(name: str, spec, params: SpikingNetworkParams, *, normalise: bool):
-    """Turn a target/readout specification into labels and a (n_targets, N) weight matrix.
-
-    Parameters
-    ----------
-    name : str
-        Argument name for error messages (``"action_targets"`` or ``"readouts"``).
-    spec : sequence or mapping
-        Items are a population name (``"E"``, ``"I"``, ``"all"``) or a pair ``(population,
-        local_indices)``; a mapping gives explicit labels.
-    params : SpikingNetworkParams
-    normalise : bool
-        Rows sum to 1 (readouts: population mean) instead of 0/1 membership (action currents).
-    """
-    pops = dict(params.population_slices(), all=slice(0, params.n_neurons))
-    if isinstance(spec, str) or not isinstance(spec, Mapping | Sequence):
-        raise TypeError(f"{name} must be a sequence or mapping of targets, got {spec!r}")
-    items = list(spec.items()) if isinstance(spec, Mapping) else [(None, s) for s in spec]
-    if not items:
-        raise ValueError(f"{name} must not be empty")
-    labels, rows = [], []
-    for label, item in items:
-        pop, idx = (item, None) if isinstance(item, str) else tuple(item)
-        if pop not in pops:
-            raise ValueError(f"{name}: unknown group {pop!r}; known groups: {sorted(pops)}")
-        sl = pops[pop]
-        size = sl.stop - sl.start
-        local = np.arange(size) if idx is None else np.asarray(idx, dtype=np.int64).ravel()
-        if local.size == 0 or local.min() < 0 or local.max() >= size:
-            lo, hi = local.min(initial=0), local.max(initial=0)
-            raise ValueError(f"{name}: indices of group {pop!r} must lie in [0, {size}), got "
-                             f"{local.size} indices in [{lo}, {hi}]")
-        row = np.zeros(params.n_neurons)
-        row[sl.start + local] = 1.0
-        rows.append(row / row.sum() if normalise else row)
-        auto = pop if idx is None else f"{pop}{len(labels)}"
-        labels.append(label if label is not None else auto)
-    if len(set(labels)) != len(labels):
-        raise ValueError(f"{name}: labels must be unique, got {labels}")
-    return labels, np.stack(rows)
+_F64 = np.dtype(np.float64)
 
 
 class SpikingVectorEnv:
@@ -174,6 +149,9 @@ class SpikingVectorEnv:
             raise TypeError(f"terminal must be a SpikingTerminalSet, got {type(terminal).__name__}")
         safety = Quiescence(silence_rate) | Runaway(runaway_rate)
         self.terminal_set = safety if terminal is None else terminal | safety
+        # the loop evaluates the (aux-free) safety sets inline and only the user's set by call
+        self._user_terminal = terminal
+        self._silence, self._runaway = float(silence_rate), float(runaway_rate)
         if reward_fn is not None and not callable(reward_fn):
             raise TypeError(f"reward_fn must be callable, got {reward_fn!r}")
         self.reward_fn = reward_fn
@@ -186,13 +164,16 @@ class SpikingVectorEnv:
         self.network_seed = check_int("network_seed", network_seed, low=0)
         self.target = brian_setup.configure(target, cache)
         self._cache, self._verbose = cache, verbose
+        self._cache_path = b2.prefs.codegen.runtime.cython.cache_dir
         self._key = brian_setup.model_key(LIF_EQUATIONS, self.target, params, self.num_envs)
 
         parts = build_network(params, self.num_envs, as_generator(self.network_seed),
                               same_connectivity=same_connectivity)
         self.network, self.neurons = parts["network"], parts["neurons"]
-        self.n_synapses = parts["n_synapses"]
-        self._op = b2.NetworkOperation(self._loop, dt=period * b2.ms, when="start",
+        self.n_synapses, self._drive = parts["n_synapses"], parts["drive"]
+        self._every = int(round(ratio))  # time steps per control period
+        self._countdown = 0
+        self._op = b2.NetworkOperation(self._tick, clock=parts["clock"], when="start",
                                        name="spiking_env_control")
         self.network.add(self._op)
         self._monitor = None
@@ -201,11 +182,24 @@ class SpikingVectorEnv:
             self.network.add(self._monitor)
         self._counter = self.neurons.variables["n_spikes"]
         self._current = self.neurons.variables["I_ctrl"]
+        N = params.n_neurons
+        # counts (B, N) @ this = [(1 - lam) x readout rates (Hz) ..., mean rate of the copy (Hz)]:
+        # the filter's input and the terminal sets' rate in one product
+        self._rate_matrix = np.column_stack(
+            [(1.0 - self._lam) * self._read_matrix.T, np.full(N, 1.0 / N)]) / self._T
+        self._act_amp = self._act_matrix * 1e-9  # action (nA) @ this = currents (A) per neuron
+        self._n_aux = self.terminal_set.n_aux
+        self._rates = np.zeros((self.num_envs, self.obs_dim + 1))
+        self._rates_obs, self._rates_total = self._rates[:, :-1], self._rates[:, -1]
+        self._all_alive = np.ones(self.num_envs, dtype=bool)
+        self._no_terminal = np.zeros(self.num_envs, dtype=bool)  # shared: never written to
+        self._no_terminal.flags.writeable = False
+        self._all_alive.flags.writeable = False
         self.network.store("initial")
         self._worker: threading.Thread | None = None
         self._decide: Callable | None = None
         self._episode_over = True
-        self._log: dict[str, list] = {}
+        self._log = EpisodeLog(self.num_envs, 0, self.obs_dim, self.action_dim, self._n_aux)
         self._n_steps = 0
         self._last_seed = None
         self._episode_index = 0
@@ -222,15 +216,22 @@ class SpikingVectorEnv:
         self.network.restore("initial")
         p, B = self.params, self.num_envs
         self.neurons.v = rng.uniform(p.v_reset, p.v_threshold, B * p.n_neurons) * b2.mV
-        self._current.get_value()[:] = 0.0
-        self._counter.get_value()[:] = 0.0
-        b2.seed(int(rng.integers(0, 2**31 - 1)))
+        # the loop works on Brian's arrays directly (views, no per-step get_value)
+        self._spikes = self._counter.get_value().reshape(B, p.n_neurons)
+        self._spikes[:] = 0.0
+        self._currents = self._current.get_value().reshape(B, p.n_neurons)
+        self._currents[:] = 0.0
+        drive_seed = int(rng.integers(0, 2**31 - 1))
+        if self._drive is not None:
+            self._drive.seed(drive_seed)
         self._n_steps = n_steps
         self._k = 0
+        self._countdown = 0
         self._obs = np.zeros((B, self.obs_dim))
         self._aux = self.terminal_set.initial_aux(self._obs, (B,))
         self._done = np.zeros(B, dtype=bool)
-        self._log = {key: [] for key in ("obs", "action", "reward", "terminated", "aux", "rate")}
+        self._n_done = 0
+        self._log = EpisodeLog(B, n_steps, self.obs_dim, self.action_dim, self._n_aux)
         self._episode_index += 1
 
     def _run(self, n_steps: int) -> None:
@@ -239,48 +240,74 @@ class SpikingVectorEnv:
         first = brian_setup.announce_compile(self.target, self._key, self._cache,
                                              verbose=self._verbose)
         duration = ((self.warmup_steps + n_steps) * self.control_period + self.params.dt) * b2.ms
+        # code objects are (re)generated for the target in the preferences at run time: restore
+        # ours in case another environment configured a different one since
+        b2.prefs.codegen.target = self.target
+        if self.target == "cython":
+            b2.prefs.codegen.runtime.cython.cache_dir = self._cache_path
         self._error = None
-        self.network.run(duration, namespace={})
+        with brian_setup.frozen_gc():  # Brian's per-run gc.collect() then skips the old heap
+            self.network.run(duration, namespace={})
         if self._error is not None:
             raise self._error
         if first:
             brian_setup.mark_compiled(self.target, self._key, self._cache)
 
+    def _tick(self) -> None:
+        """Network operation run every time step: the control loop once per control period."""
+        c = self._countdown
+        if c:
+            self._countdown = c - 1
+            return
+        self._countdown = self._every - 1
+        self._loop()
+
     def _loop(self) -> None:
-        """Network operation called every control period inside the run."""
+        """One control period: read and clear the spike counters, update observation, aux,
+        termination and logs, get the next action and write the control currents."""
         k = self._k
-        self._k += 1
-        raw = self._counter.get_value()
-        counts = raw.reshape(self.num_envs, -1)
+        self._k = k + 1
+        # rates buffer (B, obs_dim + 1): (1 - lam) x readout rates, mean rate of the copy (Hz);
+        # preallocated views, as every numpy call costs ~1-2 us on the caches Brian leaves
+        np.matmul(self._spikes, self._rate_matrix, out=self._rates)
+        self._spikes.fill(0.0)
+        obs = self._obs
         if k > 0:
-            inst = (counts @ self._read_matrix.T) / self._T
-            self._obs = self._lam * self._obs + (1.0 - self._lam) * inst
-        total = counts.mean(axis=1) / self._T
-        raw[:] = 0.0
+            obs *= self._lam
+            obs += self._rates_obs
         s = k - self.warmup_steps
         if s < 0:
             return
-        reward = np.zeros(self.num_envs)
-        new_term = np.zeros(self.num_envs, dtype=bool)
+        total = self._rates_total  # a view: copied by the log and before leaving the loop
+        log = self._log
+        reward = new_term = None
         if s > 0:
-            alive = ~self._done
-            aux = self.terminal_set.update_aux(self._aux, self._obs, total, self._T)
-            self._aux = np.where(alive[:, None], aux, self._aux)
-            if self.reward_fn is not None:
-                r = np.asarray(self.reward_fn(self._obs, self._aux, self._log["action"][-1]),
+            alive = ~self._done if self._n_done else self._all_alive
+            user = self._user_terminal
+            if user is not None or self.reward_fn is not None:
+                mine = obs.copy()  # user code gets arrays that the loop will not overwrite
+            if self._n_aux:  # only the user's set has auxiliaries
+                aux = user.update_aux(self._aux, mine, total.copy(), self._T)
+                self._aux = np.where(alive[:, None], aux, self._aux)
+            if self.reward_fn is not None:  # else None: the log's zeros stand
+                r = np.asarray(self.reward_fn(mine, self._aux, log.last_action.copy()),
                                dtype=float).reshape(self.num_envs)
                 reward = np.where(alive, r, 0.0)
-            new_term = np.asarray(self.terminal_set.is_terminal(self._obs, self._aux)) & alive
-            self._done = self._done | new_term
-            for key, val in (("reward", reward), ("terminated", self._done.copy()),
-                             ("aux", self._aux.copy()), ("rate", total)):
-                self._log[key].append(val)
+            term = self._safety_terminal(obs)
+            if user is not None:
+                term = term | np.asarray(user.is_terminal(mine, self._aux), dtype=bool)
+            new_term = term & alive if self._n_done else term
+            # (count_nonzero is ~5x cheaper than any/all; the shared all-False array needs none)
+            n_new = 0 if new_term is self._no_terminal else np.count_nonzero(new_term)
+            if n_new:
+                self._done = self._done | new_term
+                self._n_done += n_new
+                log.terminate(s, new_term)
+            log.outcome(s, reward, self._aux, total)
         truncated = s >= self._n_steps
-        over = bool(truncated or self._done.all())
-        info = {"step": s, "time": s * self._T, "total_rate": total, "aux": self._aux.copy(),
-                "alive": ~self._done}
+        over = truncated or self._n_done == self.num_envs
         try:
-            action = self._decide(s, self._obs.copy(), reward, new_term, truncated, info, over)
+            action = self._decide(s, reward, new_term, total, truncated, over)
             if not (over or action is _STOP):
                 action = self._check_action(action, batched=True)
         except Exception as exc:  # re-raised by _run once Brian has stopped cleanly
@@ -289,24 +316,41 @@ class SpikingVectorEnv:
         if over or action is _STOP:
             self.network.stop()
             return
-        self._log["obs"].append(self._obs.copy())
-        self._log["action"].append(action)
-        current = (action @ self._act_matrix) * 1e-9  # nA -> A
-        current[self._done] = 0.0
-        self._current.get_value()[:] = current.ravel()
+        log.decision(s, obs, action)
+        if self._n_done:  # absorbed copies get no current
+            action = action * ~self._done[:, None]
+        np.matmul(action, self._act_amp, out=self._currents)
+
+    def _safety_terminal(self, obs: np.ndarray) -> np.ndarray:
+        """``Quiescence(silence_rate) | Runaway(runaway_rate)`` of ``obs`` (B, obs_dim) in one
+        pass: not (some rate >= silence_rate and every rate <= runaway_rate, NaN failing)."""
+        lo, hi = self._silence, self._runaway
+        if obs.size <= 32:  # a few rates: Python floats beat numpy's per-row reductions (~10 us)
+            flags = [not (any(x >= lo for x in row) and all(x <= hi for x in row))
+                     for row in obs.tolist()]
+            return np.array(flags, dtype=bool) if any(flags) else self._no_terminal
+        return ~((obs >= lo).any(axis=1) & (obs <= hi).all(axis=1))
 
     def _check_action(self, action, *, batched: bool) -> np.ndarray:
-        try:
-            a = np.asarray(action, dtype=float)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"action must be an array of currents (nA), got {action!r}") from exc
         shape = (self.num_envs, self.action_dim)
-        if batched and a.shape != shape:
-            if not (self.num_envs == 1 and a.shape == (self.action_dim,)):
-                raise ValueError(f"action must have shape {shape} (num_envs, action_dim), "
-                                 f"got {a.shape}")
-            a = a.reshape(shape)
-        if not np.all(np.isfinite(a)):
+        if type(action) is np.ndarray and action.dtype is _F64 and action.shape == shape:
+            a = action  # fast path (the log copies it)
+        else:
+            try:
+                a = np.array(action, dtype=float)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(
+                    f"action must be an array of currents (nA), got {action!r}") from exc
+            if batched and a.shape != shape:
+                if not (self.num_envs == 1 and a.shape == (self.action_dim,)):
+                    raise ValueError(f"action must have shape {shape} (num_envs, action_dim), "
+                                     f"got {a.shape}")
+                a = a.reshape(shape)
+        if a.size <= 32:  # a few currents: Python floats are cheaper than two numpy calls
+            finite = all(map(math.isfinite, a.ravel().tolist()))
+        else:
+            finite = np.count_nonzero(np.isfinite(a)) == a.size
+        if not finite:
             raise ValueError("action must be finite, got NaN/inf currents")
         return a
 
@@ -332,7 +376,7 @@ class SpikingVectorEnv:
         if not callable(policy):
             raise TypeError(f"policy must be callable, got {policy!r}")
         self._begin(seed, check_int("n_steps", n_steps, low=1))
-        self._decide = lambda s, obs, *rest: None if rest[-1] else policy(obs, s)
+        self._decide = lambda s, *rest: None if rest[-1] else policy(self._obs.copy(), s)
         self._op.active = True
         self._run(n_steps)
         return self.episode_data()
@@ -348,7 +392,7 @@ class SpikingVectorEnv:
         self._begin(seed, check_int("n_steps", n_steps, low=1))
         a = np.zeros((self.num_envs, self.action_dim)) if action is None else \
             self._check_action(action, batched=True)
-        self._current.get_value()[:] = ((a @ self._act_matrix) * 1e-9).ravel()
+        np.matmul(a, self._act_amp, out=self._currents)
         self._op.active = False
         try:
             self._run(n_steps)
@@ -362,11 +406,12 @@ class SpikingVectorEnv:
         W, B, N = self.warmup_steps, self.num_envs, self.params.n_neurons
         spikes = spike_table(self._monitor.i[:], self._monitor.t_[:], N)
         counts = bin_spike_table(spikes, B, N, W + n_steps + 1, self._T)
-        inst = counts @ self._read_matrix.T / self._T  # (B, bins, readouts)
-        total = counts.mean(axis=2) / self._T
+        rates = counts @ self._rate_matrix  # (B, bins, readouts + 1), as in the closed loop
+        inst, total = rates[..., :-1], rates[..., -1]
         obs = np.zeros((B, self.obs_dim))
+        log = self._log
         for k in range(1, W + n_steps + 1):
-            obs = self._lam * obs + (1.0 - self._lam) * inst[:, k - 1]
+            obs = self._lam * obs + inst[:, k - 1]
             s = k - W
             if s < 0:
                 continue
@@ -374,14 +419,13 @@ class SpikingVectorEnv:
                 alive = ~self._done
                 aux = self.terminal_set.update_aux(self._aux, obs, total[:, k - 1], self._T)
                 self._aux = np.where(alive[:, None], aux, self._aux)
-                self._done = self._done | (np.asarray(self.terminal_set.is_terminal(obs, self._aux))
-                                           & alive)
-                for key, val in (("reward", np.zeros(B)), ("terminated", self._done.copy()),
-                                 ("aux", self._aux.copy()), ("rate", total[:, k - 1])):
-                    self._log[key].append(val)
+                new = np.asarray(self.terminal_set.is_terminal(obs, self._aux)) & alive
+                if new.any():
+                    self._done = self._done | new
+                    log.terminate(s, new)
+                log.outcome(s, None, self._aux, total[:, k - 1])
             if s < n_steps:
-                self._log["obs"].append(obs.copy())
-                self._log["action"].append(action)
+                log.decision(s, obs, action)
         self._obs = obs
 
     # ------------------------------------------------------------------ Gymnasium API
@@ -414,9 +458,14 @@ class SpikingVectorEnv:
         self._to_sim.put(a)
         return self._receive()
 
-    def _decide_threaded(self, s, obs, reward, new_term, truncated, info, over):
-        self._from_sim.put(("step", (obs, reward, self._done.copy(),
-                                     np.full(self.num_envs, truncated) & ~self._done, info)))
+    def _decide_threaded(self, s, reward, new_term, total, truncated, over):
+        if reward is None:  # the first observation (reset), or no reward_fn
+            reward = np.zeros(self.num_envs)
+        alive = ~self._done
+        info = {"step": s, "time": s * self._T, "total_rate": total.copy(),
+                "aux": self._aux.copy(), "alive": alive}
+        trunc = alive.copy() if truncated else np.zeros(self.num_envs, dtype=bool)
+        self._from_sim.put(("step", (self._obs.copy(), reward, ~alive, trunc, info), over))
         if over:
             return None
         return self._to_sim.get()
@@ -429,17 +478,16 @@ class SpikingVectorEnv:
         self._from_sim.put(("finished", None))
 
     def _receive(self):
-        kind, payload = self._from_sim.get()
+        kind, payload, *over = self._from_sim.get()
         if kind == "error":
             self._episode_over = True
             raise RuntimeError(f"the Brian2 simulation failed: {payload!r}") from payload
         if kind == "finished":
             self._episode_over = True
             raise RuntimeError("the Brian2 run ended before the episode did")
-        obs, reward, terminated, truncated, info = payload
-        if bool(np.all(terminated | truncated)):
+        if over[0]:  # all copies terminated or truncated
             self._episode_over = True
-        return obs, reward, terminated, truncated, info
+        return payload
 
     def _stop_worker(self) -> None:
         worker, self._worker = self._worker, None
@@ -503,24 +551,10 @@ class SpikingVectorEnv:
         """
         import xarray as xr
 
-        n = len(self._log["terminated"])
+        n = self._log.n_outcomes
         B, N = self.num_envs, self.params.n_neurons
-        stack = lambda key, d: (np.stack(self._log[key][:n], axis=1) if n  # noqa: E731
-                                else np.zeros((B, 0, *d)))
-        term = stack("terminated", ()).astype(bool)
-        aux = stack("aux", (self.terminal_set.n_aux,))
         time = (np.arange(n) + 0.5) * self._T
-        lifetime = np.where(term.any(axis=1), term.argmax(axis=1) + 1, n)
-        data = {
-            "observation": (("trial", "time", "readout"), stack("obs", (self.obs_dim,))),
-            "action": (("trial", "time", "action_dim"), stack("action", (self.action_dim,))),
-            "rate": (("trial", "time"), stack("rate", ())),
-            "reward": (("trial", "time"), stack("reward", ())),
-            "terminated": (("trial", "time"), term),
-            "lifetime": (("trial",), lifetime.astype(np.int64)),
-        }
-        for m, name in enumerate(self.terminal_set.aux_names):
-            data[name] = (("trial", "time"), aux[..., m])
+        data = self._log.variables(self.terminal_set.aux_names)
         spikes = None
         if self._monitor is not None:
             t0 = self.warmup_steps * self._T

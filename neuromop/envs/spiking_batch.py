@@ -3,21 +3,36 @@
 The model is Brunel's (2000) sparse network of current-based leaky integrate-and-fire neurons with
 delta synapses and external Poisson drive, in the asynchronous-irregular (AI) regime by default
 (strongly inhibition-dominated, ``g = 8``, external rate ``eta = 0.9`` times the threshold rate,
-so that firing is fluctuation-driven: at 400 E + 100 I neurons, p = 0.1, ~14 Hz, ISI CV ~0.9,
-synchrony chi ~0.13, measured with the numpy target). Each
-neuron additionally carries a control current ``I_ctrl`` set by the controller and a spike
-counter read by the control loop.
+so that firing is fluctuation-driven: at 400 E + 100 I neurons, p = 0.1, 14-15 Hz, ISI CV
+0.96-0.99, synchrony chi 0.17-0.20 in 5 ms bins; 1 s open loop after 0.2 s warm-up, two seeds,
+numpy target). Each neuron additionally carries a control current ``I_ctrl`` set by the
+controller and a spike counter ``n_spikes`` read by the control loop.
 
 ``B`` copies of the network are simulated as ``B`` consecutive blocks of a single
 ``NeuronGroup`` of ``B * N`` neurons with block-diagonal synapses, which amortises Brian's
 per-object, per-time-step overhead over all copies. By default every copy has the *same*
 connectivity (the copies are one network controlled by ``B`` independent agents, differing in
 initial state and noise); ``same_connectivity=False`` draws each block independently.
+
+Cost structure (cython target, ``benchmarks/spiking_loop.py``): a Brian time step costs a fixed
+~2 us of Python dispatch per code object (6 here, plus the control operation) plus the
+per-neuron work of the generated code. For one copy the dispatch dominates (~13.5 us of CPU per
+step, ~27 ns per neuron-step); for 64 copies the per-neuron work does (~135 us per step,
+~4.2 ns per neuron-step: state update ~1/3, external drive ~1/4, synapses ~1/5, threshold
+~1/5). Batching B copies is therefore at most ``B x 13.5 / 135`` (~6.4 for B = 64) times faster per
+simulated step than running them one after another, plus the amortised fixed cost of each
+``Network.run`` call (~0.02 s of CPU, see :func:`neuromop.envs.brian_setup.frozen_gc`). To keep
+the per-neuron work low, all objects share one clock, E and I synapses are one ``Synapses``
+object with a signed efficacy ``w``, refractoriness is a comparison of times
+(:data:`REFRACTORY_CONDITION`, no division per neuron), and the external drive visits only the
+external spikes (:mod:`neuromop.envs.spiking_drive`) instead of drawing a random number per
+neuron and step.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,12 +41,14 @@ from neuromop._checks import check_int, check_probability, check_real
 
 __all__ = [
     "LIF_EQUATIONS",
+    "REFRACTORY_CONDITION",
     "RESET_STATEMENT",
     "THRESHOLD_CONDITION",
     "SpikingNetworkParams",
     "bernoulli_pairs",
     "bin_spike_table",
     "build_network",
+    "parse_targets",
     "spike_table",
     "tile_blocks",
 ]
@@ -42,15 +59,21 @@ LIF_EQUATIONS = """
 dv/dt = (V_rest - v + R_m * I_ctrl) / tau_m : volt (unless refractory)
 I_ctrl : amp  # control current, set every control period by the closed loop
 n_spikes : 1  # spike counter, read and cleared by the closed loop
+n_kicks : 1 (shared)  # external Poisson kicks applied in the last time step (all copies)
 """
 #: Spike condition.
 THRESHOLD_CONDITION = "v > V_th"
+#: Refractoriness as a condition on the time since the last spike. Brian's default for a time
+#: span, ``timestep(t - lastspike, dt) >= timestep(tau_ref, dt)``, costs a division per neuron
+#: and step; with ``T_refractory = (timestep(tau_ref, dt) - 0.001) dt`` this comparison takes the
+#: same decisions (``t - lastspike`` is a multiple of ``dt`` up to rounding far below 0.001 dt).
+REFRACTORY_CONDITION = "(t - lastspike) < T_refractory"
 #: Reset after a spike (also counts the spike for the control loop).
 RESET_STATEMENT = "v = V_reset; n_spikes += 1"
-#: Excitatory / inhibitory delta synapses: a presynaptic spike moves the membrane potential by
-#: the synaptic efficacy after the delay.
-ON_PRE_EXC = "v_post += J_E"
-ON_PRE_INH = "v_post -= g_rel * J_E"
+#: Delta synapses: a presynaptic spike moves the membrane potential by the synaptic efficacy
+#: ``w`` (``J_E`` for excitatory, ``-g J_E`` for inhibitory synapses) after the delay.
+SYNAPSE_MODEL = "w : volt (constant)"
+ON_PRE = "v_post += w"
 
 
 @dataclass(frozen=True)
@@ -236,9 +259,14 @@ def build_network(params: SpikingNetworkParams, n_copies: int, rng: np.random.Ge
     -------
     dict
         ``network`` (a ``brian2.Network`` holding all objects), ``neurons`` (the NeuronGroup),
-        ``namespace`` (the model constants), ``synapses`` (dict E/I), ``n_synapses`` (int).
+        ``clock`` (the one ``brian2.Clock`` of all objects), ``namespace`` (the model constants),
+        ``synapses`` (the ``Synapses``, E synapses first, efficacy ``w``; None without any),
+        ``drive`` (the :class:`~neuromop.envs.spiking_drive.ExternalDrive`, None without
+        external input; seed it before a run), ``n_synapses`` (int).
     """
     import brian2 as b2
+
+    from neuromop.envs.spiking_drive import ExternalDrive
 
     n_copies = check_int("n_copies", n_copies, low=1)
     ms, mV = b2.ms, b2.mV
@@ -249,45 +277,101 @@ def build_network(params: SpikingNetworkParams, n_copies: int, rng: np.random.Ge
         "tau_m": params.tau_m * ms,
         "R_m": params.r_m * b2.Mohm,
         "J_E": params.j_exc * mV,
-        "g_rel": float(params.g),
     }
-    clock_dt = params.dt * ms
-    rate = params.external_rate
-    binomial = None
-    if rate > 0:
-        # External Poisson drive as in brian2.PoissonInput (a binomial number of the c_ext
-        # sources spike in each time step), but with a fixed function name so that the generated
-        # code -- and hence the compiled-code cache -- is identical for every instance.
-        binomial = b2.BinomialFunction(params.external_synapses, rate * params.dt * 1e-3,
-                                       name=f"{name}_ext_binomial")
-        namespace[binomial.name] = binomial
+    dt_s = params.dt * 1e-3
+    k_ref = int((params.tau_ref * 1e-3 + 1e-3 * dt_s) / dt_s)  # Brian's timestep(tau_ref, dt)
+    namespace["T_refractory"] = (k_ref - 1e-3) * dt_s * b2.second
+    # One clock for every object: Brian's run loop has a fast path for a single clock (each
+    # object given its own ``dt`` gets its own Clock and forces the slower multi-clock loop).
+    clock = b2.Clock(params.dt * ms, name=f"{name}_clock")
+    drive = None
+    p_step = params.external_rate * params.dt * 1e-3
+    if p_step > 0:
+        if p_step > 1:
+            raise ValueError(f"the external rate ({params.external_rate:.4g} Hz) times dt "
+                             f"({params.dt} ms) must be <= 1, got {p_step:.4g}")
+        # The external Poisson drive (as brian2.PoissonInput: Binomial(c_ext, rate dt) kicks of
+        # J_E per step), sampled sparsely (see neuromop.envs.spiking_drive); a fixed function
+        # name keeps the generated code -- and the compiled-code cache -- the same for every
+        # instance and number of copies.
+        drive = ExternalDrive(params.external_synapses, p_step, name=f"{name}_ext_kicks")
     neurons = b2.NeuronGroup(
         n_copies * params.n_neurons, LIF_EQUATIONS, threshold=THRESHOLD_CONDITION,
-        reset=RESET_STATEMENT, refractory=params.tau_ref * ms, method="exact",
-        namespace=namespace, dt=clock_dt, name=f"{name}_neurons",
+        reset=RESET_STATEMENT, refractory=REFRACTORY_CONDITION, method="exact",
+        namespace=namespace, clock=clock, name=f"{name}_neurons",
     )
     conn = _connectivity(params, n_copies, rng, same_connectivity)
-    synapses = {}
-    for pop, on_pre in (("E", ON_PRE_EXC), ("I", ON_PRE_INH)):
-        i, j = conn[pop]
-        if i.size == 0:
-            continue
-        syn = b2.Synapses(neurons, neurons, on_pre=on_pre, delay=params.delay * ms,
-                          namespace=namespace, dt=clock_dt, name=f"{name}_syn_{pop}")
-        syn.connect(i=i.astype(np.int32), j=j.astype(np.int32))
-        synapses[pop] = syn
-    objects = [neurons, *synapses.values()]
-    if binomial is not None:
-        neurons.run_regularly(f"v += {binomial.name}() * J_E", dt=clock_dt, when="synapses",
-                              name=f"{name}_external")
+    # E and I synapses share the delay: one Synapses object (one spike queue, one code object per
+    # time step) with the signed efficacy per synapse; in each copy the excitatory neurons come
+    # first, so every postsynaptic sum adds the E inputs before the I inputs, as two objects did.
+    i = np.concatenate([conn["E"][0], conn["I"][0]])
+    j = np.concatenate([conn["E"][1], conn["I"][1]])
+    n_e = conn["E"][0].size
+    objects = [neurons]
+    synapses = None
+    if i.size:
+        synapses = b2.Synapses(neurons, neurons, model=SYNAPSE_MODEL, on_pre=ON_PRE,
+                               delay=params.delay * ms, namespace=namespace, clock=clock,
+                               name=f"{name}_syn")
+        synapses.connect(i=i.astype(np.int32), j=j.astype(np.int32))
+        w = np.full(i.size, params.j_exc * 1e-3)
+        w[n_e:] = -(params.g * (params.j_exc * 1e-3))
+        synapses.w_[:] = w
+        objects.append(synapses)
+    if drive is not None:
+        drive.attach(neurons, params.j_exc * 1e-3, when="synapses")
     network = b2.Network(*objects, name=f"{name}_network")
     return {
         "network": network,
         "neurons": neurons,
+        "clock": clock,
         "namespace": namespace,
         "synapses": synapses,
-        "n_synapses": int(sum(c[0].size for c in conn.values())),
+        "drive": drive,
+        "n_synapses": int(i.size),
     }
+
+
+def parse_targets(name: str, spec, params: SpikingNetworkParams, *, normalise: bool):
+    """Turn a target/readout specification into labels and a (n_targets, N) weight matrix.
+
+    Parameters
+    ----------
+    name : str
+        Argument name for error messages (``"action_targets"`` or ``"readouts"``).
+    spec : sequence or mapping
+        Items are a population name (``"E"``, ``"I"``, ``"all"``) or a pair ``(population,
+        local_indices)``; a mapping gives explicit labels.
+    params : SpikingNetworkParams
+    normalise : bool
+        Rows sum to 1 (readouts: population mean) instead of 0/1 membership (action currents).
+    """
+    pops = dict(params.population_slices(), all=slice(0, params.n_neurons))
+    if isinstance(spec, str) or not isinstance(spec, Mapping | Sequence):
+        raise TypeError(f"{name} must be a sequence or mapping of targets, got {spec!r}")
+    items = list(spec.items()) if isinstance(spec, Mapping) else [(None, s) for s in spec]
+    if not items:
+        raise ValueError(f"{name} must not be empty")
+    labels, rows = [], []
+    for label, item in items:
+        pop, idx = (item, None) if isinstance(item, str) else tuple(item)
+        if pop not in pops:
+            raise ValueError(f"{name}: unknown group {pop!r}; known groups: {sorted(pops)}")
+        sl = pops[pop]
+        size = sl.stop - sl.start
+        local = np.arange(size) if idx is None else np.asarray(idx, dtype=np.int64).ravel()
+        if local.size == 0 or local.min() < 0 or local.max() >= size:
+            lo, hi = local.min(initial=0), local.max(initial=0)
+            raise ValueError(f"{name}: indices of group {pop!r} must lie in [0, {size}), got "
+                             f"{local.size} indices in [{lo}, {hi}]")
+        row = np.zeros(params.n_neurons)
+        row[sl.start + local] = 1.0
+        rows.append(row / row.sum() if normalise else row)
+        auto = pop if idx is None else f"{pop}{len(labels)}"
+        labels.append(label if label is not None else auto)
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"{name}: labels must be unique, got {labels}")
+    return labels, np.stack(rows)
 
 
 def spike_table(i, t, n_neurons: int, *, t_start: float = 0.0, t_stop: float = np.inf):

@@ -187,3 +187,47 @@ def test_rate_box_invalid(kwargs, match):
 def test_energy_budget_invalid():
     with pytest.raises(ValueError, match="budget must be > 0"):
         EnergyBudget(budget=-1.0)
+
+
+def test_frozen_gc_is_scoped():
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    with brian_setup.frozen_gc() as frozen:
+        assert frozen and gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+
+
+def test_frozen_gc_keeps_the_callers_freeze():
+    import gc
+
+    gc.freeze()
+    try:
+        count = gc.get_freeze_count()
+        with brian_setup.frozen_gc() as frozen:
+            assert not frozen
+        assert gc.get_freeze_count() == count
+    finally:
+        gc.unfreeze()
+
+
+@pytest.mark.parametrize(("tau_ref", "dt"), [(2.0, 0.1), (0.0, 0.1), (2.05, 0.1), (1.0, 0.05)])
+def test_refractory_condition_matches_brian_timestep_rule(tau_ref, dt):
+    """``(t - lastspike) < T_refractory`` decides as Brian's
+    ``timestep(t - lastspike, dt) >= timestep(tau_ref, dt)`` on every step of a long run."""
+    dt_s, ref_s = dt * 1e-3, tau_ref * 1e-3
+
+    def timestep(x):  # Brian's definition
+        return np.floor((x + 1e-3 * dt_s) / dt_s).astype(np.int64)
+
+    k_ref = int((ref_s + 1e-3 * dt_s) / dt_s)
+    t_refractory = (k_ref - 1e-3) * dt_s  # as build_network sets it
+    rng = np.random.default_rng(0)
+    spike_step = rng.integers(0, 10**7, 20_000)  # spikes up to 1000 s into a run
+    since = np.arange(0, 3 * max(k_ref, 1) + 3)
+    t = (spike_step[:, None] + since[None, :]) * dt_s  # clock time = timestep * dt
+    lastspike = (spike_step * dt_s)[:, None]
+    brian = timestep(t - lastspike) >= timestep(np.float64(ref_s))
+    ours = ~((t - lastspike) < t_refractory)
+    np.testing.assert_array_equal(ours, brian)
+    np.testing.assert_array_equal(brian, np.broadcast_to(since >= k_ref, brian.shape))
