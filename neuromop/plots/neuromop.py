@@ -278,15 +278,25 @@ def plot_cartpole_task(datasets: dict, histories: dict, study):
 
 
 def plot_beta_sweep(datasets: dict, summary: dict, study):
-    """Beta sweep: lifetime, activity std, saturation and action dimensionality per beta."""
+    """Beta sweep: lifetime, std, activity and input saturation, log gain, actions per beta.
+
+    ``summary`` entries carry the keys of :func:`~neuromop.control.rollout.summarize_rollout`
+    and of :func:`~neuromop.control.studies_tasks.input_drive_statistics`, plus
+    ``action_dimensionality``.
+    """
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 5, figsize=(18, 3.6), constrained_layout=True)
-    for key, label, ax in (("lifetime", "lifetime (steps)", axes[0]),
-                           ("activity_std", "activity std", axes[1]),
-                           ("saturation", f"fraction |x| > {study.saturation_level}", axes[2]),
-                           ("action_dimensionality", "action dimensionality (PR)", axes[3]),
-                           ("action_entropy", "action entropy (nats)", axes[4])):
+    level = study.saturation_level
+    panels = (("lifetime", "lifetime (steps)"),
+              ("activity_std", "activity std"),
+              ("saturation", f"fraction |x| > {level:g}"),
+              ("input_saturation", f"fraction |tanh(h)| > {level:g}"),
+              ("log_gain", "sum_i ln f'(h_i) per step (nats)"),
+              ("zero_action_fraction", "fraction zero current"),
+              ("action_dimensionality", "action dimensionality (PR)"),
+              ("action_entropy", "action entropy (nats)"))
+    fig, axes = plt.subplots(2, 4, figsize=(16, 7), constrained_layout=True)
+    for (key, label), ax in zip(panels, axes.ravel(), strict=True):
         _bars(ax, summary, key, label)
     fig.suptitle("NeuroMOP beta sweep (state entropy of input noise through tanh)")
     return fig
