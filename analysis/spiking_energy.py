@@ -1,23 +1,27 @@
 """Study: MOP control of a Brian2 spiking network under an energy budget.
 
-Two parts:
+One pipeline, everything trained once:
 
-1. ``compare``: how to learn MOP on a spiking network whose next state has no closed form --
-   (a) fitted value iteration on a learned one-step model of the filtered rates, vs (b) model-free
-   soft Q-learning in closed loop -- at a matched wall-clock training budget (b gets the seconds
-   that (a) spent on data collection, model fitting and value iteration). Both are then run on
-   the real network with the energy budget; lifetime and action entropy are reported.
-2. ``table``: free / MOP / R on the energy task with the variability metrics (lifetime, Fano
-   factor, CV of ISIs, r_sc, participation ratio), outputs written to ``--out``
-   (:func:`neuromop.control.spiking_commands.run_spiking_energy`).
+1. (a) learned one-step model of the filtered rates + fitted value iteration (MOP and R on the
+   model), and (b) model-free soft Q-learning of MOP in closed loop, given the same wall-clock
+   seconds that (a) spent on data collection, model fitting and MOP value iteration;
+2. free / MOP (a) / MOP (b) / R run in **one** closed-loop run on the real network with the
+   energy budget (copies split in four groups);
+3. the variability table (lifetime, action entropy, Fano factors at 20-200 ms, mean-matched
+   Fano factor, CV of ISIs, r_sc, participation ratio), with the controlled networks compared
+   over the same time windows (:func:`neuromop.control.spiking_eval.variability_table`), plus
+   training wall times and the fit quality of the learned model and of the value functions.
 
-Usage: ``python analysis/spiking_energy.py --budget smoke --out results/spiking_energy``.
+Outputs in ``--out``: ``spiking_energy_study.json`` (table, timings, fit quality, arguments),
+``spiking_energy_study_counts.nc`` (the evaluation run) and ``spiking_energy_study.png``.
+
+Usage: ``python analysis/spiking_energy.py --budget default --out results/spiking_energy``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,29 +32,60 @@ class Args:
     budget: str = "smoke"
     out: str = "results/spiking_energy"
     seed: int = 0
-    parts: tuple[str, ...] = ("compare", "table")
 
 
-def compare_methods(budget: str, seed: int) -> dict:
-    """(a) learned model + fitted VI vs (b) soft Q-learning at matched wall-clock time."""
+def _last(history: list[dict], key: str, n: int = 5) -> float:
+    vals = [h[key] for h in history[-n:] if not math.isnan(h[key])]
+    return float(sum(vals) / len(vals)) if vals else math.nan
+
+
+def run_study(budget: str, seed: int, out: Path) -> dict:
+    """Train (a) and (b), evaluate free / MOP (a) / MOP (b) / R, write outputs; the report."""
+    import torch
+
+    from neuromop._io import write_json_atomic, write_netcdf_atomic
+    from neuromop._provenance import provenance
     from neuromop.control import spiking_commands as sc
+    from neuromop.plots.spiking import plot_spiking_energy
+    from neuromop.plots.variability import save_figure
 
+    torch.set_num_threads(1)
     cfg = sc.BUDGETS[budget]
     t0 = time.perf_counter()
     trained = sc.train_model_based(cfg, seed)
-    times = trained["times"]
-    budget_s = times["collect_s"] + times["model_fit_s"] + times["mop_fvi_s"]
-    softq, softq_s = sc.train_soft_q(cfg, seed, trained["model_env"].state_dim,
-                                     time_budget=budget_s)
-    _, _, table = sc.evaluate(cfg, {"model_fvi": trained["mop"], "soft_q": softq},
-                              trained["candidates"], seed + 1)
-    return {"budget": budget, "seed": seed, "model_based_train_s": budget_s,
-            "soft_q_train_s": softq_s, "soft_q_episodes": len(softq.history_),
-            "soft_q_transitions": int(sum(h["transitions"] for h in softq.history_)),
-            "model_score": trained["model_score"],
-            "table": table[["lifetime_s", "survival", "action_entropy", "rate_hz"]]
-            .reset_index().to_dict(orient="records"),
-            "total_s": time.perf_counter() - t0}
+    times = dict(trained["times"])
+    times["model_based_mop_s"] = times["collect_s"] + times["model_fit_s"] + times["mop_fvi_s"]
+    softq, times["softq_s"] = sc.train_soft_q(cfg, seed, trained["model_env"].state_dim,
+                                              time_budget=times["model_based_mop_s"])
+    t1 = time.perf_counter()
+    controllers = {"free": None, "MOP": trained["mop"], "MOP_softq": softq,
+                   "R": trained["reward"]}
+    ds, spikes, table = sc.evaluate(cfg, controllers, trained["candidates"], seed + 1)
+    times["evaluate_s"] = time.perf_counter() - t1
+    times["total_s"] = time.perf_counter() - t0
+    mop_h, r_h, q_h = trained["mop"].history_, trained["reward"].history_, softq.history_
+    fit = {"model_score": trained["model_score"],
+           # scaled squared Bellman residuals ((V - target) / value_scale)^2, last 5 epochs
+           "mop_bellman_loss": _last(mop_h, "loss"), "r_bellman_loss": _last(r_h, "loss"),
+           "softq_td_loss": _last(q_h, "loss"),
+           "mop_model_lifetime_steps": _last(mop_h, "lifetime"),
+           "r_model_lifetime_steps": _last(r_h, "lifetime"),
+           "softq_train_lifetime_steps": _last(q_h, "lifetime"),
+           "softq_episodes": len(q_h),
+           "softq_transitions": int(sum(h["transitions"] for h in q_h))}
+    out.mkdir(parents=True, exist_ok=True)
+    ds.attrs.update(provenance("analysis/spiking_energy.py", budget=budget, seed=seed,
+                               config=asdict(cfg)))
+    write_netcdf_atomic(ds, out / "spiking_energy_study_counts.nc")
+    save_figure(plot_spiking_energy(ds, spikes, table, budget=cfg.budget),
+                out / "spiking_energy_study.png")
+    report = {"budget": budget, "seed": seed, "times_s": times, "fit": fit,
+              "table": table.reset_index().to_dict(orient="records"), "config": asdict(cfg)}
+    write_json_atomic(out / "spiking_energy_study.json", report)
+    print(sc.format_table(table))
+    print({k: round(v, 1) for k, v in times.items()})
+    print(fit)
+    return report
 
 
 def main(argv=None) -> int:
@@ -58,26 +93,13 @@ def main(argv=None) -> int:
     p.add_argument("--budget", choices=("smoke", "default", "paper"), default=Args.budget)
     p.add_argument("--out", default=Args.out)
     p.add_argument("--seed", type=int, default=Args.seed)
-    p.add_argument("--parts", nargs="+", choices=("compare", "table"), default=list(Args.parts))
     ns = p.parse_args(argv)
-    args = Args(budget=ns.budget, out=ns.out, seed=ns.seed, parts=tuple(ns.parts))
+    args = Args(budget=ns.budget, out=ns.out, seed=ns.seed)
 
     # ---- the one seeding block: every stream below derives from args.seed
     seed = args.seed
 
-    from neuromop._io import write_json_atomic
-    from neuromop.control.spiking_commands import format_table, run_spiking_energy
-
-    out = Path(args.out)
-    report = {"args": asdict(args)}
-    if "compare" in args.parts:
-        report["compare"] = compare_methods(args.budget, seed)
-        print(json.dumps(report["compare"], indent=2))
-    if "table" in args.parts:
-        result = run_spiking_energy(args.budget, out=out, seed=seed)
-        print(format_table(result["table"]))
-        report["times_s"] = result["times"]
-    write_json_atomic(out / "spiking_energy_study.json", report)
+    run_study(args.budget, seed, Path(args.out))
     return 0
 
 

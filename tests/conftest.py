@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import matplotlib
@@ -28,14 +27,13 @@ def shared_datasets() -> Path:
     return path
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="session")
 def _one_torch_thread():
     """Tests use small tensors: one intra-op torch thread per test process avoids contention
-    between pytest-xdist workers on a 2-core machine. Only applies where torch is imported."""
-    torch = sys.modules.get("torch")
-    if torch is None:
-        yield
-        return
+    between pytest-xdist workers on a 2-core machine. Session-scoped, so that module- and
+    session-scoped fixtures (trained controllers, smoke runs) get it too."""
+    import torch
+
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

@@ -21,15 +21,20 @@ import copy
 import math
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
 from neuromop._checks import check_finite_array, check_int, check_real
+from neuromop._io import save_torch_atomic
 from neuromop.control.value_network import policy_entropy, sample_actions
 
-__all__ = ["ReplayBuffer", "SoftQController"]
+__all__ = ["CHECKPOINT_NAME", "ReplayBuffer", "SoftQController"]
+
+#: File name of the checkpoint written by :meth:`SoftQController.fit`.
+CHECKPOINT_NAME = "softq_checkpoint.pt"
 
 
 class ReplayBuffer:
@@ -236,7 +241,8 @@ class SoftQController:
 
     def fit(self, env, *, n_episodes: int | None = None, time_budget: float | None = None,
             n_steps: int = 100, seed: int | None = None, progress: bool = True,
-            callback: Callable[[int, dict], None] | None = None) -> SoftQController:
+            callback: Callable[[int, dict], None] | None = None, checkpoint_dir=None,
+            resume: bool = False) -> SoftQController:
         """Learn in closed loop on ``env`` for ``n_episodes`` episodes or ``time_budget`` seconds.
 
         Parameters
@@ -244,7 +250,8 @@ class SoftQController:
         env : neuromop.envs.SpikingVectorEnv
             The network; its ``terminal_set`` defines termination (value 0).
         n_episodes : int, optional
-            Number of closed-loop episodes (all ``num_envs`` copies each).
+            Number of closed-loop episodes of this call (all ``num_envs`` copies each);
+            training continues from the controller's current networks and buffer.
         time_budget : float, optional
             Wall-clock seconds; episodes are run until this is spent (checked between
             episodes, so the last one may overrun by one episode). Give exactly one of
@@ -256,7 +263,16 @@ class SoftQController:
         progress : bool
             Show a tqdm bar.
         callback : callable, optional
-            ``callback(episode, record)`` after every episode.
+            ``callback(episode, record)`` after every episode (after its checkpoint).
+        checkpoint_dir : path-like, optional
+            Folder for ``softq_checkpoint.pt``, written atomically after every episode
+            (networks, optimiser, replay buffer, history, random streams and the wall-clock
+            time spent). ``None``: no checkpoints.
+        resume : bool
+            Continue an interrupted call from the checkpoint in ``checkpoint_dir`` (if one
+            exists): the episodes (and seconds) it had already done count towards
+            ``n_episodes`` (``time_budget``). With the numpy Brian2 target, an interrupted
+            run resumed with the same arguments ends bit-identical to an uninterrupted one.
         """
         from tqdm.auto import tqdm
 
@@ -279,29 +295,50 @@ class SoftQController:
             time_budget = check_real("time_budget", time_budget, low=0.0, low_inclusive=False)
         n_steps = check_int("n_steps", n_steps, low=1)
         seed = self.random_state if seed is None else check_int("seed", seed, low=0)
+        if resume and checkpoint_dir is None:
+            raise ValueError("resume=True needs checkpoint_dir, got None")
+        ckpt_path = None if checkpoint_dir is None else Path(checkpoint_dir) / CHECKPOINT_NAME
+        config = {"controller": repr(self), "state_dim": self.state_dim,
+                  "candidates": self.candidate_actions.numpy().tolist(),
+                  "num_envs": env.num_envs, "n_steps": n_steps, "seed": seed,
+                  "n_episodes": n_episodes, "time_budget": time_budget}
         episode_rng = np.random.default_rng(seed)
         act_gen = torch.Generator().manual_seed(seed + 1)
-        start = time.perf_counter()
-        bar = tqdm(total=n_episodes, desc="SoftQController", disable=not progress)
-        episode = len(self.history_)
-        ran = 0
+        first, spent = len(self.history_), 0.0
+        if resume and ckpt_path.exists():
+            ckpt = torch.load(ckpt_path, weights_only=False)
+            if ckpt["config"] != config:
+                raise ValueError(f"checkpoint {ckpt_path} was made with different settings "
+                                 f"{ckpt['config']}, not {config}")
+            self.load_state_dict(ckpt["controller"])
+            episode_rng.bit_generator.state = ckpt["episode_rng"]
+            act_gen.set_state(ckpt["act_gen"])
+            first, spent = int(ckpt["first_episode"]), float(ckpt["seconds"])
+        start = time.perf_counter() - spent
+        bar = tqdm(total=n_episodes, desc="SoftQController", disable=not progress,
+                   initial=len(self.history_) - first)
         while True:
+            ran = len(self.history_) - first
+            if n_episodes is not None and ran >= n_episodes:
+                break
+            if time_budget is not None and time.perf_counter() - start >= time_budget:
+                break
+            episode = len(self.history_)
             t0 = time.perf_counter()
             record = self._episode(env, n_steps, int(episode_rng.integers(0, 2**31 - 1)),
                                    act_gen)
             record.update(episode=episode, seconds=time.perf_counter() - t0)
             self.history_.append(record)
+            if ckpt_path is not None:
+                save_torch_atomic({"config": config, "controller": self.state_dict(),
+                                   "episode_rng": episode_rng.bit_generator.state,
+                                   "act_gen": act_gen.get_state(), "first_episode": first,
+                                   "seconds": time.perf_counter() - start}, ckpt_path)
             bar.update(1)
             bar.set_postfix(lifetime=f"{record['lifetime']:.0f}",
                             H=f"{record['action_entropy']:.2f}")
             if callback is not None:
                 callback(episode, record)
-            episode += 1
-            ran += 1
-            if n_episodes is not None and ran >= n_episodes:
-                break
-            if time_budget is not None and time.perf_counter() - start >= time_budget:
-                break
         bar.close()
         return self
 
@@ -347,8 +384,9 @@ class SoftQController:
         buf = self.buffer_
         return {"q_net": self.q_net_.state_dict(), "target_net": self.target_net_.state_dict(),
                 "optimizer": self.optimizer_.state_dict(), "history": list(self.history_),
-                "buffer": {k: getattr(buf, k) for k in ("states", "next_states", "actions",
-                                                        "done", "size", "_pos")},
+                "buffer": {k: copy.copy(getattr(buf, k)) for k in ("states", "next_states",
+                                                                   "actions", "done", "size",
+                                                                   "_pos")},
                 "n_updates": self.n_updates_, "input_statistics_set": self.input_statistics_set_,
                 "rng": self._rng.bit_generator.state}
 
@@ -359,7 +397,7 @@ class SoftQController:
         self.optimizer_.load_state_dict(state["optimizer"])
         self.history_ = list(state["history"])
         for k, v in state["buffer"].items():
-            setattr(self.buffer_, k, v)
+            setattr(self.buffer_, k, np.array(v, copy=True) if isinstance(v, np.ndarray) else v)
         self.n_updates_ = int(state["n_updates"])
         self.input_statistics_set_ = bool(state["input_statistics_set"])
         self._rng.bit_generator.state = state["rng"]

@@ -126,3 +126,44 @@ def test_fit_needs_exactly_one_stopping_rule(env):
 def test_fit_checks_the_env_dimensions(env):
     with pytest.raises(ValueError, match="obs_dim=2"):
         SoftQController(5, CAND).fit(env, n_episodes=1)
+
+
+class _Interrupt(Exception):
+    pass
+
+
+def _interrupt_after(n):
+    def callback(episode, record):
+        if episode + 1 >= n:
+            raise _Interrupt
+    return callback
+
+
+def test_resume_is_bit_identical_to_an_uninterrupted_run(env, tmp_path):
+    kw = dict(n_episodes=3, n_steps=8, progress=False)
+    full = SoftQController(3, CAND, hidden=(8,), warmup_transitions=10, random_state=2)
+    full.fit(env, **kw)
+    part = SoftQController(3, CAND, hidden=(8,), warmup_transitions=10, random_state=2)
+    with pytest.raises(_Interrupt):
+        part.fit(env, checkpoint_dir=tmp_path, callback=_interrupt_after(2), **kw)
+    resumed = SoftQController(3, CAND, hidden=(8,), warmup_transitions=10, random_state=2)
+    resumed.fit(env, checkpoint_dir=tmp_path, resume=True, **kw)
+    assert [h["episode"] for h in resumed.history_] == [0, 1, 2]
+    assert [h["lifetime"] for h in resumed.history_] == [h["lifetime"] for h in full.history_]
+    x = torch.tensor([[5.0, 8.0, 0.1], [2.0, 3.0, 0.5]])
+    torch.testing.assert_close(resumed.q_values(x), full.q_values(x), rtol=0, atol=0)
+    assert resumed.n_updates_ == full.n_updates_
+
+
+def test_resume_rejects_other_settings(env, tmp_path):
+    ctrl = SoftQController(3, CAND, hidden=(8,), warmup_transitions=10, random_state=2)
+    ctrl.fit(env, n_episodes=1, n_steps=5, progress=False, checkpoint_dir=tmp_path)
+    other = SoftQController(3, CAND, hidden=(8,), warmup_transitions=10, random_state=2)
+    with pytest.raises(ValueError, match="different settings"):
+        other.fit(env, n_episodes=1, n_steps=6, progress=False, checkpoint_dir=tmp_path,
+                  resume=True)
+
+
+def test_resume_needs_a_checkpoint_dir(env):
+    with pytest.raises(ValueError, match="resume=True needs checkpoint_dir"):
+        SoftQController(3, CAND).fit(env, n_episodes=1, resume=True)

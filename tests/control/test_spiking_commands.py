@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
@@ -13,6 +12,7 @@ from neuromop.cli import build_parser
 from neuromop.control.spiking_commands import (
     BUDGETS,
     DEFAULT_METHOD,
+    TABLE_COLUMNS,
     format_table,
     run_spiking_energy,
 )
@@ -48,18 +48,28 @@ def test_bad_arguments(kw, match):
 
 
 def test_format_table():
-    cols = ["lifetime_s", "survival", "action_entropy", "rate_hz", "fano_factor", "cv_isi",
-            "r_sc", "participation_ratio"]
-    table = pd.DataFrame([np.arange(8.0)], columns=cols, index=pd.Index(["MOP"],
-                                                                         name="controller"))
-    text = format_table(table)
-    assert text.splitlines()[1].startswith("MOP") and "7.000" in text
+    table = pd.DataFrame({c: [float(k), 10.0 + k] for k, c in enumerate(TABLE_COLUMNS)},
+                         index=pd.Index(["MOP", "R"], name="controller"))
+    lines = format_table(table).splitlines()
+    assert lines[0].split() == ["MOP", "R"]
+    assert [line.split()[0] for line in lines[1:]] == list(TABLE_COLUMNS)
+    assert lines[-1].split()[1:] == [f"{len(TABLE_COLUMNS) - 1:.3f}",
+                                     f"{10 + len(TABLE_COLUMNS) - 1:.3f}"]
 
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
+    import torch
+
+    # module-scoped fixtures run before the per-test one-thread fixture of conftest; with two
+    # torch threads on a loaded 2-core machine fitted VI ran ~5x slower
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
     out = tmp_path_factory.mktemp("spiking_energy")
-    return run_spiking_energy("smoke", out=out, seed=0), out
+    try:
+        yield run_spiking_energy("smoke", out=out, seed=0), out
+    finally:
+        torch.set_num_threads(previous)
 
 
 @pytest.mark.slow
@@ -77,8 +87,19 @@ def test_smoke_run_writes_outputs(smoke):
 
 @pytest.mark.slow
 def test_smoke_mop_outlives_free_and_is_more_variable_in_actions_than_r(smoke):
-    # the parts of "done means" that are reliable at the smoke budget (see the notebook for
-    # Fano factor and participation ratio)
+    # the parts of "done means" that held at the smoke budget for seeds 0, 1 and 2 (MOP lifetime
+    # 2.0 s = all copies alive vs free 0.34-0.39 s; action entropy ~1.6 vs 0.27 nats; MOP
+    # survival 1.0 vs R 0.75-0.875; participation ratio 19.4/14.2/14.3 vs 9.1/13.9/12.6).
+    # Fano factors are printed by the notebook, not asserted: MOP - R at 100 ms ranged from
+    # -0.01 to +0.07 over six smoke/default runs (see the notebook for why).
     table = smoke[0]["table"]
     assert table.loc["MOP", "lifetime_s"] > 3 * table.loc["free", "lifetime_s"]
     assert table.loc["MOP", "action_entropy"] > 2 * table.loc["R", "action_entropy"]
+    assert table.loc["MOP", "survival"] >= table.loc["R", "survival"]
+
+
+@pytest.mark.slow
+def test_smoke_mop_and_r_are_compared_over_the_same_windows(smoke):
+    table = smoke[0]["table"]
+    assert table.loc["MOP", "span_s"] == table.loc["R", "span_s"] > 0
+    assert table.loc["MOP", "participation_ratio"] > table.loc["R", "participation_ratio"]
