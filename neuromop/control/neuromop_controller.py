@@ -45,20 +45,21 @@ class NeuroMOPController(FittedValueController):
         Weight of state (transition-noise) entropy, ``>= 0``.
     mu : float
         Weight of the extrinsic reward.
-    learning_rate, optimizer, activation, chunk_size, random_state
+    learning_rate, optimizer, activation, chunk_size, random_state, initial_value
         See :class:`~neuromop.control.value_network.FittedValueController`.
     """
 
     def __init__(self, env: ModelBasedVectorEnv, *, hidden: Sequence[int] = (128, 128),
                  gamma: float = 0.9, alpha: float = 1.0, beta: float = 0.0, mu: float = 0.0,
                  learning_rate: float = 1e-3, optimizer: str = "adam", activation: str = "tanh",
-                 chunk_size: int = 4096, random_state: int = 0) -> None:
+                 chunk_size: int = 4096, random_state: int = 0,
+                 initial_value: float | None = None) -> None:
         self.alpha = check_real("alpha", alpha, low=0.0, low_inclusive=False)
         self.beta = check_real("beta", beta, low=0.0)
         self.mu = check_real("mu", mu)
         super().__init__(env, hidden=hidden, gamma=gamma, learning_rate=learning_rate,
                          optimizer=optimizer, activation=activation, chunk_size=chunk_size,
-                         random_state=random_state)
+                         random_state=random_state, initial_value=initial_value)
 
     def _value_scale(self) -> float:
         # value of a safe state: (alpha ln K + beta H) / (1 - gamma)

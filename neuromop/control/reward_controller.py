@@ -31,18 +31,19 @@ class RewardController(FittedValueController):
         Environment with a ``predict`` model.
     epsilon : float
         Exploration probability in ``[0, 1]``.
-    hidden, gamma, learning_rate, optimizer, activation, chunk_size, random_state
+    hidden, gamma, learning_rate, optimizer, activation, chunk_size, random_state, initial_value
         See :class:`~neuromop.control.value_network.FittedValueController`.
     """
 
     def __init__(self, env: ModelBasedVectorEnv, *, epsilon: float = 0.05,
                  hidden: Sequence[int] = (128, 128), gamma: float = 0.9,
                  learning_rate: float = 1e-3, optimizer: str = "adam", activation: str = "tanh",
-                 chunk_size: int = 4096, random_state: int = 0) -> None:
+                 chunk_size: int = 4096, random_state: int = 0,
+                 initial_value: float | None = None) -> None:
         self.epsilon = check_probability("epsilon", epsilon)
         super().__init__(env, hidden=hidden, gamma=gamma, learning_rate=learning_rate,
                          optimizer=optimizer, activation=activation, chunk_size=chunk_size,
-                         random_state=random_state)
+                         random_state=random_state, initial_value=initial_value)
 
     def q_values(self, values, terminal):
         """``Q(x, a)`` (B, K) from successor values and terminal flags."""

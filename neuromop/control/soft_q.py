@@ -306,10 +306,9 @@ class SoftQController:
         act_gen = torch.Generator().manual_seed(seed + 1)
         first, spent = len(self.history_), 0.0
         if resume and ckpt_path.exists():
-            ckpt = torch.load(ckpt_path, weights_only=False)
-            if ckpt["config"] != config:
-                raise ValueError(f"checkpoint {ckpt_path} was made with different settings "
-                                 f"{ckpt['config']}, not {config}")
+            from neuromop.control.training import load_matching_checkpoint
+
+            ckpt = load_matching_checkpoint(ckpt_path, config)
             self.load_state_dict(ckpt["controller"])
             episode_rng.bit_generator.state = ckpt["episode_rng"]
             act_gen.set_state(ckpt["act_gen"])

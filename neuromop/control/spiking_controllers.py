@@ -21,15 +21,14 @@ energy at the 3-sigma rate quantile (``SpikingModelEnv(risk_quantile=3)``). The 
 the exact MOP backup, but with few samples rare budget overshoots are under-weighted; the
 risk-quantile planner stays the default of ``neuromop run spiking-energy``.
 
-``initial_value`` sets the value network's output bias so that ``V`` starts near a given value
-(nats for MOP, steps for R) instead of the parents' optimistic "never terminates" value.
+``initial_value`` (of the parents) sets where ``V`` starts: nats for MOP, steps for R.
 """
 
 from __future__ import annotations
 
 import torch
 
-from neuromop._checks import check_int, check_real
+from neuromop._checks import check_int
 from neuromop.control.neuromop_controller import NeuroMOPController
 from neuromop.control.reward_controller import RewardController
 
@@ -39,15 +38,9 @@ __all__ = ["NoisyNeuroMOPController", "NoisyRewardController"]
 class _NoiseAveraged:
     """Mixin: successor values averaged over ``noise_samples`` model samples."""
 
-    def _init_noise(self, noise_samples: int, noise_seed: int, initial_value) -> None:
+    def _init_noise(self, noise_samples: int, noise_seed: int) -> None:
         self.noise_samples = check_int("noise_samples", noise_samples, low=0)
         self.noise_seed = check_int("noise_seed", noise_seed, low=0)
-        self.initial_value = (None if initial_value is None
-                              else check_real("initial_value", initial_value))
-        if self.initial_value is not None:
-            with torch.no_grad():
-                self.value_net_.mlp[-1].bias.fill_(self.initial_value
-                                                   / self.value_net_.value_scale)
 
     def successor_values(self, states, net=None):
         """Noise-averaged successor values, terminal probabilities and rewards.
@@ -104,8 +97,8 @@ class NoisyNeuroMOPController(_NoiseAveraged, NeuroMOPController):
 
     def __init__(self, env, *, noise_samples: int = 8, noise_seed: int = 0,
                  initial_value: float | None = None, **kwargs) -> None:
-        super().__init__(env, **kwargs)
-        self._init_noise(noise_samples, noise_seed, initial_value)
+        super().__init__(env, initial_value=initial_value, **kwargs)
+        self._init_noise(noise_samples, noise_seed)
 
     def __repr__(self) -> str:
         return (f"NoisyNeuroMOPController(noise_samples={self.noise_samples}, "
@@ -121,8 +114,8 @@ class NoisyRewardController(_NoiseAveraged, RewardController):
 
     def __init__(self, env, *, noise_samples: int = 8, noise_seed: int = 0,
                  initial_value: float | None = None, **kwargs) -> None:
-        super().__init__(env, **kwargs)
-        self._init_noise(noise_samples, noise_seed, initial_value)
+        super().__init__(env, initial_value=initial_value, **kwargs)
+        self._init_noise(noise_samples, noise_seed)
 
     def q_values(self, values, terminal):
         """``(1 - P(terminal)) + gamma E[V(x') 1(not terminal)]`` (B, K)."""

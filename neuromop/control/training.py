@@ -32,6 +32,15 @@ __all__ = ["train", "CHECKPOINT_NAME"]
 CHECKPOINT_NAME = "checkpoint.pt"
 
 
+def load_matching_checkpoint(path: Path, config: dict) -> dict:
+    """Load the checkpoint at ``path``; ``ValueError`` unless it was made with ``config``."""
+    ckpt = torch.load(path, weights_only=False)
+    if ckpt["config"] != config:
+        raise ValueError(f"checkpoint {path} was made with different settings "
+                         f"{ckpt['config']}, not {config}")
+    return ckpt
+
+
 def _config(controller, **kw) -> dict:
     return {"controller": repr(controller), "num_envs": controller.env.num_envs,
             "state_dim": controller.env.state_dim, **kw}
@@ -107,10 +116,7 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
     buffer: list[torch.Tensor] = []
     start = 0
     if resume and ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, weights_only=False)
-        if ckpt["config"] != config:
-            raise ValueError(f"checkpoint {ckpt_path} was made with different settings "
-                             f"{ckpt['config']}, not {config}")
+        ckpt = load_matching_checkpoint(ckpt_path, config)
         controller.load_state_dict(ckpt["controller"])
         env.reset(seed=env_seed)
         env.set_state(ckpt["env"])

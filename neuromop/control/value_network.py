@@ -103,11 +103,19 @@ class FittedValueController:
         States per chunk when evaluating successors (memory bound: chunk * K * state_dim floats).
     random_state : int
         Seed of the network's initial weights and of the training loop's streams.
+    initial_value : float, optional
+        Value every state starts near (through the output bias; nats for MOP, steps for R).
+        ``None`` (default) starts optimistic, near the value of a never-terminating agent
+        (``value_scale``), so even the untrained controller avoids actions whose successor is
+        terminal. A number sets ``V`` to exactly that value everywhere (zero output weights);
+        with ``0.0`` the untrained controller treats terminal and non-terminal successors alike
+        and acts uniformly at random, like :class:`~neuromop.control.RandomController`.
     """
 
     def __init__(self, env: ModelBasedVectorEnv, *, hidden: Sequence[int] = (128, 128),
                  gamma: float = 0.9, learning_rate: float = 1e-3, optimizer: str = "adam",
-                 activation: str = "tanh", chunk_size: int = 4096, random_state: int = 0) -> None:
+                 activation: str = "tanh", chunk_size: int = 4096, random_state: int = 0,
+                 initial_value: float | None = None) -> None:
         if not isinstance(env, ModelBasedVectorEnv):
             raise TypeError(f"env must be a ModelBasedVectorEnv, got {type(env).__name__}")
         self.env = env
@@ -119,10 +127,17 @@ class FittedValueController:
         self.activation = check_choice("activation", activation, ("tanh", "relu"))
         self.chunk_size = check_int("chunk_size", chunk_size, low=1)
         self.random_state = check_int("random_state", random_state, low=0)
+        self.initial_value = (None if initial_value is None
+                              else check_real("initial_value", initial_value))
         self.value_net_ = ValueNetwork(env.state_dim, self.hidden, self.activation,
                                        self._value_scale(), seed=self.random_state)
-        with torch.no_grad():  # optimistic start: the value of a never-terminating agent
-            self.value_net_.mlp[-1].bias.fill_(1.0)
+        with torch.no_grad():
+            last = self.value_net_.mlp[-1]
+            if self.initial_value is None:  # optimistic: the value of a never-terminating agent
+                last.bias.fill_(1.0)
+            else:  # exactly initial_value everywhere (the hidden layers learn once W moves)
+                last.weight.zero_()
+                last.bias.fill_(self.initial_value / self.value_net_.value_scale)
         self.optimizer_ = self._make_optimizer()
         self.history_: list[dict] = []
         self.input_statistics_set_ = False

@@ -144,9 +144,26 @@ def test_optimistic_initial_value():
     assert torch.allclose(values, torch.full((3,), math.log(8) / 0.1), rtol=0.5)
 
 
+@pytest.mark.parametrize("cls", [NeuroMOPController, RewardController])
+def test_initial_value_is_exact_everywhere(cls):
+    env = _env()
+    ctrl = cls(env, hidden=(4,), gamma=0.9, initial_value=2.5)
+    torch.testing.assert_close(ctrl.value(_states(env)), torch.full((12,), 2.5))
+
+
+def test_uninformed_mop_start_is_the_random_controller():
+    env = _env()
+    states = _states(env)
+    _, _, terminal = _brute_force_successors(NeuroMOPController(env, hidden=(4,)), states)
+    assert terminal.any()  # some successors are terminal, yet all actions are equally likely
+    probs = NeuroMOPController(env, hidden=(4,), initial_value=0.0).action_probabilities(states)
+    torch.testing.assert_close(probs, RandomController(env).action_probabilities(states))
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error"),
-    [({"gamma": 1.0}, ValueError), ({"alpha": 0.0}, ValueError), ({"beta": -1.0}, ValueError),
+    [({"gamma": 1.0}, ValueError), ({"initial_value": float("nan")}, ValueError),
+     ({"alpha": 0.0}, ValueError), ({"beta": -1.0}, ValueError),
      ({"optimizer": "lbfgs"}, ValueError), ({"hidden": (0,)}, ValueError)],
 )
 def test_bad_controller_arguments(kwargs, error):

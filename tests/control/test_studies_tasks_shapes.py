@@ -171,3 +171,34 @@ def test_spread_history_rejects_records_without_trajectory_std():
     del rec["trajectory_std"]
     with pytest.raises(ValueError, match="trajectory_std"):
         spread_history([rec])
+
+
+def _synthetic_spread():
+    rng = np.random.default_rng(3)
+    readout = rng.normal(size=(9, 30, 2)) * (1 + _CONTEXT[:, None, None])
+    alive = np.ones((9, 30), dtype=bool)
+    alive[1, 12:] = False
+    alive[6, 1:] = False                                      # context 4: one alive sample
+    return readout_spread(_spread_ds(_CONTEXT, alive, readout)), readout, alive
+
+
+@pytest.mark.parametrize("c", [0, 1, 2, 5])
+def test_readout_spread_matches_a_per_context_reference(c):
+    got, readout, alive = _synthetic_spread()
+    pts = readout[(_CONTEXT == c)[:, None] & alive]           # (samples, 2)
+    want = np.sqrt(np.mean(np.var(pts, axis=0, ddof=1)))
+    np.testing.assert_allclose(float(got["readout_std"][c]), want, rtol=1e-10)
+    frac = len(pts) / ((_CONTEXT == c).sum() * 30)
+    assert float(got["alive_fraction"][c]) == pytest.approx(frac)
+
+
+def test_readout_spread_is_nan_without_enough_alive_samples():
+    got, _, _ = _synthetic_spread()
+    assert np.isnan(got["readout_std"][3]) and np.isnan(got["alive_fraction"][3])
+    assert np.isnan(got["readout_std"][4]) and float(got["alive_fraction"][4]) == 1 / 30
+    assert got["n_trials"].values.tolist() == [2, 1, 3, 0, 1, 2]
+
+
+def test_spread_history_rejects_records_without_the_evaluation():
+    with pytest.raises(ValueError, match="readout_std"):
+        spread_history([{"epoch": 0, "lifetime": 3.0}])
