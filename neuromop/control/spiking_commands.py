@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neuromop._checks import check_choice, check_int
+from neuromop._checks import check_choice, check_int, check_real
 
 __all__ = ["BUDGETS", "SpikingEnergyConfig", "register", "run_spiking_energy"]
 
@@ -96,9 +96,21 @@ class SpikingEnergyConfig:
     eval_copies: int = 8
     eval_steps: int = 100
     window: float = 0.1
+    fano_windows: tuple[float, ...] = (0.02, 0.06, 0.1, 0.2)
     silence_rate: float = 0.5
     runaway_rate: float = 250.0
     target: str = "numpy"
+
+    def __post_init__(self) -> None:
+        # count windows are built from whole control periods (the count bin of the evaluation)
+        period = check_real("control_period", self.control_period, low=0.0,
+                            low_inclusive=False) / 1000.0
+        for name, w in [("window", self.window)] + [
+                (f"fano_windows[{i}]", w) for i, w in enumerate(self.fano_windows)]:
+            w = check_real(name, w, low=0.0, low_inclusive=False)
+            if w < period - 1e-12 or abs(w / period - round(w / period)) > 1e-9:
+                raise ValueError(f"{name} must be a whole multiple of the control period "
+                                 f"({period:g} s), got {w:g} s")
 
     def network_params(self):
         """The :class:`~neuromop.envs.SpikingNetworkParams` of this configuration."""
@@ -210,7 +222,8 @@ def evaluate(cfg: SpikingEnergyConfig, controllers: dict, candidates, seed: int)
     # controlled networks are compared over the same time windows; the free network (which
     # dies early under the budget) over its own alive span
     common = [label for label, ctrl in controllers.items() if ctrl is not None]
-    table = variability_table(ds, spikes, window=cfg.window, common=common, seed=seed)
+    table = variability_table(ds, spikes, window=cfg.window, fano_windows=cfg.fano_windows,
+                              common=common, seed=seed)
     return ds, spikes, table
 
 
@@ -292,16 +305,20 @@ def run_spiking_energy(budget: str = "smoke", *, out=None, seed: int = 0,
     return result
 
 
-#: Rows of :func:`format_table` (the columns of the variability table that are shown).
+#: Rows of :func:`format_table` (the columns of the variability table that are shown); the
+#: ``fano_factor_<ms>ms`` columns of the configured windows go where ``"fano_factor_*"`` stands.
 TABLE_COLUMNS = ("lifetime_s", "survival", "action_entropy", "rate_hz", "span_s",
-                 "trials_analysed", "rate_hz_analysed", "fano_factor_20ms", "fano_factor_60ms",
-                 "fano_factor_100ms", "fano_factor_200ms", "mean_matched_fano_factor", "cv_isi",
-                 "r_sc", "participation_ratio")
+                 "trials_analysed", "rate_hz_analysed", "fano_factor_*",
+                 "mean_matched_fano_factor", "cv_isi", "r_sc", "participation_ratio")
 
 
 def format_table(table) -> str:
     """The per-controller table as aligned text, one row per metric, one column per controller."""
-    cols = [c for c in TABLE_COLUMNS if c in table.columns]
+    fano = sorted((c for c in table.columns
+                   if c.startswith("fano_factor_") and c.endswith("ms")),
+                  key=lambda c: float(c[len("fano_factor_"):-2]))
+    cols = [c for name in TABLE_COLUMNS
+            for c in (fano if name == "fano_factor_*" else [name]) if c in table.columns]
     width = max(len(c) for c in cols) + 2
     lines = [f"{'':<26}" + "".join(f"{str(label):>{width}}" for label in table.index)]
     for c in cols:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pandas as pd
@@ -47,14 +48,36 @@ def test_bad_arguments(kw, match):
         run_spiking_energy(**kw)
 
 
-def test_format_table():
-    table = pd.DataFrame({c: [float(k), 10.0 + k] for k, c in enumerate(TABLE_COLUMNS)},
+def test_format_table_puts_the_fano_windows_in_order_where_the_marker_stands():
+    names = [c for c in TABLE_COLUMNS if c != "fano_factor_*"]
+    fano = ["fano_factor_200ms", "fano_factor_50ms", "fano_factor_100ms"]
+    table = pd.DataFrame({c: [float(k), 10.0 + k] for k, c in enumerate(names + fano)},
                          index=pd.Index(["MOP", "R"], name="controller"))
     lines = format_table(table).splitlines()
     assert lines[0].split() == ["MOP", "R"]
-    assert [line.split()[0] for line in lines[1:]] == list(TABLE_COLUMNS)
-    assert lines[-1].split()[1:] == [f"{len(TABLE_COLUMNS) - 1:.3f}",
-                                     f"{10 + len(TABLE_COLUMNS) - 1:.3f}"]
+    at = TABLE_COLUMNS.index("fano_factor_*")
+    in_order = ["fano_factor_50ms", "fano_factor_100ms", "fano_factor_200ms"]
+    ordered = names[:at] + in_order + names[at:]
+    assert [line.split()[0] for line in lines[1:]] == ordered
+    last = len(names) - 1                                   # the last shown row is names[-1]
+    assert lines[-1].split()[1:] == [f"{last:.3f}", f"{10 + last:.3f}"]
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(control_period=50.0), r"fano_windows\[0\] must be a whole multiple of the control "
+                                r"period \(0.05 s\), got 0.02 s"),
+    (dict(window=0.15), r"window must be a whole multiple of the control period \(0.02 s\)"),
+    (dict(control_period=-1.0), "control_period"),
+])
+def test_config_rejects_count_windows_that_do_not_fit_the_control_period(kw, match):
+    with pytest.raises(ValueError, match=match):
+        dataclasses.replace(BUDGETS["smoke"], **kw)
+
+
+def test_config_accepts_windows_made_of_whole_periods():
+    cfg = dataclasses.replace(BUDGETS["smoke"], control_period=50.0,
+                              fano_windows=(0.05, 0.1, 0.2))
+    assert cfg.fano_windows == (0.05, 0.1, 0.2)
 
 
 @pytest.fixture(scope="module")
