@@ -132,6 +132,9 @@ show(reward["figure"])
 corridor = run_study(CorridorStudy.for_budget(BUDGET), OUT / "corridor", progress=False)
 print(corridor["table"])
 show(corridor["figure"])
+# training starts from random currents (V = 0): terminations per agent-step fall with training
+print("MOP terminations per agent-step by epoch:",
+      [round(r["termination_rate"], 4) for r in corridor["histories"]["MOP"]])
 
 # %% [markdown]
 # ## Continuous cartpole (the physics of the tabular world): lifetime grows with training

@@ -90,12 +90,22 @@ def inner_occupancy(ds, half_width: float) -> float:
 
 @dataclass
 class CorridorStudy(_Common):
-    """Two rooms joined by a narrow corridor in readout space; action entropy along the path."""
+    """Two rooms joined by a narrow corridor in readout space; action entropy along the path.
+
+    ``initial_value = 0.0``: training starts from the uninformed controller (uniformly random
+    currents), so the per-epoch ``termination_rate`` of the training history shows the lifetime
+    growing with training. Measured at the default budget (seed 0): 0.27 terminations per
+    agent-step in the first epoch (random currents live 3.3 steps), 0.002 in the second, 0 from
+    the third on; MOP then lives 500 of 500 steps, with action entropy 2.65 nats in the left
+    room, 2.21 in the corridor and 2.13 in the right room. At the smoke budget (seeds 0-2) the
+    first epoch's rate was 0.20-0.27 and the last one's 0.
+    """
 
     room_offset: float = 0.5
     room_half: float = 0.25
     corridor_half: float = 0.08
     init_std: float = 0.3
+    initial_value: float | None = 0.0   # V at the start of training (None: optimistic)
     BUDGET_OVERRIDES = {"smoke": _SMOKE, "default": {}, "paper": _PAPER}
 
     def make_env(self):
@@ -113,7 +123,8 @@ class CorridorStudy(_Common):
         from neuromop.plots.neuromop import plot_corridor_task
 
         t0, out = _start(out_dir)
-        mop = NeuroMOPController(self.make_env(), **_common_kw(self))
+        mop = NeuroMOPController(self.make_env(), initial_value=self.initial_value,
+                                 **_common_kw(self))
         histories = train_all(self, {"MOP": mop}, out, resume=resume, progress=progress)
         env = self.make_env()
         datasets, summary = _rollouts(self, env, {"free": FreeController(env),

@@ -86,7 +86,9 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
     list of dict
         ``controller.history_``: one record per epoch with ``epoch``, ``lifetime`` (mean length in
         steps of the episodes that ended during the epoch; NaN if none), ``n_episodes``,
-        ``action_entropy`` (nats), ``activity_std``, ``value_mean``, ``loss`` and ``seconds``.
+        ``termination_rate`` (terminal transitions per agent-step of the epoch, 1/steps: finite
+        even when no episode ends, unlike ``lifetime``), ``action_entropy`` (nats),
+        ``activity_std``, ``value_mean``, ``loss`` and ``seconds``.
     """
     from tqdm.auto import tqdm
 
@@ -133,6 +135,7 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
     for epoch in bar:
         t0 = time.perf_counter()
         collected, lengths, entropies, activity = [], [], [], []
+        n_terminated = n_acting = 0
         for _ in range(steps_per_epoch):
             states = env.states
             acting = ~env.pending_reset
@@ -142,6 +145,8 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
             entropies.append(policy_entropy(probs[acting]))
             activity.append(env.activity(states))
             _, _, term, trunc, info = env.step(action)
+            n_terminated += int((term & acting).sum())
+            n_acting += int(acting.sum())
             done = term | trunc
             lengths.append(info["episode_length"][done])
         buffer = (buffer + [torch.cat(collected)])[-replay_epochs:]
@@ -170,6 +175,7 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
             "epoch": epoch,
             "lifetime": float(ended.float().mean()) if ended.numel() else math.nan,
             "n_episodes": int(ended.numel()),
+            "termination_rate": n_terminated / max(n_acting, 1),
             "action_entropy": float(torch.cat(entropies).mean()),
             "activity_std": float(act_traj.std(dim=0).mean()),
             "value_mean": float(controller.value(train_states).mean()),

@@ -90,13 +90,28 @@ def test_resume_with_other_settings_raises(tmp_path):
 def test_history_records_and_bad_arguments():
     ctrl = _controller()
     hist = train(ctrl, epochs=1, **SETTINGS)
-    assert set(hist[0]) == {"epoch", "lifetime", "n_episodes", "action_entropy", "activity_std",
-                            "value_mean", "loss", "seconds"}
+    assert set(hist[0]) == {"epoch", "lifetime", "n_episodes", "termination_rate",
+                            "action_entropy", "activity_std", "value_mean", "loss", "seconds"}
     assert 0 <= hist[0]["action_entropy"] <= math.log(4) + 1e-6
     with pytest.raises(ValueError, match="checkpoint_dir"):
         train(ctrl, epochs=1, resume=True, **SETTINGS)
     with pytest.raises(TypeError, match="controller"):
         train("mop", epochs=1)
+
+
+def test_termination_rate_counts_terminal_transitions_not_truncations():
+    safe = RateRNNEnv(8, num_envs=4, n_candidates=3, max_episode_steps=3, seed=0)
+    hist = train(NeuroMOPController(safe, hidden=(8,)), epochs=1, **SETTINGS)
+    assert hist[0]["n_episodes"] == 4 and hist[0]["termination_rate"] == 0.0  # truncations only
+    # random currents in the energy world (no truncation within the epoch): every ended episode
+    # is a terminal transition, and the rate is those over the 6 envs x 30 steps minus resets
+    env = RateRNNEnv(12, num_envs=6, n_candidates=4, g=2.0, action_scale=2.0, noise_std=0.05,
+                     terminal=EnergyBudget(0.12), max_episode_steps=1000, seed=1)
+    ctrl = NeuroMOPController(env, hidden=(16,), initial_value=0.0)
+    hist = train(ctrl, epochs=1, **{**SETTINGS, "steps_per_epoch": 30})
+    n_end = hist[0]["n_episodes"]
+    assert n_end > 0
+    assert 180 - n_end <= n_end / hist[0]["termination_rate"] <= 180
 
 
 def test_fitted_vi_learns_the_fixed_point_of_a_safe_world():
