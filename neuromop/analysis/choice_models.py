@@ -42,6 +42,7 @@ from neuromop.analysis._choice_base import (
     _reward_design,
     _session_starts,
 )
+from neuromop.analysis.encoding import _blocked_folds
 
 __all__ = [
     "CrossValidatedLoglik",
@@ -365,14 +366,7 @@ def _folds(n: int, cv, groups) -> list[np.ndarray]:
             raise ValueError("cv='groups' needs groups (e.g. session labels)")
         g = np.asarray(groups)
         return [g == lab for lab in pd.unique(g)]
-    k = check_int("cv", cv, low=2, high=n)
-    edges = np.linspace(0, n, k + 1).round().astype(int)
-    out = []
-    for i in range(k):
-        m = np.zeros(n, bool)
-        m[edges[i]:edges[i + 1]] = True
-        out.append(m)
-    return out
+    return _blocked_folds(n, check_int("cv", cv, low=2, high=n))
 
 
 def cross_validated_loglik(model: _ChoiceModel, X, y, *, cv=5, groups=None) -> CrossValidatedLoglik:

@@ -139,6 +139,7 @@ def _cv(X, Y, folds, family, warm=None):
 
 
 def _blocked_folds(n: int, k: int) -> list[np.ndarray]:
+    """``k`` contiguous test masks over ``n`` samples (blocks keep temporal order)."""
     edges = np.linspace(0, n, k + 1).round().astype(int)
     out = []
     for i in range(k):
