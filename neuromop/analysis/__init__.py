@@ -26,7 +26,11 @@ from neuromop.analysis.encoding import (
 )
 from neuromop.analysis.isi import cv, cv2, lv, lvr
 from neuromop.analysis.mdp_choice_models import MDPChoiceModel
-from neuromop.analysis.pooling import add_condition, pooled_mean_matched_fano_factor
+from neuromop.analysis.pooling import (
+    add_condition,
+    group_matched_fano_factor,
+    pooled_mean_matched_fano_factor,
+)
 from neuromop.analysis.prior_choice_model import PriorLearningChoiceModel
 from neuromop.analysis.value_simulation import (
     offer_design,
@@ -68,6 +72,7 @@ __all__ = [
     "lvr",
     "mdp_values",
     "MDPChoiceModel",
+    "group_matched_fano_factor",
     "mean_matched_fano_factor",
     "MeanMatchingError",
     "occupancy_entropy",

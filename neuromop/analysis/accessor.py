@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import xarray as xr
 
-from neuromop.analysis import agent_metrics, correlation, dimensionality, isi, variability
+from neuromop.analysis import (
+    agent_metrics,
+    correlation,
+    dimensionality,
+    isi,
+    pooling,
+    variability,
+)
 
 __all__ = ["NeuromopAccessor"]
 
@@ -26,6 +33,10 @@ class NeuromopAccessor:
     def mean_matched_fano_factor(self, **kwargs):
         """See :func:`neuromop.analysis.mean_matched_fano_factor`."""
         return variability.mean_matched_fano_factor(self._obj, **kwargs)
+
+    def group_matched_fano_factor(self, by, **kwargs):
+        """See :func:`neuromop.analysis.group_matched_fano_factor`."""
+        return pooling.group_matched_fano_factor(self._obj, by, **kwargs)
 
     def spike_count_correlation(self, **kwargs):
         """See :func:`neuromop.analysis.spike_count_correlation`."""

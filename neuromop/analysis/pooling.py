@@ -1,4 +1,5 @@
-"""Conditions from trial metadata, and the mean-matched Fano factor pooled over recordings.
+"""Conditions from trial metadata, the mean-matched Fano factor pooled over recordings, and Fano
+factors of groups of trials compared at matched mean counts.
 
 Churchland et al. (2010) pool every neuron × condition of many separately recorded datasets into
 one regression of variance on mean. Different sessions have different trials (and often different
@@ -20,7 +21,7 @@ from neuromop._random import as_generator
 from neuromop.analysis._reduce import with_provenance
 from neuromop.analysis.variability import matched_regression, point_statistics
 
-__all__ = ["add_condition", "pooled_mean_matched_fano_factor"]
+__all__ = ["add_condition", "group_matched_fano_factor", "pooled_mean_matched_fano_factor"]
 
 
 def add_condition(
@@ -184,6 +185,100 @@ def pooled_mean_matched_fano_factor(
         result, "neuromop.analysis.pooled_mean_matched_fano_factor", datasets=names,
         window=window, step=step, condition=condition, repeats=repeats, bin_size=bin_size,
         weighted=weighted,
+        random_state=(
+            "Generator" if isinstance(random_state, np.random.Generator) else random_state
+        ),
+    )
+
+
+def group_matched_fano_factor(
+    counts: xr.Dataset | xr.DataArray,
+    by: str,
+    *,
+    window: float | None = None,
+    step: float | None = None,
+    repeats: int = 10,
+    bin_size: float = 0.25,
+    weighted: bool = True,
+    random_state: None | int | np.random.Generator = None,
+) -> xr.Dataset:
+    """Fano factor of each group of trials (e.g. controller, epoch) at matched mean counts.
+
+    Fano factors depend on the firing rate (refractoriness makes counts sub-Poisson at high
+    rates; near-silent neurons give ~1 whatever the process), so groups firing at different rates
+    cannot be compared directly. This applies Churchland et al.'s (2010) mean matching *across
+    groups* instead of across times: every (window, neuron) pair of a group is a point (mean
+    and ``ddof=1`` variance of its count across the group's trials); the histograms of the
+    points' means are reduced to their greatest common distribution (the per-bin minimum over
+    groups) by ``repeats`` random down-selections, and each group's Fano factor is the
+    weighted regression slope of variance on mean through its kept points (weights
+    ``n_trials / (mean + eps)²``, ``eps = 1 spike/s × window``), averaged over repeats.
+
+    Parameters
+    ----------
+    counts : xarray.DataArray or xarray.Dataset
+        Spike counts with dims ``trial``, ``time``, ``neuron``; all groups share the time bins.
+    by : str
+        Coordinate along ``trial`` whose values define the groups (>= 2 groups, each with
+        >= 2 trials).
+    window, step : float, optional
+        Counting window and spacing (s), as in :func:`neuromop.analysis.mean_matched_fano_factor`
+        (default one bin; ``step`` defaults to ``window``).
+    repeats : int, default 10
+        Random matchings; 0 skips matching (only the unmatched ``fano_factor_all``).
+    bin_size : float, default 0.25
+        Histogram bin width of the mean counts (spikes); use a fraction of the typical mean
+        count (e.g. 0.05 when means are ~0.1-1 spike per window).
+    weighted : bool, default True
+        Weighted (as in the paper) or ordinary least-squares regression.
+    random_state : None, int or numpy.random.Generator
+        Seed of the matching.
+
+    Returns
+    -------
+    xarray.Dataset
+        Over the dim ``by`` (one entry per group, sorted): ``fano_factor`` (matched) with
+        ``fano_factor_low`` / ``fano_factor_high`` (±2 SE), ``fano_factor_all`` (unmatched) with
+        its limits, ``mean_rate`` and ``mean_rate_matched`` (spikes/s), ``fraction_retained``
+        (share of each group's points kept, the same for all groups) and ``n_points``.
+
+    Raises
+    ------
+    ValueError
+        ``by`` is not a coordinate along ``trial``, fewer than 2 groups, a group with fewer
+        than 2 trials, bad counts or windows.
+    MeanMatchingError
+        (a ``ValueError``) fewer than 5 points per group survive the matching (the groups'
+        mean distributions barely overlap).
+    """
+    if not isinstance(by, str) or by not in counts.coords or counts[by].dims != ("trial",):
+        along = [c for c in counts.coords if counts[c].dims == ("trial",)]
+        raise ValueError(f"by must name a coordinate along 'trial', got {by!r} "
+                         f"(available: {along})")
+    repeats = check_int("repeats", repeats, low=0)
+    bin_size = check_real("bin_size", bin_size, low=0.0, low_inclusive=False)
+    if not isinstance(weighted, bool):
+        raise TypeError(f"weighted must be a bool, got {weighted!r}")
+    labels = np.unique(np.asarray(counts[by].values))  # the order of point_statistics
+    if labels.size < 2:
+        raise ValueError(f"by={by!r} must define >= 2 groups of trials, got {labels.tolist()}")
+    rng = as_generator(random_state)
+    x, y, n, _, used = point_statistics(counts, window=window, step=step, condition=by)
+    n_times, n_groups = x.shape[0], labels.size
+
+    def per_group(a):  # (time, group x neuron) -> (group, time x neuron)
+        return a.reshape(n_times, n_groups, -1).transpose(1, 0, 2).reshape(n_groups, -1)
+
+    x, y = per_group(x), per_group(y)
+    # one trial count per group: it scales the group's weights, not its slope
+    trials = np.broadcast_to(n.reshape(n_groups, -1)[:, :1], x.shape)
+    result = matched_regression(x, y, trials, np.arange(n_groups), used, repeats=repeats,
+                                bin_size=bin_size, weighted=weighted, rng=rng)
+    result = result.rename(time=by).assign_coords({by: labels})
+    result[by].attrs = {}
+    return with_provenance(
+        result, "neuromop.analysis.group_matched_fano_factor", by=by, window=window, step=step,
+        repeats=repeats, bin_size=bin_size, weighted=weighted,
         random_state=(
             "Generator" if isinstance(random_state, np.random.Generator) else random_state
         ),

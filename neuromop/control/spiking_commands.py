@@ -53,24 +53,34 @@ DEFAULT_METHOD = "model"
 class SpikingEnergyConfig:
     """Settings of the spiking energy task (network, task, learning and evaluation sizes).
 
-    Network: ``n_exc``/``n_inh`` LIF neurons, connection probability ``p_connect``. Task:
-    ``EnergyBudget(budget, threshold_rate, tau_energy)`` on the mean rate of all neurons; actions
-    are a 3 x 3 grid of currents of at most ``amplitude`` nA into E and I; control period
-    ``control_period`` ms. The amplitude (0.06 nA, i.e. 6 mV with R_m = 100 MOhm, against a
-    10 mV reset-to-threshold gap) is chosen so that actions can change spike counts by more than
-    their Poisson noise: with 0.03 nA even a uniformly random policy raised the 100 ms Fano
-    factor only from 0.94 (constant strongest inhibition) to 0.98, with 0.06 nA to 1.14
-    (16 copies x 2 s, no budget), so no controller could show more count variability than R.
+    Network: ``n_exc``/``n_inh`` LIF neurons, connection probability ``p_connect``, external
+    Poisson drive ``eta`` (times the threshold rate). Task:
+    ``EnergyBudget(budget, threshold_rate, tau_energy)`` on the mean rate of all neurons; control
+    period ``control_period`` ms. Actions are currents of ``-amplitude``, 0 or ``+amplitude`` nA
+    into each of ``e_groups`` equal groups of E neurons and, with ``control_inh``, into the I
+    population (every combination: ``3 ** (e_groups + control_inh)`` candidates, 9 by default);
+    the observation is the filtered rate of each E group and of I. With one group, actions move
+    all E neurons together (shared modulation); more groups let a controller modulate them
+    independently, at 3x the candidates (and value-iteration time) per group.
+
+    The amplitude (0.06 nA, i.e. 6 mV with R_m = 100 MOhm, against a 10 mV reset-to-threshold
+    gap) is chosen so that actions can change spike counts by more than their Poisson noise:
+    with 0.03 nA even a uniformly random policy raised the 100 ms Fano factor only from 0.94
+    (constant strongest inhibition) to 0.98, with 0.06 nA to 1.14 (16 copies x 2 s, no budget),
+    so no controller could show more count variability than R.
+
     Learning: ``collect_*`` random-action data, ``fvi_*`` fitted value iteration on the learned
     model with successors' auxiliaries at the ``risk_quantile`` z-score of the period rate (see
     :class:`~neuromop.control.spiking_model.SpikingModelEnv`), ``softq_*`` closed-loop soft
-    Q-learning. Evaluation: ``eval_copies`` copies per
-    controller for ``eval_steps`` periods.
+    Q-learning. Evaluation: ``eval_copies`` copies per controller for ``eval_steps`` periods.
     """
 
     n_exc: int = 80
     n_inh: int = 20
     p_connect: float = 0.5
+    eta: float = 0.9
+    e_groups: int = 1
+    control_inh: bool = True
     control_period: float = 20.0
     amplitude: float = 0.06
     budget: float = 0.6
@@ -105,6 +115,13 @@ class SpikingEnergyConfig:
         # count windows are built from whole control periods (the count bin of the evaluation)
         period = check_real("control_period", self.control_period, low=0.0,
                             low_inclusive=False) / 1000.0
+        groups = check_int("e_groups", self.e_groups, low=1)
+        if self.n_exc % groups:
+            raise ValueError(f"e_groups must divide n_exc={self.n_exc} (equal groups), "
+                             f"got {groups}")
+        if not isinstance(self.control_inh, bool):
+            raise TypeError(f"control_inh must be a bool, got {self.control_inh!r}")
+        self.network_params()  # checks the network fields (sizes, p_connect, eta)
         for name, w in [("window", self.window)] + [
                 (f"fano_windows[{i}]", w) for i, w in enumerate(self.fano_windows)]:
             w = check_real(name, w, low=0.0, low_inclusive=False)
@@ -116,7 +133,31 @@ class SpikingEnergyConfig:
         """The :class:`~neuromop.envs.SpikingNetworkParams` of this configuration."""
         from neuromop.envs.spiking_batch import SpikingNetworkParams
 
-        return SpikingNetworkParams(n_exc=self.n_exc, n_inh=self.n_inh, p_connect=self.p_connect)
+        return SpikingNetworkParams(n_exc=self.n_exc, n_inh=self.n_inh, p_connect=self.p_connect,
+                                    eta=self.eta)
+
+    def readouts(self) -> dict:
+        """Observed populations: each E group (label ``E`` or ``E0``, ``E1``, ...), then I."""
+        if self.e_groups == 1:
+            return {"E": "E", "I": "I"}
+        size = self.n_exc // self.e_groups
+        groups = {f"E{k}": ("E", list(range(k * size, (k + 1) * size)))
+                  for k in range(self.e_groups)}
+        return {**groups, "I": "I"}
+
+    def action_targets(self) -> dict:
+        """Action components: each E group, then the I population if ``control_inh``."""
+        targets = self.readouts()
+        if not self.control_inh:
+            del targets["I"]
+        return targets
+
+    def candidate_actions(self) -> np.ndarray:
+        """The candidate currents (nA): every combination of 3 levels, one column per target."""
+        from neuromop.control.spiking_model import energy_candidate_actions
+
+        return energy_candidate_actions(self.amplitude, 3,
+                                        n_targets=len(self.action_targets()))
 
     def terminal_set(self, *, safety: bool = False):
         """``EnergyBudget`` of the task; with ``safety``, ``| Quiescence | Runaway`` as the env."""
@@ -147,7 +188,9 @@ def _env(cfg: SpikingEnergyConfig, copies: int, terminal, max_steps: int):
     from neuromop.envs.spiking import SpikingVectorEnv
 
     return SpikingVectorEnv(copies, cfg.network_params(), control_period=cfg.control_period,
-                            terminal=terminal, max_episode_steps=max_steps, target=cfg.target,
+                            action_targets=cfg.action_targets(), readouts=cfg.readouts(),
+                            terminal=terminal,
+                            max_episode_steps=max_steps, target=cfg.target,
                             silence_rate=cfg.silence_rate, runaway_rate=cfg.runaway_rate,
                             verbose=True, warmup=100.0)
 
@@ -159,10 +202,9 @@ def train_model_based(cfg: SpikingEnergyConfig, seed: int, *, progress: bool = F
         SpikingModelEnv,
         SpikingObservationModel,
         collect_transitions,
-        energy_candidate_actions,
     )
 
-    cand = energy_candidate_actions(cfg.amplitude, 3)
+    cand = cfg.candidate_actions()
     seeds = np.random.SeedSequence(seed).generate_state(4)
     times = {}
     t0 = time.perf_counter()
@@ -199,9 +241,8 @@ def train_soft_q(cfg: SpikingEnergyConfig, seed: int, state_dim: int, *,
                  time_budget: float | None = None, progress: bool = False):
     """Closed-loop soft Q-learning on the energy task (episodes, or a wall-clock budget)."""
     from neuromop.control.soft_q import SoftQController
-    from neuromop.control.spiking_model import energy_candidate_actions
 
-    cand = energy_candidate_actions(cfg.amplitude, 3)
+    cand = cfg.candidate_actions()
     env = _env(cfg, cfg.softq_copies, cfg.terminal_set(), cfg.softq_steps)
     ctrl = SoftQController(state_dim, cand, hidden=cfg.hidden, gamma=cfg.gamma,
                            random_state=seed % 2**31)
@@ -309,7 +350,8 @@ def run_spiking_energy(budget: str = "smoke", *, out=None, seed: int = 0,
 #: ``fano_factor_<ms>ms`` columns of the configured windows go where ``"fano_factor_*"`` stands.
 TABLE_COLUMNS = ("lifetime_s", "survival", "action_entropy", "rate_hz", "span_s",
                  "trials_analysed", "rate_hz_analysed", "fano_factor_*",
-                 "mean_matched_fano_factor", "cv_isi", "r_sc", "participation_ratio")
+                 "mean_matched_fano_factor", "fano_factor_rate_matched", "cv_isi", "r_sc",
+                 "participation_ratio")
 
 
 def format_table(table) -> str:

@@ -48,27 +48,33 @@ __all__ = [
 ]
 
 
-def energy_candidate_actions(amplitude: float = 0.03, levels: int = 3) -> np.ndarray:
-    """A grid of ``levels x levels`` current vectors (nA) into the (E, I) populations.
+def energy_candidate_actions(amplitude: float = 0.03, levels: int = 3,
+                             n_targets: int = 2) -> np.ndarray:
+    """The grid of current vectors (nA): ``levels`` currents into each of ``n_targets`` targets.
 
     Parameters
     ----------
     amplitude : float
         Largest absolute current (nA), > 0.
     levels : int
-        Odd number of levels per population, ``>= 3`` (so that the all-zero action is included).
+        Odd number of levels per target, ``>= 3`` (so that the all-zero action is included),
+        evenly spaced in ``[-amplitude, amplitude]``.
+    n_targets : int
+        Action components (e.g. 2 for currents into the E and I populations), >= 1.
 
     Returns
     -------
-    numpy.ndarray, shape (levels**2, 2)
+    numpy.ndarray, shape (levels**n_targets, n_targets)
+        Every combination of levels, the first target varying slowest.
     """
     amplitude = check_real("amplitude", amplitude, low=0.0, low_inclusive=False)
     levels = check_int("levels", levels, low=3)
     if levels % 2 == 0:
         raise ValueError(f"levels must be odd (to include 0 nA), got {levels}")
+    n_targets = check_int("n_targets", n_targets, low=1)
     grid = np.linspace(-amplitude, amplitude, levels)
-    e, i = np.meshgrid(grid, grid, indexing="ij")
-    return np.stack([e.ravel(), i.ravel()], axis=1)
+    mesh = np.meshgrid(*([grid] * n_targets), indexing="ij")
+    return np.stack([m.ravel() for m in mesh], axis=1)
 
 
 @dataclass(frozen=True)

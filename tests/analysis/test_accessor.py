@@ -25,6 +25,7 @@ def ds():
     [
         ("fano_factor", {"window": 0.02}),
         ("mean_matched_fano_factor", {"window": 0.02, "random_state": 0}),
+        ("group_matched_fano_factor", {"by": "condition", "window": 0.02, "random_state": 0}),
         ("spike_count_correlation", {"zscore_by": "condition"}),
         ("signal_correlation", {"condition": "condition"}),
         ("participation_ratio", {"corrected": False}),

@@ -7,7 +7,11 @@ import pytest
 import xarray as xr
 
 from neuromop.analysis import mean_matched_fano_factor
-from neuromop.analysis.pooling import add_condition, pooled_mean_matched_fano_factor
+from neuromop.analysis.pooling import (
+    add_condition,
+    group_matched_fano_factor,
+    pooled_mean_matched_fano_factor,
+)
 from neuromop.data import make_spiking_dataset
 
 BIN = 0.01
@@ -183,3 +187,118 @@ def test_pooled_names_the_bad_dataset():
 def test_pooled_rejects_bad_container(datasets, error, match):
     with pytest.raises(error, match=match):
         pooled_mean_matched_fano_factor(datasets)
+
+
+# ---------------------------------------------------------------- group_matched_fano_factor
+def grouped_counts(rng, rates, fano_high=3.0, n_trial=30, n_time=20, n_neuron=25, high=1.0):
+    """Two groups of trials ("A", "B"): per neuron a rate (spikes per bin) drawn from ``rates``
+    of the group; neurons above ``high`` spikes per bin are gamma-Poisson with Fano factor
+    ``fano_high`` (rate-dependent variability), the others Poisson."""
+    blocks, labels = [], []
+    for g, (lo, hi) in zip("AB", rates):
+        mu = rng.uniform(lo, hi, size=(1, 1, n_neuron))
+        extra = np.where(mu > high, fano_high - 1.0, 0.0)  # FF = 1 + mu * var(gain)
+        var_gain = np.where(extra > 0, extra / mu, 1e-9)
+        shape = 1.0 / var_gain
+        gain = rng.gamma(shape, 1.0 / shape, size=(n_trial, n_time, n_neuron))
+        blocks.append(rng.poisson(mu * gain))
+        labels += [g] * n_trial
+    c = np.concatenate(blocks)
+    return xr.DataArray(
+        c, dims=("trial", "time", "neuron"), name="counts", attrs={"bin_width": BIN},
+        coords={"trial": np.arange(c.shape[0]), "time": BIN / 2 + BIN * np.arange(n_time),
+                "neuron": np.arange(n_neuron), "group": ("trial", labels)})
+
+
+def reference_group_matched(da, k, repeats, bin_size, seed):
+    """Loop transcription: points are (window, neuron) pairs of each group; matching across
+    groups with the keys drawn as (repeats, group, point)."""
+    groups = np.unique(da["group"].values)
+    mn, vr, nt = [], [], []
+    for g in groups:
+        c = da.values[da["group"].values == g]
+        row_m, row_v = [], []
+        for t0 in range(0, da.sizes["time"] - k + 1, k):
+            w = c[:, t0:t0 + k].sum(1)
+            row_m.extend(w.mean(0))
+            row_v.extend(w.var(0, ddof=1))
+        mn.append(row_m)
+        vr.append(row_v)
+        nt.append(c.shape[0])
+    mn, vr = np.array(mn), np.array(vr)
+    eps = k * BIN
+    bins = np.floor(mn / bin_size).astype(int)
+    target = {b: min(np.sum(row == b) for row in bins) for b in np.unique(bins)}
+    keys = np.random.default_rng(seed).random((repeats, len(groups), mn.shape[1]))
+    matched, unmatched = [], []
+    for g in range(len(groups)):
+        w = nt[g] / (mn[g] + eps) ** 2
+        unmatched.append(slope(mn[g], vr[g], w))
+        slopes = []
+        for r in range(repeats):
+            keep = np.zeros(mn.shape[1], dtype=bool)
+            for b, n_keep in target.items():
+                idx = np.flatnonzero(bins[g] == b)
+                keep[idx[np.argsort(keys[r, g, idx], kind="stable")[:n_keep]]] = True
+            slopes.append(slope(mn[g][keep], vr[g][keep], w[keep]))
+        matched.append(np.mean(slopes))
+    return np.array(matched), np.array(unmatched)
+
+
+def test_group_matched_equals_slow_reference():
+    da = grouped_counts(np.random.default_rng(0), [(0.2, 2.0), (0.1, 1.2)], n_trial=12)
+    # unequal trial numbers per group
+    da = da.isel(trial=np.r_[0:12, 12:21])
+    res = group_matched_fano_factor(da, "group", window=2 * BIN, repeats=7, bin_size=0.2,
+                                    random_state=5)
+    matched, unmatched = reference_group_matched(da, 2, 7, 0.2, 5)
+    assert list(res["group"].values) == ["A", "B"]
+    np.testing.assert_allclose(res["fano_factor"].values, matched, rtol=1e-12)
+    np.testing.assert_allclose(res["fano_factor_all"].values, unmatched, rtol=1e-12)
+    assert res.attrs["created_by"] == "neuromop.analysis.group_matched_fano_factor"
+
+
+def test_group_matching_removes_a_rate_difference():
+    # A fires in both regimes, B only in the Poisson one: unmatched, A looks more variable;
+    # at matched means both are Poisson (Fano factor 1)
+    da = grouped_counts(np.random.default_rng(1), [(0.1, 3.0), (0.1, 1.0)], n_neuron=60,
+                        n_trial=80, high=1.5)
+    res = group_matched_fano_factor(da, "group", window=BIN, repeats=20, bin_size=0.1,
+                                    random_state=0)
+    ff_all = res["fano_factor_all"].sel(group="A") - res["fano_factor_all"].sel(group="B")
+    assert ff_all > 0.3
+    np.testing.assert_allclose(res["fano_factor"].values, 1.0, atol=0.1)
+    rate = res["mean_rate_matched"].values
+    assert abs(rate[0] - rate[1]) < 0.1 * rate.mean()
+    assert 0 < float(res["fraction_retained"][0]) < 1
+
+
+def test_group_matched_identical_groups_keep_every_point():
+    da = grouped_counts(np.random.default_rng(2), [(0.2, 1.5), (0.2, 1.5)])
+    half = da.sizes["trial"] // 2
+    copy = da.isel(trial=slice(0, half))
+    twin = xr.concat([copy, copy.assign_coords(trial=copy["trial"] + half)], "trial")
+    twin = twin.assign_coords(group=("trial", ["A"] * half + ["B"] * half))
+    res = group_matched_fano_factor(twin, "group", window=BIN, random_state=0)
+    assert float(res["fraction_retained"][0]) == 1.0
+    np.testing.assert_allclose(res["fano_factor"].values, res["fano_factor_all"].values)
+    assert res["fano_factor"].values[0] == res["fano_factor"].values[1]
+
+
+@pytest.mark.parametrize("by, kw, error, match", [
+    ("condition", {}, ValueError, "by must name a coordinate along 'trial'"),
+    ("group", {"repeats": -1}, ValueError, "repeats"),
+    ("group", {"bin_size": 0.0}, ValueError, "bin_size"),
+    ("group", {"weighted": 1}, TypeError, "weighted must be a bool"),
+])
+def test_group_matched_rejects_bad_arguments(by, kw, error, match):
+    da = grouped_counts(np.random.default_rng(3), [(0.2, 1.0), (0.2, 1.0)], n_trial=4)
+    with pytest.raises(error, match=match):
+        group_matched_fano_factor(da, by, **kw)
+
+
+def test_group_matched_needs_two_groups():
+    da = grouped_counts(np.random.default_rng(3), [(0.2, 1.0), (0.2, 1.0)], n_trial=4)
+    one = da.assign_coords(group=("trial", ["A"] * da.sizes["trial"]))
+    with pytest.raises(ValueError, match=">= 2 groups"):
+        group_matched_fano_factor(one, "group")

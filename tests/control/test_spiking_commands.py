@@ -80,6 +80,42 @@ def test_config_accepts_windows_made_of_whole_periods():
     assert cfg.fano_windows == (0.05, 0.1, 0.2)
 
 
+@pytest.mark.parametrize("kw, match", [
+    (dict(e_groups=3), r"e_groups must divide n_exc=80"),
+    (dict(e_groups=0), "e_groups must be >= 1"),
+    (dict(eta=-1.0), "eta"),
+])
+def test_config_rejects_bad_groups_and_drive(kw, match):
+    with pytest.raises(ValueError, match=match):
+        dataclasses.replace(BUDGETS["smoke"], **kw)
+
+
+def test_grouped_actions_drive_and_read_each_e_group_and_i():
+    from neuromop.envs.spiking import parse_targets
+
+    cfg = dataclasses.replace(BUDGETS["smoke"], e_groups=2, amplitude=0.05, eta=1.1)
+    cand = cfg.candidate_actions()
+    assert cand.shape == (27, 3) and set(cand.ravel()) == {-0.05, 0.0, 0.05}
+    assert cfg.network_params().eta == 1.1
+    targets = cfg.action_targets()
+    assert list(targets) == ["E0", "E1", "I"]
+    labels, matrix = parse_targets("action_targets", targets, cfg.network_params(),
+                                   normalise=False)
+    assert labels == ["E0", "E1", "I"]
+    # E0 is the first half of the E neurons, E1 the second half, then the 20 I neurons
+    assert matrix[0, :40].all() and not matrix[0, 40:].any()
+    assert matrix[1, 40:80].all() and not matrix[1, :40].any()
+    assert matrix[2, 80:].all() and not matrix[2, :80].any()
+    one = BUDGETS["smoke"]
+    assert list(one.action_targets()) == ["E", "I"] and one.candidate_actions().shape == (9, 2)
+    excitatory = dataclasses.replace(cfg, e_groups=4, control_inh=False)
+    assert list(excitatory.action_targets()) == ["E0", "E1", "E2", "E3"]
+    assert list(excitatory.readouts()) == ["E0", "E1", "E2", "E3", "I"]
+    assert excitatory.candidate_actions().shape == (81, 4)
+    with pytest.raises(TypeError, match="control_inh must be a bool"):
+        dataclasses.replace(cfg, control_inh=1)
+
+
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
     import torch

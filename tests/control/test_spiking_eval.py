@@ -89,14 +89,34 @@ def test_table_columns_and_poisson_values():
     lam = np.random.default_rng(0).uniform(0.1, 0.6, 60)  # the rates drawn by synthetic_run
     assert table["fano_factor"].between(0.85, 1.15).all()
     assert table["mean_matched_fano_factor"].between(0.85, 1.15).all()
+    assert table["fano_factor_rate_matched"].between(0.85, 1.15).all()
     pr = lam.sum() ** 2 / (lam**2).sum()
     np.testing.assert_allclose(table["participation_ratio"], pr, rtol=0.1)
     assert (table["lifetime_steps"] == 40).all() and (table["survival"] == 1).all()
 
 
+def test_rate_matched_fano_factor_is_the_group_matching_of_the_common_controllers():
+    from neuromop.analysis import group_matched_fano_factor
+
+    ds, spikes = synthetic_run({"A": [30] * 12, "B": [30] * 10, "C": [8] * 6}, n_time=30,
+                               n_neurons=40)
+    table = variability_table(ds, spikes, window=0.1, common=["A", "B"], match_bin_size=0.1,
+                              seed=3)
+    spans = analysis_spans(ds, 0.1, common=["A", "B"])
+    trials = np.concatenate([spans["A"][1], spans["B"][1]])
+    counts = ds["counts"].isel(trial=trials, time=slice(0, spans["A"][0]))
+    ref = group_matched_fano_factor(counts, "controller", window=0.1, repeats=20,
+                                    bin_size=0.1, random_state=3)["fano_factor"]
+    np.testing.assert_allclose(table.loc[["A", "B"], "fano_factor_rate_matched"], ref.values)
+    assert np.isnan(table.loc["C", "fano_factor_rate_matched"])  # not compared: own span
+    alone = variability_table(ds, spikes, window=0.1, common=["A"])
+    assert alone["fano_factor_rate_matched"].isna().all()  # nothing to match against
+
+
 @pytest.mark.parametrize("kw, match", [(dict(window=0.03), "window must be a multiple"),
                                        (dict(fano_windows=(0.05,)), "fano_windows must be"),
-                                       (dict(neurons="X"), "neurons must name")])
+                                       (dict(neurons="X"), "neurons must name"),
+                                       (dict(match_bin_size=0.0), "match_bin_size")])
 def test_table_errors(kw, match):
     ds, spikes = synthetic_run(LIVES)
     with pytest.raises(ValueError, match=match):

@@ -210,3 +210,26 @@ def test_run_controllers_on_the_real_network(env, fitted):
 def test_run_controllers_checks_group_sizes(env):
     with pytest.raises(ValueError, match="multiple of len"):
         run_controllers(env, {"a": None, "b": None, "c": None, "d": None}, CAND, 5)
+
+
+def test_candidate_grid_is_every_combination_of_levels():
+    import itertools
+
+    cand = energy_candidate_actions(0.06, 3, n_targets=3)
+    assert cand.shape == (27, 3)
+    expected = np.array(list(itertools.product([-0.06, 0.0, 0.06], repeat=3)))
+    np.testing.assert_allclose(cand, expected)
+    # the two-target default keeps its (E slowest, I fastest) order
+    np.testing.assert_allclose(energy_candidate_actions(0.03, 5),
+                               np.array(list(itertools.product(np.linspace(-0.03, 0.03, 5),
+                                                               repeat=2))))
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"levels": 4}, "levels must be odd"),
+    ({"n_targets": 0}, "n_targets"),
+    ({"amplitude": -0.1}, "amplitude"),
+])
+def test_candidate_grid_checks_arguments(kw, match):
+    with pytest.raises(ValueError, match=match):
+        energy_candidate_actions(**{"amplitude": 0.03, **kw})
