@@ -1,0 +1,96 @@
+"""Action designs of the spiking energy task: configurations, checkpointed sweep, summary."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from neuromop.control import spiking_designs as sd
+from neuromop.control.spiking_commands import BUDGETS
+
+
+@pytest.mark.parametrize("design", sorted(sd.DESIGNS))
+def test_every_design_is_a_valid_config_with_windows_of_whole_periods(design):
+    cfg = sd.design_config("smoke", design)
+    assert cfg.n_exc == BUDGETS["smoke"].n_exc  # the budget's network
+    period = cfg.control_period / 1000
+    assert all(abs(w / period - round(w / period)) < 1e-9 for w in cfg.fano_windows)
+    assert cfg.candidate_actions().shape[1] == len(cfg.action_targets())
+
+
+def test_the_default_design_is_the_default_config():
+    assert sd.design_config("default", "halves_50ms") == BUDGETS["default"]
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(budget="huge", design="halves_50ms"), "budget must be one of"),
+    (dict(budget="smoke", design="spiral"), "design must be one of"),
+])
+def test_design_config_rejects_unknown_names(kw, match):
+    with pytest.raises(ValueError, match=match):
+        sd.design_config(**kw)
+
+
+def fake_rows(cfg, seed):
+    """Deterministic stand-in for a training + evaluation run (what _one_run returns)."""
+    rng = np.random.default_rng([seed, cfg.e_groups])
+    rows = []
+    for label, life in (("free", 0.4), ("MOP", 5.0), ("R", 3.0)):
+        row = {"controller": label, "train_s": 1.0, "lifetime_s": life}
+        row.update({k: float(rng.uniform(0.5, 1.5)) for k in sd.SWEEP_METRICS
+                    if k not in row})
+        rows.append(row)
+    rows[0]["fano_factor_rate_matched"] = float("nan")  # free: not compared
+    return rows
+
+
+def test_sweep_checkpoints_each_run_and_reuses_matching_ones(tmp_path, monkeypatch):
+    calls = []
+
+    def counting(cfg, seed):
+        calls.append((cfg.e_groups, seed))
+        return fake_rows(cfg, seed)
+
+    monkeypatch.setattr(sd, "_one_run", counting)
+    first = sd.run_design_sweep("smoke", ["population_20ms", "halves_50ms"], [0, 1],
+                                checkpoint_dir=tmp_path, progress=False)
+    assert len(calls) == 4 and len(first) == 12
+    assert len(list(tmp_path.glob("*.json"))) == 4
+    again = sd.run_design_sweep("smoke", ["population_20ms", "halves_50ms"], [0, 1],
+                                checkpoint_dir=tmp_path, progress=False)
+    assert len(calls) == 4  # every run reused
+    pd.testing.assert_frame_equal(first, again)
+    # a changed configuration (another budget's network) is not reused
+    sd.run_design_sweep("default", ["population_20ms"], [0], checkpoint_dir=tmp_path,
+                        progress=False)
+    assert len(calls) == 5
+
+
+def test_summary_counts_the_seeds_where_mop_exceeds_r(monkeypatch):
+    monkeypatch.setattr(sd, "_one_run", fake_rows)
+    runs = sd.run_design_sweep("smoke", ["halves_50ms"], [0, 1, 2], progress=False)
+    summary = sd.summarize_sweep(runs)
+    part = runs.set_index(["seed", "controller"])
+    for metric in ("fano_factor", "participation_ratio", "fano_factor_rate_matched"):
+        wins = sum(part.loc[(s, "MOP"), metric] > part.loc[(s, "R"), metric] for s in range(3))
+        assert summary.loc["halves_50ms", f"{metric}_mop_gt_r"] == wins
+        mean = np.mean([part.loc[(s, "MOP"), metric] for s in range(3)])
+        assert summary.loc["halves_50ms", f"{metric}_mop"] == pytest.approx(mean)
+    assert summary.loc["halves_50ms", "seeds"] == 3
+    assert summary.loc["halves_50ms", "lifetime_mop_s"] == 5.0
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(designs=["spiral"]), "designs must be one of"),
+    (dict(seeds=[-1]), "seeds must be >= 0"),
+    (dict(seeds=[]), "must not be empty"),
+])
+def test_sweep_rejects_bad_arguments(kw, match):
+    with pytest.raises(ValueError, match=match):
+        sd.run_design_sweep(**{"budget": "smoke", **kw})
+
+
+def test_summary_rejects_foreign_tables():
+    with pytest.raises(ValueError, match="missing columns"):
+        sd.summarize_sweep(pd.DataFrame({"design": ["a"]}))
