@@ -63,7 +63,7 @@ from neuromop.envs.spiking_batch import (
     parse_targets,
     spike_table,
 )
-from neuromop.envs.spiking_log import EpisodeLog
+from neuromop.envs.spiking_log import EpisodeLog, episode_dataset
 from neuromop.envs.spiking_terminal import Quiescence, Runaway, SpikingTerminalSet
 
 __all__ = ["SpikingNetworkEnv", "SpikingVectorEnv", "parse_targets"]
@@ -549,8 +549,6 @@ class SpikingVectorEnv:
         spikes : pandas.DataFrame or None
             Spike table (time relative to the end of the warm-up (s), neuron, trial).
         """
-        import xarray as xr
-
         n = self._log.n_outcomes
         B, N = self.num_envs, self.params.n_neurons
         time = (np.arange(n) + 0.5) * self._T
@@ -562,12 +560,8 @@ class SpikingVectorEnv:
                                  t_stop=t0 + n * self._T)
             data["counts"] = (("trial", "time", "neuron"),
                               bin_spike_table(spikes, B, N, n, self._T))
-        pops = np.array(["E"] * self.params.n_exc + ["I"] * self.params.n_inh)
-        ds = xr.Dataset(data, coords={
-            "trial": np.arange(B), "time": time, "neuron": np.arange(N),
-            "population": ("neuron", pops), "readout": list(self.readout_labels),
-            "action_dim": list(self.action_labels)})
-        ds["time"].attrs["units"] = "s"
+        ds = episode_dataset(data, time, self.params.n_exc, self.params.n_inh,
+                             self.readout_labels, self.action_labels)
         ds.attrs.update(provenance(
             "neuromop.envs.SpikingVectorEnv", params=vars(self.params), num_envs=B,
             control_period_ms=self.control_period, tau_obs_ms=self.tau_obs,
@@ -587,8 +581,7 @@ class SpikingNetworkEnv(SpikingVectorEnv):
 
     def __init__(self, params: SpikingNetworkParams | None = None, **kwargs) -> None:
         if "num_envs" in kwargs:
-            raise TypeError(
-                "SpikingNetworkEnv is a single network; use SpikingVectorEnv for copies")
+            raise TypeError("SpikingNetworkEnv is one network; use SpikingVectorEnv for copies")
         super().__init__(1, params, **kwargs)
 
     def _shape(self, dim: int) -> tuple[int, ...]:

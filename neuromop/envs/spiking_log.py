@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["EpisodeLog"]
+__all__ = ["EpisodeLog", "episode_dataset"]
 
 _NEVER = np.iinfo(np.int64).max // 2
 
@@ -89,3 +89,20 @@ class EpisodeLog:
         for m, name in enumerate(aux_names):
             data[name] = (("trial", "time"), self.aux[:, :n, m].copy())
         return data
+
+
+def episode_dataset(data: dict, time: np.ndarray, n_exc: int, n_inh: int, readout_labels,
+                    action_labels):
+    """The episode's ``xarray.Dataset``: ``data`` (``{name: (dims, array)}``) with coordinates
+    ``trial``, ``time`` (s), ``neuron`` (with its ``population``, E then I), ``readout`` and
+    ``action_dim``."""
+    import xarray as xr
+
+    n_trials = next(iter(data.values()))[1].shape[0]
+    pops = np.array(["E"] * n_exc + ["I"] * n_inh)
+    ds = xr.Dataset(data, coords={
+        "trial": np.arange(n_trials), "time": time, "neuron": np.arange(n_exc + n_inh),
+        "population": ("neuron", pops), "readout": list(readout_labels),
+        "action_dim": list(action_labels)})
+    ds["time"].attrs["units"] = "s"
+    return ds
