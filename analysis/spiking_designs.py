@@ -32,7 +32,7 @@ class Args:
 BUDGETS = {
     # one design, one seed, the smoke network: ~1 min (the sweep machinery end to end)
     "smoke": dict(budget="smoke", designs=("population_20ms",), seeds=(0,)),
-    "default": {},  # ~30 min on 2 cores
+    "default": {},  # ~55 min (runs one after another; resumable)
     "paper": dict(budget="paper", seeds=(0, 1, 2, 3, 4)),
 }
 

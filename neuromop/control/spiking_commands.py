@@ -62,15 +62,15 @@ class SpikingEnergyConfig:
     observation is the filtered rate of each E group and of I. More groups let a controller
     modulate them independently, at 3x the candidates (and value-iteration time) per group.
 
-    The default design -- two E halves and I, 0.1 nA (10 mV with R_m = 100 MOhm, against a
-    10 mV reset-to-threshold gap) every 50 ms, 27 candidates -- is the one under which MOP's
-    action entropy shows up in single-neuron spike counts (see
-    :mod:`neuromop.control.spiking_designs` for the sweep). With currents into whole
-    populations every 20 ms at 0.06 nA (``DESIGNS["population_20ms"]``, the earlier default)
-    the 100 ms Fano factors of MOP and R differed by -0.01 to +0.07 over six runs (R higher at
-    matched rates in 3 of 3): at the ~1-3 Hz the budget allows, 20 ms actions average out within
-    a counting window. At 0.03 nA even a uniformly random policy raised the 100 ms Fano factor
-    only from 0.94 to 0.98 (16 copies x 2 s, no budget).
+    The default design -- currents into the whole E and I populations, 0.06 nA (6 mV with
+    R_m = 100 MOhm, against a 10 mV reset-to-threshold gap) every 20 ms, 9 candidates -- is the
+    one under which MOP's participation ratio exceeded R's in every measured run (10 of 10,
+    smoke and default). 0.06 nA lets actions change spike counts by more than their Poisson
+    noise: at 0.03 nA even a uniformly random policy raised the 100 ms Fano factor only from
+    0.94 to 0.98 (16 copies x 2 s, no budget), at 0.06 nA to 1.14. Longer, stronger actions
+    into separate E groups (``DESIGNS["halves_50ms"]``) make MOP's counts clearly super-Poisson
+    and MOP outlive R, but whether MOP or R then has the higher Fano factor or participation
+    ratio depends on whether R's copies burst (:mod:`neuromop.control.spiking_designs`).
 
     Learning: ``collect_*`` random-action data, ``fvi_*`` fitted value iteration on the learned
     model with successors' auxiliaries at the ``risk_quantile`` z-score of the period rate (see
@@ -82,10 +82,10 @@ class SpikingEnergyConfig:
     n_inh: int = 20
     p_connect: float = 0.5
     eta: float = 0.9
-    e_groups: int = 2
+    e_groups: int = 1
     control_inh: bool = True
-    control_period: float = 50.0
-    amplitude: float = 0.1
+    control_period: float = 20.0
+    amplitude: float = 0.06
     budget: float = 0.6
     threshold_rate: float = 10.0
     tau_energy: float = 0.5
@@ -109,7 +109,7 @@ class SpikingEnergyConfig:
     eval_copies: int = 8
     eval_steps: int = 100
     window: float = 0.1
-    fano_windows: tuple[float, ...] = (0.05, 0.1, 0.2, 0.5)
+    fano_windows: tuple[float, ...] = (0.02, 0.06, 0.1, 0.2)
     silence_rate: float = 0.5
     runaway_rate: float = 250.0
     target: str = "numpy"

@@ -30,10 +30,10 @@ __all__ = ["DESIGNS", "SWEEP_METRICS", "design_config", "run_design_sweep", "sum
 #: Named action designs: overrides of :class:`~neuromop.control.spiking_commands.
 #: SpikingEnergyConfig` (the count windows follow the control period).
 DESIGNS = {
-    # currents into the whole E and I populations every 20 ms (the default until session 3)
+    # currents into the whole E and I populations every 20 ms (the default; 9 candidates)
     "population_20ms": dict(e_groups=1, control_inh=True, control_period=20.0, amplitude=0.06,
                             fano_windows=(0.02, 0.06, 0.1, 0.2)),
-    # each half of E and I driven separately every 50 ms (27 candidates; the default)
+    # each half of E and I driven separately every 50 ms (27 candidates)
     "halves_50ms": dict(e_groups=2, control_inh=True, control_period=50.0, amplitude=0.1,
                         fano_windows=(0.05, 0.1, 0.2, 0.5)),
     # four E quarters, no I current, every 50 ms (81 candidates: ~3x the value iteration)
@@ -89,7 +89,7 @@ def run_design_sweep(budget: str = "smoke", designs: Sequence[str] = tuple(DESIG
     checkpoint_dir : path-like, optional
         Folder where each finished (design, seed) run is saved as JSON; a later call with the
         same folder reuses the runs whose configuration matches (a default-budget sweep of the
-        three designs and three seeds takes ~30 min on 2 cores).
+        three designs and three seeds takes ~55 min, one run after another).
     progress : bool
         Print one line per finished run.
 
@@ -153,17 +153,22 @@ def summarize_sweep(results: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise ValueError(f"results must come from run_design_sweep; missing columns "
                          f"{sorted(missing)}")
-    wide = results.pivot_table(index=["design", "seed"], columns="controller",
-                               values=sorted(need - {"design", "seed", "controller"}),
-                               dropna=False)
     out = {}
-    for design, part in wide.groupby(level="design", sort=False):
-        rec = {"seeds": len(part)}
+    for design, part in results.groupby("design", sort=False):
+        table = part.set_index(["seed", "controller"])
+        seeds = sorted(part["seed"].unique())
+
+        def values(metric, label, table=table, seeds=seeds):
+            return np.array([table[metric].get((s, label), np.nan) for s in seeds], dtype=float)
+
+        rec = {"seeds": len(seeds)}
         for label, name in (("free", "free"), ("MOP", "mop"), ("R", "r")):
-            rec[f"lifetime_{name}_s"] = float(part["lifetime_s"][label].mean())
+            life = values("lifetime_s", label)
+            rec[f"lifetime_{name}_s"] = float(np.nanmean(life)) if np.isfinite(life).any() \
+                else np.nan
         for metric in ("fano_factor", "fano_factor_rate_matched", "participation_ratio",
                        "r_sc"):
-            mop, r = part[metric]["MOP"].to_numpy(), part[metric]["R"].to_numpy()
+            mop, r = values(metric, "MOP"), values(metric, "R")
             rec[f"{metric}_mop"] = float(np.nanmean(mop)) if np.isfinite(mop).any() else np.nan
             rec[f"{metric}_r"] = float(np.nanmean(r)) if np.isfinite(r).any() else np.nan
             rec[f"{metric}_mop_gt_r"] = int(np.sum(mop > r))

@@ -64,9 +64,9 @@ def test_format_table_puts_the_fano_windows_in_order_where_the_marker_stands():
 
 
 @pytest.mark.parametrize("kw, match", [
-    (dict(control_period=20.0), r"fano_windows\[0\] must be a whole multiple of the control "
-                                r"period \(0.02 s\), got 0.05 s"),
-    (dict(window=0.12), r"window must be a whole multiple of the control period \(0.05 s\)"),
+    (dict(control_period=50.0), r"fano_windows\[0\] must be a whole multiple of the control "
+                                r"period \(0.05 s\), got 0.02 s"),
+    (dict(window=0.15), r"window must be a whole multiple of the control period \(0.02 s\)"),
     (dict(control_period=-1.0), "control_period"),
 ])
 def test_config_rejects_count_windows_that_do_not_fit_the_control_period(kw, match):
@@ -75,9 +75,9 @@ def test_config_rejects_count_windows_that_do_not_fit_the_control_period(kw, mat
 
 
 def test_config_accepts_windows_made_of_whole_periods():
-    cfg = dataclasses.replace(BUDGETS["smoke"], control_period=20.0,
-                              fano_windows=(0.02, 0.06, 0.1))
-    assert cfg.fano_windows == (0.02, 0.06, 0.1)
+    cfg = dataclasses.replace(BUDGETS["smoke"], control_period=50.0,
+                              fano_windows=(0.05, 0.1, 0.2))
+    assert cfg.fano_windows == (0.05, 0.1, 0.2)
 
 
 @pytest.mark.parametrize("kw, match", [
@@ -98,8 +98,7 @@ def test_config_rejects_a_non_bool_control_inh():
 def test_grouped_actions_drive_and_read_each_e_group_and_i():
     from neuromop.envs.spiking import parse_targets
 
-    cfg = dataclasses.replace(BUDGETS["smoke"], amplitude=0.05, eta=1.1)
-    assert cfg.e_groups == 2  # the default design
+    cfg = dataclasses.replace(BUDGETS["smoke"], e_groups=2, amplitude=0.05, eta=1.1)
     cand = cfg.candidate_actions()
     assert cand.shape == (27, 3) and set(cand.ravel()) == {-0.05, 0.0, 0.05}
     assert cfg.network_params().eta == 1.1
@@ -112,7 +111,7 @@ def test_grouped_actions_drive_and_read_each_e_group_and_i():
     assert matrix[0, :40].all() and not matrix[0, 40:].any()
     assert matrix[1, 40:80].all() and not matrix[1, :40].any()
     assert matrix[2, 80:].all() and not matrix[2, :80].any()
-    one = dataclasses.replace(cfg, e_groups=1)
+    one = BUDGETS["smoke"]
     assert list(one.action_targets()) == ["E", "I"] and one.candidate_actions().shape == (9, 2)
     excitatory = dataclasses.replace(cfg, e_groups=4, control_inh=False)
     assert list(excitatory.action_targets()) == ["E0", "E1", "E2", "E3"]
@@ -149,13 +148,11 @@ def test_smoke_run_writes_outputs(smoke):
 
 
 @pytest.mark.slow
-def test_smoke_mop_outlives_free_and_r_and_is_more_variable_in_actions(smoke):
-    # held at the smoke budget for seeds 0, 1 and 2 (default design: E halves + I, 0.1 nA every
-    # 50 ms): MOP lifetime 4.49 / 5.0 / 3.56 s vs free 0.61 / 0.99 / 0.70 s and R 3.34 / 1.15 /
-    # 2.21 s; MOP survival 0.875 / 1.0 / 0.375 vs R 0.375 / 0 / 0.125
+def test_smoke_mop_outlives_free_and_is_more_variable_in_actions_than_r(smoke):
+    # held at the smoke budget for seeds 0, 1 and 2 (MOP lifetime 2.0 s = all copies alive vs
+    # free 0.34-0.39 s; action entropy ~1.6 vs 0.27 nats; MOP survival 1.0 vs R 0.75-0.875)
     table = smoke[0]["table"]
     assert table.loc["MOP", "lifetime_s"] > 3 * table.loc["free", "lifetime_s"]
-    assert table.loc["MOP", "lifetime_s"] > table.loc["R", "lifetime_s"]
     assert table.loc["MOP", "action_entropy"] > 2 * table.loc["R", "action_entropy"]
     assert table.loc["MOP", "survival"] >= table.loc["R", "survival"]
 
@@ -168,14 +165,12 @@ def test_smoke_mop_and_r_are_compared_over_the_same_windows(smoke):
 
 
 @pytest.mark.slow
-def test_smoke_mop_spike_counts_are_more_variable_and_less_correlated_than_r(smoke):
-    # smoke seeds 0, 1, 2: Fano factor (100 ms) MOP 1.025 / 1.104 / 1.049 vs R 0.884 / 0.827 /
-    # 1.012 (free 0.70-0.78); participation ratio 7.8 / 7.2 / 7.0 vs 4.8 / 3.9 / 2.2; r_sc
-    # 0.036 / 0.048 / 0.108 vs 0.117 / 0.180 / 0.618. At the default budget (seeds 0, 1) only
-    # r_sc held in both: R's population bursts raise its Fano factor (1.39, r_sc 0.44) or its
-    # quiet survivors raise its participation ratio (6.7 vs 5.8) -- see the notebook.
+def test_smoke_mop_counts_span_more_dimensions_and_are_less_correlated_than_r(smoke):
+    # participation ratio MOP > R in every measured run of this design (smoke seeds 0-2:
+    # 19.4 / 14.2 / 14.3 vs 9.1 / 13.9 / 12.6; default seeds 0-2: 13.1 / 13.2 / 15.5 vs
+    # 6.9 / 6.2 / 7.1) and r_sc MOP < R at default (0.065 / 0.065 / 0.048 vs 0.19 / 0.26 / 0.24).
+    # Fano factors are printed, not asserted: at matched rates R's were higher in 3 of 3
+    # default runs (see the notebook and analysis/spiking_designs.py).
     table = smoke[0]["table"]
-    assert table.loc["MOP", "fano_factor"] > table.loc["R", "fano_factor"]
-    assert table.loc["MOP", "fano_factor"] > table.loc["free", "fano_factor"]
     assert table.loc["MOP", "participation_ratio"] > table.loc["R", "participation_ratio"]
     assert table.loc["MOP", "r_sc"] < table.loc["R", "r_sc"]

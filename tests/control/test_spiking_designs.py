@@ -20,7 +20,7 @@ def test_every_design_is_a_valid_config_with_windows_of_whole_periods(design):
 
 
 def test_the_default_design_is_the_default_config():
-    assert sd.design_config("default", "halves_50ms") == BUDGETS["default"]
+    assert sd.design_config("default", "population_20ms") == BUDGETS["default"]
 
 
 @pytest.mark.parametrize("kw, match", [
@@ -94,3 +94,12 @@ def test_sweep_rejects_bad_arguments(kw, match):
 def test_summary_rejects_foreign_tables():
     with pytest.raises(ValueError, match="missing columns"):
         sd.summarize_sweep(pd.DataFrame({"design": ["a"]}))
+
+
+def test_summary_counts_only_the_seeds_each_design_ran(monkeypatch):
+    monkeypatch.setattr(sd, "_one_run", fake_rows)
+    runs = pd.concat([sd.run_design_sweep("smoke", ["halves_50ms"], [0, 1, 2], progress=False),
+                      sd.run_design_sweep("smoke", ["quarters_50ms"], [5], progress=False)])
+    summary = sd.summarize_sweep(runs)
+    assert summary["seeds"].to_dict() == {"halves_50ms": 3, "quarters_50ms": 1}
+    assert summary.loc["quarters_50ms", "fano_factor_mop_gt_r"] in (0, 1)
