@@ -57,14 +57,20 @@ def reference_pooled(sessions, k, s, repeats, bin_size, seed):
         cond = da["condition"].values
         for g in np.unique(cond):
             nt.extend([np.sum(cond == g)] * da.sizes["neuron"])
-    mn, vr, nt = np.array(mn), np.array(vr), np.array(nt, dtype=float)
-    eps = k * BIN
+    mn, vr = np.array(mn), np.array(vr)
+    nt = np.broadcast_to(np.array(nt, dtype=float), mn.shape)
+    return loop_matching(mn, vr, nt, k * BIN, repeats, bin_size, seed)
+
+
+def loop_matching(mn, vr, nt, eps, repeats, bin_size, seed):
+    """VarVsMean's matching across the rows of ``mn``/``vr`` (rows x points) and the weighted
+    slopes per row: matched (mean over repeats), unmatched, and the share of points kept."""
     bins = np.floor(mn / bin_size).astype(int)
     target = {b: min(np.sum(row == b) for row in bins) for b in np.unique(bins)}
-    keys = np.random.default_rng(seed).random((repeats, len(starts), mn.shape[1]))
+    keys = np.random.default_rng(seed).random((repeats, *mn.shape))
     matched, unmatched = [], []
-    for t in range(len(starts)):
-        w = nt / (mn[t] + eps) ** 2
+    for t in range(mn.shape[0]):
+        w = nt[t] / (mn[t] + eps) ** 2
         unmatched.append(slope(mn[t], vr[t], w))
         slopes = []
         for r in range(repeats):
@@ -226,23 +232,9 @@ def reference_group_matched(da, k, repeats, bin_size, seed):
         vr.append(row_v)
         nt.append(c.shape[0])
     mn, vr = np.array(mn), np.array(vr)
-    eps = k * BIN
-    bins = np.floor(mn / bin_size).astype(int)
-    target = {b: min(np.sum(row == b) for row in bins) for b in np.unique(bins)}
-    keys = np.random.default_rng(seed).random((repeats, len(groups), mn.shape[1]))
-    matched, unmatched = [], []
-    for g in range(len(groups)):
-        w = nt[g] / (mn[g] + eps) ** 2
-        unmatched.append(slope(mn[g], vr[g], w))
-        slopes = []
-        for r in range(repeats):
-            keep = np.zeros(mn.shape[1], dtype=bool)
-            for b, n_keep in target.items():
-                idx = np.flatnonzero(bins[g] == b)
-                keep[idx[np.argsort(keys[r, g, idx], kind="stable")[:n_keep]]] = True
-            slopes.append(slope(mn[g][keep], vr[g][keep], w[keep]))
-        matched.append(np.mean(slopes))
-    return np.array(matched), np.array(unmatched)
+    nt = np.broadcast_to(np.array(nt, dtype=float)[:, None], mn.shape)
+    matched, unmatched, _ = loop_matching(mn, vr, nt, k * BIN, repeats, bin_size, seed)
+    return matched, unmatched
 
 
 def test_group_matched_equals_slow_reference():
