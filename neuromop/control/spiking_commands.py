@@ -64,8 +64,8 @@ class SpikingEnergyConfig:
 
     The default design -- currents into the whole E and I populations, 0.06 nA (6 mV with
     R_m = 100 MOhm, against a 10 mV reset-to-threshold gap) every 20 ms, 9 candidates -- is the
-    one under which MOP's participation ratio exceeded R's in every measured run (10 of 10,
-    smoke and default). 0.06 nA lets actions change spike counts by more than their Poisson
+    one under which MOP's participation ratio exceeded R's in every measured run (smoke and
+    default budgets, seeds 0-2). 0.06 nA lets actions change spike counts by more than their Poisson
     noise: at 0.03 nA even a uniformly random policy raised the 100 ms Fano factor only from
     0.94 to 0.98 (16 copies x 2 s, no budget), at 0.06 nA to 1.14. Longer, stronger actions
     into separate E groups (``DESIGNS["halves_50ms"]``) make MOP's counts clearly super-Poisson
