@@ -116,6 +116,9 @@ assert table.loc["MOP", "r_sc"] < table.loc["R", "r_sc"]
 #   three runs (1.144 / 1.116 / 1.079 vs MOP 1.022 / 1.041 / 1.075) -- R's bursts are variability
 #   too. At the ~1-2 Hz E rates the budget leaves, `FF = 1 + mu * CV_rate**2` with mu ~ 0.1-0.2
 #   spikes per 100 ms, and 20 ms actions average out within a window.
+# - **Paper budget** (400 E + 100 I, p = 0.1, seeds 0 / 1): the same picture -- lifetime free
+#   0.16 s, MOP 9.1 / 9.3 s, R 7.5 / 6.7 s of 10 s; participation ratio 17.4 / 19.3 vs 8.1 /
+#   5.5; r_sc 0.070 / 0.045 vs 0.21 / 0.27; rate-matched Fano factor 1.08 / 1.08 vs R 1.24 / 1.36.
 #
 # Other action designs (`analysis/spiking_designs.py`, default budget): with 0.1 nA every
 # 50 ms into each half of E and into I (`halves_50ms`), MOP's counts become clearly
