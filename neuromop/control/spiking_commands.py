@@ -67,10 +67,11 @@ class SpikingEnergyConfig:
     one under which MOP's participation ratio exceeded R's in every measured run (smoke and
     default budgets, seeds 0-2). 0.06 nA lets actions change spike counts by more than their Poisson
     noise: at 0.03 nA even a uniformly random policy raised the 100 ms Fano factor only from
-    0.94 to 0.98 (16 copies x 2 s, no budget), at 0.06 nA to 1.14. Longer, stronger actions
-    into separate E groups (``DESIGNS["halves_50ms"]``) make MOP's counts clearly super-Poisson
-    and MOP outlive R, but whether MOP or R then has the higher Fano factor or participation
-    ratio depends on whether R's copies burst (:mod:`neuromop.control.spiking_designs`).
+    0.94 to 0.98 (16 copies x 2 s, no budget), at 0.06 nA to 1.14. Its Fano factors do not
+    favour MOP (R's higher at matched rates in 3/3 default runs). Longer, stronger actions into
+    four E quarters (``DESIGNS["quarters_50ms"]``) give the mirror image: MOP's Fano factor above
+    R's in 3/3 seeds, its participation ratio below R's in 3/3
+    (:mod:`neuromop.control.spiking_designs`).
 
     Learning: ``collect_*`` random-action data, ``fvi_*`` fitted value iteration on the learned
     model with successors' auxiliaries at the ``risk_quantile`` z-score of the period rate (see
