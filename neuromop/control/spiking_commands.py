@@ -193,8 +193,7 @@ def _env(cfg: SpikingEnergyConfig, copies: int, terminal, max_steps: int):
 
     return SpikingVectorEnv(copies, cfg.network_params(), control_period=cfg.control_period,
                             action_targets=cfg.action_targets(), readouts=cfg.readouts(),
-                            terminal=terminal,
-                            max_episode_steps=max_steps, target=cfg.target,
+                            terminal=terminal, max_episode_steps=max_steps, target=cfg.target,
                             silence_rate=cfg.silence_rate, runaway_rate=cfg.runaway_rate,
                             verbose=True, warmup=100.0)
 

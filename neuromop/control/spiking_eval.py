@@ -295,6 +295,8 @@ def variability_table(ds: xr.Dataset, spikes: pd.DataFrame, *, window: float = 0
     for w in fano_windows:
         _bins_per_window(w, width, "fano_windows")
     seed = check_int("seed", seed, low=0)
+    match_bin_size = check_real("match_bin_size", match_bin_size, low=0.0,
+                                low_inclusive=False)
     if neurons is not None:
         sel = ds["population"].values == neurons
         if not sel.any():
@@ -338,7 +340,6 @@ def _rate_matched_fano(ds, spans, common, window, bin_size, seed) -> pd.Series:
     """Fano factors of the ``common`` controllers matched across them (NaN elsewhere)."""
     from neuromop.analysis import MeanMatchingError, group_matched_fano_factor
 
-    bin_size = check_real("match_bin_size", bin_size, low=0.0, low_inclusive=False)
     labels = list(spans)
     common = labels if common is None else list(common)
     out = pd.Series(np.nan, index=pd.Index(labels, name="controller"))
