@@ -24,15 +24,16 @@ class Args:
     """Arguments of the study (budget presets fill them)."""
 
     budget: str = "default"  # network / training size of every run
-    designs: tuple[str, ...] = ("population_20ms", "halves_50ms", "quarters_50ms")
+    designs: tuple[str, ...] = ("population_20ms", "halves_50ms", "quarters_50ms",
+                                "patterns_20ms", "patterns_50ms")
     seeds: tuple[int, ...] = (0, 1, 2)
     out: Path = field(default_factory=lambda: Path("results/spiking_designs"))
 
 
 BUDGETS = {
-    # one design, one seed, the smoke network: ~1 min (the sweep machinery end to end)
-    "smoke": dict(budget="smoke", designs=("population_20ms",), seeds=(0,)),
-    "default": {},  # ~55 min (runs one after another; resumable)
+    # one design, one seed, the smoke network: ~3.5 min (the sweep machinery end to end)
+    "smoke": dict(budget="smoke", designs=("patterns_50ms",), seeds=(0,)),
+    "default": {},  # ~2 h (runs one after another; resumable)
     "paper": dict(budget="paper", seeds=(0, 1, 2, 3, 4)),
 }
 

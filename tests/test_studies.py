@@ -19,6 +19,7 @@ TESTED_ELSEWHERE = {
     "variability_dask": "tests/analysis/test_dask.py",
     "ibl_choice_models": "tests/test_studies_values.py",
     "spiking_energy": "tests/control/test_spiking_commands.py",
+    "spiking_designs": "tests/control/test_spiking_designs.py",
 }
 NEEDS_SHARED_DATA = {"ofc_rnn_variability", "values_ofc"}
 SCRIPTS = sorted(p for p in (ROOT / "analysis").glob("*.py") if p.stem not in TESTED_ELSEWHERE)

@@ -61,6 +61,11 @@ class SpikingEnergyConfig:
     population (every combination: ``3 ** (e_groups + control_inh)`` candidates); the
     observation is the filtered rate of each E group and of I. More groups let a controller
     modulate them independently, at 3x the candidates (and value-iteration time) per group.
+    With ``pattern_groups > 0`` (needs ``e_groups=1``) E is instead driven as that many equal
+    groups: each candidate is a population level for E and I combined with one of
+    ``n_patterns`` balanced patterns (drawn with ``pattern_seed``) that add
+    ``+pattern_amplitude`` nA to half of the groups and ``-pattern_amplitude`` nA to the other
+    half (``9 * n_patterns`` candidates); the observation stays the E and I population rates.
 
     The default design -- currents into the whole E and I populations, 0.06 nA (6 mV with
     R_m = 100 MOhm, against a 10 mV reset-to-threshold gap) every 20 ms, 9 candidates -- is the
@@ -85,6 +90,10 @@ class SpikingEnergyConfig:
     eta: float = 0.9
     e_groups: int = 1
     control_inh: bool = True
+    pattern_groups: int = 0
+    n_patterns: int = 8
+    pattern_amplitude: float = 0.06
+    pattern_seed: int = 0
     control_period: float = 20.0
     amplitude: float = 0.06
     budget: float = 0.6
@@ -125,6 +134,15 @@ class SpikingEnergyConfig:
                              f"got {groups}")
         if not isinstance(self.control_inh, bool):
             raise TypeError(f"control_inh must be a bool, got {self.control_inh!r}")
+        pattern_groups = check_int("pattern_groups", self.pattern_groups, low=0)
+        if pattern_groups:
+            if groups != 1:
+                raise ValueError(f"pattern_groups needs e_groups=1 (patterns split E "
+                                 f"themselves), got e_groups={groups}")
+            if self.n_exc % pattern_groups:
+                raise ValueError(f"pattern_groups must divide n_exc={self.n_exc} (equal "
+                                 f"groups), got {pattern_groups}")
+            self.candidate_actions()  # checks n_patterns, pattern_amplitude, pattern_seed
         self.network_params()  # checks the network fields (sizes, p_connect, eta)
         for name, w in [("window", self.window)] + [
                 (f"fano_windows[{i}]", w) for i, w in enumerate(self.fano_windows)]:
@@ -150,18 +168,36 @@ class SpikingEnergyConfig:
         return {**groups, "I": "I"}
 
     def action_targets(self) -> dict:
-        """Action components: each E group, then the I population if ``control_inh``."""
-        targets = self.readouts()
+        """Action components: each E group (``P0``, ``P1``, ... with ``pattern_groups``), then the
+        I population if ``control_inh``."""
+        if self.pattern_groups:
+            size = self.n_exc // self.pattern_groups
+            targets = {f"P{k}": ("E", list(range(k * size, (k + 1) * size)))
+                       for k in range(self.pattern_groups)}
+            targets["I"] = "I"
+        else:
+            targets = self.readouts()
         if not self.control_inh:
             del targets["I"]
         return targets
 
     def candidate_actions(self) -> np.ndarray:
-        """The candidate currents (nA): every combination of 3 levels, one column per target."""
-        from neuromop.control.spiking_model import energy_candidate_actions
+        """The candidate currents (nA), one column per action target: every combination of 3
+        levels, or with ``pattern_groups`` the population levels times ``n_patterns`` balanced
+        patterns (:func:`~neuromop.control.spiking_model.patterned_candidate_actions`)."""
+        from neuromop.control.spiking_model import (
+            balanced_patterns,
+            energy_candidate_actions,
+            patterned_candidate_actions,
+        )
 
-        return energy_candidate_actions(self.amplitude, 3,
-                                        n_targets=len(self.action_targets()))
+        if not self.pattern_groups:
+            return energy_candidate_actions(self.amplitude, 3,
+                                            n_targets=len(self.action_targets()))
+        seed = check_int("pattern_seed", self.pattern_seed, low=0)
+        patterns = balanced_patterns(self.n_patterns, self.pattern_groups, seed)
+        return patterned_candidate_actions(self.amplitude, self.pattern_amplitude, patterns,
+                                           control_inh=self.control_inh)
 
     def terminal_set(self, *, safety: bool = False):
         """``EnergyBudget`` of the task; with ``safety``, ``| Quiescence | Runaway`` as the env."""

@@ -7,9 +7,11 @@ dimension of variance to the E counts, which lowers their participation ratio, a
 energy budget allows. Longer, stronger actions into separate E groups let MOP's random choices
 change each group's counts by more than their Poisson noise -- Fano factors rise -- but the
 added variance lies in the few action directions, so the participation ratio (largest for
-isotropic, Poisson-like covariance) does not rise with it. :func:`run_design_sweep` measures
-this trade-off: free / MOP / R under each design and seed, with the metrics of
-:func:`~neuromop.control.spiking_eval.variability_table`.
+isotropic, Poisson-like covariance) does not rise with it. Balanced *patterns* across 16 E
+groups (``patterns_*``) combine the two: the population levels control the energy, and the
+patterns, which leave the population input unchanged, give MOP many directions in which to
+spend its action entropy. :func:`run_design_sweep` measures free / MOP / R under each design
+and seed, with the metrics of :func:`~neuromop.control.spiking_eval.variability_table`.
 """
 
 from __future__ import annotations
@@ -38,6 +40,15 @@ DESIGNS = {
                         fano_windows=(0.05, 0.1, 0.2, 0.5)),
     # four E quarters, no I current, every 50 ms (81 candidates: ~3x the value iteration)
     "quarters_50ms": dict(e_groups=4, control_inh=False, control_period=50.0, amplitude=0.1,
+                          fano_windows=(0.05, 0.1, 0.2, 0.5)),
+    # the default's population currents, each combined with one of 8 balanced patterns that move
+    # 0.06 nA between 16 groups of E neurons (72 candidates)
+    "patterns_20ms": dict(e_groups=1, control_inh=True, control_period=20.0, amplitude=0.06,
+                          pattern_groups=16, n_patterns=8, pattern_amplitude=0.06,
+                          fano_windows=(0.02, 0.06, 0.1, 0.2)),
+    # the same every 50 ms at 0.1 nA (the quarters' timing and strength; 72 candidates)
+    "patterns_50ms": dict(e_groups=1, control_inh=True, control_period=50.0, amplitude=0.1,
+                          pattern_groups=16, n_patterns=8, pattern_amplitude=0.1,
                           fano_windows=(0.05, 0.1, 0.2, 0.5)),
 }
 

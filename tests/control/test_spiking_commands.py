@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
@@ -88,6 +89,41 @@ def test_config_accepts_windows_made_of_whole_periods():
 def test_config_rejects_bad_groups_and_drive(kw, match):
     with pytest.raises(ValueError, match=match):
         dataclasses.replace(BUDGETS["smoke"], **kw)
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(pattern_groups=16, e_groups=2), "pattern_groups needs e_groups=1"),
+    (dict(pattern_groups=6), r"pattern_groups must divide n_exc=80"),
+    (dict(pattern_groups=-1), "pattern_groups must be >= 0"),
+    (dict(pattern_groups=4, n_patterns=7), r"n_patterns must be <= 6"),
+    (dict(pattern_groups=16, pattern_amplitude=0.0), "pattern_amplitude"),
+    (dict(pattern_groups=16, pattern_seed=-2), "pattern_seed must be >= 0"),
+])
+def test_config_rejects_bad_patterns(kw, match):
+    with pytest.raises(ValueError, match=match):
+        dataclasses.replace(BUDGETS["smoke"], **kw)
+
+
+def test_patterned_actions_drive_groups_of_e_and_read_the_populations():
+    from neuromop.envs.spiking import parse_targets
+
+    cfg = dataclasses.replace(BUDGETS["smoke"], pattern_groups=16, n_patterns=8,
+                              pattern_amplitude=0.04)
+    assert list(cfg.readouts()) == ["E", "I"]  # observation: the populations
+    targets = cfg.action_targets()
+    assert list(targets) == [f"P{k}" for k in range(16)] + ["I"]
+    _, matrix = parse_targets("action_targets", targets, cfg.network_params(), normalise=False)
+    # each E neuron in exactly one group of 5; I driven by the last component
+    np.testing.assert_array_equal(matrix[:16, :80].sum(axis=0), 1.0)
+    np.testing.assert_array_equal(matrix[:16].sum(axis=1), 5.0)
+    assert matrix[16, 80:].all() and not matrix[16, :80].any()
+    cand = cfg.candidate_actions()
+    assert cand.shape == (72, 17)
+    np.testing.assert_allclose(np.sort(np.unique(cand[:, :16].mean(axis=1).round(12))),
+                               [-0.06, 0.0, 0.06])
+    np.testing.assert_allclose(cand, cfg.candidate_actions())  # fixed by pattern_seed
+    other = dataclasses.replace(cfg, pattern_seed=1).candidate_actions()
+    assert not np.allclose(cand, other)
 
 
 def test_config_rejects_a_non_bool_control_inh():

@@ -103,3 +103,29 @@ def test_summary_counts_only_the_seeds_each_design_ran(monkeypatch):
     summary = sd.summarize_sweep(runs)
     assert summary["seeds"].to_dict() == {"halves_50ms": 3, "quarters_50ms": 1}
     assert summary.loc["quarters_50ms", "fano_factor_mop_gt_r"] in (0, 1)
+
+
+def test_patterned_design_study_at_smoke_shows_mop_more_variable_than_r(tmp_path):
+    """The study end to end at smoke (patterns_50ms, seed 0: ~3.5 min on one core): MOP outlives
+    the free network and R, and both its Fano factors and its participation ratio exceed R's."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "analysis" / "spiking_designs.py"
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, str(script), "--budget", "smoke", "--out", str(out)],
+                          cwd=tmp_path, env=dict(os.environ, MPLBACKEND="Agg"),
+                          capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    runs = pd.read_csv(out / "spiking_designs_runs.csv")
+    assert set(runs["design"]) == {"patterns_50ms"} and set(runs["seed"]) == {0}
+    assert len(list((out / "runs").glob("*.json"))) == 1  # the run's checkpoint
+    (row,) = json.loads((out / "spiking_designs_summary.json").read_text())["summary"]
+    assert row["lifetime_mop_s"] > 3 * row["lifetime_free_s"]
+    assert row["lifetime_mop_s"] > row["lifetime_r_s"]
+    for metric in ("fano_factor", "fano_factor_rate_matched", "participation_ratio"):
+        assert row[f"{metric}_mop_gt_r"] == 1, (metric, row[f"{metric}_mop"], row[f"{metric}_r"])
+    assert row["r_sc_mop"] < row["r_sc_r"]
