@@ -169,6 +169,24 @@ def bench_overhead(args: Args, period: float, sim_ms: float) -> dict:
     return out
 
 
+def _throughputs(t: dict, n_copies: int, n_sequential: int, sim_ms: float, what: str) -> dict:
+    """Times (``batched_<what>``, ``sequential_<what>``), throughputs in simulated copy-seconds
+    per second and their ratio (``speedup``) of a batched vs sequential timing from ``_timed``."""
+    out = {"copies": n_copies, "sequential_copies_timed": n_sequential, "simulated_ms": sim_ms}
+    for clock in ("wall", "cpu"):
+        sfx = "" if clock == "wall" else "_cpu"
+        t_batch, t_seq = t["batched"][f"{clock}_s"], t["sequential"][f"{clock}_s"]
+        thr_batch = n_copies * sim_ms * 1e-3 / t_batch
+        thr_seq = n_sequential * sim_ms * 1e-3 / t_seq
+        out.update({
+            f"batched_{what}{sfx}": t_batch, f"sequential_{what}{sfx}": t_seq,
+            f"batched_throughput_copy_s_per_s{sfx}": thr_batch,
+            f"sequential_throughput_copy_s_per_s{sfx}": thr_seq,
+            f"speedup{sfx}": thr_batch / thr_seq,
+        })
+    return out
+
+
 def bench_batch(args: Args, n_copies: int, n_sequential: int, sim_ms: float) -> dict:
     from neuromop.envs.spiking import SpikingVectorEnv
 
@@ -190,19 +208,7 @@ def bench_batch(args: Args, n_copies: int, n_sequential: int, sim_ms: float) -> 
 
     t = _timed({"batched": lambda: batched.run_closed_loop(policy, n_steps, seed=0),
                 "sequential": sequential}, args.repeats)
-    out = {"copies": n_copies, "sequential_copies_timed": n_sequential, "simulated_ms": sim_ms}
-    for clock in ("wall", "cpu"):
-        sfx = "" if clock == "wall" else "_cpu"
-        t_batch, t_seq = t["batched"][f"{clock}_s"], t["sequential"][f"{clock}_s"]
-        thr_batch = n_copies * sim_ms * 1e-3 / t_batch
-        thr_seq = n_sequential * sim_ms * 1e-3 / t_seq
-        out.update({
-            f"batched_s{sfx}": t_batch, f"sequential_s{sfx}": t_seq,
-            f"batched_throughput_copy_s_per_s{sfx}": thr_batch,
-            f"sequential_throughput_copy_s_per_s{sfx}": thr_seq,
-            f"speedup{sfx}": thr_batch / thr_seq,
-        })
-    return out
+    return _throughputs(t, n_copies, n_sequential, sim_ms, "s")
 
 
 def bench_independent(args: Args, n_copies: int, n_sequential: int, sim_ms: float) -> dict:
@@ -235,20 +241,7 @@ def bench_independent(args: Args, n_copies: int, n_sequential: int, sim_ms: floa
     batched(999)  # compile / warm-up of both sizes
     one(999)
     t = _timed({"batched": batched, "sequential": sequential}, args.repeats)
-    out = {"copies": n_copies, "sequential_copies_timed": n_sequential, "simulated_ms": sim_ms}
-    for clock in ("wall", "cpu"):
-        sfx = "" if clock == "wall" else "_cpu"
-        t_batch, t_seq = t["batched"][f"{clock}_s"], t["sequential"][f"{clock}_s"]
-        thr_batch = n_copies * sim_ms * 1e-3 / t_batch
-        thr_seq = n_sequential * sim_ms * 1e-3 / t_seq
-        out.update({
-            f"batched_build_and_run_s{sfx}": t_batch,
-            f"sequential_build_and_run_s{sfx}": t_seq,
-            f"batched_throughput_copy_s_per_s{sfx}": thr_batch,
-            f"sequential_throughput_copy_s_per_s{sfx}": thr_seq,
-            f"speedup{sfx}": thr_batch / thr_seq,
-        })
-    return out
+    return _throughputs(t, n_copies, n_sequential, sim_ms, "build_and_run_s")
 
 
 def _brian_version() -> str:
