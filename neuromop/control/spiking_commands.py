@@ -162,19 +162,19 @@ class SpikingEnergyConfig:
         """Observed populations: each E group (label ``E`` or ``E0``, ``E1``, ...), then I."""
         if self.e_groups == 1:
             return {"E": "E", "I": "I"}
-        size = self.n_exc // self.e_groups
-        groups = {f"E{k}": ("E", list(range(k * size, (k + 1) * size)))
-                  for k in range(self.e_groups)}
-        return {**groups, "I": "I"}
+        return {**self._e_groups("E", self.e_groups), "I": "I"}
+
+    def _e_groups(self, prefix: str, n_groups: int) -> dict:
+        """``n_groups`` equal, consecutive groups of E neurons labelled ``<prefix>0, 1, ...``."""
+        size = self.n_exc // n_groups
+        return {f"{prefix}{k}": ("E", list(range(k * size, (k + 1) * size)))
+                for k in range(n_groups)}
 
     def action_targets(self) -> dict:
         """Action components: each E group (``P0``, ``P1``, ... with ``pattern_groups``), then the
         I population if ``control_inh``."""
         if self.pattern_groups:
-            size = self.n_exc // self.pattern_groups
-            targets = {f"P{k}": ("E", list(range(k * size, (k + 1) * size)))
-                       for k in range(self.pattern_groups)}
-            targets["I"] = "I"
+            targets = {**self._e_groups("P", self.pattern_groups), "I": "I"}
         else:
             targets = self.readouts()
         if not self.control_inh:
