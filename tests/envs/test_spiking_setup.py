@@ -206,7 +206,9 @@ def test_frozen_gc_keeps_the_callers_freeze():
         count = gc.get_freeze_count()
         with brian_setup.frozen_gc() as frozen:
             assert not frozen
-        assert gc.get_freeze_count() == count
+        # still frozen (not unfrozen to 0) and nothing added; frozen objects that die meanwhile
+        # (e.g. a finished thread's) leave the permanent generation, so the count may drop
+        assert 0 < gc.get_freeze_count() <= count
     finally:
         gc.unfreeze()
 
