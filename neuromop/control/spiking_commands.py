@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from neuromop._checks import check_choice, check_int, check_real
+from neuromop.control.spiking_designs import DESIGNS, design_config
 
 __all__ = ["BUDGETS", "SpikingEnergyConfig", "register", "run_spiking_energy"]
 
@@ -308,8 +309,8 @@ def evaluate(cfg: SpikingEnergyConfig, controllers: dict, candidates, seed: int)
 
 
 def run_spiking_energy(budget: str = "smoke", *, out=None, seed: int = 0,
-                       method: str = DEFAULT_METHOD, target: str | None = None,
-                       progress: bool = False) -> dict:
+                       method: str = DEFAULT_METHOD, design: str | None = None,
+                       target: str | None = None, progress: bool = False) -> dict:
     """Run the whole energy study (see the module docstring) and write its outputs.
 
     Parameters
@@ -322,6 +323,9 @@ def run_spiking_energy(budget: str = "smoke", *, out=None, seed: int = 0,
         Seed of everything (data, model, controllers, evaluation).
     method : {"model", "softq"}
         How the MOP controller is learned.
+    design : str, optional
+        A named action design (a key of :data:`~neuromop.control.spiking_designs.DESIGNS`)
+        replacing the budget's; ``None`` keeps the budget's (the default design).
     target : {"auto", "numpy", "cython"}, optional
         Override the Brian2 target of the budget.
     progress : bool
@@ -331,7 +335,8 @@ def run_spiking_energy(budget: str = "smoke", *, out=None, seed: int = 0,
     -------
     dict
         ``table`` (pandas.DataFrame, one row per controller), ``dataset``, ``spikes``,
-        ``times`` (s per stage), ``model_score``, ``config`` and ``paths`` (written files).
+        ``times`` (s per stage), ``model_score``, ``config``, ``design`` (its name, or
+        ``None``) and ``paths`` (written files).
     """
     from neuromop._io import atomic_path, write_json_atomic, write_netcdf_atomic
     from neuromop._provenance import provenance
@@ -339,7 +344,7 @@ def run_spiking_energy(budget: str = "smoke", *, out=None, seed: int = 0,
     check_choice("budget", budget, tuple(BUDGETS))
     check_choice("method", method, METHODS)
     seed = check_int("seed", seed, low=0)
-    cfg = BUDGETS[budget]
+    cfg = BUDGETS[budget] if design is None else design_config(budget, design)
     if target is not None:
         cfg = dataclasses.replace(cfg, target=check_choice("target", target,
                                                            ("auto", "numpy", "cython")))
@@ -357,9 +362,10 @@ def run_spiking_energy(budget: str = "smoke", *, out=None, seed: int = 0,
     times["total_s"] = time.perf_counter() - t_start
     settings = dataclasses.asdict(cfg)
     ds.attrs.update(provenance("neuromop run spiking-energy", budget=budget, seed=seed,
-                               method=method, config=settings))
+                               method=method, design=design, config=settings))
     result = {"table": table, "dataset": ds, "spikes": spikes, "times": times,
-              "model_score": trained["model_score"], "config": settings, "paths": {}}
+              "model_score": trained["model_score"], "config": settings, "design": design,
+              "paths": {}}
     if out is not None:
         from neuromop.plots.spiking import plot_spiking_energy
         from neuromop.plots.variability import save_figure
@@ -378,7 +384,7 @@ def run_spiking_energy(budget: str = "smoke", *, out=None, seed: int = 0,
         write_json_atomic(paths["summary"], {
             "table": table.reset_index().to_dict(orient="records"), "times_s": times,
             "model_score": trained["model_score"], "budget": budget, "seed": seed,
-            "method": method, "config": settings})
+            "method": method, "design": design, "config": settings})
         fig = plot_spiking_energy(ds, spikes, table, budget=cfg.budget)
         save_figure(fig, paths["figure"])
         result["paths"] = {k: str(v) for k, v in paths.items()}
@@ -414,7 +420,8 @@ def _handler(args: argparse.Namespace) -> int:
     # loaded 2-core machine slowed fitted value iteration ~5x (spin-waiting threads)
     torch.set_num_threads(check_int("threads", args.threads, low=1))
     result = run_spiking_energy(args.budget, out=args.out, seed=args.seed, method=args.method,
-                                target=args.target, progress=not args.quiet)
+                                design=args.design, target=args.target,
+                                progress=not args.quiet)
     print(format_table(result["table"]))
     times = ", ".join(f"{k} {v:.1f}" for k, v in result["times"].items())
     print(f"wall time (s): {times}")
@@ -434,6 +441,9 @@ def register(group) -> None:
     p.add_argument("--method", choices=METHODS, default=DEFAULT_METHOD,
                    help="how MOP is learned: fitted VI on a learned one-step model, or "
                    "model-free soft Q-learning in closed loop")
+    p.add_argument("--design", choices=tuple(DESIGNS), default=None,
+                   help="named action design (default: the budget's; see "
+                   "neuromop.control.spiking_designs)")
     p.add_argument("--target", choices=("auto", "numpy", "cython"), default=None,
                    help="Brian2 code-generation target (default: the budget's)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")

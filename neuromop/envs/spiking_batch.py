@@ -21,8 +21,11 @@ step, ~27 ns per neuron-step); for 64 copies the per-neuron work does (~135 us p
 ~4.2 ns per neuron-step: state update ~1/3, external drive ~1/4, synapses ~1/5, threshold
 ~1/5). Batching B copies is therefore at most ``B x 13.5 / 135`` (~6.4 for B = 64) times faster per
 simulated step than running them one after another, plus the amortised fixed cost of each
-``Network.run`` call (~0.02 s of CPU, see :func:`neuromop.envs.brian_setup.frozen_gc`). To keep
-the per-neuron work low, all objects share one clock, E and I synapses are one ``Synapses``
+``Network.run`` call (~0.02 s of CPU, see :func:`neuromop.envs.brian_setup.frozen_gc`): 10x
+measured with 200 ms episodes. The smaller copies the energy task trains on (80 E + 20 I,
+p = 0.5) leave the dispatch a larger share: 64 of them gave 25x the throughput of sequential
+copies (1 s episodes, ``batch_task_network``). To keep the per-neuron work low, all objects
+share one clock, E and I synapses are one ``Synapses``
 object with a signed efficacy ``w``, refractoriness is a comparison of times
 (:data:`REFRACTORY_CONDITION`, no division per neuron), and the external drive visits only the
 external spikes (:mod:`neuromop.envs.spiking_drive`) instead of drawing a random number per

@@ -39,8 +39,21 @@ def test_cli_parses_the_command():
     assert args.budget == "smoke" and args.seed == 3 and args.method == DEFAULT_METHOD
 
 
+def test_cli_takes_a_named_design():
+    args = build_parser().parse_args(["run", "spiking-energy", "--design", "patterns_50ms"])
+    assert args.design == "patterns_50ms" and args.budget == "smoke"
+    assert build_parser().parse_args(["run", "spiking-energy"]).design is None
+
+
+def test_cli_rejects_an_unknown_design(capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "spiking-energy", "--design", "octants_10ms"])
+    assert "invalid choice: 'octants_10ms'" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("kw, match", [
     (dict(budget="huge"), "budget must be one of"),
+    (dict(design="octants_10ms"), "design must be one of"),
     (dict(method="magic"), "method must be one of"),
     (dict(seed=-1), "seed must be >= 0"),
 ])
