@@ -51,6 +51,28 @@ def test_cli_rejects_an_unknown_design(capsys):
     assert "invalid choice: 'octants_10ms'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("design", [None, "patterns_50ms"])
+def test_a_named_design_replaces_the_budgets_actions(monkeypatch, design):
+    import neuromop.control.spiking_commands as sc
+    from neuromop.control.spiking_designs import design_config
+
+    class Stop(Exception):
+        pass
+
+    def train(cfg, seed, **kw):  # stop at the first stage, with the configuration it got
+        raise Stop(cfg)
+
+    monkeypatch.setattr(sc, "train_model_based", train)
+    with pytest.raises(Stop) as info:
+        run_spiking_energy("smoke", design=design, target="numpy")
+    cfg = info.value.args[0]
+    if design is None:
+        assert cfg == BUDGETS["smoke"] and cfg.pattern_groups == 0
+    else:
+        assert cfg == design_config("smoke", design)
+        assert cfg.pattern_groups == 16 and cfg.control_period == 50.0
+
+
 @pytest.mark.parametrize("kw, match", [
     (dict(budget="huge"), "budget must be one of"),
     (dict(design="octants_10ms"), "design must be one of"),
@@ -193,6 +215,7 @@ def test_smoke_run_writes_outputs(smoke):
     assert len(spikes) == int(ds["counts"].sum())
     summary = json.loads((out / "spiking_energy.json").read_text())
     assert [r["controller"] for r in summary["table"]] == ["free", "MOP", "R"]
+    assert summary["design"] is None and summary["config"]["control_period"] == 20.0
     assert (out / "spiking_energy.png").stat().st_size > 10_000
 
 
