@@ -65,7 +65,9 @@ def plot_spiking_energy(ds: xr.Dataset, spikes: pd.DataFrame, table: pd.DataFram
                 warnings.simplefilter("ignore", RuntimeWarning)
                 m, s = np.nanmean(e, 0), np.nanstd(e, 0)
             ax_e.plot(t, m, color=colors[label], label=label)
-            ax_e.fill_between(t, m - s, m + s, color=colors[label], alpha=0.2)
+            # energy is >= 0: the band is clipped there (bursts make the sd large)
+            ax_e.fill_between(t, np.maximum(m - s, 0.0), m + s, color=colors[label],
+                              alpha=0.2)
         ax_s.step(t, alive.mean(0), where="post", color=colors[label], label=label)
     if budget is not None:
         ax_e.axhline(budget, color="k", ls=":", lw=1, label="budget")
