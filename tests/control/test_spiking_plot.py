@@ -43,7 +43,7 @@ def test_figure_has_rasters_energy_survival_and_bars():
         assert len(bands) == 2
         assert min(p.vertices[:, 1].min() for c in bands for p in c.get_paths()) >= 0.0
         survival = fig.axes[3].lines[0].get_ydata()
-        assert survival[0] == 1.0 and survival[-1] == 0.0  # both free trials die
+        assert survival[0] == 1.0 and survival[-1] == 0.0  # every free trial dies
         assert [len(c) for c in fig.axes[4].containers] == [3, 3]
     finally:
         plt.close(fig)
