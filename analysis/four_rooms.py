@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from neuromop._io import write_netcdf_atomic
-from neuromop.mdp.commands import _table, compare_four_rooms
+from neuromop.studies.four_rooms import compare_four_rooms, format_table
 
 
 @dataclass
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         fig.savefig(folder / "four_rooms_comparison.png", dpi=110)
         plt.close(fig)
         print(f"food gain {gain}, {args.n_episodes} episodes x {args.n_steps} steps")
-        print(_table(summary))
+        print(format_table(summary))
     return 0
 
 

@@ -31,13 +31,13 @@ import numpy as np
 import pandas as pd
 
 from neuromop._io import atomic_path
-from neuromop.analysis.choice_models import (
+from neuromop.values.choice_models import (
     QLearningChoiceModel,
     SoftmaxChoiceModel,
     compare_models,
 )
-from neuromop.analysis.dra_choice_model import DRAChoiceModel
-from neuromop.analysis.prior_choice_model import PriorLearningChoiceModel
+from neuromop.values.dra_choice_model import DRAChoiceModel
+from neuromop.values.prior_choice_model import PriorLearningChoiceModel
 
 BUDGETS = {
     # smoke: 2 sessions truncated to 80 trials, one optimiser start

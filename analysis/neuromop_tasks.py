@@ -39,8 +39,8 @@ def main(argv=None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    from neuromop.control.studies import run_study
-    from neuromop.control.studies_tasks import STUDIES
+    from neuromop.studies import STUDIES
+    from neuromop.studies.rate_rnn import run_study
 
     study = STUDIES[args.task].for_budget(args.budget, seed=args.seed)
     result = run_study(study, args.out)

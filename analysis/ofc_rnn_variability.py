@@ -30,16 +30,11 @@ import numpy as np
 from neuromop._io import atomic_path, write_json_atomic
 from neuromop._provenance import provenance
 from neuromop.control import FreeController, NeuroMOPController, RewardController, train
-from neuromop.control.rnn_fit import RateRNNRegressor
-from neuromop.control.rnn_fit_baselines import (
-    LinearDynamicalBaseline,
-    PSTHBaseline,
-    rollout_counts,
-    variability_summary,
-)
-from neuromop.control.rnn_fit_env import env_from_fit
 from neuromop.data.loaders.padoa import list_padoa_sessions, load_padoa_session
 from neuromop.envs.terminal import SquareBox
+from neuromop.fit.baselines import LinearDynamicalBaseline, PSTHBaseline, variability_summary
+from neuromop.fit.env import env_from_fit, rollout_counts
+from neuromop.fit.rnn import RateRNNRegressor
 
 
 @dataclass
@@ -108,7 +103,7 @@ def study_session(args: Args, session: str, rng: np.random.Generator) -> dict:
         env = env_from_fit(model, num_envs=n_trials, n_candidates=args.n_candidates,
                            action_scale=args.action_scale, noise_std=args.noise_std,
                            terminal=SquareBox(neurons=(0, 1), half_width=args.half_width),
-                           seed=int(rng.integers(2**31)))
+                           random_state=int(rng.integers(2**31)))
         if name == "free":
             ctrl = FreeController(env)
         else:

@@ -1,7 +1,7 @@
 """Study: how the action design of the spiking energy task shapes MOP's and R's variability.
 
 Runs free / MOP / R (learned model + fitted value iteration, as ``neuromop run spiking-energy``)
-under each action design of :data:`neuromop.control.spiking_designs.DESIGNS` and each seed, and
+under each action design of :data:`neuromop.studies.spiking_designs.DESIGNS` and each seed, and
 tabulates lifetime, Fano factor (100 ms), rate-matched Fano factor, r_sc and participation ratio,
 with the number of seeds in which MOP's value exceeds R's. Each finished run is checkpointed in
 ``--out``/runs and reused when the study is restarted.
@@ -43,7 +43,7 @@ def run(args: Args):
     import torch
 
     from neuromop._io import atomic_path, write_json_atomic
-    from neuromop.control.spiking_designs import run_design_sweep, summarize_sweep
+    from neuromop.studies.spiking_designs import run_design_sweep, summarize_sweep
 
     torch.set_num_threads(1)  # small networks: one thread is fastest (see spiking_commands)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ One pipeline, everything trained once:
    energy budget (copies split in four groups);
 3. the variability table (lifetime, action entropy, Fano factors at 20-200 ms, mean-matched
    Fano factor, CV of ISIs, r_sc, participation ratio), with the controlled networks compared
-   over the same time windows (:func:`neuromop.control.spiking_eval.variability_table`), plus
+   over the same time windows (:func:`neuromop.analysis.tables.variability_table`), plus
    training wall times and the fit quality of the learned model and of the value functions.
 
 Outputs in ``--out``: ``spiking_energy_study.json`` (table, timings, fit quality, arguments),
@@ -46,8 +46,8 @@ def run_study(budget: str, seed: int, out: Path) -> dict:
     from neuromop._io import write_json_atomic, write_netcdf_atomic
     from neuromop._provenance import provenance
     from neuromop.control import spiking_commands as sc
+    from neuromop.plots import save_figure
     from neuromop.plots.spiking import plot_spiking_energy
-    from neuromop.plots.variability import save_figure
 
     torch.set_num_threads(1)
     cfg = sc.BUDGETS[budget]

@@ -26,14 +26,14 @@ import numpy as np
 from tqdm import tqdm
 
 from neuromop._io import write_json_atomic
-from neuromop.analysis.choice_models import (
+from neuromop.values.choice_models import (
     QLearningChoiceModel,
     RelativeValueLogit,
     SoftmaxChoiceModel,
     compare_models,
 )
-from neuromop.analysis.encoding import compare_value_encodings
-from neuromop.analysis.value_simulation import OFC_PAIRS, simulate_value_population
+from neuromop.values.encoding import compare_value_encodings
+from neuromop.values.simulation import OFC_PAIRS, simulate_value_population
 
 BUDGETS = {
     "smoke": {"n_agents": 6, "n_compare": 6, "seeds": {"separable": 2, "collinear": 1},

@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from neuromop._io import write_json_atomic
-from neuromop.analysis.value_commands import value_report, write_report
+from neuromop.studies.reports import write_value_report
+from neuromop.values.report import value_report
 
 BUDGETS = {"smoke": {"n_null": 19, "alpha": 0.05, "sessions": 1},
            "default": {"n_null": 99, "alpha": 0.01, "sessions": None},
@@ -58,8 +59,8 @@ def main(argv=None) -> int:
         ds = load_padoa_session(root, session, window=args.window,
                                 bin_width=round(args.window[1] - args.window[0], 9), task="JC")
         rep = value_report(ds, window=args.window, n_null=b["n_null"], alpha=b["alpha"],
-                           seed=seed)
-        write_report(rep, args.out / session, f"OFC session {session}")
+                           random_state=seed)
+        write_value_report(rep, args.out / session, f"OFC session {session}")
         r, ct = rep["result"], rep["choice_table"]
         summary["sessions"][session] = {
             "n_trials": int(r.attrs["n_trials"]), "n_neurons": int(r.attrs["n_neurons"]),

@@ -17,8 +17,8 @@ import time
 import torch
 
 from neuromop._io import write_json_atomic
-from neuromop.control.rnn_fit import RateRNNRegressor
-from neuromop.control.rnn_fit_baselines import simulate_teacher_dataset
+from neuromop.fit.baselines import simulate_teacher_dataset
+from neuromop.fit.rnn import RateRNNRegressor
 
 
 def epoch_time(ds, epochs: int, num_threads) -> float:

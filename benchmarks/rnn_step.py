@@ -23,8 +23,8 @@ import torch
 
 from neuromop._io import write_json_atomic
 from neuromop.control import NeuroMOPController, train
-from neuromop.control.studies import EnergyStudy, make_env
 from neuromop.envs import RateRNNEnv
+from neuromop.studies.rate_rnn import EnergyStudy, make_env
 
 
 def naive_predict(env: RateRNNEnv, states: torch.Tensor) -> torch.Tensor:

@@ -223,7 +223,7 @@ def bench_batch_task(args: Args, n_copies: int, n_sequential: int, sim_ms: float
     """:func:`bench_batch` on the network the energy task's agents train on (``neuromop run
     spiking-energy --budget default``: its network, control period, action targets and
     readouts)."""
-    from neuromop.control.spiking_commands import BUDGETS
+    from neuromop.studies.spiking_energy import BUDGETS
 
     cfg = BUDGETS["default"]
     out = bench_batch(args, n_copies, n_sequential, sim_ms, env_kw=dict(
@@ -281,7 +281,7 @@ def main(argv=None) -> int:
     ns = p.parse_args(argv)
     args = Args(quick=ns.quick, target=ns.target, repeats=ns.repeats, output=ns.output)
 
-    from neuromop.envs import brian_setup
+    from neuromop.envs.spiking import setup as brian_setup
 
     target = brian_setup.resolve_target(args.target)
     sim_ms = 300.0 if args.quick else 1000.0

@@ -27,14 +27,9 @@ from pathlib import Path
 import torch
 
 from neuromop.control import FreeController, rollout, summarize_rollout
-from neuromop.control.studies import EnergyStudy, SquareStudy, make_env, run_study
-from neuromop.control.studies_tasks import (
-    BetaSweepStudy,
-    CartpoleStudy,
-    CorridorStudy,
-    RewardStudy,
-    ShapesStudy,
-)
+from neuromop.studies.rate_rnn import EnergyStudy, SquareStudy, make_env, run_study
+from neuromop.studies.shapes import ShapesStudy
+from neuromop.studies.tasks import BetaSweepStudy, CartpoleStudy, CorridorStudy, RewardStudy
 
 torch.set_num_threads(1)  # small tensors: one thread avoids contention
 BUDGET = os.environ.get("NEUROMOP_BUDGET", "default")

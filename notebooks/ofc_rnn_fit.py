@@ -14,14 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from neuromop.control import FreeController
-from neuromop.control.rnn_fit import RateRNNRegressor
-from neuromop.control.rnn_fit_baselines import (
-    LinearDynamicalBaseline,
-    PSTHBaseline,
-    rollout_counts,
-    variability_summary,
-)
-from neuromop.control.rnn_fit_env import env_from_fit
+from neuromop.fit.baselines import LinearDynamicalBaseline, PSTHBaseline, variability_summary
+from neuromop.fit.env import env_from_fit, rollout_counts
+from neuromop.fit.rnn import RateRNNRegressor
 
 BUDGET = os.environ.get("NEUROMOP_BUDGET", "default")
 EPOCHS = {"smoke": 10, "default": 200, "paper": 1000}[BUDGET]

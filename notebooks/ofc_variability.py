@@ -49,12 +49,8 @@ import xarray as xr
 import neuromop.analysis as na
 from neuromop.data import list_padoa_sessions, load_padoa_session, load_padoa_spikes
 from neuromop.data.paths import shared_datasets_dir
-from neuromop.plots.variability import (
-    plot_fano_factor,
-    plot_pca_spectrum,
-    plot_rsc_histogram,
-    save_figure,
-)
+from neuromop.plots import save_figure
+from neuromop.plots.variability import plot_fano_factor, plot_pca_spectrum, plot_rsc_histogram
 
 BUDGET = os.environ.get("NEUROMOP_BUDGET", "default")
 if BUDGET not in ("smoke", "default", "paper"):

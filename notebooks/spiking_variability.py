@@ -30,7 +30,7 @@ from pathlib import Path
 
 import torch
 
-from neuromop.control.spiking_commands import format_table, run_spiking_energy
+from neuromop.studies.spiking_energy import format_table, run_spiking_energy
 
 torch.set_num_threads(1)
 budget = os.environ.get("NEUROMOP_BUDGET", "default")

@@ -29,9 +29,9 @@ import sys
 
 import numpy as np
 
-from neuromop.analysis.choice_models import RelativeValueLogit, compare_models
-from neuromop.analysis.encoding import compare_value_encodings
-from neuromop.analysis.value_simulation import simulate_value_population
+from neuromop.values.choice_models import RelativeValueLogit, compare_models
+from neuromop.values.encoding import compare_value_encodings
+from neuromop.values.simulation import simulate_value_population
 
 BUDGET = os.environ.get("NEUROMOP_BUDGET", "default")
 N_NULL = {"smoke": 19, "default": 99, "paper": 199}[BUDGET]
@@ -77,9 +77,9 @@ for session in sessions:
                             "linear": RelativeValueLogit(form="linear", random_state=SEED)},
                            y, X=X, cv=None)
     print(session, "\n", table[["loglik", "bic", "param_rho", "param_steepness"]])
-    from neuromop.analysis.value_commands import value_report
+    from neuromop.values.report import value_report
 
-    report = value_report(ds, n_null=N_NULL, alpha=ALPHA, seed=SEED)
+    report = value_report(ds, n_null=N_NULL, alpha=ALPHA, random_state=SEED)
     r = report["result"]
     rows.append((session, r.attrs["n_neurons"], float(r["signal_corr"]), r.attrs["verdict"],
                  *np.round(r["pop_p_value"].values, 3)))

@@ -59,9 +59,9 @@ def test_as_generator_is_reproducible_and_shares_streams():
     np.testing.assert_array_equal(a, b)
     gen = np.random.default_rng(1)
     assert as_generator(gen) is gen
-    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+    with pytest.raises(ValueError, match="random_state must be a non-negative integer"):
         as_generator(-1)
-    with pytest.raises(TypeError, match="seed must be None"):
+    with pytest.raises(TypeError, match="random_state must be None"):
         as_generator("seed")
 
 

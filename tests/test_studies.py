@@ -18,8 +18,8 @@ TESTED_ELSEWHERE = {
     "noisy_tv": "tests/test_studies_mdp.py",
     "variability_dask": "tests/analysis/test_dask.py",
     "ibl_choice_models": "tests/test_studies_values.py",
-    "spiking_energy": "tests/control/test_spiking_commands.py",
-    "spiking_designs": "tests/control/test_spiking_designs.py",
+    "spiking_energy": "tests/studies/test_spiking_energy.py",
+    "spiking_designs": "tests/studies/test_spiking_designs.py",
 }
 NEEDS_SHARED_DATA = {"ofc_rnn_variability", "values_ofc"}
 SCRIPTS = sorted(p for p in (ROOT / "analysis").glob("*.py") if p.stem not in TESTED_ELSEWHERE)

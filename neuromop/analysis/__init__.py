@@ -1,4 +1,25 @@
-"""Variability, dimensionality, entropy and value-encoding analyses over labelled xarray data."""
+"""Variability of activity and behaviour over named dims, on labelled xarray data.
+
+Plain functions over *named* dims that return labelled results with provenance in ``attrs``:
+
+- :mod:`~neuromop.analysis.variability` -- :func:`fano_factor`, :func:`mean_matched_fano_factor`
+  (Churchland et al. 2010);
+- :mod:`~neuromop.analysis.pooling` -- Fano factors matched across conditions or groups of
+  trials (:func:`pooled_mean_matched_fano_factor`, :func:`group_matched_fano_factor`);
+- :mod:`~neuromop.analysis.isi` -- :func:`cv`, :func:`cv2`, :func:`lv`, :func:`lvr` of
+  inter-spike intervals;
+- :mod:`~neuromop.analysis.correlation` -- :func:`spike_count_correlation`,
+  :func:`signal_correlation`;
+- :mod:`~neuromop.analysis.dimensionality` -- :func:`participation_ratio` (sample-size
+  corrected), :func:`pca_spectrum`;
+- :mod:`~neuromop.analysis.agent_metrics` -- :func:`action_entropy`, :func:`lifetime`,
+  :func:`survival_curve`, :func:`occupancy_entropy`;
+- :mod:`~neuromop.analysis.tables` -- :func:`variability_table`: lifetime and variability of
+  groups of trials (controllers, sources) side by side;
+- :mod:`~neuromop.analysis.report` -- :func:`variability_report`, the whole
+  ``neuromop analyze variability``;
+- :mod:`~neuromop.analysis.accessor` -- ``ds.neuromop.<function>(...)``, which only delegates.
+"""
 
 from neuromop.analysis import accessor as _accessor  # noqa: F401  (registers ds.neuromop)
 from neuromop.analysis.agent_metrics import (
@@ -7,45 +28,16 @@ from neuromop.analysis.agent_metrics import (
     occupancy_entropy,
     survival_curve,
 )
-from neuromop.analysis.choice_models import (
-    CrossValidatedLoglik,
-    QLearningChoiceModel,
-    RelativeValueLogit,
-    SoftmaxChoiceModel,
-    compare_models,
-    cross_validated_loglik,
-)
 from neuromop.analysis.correlation import pair_values, signal_correlation, spike_count_correlation
 from neuromop.analysis.dimensionality import participation_ratio, pca_spectrum
-from neuromop.analysis.dra_choice_model import DRAChoiceModel
-from neuromop.analysis.encoding import (
-    VERDICTS,
-    collinearity,
-    compare_value_encodings,
-    fit_poisson_glm,
-)
 from neuromop.analysis.isi import cv, cv2, lv, lvr
-from neuromop.analysis.mdp_choice_models import MDPChoiceModel
 from neuromop.analysis.pooling import (
     add_condition,
     group_matched_fano_factor,
     pooled_mean_matched_fano_factor,
 )
-from neuromop.analysis.prior_choice_model import PriorLearningChoiceModel
-from neuromop.analysis.value_simulation import (
-    offer_design,
-    simulate_value_population,
-    two_offer_pseudo_sampler,
-)
-from neuromop.analysis.values import (
-    bandit_values,
-    dra_values,
-    mdp_values,
-    policy_entropy,
-    soft_value,
-    softmax_policy,
-    two_offer_values,
-)
+from neuromop.analysis.report import variability_report
+from neuromop.analysis.tables import analysis_spans, variability_table
 from neuromop.analysis.variability import (
     MeanMatchingError,
     fano_factor,
@@ -53,46 +45,26 @@ from neuromop.analysis.variability import (
 )
 
 __all__ = [
+    "MeanMatchingError",
     "action_entropy",
     "add_condition",
-    "bandit_values",
-    "collinearity",
-    "compare_models",
-    "compare_value_encodings",
-    "cross_validated_loglik",
-    "CrossValidatedLoglik",
+    "analysis_spans",
     "cv",
     "cv2",
-    "dra_values",
-    "DRAChoiceModel",
     "fano_factor",
-    "fit_poisson_glm",
+    "group_matched_fano_factor",
     "lifetime",
     "lv",
     "lvr",
-    "mdp_values",
-    "MDPChoiceModel",
-    "group_matched_fano_factor",
     "mean_matched_fano_factor",
-    "MeanMatchingError",
     "occupancy_entropy",
-    "offer_design",
     "pair_values",
     "participation_ratio",
     "pca_spectrum",
-    "policy_entropy",
     "pooled_mean_matched_fano_factor",
-    "PriorLearningChoiceModel",
-    "QLearningChoiceModel",
-    "RelativeValueLogit",
     "signal_correlation",
-    "simulate_value_population",
-    "soft_value",
-    "softmax_policy",
-    "SoftmaxChoiceModel",
     "spike_count_correlation",
     "survival_curve",
-    "two_offer_pseudo_sampler",
-    "two_offer_values",
-    "VERDICTS",
+    "variability_report",
+    "variability_table",
 ]

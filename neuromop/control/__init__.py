@@ -1,42 +1,37 @@
-"""Controllers for environments.
+"""Controllers of model-based environments, and their rollouts.
 
-NeuroMOP value network with fitted value iteration, R network, free and random baselines, the
-training loop with checkpoints, rollouts as xarray datasets, the task studies, and rate RNNs
-fitted to recordings.
-
-Names are imported on first use (PEP 562), so that ``neuromop --help`` and the command modules
-do not pay torch's import time.
+- :mod:`~neuromop.control.fvi` -- fitted value iteration: :class:`ValueNetwork`,
+  :class:`FittedValueController` and the trainer :func:`train` (progress, checkpoints, resume);
+- :mod:`~neuromop.control.mop` -- :class:`NeuroMOPController` (maximum occupancy, soft backup);
+- :mod:`~neuromop.control.reward` -- :class:`RewardController` (the epsilon-greedy R network);
+- :mod:`~neuromop.control.noisy` -- MOP and R with backups averaged over model noise;
+- :mod:`~neuromop.control.baselines` -- :class:`FreeController`, :class:`RandomController`;
+- :mod:`~neuromop.control.soft_q` -- model-free soft Q-learning in closed loop;
+- :mod:`~neuromop.control.rollout` -- :func:`rollout` (any controller in a model env, as a
+  ``(trial, time, neuron)`` dataset), :func:`run_controllers` (several controllers on the
+  Brian2 network in one closed-loop run) and :func:`summarize_rollout`.
 """
 
-from __future__ import annotations
+from neuromop.control.baselines import FreeController, RandomController
+from neuromop.control.fvi import FittedValueController, ValueNetwork, train
+from neuromop.control.mop import NeuroMOPController
+from neuromop.control.noisy import NoisyNeuroMOPController, NoisyRewardController
+from neuromop.control.reward import RewardController
+from neuromop.control.rollout import rollout, run_controllers, summarize_rollout
+from neuromop.control.soft_q import SoftQController
 
-import importlib
-
-_EXPORTS = {
-    "FreeController": "neuromop.control.baselines",
-    "RandomController": "neuromop.control.baselines",
-    "NeuroMOPController": "neuromop.control.neuromop_controller",
-    "RewardController": "neuromop.control.reward_controller",
-    "rollout": "neuromop.control.rollout",
-    "summarize_rollout": "neuromop.control.rollout",
-    "train": "neuromop.control.training",
-    "ValueNetwork": "neuromop.control.value_network",
-    "RateRNNRegressor": "neuromop.control.rnn_fit",
-    "fit_rate_rnn": "neuromop.control.rnn_fit",
-    "env_from_fit": "neuromop.control.rnn_fit_env",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'neuromop.control' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__all__ = [
+    "FittedValueController",
+    "FreeController",
+    "NeuroMOPController",
+    "NoisyNeuroMOPController",
+    "NoisyRewardController",
+    "RandomController",
+    "RewardController",
+    "SoftQController",
+    "ValueNetwork",
+    "rollout",
+    "run_controllers",
+    "summarize_rollout",
+    "train",
+]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from neuromop.control.value_network import sample_actions
+from neuromop.control.fvi import sample_actions
 from neuromop.envs.base import ModelBasedVectorEnv
 
 __all__ = ["FreeController", "RandomController"]

@@ -1,24 +1,31 @@
-"""Roll out any controller in any model-based environment and summarise the result as xarray.
+"""Roll out controllers and summarise the result as xarray.
 
-Each trial starts from a fresh initial state and runs until its first terminal state or
-``n_steps``; there is no autoreset. After termination a trial's activity is held at its terminal
-state (so that ``activity`` stays finite, as the data contract requires) and ``alive`` is False;
+:func:`rollout` runs any controller in any model-based environment (the model's own ``transition``);
+:func:`run_controllers` deploys several controllers on the real Brian2 network in **one**
+closed-loop run (copies split into groups, one per controller).
+
+In :func:`rollout` each trial starts from a fresh initial state and runs until its first
+terminal state or ``n_steps``; there is no autoreset. After termination a trial's activity is
+held at its terminal state (so that ``activity`` stays finite, as the data contract requires)
+and ``alive`` is False;
 ``action`` is -1 and ``action_entropy`` NaN there. Every summary uses only alive samples.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import torch
 import xarray as xr
 
-from neuromop._checks import check_int
+from neuromop._checks import check_finite_array, check_int
 from neuromop._provenance import provenance
 from neuromop.analysis.dimensionality import participation_ratio
-from neuromop.control.value_network import policy_entropy, sample_actions
+from neuromop.control.fvi import row_entropy, sample_actions
 from neuromop.envs.base import ModelBasedVectorEnv
 
-__all__ = ["rollout", "summarize_rollout"]
+__all__ = ["rollout", "run_controllers", "summarize_rollout"]
 
 
 def rollout(env: ModelBasedVectorEnv, controller, n_steps: int, *, n_trials: int | None = None,
@@ -91,7 +98,7 @@ def rollout(env: ModelBasedVectorEnv, controller, n_steps: int, *, n_trials: int
             break
         probs = controller.action_probabilities(states)
         action = sample_actions(probs, gen)
-        ent = policy_entropy(probs)
+        ent = row_entropy(probs)
         acts_idx.append(torch.where(alive, action, -1))
         ents.append(torch.where(alive, ent, torch.full_like(ent, float("nan"))))
         nxt = env.transition(states, action, gen)
@@ -166,3 +173,93 @@ def summarize_rollout(ds: xr.Dataset) -> dict[str, float]:
                                       sample_dims="sample"))
             if pooled.shape[0] >= 4 else float("nan"))
     return out
+
+
+def run_controllers(env, controllers: Mapping, candidate_actions, n_steps: int, *, seed=0):
+    """Run each controller on its own group of copies of ``env``, in one closed-loop run.
+
+    Parameters
+    ----------
+    env : neuromop.envs.SpikingVectorEnv
+        ``env.num_envs`` must be a multiple of ``len(controllers)``.
+    controllers : mapping of str to controller or None
+        Label -> anything with ``action_probabilities(states) -> (B, K)`` on torch states
+        ``[obs, aux]`` (NeuroMOP, R, soft-Q, free or random controllers); ``None`` is the free
+        network (zero current).
+    candidate_actions : array_like (K, action_dim)
+        Currents (nA) the action indices refer to.
+    n_steps : int
+        Control periods after the warm-up.
+    seed : int
+        Seeds the episode (Brian noise, initial potentials) and the action sampling.
+
+    Returns
+    -------
+    dataset : xarray.Dataset
+        :meth:`SpikingVectorEnv.episode_data` plus ``action_index`` (trial, time; -1 after
+        termination or for the free network), ``action_entropy`` (trial, time; nats of the policy,
+        NaN after termination) and a ``controller`` coordinate along ``trial``.
+    spikes : pandas.DataFrame
+        The spike table (time (s), neuron, trial).
+    """
+    from neuromop.envs.spiking import SpikingVectorEnv
+
+    if not isinstance(env, SpikingVectorEnv):
+        raise TypeError(f"env must be a SpikingVectorEnv, got {type(env).__name__}")
+    if not isinstance(controllers, Mapping) or not controllers:
+        raise TypeError(f"controllers must be a non-empty mapping label -> controller, got "
+                        f"{controllers!r}")
+    for label, ctrl in controllers.items():
+        if ctrl is not None and not hasattr(ctrl, "action_probabilities"):
+            raise TypeError(f"controllers[{label!r}] must have action_probabilities(states) "
+                            f"or be None, got {type(ctrl).__name__}")
+    n_groups = len(controllers)
+    if env.num_envs % n_groups:
+        raise ValueError(f"env.num_envs must be a multiple of len(controllers)={n_groups}, "
+                         f"got {env.num_envs}")
+    cand = check_finite_array("candidate_actions", candidate_actions, ndim=2)
+    if cand.shape[1] != env.action_dim:
+        raise ValueError(f"candidate_actions must have shape (K, {env.action_dim}), "
+                         f"got {cand.shape}")
+    n_steps = check_int("n_steps", n_steps, low=1)
+    seed = check_int("seed", seed, low=0)
+    size = env.num_envs // n_groups
+    groups = [(label, ctrl, slice(g * size, (g + 1) * size))
+              for g, (label, ctrl) in enumerate(controllers.items())]
+    zero = np.flatnonzero((cand == 0).all(axis=1))
+    zero_index = int(zero[0]) if zero.size else -1
+    gen = torch.Generator().manual_seed(seed)
+    idx_log, ent_log = [], []
+
+    def policy(obs, step):
+        x = torch.as_tensor(np.concatenate([obs, env.aux], axis=1), dtype=torch.float32)
+        idx = np.full(env.num_envs, zero_index, dtype=np.int64)
+        ent = np.zeros(env.num_envs)
+        currents = np.zeros((env.num_envs, env.action_dim))
+        for _, ctrl, sl in groups:
+            if ctrl is None:
+                continue
+            probs = ctrl.action_probabilities(x[sl])
+            idx[sl] = sample_actions(probs, gen).numpy()
+            ent[sl] = row_entropy(probs).numpy()
+            currents[sl] = cand[idx[sl]]
+        idx_log.append(idx)
+        ent_log.append(ent)
+        return currents
+
+    ds, spikes = env.run_closed_loop(policy, n_steps, seed=seed)
+    n = ds.sizes["time"]
+    idx = np.stack(idx_log[:n], axis=1) if n else np.zeros((env.num_envs, 0), np.int64)
+    ent = np.stack(ent_log[:n], axis=1) if n else np.zeros((env.num_envs, 0))
+    dead = np.concatenate([np.zeros((env.num_envs, min(n, 1)), bool),
+                           ds["terminated"].values[:, :-1]], axis=1)
+    labels = np.repeat([label for label, _, _ in groups], size)
+    free = np.array([ctrl is None for _, ctrl, _ in groups]).repeat(size)
+    idx = np.where(dead | free[:, None], -1, idx)
+    ent = np.where(dead, np.nan, ent)
+    ds["action_index"] = (("trial", "time"), idx)
+    ds["action_entropy"] = (("trial", "time"), ent)
+    ds["action_entropy"].attrs["units"] = "nats"
+    ds = ds.assign_coords(controller=("trial", labels))
+    ds.attrs["candidate_actions_nA"] = cand.ravel().tolist()
+    return ds, spikes

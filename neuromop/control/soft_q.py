@@ -12,7 +12,7 @@ each period the controller stores the transitions of the copies, takes ``updates
 minibatch steps from a replay buffer on the target ``gamma (1 - done) alpha ln sum exp(Q_target(x',
 .)/alpha)`` with a Polyak-averaged target network, and samples the next actions from its
 policy. No model of the network is learned. The state is the same as that of
-:class:`neuromop.control.spiking_model.SpikingModelEnv`: ``[filtered rates (Hz), auxiliaries]``.
+:class:`neuromop.fit.spiking_model.SpikingModelEnv`: ``[filtered rates (Hz), auxiliaries]``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from torch import nn
 
 from neuromop._checks import check_finite_array, check_int, check_real
 from neuromop._io import save_torch_atomic
-from neuromop.control.value_network import policy_entropy, sample_actions
+from neuromop.control.fvi import row_entropy, sample_actions
 
 __all__ = ["CHECKPOINT_NAME", "ReplayBuffer", "SoftQController"]
 
@@ -306,7 +306,7 @@ class SoftQController:
         act_gen = torch.Generator().manual_seed(seed + 1)
         first, spent = len(self.history_), 0.0
         if resume and ckpt_path.exists():
-            from neuromop.control.training import load_matching_checkpoint
+            from neuromop.control.fvi import load_matching_checkpoint
 
             ckpt = load_matching_checkpoint(ckpt_path, config)
             self.load_state_dict(ckpt["controller"])
@@ -367,7 +367,7 @@ class SoftQController:
             probs = self.action_probabilities(torch.from_numpy(x))
             action = sample_actions(probs, act_gen).numpy()
             if alive.any():
-                log["entropy"].append(policy_entropy(probs[torch.from_numpy(alive)]).numpy())
+                log["entropy"].append(row_entropy(probs[torch.from_numpy(alive)]).numpy())
             state["prev"], state["action"] = x, action
             return cand[action]
 

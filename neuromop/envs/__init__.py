@@ -7,7 +7,7 @@ from neuromop.envs.base import ModelBasedVectorEnv, as_gymnasium_env
 from neuromop.envs.cartpole import ContinuousCartpoleEnv
 from neuromop.envs.rate_rnn import RateRNNEnv
 from neuromop.envs.spiking import SpikingNetworkEnv, SpikingVectorEnv
-from neuromop.envs.spiking_batch import SpikingNetworkParams
+from neuromop.envs.spiking.network import SpikingNetworkParams
 from neuromop.envs.terminal import (
     SHAPES,
     CompositeTerminal,

@@ -24,11 +24,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from neuromop._checks import check_choice, check_int, check_real
+from neuromop._random import as_generator
 from neuromop.envs.base import ModelBasedVectorEnv
 from neuromop.envs.terminal import EnvSpec, NeverTerminal, TaskView, TerminalSet
 
-__all__ = ["RateRNNEnv"]
+__all__ = ["RateRNNEnv", "antithetic_candidates"]
 
 
 class RateRNNEnv(ModelBasedVectorEnv):
@@ -171,19 +174,6 @@ class RateRNNEnv(ModelBasedVectorEnv):
                                       + self._offset)
 
     # ------------------------------------------------------------------ state layout
-    @classmethod
-    def from_fit(cls, model, **kwargs) -> RateRNNEnv:
-        """Environment running the dynamics of a fitted ``RateRNNRegressor``.
-
-        The NeuroMOP, R and free controllers can then act on a network fitted to recordings.
-        All keyword arguments are those of :func:`neuromop.control.rnn_fit_env.env_from_fit`
-        (``actions``, ``n_candidates``, ``action_scale``, ``noise_std``, ``seed`` and the
-        ``RateRNNEnv`` arguments such as ``num_envs`` and ``terminal``).
-        """
-        from neuromop.control.rnn_fit_env import env_from_fit
-
-        return env_from_fit(model, **kwargs)
-
     def split(self, states):
         """Return ``(x, context, aux)`` views of ``states`` (last axis split)."""
         n, c = self.n_neurons, self.n_contexts
@@ -329,3 +319,35 @@ class RateRNNEnv(ModelBasedVectorEnv):
         return (f"RateRNNEnv(n_neurons={self.n_neurons}, num_envs={self.num_envs}, g={self.g}, "
                 f"dt={self.dt}, tau={self.tau}, nonlinearity={self.nonlinearity!r}, "
                 f"K={self.n_candidates}, noise_std={self.noise_std}, terminal={self.terminal!r})")
+
+
+def antithetic_candidates(n_candidates: int, n_channels: int, scale: float,
+                          random_state=0) -> np.ndarray:
+    """A zero action plus ``(K - 1) / 2`` pairs ``+v, -v`` of Gaussian actions.
+
+    Parameters
+    ----------
+    n_candidates : int
+        ``K``, odd and ``>= 1``.
+    n_channels : int
+        Channels ``M`` per action.
+    scale : float
+        Standard deviation of every entry of ``v``.
+    random_state : int, SeedSequence or numpy.random.Generator
+        Seed of the draw.
+
+    Returns
+    -------
+    numpy.ndarray, shape (K, M), float32
+        Row 0 is zero; rows ``2j - 1`` and ``2j`` are ``+v_j`` and ``-v_j``, so the candidate
+        currents sum to zero and a uniform policy injects no mean drive.
+    """
+    k = check_int("n_candidates", n_candidates, low=1)
+    if k % 2 == 0:
+        raise ValueError(f"n_candidates must be odd (zero plus +/- pairs), got {k}")
+    m = check_int("n_channels", n_channels, low=1)
+    scale = check_real("scale", scale, low=0.0)
+    v = as_generator(random_state).standard_normal(((k - 1) // 2, m)) * scale
+    out = np.zeros((k, m), dtype=np.float32)
+    out[1::2], out[2::2] = v, -v
+    return out

@@ -19,6 +19,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from neuromop._checks import check_int, check_real
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "InnerSquareReward",
     "CompositeTerminal",
     "SHAPES",
+    "shape_fill_std",
 ]
 
 
@@ -220,6 +223,33 @@ SHAPES: tuple[tuple[str, Any], ...] = (
     ("wide rectangle", [(-0.8, -0.3), (0.8, -0.3), (0.8, 0.3), (-0.8, 0.3)]),
     ("tall rectangle", [(-0.3, -0.8), (0.3, -0.8), (0.3, 0.8), (-0.3, 0.8)]),
 )
+
+
+def shape_fill_std(scale: float = 1.0) -> np.ndarray:
+    """Readout std (``readout_std`` convention) of a point uniform over each of the six shapes.
+
+    For a polygon the second moments come from the exact area integrals
+    ``I_xx = (1/12) sum_i c_i (x_i^2 + x_i x_{i+1} + x_{i+1}^2)`` (likewise ``I_yy``) with
+    ``c_i = x_i y_{i+1} - x_{i+1} y_i``, about the centroid; a disc of radius ``r`` has variance
+    ``r^2 / 4`` per axis. Returns ``sqrt((var_x + var_y) / 2)`` per shape (readout units), in the
+    order of :data:`SHAPES`; e.g. ``h / sqrt(3)`` for a square of half side ``h``.
+    """
+    scale = check_real("scale", scale, low=0.0, low_inclusive=False)
+    out = []
+    for _, geom in SHAPES:
+        if isinstance(geom, float):
+            out.append(geom * scale / 2.0)
+            continue
+        v = np.asarray(geom, dtype=float) * scale
+        x, y = v[:, 0], v[:, 1]
+        x1, y1 = np.roll(x, -1), np.roll(y, -1)
+        c = x * y1 - x1 * y
+        area = c.sum() / 2
+        cx, cy = ((x + x1) * c).sum() / (6 * area), ((y + y1) * c).sum() / (6 * area)
+        ixx = (c * (x * x + x * x1 + x1 * x1)).sum() / 12 / area - cx * cx
+        iyy = (c * (y * y + y * y1 + y1 * y1)).sum() / 12 / area - cy * cy
+        out.append(float(np.sqrt((ixx + iyy) / 2)))
+    return np.asarray(out)
 
 
 class ShapeSet(TerminalSet):

@@ -6,14 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from neuromop._io import atomic_path
+from neuromop.plots.figure import save_figure
 
 __all__ = ["plot_fit_report"]
-
-
-def _save(fig, path):
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight", format=Path(path).suffix.lstrip("."))
 
 
 def plot_fit_report(report, out_dir, *, fmt="png"):
@@ -47,8 +42,7 @@ def plot_fit_report(report, out_dir, *, fmt="png"):
     ax.set(xlabel="epoch", ylabel="loss per observation", title="learning curves")
     ax.legend(frameon=False, fontsize=8)
     paths.append(out_dir / f"fit_loss.{fmt}")
-    _save(fig, paths[-1])
-    plt.close(fig)
+    save_figure(fig, paths[-1], dpi=110, bbox_inches="tight")
 
     fig, ax = plt.subplots(figsize=(3.6, 3.6))
     ev = np.asarray(report["spectrum"]["real"]) + 1j * np.asarray(report["spectrum"]["imag"])
@@ -62,8 +56,7 @@ def plot_fit_report(report, out_dir, *, fmt="png"):
     ax.set(xlabel="Re λ", ylabel="Im λ", aspect="equal",
            title=f"spectrum (radius {report['spectrum']['radius']:.2f})")
     paths.append(out_dir / f"fit_spectrum.{fmt}")
-    _save(fig, paths[-1])
-    plt.close(fig)
+    save_figure(fig, paths[-1], dpi=110, bbox_inches="tight")
 
     fig, ax = plt.subplots(figsize=(4.5, 3))
     r2 = np.asarray(report["per_neuron_r2"]["rnn"], dtype=float)
@@ -73,8 +66,7 @@ def plot_fit_report(report, out_dir, *, fmt="png"):
     ax.set(xlabel="neuron", ylabel="held-out R² (single trial)", title="per-neuron fit")
     ax.legend(frameon=False, fontsize=8)
     paths.append(out_dir / f"fit_r2.{fmt}")
-    _save(fig, paths[-1])
-    plt.close(fig)
+    save_figure(fig, paths[-1], dpi=110, bbox_inches="tight")
 
     var = report["variability"]
     if not var:  # spike-count metrics exist only for Poisson (count) fits
@@ -88,6 +80,5 @@ def plot_fit_report(report, out_dir, *, fmt="png"):
         ax.tick_params(axis="x", labelrotation=45, labelsize=8)
     fig.suptitle("variability: data vs model samples", fontsize=10)
     paths.append(out_dir / f"fit_variability.{fmt}")
-    _save(fig, paths[-1])
-    plt.close(fig)
+    save_figure(fig, paths[-1], dpi=110, bbox_inches="tight")
     return paths

@@ -18,10 +18,10 @@ def plot_spiking_energy(ds: xr.Dataset, spikes: pd.DataFrame, table: pd.DataFram
     Parameters
     ----------
     ds, spikes
-        Outputs of :func:`neuromop.control.spiking_eval.run_controllers` (with an ``energy``
+        Outputs of :func:`neuromop.control.rollout.run_controllers` (with an ``energy``
         variable when the env has an energy budget).
     table : pandas.DataFrame
-        Output of :func:`neuromop.control.spiking_eval.variability_table`.
+        Output of :func:`neuromop.analysis.tables.variability_table`.
     budget : float, optional
         Energy budget (spikes per neuron), drawn as a line.
     max_neurons : int

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from neuromop.plots.figure import save_figure
+
 __all__ = [
     "plot_decoding",
     "plot_null_distributions",
@@ -118,8 +120,6 @@ def value_report_figures(result, out_dir, *, soft=None, true=None, behaviour=Non
 
     ``behaviour`` may be ``(offer_a, offer_b, chosen_b, fitted_log_model)``.
     """
-    import matplotlib.pyplot as plt
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     figs = {"unique_variance": plot_unique_variance(result), "decoding": plot_decoding(result),
@@ -131,7 +131,5 @@ def value_report_figures(result, out_dir, *, soft=None, true=None, behaviour=Non
     paths = []
     for name, fig in figs.items():
         path = out / f"values_{name}.png"
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
-        paths.append(path)
+        paths.append(save_figure(fig, path))
     return paths

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import xarray as xr
 
-from neuromop._io import atomic_path
-
-__all__ = ["plot_fano_factor", "plot_pca_spectrum", "plot_rsc_histogram", "save_figure"]
+__all__ = ["plot_fano_factor", "plot_pca_spectrum", "plot_rsc_histogram"]
 
 
 def _axes(ax):
@@ -104,12 +100,3 @@ def plot_rsc_histogram(pairs: xr.DataArray, ax=None, bins: int = 40):
     return fig
 
 
-def save_figure(fig, path: str | Path, dpi: int = 120) -> Path:
-    """Save ``fig`` to ``path`` atomically and close it."""
-    import matplotlib.pyplot as plt
-
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png")
-    plt.close(fig)
-    return path

@@ -14,7 +14,7 @@ from neuromop.control import (
     RewardController,
     ValueNetwork,
 )
-from neuromop.control.value_network import sample_actions
+from neuromop.control.fvi import sample_actions
 from neuromop.envs import EnergyBudget, InnerSquareReward, RateRNNEnv, SquareBox
 
 

@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from neuromop.control.soft_q import ReplayBuffer, SoftQController
-from neuromop.control.spiking_model import energy_candidate_actions
 from neuromop.envs.spiking import SpikingVectorEnv
-from neuromop.envs.spiking_batch import SpikingNetworkParams
-from neuromop.envs.spiking_terminal import EnergyBudget
+from neuromop.envs.spiking.designs import energy_candidate_actions
+from neuromop.envs.spiking.network import SpikingNetworkParams
+from neuromop.envs.spiking.terminal import EnergyBudget
 
 CAND = energy_candidate_actions(0.03, 3)
 

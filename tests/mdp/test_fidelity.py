@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from scipy.stats import mannwhitneyu
 
-from neuromop.mdp.commands import compare_four_rooms
 from neuromop.mdp.rollout import arena_coverage, rollout
 from neuromop.mdp.solvers import solve_mop, solve_reward
 from neuromop.mdp.worlds import four_rooms, noisy_tv, predator_prey
 from neuromop.mdp.worlds.four_rooms import TV_ROOM
+from neuromop.studies.four_rooms import compare_four_rooms
 
 # Lifetimes (steps) recorded by the authors at F = 15 (life_H[3], life_R[3] of
 # plotting_data_predatorprey.jl): MOP ("H") mouse and epsilon = 0.05 R mouse.

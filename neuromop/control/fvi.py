@@ -1,0 +1,414 @@
+"""Fitted value iteration: the value network, the controllers' shared machinery, the trainer.
+
+:class:`ValueNetwork` is the feed-forward ``V(x; theta)``; :class:`FittedValueController` holds
+it and evaluates the successors of every candidate action through the environment's model
+(``env.predict``); :func:`train` fits it.
+
+One *epoch* of :func:`train`: (1) every agent of ``controller.env`` (``env.num_envs`` of them,
+continuing their trajectories across epochs with next-step autoreset) takes ``steps_per_epoch``
+actions drawn from the current policy; the non-terminal states it acts from are the training set
+(optionally pooled with those of the previous ``replay_epochs - 1`` epochs); (2)
+``target_updates`` times: freeze ``theta_k`` (a copy of the network), compute the Bellman targets
+of all training states, and fit the network to them with ``fit_iterations`` minibatch steps of
+the controller's optimiser.
+
+After each epoch a checkpoint (network, optimiser, environment state, random-number streams,
+training set, history) is written atomically; ``resume=True`` continues from it, so an interrupted
+run resumed with the same arguments ends bit-identical to an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from neuromop._checks import check_choice, check_int, check_real
+from neuromop._io import save_torch_atomic
+from neuromop.envs.base import ModelBasedVectorEnv
+
+__all__ = ["CHECKPOINT_NAME", "FittedValueController", "ValueNetwork", "row_entropy",
+           "sample_actions", "train"]
+
+
+
+class ValueNetwork(nn.Module):
+    """Feed-forward value network ``V(x; theta)``.
+
+    ``V(x) = value_scale * MLP((x - mean) / std)``: inputs are standardised with buffers
+    ``input_mean``/``input_std`` (set by :meth:`set_input_statistics`, saved in the state dict) and
+    the output is rescaled by ``value_scale`` so that the MLP works at O(1) targets.
+
+    Parameters
+    ----------
+    state_dim : int
+        Input size.
+    hidden : sequence of int
+        Widths of the hidden layers.
+    activation : {"tanh", "relu"}
+        Hidden nonlinearity.
+    value_scale : float
+        Output scale (nats for MOP values, steps for R values).
+    seed : int
+        Seed of the initial weights (PyTorch's default uniform(+-1/sqrt(fan_in)) rule, drawn from
+        a private generator, never the global RNG).
+    """
+
+    def __init__(self, state_dim: int, hidden: Sequence[int] = (128, 128),
+                 activation: str = "tanh", value_scale: float = 1.0, seed: int = 0) -> None:
+        super().__init__()
+        widths = [check_int("state_dim", state_dim, low=1)]
+        widths += [check_int("hidden", h, low=1) for h in hidden]
+        act = {"tanh": nn.Tanh, "relu": nn.ReLU}[
+            check_choice("activation", activation, ("tanh", "relu"))]
+        layers: list = []
+        for a, b in zip(widths[:-1], widths[1:]):
+            layers += [nn.Linear(a, b), act()]
+        layers.append(nn.Linear(widths[-1], 1))
+        self.mlp = nn.Sequential(*layers)
+        self.register_buffer("input_mean", torch.zeros(widths[0]))
+        self.register_buffer("input_std", torch.ones(widths[0]))
+        self.value_scale = check_real("value_scale", value_scale, low=0.0, low_inclusive=False)
+        gen = torch.Generator().manual_seed(int(seed))
+        with torch.no_grad():
+            for layer in self.mlp:
+                if isinstance(layer, nn.Linear):
+                    bound = 1.0 / math.sqrt(layer.in_features)
+                    layer.weight.copy_((torch.rand(layer.weight.shape, generator=gen) * 2 - 1)
+                                       * bound)
+                    layer.bias.copy_((torch.rand(layer.bias.shape, generator=gen) * 2 - 1)
+                                     * bound)
+
+    def set_input_statistics(self, states) -> None:
+        """Standardise inputs with the per-dimension mean/std of ``states`` (B, state_dim)."""
+        with torch.no_grad():
+            self.input_mean.copy_(states.mean(dim=0))
+            self.input_std.copy_(states.std(dim=0).clamp(min=1e-3))
+
+    def forward(self, states):
+        """Values of ``states`` (..., state_dim) -> (...)."""
+        z = (states - self.input_mean) / self.input_std
+        return self.mlp(z).squeeze(-1) * self.value_scale
+
+
+def row_entropy(probs):
+    """Entropy (nats) of each row of action probabilities ``(..., K)``."""
+    return -(probs * torch.log(probs.clamp(min=1e-30))).sum(dim=-1)
+
+
+class FittedValueController:
+    """Base of controllers that learn ``V(x; theta)`` by fitted value iteration on a model env.
+
+    Subclasses define the Bellman target (:meth:`bellman_target`) and the policy
+    (:meth:`_probabilities_from_successors`); this class evaluates successor values, samples
+    actions and holds the network.
+
+    Parameters
+    ----------
+    env : ModelBasedVectorEnv
+        Environment whose ``predict`` gives the successors of every candidate action.
+    hidden : sequence of int
+        Hidden widths of the value network.
+    gamma : float
+        Discount factor in ``[0, 1)``.
+    learning_rate : float
+        Optimiser step size.
+    optimizer : {"adam", "sgd", "rmsprop"}
+        Optimiser.
+    activation : {"tanh", "relu"}
+        Hidden nonlinearity of the value network.
+    chunk_size : int
+        States per chunk when evaluating successors (memory bound: chunk * K * state_dim floats).
+    random_state : int
+        Seed of the network's initial weights and of the training loop's streams.
+    initial_value : float, optional
+        Value every state starts near (through the output bias; nats for MOP, steps for R).
+        ``None`` (default) starts optimistic, near the value of a never-terminating agent
+        (``value_scale``), so even the untrained controller avoids actions whose successor is
+        terminal. A number sets ``V`` to exactly that value everywhere (zero output weights);
+        with ``0.0`` the untrained controller treats terminal and non-terminal successors alike
+        and acts uniformly at random, like :class:`~neuromop.control.RandomController`.
+    """
+
+    def __init__(self, env: ModelBasedVectorEnv, *, hidden: Sequence[int] = (128, 128),
+                 gamma: float = 0.9, learning_rate: float = 1e-3, optimizer: str = "adam",
+                 activation: str = "tanh", chunk_size: int = 4096, random_state: int = 0,
+                 initial_value: float | None = None) -> None:
+        if not isinstance(env, ModelBasedVectorEnv):
+            raise TypeError(f"env must be a ModelBasedVectorEnv, got {type(env).__name__}")
+        self.env = env
+        self.hidden = tuple(check_int("hidden", h, low=1) for h in hidden)
+        self.gamma = check_real("gamma", gamma, low=0.0, high=1.0, high_inclusive=False)
+        self.learning_rate = check_real("learning_rate", learning_rate, low=0.0,
+                                        low_inclusive=False)
+        self.optimizer = check_choice("optimizer", optimizer, ("adam", "sgd", "rmsprop"))
+        self.activation = check_choice("activation", activation, ("tanh", "relu"))
+        self.chunk_size = check_int("chunk_size", chunk_size, low=1)
+        self.random_state = check_int("random_state", random_state, low=0)
+        self.initial_value = (None if initial_value is None
+                              else check_real("initial_value", initial_value))
+        self.value_net_ = ValueNetwork(env.state_dim, self.hidden, self.activation,
+                                       self._value_scale(), seed=self.random_state)
+        with torch.no_grad():
+            last = self.value_net_.mlp[-1]
+            if self.initial_value is None:  # optimistic: the value of a never-terminating agent
+                last.bias.fill_(1.0)
+            else:  # exactly initial_value everywhere (the hidden layers learn once W moves)
+                last.weight.zero_()
+                last.bias.fill_(self.initial_value / self.value_net_.value_scale)
+        self.optimizer_ = self._make_optimizer()
+        self.history_: list[dict] = []
+        self.input_statistics_set_ = False
+
+    # -------------------------------------------------------------- to be defined by subclasses
+    def _value_scale(self) -> float:
+        return 1.0 / (1.0 - self.gamma)
+
+    def bellman_target(self, states, net=None):
+        """Fitted-VI target ``y(x)`` of each state, shape (B,), using ``net`` (default: current)."""
+        raise NotImplementedError
+
+    def _probabilities_from_successors(self, values, terminal, reward):
+        raise NotImplementedError
+
+    # -------------------------------------------------------------- shared machinery
+    def _make_optimizer(self):
+        cls = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD,
+               "rmsprop": torch.optim.RMSprop}[self.optimizer]
+        return cls(self.value_net_.parameters(), lr=self.learning_rate)
+
+    def successor_values(self, states, net=None):
+        """Values, terminal flags and extrinsic rewards of all K successors of each state.
+
+        Returns
+        -------
+        values : torch.Tensor, shape (B, K)
+            ``V(x'(x, a))`` with terminal successors set to 0.
+        terminal : torch.Tensor of bool, shape (B, K)
+        reward : torch.Tensor, shape (B, K)
+            ``env.extrinsic_reward(x')``.
+        """
+        net = self.value_net_ if net is None else net
+        outs_v, outs_t, outs_r = [], [], []
+        with torch.no_grad():
+            for start in range(0, states.shape[0], self.chunk_size):
+                nxt = self.env.predict(states[start:start + self.chunk_size])
+                term = self.env.is_terminal(nxt)
+                val = net(nxt).masked_fill(term, 0.0)
+                outs_v.append(val)
+                outs_t.append(term)
+                outs_r.append(self.env.extrinsic_reward(nxt))
+        return torch.cat(outs_v), torch.cat(outs_t), torch.cat(outs_r)
+
+    def action_probabilities(self, states):
+        """Policy ``pi(a | x)`` for each state, shape (B, K)."""
+        return self._probabilities_from_successors(*self.successor_values(states))
+
+    def act(self, states, generator=None):
+        """Sample one action index per state from :meth:`action_probabilities` (long, (B,))."""
+        return sample_actions(self.action_probabilities(states), generator)
+
+    def value(self, states):
+        """``V(x; theta)`` of the current network, shape (B,), without gradients."""
+        with torch.no_grad():
+            return self.value_net_(states)
+
+    def fit(self, **kwargs):
+        """Train by fitted value iteration; see :func:`neuromop.control.fvi.train`."""
+        train(self, **kwargs)
+        return self
+
+    def state_dict(self) -> dict:
+        """Everything needed to restore the learner (network, optimiser, history)."""
+        return {"value_net": self.value_net_.state_dict(),
+                "optimizer": self.optimizer_.state_dict(),
+                "history": list(self.history_),
+                "input_statistics_set": self.input_statistics_set_}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Inverse of :meth:`state_dict`."""
+        self.value_net_.load_state_dict(state["value_net"])
+        self.optimizer_.load_state_dict(state["optimizer"])
+        self.history_ = list(state["history"])
+        self.input_statistics_set_ = bool(state["input_statistics_set"])
+
+
+def sample_actions(probs, generator=None):
+    """Draw one index per row of ``probs`` (B, K) with ``generator`` (inverse-CDF sampling)."""
+    u = torch.rand(probs.shape[0], 1, generator=generator)
+    cdf = probs.cumsum(dim=-1)
+    idx = (cdf < u * cdf[:, -1:]).sum(dim=-1)
+    return idx.clamp(max=probs.shape[1] - 1).long()
+
+
+CHECKPOINT_NAME = "checkpoint.pt"
+
+
+def load_matching_checkpoint(path: Path, config: dict) -> dict:
+    """Load the checkpoint at ``path``; ``ValueError`` unless it was made with ``config``."""
+    ckpt = torch.load(path, weights_only=False)
+    if ckpt["config"] != config:
+        raise ValueError(f"checkpoint {path} was made with different settings "
+                         f"{ckpt['config']}, not {config}")
+    return ckpt
+
+
+def _config(controller, **kw) -> dict:
+    return {"controller": repr(controller), "num_envs": controller.env.num_envs,
+            "state_dim": controller.env.state_dim, **kw}
+
+
+def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoch: int = 100,
+          fit_iterations: int = 200, batch_size: int = 256, target_updates: int = 1,
+          replay_epochs: int = 1, seed: int | None = None, checkpoint_dir=None,
+          resume: bool = False, progress: bool = True,
+          callback: Callable[[int, dict], None] | None = None) -> list[dict]:
+    """Train ``controller`` by fitted value iteration on its environment.
+
+    Parameters
+    ----------
+    controller : FittedValueController
+        A :class:`~neuromop.control.NeuroMOPController` or
+        :class:`~neuromop.control.RewardController`.
+    epochs : int
+        Total number of epochs (a resumed run continues up to this number).
+    steps_per_epoch : int
+        Steps each agent takes per epoch (trajectory length per batch).
+    fit_iterations : int
+        Minibatch gradient steps per target update.
+    batch_size : int
+        Minibatch size.
+    target_updates : int
+        Value-iteration steps (target freezes) per epoch on the epoch's states.
+    replay_epochs : int
+        Number of most recent epochs whose states form the training set.
+    seed : int, optional
+        Seed of the environment and sampling streams; defaults to ``controller.random_state``.
+    checkpoint_dir : path-like, optional
+        Folder for ``checkpoint.pt`` (written after every epoch). ``None``: no checkpoints.
+    resume : bool
+        Continue from the checkpoint in ``checkpoint_dir`` if one exists.
+    progress : bool
+        Show a tqdm progress bar.
+    callback : callable, optional
+        ``callback(epoch, record)`` after each epoch's checkpoint.
+
+    Returns
+    -------
+    list of dict
+        ``controller.history_``: one record per epoch with ``epoch``, ``lifetime`` (mean length in
+        steps of the episodes that ended during the epoch; NaN if none), ``n_episodes``,
+        ``termination_rate`` (terminal transitions per agent-step of the epoch, 1/steps: finite
+        even when no episode ends, unlike ``lifetime``), ``action_entropy`` (nats),
+        ``activity_std``, ``value_mean``, ``loss`` and ``seconds``.
+    """
+    from tqdm.auto import tqdm
+
+    if not isinstance(controller, FittedValueController):
+        raise TypeError("controller must be a fitted-value-iteration controller (NeuroMOP or "
+                        f"Reward), got {type(controller).__name__}")
+    epochs = check_int("epochs", epochs, low=0)
+    steps_per_epoch = check_int("steps_per_epoch", steps_per_epoch, low=1)
+    fit_iterations = check_int("fit_iterations", fit_iterations, low=0)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    target_updates = check_int("target_updates", target_updates, low=1)
+    replay_epochs = check_int("replay_epochs", replay_epochs, low=1)
+    seed = controller.random_state if seed is None else check_int("seed", seed, low=0)
+    if resume and checkpoint_dir is None:
+        raise ValueError("resume=True needs checkpoint_dir, got None")
+    env = controller.env
+    net = controller.value_net_
+    config = _config(controller, steps_per_epoch=steps_per_epoch, fit_iterations=fit_iterations,
+                     batch_size=batch_size, target_updates=target_updates,
+                     replay_epochs=replay_epochs, seed=seed)
+    ckpt_path = None if checkpoint_dir is None else Path(checkpoint_dir) / CHECKPOINT_NAME
+
+    env_seed, act_seed, batch_seed = (int(s.generate_state(1)[0])
+                                      for s in np.random.SeedSequence(seed).spawn(3))
+    act_gen = torch.Generator().manual_seed(act_seed)
+    batch_gen = torch.Generator().manual_seed(batch_seed)
+    buffer: list[torch.Tensor] = []
+    start = 0
+    if resume and ckpt_path.exists():
+        ckpt = load_matching_checkpoint(ckpt_path, config)
+        controller.load_state_dict(ckpt["controller"])
+        env.reset(seed=env_seed)
+        env.set_state(ckpt["env"])
+        act_gen.set_state(ckpt["act_gen"])
+        batch_gen.set_state(ckpt["batch_gen"])
+        buffer = list(ckpt["buffer"])
+        start = int(ckpt["epoch"]) + 1
+    else:
+        controller.history_ = []
+        env.reset(seed=env_seed)
+
+    bar = tqdm(range(start, epochs), desc=type(controller).__name__, disable=not progress,
+               initial=start, total=epochs)
+    for epoch in bar:
+        t0 = time.perf_counter()
+        collected, lengths, entropies, activity = [], [], [], []
+        n_terminated = n_acting = 0
+        for _ in range(steps_per_epoch):
+            states = env.states
+            acting = ~env.pending_reset
+            probs = controller.action_probabilities(states)
+            action = sample_actions(probs, act_gen)
+            collected.append(states[acting])
+            entropies.append(row_entropy(probs[acting]))
+            activity.append(env.activity(states))
+            _, _, term, trunc, info = env.step(action)
+            n_terminated += int((term & acting).sum())
+            n_acting += int(acting.sum())
+            done = term | trunc
+            lengths.append(info["episode_length"][done])
+        buffer = (buffer + [torch.cat(collected)])[-replay_epochs:]
+        train_states = torch.cat(buffer)
+        if not controller.input_statistics_set_:
+            net.set_input_statistics(train_states)
+            controller.input_statistics_set_ = True
+        loss_value = math.nan
+        for _ in range(target_updates):
+            target_net = copy.deepcopy(net).eval()
+            targets = controller.bellman_target(train_states, target_net)
+            losses = []
+            for _ in range(fit_iterations):
+                idx = torch.randint(train_states.shape[0], (batch_size,), generator=batch_gen)
+                pred = net(train_states[idx])
+                loss = torch.mean(((pred - targets[idx]) / net.value_scale) ** 2)
+                controller.optimizer_.zero_grad()
+                loss.backward()
+                controller.optimizer_.step()
+                losses.append(loss.item())
+            if losses:
+                loss_value = float(np.mean(losses[-max(1, len(losses) // 10):]))
+        ended = torch.cat(lengths)
+        act_traj = torch.stack(activity)  # (steps, agents, neurons)
+        record = {
+            "epoch": epoch,
+            "lifetime": float(ended.float().mean()) if ended.numel() else math.nan,
+            "n_episodes": int(ended.numel()),
+            "termination_rate": n_terminated / max(n_acting, 1),
+            "action_entropy": float(torch.cat(entropies).mean()),
+            "activity_std": float(act_traj.std(dim=0).mean()),
+            "value_mean": float(controller.value(train_states).mean()),
+            "loss": loss_value,
+            "seconds": time.perf_counter() - t0,
+        }
+        controller.history_.append(record)
+        if ckpt_path is not None:
+            save_torch_atomic({"epoch": epoch, "config": config,
+                               "controller": controller.state_dict(), "env": env.get_state(),
+                               "act_gen": act_gen.get_state(), "batch_gen": batch_gen.get_state(),
+                               "buffer": buffer}, ckpt_path)
+        bar.set_postfix(lifetime=f"{record['lifetime']:.0f}", H=f"{record['action_entropy']:.2f}",
+                        loss=f"{loss_value:.3g}")
+        if callback is not None:
+            callback(epoch, record)
+    bar.close()
+    return controller.history_

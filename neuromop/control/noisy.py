@@ -1,0 +1,128 @@
+"""MOP and R controllers whose backups average over the noise of a learned stochastic model.
+
+:class:`~neuromop.control.NeuroMOPController` and :class:`~neuromop.control.RewardController`
+evaluate the value of *one* successor per action: the model env's noise-free mean (or, for
+:class:`~neuromop.fit.spiking_model.SpikingModelEnv`, its risk-quantile successor). For a
+stochastic spiking network the MOP backup is an expectation over the next state::
+
+    Q(x, a) = gamma E_{x' ~ p(.|x, a)}[V(x') 1(x' not terminal)]
+    V(x)    = alpha ln sum_a exp(Q(x, a) / alpha)
+
+and the R backup ``Q(x, a) = E[1(x' not terminal) (1 + gamma V(x'))]``. The controllers here
+estimate these expectations with ``noise_samples`` successors drawn from the model
+(``env.predict(states, generator=...)``) with a generator re-seeded with ``noise_seed`` on every
+call, so that evaluating the same batch twice gives the same estimate (common random numbers
+across fitted-VI iterations). With ``noise_samples=0`` they reduce exactly to their parents.
+
+Measured (energy task, smoke budget, seed 0, 8 copies x 2 s on the real network): with 4 noise
+samples and no risk quantile, MOP lived 1.49 s (3/8 copies alive at the end) after 102 s of
+fitted VI, against 2.0 s (8/8) after 31 s for the default noise-free backup with the successor's
+energy at the 3-sigma rate quantile (``SpikingModelEnv(risk_quantile=3)``). The expectation is
+the exact MOP backup, but with few samples rare budget overshoots are under-weighted; the
+risk-quantile planner stays the default of ``neuromop run spiking-energy``.
+
+``initial_value`` (of the parents) sets where ``V`` starts: nats for MOP, steps for R.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from neuromop._checks import check_int
+from neuromop.control.mop import NeuroMOPController
+from neuromop.control.reward import RewardController
+
+__all__ = ["NoisyNeuroMOPController", "NoisyRewardController"]
+
+
+class _NoiseAveraged:
+    """Mixin: successor values averaged over ``noise_samples`` model samples."""
+
+    def _init_noise(self, noise_samples: int, noise_seed: int) -> None:
+        self.noise_samples = check_int("noise_samples", noise_samples, low=0)
+        self.noise_seed = check_int("noise_seed", noise_seed, low=0)
+
+    def successor_values(self, states, net=None):
+        """Noise-averaged successor values, terminal probabilities and rewards.
+
+        Returns
+        -------
+        values : torch.Tensor (B, K)
+            ``E[V(x') 1(x' not terminal)]`` over ``noise_samples`` draws (the parent's noise-free
+            values if ``noise_samples == 0``).
+        terminal : torch.Tensor (B, K)
+            Probability that the successor is terminal (float; bool if ``noise_samples == 0``).
+        reward : torch.Tensor (B, K)
+            Mean extrinsic reward of the successors.
+        """
+        if self.noise_samples == 0:
+            return super().successor_values(states, net)
+        net = self.value_net_ if net is None else net
+        gen = torch.Generator().manual_seed(self.noise_seed)
+        v_sum = t_sum = r_sum = None
+        with torch.no_grad():
+            for _ in range(self.noise_samples):
+                outs_v, outs_t, outs_r = [], [], []
+                for start in range(0, states.shape[0], self.chunk_size):
+                    nxt = self.env.predict(states[start:start + self.chunk_size], generator=gen)
+                    term = self.env.is_terminal(nxt)
+                    outs_v.append(net(nxt).masked_fill(term, 0.0))
+                    outs_t.append(term.to(states.dtype))
+                    outs_r.append(self.env.extrinsic_reward(nxt))
+                v, t, r = torch.cat(outs_v), torch.cat(outs_t), torch.cat(outs_r)
+                v_sum = v if v_sum is None else v_sum + v
+                t_sum = t if t_sum is None else t_sum + t
+                r_sum = r if r_sum is None else r_sum + r
+        n = float(self.noise_samples)
+        return v_sum / n, t_sum / n, r_sum / n
+
+
+class NoisyNeuroMOPController(_NoiseAveraged, NeuroMOPController):
+    """MOP fitted value iteration with the backup averaged over model noise.
+
+    Parameters
+    ----------
+    env : ModelBasedVectorEnv
+        Environment whose ``predict(states, generator=g)`` samples successors.
+    noise_samples : int
+        Successor samples per action and state (``0``: the noise-free parent).
+    noise_seed : int
+        Seed of the common random numbers.
+    initial_value : float, optional
+        Initial ``V`` (nats) set through the output bias; default: the parent's optimistic start.
+    **kwargs
+        :class:`~neuromop.control.NeuroMOPController` parameters (``hidden``, ``gamma``,
+        ``alpha``, ``beta``, ``mu``, ``learning_rate``, ``random_state`` ...).
+    """
+
+    def __init__(self, env, *, noise_samples: int = 8, noise_seed: int = 0,
+                 initial_value: float | None = None, **kwargs) -> None:
+        super().__init__(env, initial_value=initial_value, **kwargs)
+        self._init_noise(noise_samples, noise_seed)
+
+    def __repr__(self) -> str:
+        return (f"NoisyNeuroMOPController(noise_samples={self.noise_samples}, "
+                f"hidden={self.hidden}, gamma={self.gamma}, alpha={self.alpha})")
+
+
+class NoisyRewardController(_NoiseAveraged, RewardController):
+    """R fitted value iteration with ``Q = E[1(not terminal)(1 + gamma V(x'))]`` over model noise.
+
+    Parameters are those of :class:`NoisyNeuroMOPController` with the
+    :class:`~neuromop.control.RewardController` keyword arguments (``epsilon`` ...).
+    """
+
+    def __init__(self, env, *, noise_samples: int = 8, noise_seed: int = 0,
+                 initial_value: float | None = None, **kwargs) -> None:
+        super().__init__(env, initial_value=initial_value, **kwargs)
+        self._init_noise(noise_samples, noise_seed)
+
+    def q_values(self, values, terminal):
+        """``(1 - P(terminal)) + gamma E[V(x') 1(not terminal)]`` (B, K)."""
+        if terminal.dtype == torch.bool:
+            return super().q_values(values, terminal)
+        return (1.0 - terminal) + self.gamma * values
+
+    def __repr__(self) -> str:
+        return (f"NoisyRewardController(noise_samples={self.noise_samples}, "
+                f"epsilon={self.epsilon}, hidden={self.hidden}, gamma={self.gamma})")

@@ -1,0 +1,53 @@
+"""Models fitted to data, and the environments they drive.
+
+- :mod:`~neuromop.fit.rnn` -- :class:`RateRNNRegressor`: a rate RNN fitted to recorded
+  population activity (BPTT, Poisson or Gaussian readout, early stopping, checkpoints);
+- :mod:`~neuromop.fit.baselines` -- held-out baselines (:class:`PSTHBaseline`,
+  :class:`LinearDynamicalBaseline`), fit metrics and simulators of rate RNNs;
+- :mod:`~neuromop.fit.env` -- :func:`env_from_fit`: a fitted network as a controllable
+  environment, and :func:`rollout_counts` to read counts out of its rollouts;
+- :mod:`~neuromop.fit.spiking_model` -- the learned one-step observation model of the Brian2
+  network (:class:`SpikingObservationModel`) and its model env (:class:`SpikingModelEnv`);
+- :mod:`~neuromop.fit.report` -- :func:`fit_report`, the held-out report of ``neuromop fit rnn``.
+"""
+
+from neuromop.fit.baselines import (
+    LinearDynamicalBaseline,
+    PSTHBaseline,
+    per_neuron_r2,
+    poisson_bits_per_spike,
+    r2_score,
+    simulate_rate_rnn,
+    simulate_teacher_dataset,
+    variability_summary,
+)
+from neuromop.fit.env import FittedRateRNNEnv, env_from_fit, rollout_counts
+from neuromop.fit.report import fit_report
+from neuromop.fit.rnn import RateRNNRegressor, fit_rate_rnn
+from neuromop.fit.spiking_model import (
+    SpikingModelEnv,
+    SpikingObservationModel,
+    Transitions,
+    collect_transitions,
+)
+
+__all__ = [
+    "FittedRateRNNEnv",
+    "LinearDynamicalBaseline",
+    "PSTHBaseline",
+    "RateRNNRegressor",
+    "SpikingModelEnv",
+    "SpikingObservationModel",
+    "Transitions",
+    "collect_transitions",
+    "env_from_fit",
+    "fit_rate_rnn",
+    "fit_report",
+    "per_neuron_r2",
+    "poisson_bits_per_spike",
+    "r2_score",
+    "rollout_counts",
+    "simulate_rate_rnn",
+    "simulate_teacher_dataset",
+    "variability_summary",
+]

@@ -1,0 +1,109 @@
+"""Worlds by name and agents by name: the tabular front door of ``neuromop mdp``.
+
+:func:`build_world` builds one of the paper's worlds from its name, :func:`solve_agent` solves
+(or, for DRA, trains) an agent in it, and :func:`result_dataset` labels the result (V, Q,
+policy, action entropy) as an ``xr.Dataset`` with the world's state labels as coordinates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from neuromop._provenance import provenance
+
+__all__ = ["AGENTS", "WORLD_NAMES", "build_world", "random_policy", "result_dataset",
+           "solve_agent"]
+
+
+WORLD_NAMES = ("four_rooms", "noisy_tv", "predator_prey", "agent_pet", "recycling", "cartpole")
+
+
+AGENTS = ("mop", "reward", "maxent", "dra")
+
+
+# ---------------------------------------------------------------------- building blocks
+def build_world(name: str, capacity: int = 100, food_gain: int = 10, eta: float = 1.0):
+    """Return the world object (or FiniteMDP) called ``name`` with the given parameters."""
+    from neuromop.mdp import worlds
+
+    if name == "four_rooms":
+        return worlds.four_rooms(capacity=capacity, food_gain=food_gain)
+    if name == "noisy_tv":
+        return worlds.four_rooms(capacity=capacity, food_gain=food_gain, noisy_tv=True, eta=eta)
+    if name == "predator_prey":
+        return worlds.predator_prey()
+    if name == "agent_pet":
+        return worlds.agent_pet()
+    if name == "recycling":
+        return worlds.recycling_robot()
+    raise ValueError(f"WORLD must be one of {list(WORLD_NAMES)}, got {name!r}")
+
+
+def _mdp_of(world):
+    return getattr(world, "mdp", world)
+
+
+def _reward_for(world, kind: str):
+    mdp = _mdp_of(world)
+    if kind == "auto":
+        if hasattr(world, "food_reward"):
+            return world.food_reward()
+        return None if mdp.reward is not None else "alive"
+    if kind == "food":
+        if not hasattr(world, "food_reward"):
+            raise ValueError(f"--reward food needs a world with food, not {mdp.name!r}")
+        return world.food_reward()
+    return "alive" if kind == "alive" else None
+
+
+def solve_agent(world, agent: str, *, alpha=1.0, beta=0.0, gamma=0.99, epsilon=0.0,
+                temperature=1.0, tol=1e-2, reward="auto", dra_episodes=300, seed=0):
+    """Solve (or, for DRA, train) ``agent`` in ``world``; return a result with V, Q, policy."""
+    from neuromop.mdp.solvers import solve_maxent, solve_mop, solve_reward
+
+    mdp = _mdp_of(world)
+    if agent == "mop":
+        return solve_mop(mdp, alpha=alpha, beta=beta, gamma=gamma, tol=tol)
+    r = _reward_for(world, reward)
+    if agent == "reward":
+        return solve_reward(mdp, epsilon=epsilon, gamma=gamma, reward=r, tol=tol)
+    if agent == "maxent":
+        return solve_maxent(mdp, temperature=temperature, reward=r, gamma=gamma, tol=tol)
+    if agent == "dra":
+        from neuromop.mdp.dra import DRAAgent
+
+        start = getattr(world, "start_state", None)
+        dra = DRAAgent(gamma=gamma, random_state=seed).fit(mdp, n_episodes=dra_episodes,
+                                                           start=start, reward=r)
+        return dra.to_result()  # a learner with no stopping test: converged is False
+    raise ValueError(f"--agent must be one of {list(AGENTS)}, got {agent!r}")
+
+
+def result_dataset(mdp, res) -> xr.Dataset:
+    """V, Q and policy of a tabular result as a labelled ``xr.Dataset`` (state labels as coords)."""
+    coords = {"state": np.arange(mdp.n_states),
+              "action": list(mdp.action_labels or range(mdp.n_actions))}
+    labels = mdp.state_labels
+    if labels is not None:
+        names = labels.names if hasattr(labels, "names") else [labels.name]
+        for name in names:
+            coords[str(name)] = ("state", np.asarray(labels.get_level_values(name)))
+    ds = xr.Dataset(
+        {"V": ("state", res.V), "Q": (("state", "action"), res.Q),
+         "policy": (("state", "action"), res.policy),
+         "action_entropy": ("state", res.action_entropy(), {"units": "nats"}),
+         "terminal": ("state", mdp.terminal)},
+        coords=coords,
+    )
+    if getattr(res, "V_true", None) is not None:
+        ds["V_true"] = ("state", res.V_true)
+    ds.attrs.update(provenance(f"neuromop.mdp.solve[{res.agent}]", world=mdp.name,
+                               sweeps=res.sweeps, converged=res.converged, **res.params))
+    return ds
+
+
+def random_policy(mdp) -> np.ndarray:
+    """The uniform policy over each state's admissible actions, shape (n_states, n_actions)."""
+    m = mdp.action_mask.astype(float)
+    return m / m.sum(axis=1, keepdims=True)

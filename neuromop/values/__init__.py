@@ -1,0 +1,75 @@
+"""Soft versus true values: value signals, choice models, encoding comparison, simulation.
+
+- :mod:`~neuromop.values.signals` -- soft (entropy-regularised) and true values of bandits,
+  two-offer choices, MDPs and DRA agents (:func:`soft_value`, :func:`two_offer_values` ...);
+- :mod:`~neuromop.values.choice_models` -- scikit-learn-style choice models fitted to
+  behaviour (:class:`SoftmaxChoiceModel`, :class:`QLearningChoiceModel`,
+  :class:`RelativeValueLogit`, model comparison by cross-validated likelihood), with
+  :class:`DRAChoiceModel`, :class:`MDPChoiceModel` and :class:`PriorLearningChoiceModel`;
+- :mod:`~neuromop.values.encoding` -- :func:`compare_value_encodings`: do neurons encode the soft
+  or the true value? (Poisson GLMs, decoding, collinearity, drift-respecting nulls);
+- :mod:`~neuromop.values.simulation` -- populations tuned to soft or true values, with ground truth;
+- :mod:`~neuromop.values.report` -- :func:`value_report`, the whole ``neuromop analyze values``.
+"""
+
+from neuromop.values.choice_models import (
+    CrossValidatedLoglik,
+    QLearningChoiceModel,
+    RelativeValueLogit,
+    SoftmaxChoiceModel,
+    compare_models,
+    cross_validated_loglik,
+)
+from neuromop.values.dra_choice_model import DRAChoiceModel
+from neuromop.values.encoding import (
+    VERDICTS,
+    collinearity,
+    compare_value_encodings,
+    fit_poisson_glm,
+)
+from neuromop.values.mdp_choice_models import MDPChoiceModel
+from neuromop.values.prior_choice_model import PriorLearningChoiceModel
+from neuromop.values.report import value_report
+from neuromop.values.signals import (
+    bandit_values,
+    dra_values,
+    mdp_values,
+    policy_entropy,
+    soft_value,
+    softmax_policy,
+    two_offer_values,
+)
+from neuromop.values.simulation import (
+    OFC_PAIRS,
+    offer_design,
+    simulate_value_population,
+    two_offer_pseudo_sampler,
+)
+
+__all__ = [
+    "OFC_PAIRS",
+    "VERDICTS",
+    "CrossValidatedLoglik",
+    "DRAChoiceModel",
+    "MDPChoiceModel",
+    "PriorLearningChoiceModel",
+    "QLearningChoiceModel",
+    "RelativeValueLogit",
+    "SoftmaxChoiceModel",
+    "bandit_values",
+    "collinearity",
+    "compare_models",
+    "compare_value_encodings",
+    "cross_validated_loglik",
+    "dra_values",
+    "fit_poisson_glm",
+    "mdp_values",
+    "offer_design",
+    "policy_entropy",
+    "simulate_value_population",
+    "soft_value",
+    "softmax_policy",
+    "two_offer_pseudo_sampler",
+    "two_offer_values",
+    "value_report",
+]

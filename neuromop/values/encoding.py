@@ -1,0 +1,549 @@
+"""Do neurons encode soft or true value? Encoding/decoding comparison with drift-respecting nulls.
+
+:func:`compare_value_encodings` fits, for every neuron at once (vectorised Newton/IRLS over
+neurons), four encoding models of the spike count in a window — base covariates (+ slow-drift
+cosine basis), base + true value, base + soft value, base + both — with contiguous
+(blocked-by-trial) cross-validation, and measures:
+
+- held-out log-likelihood and deviance explained ``D² = 1 - dev(model) / dev(intercept)``
+  (Poisson; ``R²`` for the Gaussian/ridge model of rates);
+- unique contributions ``ΔD²_soft = D²(both) - D²(true)`` and ``ΔD²_true = D²(both) - D²(soft)``,
+  and the population log-likelihood gains they correspond to (nats, summed over neurons);
+- partial correlations of each neuron's (Anscombe-transformed) count with each signal given the
+  other and the base covariates;
+- population decoding (cross-validated ridge, GCV-chosen penalty) of each signal and of each
+  signal's residual after regressing out the other;
+- collinearity diagnostics: correlation and partial correlation of the signals, variance
+  inflation factors and the condition number of the standardised design.
+
+Null distributions keep the slow structure of the data: (i) **circular shifts** across trials of
+the tested component (the residual of one signal given the other, or both signals together),
+which preserve each series' autocorrelation, and (ii) **pseudo-sessions** — signals recomputed
+from sessions re-simulated from the fitted behavioural model (a user ``pseudo_sampler``), whose
+residual replaces the real one. p-values are ``(1 + #{null >= observed}) / (1 + n_null)``; with
+both nulls the larger p-value is used.
+
+Verdict
+-------
+``"neither"`` if adding both signals does not improve the held-out fit (``p_any > alpha``);
+otherwise ``"not identifiable"`` if the signals are too collinear — a variance inflation factor
+``>= vif_max`` (default 10, i.e. ``|partial r| >= 0.95``; beyond it less than 10 % of a signal's
+variance is its own and coefficient estimates are unstable, the classical threshold of
+Marquardt 1970 / Kutner et al.) — and else ``"soft"``, ``"true"`` or ``"mixed"`` from the two
+unique-contribution tests (``"not identifiable"`` if neither unique test is significant).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+from scipy.special import gammaln
+from threadpoolctl import threadpool_limits
+
+from neuromop._checks import check_choice, check_int, check_real
+from neuromop._provenance import provenance
+from neuromop._random import as_generator
+from neuromop.data.schema import activity_variable
+
+__all__ = ["VERDICTS", "collinearity", "compare_value_encodings", "fit_poisson_glm"]
+
+VERDICTS = ("soft", "true", "mixed", "neither", "not identifiable")
+_MODELS = ("base", "true", "soft", "both")
+
+
+# ----------------------------------------------------------------------------- GLM core
+def fit_poisson_glm(X: np.ndarray, Y: np.ndarray, *, l2: float = 1.0, max_iter: int = 50,
+                    tol: float = 1e-6, beta0: np.ndarray | None = None) -> np.ndarray:
+    """Poisson GLM (log link) for many neurons sharing one design, by Newton's method.
+
+    Parameters
+    ----------
+    X : numpy.ndarray, shape (n_trials, n_features)
+        Design; column 0 must be the intercept (it is not penalised).
+    Y : numpy.ndarray, shape (n_trials, n_neurons)
+        Counts.
+    l2 : float
+        Ridge penalty on the non-intercept coefficients (a Gaussian prior of unit precision
+        on standardised regressors): keeps quasi-separable data (a silent neuron in part of
+        the session) finite and barely shrinks real effects at hundreds of trials.
+    max_iter, tol
+        Newton iterations and tolerance on the largest coefficient change.
+    beta0 : numpy.ndarray, shape (n_features, n_neurons), optional
+        Warm start.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_features, n_neurons)
+        Coefficients (log-rate per unit of each column).
+    """
+    T, p = X.shape
+    N = Y.shape[1]
+    if beta0 is None:
+        beta = np.zeros((p, N))
+        beta[0] = np.log(Y.mean(axis=0) + 1e-3)
+    else:
+        beta = beta0.copy()
+    XX = (X[:, :, None] * X[:, None, :]).reshape(T, p * p)
+    pen = np.full(p, float(l2))
+    pen[0] = 0.0
+    for _ in range(max_iter):
+        mu = np.exp(np.clip(X @ beta, -30.0, 30.0))
+        H = (XX.T @ mu).T.reshape(N, p, p) + np.diag(pen)
+        g = (X.T @ (Y - mu)).T - (pen[:, None] * beta).T
+        step = np.linalg.solve(H, g[:, :, None])[:, :, 0].T
+        big = np.abs(step).max(axis=0)
+        step = step * np.minimum(1.0, 5.0 / np.maximum(big, 1e-300))  # damp wild first steps
+        beta = beta + step
+        if big.max() < tol:
+            break
+    return beta
+
+
+def _ridge_gauss(X, Y, l2):
+    p = X.shape[1]
+    pen = np.full(p, float(l2))
+    pen[0] = 0.0
+    return np.linalg.solve(X.T @ X + np.diag(pen), X.T @ Y)
+
+
+def _heldout(X, Y, test, family, beta0=None):
+    """Fit on ~test, return held-out log-lik and deviance per neuron, and the coefficients."""
+    tr = ~test
+    if family == "poisson":
+        beta = fit_poisson_glm(X[tr], Y[tr], beta0=beta0)
+        mu = np.exp(np.clip(X[test] @ beta, -30.0, 30.0))
+        y = Y[test]
+        ll = (y * np.log(mu) - mu - gammaln(y + 1.0)).sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mu), 0.0)
+        dev = 2.0 * (ylogy - (y - mu)).sum(axis=0)
+        return ll, dev, beta
+    beta = _ridge_gauss(X[tr], Y[tr], 1e-3 * tr.sum())
+    resid_tr = Y[tr] - X[tr] @ beta
+    var = np.maximum(resid_tr.var(axis=0), 1e-12)
+    r = Y[test] - X[test] @ beta
+    ll = (-0.5 * np.log(2 * np.pi * var) - r**2 / (2 * var)).sum(axis=0)
+    return ll, (r**2).sum(axis=0), beta
+
+
+def _cv(X, Y, folds, family, warm=None):
+    ll = np.zeros(Y.shape[1])
+    dev = np.zeros(Y.shape[1])
+    betas = []
+    for i, test in enumerate(folds):
+        a, d, b = _heldout(X, Y, test, family, None if warm is None else warm[i])
+        ll += a
+        dev += d
+        betas.append(b)
+    return ll, dev, betas
+
+
+def _blocked_folds(n: int, k: int) -> list[np.ndarray]:
+    """``k`` contiguous test masks over ``n`` samples (blocks keep temporal order)."""
+    edges = np.linspace(0, n, k + 1).round().astype(int)
+    out = []
+    for i in range(k):
+        m = np.zeros(n, bool)
+        m[edges[i]:edges[i + 1]] = True
+        out.append(m)
+    return out
+
+
+def _dct_basis(n: int, k: int) -> np.ndarray:
+    t = (np.arange(n) + 0.5) / n
+    return np.stack([np.cos(np.pi * j * t) for j in range(1, k + 1)], axis=1).reshape(n, k)
+
+
+def _z(x: np.ndarray) -> np.ndarray:
+    return (x - x.mean(axis=0)) / x.std(axis=0)
+
+
+def _residualize(target: np.ndarray, design: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares fit of ``target`` (n,) or (n, m) on ``design``; returns (fitted, residual)."""
+    coef, *_ = np.linalg.lstsq(design, target, rcond=None)
+    fitted = design @ coef
+    return fitted, target - fitted
+
+
+# --------------------------------------------------------------------------- diagnostics
+def collinearity(signals: np.ndarray, base: np.ndarray | None = None) -> dict:
+    """Collinearity diagnostics of two (or more) signals given base covariates.
+
+    Parameters
+    ----------
+    signals : numpy.ndarray, shape (n_trials, n_signals)
+    base : numpy.ndarray, shape (n_trials, n_base), optional
+        Other non-constant regressors (no intercept column).
+
+    Returns
+    -------
+    dict
+        ``corr`` (signal correlation matrix), ``partial_corr`` (given ``base``), ``vif`` (per
+        signal, in the full design), ``condition_number`` (of the standardised design with
+        intercept).
+    """
+    S = np.asarray(signals, float)
+    B = np.zeros((S.shape[0], 0)) if base is None else np.asarray(base, float)
+    Z = np.column_stack([_z(S), _z(B)]) if B.shape[1] else _z(S)
+    ones = np.ones((S.shape[0], 1))
+    corr = np.corrcoef(S, rowvar=False)
+    _, rs = _residualize(S, np.column_stack([ones, B]))
+    pcorr = np.corrcoef(rs, rowvar=False)
+    vif = []
+    for j in range(S.shape[1]):
+        others = np.column_stack([ones, np.delete(Z, j, axis=1)])
+        _, res = _residualize(Z[:, j], others)
+        r2 = 1.0 - res.var() / Z[:, j].var()
+        vif.append(np.inf if r2 >= 1.0 - 1e-15 else 1.0 / (1.0 - r2))
+    cond = float(np.linalg.cond(np.column_stack([ones, Z])))
+    return {"corr": corr, "partial_corr": pcorr, "vif": np.array(vif), "condition_number": cond}
+
+
+def _partial_corr(Yt: np.ndarray, x: np.ndarray, others: np.ndarray) -> np.ndarray:
+    _, ry = _residualize(Yt, others)
+    _, rx = _residualize(x, others)
+    num = rx @ ry
+    den = np.sqrt((rx**2).sum() * (ry**2).sum(axis=0))
+    return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+
+
+# ------------------------------------------------------------------------------ decoding
+_LAMBDAS = np.logspace(-2, 4, 13)
+
+
+def _decoder_folds(F: np.ndarray, folds) -> list[tuple]:
+    """Per-fold standardised features and their SVD (independent of the decoded target)."""
+    out = []
+    for test in folds:
+        tr = ~test
+        mu_f = F[tr].mean(axis=0)
+        sd_f = F[tr].std(axis=0)
+        sd_f[sd_f == 0] = 1.0
+        U, s, Vt = np.linalg.svd((F[tr] - mu_f) / sd_f, full_matrices=False)
+        out.append((tr, test, U, s, Vt, (F[test] - mu_f) / sd_f))
+    return out
+
+
+def _decode_r2(cache: list[tuple], targets: np.ndarray) -> np.ndarray:
+    """Cross-validated ridge decoding R² of each column of ``targets``.
+
+    ``cache`` comes from :func:`_decoder_folds`. The penalty is chosen per fold and target by
+    generalised cross-validation on the training trials (closed form through the SVD, so many
+    targets — e.g. null shifts — cost little).
+    """
+    n, m = targets.shape
+    pred = np.zeros((n, m))
+    for tr, test, U, s, Vt, Fte in cache:
+        mu_t = targets[tr].mean(axis=0)
+        Ttr = targets[tr] - mu_t
+        UtT = U.T @ Ttr  # (r, m)
+        best = best_pred = None
+        for lam in _LAMBDAS:
+            d = s**2 / (s**2 + lam)
+            fit = U @ (d[:, None] * UtT)
+            gcv = ((Ttr - fit) ** 2).sum(axis=0) / (tr.sum() - d.sum()) ** 2
+            pr = Fte @ (Vt.T @ ((s / (s**2 + lam))[:, None] * UtT)) + mu_t
+            if best is None:
+                best, best_pred = gcv, pr
+            else:
+                better = gcv < best
+                best = np.where(better, gcv, best)
+                best_pred = np.where(better[None, :], pr, best_pred)
+        pred[test] = best_pred
+    sst = ((targets - targets.mean(axis=0)) ** 2).sum(axis=0)
+    return 1.0 - ((targets - pred) ** 2).sum(axis=0) / sst
+
+
+# ----------------------------------------------------------------------------- inputs
+def _trial_signal(ds: xr.Dataset, behaviour, key, name: str, n: int) -> np.ndarray:
+    src = behaviour if behaviour is not None else ds
+    if isinstance(key, str):
+        if key not in src.variables:
+            where = "behaviour" if behaviour is not None else "ds"
+            raise ValueError(f"{name}: variable {key!r} not found in {where} "
+                             f"(available: {sorted(map(str, src.variables))})")
+        da = src[key]
+        if da.dims != ("trial",):
+            raise ValueError(f"{name}: variable {key!r} must have dims ('trial',), got {da.dims}")
+        if "trial" in da.coords and not np.array_equal(da["trial"].values, ds["trial"].values):
+            raise ValueError(
+                f"{name}: the trial coordinate of {key!r} does not match the neural data's "
+                f"(first differences at positions "
+                f"{_first_mismatch(da['trial'].values, ds['trial'].values)}); align them first")
+        x = np.asarray(da.values, float)
+    else:
+        x = np.asarray(key, float)
+    if x.shape != (n,):
+        raise ValueError(f"{name} must have one value per trial ({n}), got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} has {int((~np.isfinite(x)).sum())} NaN/inf value(s)")
+    if np.ptp(x) == 0:
+        raise ValueError(f"{name} is constant across trials (value {x[0]}): it cannot be a "
+                         "regressor")
+    return x
+
+
+def _first_mismatch(a, b) -> str:
+    if a.shape != b.shape:
+        return f"lengths {a.shape[0]} vs {b.shape[0]}"
+    idx = np.flatnonzero(a != b)[:3]
+    return ", ".join(f"{i} ({a[i]!r} vs {b[i]!r})" for i in idx)
+
+
+def _window_counts(ds, window):
+    act = activity_variable(ds)
+    if act.dims != ("trial", "time", "neuron"):
+        raise ValueError(f"activity must have dims ('trial', 'time', 'neuron'), got {act.dims}")
+    if window is not None:
+        t0, t1 = float(window[0]), float(window[1])
+        sel = (act["time"].values >= t0) & (act["time"].values <= t1)
+        if not sel.any():
+            raise ValueError(f"window {window} (s) contains no time bin centre; time runs "
+                             f"{float(act['time'].min())}..{float(act['time'].max())} s")
+        act = act.isel(time=np.flatnonzero(sel))
+    Y = np.asarray(act.sum("time").values)
+    family = "poisson" if act.name == "counts" else "gaussian"
+    if family == "poisson":
+        if np.any(Y < 0) or not np.allclose(Y, np.round(Y)):
+            raise ValueError("counts must be non-negative integers")
+        Y = Y.astype(float)
+    if not np.all(np.isfinite(Y)):
+        raise ValueError("activity contains NaN/inf values in the window")
+    return Y, family, act["neuron"].values
+
+
+# ------------------------------------------------------------------------- main entry
+def compare_value_encodings(
+    ds: xr.Dataset,
+    signals=None,
+    *,
+    base=(),
+    behaviour: xr.Dataset | None = None,
+    window=None,
+    drift_basis: int = 3,
+    cv: int = 5,
+    n_null: int = 99,
+    null=("shift",),
+    pseudo_sampler=None,
+    alpha: float = 0.01,
+    vif_max: float = 10.0,
+    min_rate: float = 0.5,
+    random_state=None,
+) -> xr.Dataset:
+    """Test whether a population encodes soft value, true value, both or neither.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Activity in the contract (``counts`` → Poisson GLM; ``rate``/``activity`` → Gaussian
+        ridge), dims (trial, time, neuron); summed over ``window``.
+    signals : dict, optional
+        ``{"soft": name_or_array, "true": name_or_array}``; default
+        ``{"soft": "value_soft", "true": "value_true"}`` (trial variables of ``ds`` or
+        ``behaviour``).
+    base : sequence of str or arrays
+        Base covariates along trial (e.g. ``"chosen"``).
+    behaviour : xarray.Dataset, optional
+        Source of the signals and base covariates; its ``trial`` coordinate must equal ``ds``'s.
+    window : (float, float), optional
+        Time window (s); bins whose centres fall inside are summed. Default: all bins.
+    drift_basis : int
+        Number of slow cosine regressors over the trial index (absorb drift).
+    cv : int
+        Number of contiguous cross-validation blocks of trials.
+    n_null : int
+        Null samples per test (circular shifts and/or pseudo-sessions).
+    null : sequence of {"shift", "pseudo"}
+        Null types; ``"pseudo"`` needs ``pseudo_sampler(rng) -> {"soft": array, "true": array}``.
+    alpha : float
+        Significance level of each test.
+    vif_max : float
+        Collinearity limit (see module docstring).
+    min_rate : float
+        Neurons whose mean count in the window is below this are excluded (spikes per trial).
+    random_state : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    xarray.Dataset
+        Per neuron: ``deviance_explained`` (model, neuron), ``delta_d2`` and ``loglik_gain`` and
+        ``p_unique`` (signal, neuron), ``p_any``, ``partial_corr`` (signal, neuron),
+        ``neuron_class``; population: ``pop_loglik_gain`` and ``pop_p_value`` (test),
+        ``null_p_value`` (test, null), ``null_pop_loglik_gain`` (test, null, sample),
+        ``decoding_r2`` and ``decoding_p`` (target),
+        ``signal_corr``, ``vif`` (signal); ``attrs``: ``verdict``, ``separable``,
+        ``condition_number`` and provenance.
+    """
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"ds must be an xarray.Dataset, got {type(ds).__name__}")
+    signals = {"soft": "value_soft", "true": "value_true"} if signals is None else dict(signals)
+    if set(signals) != {"soft", "true"}:
+        raise ValueError("signals must have exactly the keys 'soft' and 'true', got "
+                         f"{list(signals)}")
+    null = (null,) if isinstance(null, str) else tuple(null)
+    for kind in null:
+        check_choice("null", kind, ("shift", "pseudo"))
+    if not null:
+        raise ValueError("null must name at least one null type ('shift', 'pseudo')")
+    if "pseudo" in null and not callable(pseudo_sampler):
+        raise ValueError("null='pseudo' needs pseudo_sampler(rng) -> {'soft': ..., 'true': ...}")
+    drift_basis = check_int("drift_basis", drift_basis, low=0)
+    cv = check_int("cv", cv, low=2)
+    n_null = check_int("n_null", n_null, low=1)
+    alpha = check_real("alpha", alpha, low=0.0, high=1.0, low_inclusive=False)
+    vif_max = check_real("vif_max", vif_max, low=1.0, low_inclusive=False)
+    if 1.0 / (1 + n_null) > alpha:
+        raise ValueError(f"n_null={n_null} cannot give a p-value below alpha={alpha} "
+                         f"(smallest p is 1/(1 + n_null)); use n_null >= "
+                         f"{int(np.ceil(1 / alpha)) - 1}")
+    if behaviour is not None and not np.array_equal(behaviour["trial"].values, ds["trial"].values):
+        raise ValueError("behaviour and ds have different trial coordinates ("
+                         f"{_first_mismatch(behaviour['trial'].values, ds['trial'].values)}); "
+                         "select the same trials in both")
+    rng = as_generator(random_state)
+    # Many tiny matrix products: multi-threaded BLAS only adds contention (measured 20x slower
+    # on a loaded 2-core machine), so run single-threaded.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null,
+                        pseudo_sampler, alpha, vif_max, min_rate, random_state, rng)
+
+
+def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null, pseudo_sampler,
+             alpha, vif_max, min_rate, random_state, rng):
+    Y, family, neurons = _window_counts(ds, window)
+    n = Y.shape[0]
+    keep = Y.mean(axis=0) >= min_rate if family == "poisson" else np.ones(Y.shape[1], bool)
+    if not keep.any():
+        raise ValueError(f"no neuron has a mean count >= min_rate={min_rate} in the window")
+    Y, neurons = Y[:, keep], neurons[keep]
+    soft = _z(_trial_signal(ds, behaviour, signals["soft"], "signals['soft']", n))
+    true = _z(_trial_signal(ds, behaviour, signals["true"], "signals['true']", n))
+    base_cols = [_z(_trial_signal(ds, behaviour, b, f"base[{i}]", n)) for i, b in enumerate(base)]
+    B = np.column_stack([np.ones(n), *base_cols, _dct_basis(n, drift_basis)])
+    diag = collinearity(np.column_stack([soft, true]), B[:, 1:] if B.shape[1] > 1 else None)
+    separable = bool(np.all(diag["vif"] < vif_max))
+    folds = _blocked_folds(n, cv)
+
+    designs = {"base": B, "true": np.column_stack([B, true]), "soft": np.column_stack([B, soft]),
+               "both": np.column_stack([B, soft, true])}
+    ll, dev, betas = {}, {}, {}
+    ll0, dev0, _ = _cv(B[:, :1], Y, folds, family)
+    for m, X in designs.items():
+        ll[m], dev[m], betas[m] = _cv(X, Y, folds, family)
+    d2 = {m: 1.0 - dev[m] / dev0 for m in _MODELS}
+    gains = {"any": ll["both"] - ll["base"], "soft": ll["both"] - ll["true"],
+             "true": ll["both"] - ll["soft"]}
+
+    # component tested by each null: the residual of one signal given the other (+ base)
+    fit_s, res_s = _residualize(soft, np.column_stack([B, true]))
+    fit_t, res_t = _residualize(true, np.column_stack([B, soft]))
+
+    def null_gains(kind: str) -> dict:
+        out = {k: np.empty((n_null, Y.shape[1])) for k in gains}
+        dec = np.empty((n_null, 2))
+        lo = max(1, n // 10)
+        for i in range(n_null):
+            if kind == "shift":
+                k = int(rng.integers(lo, n - lo + 1)) if n > 2 * lo else int(rng.integers(1, n))
+                s_any, t_any = np.roll(soft, k), np.roll(true, k)
+                r_s, r_t = np.roll(res_s, k), np.roll(res_t, k)
+            else:
+                ps = pseudo_sampler(rng)
+                s_any = _z(np.asarray(ps["soft"], float))
+                t_any = _z(np.asarray(ps["true"], float))
+                r_s = _residualize(s_any, np.column_stack([B, t_any]))[1]
+                r_t = _residualize(t_any, np.column_stack([B, s_any]))[1]
+            l_any, _, _ = _cv(np.column_stack([B, s_any, t_any]), Y, folds, family)
+            l_s, _, _ = _cv(np.column_stack([B, fit_s + r_s, true]), Y, folds, family,
+                            warm=betas["both"])
+            l_t, _, _ = _cv(np.column_stack([B, soft, fit_t + r_t]), Y, folds, family,
+                            warm=betas["both"])
+            out["any"][i] = l_any - ll["base"]
+            out["soft"][i] = l_s - ll["true"]
+            out["true"][i] = l_t - ll["soft"]
+            dec[i] = _decode_r2(dec_cache, np.column_stack([r_s, r_t]))
+        return out, dec
+
+    F = np.sqrt(Y + 0.375)  # Anscombe transform for decoding and partial correlations
+    targets = np.column_stack([soft, true, res_s, res_t])
+    dec_cache = _decoder_folds(F, folds)
+    dec_r2 = _decode_r2(dec_cache, targets)
+
+    tests = ("any", "soft", "true")
+    null_p = np.ones((3, len(null)))
+    neuron_p = {k: np.zeros(Y.shape[1]) for k in tests}
+    dec_p = np.zeros((4, len(null)))
+    null_pop = np.zeros((3, len(null), n_null))
+    for j, kind in enumerate(null):
+        ng, nd = null_gains(kind)
+        for t_i, k in enumerate(tests):
+            pop = ng[k].sum(axis=1)
+            null_pop[t_i, j] = pop
+            null_p[t_i, j] = (1 + np.sum(pop >= gains[k].sum())) / (1 + n_null)
+            p_k = (1 + (ng[k] >= gains[k]).sum(axis=0)) / (1 + n_null)
+            neuron_p[k] = np.maximum(neuron_p[k], p_k)
+        dec_p[2:, j] = (1 + (nd >= dec_r2[2:]).sum(axis=0)) / (1 + n_null)
+    dec_p[:2] = np.nan  # raw signals share variance; only residual decoding is tested
+    pop_p = null_p.max(axis=1)
+    p_any, p_soft, p_true = pop_p
+
+    # permutation p-values (1 + b) / (1 + m) are valid with "reject if p <= alpha"
+    if p_any > alpha:
+        verdict = "neither"
+    elif not separable:
+        verdict = "not identifiable"
+    elif p_soft <= alpha and p_true <= alpha:
+        verdict = "mixed"
+    elif p_soft <= alpha:
+        verdict = "soft"
+    elif p_true <= alpha:
+        verdict = "true"
+    else:
+        verdict = "not identifiable"
+
+    classes = np.full(Y.shape[1], "neither", dtype=object)
+    sig_any = neuron_p["any"] <= alpha
+    s_sig, t_sig = neuron_p["soft"] <= alpha, neuron_p["true"] <= alpha
+    classes[sig_any] = "value (ambiguous)"
+    classes[sig_any & s_sig & ~t_sig] = "soft"
+    classes[sig_any & t_sig & ~s_sig] = "true"
+    classes[sig_any & s_sig & t_sig] = "mixed"
+
+    pcorr = np.stack([_partial_corr(F, soft, np.column_stack([B, true])),
+                      _partial_corr(F, true, np.column_stack([B, soft]))])
+    out = xr.Dataset(
+        {
+            "deviance_explained": (("model", "neuron"), np.stack([d2[m] for m in _MODELS])),
+            "heldout_loglik": (("model", "neuron"), np.stack([ll[m] for m in _MODELS])),
+            "delta_d2": (("signal", "neuron"),
+                         np.stack([d2["both"] - d2["true"], d2["both"] - d2["soft"]])),
+            "loglik_gain": (("signal", "neuron"), np.stack([gains["soft"], gains["true"]])),
+            "p_unique": (("signal", "neuron"), np.stack([neuron_p["soft"], neuron_p["true"]])),
+            "p_any": ("neuron", neuron_p["any"]),
+            "partial_corr": (("signal", "neuron"), pcorr),
+            "neuron_class": ("neuron", classes.astype(str)),
+            "pop_loglik_gain": ("test", np.array([gains[k].sum() for k in tests])),
+            "pop_p_value": ("test", pop_p),
+            "null_p_value": (("test", "null"), null_p),
+            "null_pop_loglik_gain": (("test", "null", "sample"), null_pop),
+            "decoding_r2": ("target", dec_r2),
+            "decoding_p": (("target", "null"), dec_p),
+            "signal_corr": ((), float(diag["corr"][0, 1])),
+            "signal_partial_corr": ((), float(diag["partial_corr"][0, 1])),
+            "vif": ("signal", diag["vif"]),
+        },
+        coords={"model": list(_MODELS), "neuron": neurons, "signal": ["soft", "true"],
+                "test": list(tests), "null": list(null),
+                "target": ["soft", "true", "soft_given_true", "true_given_soft"]},
+    )
+    params = dict(signals={k: v if isinstance(v, str) else "<array>" for k, v in signals.items()},
+                  base=[b if isinstance(b, str) else "<array>" for b in base],
+                  window=None if window is None else list(window), drift_basis=drift_basis,
+                  cv=cv, n_null=n_null, null=list(null), alpha=alpha, vif_max=vif_max,
+                  min_rate=min_rate, family=family,
+                  random_state=random_state if isinstance(random_state, int) else None)
+    out.attrs.update(provenance("neuromop.values.encoding.compare_value_encodings", **params))
+    out.attrs.update(verdict=verdict, separable=int(separable), alpha=alpha, vif_max=vif_max,
+                     condition_number=diag["condition_number"], family=family, n_trials=n,
+                     n_neurons=int(Y.shape[1]), n_excluded_neurons=int((~keep).sum()))
+    return out

@@ -1,0 +1,116 @@
+"""Soft versus true value encoding of a dataset in one call (``neuromop analyze values``).
+
+Two-offer datasets (trial coordinates ``offer_a``/``offer_A``, ``offer_b``/``offer_B`` and
+``chosen_juice`` ("A"/"B") or ``chosen`` (0/1)) get their choice models fitted first
+(:class:`~neuromop.values.choice_models.RelativeValueLogit`, log and linear forms); the linear
+fit gives ``rho`` and the temperature that define the soft and true values, and pseudo-sessions
+re-simulated from it provide the second null. Otherwise the dataset (or ``--behaviour``) must
+hold the two signals (``--soft``/``--true`` variable names).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["value_report"]
+
+_OFFER_NAMES = (("offer_a", "offer_b"), ("offer_A", "offer_B"))
+
+
+def _two_offer_columns(src):
+    for a, b in _OFFER_NAMES:
+        if a in src.variables and b in src.variables:
+            qa, qb = np.asarray(src[a].values, float), np.asarray(src[b].values, float)
+            if "chosen_juice" in src.variables:
+                y = (np.asarray(src["chosen_juice"].values).astype(str) == "B").astype(int)
+            elif "chosen" in src.variables:
+                y = np.asarray(src["chosen"].values).astype(int)
+            else:
+                return None
+            return np.abs(qa), np.abs(qb), y
+    return None
+
+
+def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", base=None,
+                 window=(0.1, 0.6), n_null=99, alpha=0.01, random_state=0) -> dict:
+    """Run the whole analysis of the ``values`` command on a dataset.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Activity (trial, time, neuron).
+    behaviour : xarray.Dataset, optional
+        Trial variables (same ``trial`` coordinate); default: those of ``ds``.
+    soft, true : str
+        Signal variable names: for two-offer tasks, variables of
+        :func:`~neuromop.values.signals.two_offer_values` (e.g. ``true="value_chosen"`` or
+        ``"value_max"``); otherwise trial variables of the dataset/behaviour.
+    base : list of str, optional
+        Base covariates; default ``chosen`` juice for two-offer tasks, none otherwise.
+    window : (float, float)
+        Counting window (s).
+    n_null, alpha, random_state
+        Passed to :func:`~neuromop.values.encoding.compare_value_encodings`.
+
+    Returns
+    -------
+    dict
+        ``result`` (xarray.Dataset), ``choice_table`` (pandas.DataFrame or None), ``signals``
+        (soft, true arrays), ``behaviour`` (figure inputs or None), ``notes`` (list of str).
+    """
+    from neuromop.values.choice_models import RelativeValueLogit, compare_models
+    from neuromop.values.encoding import compare_value_encodings
+    from neuromop.values.signals import two_offer_values
+    from neuromop.values.simulation import two_offer_pseudo_sampler
+
+    src = behaviour if behaviour is not None else ds
+    if behaviour is not None and not np.array_equal(behaviour["trial"].values,
+                                                    ds["trial"].values):
+        raise ValueError("behaviour and dataset have different trial coordinates; select the "
+                         "same trials in both")
+    notes = []
+    offers = _two_offer_columns(src)
+    choice_table = fig_behaviour = None
+    if offers is not None:
+        qa, qb, y = offers
+        X = np.column_stack([qa, qb])
+        models = {"log": RelativeValueLogit(form="log", random_state=random_state),
+                  "linear": RelativeValueLogit(form="linear", random_state=random_state)}
+        choice_table = compare_models(models, y, X=X, cv=5)
+        lin = RelativeValueLogit(form="linear", random_state=random_state).fit(X, y)
+        log_model = RelativeValueLogit(form="log", random_state=random_state).fit(X, y)
+        rho, tau = lin.params_["rho"], lin.temperature_
+        vals = two_offer_values(qa, qb, rho=rho, temperature=tau, chosen=y,
+                                trial=ds["trial"].values)
+        for name in (soft, true):
+            if name not in vals.data_vars:
+                raise ValueError(f"two-offer signals are computed here: --soft/--true must be one "
+                                 f"of {sorted(v for v in vals.data_vars if vals[v].ndim == 1)}, "
+                                 f"got {name!r}")
+        signals = {"soft": vals[soft].values, "true": vals[true].values}
+        base_arrays = [y.astype(float)] if base is None else list(base)
+        sampler = two_offer_pseudo_sampler(qa, qb, rho=rho, temperature=tau,
+                                           signals={"soft": soft, "true": true})
+        null = ("shift", "pseudo")
+        fig_behaviour = (qa, qb, y, log_model)
+        notes.append(f"two-offer task: linear logit rho = {rho:.3f}, temperature = {tau:.3f} "
+                     f"juice-B units (log logit rho = {log_model.params_['rho']:.3f}); signals "
+                     f"soft = {soft}, true = {true} (value_soft = tau ln sum exp(v / tau), "
+                     "value_true = E_pi[v]); base = chosen juice")
+    else:
+        signals = {"soft": soft, "true": true}
+        base_arrays = [] if base is None else list(base)
+        sampler, null = None, ("shift",)
+    result = compare_value_encodings(ds, signals, base=base_arrays, behaviour=behaviour,
+                                     window=window, n_null=n_null, null=null,
+                                     pseudo_sampler=sampler, alpha=alpha, random_state=random_state)
+    sig_arrays = tuple(np.asarray(src[v].values if isinstance(v, str) else v, float)
+                       for v in (signals["soft"], signals["true"]))
+    return {"result": result, "choice_table": choice_table, "signals": sig_arrays,
+            "behaviour": fig_behaviour, "notes": notes}
+
+
+
+
+
+

@@ -1,0 +1,248 @@
+"""``neuromop run spiking-energy``: configuration, CLI wiring and the smoke-budget study."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from neuromop.cli import build_parser
+from neuromop.studies.spiking_energy import (
+    BUDGETS,
+    DEFAULT_METHOD,
+    TABLE_COLUMNS,
+    format_table,
+    run_spiking_energy,
+)
+
+
+def test_budgets_grow():
+    s, d, p = (BUDGETS[k] for k in ("smoke", "default", "paper"))
+    assert s.eval_steps < d.eval_steps < p.eval_steps
+    assert s.target == "numpy" and s.n_exc + s.n_inh <= 100
+
+
+def test_terminal_set_with_safety_matches_the_env_defaults():
+    from neuromop.envs.spiking.terminal import Quiescence, Runaway
+
+    term = BUDGETS["smoke"].terminal_set(safety=True)
+    assert term.aux_names == ("energy",)
+    assert [type(s) for s in term.sets][1:] == [Quiescence, Runaway]
+
+
+def test_cli_parses_the_command():
+    args = build_parser().parse_args(["run", "spiking-energy", "--budget", "smoke", "--seed", "3"])
+    assert args.budget == "smoke" and args.seed == 3 and args.method == DEFAULT_METHOD
+
+
+def test_cli_takes_a_named_design():
+    args = build_parser().parse_args(["run", "spiking-energy", "--design", "patterns_50ms"])
+    assert args.design == "patterns_50ms" and args.budget == "smoke"
+    assert build_parser().parse_args(["run", "spiking-energy"]).design is None
+
+
+def test_cli_rejects_an_unknown_design(capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "spiking-energy", "--design", "octants_10ms"])
+    assert "invalid choice: 'octants_10ms'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("design", [None, "patterns_50ms"])
+def test_a_named_design_replaces_the_budgets_actions(monkeypatch, design):
+    import neuromop.studies.spiking_energy as sc
+    from neuromop.studies.spiking_designs import design_config
+
+    class Stop(Exception):
+        pass
+
+    def train(cfg, seed, **kw):  # stop at the first stage, with the configuration it got
+        raise Stop(cfg)
+
+    monkeypatch.setattr(sc, "train_model_based", train)
+    with pytest.raises(Stop) as info:
+        run_spiking_energy("smoke", design=design, target="numpy")
+    cfg = info.value.args[0]
+    if design is None:
+        assert cfg == BUDGETS["smoke"] and cfg.pattern_groups == 0
+    else:
+        assert cfg == design_config("smoke", design)
+        assert cfg.pattern_groups == 16 and cfg.control_period == 50.0
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(budget="huge"), "budget must be one of"),
+    (dict(design="octants_10ms"), "design must be one of"),
+    (dict(method="magic"), "method must be one of"),
+    (dict(seed=-1), "seed must be >= 0"),
+])
+def test_bad_arguments(kw, match):
+    with pytest.raises(ValueError, match=match):
+        run_spiking_energy(**kw)
+
+
+def test_format_table_puts_the_fano_windows_in_order_where_the_marker_stands():
+    names = [c for c in TABLE_COLUMNS if c != "fano_factor_*"]
+    fano = ["fano_factor_200ms", "fano_factor_50ms", "fano_factor_100ms"]
+    table = pd.DataFrame({c: [float(k), 10.0 + k] for k, c in enumerate(names + fano)},
+                         index=pd.Index(["MOP", "R"], name="controller"))
+    lines = format_table(table).splitlines()
+    assert lines[0].split() == ["MOP", "R"]
+    at = TABLE_COLUMNS.index("fano_factor_*")
+    in_order = ["fano_factor_50ms", "fano_factor_100ms", "fano_factor_200ms"]
+    ordered = names[:at] + in_order + names[at:]
+    assert [line.split()[0] for line in lines[1:]] == ordered
+    last = len(names) - 1                                   # the last shown row is names[-1]
+    assert lines[-1].split()[1:] == [f"{last:.3f}", f"{10 + last:.3f}"]
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(control_period=50.0), r"fano_windows\[0\] must be a whole multiple of the control "
+                                r"period \(0.05 s\), got 0.02 s"),
+    (dict(window=0.15), r"window must be a whole multiple of the control period \(0.02 s\)"),
+    (dict(control_period=-1.0), "control_period"),
+])
+def test_config_rejects_count_windows_that_do_not_fit_the_control_period(kw, match):
+    with pytest.raises(ValueError, match=match):
+        dataclasses.replace(BUDGETS["smoke"], **kw)
+
+
+def test_config_accepts_windows_made_of_whole_periods():
+    cfg = dataclasses.replace(BUDGETS["smoke"], control_period=50.0,
+                              fano_windows=(0.05, 0.1, 0.2))
+    assert cfg.fano_windows == (0.05, 0.1, 0.2)
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(e_groups=3), r"e_groups must divide n_exc=80"),
+    (dict(e_groups=0), "e_groups must be >= 1"),
+    (dict(eta=-1.0), "eta"),
+])
+def test_config_rejects_bad_groups_and_drive(kw, match):
+    with pytest.raises(ValueError, match=match):
+        dataclasses.replace(BUDGETS["smoke"], **kw)
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(pattern_groups=16, e_groups=2), "pattern_groups needs e_groups=1"),
+    (dict(pattern_groups=6), r"pattern_groups must divide n_exc=80"),
+    (dict(pattern_groups=-1), "pattern_groups must be >= 0"),
+    (dict(pattern_groups=4, n_patterns=7), r"n_patterns must be <= 6"),
+    (dict(pattern_groups=16, pattern_amplitude=0.0), "pattern_amplitude"),
+    (dict(pattern_groups=16, pattern_seed=-2), "pattern_seed must be >= 0"),
+])
+def test_config_rejects_bad_patterns(kw, match):
+    with pytest.raises(ValueError, match=match):
+        dataclasses.replace(BUDGETS["smoke"], **kw)
+
+
+def test_patterned_actions_drive_groups_of_e_and_read_the_populations():
+    from neuromop.envs.spiking.network import parse_targets
+
+    cfg = dataclasses.replace(BUDGETS["smoke"], pattern_groups=16, n_patterns=8,
+                              pattern_amplitude=0.04)
+    assert list(cfg.readouts()) == ["E", "I"]  # observation: the populations
+    targets = cfg.action_targets()
+    assert list(targets) == [f"P{k}" for k in range(16)] + ["I"]
+    _, matrix = parse_targets("action_targets", targets, cfg.network_params(), normalise=False)
+    # each E neuron in exactly one group of 5; I driven by the last component
+    np.testing.assert_array_equal(matrix[:16, :80].sum(axis=0), 1.0)
+    np.testing.assert_array_equal(matrix[:16].sum(axis=1), 5.0)
+    assert matrix[16, 80:].all() and not matrix[16, :80].any()
+    cand = cfg.candidate_actions()
+    assert cand.shape == (72, 17)
+    np.testing.assert_allclose(np.sort(np.unique(cand[:, :16].mean(axis=1).round(12))),
+                               [-0.06, 0.0, 0.06])
+    np.testing.assert_allclose(cand, cfg.candidate_actions())  # fixed by pattern_seed
+    other = dataclasses.replace(cfg, pattern_seed=1).candidate_actions()
+    assert not np.allclose(cand, other)
+
+
+def test_config_rejects_a_non_bool_control_inh():
+    with pytest.raises(TypeError, match="control_inh must be a bool"):
+        dataclasses.replace(BUDGETS["smoke"], control_inh=1)
+
+
+def test_grouped_actions_drive_and_read_each_e_group_and_i():
+    from neuromop.envs.spiking.network import parse_targets
+
+    cfg = dataclasses.replace(BUDGETS["smoke"], e_groups=2, amplitude=0.05, eta=1.1)
+    cand = cfg.candidate_actions()
+    assert cand.shape == (27, 3) and set(cand.ravel()) == {-0.05, 0.0, 0.05}
+    assert cfg.network_params().eta == 1.1
+    targets = cfg.action_targets()
+    assert list(targets) == ["E0", "E1", "I"]
+    labels, matrix = parse_targets("action_targets", targets, cfg.network_params(),
+                                   normalise=False)
+    assert labels == ["E0", "E1", "I"]
+    # E0 is the first half of the E neurons, E1 the second half, then the 20 I neurons
+    assert matrix[0, :40].all() and not matrix[0, 40:].any()
+    assert matrix[1, 40:80].all() and not matrix[1, :40].any()
+    assert matrix[2, 80:].all() and not matrix[2, :80].any()
+    one = BUDGETS["smoke"]
+    assert list(one.action_targets()) == ["E", "I"] and one.candidate_actions().shape == (9, 2)
+    excitatory = dataclasses.replace(cfg, e_groups=4, control_inh=False)
+    assert list(excitatory.action_targets()) == ["E0", "E1", "E2", "E3"]
+    assert list(excitatory.readouts()) == ["E0", "E1", "E2", "E3", "I"]
+    assert excitatory.candidate_actions().shape == (81, 4)
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    import torch
+
+    # module-scoped fixtures run before the per-test one-thread fixture of conftest; with two
+    # torch threads on a loaded 2-core machine fitted VI ran ~5x slower
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    out = tmp_path_factory.mktemp("spiking_energy")
+    try:
+        yield run_spiking_energy("smoke", out=out, seed=0), out
+    finally:
+        torch.set_num_threads(previous)
+
+
+@pytest.mark.slow
+def test_smoke_run_writes_outputs(smoke):
+    result, out = smoke
+    ds = xr.open_dataset(out / "spiking_energy_counts.nc")
+    assert ds["counts"].dims == ("trial", "time", "neuron")
+    assert set(ds["controller"].values) == {"free", "MOP", "R"}
+    spikes = pd.read_csv(out / "spiking_energy_spikes.csv")
+    assert len(spikes) == int(ds["counts"].sum())
+    summary = json.loads((out / "spiking_energy.json").read_text())
+    assert [r["controller"] for r in summary["table"]] == ["free", "MOP", "R"]
+    assert summary["design"] is None and summary["config"]["control_period"] == 20.0
+    assert (out / "spiking_energy.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_smoke_mop_outlives_free_and_is_more_variable_in_actions_than_r(smoke):
+    # held at the smoke budget for seeds 0, 1 and 2 (MOP lifetime 2.0 s = all copies alive vs
+    # free 0.34-0.39 s; action entropy ~1.6 vs 0.27 nats; MOP survival 1.0 vs R 0.75-0.875)
+    table = smoke[0]["table"]
+    assert table.loc["MOP", "lifetime_s"] > 3 * table.loc["free", "lifetime_s"]
+    assert table.loc["MOP", "action_entropy"] > 2 * table.loc["R", "action_entropy"]
+    assert table.loc["MOP", "survival"] >= table.loc["R", "survival"]
+
+
+@pytest.mark.slow
+def test_smoke_mop_and_r_are_compared_over_the_same_windows(smoke):
+    table = smoke[0]["table"]
+    assert table.loc["MOP", "span_s"] == table.loc["R", "span_s"] > 0
+    assert table["fano_factor_rate_matched"].loc[["MOP", "R"]].notna().all()
+
+
+@pytest.mark.slow
+def test_smoke_mop_counts_span_more_dimensions_and_are_less_correlated_than_r(smoke):
+    # participation ratio MOP > R in every measured run of this design (smoke seeds 0-2:
+    # 19.4 / 14.2 / 14.3 vs 9.1 / 13.9 / 12.6; default seeds 0-2: 13.1 / 13.2 / 15.5 vs
+    # 6.9 / 6.2 / 7.1) and r_sc MOP < R at default (0.065 / 0.065 / 0.048 vs 0.19 / 0.26 / 0.24).
+    # Fano factors are printed, not asserted: at matched rates R's were higher in 3 of 3
+    # default runs (see the notebook and analysis/spiking_designs.py).
+    table = smoke[0]["table"]
+    assert table.loc["MOP", "participation_ratio"] > table.loc["R", "participation_ratio"]
+    assert table.loc["MOP", "r_sc"] < table.loc["R", "r_sc"]
