@@ -11,41 +11,31 @@ the same study from the command line).
 
 from __future__ import annotations
 
-import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from neuromop.studies import STUDIES
+from neuromop.studies.protocol import ScriptArgs, script_arguments
 
 TASKS = ("energy", "square", "shapes", "reward", "corridor", "cartpole", "beta-sweep")
 
 
 @dataclass
-class Args:
-    task: str = "energy"
-    budget: str = "default"
-    out: str = "results/neuromop_tasks"
-    seed: int = 0
-    threads: int = 1
+class Args(ScriptArgs):
+    """Arguments of ``python analysis/neuromop_tasks.py``."""
+
+    out: str = field(default="results/neuromop_tasks", metadata={"help": "output folder"})
+    task: str = field(default="energy", metadata={"help": "which task", "choices": TASKS})
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--task", choices=TASKS, default=Args.task)
-    parser.add_argument("--budget", choices=("smoke", "default", "paper"), default=Args.budget)
-    parser.add_argument("--out", default=Args.out)
-    parser.add_argument("--seed", type=int, default=Args.seed)
-    parser.add_argument("--threads", type=int, default=Args.threads)
-    args = Args(**vars(parser.parse_args(argv)))
-
-    # --- seeding: every random stream derives from args.seed (network, training, rollouts) ---
-    import torch
-
-    torch.set_num_threads(args.threads)
-    from neuromop.studies import STUDIES
-    from neuromop.studies.rate_rnn import run_study
-
-    study = STUDIES[args.task].for_budget(args.budget, seed=args.seed)
-    result = run_study(study, args.out)
-    print(result["table"])
-    print(f"figure: {result['figure']}  ({result['seconds']:.0f} s)")
+    args = script_arguments(Args, argv, __doc__)
+    overrides = args.study_overrides()
+    cls = STUDIES[overrides.pop("task")]
+    # ---- the one seeding block: network, training and evaluation streams are spawned from
+    # the study's root seed (``--seed``, default the study's)
+    study = cls.for_budget(args.budget, **overrides)
+    result = study.run(args.out, resume=args.resume, progress=args.progress)
+    print(result.table)
     return 0
 
 

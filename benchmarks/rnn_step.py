@@ -60,7 +60,7 @@ def main(argv=None) -> dict:
     torch.set_num_threads(args.threads)
 
     env = RateRNNEnv(args.n_neurons, num_envs=args.agents, n_candidates=args.candidates, g=2.0,
-                     seed=0)
+                     random_state=0)
     states = env.initial_states(args.agents, torch.Generator().manual_seed(0))
     n_pred = args.agents * args.candidates
     fast = env.predict(states)

@@ -3,13 +3,37 @@
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import platform
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["provenance"]
+from neuromop._version import __version__
+
+__all__ = ["git_commit", "provenance"]
+
+
+@functools.lru_cache(maxsize=1)
+def git_commit() -> str:
+    """The git commit of the package's source tree (``+dirty`` if it has uncommitted changes).
+
+    ``"unknown"`` when the package is not in a git checkout (an installed wheel) or git is
+    missing.
+    """
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                              text=True, timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain",
+                                "--untracked-files=no", "--", "neuromop"],
+                               capture_output=True, text=True, timeout=5, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return head + ("+dirty" if dirty.strip() else "")
 
 
 def _jsonable(value: Any) -> Any:
@@ -38,10 +62,10 @@ def provenance(function: str, **parameters: Any) -> dict[str, str]:
     **parameters
         Parameters of the call (seed included); serialised as JSON.
     """
-    from neuromop import __version__
 
     return {
         "neuromop_version": __version__,
+        "neuromop_commit": git_commit(),
         "created_by": function,
         "parameters": json.dumps(_jsonable(parameters), sort_keys=True),
         "created_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),

@@ -74,10 +74,10 @@ def spawn(random_state: RandomState, n: int,
 
 
 def seed_int(random_state: RandomState, name: str = "random_state") -> int:
-    """A non-negative int (< 2**31) from ``random_state``, for APIs that only take an int.
+    """A non-negative int (< 2**32) from ``random_state``, for APIs that only take an int.
 
-    An int is returned unchanged; a ``SeedSequence`` gives its first 32-bit state word (masked
-    to 31 bits); a ``Generator`` draws one integer (advancing its stream).
+    An int is returned unchanged; a ``SeedSequence`` gives its first 32-bit state word; a
+    ``Generator`` draws one integer below 2**31 (advancing its stream).
     """
     _check(random_state, name)
     if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
@@ -85,7 +85,7 @@ def seed_int(random_state: RandomState, name: str = "random_state") -> int:
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(0, 2**31 - 1))
     seq = np.random.SeedSequence() if random_state is None else random_state
-    return int(seq.generate_state(1)[0]) & 0x7FFFFFFF
+    return int(seq.generate_state(1)[0])
 
 
 def torch_generator(random_state: RandomState, device: str = "cpu",
@@ -93,7 +93,7 @@ def torch_generator(random_state: RandomState, device: str = "cpu",
     """A ``torch.Generator`` seeded from ``random_state``.
 
     An int seeds it directly (``manual_seed(random_state)``); a ``SeedSequence`` through its
-    64-bit state; a ``Generator`` through one drawn integer.
+    first 32-bit state word (as :func:`seed_int`); a ``Generator`` through one drawn integer.
     """
     import torch
 
@@ -105,5 +105,5 @@ def torch_generator(random_state: RandomState, device: str = "cpu",
         gen.manual_seed(int(random_state.integers(0, 2**63 - 1)))
     else:
         seq = np.random.SeedSequence() if random_state is None else random_state
-        gen.manual_seed(int(seq.generate_state(1, dtype=np.uint64)[0]) & (2**63 - 1))
+        gen.manual_seed(int(seq.generate_state(1)[0]))
     return gen

@@ -18,7 +18,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from neuromop._checks import check_int, check_real
+from neuromop._checks import check_real
+from neuromop._random import spawn
+from neuromop.analysis.correlation import spike_count_correlation
+from neuromop.analysis.dimensionality import participation_ratio
+from neuromop.analysis.isi import cv
+from neuromop.analysis.pooling import group_matched_fano_factor
+from neuromop.analysis.variability import MeanMatchingError, fano_factor, mean_matched_fano_factor
 
 __all__ = ["analysis_spans", "variability_table"]
 
@@ -102,15 +108,8 @@ def _offdiag_mean(r: xr.DataArray) -> float:
 
 
 def _count_statistics(counts: xr.DataArray, width: float, window: float,
-                      fano_windows: Sequence[float], seed: int) -> dict[str, float]:
+                      fano_windows: Sequence[float], random_state) -> dict[str, float]:
     """Across-trial count statistics of ``counts`` (trial, time, neuron) over its whole span."""
-    from neuromop.analysis import (
-        MeanMatchingError,
-        fano_factor,
-        mean_matched_fano_factor,
-        participation_ratio,
-        spike_count_correlation,
-    )
 
     nan = float("nan")
     n_trials, n_bins = counts.sizes["trial"], counts.sizes["time"]
@@ -130,7 +129,8 @@ def _count_statistics(counts: xr.DataArray, width: float, window: float,
     row["mean_matched_fano_factor"] = nan
     if n_trials >= 2 and n_win >= 1:
         try:
-            mm = mean_matched_fano_factor(counts, window=window, step=window, random_state=seed)
+            mm = mean_matched_fano_factor(counts, window=window, step=window,
+                                          random_state=random_state)
             row["mean_matched_fano_factor"] = float(np.nanmean(mm["fano_factor"].values))
         except MeanMatchingError:
             pass  # too few points to match (documented: the statistic is undefined), NaN
@@ -147,7 +147,7 @@ def _count_statistics(counts: xr.DataArray, width: float, window: float,
 def variability_table(ds: xr.Dataset, spikes: pd.DataFrame, *, window: float = 0.1,
                       fano_windows: Sequence[float] = (0.02, 0.06, 0.1, 0.2),
                       neurons: str | None = "E", min_fraction: float = 0.5, common=None,
-                      match_bin_size: float = 0.05, seed: int = 0) -> pd.DataFrame:
+                      match_bin_size: float = 0.05, random_state=0) -> pd.DataFrame:
     """Lifetime and spike-train variability of each controller of a closed-loop run.
 
     Count statistics are computed on the span and trials given by :func:`analysis_spans`:
@@ -176,8 +176,9 @@ def variability_table(ds: xr.Dataset, spikes: pd.DataFrame, *, window: float = 0
         Histogram bin (spikes per ``window``) of the matching across controllers; 0.05 because
         the controlled networks fire ~0.1-0.5 spikes per neuron and 100 ms (Churchland et
         al.'s 0.25 would put nearly every point in one bin and match nothing).
-    seed : int
-        Seed of the mean matching.
+    random_state : int, SeedSequence or numpy.random.Generator
+        Seed of the mean matching (one spawned stream per controller, one for the matching
+        across controllers).
 
     Returns
     -------
@@ -192,7 +193,6 @@ def variability_table(ds: xr.Dataset, spikes: pd.DataFrame, *, window: float = 0
         the span), ``participation_ratio`` (bias-corrected, samples = trials x windows),
         ``alive_windows`` and ``cv_isi`` (mean over trains with >= 2 intervals).
     """
-    from neuromop.analysis import cv
 
     if "counts" not in ds or "controller" not in ds.coords:
         raise ValueError("ds must come from run_controllers (needs 'counts' and a 'controller' "
@@ -202,7 +202,6 @@ def variability_table(ds: xr.Dataset, spikes: pd.DataFrame, *, window: float = 0
     fano_windows = tuple(fano_windows)
     for w in fano_windows:
         _bins_per_window(w, width, "fano_windows")
-    seed = check_int("seed", seed, low=0)
     match_bin_size = check_real("match_bin_size", match_bin_size, low=0.0,
                                 low_inclusive=False)
     if neurons is not None:
@@ -213,8 +212,9 @@ def variability_table(ds: xr.Dataset, spikes: pd.DataFrame, *, window: float = 0
         ds = ds.isel(neuron=np.flatnonzero(sel))
         spikes = spikes[spikes["neuron"].isin(ds["neuron"].values)]
     spans = analysis_spans(ds, window, min_fraction=min_fraction, common=common)
+    streams = spawn(random_state, len(spans) + 1)
     rows = []
-    for label, (n_bins, analysed) in spans.items():
+    for stream, (label, (n_bins, analysed)) in zip(streams, spans.items()):
         trials = np.flatnonzero(ds["controller"].values == label)
         sub = ds.isel(trial=trials)
         life = sub["lifetime"].values.astype(float)
@@ -232,7 +232,7 @@ def variability_table(ds: xr.Dataset, spikes: pd.DataFrame, *, window: float = 0
             # silent neurons give NaN by definition (documented by the metrics); they are
             # excluded from the averages
             warnings.simplefilter("ignore", RuntimeWarning)
-            row.update(_count_statistics(counts, width, window, fano_windows, seed))
+            row.update(_count_statistics(counts, width, window, fano_windows, stream))
             tr = spikes[spikes["trial"].isin(trials)]
             limit = pd.Series(life * width, index=trials)
             tr = tr[tr["time"].values < limit.loc[tr["trial"].values].values]
@@ -240,13 +240,12 @@ def variability_table(ds: xr.Dataset, spikes: pd.DataFrame, *, window: float = 0
         rows.append(row)
     table = pd.DataFrame(rows).set_index("controller")
     table["fano_factor_rate_matched"] = _rate_matched_fano(ds, spans, common, window,
-                                                           match_bin_size, seed)
+                                                           match_bin_size, streams[-1])
     return table
 
 
-def _rate_matched_fano(ds, spans, common, window, bin_size, seed) -> pd.Series:
+def _rate_matched_fano(ds, spans, common, window, bin_size, random_state) -> pd.Series:
     """Fano factors of the ``common`` controllers matched across them (NaN elsewhere)."""
-    from neuromop.analysis import MeanMatchingError, group_matched_fano_factor
 
     labels = list(spans)
     common = labels if common is None else list(common)
@@ -261,7 +260,7 @@ def _rate_matched_fano(ds, spans, common, window, bin_size, seed) -> pd.Series:
     counts.attrs["bin_width"] = width
     try:
         res = group_matched_fano_factor(counts, "controller", window=window, repeats=20,
-                                        bin_size=bin_size, random_state=seed)
+                                        bin_size=bin_size, random_state=random_state)
     except MeanMatchingError:
         return out  # the controllers' mean counts barely overlap: undefined, NaN
     ff = res["fano_factor"].to_series()

@@ -15,7 +15,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from neuromop import __version__
+from neuromop._version import __version__
 
 GROUP_HELP = {
     "mdp": "solve and roll out agents on finite (tabular) worlds",

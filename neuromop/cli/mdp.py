@@ -2,7 +2,7 @@
 
 - ``neuromop mdp solve WORLD --agent {mop,reward,maxent,dra}`` writes V, Q and the policy
   (labelled netCDF);
-- ``neuromop mdp rollout WORLD --agent … --episodes N --steps T --out DIR`` writes the rollout
+- ``neuromop mdp rollout WORLD --agent … --trials N --steps T --out DIR`` writes the rollout
   (netCDF) and a figure (PNG);
 - ``neuromop mdp compare`` runs the four-room comparison of the MOP paper: MOP vs R (epsilon = 0)
   vs a random walker (survival, arena coverage, energy levels visited), printed as a table and
@@ -53,7 +53,7 @@ def _agent_kwargs(args: argparse.Namespace) -> dict:
     return dict(alpha=args.alpha, beta=args.beta,
                 gamma=args.gamma if args.gamma is not None else 0.99, epsilon=args.epsilon,
                 temperature=args.temperature, tol=args.tol if args.tol else 1e-2,
-                reward=args.reward, dra_episodes=args.dra_episodes, seed=args.seed)
+                reward=args.reward, dra_episodes=args.dra_episodes, random_state=args.seed)
 
 
 def _rollout(args: argparse.Namespace) -> int:
@@ -73,7 +73,7 @@ def _rollout(args: argparse.Namespace) -> int:
         sol = solve_cartpole_grid(args.n_points, args.agent if args.agent != "maxent" else "mop",
                                   gamma=args.gamma if args.gamma is not None else 0.98,
                                   epsilon=args.epsilon, progress=True)
-        ds = simulate_cartpole(sol, args.episodes, args.steps, random_state=args.seed)
+        ds = simulate_cartpole(sol, args.trials, args.steps, random_state=args.seed)
         fig, axes = plt.subplots(2, 1, figsize=(6, 4), sharex=True)
         plot_cartpole_episode(ds, 0, axes)
         summary = f"median lifetime {float(ds.lifetime.median()):.0f} steps"
@@ -84,7 +84,7 @@ def _rollout(args: argparse.Namespace) -> int:
         world = build_world(args.world, args.capacity, args.food_gain, args.eta)
         res = solve_agent(world, args.agent, **_agent_kwargs(args))
         start = getattr(world, "start_state", 0)
-        ds = rollout(world, res, start=start, n_episodes=args.episodes, n_steps=args.steps,
+        ds = rollout(world, res, start=start, n_trials=args.trials, n_steps=args.steps,
                      random_state=args.seed, progress=True)
         has_xy = "x" in ds and "y" in ds
         fig, axes = plt.subplots(1, 2 if has_xy else 1, figsize=(9 if has_xy else 5, 3.8))
@@ -92,14 +92,14 @@ def _rollout(args: argparse.Namespace) -> int:
         if has_xy:
             plot_occupancy(occupancy_map(ds, world), world, ax=axes[0], log=True,
                            title=f"{args.agent} occupancy")
-        surv = survival_curve(ds.terminated, dims="episode")
+        surv = survival_curve(ds.terminated, dims="trial")
         plot_survival({args.agent: surv}, ax=axes[-1], title="survival")
         alive = (~ds.terminated).sum("time")
         summary = f"median lifetime {float(alive.median()):.0f} of {args.steps} steps"
     fig.tight_layout()
     write_netcdf_atomic(ds, out / "rollout.nc")
     save_figure(fig, out / "rollout.png", dpi=110)
-    print(f"{args.world} {args.agent}: {args.episodes} episodes, {summary} -> {out}")
+    print(f"{args.world} {args.agent}: {args.trials} trials, {summary} -> {out}")
     return 0
 
 
@@ -115,15 +115,15 @@ def _compare(args: argparse.Namespace) -> int:
     from neuromop.studies.four_rooms import compare_four_rooms, format_table
 
     summary, extra = compare_four_rooms(
-        capacity=args.capacity, food_gain=args.food_gain, n_episodes=args.episodes,
+        capacity=args.capacity, food_gain=args.food_gain, n_trials=args.trials,
         n_steps=args.steps, gamma=args.gamma if args.gamma is not None else 0.99,
-        seed=args.seed, progress=not args.quiet)
+        random_state=args.seed, progress=not args.quiet)
     out = args.out
     write_netcdf_atomic(summary, out / "four_rooms_comparison.nc")
     fig = comparison_figure(extra["occupancy"], extra["survival"], extra["energy"], extra["world"])
     save_figure(fig, out / "four_rooms_comparison.png", dpi=110)
     print(f"Four-room world (food gain {args.food_gain}, capacity {args.capacity}), "
-          f"{args.episodes} episodes x {args.steps} steps")
+          f"{args.trials} trials x {args.steps} steps")
     print(format_table(summary))
     print(f"({time.perf_counter() - t0:.1f} s) -> {out}/four_rooms_comparison.{{nc,png}}")
     return 0
@@ -181,11 +181,11 @@ def register(group) -> None:
     p.set_defaults(func=_solve)
 
     p = sub.add_parser("rollout", help="solve and roll out an agent; write netCDF + PNG",
-                       description="Solve an agent, simulate episodes and write rollout.nc and "
+                       description="Solve an agent, simulate trials and write rollout.nc and "
                                    "rollout.png to --out.")
     _world_args(p)
     _agent_args(p)
-    p.add_argument("--episodes", type=_positive_int, default=10)
+    p.add_argument("--trials", type=_positive_int, default=10, help="rollouts (default 10)")
     p.add_argument("--steps", type=_positive_int, default=1000)
     p.add_argument("--out", type=Path, default=None, help="folder (default outputs/WORLD_AGENT)")
     p.set_defaults(func=_rollout)
@@ -203,7 +203,7 @@ def register(group) -> None:
     p.add_argument("--capacity", type=_positive_int, default=100)
     p.add_argument("--food-gain", type=int, default=10)
     p.add_argument("--gamma", type=float, default=None, help="discount (default 0.99)")
-    p.add_argument("--episodes", type=_positive_int, default=10)
+    p.add_argument("--trials", type=_positive_int, default=10, help="rollouts (default 10)")
     p.add_argument("--steps", type=_positive_int, default=10_000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bars")

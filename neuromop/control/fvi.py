@@ -31,6 +31,7 @@ from torch import nn
 
 from neuromop._checks import check_choice, check_int, check_real
 from neuromop._io import save_torch_atomic
+from neuromop._random import seed_int, spawn, torch_generator
 from neuromop.envs.base import ModelBasedVectorEnv
 
 __all__ = ["CHECKPOINT_NAME", "FittedValueController", "ValueNetwork", "row_entropy",
@@ -55,13 +56,14 @@ class ValueNetwork(nn.Module):
         Hidden nonlinearity.
     value_scale : float
         Output scale (nats for MOP values, steps for R values).
-    seed : int
+    random_state : int, SeedSequence or numpy.random.Generator
         Seed of the initial weights (PyTorch's default uniform(+-1/sqrt(fan_in)) rule, drawn from
         a private generator, never the global RNG).
     """
 
     def __init__(self, state_dim: int, hidden: Sequence[int] = (128, 128),
-                 activation: str = "tanh", value_scale: float = 1.0, seed: int = 0) -> None:
+                 activation: str = "tanh", value_scale: float = 1.0,
+                 random_state=0) -> None:
         super().__init__()
         widths = [check_int("state_dim", state_dim, low=1)]
         widths += [check_int("hidden", h, low=1) for h in hidden]
@@ -75,7 +77,7 @@ class ValueNetwork(nn.Module):
         self.register_buffer("input_mean", torch.zeros(widths[0]))
         self.register_buffer("input_std", torch.ones(widths[0]))
         self.value_scale = check_real("value_scale", value_scale, low=0.0, low_inclusive=False)
-        gen = torch.Generator().manual_seed(int(seed))
+        gen = torch_generator(random_state)
         with torch.no_grad():
             for layer in self.mlp:
                 if isinstance(layer, nn.Linear):
@@ -154,7 +156,7 @@ class FittedValueController:
         self.initial_value = (None if initial_value is None
                               else check_real("initial_value", initial_value))
         self.value_net_ = ValueNetwork(env.state_dim, self.hidden, self.activation,
-                                       self._value_scale(), seed=self.random_state)
+                                       self._value_scale(), random_state=self.random_state)
         with torch.no_grad():
             last = self.value_net_.mlp[-1]
             if self.initial_value is None:  # optimistic: the value of a never-terminating agent
@@ -266,7 +268,7 @@ def _config(controller, **kw) -> dict:
 
 def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoch: int = 100,
           fit_iterations: int = 200, batch_size: int = 256, target_updates: int = 1,
-          replay_epochs: int = 1, seed: int | None = None, checkpoint_dir=None,
+          replay_epochs: int = 1, random_state: int | None = None, checkpoint_dir=None,
           resume: bool = False, progress: bool = True,
           callback: Callable[[int, dict], None] | None = None) -> list[dict]:
     """Train ``controller`` by fitted value iteration on its environment.
@@ -288,7 +290,7 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
         Value-iteration steps (target freezes) per epoch on the epoch's states.
     replay_epochs : int
         Number of most recent epochs whose states form the training set.
-    seed : int, optional
+    random_state : int, optional
         Seed of the environment and sampling streams; defaults to ``controller.random_state``.
     checkpoint_dir : path-like, optional
         Folder for ``checkpoint.pt`` (written after every epoch). ``None``: no checkpoints.
@@ -319,20 +321,21 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
     batch_size = check_int("batch_size", batch_size, low=1)
     target_updates = check_int("target_updates", target_updates, low=1)
     replay_epochs = check_int("replay_epochs", replay_epochs, low=1)
-    seed = controller.random_state if seed is None else check_int("seed", seed, low=0)
+    random_state = (controller.random_state if random_state is None
+                    else check_int("random_state", random_state, low=0))
     if resume and checkpoint_dir is None:
         raise ValueError("resume=True needs checkpoint_dir, got None")
     env = controller.env
     net = controller.value_net_
     config = _config(controller, steps_per_epoch=steps_per_epoch, fit_iterations=fit_iterations,
                      batch_size=batch_size, target_updates=target_updates,
-                     replay_epochs=replay_epochs, seed=seed)
+                     replay_epochs=replay_epochs, random_state=random_state)
     ckpt_path = None if checkpoint_dir is None else Path(checkpoint_dir) / CHECKPOINT_NAME
 
-    env_seed, act_seed, batch_seed = (int(s.generate_state(1)[0])
-                                      for s in np.random.SeedSequence(seed).spawn(3))
-    act_gen = torch.Generator().manual_seed(act_seed)
-    batch_gen = torch.Generator().manual_seed(batch_seed)
+    env_stream, act_stream, batch_stream = spawn(random_state, 3)
+    env_seed = seed_int(env_stream)
+    act_gen = torch_generator(act_stream)
+    batch_gen = torch_generator(batch_stream)
     buffer: list[torch.Tensor] = []
     start = 0
     if resume and ckpt_path.exists():

@@ -10,16 +10,13 @@ stochastic spiking network the MOP backup is an expectation over the next state:
 
 and the R backup ``Q(x, a) = E[1(x' not terminal) (1 + gamma V(x'))]``. The controllers here
 estimate these expectations with ``noise_samples`` successors drawn from the model
-(``env.predict(states, generator=...)``) with a generator re-seeded with ``noise_seed`` on every
-call, so that evaluating the same batch twice gives the same estimate (common random numbers
-across fitted-VI iterations). With ``noise_samples=0`` they reduce exactly to their parents.
-
-Measured (energy task, smoke budget, seed 0, 8 copies x 2 s on the real network): with 4 noise
-samples and no risk quantile, MOP lived 1.49 s (3/8 copies alive at the end) after 102 s of
-fitted VI, against 2.0 s (8/8) after 31 s for the default noise-free backup with the successor's
-energy at the 3-sigma rate quantile (``SpikingModelEnv(risk_quantile=3)``). The expectation is
-the exact MOP backup, but with few samples rare budget overshoots are under-weighted; the
-risk-quantile planner stays the default of ``neuromop run spiking-energy``.
+(``env.predict(states, generator=...)``) with a generator re-seeded with
+``noise_random_state`` on every call, so that evaluating the same batch twice gives the same
+estimate (common random numbers across fitted-VI iterations). With ``noise_samples=0`` they
+reduce exactly to their parents. The expectation is the exact MOP backup, but with few samples
+rare terminal overshoots are under-weighted; the risk-quantile planner of
+:class:`~neuromop.fit.SpikingModelEnv` is the default of ``neuromop run spiking-energy`` (the
+spiking notebook compares the two).
 
 ``initial_value`` (of the parents) sets where ``V`` starts: nats for MOP, steps for R.
 """
@@ -29,6 +26,7 @@ from __future__ import annotations
 import torch
 
 from neuromop._checks import check_int
+from neuromop._random import torch_generator
 from neuromop.control.mop import NeuroMOPController
 from neuromop.control.reward import RewardController
 
@@ -38,9 +36,9 @@ __all__ = ["NoisyNeuroMOPController", "NoisyRewardController"]
 class _NoiseAveraged:
     """Mixin: successor values averaged over ``noise_samples`` model samples."""
 
-    def _init_noise(self, noise_samples: int, noise_seed: int) -> None:
+    def _init_noise(self, noise_samples: int, noise_random_state: int) -> None:
         self.noise_samples = check_int("noise_samples", noise_samples, low=0)
-        self.noise_seed = check_int("noise_seed", noise_seed, low=0)
+        self.noise_random_state = check_int("noise_random_state", noise_random_state, low=0)
 
     def successor_values(self, states, net=None):
         """Noise-averaged successor values, terminal probabilities and rewards.
@@ -58,7 +56,7 @@ class _NoiseAveraged:
         if self.noise_samples == 0:
             return super().successor_values(states, net)
         net = self.value_net_ if net is None else net
-        gen = torch.Generator().manual_seed(self.noise_seed)
+        gen = torch_generator(self.noise_random_state)
         v_sum = t_sum = r_sum = None
         with torch.no_grad():
             for _ in range(self.noise_samples):
@@ -86,7 +84,7 @@ class NoisyNeuroMOPController(_NoiseAveraged, NeuroMOPController):
         Environment whose ``predict(states, generator=g)`` samples successors.
     noise_samples : int
         Successor samples per action and state (``0``: the noise-free parent).
-    noise_seed : int
+    noise_random_state : int
         Seed of the common random numbers.
     initial_value : float, optional
         Initial ``V`` (nats) set through the output bias; default: the parent's optimistic start.
@@ -95,10 +93,10 @@ class NoisyNeuroMOPController(_NoiseAveraged, NeuroMOPController):
         ``alpha``, ``beta``, ``mu``, ``learning_rate``, ``random_state`` ...).
     """
 
-    def __init__(self, env, *, noise_samples: int = 8, noise_seed: int = 0,
+    def __init__(self, env, *, noise_samples: int = 8, noise_random_state: int = 0,
                  initial_value: float | None = None, **kwargs) -> None:
         super().__init__(env, initial_value=initial_value, **kwargs)
-        self._init_noise(noise_samples, noise_seed)
+        self._init_noise(noise_samples, noise_random_state)
 
     def __repr__(self) -> str:
         return (f"NoisyNeuroMOPController(noise_samples={self.noise_samples}, "
@@ -112,10 +110,10 @@ class NoisyRewardController(_NoiseAveraged, RewardController):
     :class:`~neuromop.control.RewardController` keyword arguments (``epsilon`` ...).
     """
 
-    def __init__(self, env, *, noise_samples: int = 8, noise_seed: int = 0,
+    def __init__(self, env, *, noise_samples: int = 8, noise_random_state: int = 0,
                  initial_value: float | None = None, **kwargs) -> None:
         super().__init__(env, initial_value=initial_value, **kwargs)
-        self._init_noise(noise_samples, noise_seed)
+        self._init_noise(noise_samples, noise_random_state)
 
     def q_values(self, values, terminal):
         """``(1 - P(terminal)) + gamma E[V(x') 1(not terminal)]`` (B, K)."""

@@ -21,15 +21,17 @@ import xarray as xr
 
 from neuromop._checks import check_finite_array, check_int
 from neuromop._provenance import provenance
+from neuromop._random import spawn, torch_generator
 from neuromop.analysis.dimensionality import participation_ratio
 from neuromop.control.fvi import row_entropy, sample_actions
 from neuromop.envs.base import ModelBasedVectorEnv
+from neuromop.envs.spiking import SpikingVectorEnv
 
 __all__ = ["rollout", "run_controllers", "summarize_rollout"]
 
 
 def rollout(env: ModelBasedVectorEnv, controller, n_steps: int, *, n_trials: int | None = None,
-            seed: int = 0, neurons=None, record_activity: bool = True,
+            random_state=0, neurons=None, record_activity: bool = True,
             initial_states=None) -> xr.Dataset:
     """Run ``controller`` in ``env`` and return the trajectories as a labelled dataset.
 
@@ -43,8 +45,8 @@ def rollout(env: ModelBasedVectorEnv, controller, n_steps: int, *, n_trials: int
         Number of actions per trial; the dataset has ``n_steps + 1`` time points (states).
     n_trials : int, optional
         Number of independent trials (default ``env.num_envs``).
-    seed : int
-        Seed of initial states, action sampling and transition noise.
+    random_state : int, SeedSequence or numpy.random.Generator
+        Seed of initial states, action sampling and transition noise (one torch stream).
     neurons : sequence of int, optional
         Which units of ``env.activity`` to record (default all).
     record_activity : bool
@@ -70,7 +72,7 @@ def rollout(env: ModelBasedVectorEnv, controller, n_steps: int, *, n_trials: int
                         f"{type(controller).__name__}")
     n_steps = check_int("n_steps", n_steps, low=1)
     n_trials = env.num_envs if n_trials is None else check_int("n_trials", n_trials, low=1)
-    gen = torch.Generator().manual_seed(check_int("seed", seed, low=0))
+    gen = torch_generator(random_state)
     if initial_states is None:
         states = env.initial_states(n_trials, gen)
     else:
@@ -132,7 +134,8 @@ def rollout(env: ModelBasedVectorEnv, controller, n_steps: int, *, n_trials: int
     ds["action_entropy"].attrs["units"] = "nats"
     ds["time"].attrs["units"] = "s"
     ds.attrs.update(provenance("neuromop.control.rollout", n_steps=n_steps, n_trials=n_trials,
-                               seed=seed, env=repr(env), controller=repr(controller)))
+                               random_state=random_state, env=repr(env),
+                               controller=repr(controller)))
     ds.attrs.update({"units": "a.u.", "bin_width": dt, "source": "neuromop.control.rollout",
                      "controller": type(controller).__name__,
                      "n_candidates": int(env.n_candidates)})
@@ -175,7 +178,8 @@ def summarize_rollout(ds: xr.Dataset) -> dict[str, float]:
     return out
 
 
-def run_controllers(env, controllers: Mapping, candidate_actions, n_steps: int, *, seed=0):
+def run_controllers(env, controllers: Mapping, candidate_actions, n_steps: int, *,
+                    random_state=0):
     """Run each controller on its own group of copies of ``env``, in one closed-loop run.
 
     Parameters
@@ -190,8 +194,9 @@ def run_controllers(env, controllers: Mapping, candidate_actions, n_steps: int, 
         Currents (nA) the action indices refer to.
     n_steps : int
         Control periods after the warm-up.
-    seed : int
-        Seeds the episode (Brian noise, initial potentials) and the action sampling.
+    random_state : int, SeedSequence or numpy.random.Generator
+        Seeds the episode (Brian noise, initial potentials) and the action sampling (two
+        spawned streams).
 
     Returns
     -------
@@ -202,7 +207,6 @@ def run_controllers(env, controllers: Mapping, candidate_actions, n_steps: int, 
     spikes : pandas.DataFrame
         The spike table (time (s), neuron, trial).
     """
-    from neuromop.envs.spiking import SpikingVectorEnv
 
     if not isinstance(env, SpikingVectorEnv):
         raise TypeError(f"env must be a SpikingVectorEnv, got {type(env).__name__}")
@@ -222,13 +226,13 @@ def run_controllers(env, controllers: Mapping, candidate_actions, n_steps: int, 
         raise ValueError(f"candidate_actions must have shape (K, {env.action_dim}), "
                          f"got {cand.shape}")
     n_steps = check_int("n_steps", n_steps, low=1)
-    seed = check_int("seed", seed, low=0)
+    episode_stream, action_stream = spawn(random_state, 2)
     size = env.num_envs // n_groups
     groups = [(label, ctrl, slice(g * size, (g + 1) * size))
               for g, (label, ctrl) in enumerate(controllers.items())]
     zero = np.flatnonzero((cand == 0).all(axis=1))
     zero_index = int(zero[0]) if zero.size else -1
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch_generator(action_stream)
     idx_log, ent_log = [], []
 
     def policy(obs, step):
@@ -247,7 +251,7 @@ def run_controllers(env, controllers: Mapping, candidate_actions, n_steps: int, 
         ent_log.append(ent)
         return currents
 
-    ds, spikes = env.run_closed_loop(policy, n_steps, seed=seed)
+    ds, spikes = env.run_closed_loop(policy, n_steps, random_state=episode_stream)
     n = ds.sizes["time"]
     idx = np.stack(idx_log[:n], axis=1) if n else np.zeros((env.num_envs, 0), np.int64)
     ent = np.stack(ent_log[:n], axis=1) if n else np.zeros((env.num_envs, 0))

@@ -29,7 +29,9 @@ from torch import nn
 
 from neuromop._checks import check_finite_array, check_int, check_real
 from neuromop._io import save_torch_atomic
-from neuromop.control.fvi import row_entropy, sample_actions
+from neuromop._random import seed_int, spawn, torch_generator
+from neuromop.control.fvi import load_matching_checkpoint, row_entropy, sample_actions
+from neuromop.envs.spiking import SpikingVectorEnv
 
 __all__ = ["CHECKPOINT_NAME", "ReplayBuffer", "SoftQController"]
 
@@ -84,7 +86,7 @@ class ReplayBuffer:
 
 class _QNetwork(nn.Module):
     def __init__(self, state_dim: int, n_actions: int, hidden: Sequence[int], scale: float,
-                 seed: int) -> None:
+                 random_state) -> None:
         super().__init__()
         widths = [state_dim, *hidden]
         layers: list[nn.Module] = []
@@ -95,7 +97,7 @@ class _QNetwork(nn.Module):
         self.scale = scale
         self.register_buffer("input_mean", torch.zeros(state_dim))
         self.register_buffer("input_std", torch.ones(state_dim))
-        gen = torch.Generator().manual_seed(seed)
+        gen = torch_generator(random_state)
         with torch.no_grad():
             for layer in self.mlp:
                 if isinstance(layer, nn.Linear):
@@ -239,8 +241,8 @@ class SoftQController:
             net.input_std.copy_(x.std(0).clamp(min=1e-3))
         self.input_statistics_set_ = True
 
-    def fit(self, env, *, n_episodes: int | None = None, time_budget: float | None = None,
-            n_steps: int = 100, seed: int | None = None, progress: bool = True,
+    def fit(self, env, *, n_episodes: int | None = None, time_budget: float | None = None,  # noqa: C901
+            n_steps: int = 100, random_state: int | None = None, progress: bool = True,
             callback: Callable[[int, dict], None] | None = None, checkpoint_dir=None,
             resume: bool = False) -> SoftQController:
         """Learn in closed loop on ``env`` for ``n_episodes`` episodes or ``time_budget`` seconds.
@@ -258,8 +260,9 @@ class SoftQController:
             ``n_episodes`` / ``time_budget``.
         n_steps : int
             Control periods per episode.
-        seed : int, optional
-            Seed of the episodes and action sampling; default ``random_state``.
+        random_state : int, optional
+            Seed of the episodes and action sampling; default the controller's
+            ``random_state``.
         progress : bool
             Show a tqdm bar.
         callback : callable, optional
@@ -276,7 +279,6 @@ class SoftQController:
         """
         from tqdm.auto import tqdm
 
-        from neuromop.envs.spiking import SpikingVectorEnv
 
         if not isinstance(env, SpikingVectorEnv):
             raise TypeError(f"env must be a SpikingVectorEnv, got {type(env).__name__}")
@@ -294,19 +296,20 @@ class SoftQController:
         if time_budget is not None:
             time_budget = check_real("time_budget", time_budget, low=0.0, low_inclusive=False)
         n_steps = check_int("n_steps", n_steps, low=1)
-        seed = self.random_state if seed is None else check_int("seed", seed, low=0)
+        random_state = (self.random_state if random_state is None
+                        else check_int("random_state", random_state, low=0))
         if resume and checkpoint_dir is None:
             raise ValueError("resume=True needs checkpoint_dir, got None")
         ckpt_path = None if checkpoint_dir is None else Path(checkpoint_dir) / CHECKPOINT_NAME
         config = {"controller": repr(self), "state_dim": self.state_dim,
                   "candidates": self.candidate_actions.numpy().tolist(),
-                  "num_envs": env.num_envs, "n_steps": n_steps, "seed": seed,
+                  "num_envs": env.num_envs, "n_steps": n_steps, "random_state": random_state,
                   "n_episodes": n_episodes, "time_budget": time_budget}
-        episode_rng = np.random.default_rng(seed)
-        act_gen = torch.Generator().manual_seed(seed + 1)
+        episode_stream, act_stream = spawn(random_state, 2)
+        episode_rng = np.random.default_rng(episode_stream)
+        act_gen = torch_generator(act_stream)
         first, spent = len(self.history_), 0.0
         if resume and ckpt_path.exists():
-            from neuromop.control.fvi import load_matching_checkpoint
 
             ckpt = load_matching_checkpoint(ckpt_path, config)
             self.load_state_dict(ckpt["controller"])
@@ -324,8 +327,7 @@ class SoftQController:
                 break
             episode = len(self.history_)
             t0 = time.perf_counter()
-            record = self._episode(env, n_steps, int(episode_rng.integers(0, 2**31 - 1)),
-                                   act_gen)
+            record = self._episode(env, n_steps, seed_int(episode_rng), act_gen)
             record.update(episode=episode, seconds=time.perf_counter() - t0)
             self.history_.append(record)
             if ckpt_path is not None:
@@ -341,7 +343,7 @@ class SoftQController:
         bar.close()
         return self
 
-    def _episode(self, env, n_steps: int, seed: int, act_gen) -> dict:
+    def _episode(self, env, n_steps: int, episode_seed: int, act_gen) -> dict:
         B = env.num_envs
         cand = self.candidate_actions.numpy().astype(float)
         state = {"prev": None, "action": None, "alive": np.ones(B, bool)}
@@ -371,7 +373,7 @@ class SoftQController:
             state["prev"], state["action"] = x, action
             return cand[action]
 
-        ds, _ = env.run_closed_loop(policy, n_steps, seed=seed)
+        ds, _ = env.run_closed_loop(policy, n_steps, random_state=episode_seed)
         ent = np.concatenate(log["entropy"]) if log["entropy"] else np.array([np.nan])
         return {"lifetime": float(ds["lifetime"].mean()), "action_entropy": float(ent.mean()),
                 "loss": float(np.mean(log["loss"])) if log["loss"] else math.nan,

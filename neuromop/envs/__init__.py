@@ -1,13 +1,20 @@
-"""Neural-network environments (rate RNN, Brian2 spiking network, cartpole, corridor).
+"""Environments for controllers: the rate RNN, the continuous cartpole, terminal sets.
 
-Also the composable terminal sets of the NeuroMOP tasks.
+- :mod:`~neuromop.envs.base` -- :class:`ModelBasedVectorEnv`, the batched Gymnasium-style base
+  with ``predict(states)`` for model-based controllers, and :func:`as_gymnasium_env`;
+- :mod:`~neuromop.envs.rate_rnn` -- :class:`RateRNNEnv` (torch, batched) and
+  :func:`antithetic_candidates`;
+- :mod:`~neuromop.envs.cartpole` -- :class:`ContinuousCartpoleEnv`;
+- :mod:`~neuromop.envs.terminal` -- composable terminal sets (:class:`EnergyBudget`,
+  :class:`SquareBox`, :class:`ShapeSet`, :class:`Corridor`, :class:`InnerSquareReward`);
+- :mod:`neuromop.envs.spiking` -- the Brian2 wing (:class:`SpikingVectorEnv`,
+  :class:`SpikingEnergyBudget`, action designs).
 """
 
 from neuromop.envs.base import ModelBasedVectorEnv, as_gymnasium_env
 from neuromop.envs.cartpole import ContinuousCartpoleEnv
-from neuromop.envs.rate_rnn import RateRNNEnv
-from neuromop.envs.spiking import SpikingNetworkEnv, SpikingVectorEnv
-from neuromop.envs.spiking.network import SpikingNetworkParams
+from neuromop.envs.rate_rnn import RateRNNEnv, antithetic_candidates
+from neuromop.envs.spiking import SpikingNetworkEnv, SpikingNetworkParams, SpikingVectorEnv
 from neuromop.envs.terminal import (
     SHAPES,
     CompositeTerminal,
@@ -19,6 +26,7 @@ from neuromop.envs.terminal import (
     SquareBox,
     TaskView,
     TerminalSet,
+    shape_fill_std,
 )
 
 __all__ = [
@@ -39,4 +47,6 @@ __all__ = [
     "SquareBox",
     "TaskView",
     "TerminalSet",
+    "antithetic_candidates",
+    "shape_fill_std",
 ]

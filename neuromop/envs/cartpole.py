@@ -14,6 +14,7 @@ import math
 
 from neuromop._checks import check_int, check_real
 from neuromop.envs.base import ModelBasedVectorEnv
+from neuromop.mdp.worlds.cartpole import CartpoleParams
 
 __all__ = ["ContinuousCartpoleEnv"]
 
@@ -39,7 +40,6 @@ class ContinuousCartpoleEnv(ModelBasedVectorEnv):
                  noise_std: float = 0.0, max_episode_steps: int | None = None) -> None:
         import torch
 
-        from neuromop.mdp.worlds.cartpole import CartpoleParams
 
         self.params = CartpoleParams() if params is None else params
         if not isinstance(self.params, CartpoleParams):

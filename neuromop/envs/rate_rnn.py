@@ -13,8 +13,8 @@ with ``f`` in {tanh, relu}, ``W_ij ~ N(0, g^2 / N)`` (chaotic for ``g > 1``), in
 (the first is the zero vector, "no control"; the others ``N(0, action_scale^2)`` per channel),
 a constant one-hot context ``c`` with input weights ``C_ij ~ N(0, context_scale^2)``, linear
 readouts ``y = R x`` with ``R_ij ~ N(0, readout_scale^2 / N)`` and private Gaussian noise
-``xi ~ N(0, I)``. All random parameters are drawn from ``seed``, so two environments with the same
-arguments are identical.
+``xi ~ N(0, I)``. All random parameters are drawn from ``random_state``, so two environments
+with the same arguments are identical.
 
 The Markov state is ``[x (N), c (n_contexts), auxiliaries of the terminal set]``
 (see :mod:`neuromop.envs.terminal`).
@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 from neuromop._checks import check_choice, check_int, check_real
-from neuromop._random import as_generator
+from neuromop._random import as_generator, torch_generator
 from neuromop.envs.base import ModelBasedVectorEnv
 from neuromop.envs.terminal import EnvSpec, NeverTerminal, TaskView, TerminalSet
 
@@ -83,7 +83,7 @@ class RateRNNEnv(ModelBasedVectorEnv):
         states that are terminal are redrawn.
     max_episode_steps : int, optional
         Truncation horizon of :meth:`step`.
-    seed : int
+    random_state : int
         Seed of all random parameters (weights, candidate actions).
 
     Attributes
@@ -105,7 +105,7 @@ class RateRNNEnv(ModelBasedVectorEnv):
                  noise_std: float = 0.0, noise_location: str = "state",
                  entropy_resolution: float | None = None, terminal: TerminalSet | None = None,
                  init_std: float = 0.5, max_episode_steps: int | None = None,
-                 seed: int = 0) -> None:
+                 random_state: int = 0) -> None:
         import torch
 
         self.n_neurons = check_int("n_neurons", n_neurons, low=1)
@@ -122,14 +122,14 @@ class RateRNNEnv(ModelBasedVectorEnv):
         self.entropy_resolution = (None if entropy_resolution is None else check_real(
             "entropy_resolution", entropy_resolution, low=0.0, low_inclusive=False))
         self.init_std = check_real("init_std", init_std, low=0.0)
-        self.seed = check_int("seed", seed, low=0)
+        self.random_state = check_int("random_state", random_state, low=0)
         if terminal is None:
             terminal = NeverTerminal()
         if not isinstance(terminal, TerminalSet):
             raise TypeError(f"terminal must be a TerminalSet, got {type(terminal).__name__}")
         self.terminal = terminal
         n = self.n_neurons
-        gen = torch.Generator().manual_seed(self.seed)
+        gen = torch_generator(self.random_state)
         self.W = torch.randn(n, n, generator=gen) * (self.g / math.sqrt(n))
         if candidate_actions is None:
             m = n if n_action_channels is None else check_int("n_action_channels",

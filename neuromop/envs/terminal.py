@@ -120,7 +120,7 @@ class EnergyBudget(TerminalSet):
     The energy ``E`` is an auxiliary state variable updated after each step from the *new* activity
     ``x'``::
 
-        c(x')  = mean_i max(|x'_i| - activity_threshold, 0) ** 2
+        c(x')  = mean_i max(|x'_i| - threshold, 0) ** 2
         E'     = E + (dt / time_constant) * (c(x') - E)
 
     and a state is terminal when ``E > max_energy``.
@@ -131,18 +131,21 @@ class EnergyBudget(TerminalSet):
         Budget (same units as ``c``, activity squared).
     time_constant : float
         Leak time constant of the running cost, in the environment's time units (``dt`` units).
-    activity_threshold : float
+    threshold : float
         Activity magnitude below which a neuron costs nothing.
+
+    See :class:`neuromop.envs.spiking.SpikingEnergyBudget` for the spiking network's energy
+    budget (same parameter names; spikes per neuron above a threshold rate).
     """
 
     aux_names = ("energy",)
 
     def __init__(self, max_energy: float = 0.15, time_constant: float = 1.0,
-                 activity_threshold: float = 0.0) -> None:
+                 threshold: float = 0.0) -> None:
         self.max_energy = check_real("max_energy", max_energy, low=0.0, low_inclusive=False)
         self.time_constant = check_real("time_constant", time_constant, low=0.0,
                                         low_inclusive=False)
-        self.activity_threshold = check_real("activity_threshold", activity_threshold, low=0.0)
+        self.threshold = check_real("threshold", threshold, low=0.0)
         self._leak = None
 
     def bind(self, spec: EnvSpec) -> None:
@@ -157,7 +160,7 @@ class EnergyBudget(TerminalSet):
         """Instantaneous cost ``c(x)``, shape ``activity.shape[:-1]``."""
         import torch
 
-        excess = torch.clamp(activity.abs() - self.activity_threshold, min=0.0)
+        excess = torch.clamp(activity.abs() - self.threshold, min=0.0)
         return (excess * excess).mean(dim=-1)
 
     def next_aux(self, aux, view_next: TaskView):
@@ -171,7 +174,7 @@ class EnergyBudget(TerminalSet):
 
     def __repr__(self) -> str:
         return (f"EnergyBudget(max_energy={self.max_energy}, time_constant={self.time_constant}, "
-                f"activity_threshold={self.activity_threshold})")
+                f"threshold={self.threshold})")
 
 
 class SquareBox(TerminalSet):

@@ -21,6 +21,7 @@ import xarray as xr
 from neuromop._checks import check_choice, check_int, check_real
 from neuromop._provenance import provenance
 from neuromop._random import as_generator
+from neuromop.analysis import fano_factor, pair_values, participation_ratio, spike_count_correlation
 from neuromop.data.schema import activity_variable
 
 __all__ = [
@@ -156,12 +157,6 @@ def variability_summary(counts):
 
     import xarray as xr
 
-    from neuromop.analysis import (
-        fano_factor,
-        pair_values,
-        participation_ratio,
-        spike_count_correlation,
-    )
 
     y = np.asarray(counts)
     if y.ndim != 3:

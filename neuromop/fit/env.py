@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from neuromop._checks import check_choice, check_int, check_real
-from neuromop._random import as_generator, torch_generator
+from neuromop._random import as_generator, seed_int, torch_generator
 from neuromop.envs.rate_rnn import RateRNNEnv
 from neuromop.fit.rnn import RateRNNRegressor
 
@@ -106,7 +106,7 @@ def env_from_fit(model, *, actions="units", n_candidates=16, action_scale=1.0, n
     env = FittedRateRNNEnv(
         n, g=0.0, tau=model.tau, dt=model.alpha_ * model.tau, nonlinearity=model.nonlinearity,
         candidate_actions=cand, n_contexts=1, context_scale=0.0,
-        noise_std=model.input_noise if noise_std is None else noise_std, seed=0,
+        noise_std=model.input_noise if noise_std is None else noise_std, random_state=0,
         **env_kwargs)
     env.x0_mean = torch.as_tensor(x0.mean(0), dtype=torch.float32)
     env.x0_factor = torch.as_tensor(evecs * np.sqrt(np.clip(evals, 0, None)),
@@ -152,8 +152,8 @@ def rollout_counts(env, controller, model, n_trials, n_steps, *, steps_per_bin=1
     if env.num_envs != n_trials:
         raise ValueError(f"env.num_envs must equal n_trials={n_trials}, got {env.num_envs}")
     rng = as_generator(random_state)
-    gen = torch.Generator().manual_seed(int(rng.integers(0, 2**62)))
-    states, _ = env.reset(seed=int(rng.integers(0, 2**31)))
+    gen = torch_generator(rng)
+    states, _ = env.reset(seed=seed_int(rng))
     xs, alive = [], np.ones((n_trials, n_steps), dtype=bool)
     dead = np.zeros(n_trials, dtype=bool)
     entropies = []

@@ -35,7 +35,7 @@ import xarray as xr
 from neuromop._checks import check_choice, check_int, check_real
 from neuromop._io import save_torch_atomic
 from neuromop._provenance import provenance
-from neuromop._random import as_generator
+from neuromop._random import as_generator, torch_generator
 from neuromop.fit.baselines import (
     _check_dataset,
     _input_array,
@@ -64,7 +64,7 @@ def _build_module(n_units, n_inputs, n_neurons, n_train, nonlinearity, observati
     class _RateRNN(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            gen = torch.Generator().manual_seed(seed)
+            gen = torch_generator(seed)
             n = n_units
             self.W = torch.nn.Parameter(torch.randn(n, n, generator=gen) * init_gain / np.sqrt(n))
             self.B = torch.nn.Parameter(
@@ -276,7 +276,7 @@ class RateRNNRegressor:
         finally:
             torch.set_num_threads(previous)
 
-    def _fit(self, ds, inputs, callback):
+    def _fit(self, ds, inputs, callback):  # noqa: C901 (predates the complexity rule)
         import torch
         from tqdm.auto import tqdm
 
@@ -354,7 +354,7 @@ class RateRNNRegressor:
         for epoch in bar:
             if best["stopped"]:
                 break
-            gen = torch.Generator().manual_seed(_epoch_seed(base_seed, epoch))
+            gen = torch_generator(_epoch_seed(base_seed, epoch))
             order = torch.randperm(len(train_idx), generator=gen)
             total, count = 0.0, 0
             module.train()
@@ -467,7 +467,7 @@ class RateRNNRegressor:
                              f"got {u.shape[2]} input channel(s)")
         rng = as_generator(random_state)
         x0 = self._initial_states(u.shape[0], initial_state, rng)
-        gen = torch.Generator().manual_seed(int(rng.integers(0, 2**62)))
+        gen = torch_generator(rng)
         with torch.no_grad():
             z = self._module.latents(torch.as_tensor(u, dtype=torch.float32),
                                      torch.as_tensor(x0, dtype=torch.float32), self.alpha_,

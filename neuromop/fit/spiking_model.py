@@ -35,8 +35,9 @@ import torch
 from torch import nn
 
 from neuromop._checks import check_finite_array, check_int, check_probability, check_real
-from neuromop._random import as_generator
+from neuromop._random import as_generator, torch_generator
 from neuromop.envs.base import ModelBasedVectorEnv
+from neuromop.envs.spiking import SpikingVectorEnv
 from neuromop.envs.spiking.terminal import SpikingTerminalSet
 
 __all__ = [
@@ -102,7 +103,7 @@ class Transitions:
 
 
 def collect_transitions(env, candidate_actions, *, n_episodes: int = 4, n_steps: int = 100,
-                        stickiness: float = 0.5, seed=0) -> Transitions:
+                        stickiness: float = 0.5, random_state=0) -> Transitions:
     """Drive ``env`` with random candidate actions and record its one-step transitions.
 
     Each copy keeps its previous action with probability ``stickiness`` and otherwise draws a
@@ -120,7 +121,7 @@ def collect_transitions(env, candidate_actions, *, n_episodes: int = 4, n_steps:
         Control periods per episode.
     stickiness : float
         Probability in [0, 1) of repeating the previous action.
-    seed : int or numpy.random.Generator
+    random_state : int, SeedSequence or numpy.random.Generator
         Seeds the action choices and the episodes.
 
     Returns
@@ -129,7 +130,6 @@ def collect_transitions(env, candidate_actions, *, n_episodes: int = 4, n_steps:
         Transitions of copies that were alive at the start of the period (after a copy
         terminates it is absorbed and contributes nothing more).
     """
-    from neuromop.envs.spiking import SpikingVectorEnv
 
     if not isinstance(env, SpikingVectorEnv):
         raise TypeError(f"env must be a SpikingVectorEnv, got {type(env).__name__}")
@@ -142,7 +142,7 @@ def collect_transitions(env, candidate_actions, *, n_episodes: int = 4, n_steps:
     stickiness = check_probability("stickiness", stickiness)
     if stickiness >= 1.0:
         raise ValueError(f"stickiness must be < 1, got {stickiness}")
-    rng = as_generator(seed)
+    rng = as_generator(random_state)
     B, K = env.num_envs, cand.shape[0]
     parts = []
     for _ in range(n_episodes):
@@ -158,7 +158,7 @@ def collect_transitions(env, candidate_actions, *, n_episodes: int = 4, n_steps:
             aux_log.append(env.aux)
             return cand[current]
 
-        ds, _ = env.run_closed_loop(policy, n_steps, seed=int(rng.integers(0, 2**31 - 1)))
+        ds, _ = env.run_closed_loop(policy, n_steps, random_state=int(rng.integers(0, 2**31 - 1)))
         n = ds.sizes["time"]
         obs = ds["observation"].values  # (B, n, d), at the period start
         term = ds["terminated"].values  # (B, n), after the period
@@ -258,7 +258,7 @@ class SpikingObservationModel:
         n = len(transitions)
         if n < 10:
             raise ValueError(f"transitions must hold at least 10 samples, got {n}")
-        gen = torch.Generator().manual_seed(self.random_state)
+        gen = torch_generator(self.random_state)
         obs = torch.as_tensor(transitions.obs, dtype=torch.float32)
         act = torch.as_tensor(transitions.action, dtype=torch.float32)
         y = torch.as_tensor(self._targets(transitions), dtype=torch.float32)

@@ -11,6 +11,9 @@ import numpy as np
 import xarray as xr
 
 from neuromop._provenance import provenance
+from neuromop.mdp import worlds
+from neuromop.mdp.dra import DRAAgent
+from neuromop.mdp.solvers import solve_maxent, solve_mop, solve_reward
 
 __all__ = ["AGENTS", "WORLD_NAMES", "build_world", "random_policy", "result_dataset",
            "solve_agent"]
@@ -25,7 +28,6 @@ AGENTS = ("mop", "reward", "maxent", "dra")
 # ---------------------------------------------------------------------- building blocks
 def build_world(name: str, capacity: int = 100, food_gain: int = 10, eta: float = 1.0):
     """Return the world object (or FiniteMDP) called ``name`` with the given parameters."""
-    from neuromop.mdp import worlds
 
     if name == "four_rooms":
         return worlds.four_rooms(capacity=capacity, food_gain=food_gain)
@@ -58,9 +60,8 @@ def _reward_for(world, kind: str):
 
 
 def solve_agent(world, agent: str, *, alpha=1.0, beta=0.0, gamma=0.99, epsilon=0.0,
-                temperature=1.0, tol=1e-2, reward="auto", dra_episodes=300, seed=0):
+                temperature=1.0, tol=1e-2, reward="auto", dra_episodes=300, random_state=0):
     """Solve (or, for DRA, train) ``agent`` in ``world``; return a result with V, Q, policy."""
-    from neuromop.mdp.solvers import solve_maxent, solve_mop, solve_reward
 
     mdp = _mdp_of(world)
     if agent == "mop":
@@ -71,10 +72,9 @@ def solve_agent(world, agent: str, *, alpha=1.0, beta=0.0, gamma=0.99, epsilon=0
     if agent == "maxent":
         return solve_maxent(mdp, temperature=temperature, reward=r, gamma=gamma, tol=tol)
     if agent == "dra":
-        from neuromop.mdp.dra import DRAAgent
 
         start = getattr(world, "start_state", None)
-        dra = DRAAgent(gamma=gamma, random_state=seed).fit(mdp, n_episodes=dra_episodes,
+        dra = DRAAgent(gamma=gamma, random_state=random_state).fit(mdp, n_episodes=dra_episodes,
                                                            start=start, reward=r)
         return dra.to_result()  # a learner with no stopping test: converged is False
     raise ValueError(f"--agent must be one of {list(AGENTS)}, got {agent!r}")

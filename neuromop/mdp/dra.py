@@ -28,6 +28,7 @@ import numpy as np
 from neuromop._checks import check_choice, check_int, check_real
 from neuromop._random import as_generator
 from neuromop.mdp.model import FiniteMDP
+from neuromop.mdp.solvers import SolveResult
 
 __all__ = ["DRAAgent"]
 
@@ -347,7 +348,6 @@ class DRAAgent:
         ``V`` is sum_a policy_(a|s) qbar(s, a) (0 at terminal states), ``Q`` is ``q_mean_``;
         ``sweeps`` holds the number of learning episodes and ``converged`` is False.
         """
-        from neuromop.mdp.solvers import SolveResult
 
         policy = self.policy
         V = np.where(policy > 0, policy * np.where(np.isfinite(self.q_mean_), self.q_mean_, 0), 0)

@@ -17,6 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from neuromop._checks import check_int, check_probability
+from neuromop._random import as_generator
+
 __all__ = ["FiniteMDP", "make_random_mdp"]
 
 _PROB_ATOL = 1e-8
@@ -129,7 +132,7 @@ class FiniteMDP:
     name: str = "mdp"
 
     # ------------------------------------------------------------------ validation
-    def __post_init__(self) -> None:
+    def __post_init__(self) -> None:  # noqa: C901 (predates the complexity rule)
         ns = _as_int_array("next_states", self.next_states)
         if ns.ndim != 3 or min(ns.shape) == 0:
             raise ValueError(
@@ -430,7 +433,7 @@ class FiniteMDP:
         return cls(ns, probs, mask, term, r, **labels)
 
     @classmethod
-    def from_function(
+    def from_function(  # noqa: C901
         cls,
         n_states: int,
         n_actions: int,
@@ -460,7 +463,6 @@ class FiniteMDP:
         **labels
             ``state_labels``, ``action_labels``, ``name``.
         """
-        from neuromop._checks import check_int
 
         cls._check_labels(labels)
         S = check_int("n_states", n_states, low=1)
@@ -557,8 +559,6 @@ def make_random_mdp(
         Attach a standard-normal extrinsic reward r(s, a, s').
     random_state : None, int or numpy.random.Generator
     """
-    from neuromop._checks import check_int, check_probability
-    from neuromop._random import as_generator
 
     S = check_int("n_states", n_states, low=1)
     A = check_int("n_actions", n_actions, low=1)

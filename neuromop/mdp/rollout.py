@@ -1,8 +1,8 @@
-"""Roll out any solved agent in any finite world, vectorised over episodes.
+"""Roll out any solved agent in any finite world, vectorised over trials.
 
-A rollout samples, at every time step and for all episodes at once, an action from ``pi(.|s)``
+A rollout samples, at every time step and for all trials at once, an action from ``pi(.|s)``
 and a successor from ``p(.|s, a)`` by a cumulative-probability search. Results are
-``xr.Dataset`` objects with dims ``(episode, time)`` following the package's dataset contract.
+``xr.Dataset`` objects with dims ``(trial, time)`` following the package's dataset contract.
 """
 
 from __future__ import annotations
@@ -64,16 +64,16 @@ def _sample(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
     return (cum <= x[:, None]).sum(axis=1)
 
 
-def rollout(
+def rollout(  # noqa: C901
     mdp: object,
     policy: object,
     start: int | np.ndarray | None = None,
-    n_episodes: int = 10,
+    n_trials: int = 10,
     n_steps: int = 1000,
     random_state: object = None,
     progress: bool = False,
 ) -> xr.Dataset:
-    """Simulate episodes of an agent in a finite world.
+    """Simulate trials of an agent in a finite world.
 
     Parameters
     ----------
@@ -82,11 +82,11 @@ def rollout(
         default start state and its ``.mdp``).
     policy : SolveResult or ndarray, shape (S, A)
         pi(a|s) (e.g. ``result.policy``).
-    start : int or ndarray of int, shape (n_episodes,), optional
-        Start state index (one for all episodes or one per episode); the world's start state when
+    start : int or ndarray of int, shape (n_trials,), optional
+        Start state index (one for all trials or one per trial); the world's start state when
         omitted.
-    n_episodes, n_steps : int
-        Number of episodes and of time steps per episode.
+    n_trials, n_steps : int
+        Number of trials and of time steps per trial.
     random_state : None, int or numpy Generator
         Seed of the sampling.
     progress : bool
@@ -95,14 +95,14 @@ def rollout(
     Returns
     -------
     xr.Dataset
-        Dims ``(episode, time)``: ``state`` (index before the step), ``action`` (index; -1 at
+        Dims ``(trial, time)``: ``state`` (index before the step), ``action`` (index; -1 at
         terminal states, where the only move is the no-op), ``action_entropy`` (nats, H of
         pi(.|state)), ``terminated`` (state is terminal); one variable per level of
         ``mdp.state_labels`` (e.g. ``x``, ``y``, ``energy``). ``attrs`` carry provenance.
     """
     mdp, world = _unpack(mdp)
     pi, agent = _check_policy(policy, mdp)
-    n_episodes = check_int("n_episodes", n_episodes, low=1)
+    n_trials = check_int("n_trials", n_trials, low=1)
     n_steps = check_int("n_steps", n_steps, low=1)
     rng = as_generator(random_state)
     if start is None:
@@ -112,10 +112,10 @@ def rollout(
     s0 = np.asarray(start)
     if s0.dtype.kind not in "iu":
         raise TypeError(f"start must be an integer state index, got {start!r}")
-    s = np.broadcast_to(s0.astype(np.int64), (n_episodes,)).copy() if s0.ndim == 0 or (
-        s0.shape == (n_episodes,)) else None
+    s = np.broadcast_to(s0.astype(np.int64), (n_trials,)).copy() if s0.ndim == 0 or (
+        s0.shape == (n_trials,)) else None
     if s is None:
-        raise ValueError(f"start must be a scalar or have shape ({n_episodes},), got {s0.shape}")
+        raise ValueError(f"start must be a scalar or have shape ({n_trials},), got {s0.shape}")
     if np.any((s < 0) | (s >= mdp.n_states)):
         raise ValueError(f"start states must be in [0, {mdp.n_states}), got {start!r}")
 
@@ -125,8 +125,8 @@ def rollout(
     deterministic = mdp.max_successors == 1
     ns = mdp.next_states
     cum_p = None if deterministic else np.cumsum(mdp.probs, axis=2)
-    states = np.empty((n_episodes, n_steps), dtype=np.int64)
-    actions = np.empty((n_episodes, n_steps), dtype=np.int64)
+    states = np.empty((n_trials, n_steps), dtype=np.int64)
+    actions = np.empty((n_trials, n_steps), dtype=np.int64)
     steps = range(n_steps)
     if progress:
         from tqdm.auto import tqdm
@@ -134,36 +134,37 @@ def rollout(
         steps = tqdm(steps, desc=f"rollout {mdp.name}", unit="step", mininterval=0.5)
     for t in steps:
         states[:, t] = s
-        a = _sample(cum_pi[s], rng.random(n_episodes))
+        a = _sample(cum_pi[s], rng.random(n_trials))
         actions[:, t] = a
         if deterministic:
             s = ns[s, a, 0]
         else:
-            k = _sample(cum_p[s, a], rng.random(n_episodes))
+            k = _sample(cum_p[s, a], rng.random(n_trials))
             s = ns[s, a, k]
     term = mdp.terminal[states]
     actions[term] = -1
     data = {
-        "state": (("episode", "time"), states),
-        "action": (("episode", "time"), actions),
-        "action_entropy": (("episode", "time"), np.where(term, 0.0, state_entropy[states]),
+        "state": (("trial", "time"), states),
+        "action": (("trial", "time"), actions),
+        "action_entropy": (("trial", "time"), np.where(term, 0.0, state_entropy[states]),
                            {"units": "nats"}),
-        "terminated": (("episode", "time"), term),
+        "terminated": (("trial", "time"), term),
     }
     labels = mdp.state_labels
     if isinstance(labels, pd.MultiIndex):
         for name in labels.names:
             level = labels.get_level_values(name).to_numpy()
-            data[str(name)] = (("episode", "time"), level[states])
+            data[str(name)] = (("trial", "time"), level[states])
     elif isinstance(labels, pd.Index):
-        data[str(labels.name or "state_label")] = (("episode", "time"), labels.to_numpy()[states])
-    ds = xr.Dataset(data, coords={"episode": np.arange(n_episodes), "time": np.arange(n_steps)})
+        data[str(labels.name or "state_label")] = (("trial", "time"), labels.to_numpy()[states])
+    ds = xr.Dataset(data, coords={"trial": np.arange(n_trials), "time": np.arange(n_steps)})
     ds["time"].attrs["units"] = "steps"
     if mdp.action_labels is not None:
         ds.attrs["action_labels"] = ",".join(mdp.action_labels)
     ds.attrs.update(provenance(
-        "neuromop.mdp.rollout.rollout", world=mdp.name, agent=agent, n_episodes=n_episodes,
-        n_steps=n_steps, start=s0, seed=random_state if isinstance(random_state, int) else None,
+        "neuromop.mdp.rollout.rollout", world=mdp.name, agent=agent, n_trials=n_trials,
+        n_steps=n_steps, start=s0,
+        random_state=random_state if isinstance(random_state, int) else None,
         agent_params=getattr(policy, "params", None),
     ))
     ds.attrs["world"] = mdp.name
@@ -180,7 +181,7 @@ def _check_xy(ds: xr.Dataset) -> None:
 
 
 def occupancy_map(ds: xr.Dataset, world: object | None = None, *, alive_only: bool = True,
-                  per_episode: bool = False) -> xr.DataArray:
+                  per_trial: bool = False) -> xr.DataArray:
     """Fraction of time steps spent in each grid cell.
 
     Parameters
@@ -191,13 +192,13 @@ def occupancy_map(ds: xr.Dataset, world: object | None = None, *, alive_only: bo
         Fixes the grid size (otherwise the largest x, y visited).
     alive_only : bool
         Count only time steps before termination.
-    per_episode : bool
-        Return one map per episode (dims ``episode, y, x``) instead of the pooled map.
+    per_trial : bool
+        Return one map per trial (dims ``trial, y, x``) instead of the pooled map.
 
     Returns
     -------
     xr.DataArray
-        Dims ``(y, x)`` (1-based coordinates); sums to 1 (per episode with ``per_episode``).
+        Dims ``(y, x)`` (1-based coordinates); sums to 1 (per trial with ``per_trial``).
     """
     _check_xy(ds)
     x = ds["x"].values.astype(np.int64)
@@ -212,14 +213,14 @@ def occupancy_map(ds: xr.Dataset, world: object | None = None, *, alive_only: bo
     x, y = np.clip(x, 1, W), np.clip(y, 1, H)
     flat = (np.arange(E)[:, None] * H + (y - 1)) * W + (x - 1)
     counts = np.bincount(flat.ravel(), weights=w.ravel(), minlength=E * H * W).reshape(E, H, W)
-    if not per_episode:
+    if not per_trial:
         counts = counts.sum(axis=0)
     total = counts.sum(axis=(-2, -1), keepdims=True)
     occ = np.divide(counts, total, out=np.zeros_like(counts), where=total > 0)
-    dims = ("episode", "y", "x") if per_episode else ("y", "x")
+    dims = ("trial", "y", "x") if per_trial else ("y", "x")
     coords = {"y": np.arange(1, H + 1), "x": np.arange(1, W + 1)}
-    if per_episode:
-        coords["episode"] = ds["episode"].values
+    if per_trial:
+        coords["trial"] = ds["trial"].values
     return xr.DataArray(occ, dims=dims, coords=coords, name="occupancy",
                         attrs={"units": "fraction of time steps", "alive_only": int(alive_only),
                                **provenance("neuromop.mdp.rollout.occupancy_map",
@@ -227,21 +228,21 @@ def occupancy_map(ds: xr.Dataset, world: object | None = None, *, alive_only: bo
 
 
 def arena_coverage(ds: xr.Dataset, world: object) -> xr.DataArray:
-    """Fraction of the world's free cells visited in each episode (before termination).
+    """Fraction of the world's free cells visited in each trial (before termination).
 
     Returns
     -------
     xr.DataArray
-        Dim ``episode``, values in [0, 1].
+        Dim ``trial``, values in [0, 1].
     """
     _check_xy(ds)
     if not hasattr(world, "layout"):
         raise TypeError(f"world must be a GridWorld, got {type(world).__name__}")
-    occ = occupancy_map(ds, world, per_episode=True)
+    occ = occupancy_map(ds, world, per_trial=True)
     n_free = world.layout.n_cells
     visited = (occ.values > 0).sum(axis=(1, 2))
-    return xr.DataArray(visited / n_free, dims=("episode",),
-                        coords={"episode": ds["episode"].values}, name="coverage",
+    return xr.DataArray(visited / n_free, dims=("trial",),
+                        coords={"trial": ds["trial"].values}, name="coverage",
                         attrs={"units": "fraction of free cells", "n_free_cells": n_free})
 
 

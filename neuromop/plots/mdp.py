@@ -13,6 +13,8 @@ __all__ = [
     "plot_energy_histogram",
     "comparison_figure",
     "plot_cartpole_episode",
+    "plot_noisy_tv",
+    "plot_predator_prey",
 ]
 
 
@@ -134,3 +136,39 @@ def plot_cartpole_episode(ds: xr.Dataset, episode: int = 0, axes=None):
     axes[1].set_ylabel("x (m)")
     axes[1].set_xlabel("time (s)")
     return axes
+
+
+def plot_noisy_tv(ds):
+    """Noisy TV: time in the TV room against beta, one line per gamma (mean over trials)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.5, 3.2))
+    m = ds["time_in_tv_room"].mean("trial")
+    for g in ds["gamma"].values:
+        ax.plot(ds["beta"], m.sel(gamma=g), marker="o", label=f"gamma = {g}")
+    ax.set_xlabel("beta (weight of state entropy)")
+    ax.set_ylabel("time in noisy room (fraction)")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_predator_prey(ds):
+    """Predator-prey: occupancy maps of the MOP and R mice and the survival curves."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
+    for ax, agent in zip(axes[:2], ("MOP", "R"), strict=True):
+        occ = ds["occupancy"].sel(agent=agent)
+        im = ax.imshow(np.where(occ > 0, occ, np.nan), origin="lower", cmap="viridis",
+                       extent=(0.5, occ.sizes["x"] + 0.5, 0.5, occ.sizes["y"] + 0.5))
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+        ax.set_title(f"{agent} mouse occupancy")
+    for agent in ds["agent"].values:
+        axes[2].plot(ds["time"], ds["survival_curve"].sel(agent=agent), label=str(agent))
+    axes[2].set_xscale("log")
+    axes[2].set_xlabel("time (steps)")
+    axes[2].set_ylabel("fraction alive")
+    axes[2].legend()
+    fig.tight_layout()
+    return fig

@@ -12,7 +12,7 @@ __all__ = ["plot_spiking_energy"]
 
 
 def plot_spiking_energy(ds: xr.Dataset, spikes: pd.DataFrame, table: pd.DataFrame, *,
-                        budget: float | None = None, max_neurons: int = 100):
+                        max_energy: float | None = None, max_neurons: int = 100):
     """Overview figure of a closed-loop comparison of controllers on the energy task.
 
     Parameters
@@ -22,7 +22,7 @@ def plot_spiking_energy(ds: xr.Dataset, spikes: pd.DataFrame, table: pd.DataFram
         variable when the env has an energy budget).
     table : pandas.DataFrame
         Output of :func:`neuromop.analysis.tables.variability_table`.
-    budget : float, optional
+    max_energy : float, optional
         Energy budget (spikes per neuron), drawn as a line.
     max_neurons : int
         Neurons shown in each raster.
@@ -69,8 +69,8 @@ def plot_spiking_energy(ds: xr.Dataset, spikes: pd.DataFrame, table: pd.DataFram
             ax_e.fill_between(t, np.maximum(m - s, 0.0), m + s, color=colors[label],
                               alpha=0.2)
         ax_s.step(t, alive.mean(0), where="post", color=colors[label], label=label)
-    if budget is not None:
-        ax_e.axhline(budget, color="k", ls=":", lw=1, label="budget")
+    if max_energy is not None:
+        ax_e.axhline(max_energy, color="k", ls=":", lw=1, label="budget")
     ax_e.set(xlabel="time (s)", ylabel="energy (spikes/neuron)", title="energy (alive trials)")
     ax_e.legend(fontsize=7)
     ax_s.set(xlabel="time (s)", ylabel="fraction alive", ylim=(-0.05, 1.05), title="survival")

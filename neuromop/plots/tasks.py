@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from neuromop.envs.terminal import SHAPES, ShapeSet, shape_fill_std
+
 __all__ = ["plot_energy_task", "plot_square_task", "plot_shapes_task", "plot_reward_task",
            "plot_corridor_task", "plot_cartpole_task", "plot_beta_sweep"]
 
@@ -117,7 +119,8 @@ def _history_panel(ax, histories: dict, key: str, label: str) -> None:
     ax.legend(fontsize=7)
 
 
-def plot_shapes_task(datasets: dict, histories: dict, study, reference: dict | None = None):
+def plot_shapes_task(datasets: dict, summary: dict, histories: dict, study,
+                     reference: dict | None = None):
     """Six shapes: MOP readout trajectories per context, per-context lifetime, spread over training.
 
     Parameters
@@ -125,15 +128,17 @@ def plot_shapes_task(datasets: dict, histories: dict, study, reference: dict | N
     datasets : dict
         ``"free <shape>"`` / ``"MOP <shape>"`` -> rollout dataset, for every shape of
         :data:`~neuromop.envs.SHAPES`.
+    summary : dict
+        The same names -> metrics (``lifetime``).
     histories : dict
         ``"MOP"`` -> training history; if its records carry the per-context evaluation of
-        :meth:`~neuromop.studies.tasks.ShapesStudy.evaluate_spread` (``readout_std``,
+        :meth:`~neuromop.studies.shapes.ShapesStudy.evaluate_spread` (``readout_std``,
         ``trajectory_std``, ``alive_fraction``) they are drawn per context over epochs.
     study : ShapesStudy
         Configuration (``shape_scale``).
     reference : dict, optional
         Controller name -> the same evaluation for reference controllers
-        (:meth:`~neuromop.studies.tasks.ShapesStudy.reference_spread`), drawn at
+        (:meth:`~neuromop.studies.shapes.ShapesStudy.reference_spread`), drawn at
         epoch -1 (open markers: untrained MOP; dotted lines: free and random).
 
     Returns
@@ -143,7 +148,6 @@ def plot_shapes_task(datasets: dict, histories: dict, study, reference: dict | N
     import matplotlib.pyplot as plt
     import torch
 
-    from neuromop.envs.terminal import SHAPES, ShapeSet, shape_fill_std
 
     shapes = ShapeSet(study.shape_scale)
     fill = shape_fill_std(study.shape_scale)
@@ -162,7 +166,7 @@ def plot_shapes_task(datasets: dict, histories: dict, study, reference: dict | N
     names = [s for s, _ in SHAPES]
     w = 0.4
     for off, who in ((-w / 2, "free"), (w / 2, "MOP")):
-        vals = [float(datasets[f"{who} {s}"]["lifetime"].mean()) for s in names]
+        vals = [summary[f"{who} {s}"]["lifetime"] for s in names]
         ax.bar(np.arange(6) + off, vals, width=w, color=_color(who), label=who)
     ax.set_xticks(range(6), names, rotation=40, ha="right", fontsize=7)
     ax.set(ylabel="lifetime (steps)")
@@ -197,23 +201,24 @@ def plot_shapes_task(datasets: dict, histories: dict, study, reference: dict | N
     return fig
 
 
-def plot_reward_task(datasets: dict, histories: dict, study):
-    """Mu sweep: occupancy density of neurons (0, 1) with the rewarded inner square."""
+def plot_reward_task(datasets: dict, summary: dict, histories: dict, study):
+    """Mu sweep: occupancy density of neurons (0, 1) with the rewarded inner square.
+
+    ``summary``: controller name -> metrics with ``inner_occupancy``.
+    """
     import matplotlib.pyplot as plt
 
     names = list(datasets)
     fig, axes = plt.subplots(1, len(names) + 1, figsize=(3.8 * (len(names) + 1), 3.8),
                              constrained_layout=True)
     h, hi = study.half_width, study.inner_half_width
-    occ = []
     for ax, name in zip(axes, names):
         ds = datasets[name]
         pts = ds["activity"].values[..., :2][ds["alive"].values]
         ax.hist2d(pts[:, 0], pts[:, 1], bins=40, range=[[-h, h], [-h, h]], cmap="Blues")
         ax.plot([-hi, hi, hi, -hi, -hi], [-hi, -hi, hi, hi, -hi], "r-", lw=1)
         ax.set(title=name, xlabel="x0", ylabel="x1", aspect="equal")
-        inside = (np.abs(pts) <= hi).all(axis=1)
-        occ.append(inside.mean() if inside.size else np.nan)
+    occ = [summary[name]["inner_occupancy"] for name in names]
     axes[-1].bar(range(len(names)), occ, color=_color("MOP"))
     axes[-1].set_xticks(range(len(names)), names, rotation=30, ha="right")
     axes[-1].set(ylabel="fraction of time in inner square")
@@ -221,7 +226,7 @@ def plot_reward_task(datasets: dict, histories: dict, study):
     return fig
 
 
-def plot_corridor_task(datasets: dict, histories: dict, study):
+def plot_corridor_task(datasets: dict, summary: dict, histories: dict, study):
     """Corridor: readout trajectories in the two-room geometry and action entropy along x."""
     import matplotlib.pyplot as plt
 
@@ -253,8 +258,11 @@ def plot_corridor_task(datasets: dict, histories: dict, study):
     return fig
 
 
-def plot_cartpole_task(datasets: dict, histories: dict, study):
-    """Cartpole: theta-x occupancy of each controller and lifetime over training."""
+def plot_cartpole_task(datasets: dict, summary: dict, histories: dict, study):
+    """Cartpole: theta-x occupancy of each controller and lifetime over training.
+
+    ``summary``: controller name -> metrics (``lifetime``).
+    """
     import matplotlib.pyplot as plt
 
     names = list(datasets)
@@ -265,14 +273,14 @@ def plot_cartpole_task(datasets: dict, histories: dict, study):
         alive = ds["alive"].values
         ax.hist2d(ds["x"].values[alive], ds["theta"].values[alive], bins=40,
                   range=[[-1.8, 1.8], [-0.62, 0.62]], cmap="Blues")
-        ax.set(title=f"{name} (lifetime {float(ds['lifetime'].mean()):.0f})", xlabel="x (m)",
+        ax.set(title=f"{name} (lifetime {summary[name]['lifetime']:.0f})", xlabel="x (m)",
                ylabel="theta (rad)")
     _history_panel(axes[-1], histories, "lifetime", "lifetime (steps)")
     fig.suptitle("NeuroMOP continuous cartpole")
     return fig
 
 
-def plot_beta_sweep(datasets: dict, summary: dict, study):
+def plot_beta_sweep(datasets: dict, summary: dict, histories: dict, study):
     """Beta sweep: lifetime, std, activity and input saturation, log gain, actions per beta.
 
     ``summary`` entries carry the keys of :func:`~neuromop.control.rollout.summarize_rollout`

@@ -1,21 +1,51 @@
-"""Four-room comparison of the MOP paper (Fig. 2): MOP vs R (epsilon = 0) vs a random walker."""
+"""Four-room comparison of the MOP paper (Fig. 2): MOP vs R (epsilon = 0) vs a random walker.
+
+Hypothesis: an agent that maximises future action-state path occupancy (MOP) survives as long
+as a reward maximiser but occupies the whole arena and the whole range of energy levels,
+whereas the R agent (paid for eating, as in the authors' notebook) stays at the food and a
+random walker starves. :func:`compare_four_rooms` runs one food gain;
+:class:`FourRoomsStudy` runs several (``neuromop run four-rooms``).
+"""
 
 from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import xarray as xr
 
 from neuromop._provenance import provenance
+from neuromop._random import spawn
+from neuromop.analysis import lifetime, survival_curve
 from neuromop.mdp.agents import random_policy
+from neuromop.mdp.rollout import arena_coverage, energy_histogram, occupancy_map, rollout
+from neuromop.mdp.solvers import solve_mop, solve_reward
+from neuromop.mdp.worlds import four_rooms
+from neuromop.plots.mdp import comparison_figure
+from neuromop.studies.protocol import Study, StudyResult
 
-__all__ = ["compare_four_rooms", "format_table"]
+__all__ = ["FourRoomsStudy", "compare_four_rooms", "format_table"]
 
 
-# ---------------------------------------------------------------------- four-room comparison
-def compare_four_rooms(capacity: int = 100, food_gain: int = 10, n_episodes: int = 10,
-                       n_steps: int = 10_000, gamma: float = 0.99, seed: int = 0,
+def compare_four_rooms(capacity: int = 100, food_gain: int = 10, n_trials: int = 10,
+                       n_steps: int = 10_000, gamma: float = 0.99, random_state=0,
                        progress: bool = False) -> tuple[xr.Dataset, dict]:
     """MOP vs R (epsilon = 0, paid for eating as in the authors' code) vs a random walker.
+
+    Parameters
+    ----------
+    capacity, food_gain : int
+        Largest energy level and energy gained per step on food.
+    n_trials, n_steps : int
+        Rollouts per agent and their length (steps).
+    gamma : float
+        Discount of both solvers.
+    random_state : int, SeedSequence or numpy.random.Generator
+        Seed of the rollouts (one spawned stream per agent).
+    progress : bool
+        Progress bars of the rollouts.
 
     Returns
     -------
@@ -25,20 +55,11 @@ def compare_four_rooms(capacity: int = 100, food_gain: int = 10, n_episodes: int
         of the levels 2..capacity), ``action_entropy`` (mean, nats); plus ``occupancy`` maps
         (agent, y, x), ``survival_curve`` (agent, time) and ``energy_occupancy`` (agent, energy).
     extras : dict
-        ``world`` and the per-agent rollouts.
+        ``world`` and the per-agent rollouts, occupancy maps, survival curves and energy
+        histograms.
     """
-    from neuromop.analysis import survival_curve
-    from neuromop.mdp.rollout import (
-        arena_coverage,
-        energy_histogram,
-        occupancy_map,
-        rollout,
-    )
-    from neuromop.mdp.solvers import solve_mop, solve_reward
-    from neuromop.mdp.worlds import four_rooms
-
     world = four_rooms(capacity=capacity, food_gain=food_gain)
-    seeds = np.random.SeedSequence(seed).spawn(3)
+    seeds = spawn(random_state, 3)
     policies = {
         "MOP": solve_mop(world.mdp, alpha=1.0, beta=0.0, gamma=gamma),
         "R": solve_reward(world.mdp, epsilon=0.0, gamma=gamma, reward=world.food_reward()),
@@ -46,20 +67,20 @@ def compare_four_rooms(capacity: int = 100, food_gain: int = 10, n_episodes: int
     }
     rows, occ, surv, energy, rollouts = {}, {}, {}, {}, {}
     for (name, pol), ss in zip(policies.items(), seeds, strict=True):
-        ds = rollout(world, pol, n_episodes=n_episodes, n_steps=n_steps,
+        ds = rollout(world, pol, n_trials=n_trials, n_steps=n_steps,
                      random_state=np.random.default_rng(ss), progress=progress)
         rollouts[name] = ds
         alive = ~ds["terminated"]
         levels = np.unique(ds["energy"].values[alive.values])
         rows[name] = {
             "survival": float(alive.isel(time=-1).mean()),
-            "lifetime_median": float(alive.sum("time").median()),
+            "lifetime_median": float(lifetime(ds["terminated"])["lifetime"].median()),
             "coverage": float(arena_coverage(ds, world).mean()),
             "energy_levels_visited": float(np.sum(levels >= 2) / (capacity - 1)),
             "action_entropy": float(ds["action_entropy"].where(alive).mean()),
         }
         occ[name] = occupancy_map(ds, world)
-        surv[name] = survival_curve(ds.terminated, dims="episode")
+        surv[name] = survival_curve(ds.terminated, dims="trial")
         energy[name] = energy_histogram(ds, capacity=capacity)
     agents = list(rows)
     summary = xr.Dataset(
@@ -73,16 +94,18 @@ def compare_four_rooms(capacity: int = 100, food_gain: int = 10, n_episodes: int
     summary["energy_occupancy"] = xr.concat([energy[a] for a in agents], dim="agent"
                                             ).assign_coords(agent=agents)
     for v in summary.data_vars.values():
-        for key in ("parameters", "created_by", "created_at", "neuromop_version", "python"):
+        for key in ("parameters", "created_by", "created_at", "neuromop_version",
+                    "neuromop_commit", "python"):
             v.attrs.pop(key, None)
-    summary["survival"].attrs["units"] = "fraction of episodes alive at the last step"
+    summary["survival"].attrs["units"] = "fraction of trials alive at the last step"
     summary["lifetime_median"].attrs["units"] = "steps"
     summary["coverage"].attrs["units"] = "fraction of the 104 free cells"
     summary["energy_levels_visited"].attrs["units"] = "fraction of levels 2..capacity"
     summary["action_entropy"].attrs["units"] = "nats"
     summary.attrs.update(provenance(
-        "neuromop.cli.mdp.compare_four_rooms", capacity=capacity, food_gain=food_gain,
-        n_episodes=n_episodes, n_steps=n_steps, gamma=gamma, seed=seed,
+        "neuromop.studies.four_rooms.compare_four_rooms", capacity=capacity,
+        food_gain=food_gain, n_trials=n_trials, n_steps=n_steps, gamma=gamma,
+        random_state=random_state if isinstance(random_state, int) else repr(random_state),
         agents={"MOP": "alpha=1, beta=0", "R": "epsilon=0, reward 1 on food",
                 "random": "uniform over A(s)"}))
     return summary, {"world": world, "rollouts": rollouts, "occupancy": occ, "survival": surv,
@@ -90,6 +113,7 @@ def compare_four_rooms(capacity: int = 100, food_gain: int = 10, n_episodes: int
 
 
 def format_table(summary: xr.Dataset) -> str:
+    """The per-agent summary of :func:`compare_four_rooms` as a plain-text table."""
     cols = ["survival", "lifetime_median", "coverage", "energy_levels_visited", "action_entropy"]
     head = f"{'agent':<8}" + "".join(f"{c:>23}" for c in cols)
     lines = [head, "-" * len(head)]
@@ -97,3 +121,45 @@ def format_table(summary: xr.Dataset) -> str:
         vals = "".join(f"{float(summary[c].sel(agent=a)):>23.4g}" for c in cols)
         lines.append(f"{a:<8}{vals}")
     return "\n".join(lines)
+
+
+@dataclass
+class FourRoomsStudy(Study):
+    """The four-room comparison at several food gains (one spawned seed per gain)."""
+
+    food_gains: tuple[int, ...] = (3, 10)
+    capacity: int = 100
+    gamma: float = 0.99
+    n_trials: int = 10
+    n_steps: int = 50_000
+
+    name: ClassVar[str] = "four-rooms"
+    USES_TORCH: ClassVar[bool] = False
+    BUDGETS: ClassVar[dict[str, dict]] = {
+        "smoke": dict(food_gains=(10,), capacity=30, n_trials=3, n_steps=500),
+        "default": {},
+        "paper": dict(food_gains=(2, 3, 4, 10), n_trials=100, n_steps=50_000),
+    }
+
+    def run(self, out_dir, *, resume: bool = True, progress: bool = True) -> StudyResult:
+        """Compare the agents at every food gain; ``four_rooms_gain<G>.nc`` and a figure each."""
+
+        started = time.perf_counter()
+        out = self.prepare(out_dir, resume=resume)
+        datasets, figures, tables, summary = {}, {}, [], {}
+        for gain, stream in zip(self.food_gains, spawn(self.seed, len(self.food_gains))):
+            res, extra = compare_four_rooms(capacity=self.capacity, food_gain=gain,
+                                            n_trials=self.n_trials, n_steps=self.n_steps,
+                                            gamma=self.gamma, random_state=stream,
+                                            progress=progress)
+            datasets[f"four_rooms_gain{gain}"] = res
+            figures[f"four_rooms_gain{gain}"] = comparison_figure(
+                extra["occupancy"], extra["survival"], extra["energy"], extra["world"])
+            tables.append(f"food gain {gain}, {self.n_trials} trials x {self.n_steps} steps\n"
+                          + format_table(res))
+            summary[f"gain{gain}"] = {
+                str(a): {k: float(res[k].sel(agent=a)) for k in
+                         ("survival", "lifetime_median", "coverage", "energy_levels_visited",
+                          "action_entropy")} for a in res["agent"].values}
+        return self.finish(out, table="\n\n".join(tables), summary=summary, started=started,
+                           datasets=datasets, figures=figures)

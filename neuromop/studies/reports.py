@@ -10,6 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
+from neuromop._io import atomic_path, write_json_atomic, write_netcdf_atomic
+from neuromop.plots import save_figure
+from neuromop.plots.values import value_report_figures
+from neuromop.plots.variability import plot_fano_factor, plot_pca_spectrum, plot_rsc_histogram
+
 __all__ = ["format_variability_table", "write_value_report", "write_variability_report"]
 
 
@@ -26,8 +31,6 @@ def _markdown_table(df) -> str:
 def write_value_report(report: dict, out: Path, title: str) -> list[Path]:
     """Write a :func:`~neuromop.values.report.value_report` into ``out``: tables (CSV +
     markdown), the result (netCDF) and figures; returns the paths written."""
-    from neuromop._io import atomic_path, write_netcdf_atomic
-    from neuromop.plots.values import value_report_figures
 
     res = report["result"]
     out.mkdir(parents=True, exist_ok=True)
@@ -102,9 +105,6 @@ def write_variability_report(report: dict, out: Path, *, dataset=None) -> list[P
     ``variability.json`` (the summary numbers, the notes and ``dataset``, the path analysed);
     returns the paths written.
     """
-    from neuromop._io import write_json_atomic
-    from neuromop.plots import save_figure
-    from neuromop.plots.variability import plot_fano_factor, plot_pca_spectrum, plot_rsc_histogram
 
     out = Path(out)
     pr = report["summary"]["participation_ratio"]

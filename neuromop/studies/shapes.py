@@ -5,65 +5,50 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import xarray as xr
 
-from neuromop._io import write_netcdf_atomic
+from neuromop._provenance import provenance
+from neuromop._random import torch_generator
+from neuromop.envs import SHAPES, ShapeSet
 from neuromop.envs.rate_rnn import antithetic_candidates
 from neuromop.envs.terminal import shape_fill_std
-from neuromop.studies.rate_rnn import (
-    _PAPER,
-    _SMOKE,
-    _Common,
-    _common_kw,
-    _rollouts,
-    _start,
-    write_outputs,
-)
+from neuromop.plots.tasks import plot_shapes_task
+from neuromop.studies.protocol import StudyResult
+from neuromop.studies.rate_rnn import PAPER, SMOKE, RateRNNStudy, format_table
 
 __all__ = ["SPREAD_KEYS", "ShapesStudy", "format_spread", "readout_spread", "spread_history"]
 
 
 @dataclass
-class ShapesStudy(_Common):
+class ShapesStudy(RateRNNStudy):
     """Six shapes: terminal when the 2-D readout leaves the shape chosen by a one-hot context.
 
     After every training epoch the current MOP controller is rolled out for ``spread_horizon``
-    steps from the same ``spread_trials`` initial states per context (drawn once from
-    ``seed + 2``, with the same action-sampling seed every epoch), and the spread of the 2-D
-    readout over the alive steps of each context is recorded (:func:`readout_spread`: pooled
+    steps from the same ``spread_trials`` initial states per context (drawn once from the
+    ``extra`` random stream, with the same action-sampling seed every epoch), and the spread of
+    the 2-D readout over the alive steps of each context is recorded (:func:`readout_spread`: pooled
     ``readout_std`` and within-trial ``trajectory_std``). The free network, uniformly random
     currents and the untrained MOP controller are evaluated once on the same starts
     (``spread_reference`` in ``summary.json``);
     :func:`~neuromop.envs.terminal.shape_fill_std` gives the std of a readout filling each
     shape uniformly.
 
-    Defaults (chosen so that the constraint binds; measured at the default budget, seed 0):
+    Defaults, chosen so that the constraint binds (the measurements behind them are in
+    ``notebooks/neuromop_tasks.py``):
 
-    - ``context_scale = 0.1``: a context input of std 1 per unit quenches the chaos (readout
-      std over time 0.01-0.1) and parks the free readout at an offset of up to 1.65, so it
-      leaves by drift, not variability. At 0.1 the free readout fluctuates with std ~0.5 around
-      offsets <= 0.4 and leaves every shape within 24-42 steps (mean lifetime).
+    - ``context_scale = 0.1``: a strong context input quenches the chaos and parks the free
+      readout at an offset, so it would leave by drift, not variability;
     - ``action_scale = 1.0`` with antithetic candidates
       (:func:`~neuromop.envs.rate_rnn.antithetic_candidates`, ``n_candidates = 17``): zero
-      plus 8 pairs ``+-v``, so a uniform policy adds no mean drive.
-      Candidates of std 2 act like strong random input and shrink the readout std to ~0.19,
-      far inside every shape (the constraint would not bind); at 0.5 the controller cannot
-      steer (MOP survival 0.3-0.8). At 1.0 uniformly random currents still leave the shapes
-      within 30-70 steps, MOP survives 470-500 of 500 steps with action entropy 2.5-2.7 nats
-      (ln 17 = 2.83).
+      plus 8 pairs ``+-v``, so a uniform policy adds no mean drive; strong candidates act like
+      random input and shrink the readout far inside every shape, weak ones cannot steer;
     - ``initial_value = 0.0``: the value network starts at ``V = 0`` everywhere, so the
       untrained controller is exactly the uniformly random one and the spread history shows
-      what training adds. Within-trajectory readout std (seed 0), untrained -> after epoch 1 ->
-      after epoch 15: square 0.156 / 0.196 / 0.174, disc 0.156 / 0.182 / 0.169, triangle
-      0.125 / 0.171 / 0.154, hexagon 0.150 / 0.170 / 0.170, wide rectangle 0.137 / 0.180 /
-      0.200, tall rectangle 0.105 / 0.165 / 0.185 (alive fraction 0.13-0.38 -> 0.68-0.95 ->
-      0.97-1.0): the std rises with training in every context, almost all of it in the first
-      epoch; later epochs move it by -0.02 to +0.02. MOP lifetimes after training: 437-493 of
-      500 steps. With the optimistic start (``initial_value=None``) even the untrained
-      controller avoids terminal successors (one-step lookahead) and the spread starts high
-      (0.145-0.168 within trajectory) and stays flat.
+      what training adds (with the optimistic start even the untrained controller avoids
+      terminal successors by its one-step lookahead).
     """
 
     shape_scale: float = 1.0
@@ -72,35 +57,37 @@ class ShapesStudy(_Common):
     init_std: float = 0.3
     spread_trials: int = 16             # evaluation trials per context, every epoch
     spread_horizon: int = 200           # steps per evaluation trial
-    BUDGET_OVERRIDES = {"smoke": dict(_SMOKE, spread_trials=8, spread_horizon=100),
-                        "default": {},
-                        "paper": dict(_PAPER, spread_trials=32, spread_horizon=500)}
-
     n_candidates: int = 17
     action_scale: float = 1.0
     antithetic: bool = True
     initial_value: float | None = 0.0   # V starts at 0: training starts from random currents
 
-    def make_env(self, **kw):
-        from neuromop.envs import RateRNNEnv, ShapeSet
+    name: ClassVar[str] = "shapes"
+    BUDGETS: ClassVar[dict[str, dict]] = {
+        "smoke": dict(SMOKE, spread_trials=8, spread_horizon=100),
+        "default": {},
+        "paper": dict(PAPER, spread_trials=32, spread_horizon=500),
+    }
 
+    def terminal(self):
+
+        return ShapeSet(self.shape_scale)
+
+    def env_kwargs(self) -> dict:
+        kw = {**super().env_kwargs(), "n_readouts": 2, "readout_scale": self.readout_scale,
+              "n_contexts": 6, "context_scale": self.context_scale, "init_std": self.init_std}
         if self.antithetic:
-            kw.setdefault("candidate_actions", antithetic_candidates(
-                self.n_candidates, self.n_neurons, self.action_scale, self.seed))
-        return RateRNNEnv(self.n_neurons, num_envs=self.num_envs, g=self.g, dt=self.dt,
-                          n_candidates=self.n_candidates, action_scale=self.action_scale,
-                          n_readouts=2, readout_scale=self.readout_scale, n_contexts=6,
-                          context_scale=self.context_scale, terminal=ShapeSet(self.shape_scale),
-                          init_std=self.init_std,
-                          max_episode_steps=self.horizon, seed=self.seed, **kw)
+            kw["candidate_actions"] = antithetic_candidates(
+                self.n_candidates, self.n_neurons, self.action_scale,
+                self.random_streams()["network"])
+        return kw
 
     def spread_initial_states(self, env):
         """The fixed evaluation start states: ``spread_trials`` per context, context-major."""
         import torch
 
-        from neuromop.envs import SHAPES
 
-        gen = torch.Generator().manual_seed(self.seed + 2)
+        gen = torch_generator(self.random_streams()["extra"])
         blocks = []
         try:
             for c in range(len(SHAPES)):
@@ -118,7 +105,8 @@ class ShapesStudy(_Common):
         from neuromop.control import rollout
 
         ds = rollout(env, controller, self.spread_horizon, n_trials=initial_states.shape[0],
-                     seed=self.seed + 2, record_activity=False, initial_states=initial_states)
+                     random_state=self.random_streams()["extra"], record_activity=False,
+                     initial_states=initial_states)
         spread = readout_spread(ds)
         return {key: dict(zip(spread["context"].values.tolist(), spread[key].values.tolist()))
                 for key in SPREAD_KEYS}
@@ -130,7 +118,7 @@ class ShapesStudy(_Common):
         env = self.make_env()
         starts = self.spread_initial_states(env)
         untrained = NeuroMOPController(self.make_env(), initial_value=self.initial_value,
-                                       **_common_kw(self))
+                                       **self.controller_kwargs())
         return {name: self.evaluate_spread(ctrl, env, starts)
                 for name, ctrl in (("free", FreeController(env)),
                                    ("random", RandomController(env)),
@@ -138,13 +126,13 @@ class ShapesStudy(_Common):
 
     def _train_mop(self, mop, out: Path, *, resume: bool, progress: bool) -> list[dict]:
         """Train MOP, adding the evaluation spread to every epoch record of its history."""
-        from neuromop.control.fvi import train
+        from neuromop.control import train
 
         env = self.make_env()
         starts = self.spread_initial_states(env)
         kw = dict(steps_per_epoch=self.steps_per_epoch, fit_iterations=self.fit_iterations,
                   batch_size=self.batch_size, target_updates=self.target_updates,
-                  seed=self.seed, checkpoint_dir=out / "mop")
+                  random_state=self.random_streams()["training"], checkpoint_dir=out / "mop")
         pending = {}
         if resume:
             # restore the last checkpoint: its own epoch record was saved before its evaluation
@@ -161,45 +149,40 @@ class ShapesStudy(_Common):
                 record.update(pending[record["epoch"]])
         return mop.history_
 
-    def run(self, out_dir, *, resume: bool = True, progress: bool = True) -> dict:
+    def run(self, out_dir, *, resume: bool = True, progress: bool = True) -> StudyResult:
         """Train MOP; roll out free and MOP in every context; per-context lifetimes.
 
         Also writes ``spread_history.nc`` (:func:`spread_history`, the readout std over
         training) and adds it to ``summary.json`` under ``spread_history``.
         """
         from neuromop.control import FreeController, NeuroMOPController
-        from neuromop.envs import SHAPES
-        from neuromop.plots.tasks import plot_shapes_task
 
-        t0, out = _start(out_dir)
+        started = time.perf_counter()
+        out = self.prepare(out_dir, resume=resume)
         mop = NeuroMOPController(self.make_env(), initial_value=self.initial_value,
-                                 **_common_kw(self))
+                                 **self.controller_kwargs())
         histories = {"MOP": self._train_mop(mop, out, resume=resume, progress=progress)}
         spread = spread_history(histories["MOP"], self)
-        write_netcdf_atomic(spread, out / "spread_history.nc")
         reference = self.reference_spread()
         env = self.make_env()
-        datasets, summary = {}, {}
+        datasets, metrics = {}, {}
         for c, (shape, _) in enumerate(SHAPES):
             env.context_index = c
-            ds, sm = _rollouts(self, env, {f"free {shape}": FreeController(env),
-                                           f"MOP {shape}": mop}, out)
+            ds, sm = self.rollouts(env, {f"free {shape}": FreeController(env),
+                                         f"MOP {shape}": mop})
             datasets.update(ds)
-            summary.update(sm)
-        fig = plot_shapes_task(datasets, histories, self, reference=reference)
-        seconds = time.perf_counter() - t0
+            metrics.update(sm)
+        named = dict(zip(metrics, datasets.values()))
+        fig = plot_shapes_task(named, metrics, histories, self, reference=reference)
         extra = {"spread_history": {
             "epoch": spread["epoch"].values.tolist(), "context": spread["context"].values.tolist(),
             **{k: spread[k].values.tolist() for k in SPREAD_KEYS},
             "shape_fill_std": spread["shape_fill_std"].values.tolist()},
             "spread_reference": reference}
-        fig_path, table = write_outputs(self, out, summary, histories, fig, seconds,
-                                        "shapes_task.png", extra=extra)
-        table += "\n" + format_spread(spread, reference)
-        return {"summary": summary, "histories": histories, "datasets": datasets,
-                "spread": spread, "figure": fig_path, "table": table, "seconds": seconds}
-
-
+        table = format_table(metrics) + "\n" + format_spread(spread, reference)
+        return self.result(out, started=started, datasets={**datasets, "spread_history": spread},
+                           metrics=metrics, histories=histories, figure=fig, table=table,
+                           extra=extra)
 
 
 #: Per-context evaluation quantities recorded after every epoch (see :func:`readout_spread`).
@@ -226,7 +209,6 @@ def readout_spread(ds) -> xr.Dataset:
         ``alive_fraction``, the fraction of the context's (trial, time) points that are alive;
         ``n_trials``.
     """
-    from neuromop.envs import SHAPES
 
     names = [name for name, _ in SHAPES]
     ro = ds["readout"].values[..., :2].astype(float)
@@ -279,8 +261,6 @@ def spread_history(history: list[dict], study=None) -> xr.Dataset:
         :data:`SPREAD_KEYS` with dims ``(epoch, context)``, and ``shape_fill_std``
         (:func:`shape_fill_std`) along ``context``.
     """
-    from neuromop._provenance import provenance
-
     missing = [h.get("epoch") for h in history if any(k not in h for k in SPREAD_KEYS)]
     if not history or missing:
         raise ValueError(f"history must be a non-empty list of epoch records with {SPREAD_KEYS},"
@@ -297,7 +277,7 @@ def spread_history(history: list[dict], study=None) -> xr.Dataset:
     params = {} if study is None else dict(spread_trials=study.spread_trials,
                                            spread_horizon=study.spread_horizon,
                                            shape_scale=study.shape_scale, seed=study.seed)
-    ds.attrs.update(provenance("neuromop.studies.tasks.spread_history", **params))
+    ds.attrs.update(provenance("neuromop.studies.shapes.spread_history", **params))
     return ds
 
 

@@ -1,63 +1,41 @@
-"""Action designs of the spiking energy task, and the sweep that compares MOP and R across them.
+"""How the action design of the spiking energy task shapes MOP's and R's variability, over seeds.
 
 How a controller can act decides how its action entropy shows up in spike counts. Currents
 into whole populations (one E group) make every action a *shared* modulation: it adds one
-dimension of variance to the E counts, which lowers their participation ratio, and with short
-(20 ms), weak (0.06 nA) actions it barely moves single-neuron Fano factors at the ~1-3 Hz the
-energy budget allows. Longer, stronger actions into separate E groups let MOP's random choices
-change each group's counts by more than their Poisson noise -- Fano factors rise -- but the
-added variance lies in the few action directions, so the participation ratio (largest for
-isotropic, Poisson-like covariance) does not rise with it. Balanced *patterns* across 16 E
-groups (``patterns_*``) combine the two: the population levels control the energy, and the
-patterns, which leave the population input unchanged, give MOP many directions in which to
-spend its action entropy. :func:`run_design_sweep` measures free / MOP / R under each design
-and seed, with the metrics of :func:`~neuromop.analysis.tables.variability_table`.
+dimension of variance to the E counts, which lowers their participation ratio, and weak, short
+actions barely move single-neuron Fano factors at the low rates the energy budget allows.
+Longer, stronger actions into separate E groups let MOP's random choices change each group's
+counts by more than their Poisson noise, but the added variance lies in the few action
+directions. Balanced *patterns* across 16 E groups (``patterns_*``) combine the two: the
+population levels control the energy, and the patterns, which leave the population input
+unchanged, give MOP many directions in which to spend its action entropy.
 
-Measured at the default budget, seeds 0-2: MOP outlived the free network and R in every design;
-its participation ratio exceeded R's in 3/3 seeds of ``population_20ms``, ``patterns_20ms`` and
-``patterns_50ms``, its Fano factor (100 ms) in 3/3 of ``quarters_50ms`` and ``patterns_20ms``
-(by 0.02-0.07; rate-matched 2/3) but only 1/3 of ``patterns_50ms`` (R's population bursts,
-r_sc ~0.4, raise R's Fano factor while they end its episodes). Only ``patterns_20ms`` gave both
-raw criteria in every default seed, and it does not at the smoke budget.
+:class:`SpikingDesignsStudy` trains and evaluates free / MOP / R
+(:class:`~neuromop.studies.spiking_energy.SpikingEnergyStudy`, learned model + fitted value
+iteration) under each design of :data:`~neuromop.studies.spiking_energy.ACTION_DESIGNS` and
+each seed, and counts the seeds in which MOP's value exceeds R's (:func:`summarize_sweep`).
+Each finished (design, seed) run is saved in ``runs/`` and reused when the study is restarted
+with the same settings.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
 from neuromop._checks import check_choice, check_int
+from neuromop._io import write_json_atomic
+from neuromop.studies.protocol import Study, StudyResult, jsonable
+from neuromop.studies.spiking_energy import ACTION_DESIGNS, SpikingEnergyStudy
 
-__all__ = ["DESIGNS", "SWEEP_METRICS", "design_config", "run_design_sweep", "summarize_sweep"]
-
-#: Named action designs: overrides of :class:`~neuromop.studies.spiking_energy.
-#: SpikingEnergyConfig` (the count windows follow the control period).
-DESIGNS = {
-    # currents into the whole E and I populations every 20 ms (the default; 9 candidates)
-    "population_20ms": dict(e_groups=1, control_inh=True, control_period=20.0, amplitude=0.06,
-                            fano_windows=(0.02, 0.06, 0.1, 0.2)),
-    # each half of E and I driven separately every 50 ms (27 candidates)
-    "halves_50ms": dict(e_groups=2, control_inh=True, control_period=50.0, amplitude=0.1,
-                        fano_windows=(0.05, 0.1, 0.2, 0.5)),
-    # four E quarters, no I current, every 50 ms (81 candidates: ~3x the value iteration)
-    "quarters_50ms": dict(e_groups=4, control_inh=False, control_period=50.0, amplitude=0.1,
-                          fano_windows=(0.05, 0.1, 0.2, 0.5)),
-    # the default's population currents, each combined with one of 8 balanced patterns that move
-    # 0.06 nA between 16 groups of E neurons (72 candidates)
-    "patterns_20ms": dict(e_groups=1, control_inh=True, control_period=20.0, amplitude=0.06,
-                          pattern_groups=16, n_patterns=8, pattern_amplitude=0.06,
-                          fano_windows=(0.02, 0.06, 0.1, 0.2)),
-    # the same every 50 ms at 0.1 nA (the quarters' timing and strength; 72 candidates)
-    "patterns_50ms": dict(e_groups=1, control_inh=True, control_period=50.0, amplitude=0.1,
-                          pattern_groups=16, n_patterns=8, pattern_amplitude=0.1,
-                          fano_windows=(0.05, 0.1, 0.2, 0.5)),
-}
+__all__ = ["SWEEP_METRICS", "SpikingDesignsStudy", "run_design_sweep", "summarize_sweep"]
 
 #: Columns of the sweep's result (besides ``design``, ``seed`` and ``controller``).
 SWEEP_METRICS = ("lifetime_s", "survival", "action_entropy", "rate_hz_analysed", "span_s",
@@ -65,24 +43,12 @@ SWEEP_METRICS = ("lifetime_s", "survival", "action_entropy", "rate_hz_analysed",
                  "participation_ratio", "train_s")
 
 
-def design_config(budget: str, design: str):
-    """The :class:`~neuromop.studies.spiking_energy.SpikingEnergyConfig` of ``budget`` with the
-    action design ``design`` (a key of :data:`DESIGNS`)."""
-    from neuromop.studies.spiking_energy import BUDGETS
-
-    check_choice("budget", budget, tuple(BUDGETS))
-    check_choice("design", design, tuple(DESIGNS))
-    return dataclasses.replace(BUDGETS[budget], **DESIGNS[design])
-
-
-def _one_run(cfg, seed: int) -> list[dict]:
-    from neuromop.studies.spiking_energy import evaluate, train_model_based
-
+def _one_run(study: SpikingEnergyStudy) -> list[dict]:
     t0 = time.perf_counter()
-    trained = train_model_based(cfg, seed)
+    trained = study.train_model_based()
     train_s = time.perf_counter() - t0
-    _, _, table = evaluate(cfg, {"free": None, "MOP": trained["mop"], "R": trained["reward"]},
-                           trained["candidates"], seed)
+    _, _, table = study.evaluate({"free": None, "MOP": trained["mop"], "R": trained["reward"]},
+                                 trained["candidates"])
     rows = []
     for label, row in table.iterrows():
         rec = {"controller": label, "train_s": train_s}
@@ -91,23 +57,24 @@ def _one_run(cfg, seed: int) -> list[dict]:
     return rows
 
 
-def run_design_sweep(budget: str = "smoke", designs: Sequence[str] = tuple(DESIGNS),
-                     seeds: Sequence[int] = (0,), *, checkpoint_dir=None,
+def run_design_sweep(budget: str = "smoke", designs: Sequence[str] = tuple(ACTION_DESIGNS),
+                     seeds: Sequence[int] = (0,), *, checkpoint_dir=None, reuse: bool = True,
                      progress: bool = True) -> pd.DataFrame:
     """Train and evaluate free / MOP / R under each action design and seed.
 
     Parameters
     ----------
     budget : {"smoke", "default", "paper"}
-        Size of every run (:data:`~neuromop.studies.spiking_energy.BUDGETS`).
+        Size of every run (:class:`~neuromop.studies.spiking_energy.SpikingEnergyStudy`).
     designs : sequence of str
-        Keys of :data:`DESIGNS`.
+        Keys of :data:`~neuromop.studies.spiking_energy.ACTION_DESIGNS`.
     seeds : sequence of int
-        Seeds (>= 0) of the runs; every design is run with every seed.
+        Root seeds (>= 0) of the runs; every design is run with every seed.
     checkpoint_dir : path-like, optional
         Folder where each finished (design, seed) run is saved as JSON; a later call with the
-        same folder reuses the runs whose configuration matches (a default-budget sweep of the
-        three designs and three seeds takes ~55 min, one run after another).
+        same folder reuses the runs whose settings match.
+    reuse : bool
+        Reuse the saved runs of ``checkpoint_dir`` (``False`` reruns and replaces them).
     progress : bool
         Print one line per finished run.
 
@@ -117,7 +84,8 @@ def run_design_sweep(budget: str = "smoke", designs: Sequence[str] = tuple(DESIG
         One row per design x seed x controller with :data:`SWEEP_METRICS` (``train_s``: wall
         seconds of data collection, model fit and both value iterations).
     """
-    designs = [check_choice("designs", d, tuple(DESIGNS)) for d in designs]
+    check_choice("budget", budget, tuple(SpikingEnergyStudy.BUDGETS))
+    designs = [check_choice("designs", d, tuple(ACTION_DESIGNS)) for d in designs]
     seeds = [check_int("seeds", s, low=0) for s in seeds]
     if not designs or not seeds:
         raise ValueError("designs and seeds must not be empty")
@@ -126,20 +94,18 @@ def run_design_sweep(budget: str = "smoke", designs: Sequence[str] = tuple(DESIG
         folder.mkdir(parents=True, exist_ok=True)
     rows = []
     for design in designs:
-        cfg = design_config(budget, design)
-        settings = json.loads(json.dumps(dataclasses.asdict(cfg)))  # tuples -> lists
         for seed in seeds:
+            study = SpikingEnergyStudy.for_budget(budget, design=design, seed=seed)
+            settings = study.settings()
             path = None if folder is None else folder / f"{budget}_{design}_seed{seed}.json"
-            saved = json.loads(path.read_text()) if path is not None and path.exists() else None
-            if saved is not None and saved["config"] == settings:
+            saved = _read_run(path) if reuse else None
+            if saved is not None and saved.get("settings") == settings:
                 run_rows, how = saved["rows"], "reused"
             else:
-                run_rows, how = _one_run(cfg, seed), "ran"
+                run_rows, how = _one_run(study), "ran"
                 if path is not None:
-                    from neuromop._io import write_json_atomic
-
                     write_json_atomic(path, {"budget": budget, "design": design, "seed": seed,
-                                             "config": settings, "rows": run_rows})
+                                             "settings": settings, "rows": jsonable(run_rows)})
             rows += [{"design": design, "seed": seed, **r} for r in run_rows]
             if progress:
                 mop = next(r for r in run_rows if r["controller"] == "MOP")
@@ -147,6 +113,16 @@ def run_design_sweep(budget: str = "smoke", designs: Sequence[str] = tuple(DESIG
                       f"Fano {mop['fano_factor']:.3f}, PR {mop['participation_ratio']:.1f}",
                       flush=True)
     return pd.DataFrame(rows, columns=["design", "seed", "controller", *SWEEP_METRICS])
+
+
+def _read_run(path: Path | None) -> dict | None:
+    if path is None or not path.exists():
+        return None
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None  # an unreadable record is rerun (and replaced)
+    return saved if isinstance(saved, dict) else None
 
 
 def summarize_sweep(results: pd.DataFrame) -> pd.DataFrame:
@@ -192,3 +168,36 @@ def summarize_sweep(results: pd.DataFrame) -> pd.DataFrame:
             rec[f"{metric}_mop_gt_r"] = int(np.sum(mop > r))
         out[design] = rec
     return pd.DataFrame.from_dict(out, orient="index").rename_axis("design")
+
+
+@dataclass
+class SpikingDesignsStudy(Study):
+    """The design sweep as a study: every design of ``designs`` with every seed of ``seeds``.
+
+    ``run_budget`` is the size of each run (a budget of
+    :class:`~neuromop.studies.spiking_energy.SpikingEnergyStudy`); the study's own ``seed`` is
+    not used (each run has its own root seed from ``seeds``).
+    """
+
+    run_budget: str = "default"
+    designs: tuple[str, ...] = tuple(ACTION_DESIGNS)
+    seeds: tuple[int, ...] = (0, 1, 2)
+
+    name: ClassVar[str] = "spiking-designs"
+    BUDGETS: ClassVar[dict[str, dict]] = {
+        # one design, one seed, the smoke network (the sweep machinery end to end)
+        "smoke": dict(run_budget="smoke", designs=("patterns_50ms",), seeds=(0,)),
+        "default": {},  # ~2 h (runs one after another; resumable)
+        "paper": dict(run_budget="paper", seeds=(0, 1, 2, 3, 4)),
+    }
+
+    def run(self, out_dir, *, resume: bool = True, progress: bool = True) -> StudyResult:
+        """Run (or reuse) every design x seed; write the runs and the per-design summary."""
+        started = time.perf_counter()
+        out = self.prepare(out_dir, resume=resume)
+        runs = run_design_sweep(self.run_budget, self.designs, self.seeds,
+                                checkpoint_dir=out / "runs", reuse=resume, progress=progress)
+        summary = summarize_sweep(runs)
+        return self.finish(out, table=summary.round(3).T.to_string(),
+                           summary={"designs": summary.reset_index().to_dict(orient="records")},
+                           started=started, frames={"runs": runs, "designs": summary})

@@ -15,7 +15,7 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import expit, logit
 
-from neuromop._checks import check_int, check_real
+from neuromop._checks import check_finite_array, check_int, check_real
 from neuromop._random import as_generator
 
 _Z95 = 1.959963984540054
@@ -258,7 +258,6 @@ def _session_starts(groups, n_trials: int) -> np.ndarray:
 
 def _reward_design(X, n_actions: int, covariate: bool) -> np.ndarray:
     """Validate ``X`` = [reward, (covariate per action)] of learning choice models -> 2-D array."""
-    from neuromop._checks import check_finite_array
 
     x = check_finite_array("X", X)
     if x.ndim == 1:

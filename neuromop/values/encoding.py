@@ -408,7 +408,7 @@ def compare_value_encodings(
                         pseudo_sampler, alpha, vif_max, min_rate, random_state, rng)
 
 
-def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null, pseudo_sampler,
+def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null, pseudo_sampler,  # noqa: C901
              alpha, vif_max, min_rate, random_state, rng):
     Y, family, neurons = _window_counts(ds, window)
     n = Y.shape[0]

@@ -23,6 +23,8 @@ import numpy as np
 
 from neuromop._checks import check_choice, check_real
 from neuromop._random import as_generator
+from neuromop.mdp.model import FiniteMDP
+from neuromop.mdp.solvers import solve_maxent, solve_mop
 from neuromop.values.choice_models import _check_y, _ChoiceModel
 
 __all__ = ["MDPChoiceModel"]
@@ -58,7 +60,6 @@ class MDPChoiceModel(_ChoiceModel):
         self.gamma = gamma
 
     def _check_self(self):
-        from neuromop.mdp.model import FiniteMDP
 
         if not isinstance(self.mdp, FiniteMDP):
             raise TypeError(f"mdp must be a neuromop.mdp.FiniteMDP, got {type(self.mdp).__name__}")
@@ -96,7 +97,6 @@ class MDPChoiceModel(_ChoiceModel):
 
     def policy(self, theta) -> np.ndarray:
         """Policy (S, A) of the agent for natural parameters ``theta``."""
-        from neuromop.mdp.solvers import solve_maxent, solve_mop
 
         if self.agent == "maxent":
             res = solve_maxent(self.mdp, temperature=float(theta[0]), reward=self._reward_array(),

@@ -12,6 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from neuromop.values.choice_models import RelativeValueLogit, compare_models
+from neuromop.values.encoding import compare_value_encodings
+from neuromop.values.signals import two_offer_values
+from neuromop.values.simulation import two_offer_pseudo_sampler
+
 __all__ = ["value_report"]
 
 _OFFER_NAMES = (("offer_a", "offer_b"), ("offer_A", "offer_B"))
@@ -58,10 +63,6 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
         ``result`` (xarray.Dataset), ``choice_table`` (pandas.DataFrame or None), ``signals``
         (soft, true arrays), ``behaviour`` (figure inputs or None), ``notes`` (list of str).
     """
-    from neuromop.values.choice_models import RelativeValueLogit, compare_models
-    from neuromop.values.encoding import compare_value_encodings
-    from neuromop.values.signals import two_offer_values
-    from neuromop.values.simulation import two_offer_pseudo_sampler
 
     src = behaviour if behaviour is not None else ds
     if behaviour is not None and not np.array_equal(behaviour["trial"].values,

@@ -30,6 +30,7 @@ from scipy.special import logsumexp
 
 from neuromop._checks import check_finite_array, check_real
 from neuromop._provenance import provenance
+from neuromop.mdp.solvers import policy_evaluation, solve_maxent, solve_reward
 
 __all__ = [
     "bandit_values",
@@ -241,7 +242,6 @@ def mdp_values(mdp, states: object, *, temperature: float, actions: object = Non
         Dims ``(trial, action)``: ``value_soft``, ``value_true``, ``value_opt``,
         ``policy_entropy``, ``q_soft``, ``policy`` (+ chosen values).
     """
-    from neuromop.mdp.solvers import policy_evaluation, solve_maxent, solve_reward
 
     tau = check_real("temperature", temperature, low=0.0, low_inclusive=False)
     g = check_real("gamma", gamma, low=0.0, high=1.0, high_inclusive=False)
@@ -305,7 +305,6 @@ def dra_values(agent, mdp, states: object, *, actions: object = None, reward: ob
         agent's temperature ``1 / beta``), ``value_true`` (extrinsic return of ``policy_``),
         ``value_max`` (max memory mean), ``policy_entropy`` (nats), ``policy``.
     """
-    from neuromop.mdp.solvers import policy_evaluation
 
     for attr in ("q_mean_", "q_std_", "policy_"):
         if not hasattr(agent, attr):

@@ -71,18 +71,12 @@ def test_agent_metrics_on_dask():
                             na.lifetime(term).drop_attrs())
 
 
-def test_larger_than_memory_example_runs_at_smoke_budget(tmp_path, monkeypatch):
-    """analysis/variability_dask.py (LocalCluster, lazily generated data) at its smoke budget."""
-    import importlib.util
-    import sys
-    from pathlib import Path
+def test_larger_than_memory_study_runs_at_smoke_budget(tmp_path):
+    """The variability-dask study (LocalCluster, lazily generated data) at its smoke budget."""
+    from neuromop.studies import VariabilityDaskStudy
 
-    script = Path(__file__).resolve().parents[2] / "analysis" / "variability_dask.py"
-    spec = importlib.util.spec_from_file_location("variability_dask", script)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "variability_dask", module)  # dataclasses need it
-    spec.loader.exec_module(module)
-    summary = module.main(["--budget", "smoke", "--out", str(tmp_path)])
+    result = VariabilityDaskStudy.for_budget("smoke").run(tmp_path, progress=False)
+    summary = result.summary
     assert (tmp_path / "summary.json").exists()
     # doubly stochastic counts: Fano factor 1 + mu v; independent neurons: r_sc ~ 0
     np.testing.assert_allclose(summary["fano_factor_over_time"], summary["fano_factor_expected"],

@@ -41,14 +41,14 @@ def test_solve_recycling_and_cartpole(tmp_path):
 
 def test_rollout_writes_netcdf_and_png(tmp_path):
     assert main(["mdp", "rollout", "four_rooms", "--agent", "mop", "--capacity", "20",
-                 "--episodes", "3", "--steps", "100", "--out", str(tmp_path)]) == 0
+                 "--trials", "3", "--steps", "100", "--out", str(tmp_path)]) == 0
     ds = xr.load_dataset(tmp_path / "rollout.nc")
-    assert ds.state.dims == ("episode", "time") and ds.sizes["episode"] == 3
+    assert ds.state.dims == ("trial", "time") and ds.sizes["trial"] == 3
     assert (tmp_path / "rollout.png").stat().st_size > 0
 
 
 def test_compare_prints_table_and_saves(tmp_path, capsys):
-    assert main(["mdp", "compare", "--capacity", "30", "--episodes", "2", "--steps", "300",
+    assert main(["mdp", "compare", "--capacity", "30", "--trials", "2", "--steps", "300",
                  "--quiet", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "coverage" in out and "MOP" in out and "random" in out

@@ -22,7 +22,7 @@ def _env(noise_std: float = 0.0, location: str = "state") -> RateRNNEnv:
     task = SquareBox((0, 1), 0.45) | InnerSquareReward((0, 1), 0.2, mu=1.0)
     return RateRNNEnv(6, num_envs=8, n_candidates=4, action_scale=1.5, noise_std=noise_std,
                       noise_location=location, entropy_resolution=1e-3, terminal=task,
-                      init_std=0.3, seed=4)
+                      init_std=0.3, random_state=4)
 
 
 def _reference_entropy(env, state, k):
@@ -114,7 +114,7 @@ def test_free_and_random_controllers():
     assert free.act(states).tolist() == [0] * 5
     torch.testing.assert_close(RandomController(env).action_probabilities(states),
                                torch.full((5, 4), 0.25))
-    no_zero = RateRNNEnv(4, candidate_actions=torch.ones(3, 4), seed=0)
+    no_zero = RateRNNEnv(4, candidate_actions=torch.ones(3, 4), random_state=0)
     with pytest.raises(ValueError, match="zero action"):
         FreeController(no_zero)
 
@@ -128,15 +128,15 @@ def test_sample_actions_frequencies():
 
 def test_value_network_init_ignores_global_rng():
     torch.manual_seed(1)
-    a = ValueNetwork(5, (7,), seed=3)
+    a = ValueNetwork(5, (7,), random_state=3)
     torch.manual_seed(2)
-    b = ValueNetwork(5, (7,), seed=3)
+    b = ValueNetwork(5, (7,), random_state=3)
     for pa, pb in zip(a.parameters(), b.parameters()):
         assert torch.equal(pa, pb)
 
 
 def test_optimistic_initial_value():
-    env = RateRNNEnv(5, num_envs=2, terminal=EnergyBudget(0.2), n_candidates=8, seed=0)
+    env = RateRNNEnv(5, num_envs=2, terminal=EnergyBudget(0.2), n_candidates=8, random_state=0)
     ctrl = NeuroMOPController(env, hidden=(4,), gamma=0.9)
     states = env.initial_states(3, torch.Generator().manual_seed(0))
     values = ctrl.value(states)
@@ -178,7 +178,7 @@ def test_env_type_checked():
 
 def test_input_noise_entropy_matches_empirical_spread():
     env = RateRNNEnv(5, num_envs=1, n_candidates=3, noise_std=0.02, noise_location="input",
-                     g=3.0, init_std=1.0, seed=1)
+                     g=3.0, init_std=1.0, random_state=1)
     state = env.initial_states(1, torch.Generator().manual_seed(2))
     many = state.expand(20000, -1)
     idx = torch.full((20000,), 2)

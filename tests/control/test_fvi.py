@@ -17,7 +17,7 @@ SETTINGS = dict(steps_per_epoch=6, fit_iterations=5, batch_size=16, target_updat
 
 def _controller(kind: str = "mop", seed: int = 0):
     env = RateRNNEnv(12, num_envs=6, n_candidates=4, g=2.0, action_scale=2.0, noise_std=0.05,
-                     terminal=EnergyBudget(0.12), max_episode_steps=10, seed=1)
+                     terminal=EnergyBudget(0.12), max_episode_steps=10, random_state=1)
     if kind == "mop":
         return NeuroMOPController(env, hidden=(16,), gamma=0.8, random_state=seed)
     return RewardController(env, epsilon=0.1, hidden=(16,), gamma=0.8, random_state=seed)
@@ -100,13 +100,13 @@ def test_history_records_and_bad_arguments():
 
 
 def test_termination_rate_counts_terminal_transitions_not_truncations():
-    safe = RateRNNEnv(8, num_envs=4, n_candidates=3, max_episode_steps=3, seed=0)
+    safe = RateRNNEnv(8, num_envs=4, n_candidates=3, max_episode_steps=3, random_state=0)
     hist = train(NeuroMOPController(safe, hidden=(8,)), epochs=1, **SETTINGS)
     assert hist[0]["n_episodes"] == 4 and hist[0]["termination_rate"] == 0.0  # truncations only
     # random currents in the energy world (no truncation within the epoch): every ended episode
     # is a terminal transition, and the rate is those over the 6 envs x 30 steps minus resets
     env = RateRNNEnv(12, num_envs=6, n_candidates=4, g=2.0, action_scale=2.0, noise_std=0.05,
-                     terminal=EnergyBudget(0.12), max_episode_steps=1000, seed=1)
+                     terminal=EnergyBudget(0.12), max_episode_steps=1000, random_state=1)
     ctrl = NeuroMOPController(env, hidden=(16,), initial_value=0.0)
     hist = train(ctrl, epochs=1, **{**SETTINGS, "steps_per_epoch": 30})
     n_end = hist[0]["n_episodes"]
@@ -116,7 +116,7 @@ def test_termination_rate_counts_terminal_transitions_not_truncations():
 
 def test_fitted_vi_learns_the_fixed_point_of_a_safe_world():
     """Without terminal states V converges to ln K / (1 - gamma)."""
-    env = RateRNNEnv(8, num_envs=16, n_candidates=4, terminal=EnergyBudget(100.0), seed=0)
+    env = RateRNNEnv(8, num_envs=16, n_candidates=4, terminal=EnergyBudget(100.0), random_state=0)
     ctrl = NeuroMOPController(env, hidden=(16,), gamma=0.5, learning_rate=1e-2, random_state=0)
     with torch.no_grad():
         ctrl.value_net_.mlp[-1].bias.zero_()  # start far from the answer

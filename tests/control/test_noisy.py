@@ -12,7 +12,7 @@ from scipy.stats import norm
 from neuromop.control import NeuroMOPController, RewardController
 from neuromop.control.noisy import NoisyNeuroMOPController, NoisyRewardController
 from neuromop.envs.spiking.designs import energy_candidate_actions
-from neuromop.envs.spiking.terminal import EnergyBudget
+from neuromop.envs.spiking.terminal import SpikingEnergyBudget
 from neuromop.fit.spiking_model import SpikingModelEnv, SpikingObservationModel, Transitions
 
 CAND = energy_candidate_actions(0.03, 3)
@@ -35,7 +35,8 @@ def menv():
                      next_aux=aux, terminal=np.zeros(n, bool), initial_obs=obs[:50])
     model = SpikingObservationModel(hidden=(16,), max_epochs=8, patience=5,
                                     learning_rate=1e-2, batch_size=128, random_state=0).fit(tr)
-    return SpikingModelEnv(model, CAND, EnergyBudget(BUDGET, THRESHOLD, TAU),
+    budget = SpikingEnergyBudget(BUDGET, time_constant=TAU, threshold=THRESHOLD)
+    return SpikingModelEnv(model, CAND, budget,
                            control_period=PERIOD, initial_obs=np.full((4, 2), 8.0), num_envs=8)
 
 
@@ -66,7 +67,7 @@ def test_zero_samples_is_the_parent(menv, noisy_cls, parent_cls):
 
 
 def test_estimate_is_deterministic_per_batch(menv):
-    ctrl = NoisyNeuroMOPController(menv, noise_samples=3, hidden=(8,), noise_seed=5)
+    ctrl = NoisyNeuroMOPController(menv, noise_samples=3, hidden=(8,), noise_random_state=5)
     states = menv.initial_states(6, torch.Generator().manual_seed(0))
     torch.testing.assert_close(ctrl.bellman_target(states), ctrl.bellman_target(states))
 

@@ -18,12 +18,12 @@ from neuromop.envs import EnergyBudget, RateRNNEnv
 
 
 def _env():
-    return RateRNNEnv(20, num_envs=5, g=2.0, terminal=EnergyBudget(0.12), seed=0)
+    return RateRNNEnv(20, num_envs=5, g=2.0, terminal=EnergyBudget(0.12), random_state=0)
 
 
 def test_rollout_dataset_layout_and_contract():
     env = _env()
-    ds = rollout(env, RandomController(env), 40, seed=3)
+    ds = rollout(env, RandomController(env), 40, random_state=3)
     assert ds["activity"].dims == ("trial", "time", "neuron")
     assert ds.sizes == {"trial": 5, "time": 41, "neuron": 20, "readout": 2}
     validate(ds, kind="agent")
@@ -33,7 +33,7 @@ def test_rollout_dataset_layout_and_contract():
 
 def test_free_rollout_matches_manual_simulation_and_lifetime():
     env = _env()
-    ds = rollout(env, FreeController(env), 60, seed=1)
+    ds = rollout(env, FreeController(env), 60, random_state=1)
     states = env.initial_states(5, torch.Generator().manual_seed(1))
     first_terminal = np.full(5, 60)
     for t in range(1, 61):
@@ -58,7 +58,7 @@ def test_free_rollout_matches_manual_simulation_and_lifetime():
 
 def test_summary_against_manual_numbers():
     env = _env()
-    ds = rollout(env, RandomController(env), 30, seed=2)
+    ds = rollout(env, RandomController(env), 30, random_state=2)
     s = summarize_rollout(ds)
     assert s["lifetime"] == pytest.approx(ds["lifetime"].values.mean())
     assert s["action_entropy"] == pytest.approx(np.log(env.n_candidates), rel=1e-5)
@@ -73,7 +73,7 @@ def test_summary_participation_ratio_is_the_analysis_estimate_on_alive_samples()
     from neuromop.analysis import participation_ratio as analysis_pr
 
     env = _env()
-    ds = rollout(env, RandomController(env), 40, seed=3)
+    ds = rollout(env, RandomController(env), 40, random_state=3)
     pooled = ds["activity"].values[ds["alive"].values]
     expected = analysis_pr(xr.DataArray(pooled, dims=("sample", "neuron")), sample_dims="sample")
     assert summarize_rollout(ds)["participation_ratio"] == pytest.approx(float(expected))

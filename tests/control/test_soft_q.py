@@ -12,7 +12,7 @@ from neuromop.control.soft_q import ReplayBuffer, SoftQController
 from neuromop.envs.spiking import SpikingVectorEnv
 from neuromop.envs.spiking.designs import energy_candidate_actions
 from neuromop.envs.spiking.network import SpikingNetworkParams
-from neuromop.envs.spiking.terminal import EnergyBudget
+from neuromop.envs.spiking.terminal import SpikingEnergyBudget
 
 CAND = energy_candidate_actions(0.03, 3)
 
@@ -97,7 +97,8 @@ def test_states_shape_error():
 def env():
     return SpikingVectorEnv(4, SpikingNetworkParams(n_exc=80, n_inh=20, p_connect=0.5),
                             control_period=20.0, target="numpy", verbose=False,
-                            terminal=EnergyBudget(0.6, 10.0, 0.5), max_episode_steps=15)
+                            terminal=SpikingEnergyBudget(0.6, time_constant=0.5, threshold=10.0),
+                            max_episode_steps=15)
 
 
 def test_closed_loop_training_runs_and_records(env):

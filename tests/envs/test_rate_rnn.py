@@ -28,7 +28,7 @@ def _reference_step(env: RateRNNEnv, x, ctx, a_index):
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
 def test_euler_step_matches_reference_loop(nonlinearity):
     env = RateRNNEnv(12, num_envs=3, g=1.8, dt=0.2, nonlinearity=nonlinearity,
-                     n_action_channels=4, n_candidates=5, n_contexts=3, seed=3)
+                     n_action_channels=4, n_candidates=5, n_contexts=3, random_state=3)
     states = env.initial_states(3, torch.Generator().manual_seed(0))
     nxt = env.predict(states)
     for b in range(3):
@@ -42,7 +42,7 @@ def test_euler_step_matches_reference_loop(nonlinearity):
 
 
 def test_predict_index_forms_and_step_agree():
-    env = RateRNNEnv(30, num_envs=4, terminal=EnergyBudget(10.0), seed=1)
+    env = RateRNNEnv(30, num_envs=4, terminal=EnergyBudget(10.0), random_state=1)
     states, _ = env.reset(seed=5)
     full = env.predict(states)
     idx = torch.tensor([0, 3, 7, 15])
@@ -56,14 +56,14 @@ def test_predict_index_forms_and_step_agree():
 
 
 def test_zero_candidate_is_free_network():
-    env = RateRNNEnv(20, num_envs=2, seed=0)
+    env = RateRNNEnv(20, num_envs=2, random_state=0)
     assert torch.all(env.candidate_actions[0] == 0)
     assert torch.all(env.currents[0] == 0)
 
 
 def _lyapunov(g: float, steps: int = 1500, eps: float = 1e-4) -> float:
     """Largest Lyapunov exponent (per tau) by renormalised twin trajectories (Benettin)."""
-    env = RateRNNEnv(200, num_envs=2, g=g, seed=0, init_std=0.5)
+    env = RateRNNEnv(200, num_envs=2, g=g, random_state=0, init_std=0.5)
     x = env.initial_states(1, torch.Generator().manual_seed(0))
     zero = torch.zeros(1, dtype=torch.long)
     for _ in range(300):  # settle on the attractor
@@ -85,9 +85,9 @@ def test_chaotic_for_g_above_one_and_stable_below():
 
 
 def test_same_seed_same_network_and_noisy_trajectories():
-    a = RateRNNEnv(25, num_envs=3, noise_std=0.3, seed=7)
-    b = RateRNNEnv(25, num_envs=3, noise_std=0.3, seed=7)
-    c = RateRNNEnv(25, num_envs=3, noise_std=0.3, seed=8)
+    a = RateRNNEnv(25, num_envs=3, noise_std=0.3, random_state=7)
+    b = RateRNNEnv(25, num_envs=3, noise_std=0.3, random_state=7)
+    c = RateRNNEnv(25, num_envs=3, noise_std=0.3, random_state=8)
     assert torch.equal(a.W, b.W) and torch.equal(a.candidate_actions, b.candidate_actions)
     assert not torch.equal(a.W, c.W)
     sa, _ = a.reset(seed=11)
@@ -100,7 +100,7 @@ def test_same_seed_same_network_and_noisy_trajectories():
 
 
 def test_private_noise_has_the_documented_std():
-    env = RateRNNEnv(50, num_envs=1, noise_std=0.4, dt=0.1, seed=0)
+    env = RateRNNEnv(50, num_envs=1, noise_std=0.4, dt=0.1, random_state=0)
     states = env.initial_states(1, torch.Generator().manual_seed(0)).expand(4000, -1)
     mean = env.predict(states, torch.zeros(4000, dtype=torch.long))
     noisy = env.predict(states, torch.zeros(4000, dtype=torch.long),
@@ -112,7 +112,7 @@ def test_private_noise_has_the_documented_std():
 
 
 def test_next_step_autoreset():
-    env = RateRNNEnv(10, num_envs=2, terminal=SquareBox((0, 1), 0.3), init_std=0.05, seed=0)
+    env = RateRNNEnv(10, num_envs=2, terminal=SquareBox((0, 1), 0.3), init_std=0.05, random_state=0)
     states, _ = env.reset(seed=0)
     terminal = states.clone()
     terminal[0, 0] = 0.9  # env 0 will stay outside the square after one Euler step
@@ -126,14 +126,14 @@ def test_next_step_autoreset():
 
 
 def test_truncation():
-    env = RateRNNEnv(10, num_envs=2, max_episode_steps=3, seed=0)
+    env = RateRNNEnv(10, num_envs=2, max_episode_steps=3, random_state=0)
     env.reset(seed=0)
     flags = [bool(env.step(torch.zeros(2, dtype=torch.long))[3][0]) for _ in range(3)]
     assert flags == [False, False, True]
 
 
 def test_initial_states_are_not_terminal():
-    env = RateRNNEnv(10, num_envs=64, terminal=SquareBox((0, 1), 0.2), init_std=0.3, seed=0)
+    env = RateRNNEnv(10, num_envs=64, terminal=SquareBox((0, 1), 0.2), init_std=0.3, random_state=0)
     states, _ = env.reset(seed=0)
     assert not env.is_terminal(states).any()
 
@@ -141,7 +141,8 @@ def test_initial_states_are_not_terminal():
 def test_is_a_model_based_env_and_gymnasium_adapter():
     from gymnasium.utils.env_checker import check_env
 
-    env = RateRNNEnv(8, num_envs=1, terminal=EnergyBudget(0.5), max_episode_steps=20, seed=0)
+    env = RateRNNEnv(8, num_envs=1, terminal=EnergyBudget(0.5), max_episode_steps=20,
+                     random_state=0)
     assert isinstance(env, ModelBasedVectorEnv)
     single = as_gymnasium_env(env)
     check_env(single, skip_render_check=True)
@@ -166,7 +167,7 @@ def test_bad_arguments_raise(kwargs, error, match):
 
 
 def test_bad_step_and_predict_inputs_raise():
-    env = RateRNNEnv(10, num_envs=2, seed=0)
+    env = RateRNNEnv(10, num_envs=2, random_state=0)
     with pytest.raises(RuntimeError, match="reset"):
         env.step(torch.zeros(2, dtype=torch.long))
     env.reset(seed=0)

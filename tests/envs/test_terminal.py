@@ -28,7 +28,7 @@ def _view(activity, readout=None, context=None):
 
 
 def test_energy_accounting_matches_hand_computation():
-    budget = EnergyBudget(max_energy=0.3, time_constant=0.5, activity_threshold=0.2)
+    budget = EnergyBudget(max_energy=0.3, time_constant=0.5, threshold=0.2)
     budget.bind(EnvSpec(n_neurons=3, n_readouts=0, n_contexts=0, dt=0.1))
     e = torch.tensor([[0.25]])
     x1 = _view([[0.5, -0.1, -1.0]])
@@ -44,7 +44,7 @@ def test_energy_accounting_matches_hand_computation():
 
 def test_energy_inside_the_env_follows_the_rule_along_a_trajectory():
     budget = EnergyBudget(max_energy=10.0, time_constant=2.0)
-    env = RateRNNEnv(20, num_envs=3, terminal=budget, dt=0.1, seed=0)
+    env = RateRNNEnv(20, num_envs=3, terminal=budget, dt=0.1, random_state=0)
     states, _ = env.reset(seed=0)
     energy = states[:, -1].clone()
     assert torch.all(energy == 0)
@@ -101,7 +101,7 @@ def test_inner_square_reward_and_composition():
 
 def test_env_uses_composite_aux_and_reward():
     task = EnergyBudget(5.0) | InnerSquareReward((0, 1), 2.0, mu=1.5)
-    env = RateRNNEnv(10, num_envs=2, terminal=task, seed=0)
+    env = RateRNNEnv(10, num_envs=2, terminal=task, random_state=0)
     states, _ = env.reset(seed=0)
     assert env.state_dim == 11
     torch.testing.assert_close(env.extrinsic_reward(states), torch.full((2,), 1.5))

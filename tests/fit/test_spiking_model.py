@@ -18,7 +18,7 @@ from neuromop.envs.spiking.designs import (
     patterned_candidate_actions,
 )
 from neuromop.envs.spiking.network import SpikingNetworkParams
-from neuromop.envs.spiking.terminal import EnergyBudget
+from neuromop.envs.spiking.terminal import SpikingEnergyBudget
 from neuromop.fit.spiking_model import (
     SpikingModelEnv,
     SpikingObservationModel,
@@ -35,13 +35,13 @@ CAND = energy_candidate_actions(0.03, 3)
 def env():
     # an energy budget that is never reached: auxiliaries are tracked, copies stay alive
     return SpikingVectorEnv(6, TINY, control_period=PERIOD, target="numpy", verbose=False,
-                            terminal=EnergyBudget(1e6, threshold_rate=5.0, tau=0.5),
+                            terminal=SpikingEnergyBudget(1e6, threshold=5.0, time_constant=0.5),
                             max_episode_steps=30)
 
 
 @pytest.fixture(scope="module")
 def transitions(env):
-    return collect_transitions(env, CAND, n_episodes=1, n_steps=30, seed=3)
+    return collect_transitions(env, CAND, n_episodes=1, n_steps=30, random_state=3)
 
 
 def synthetic(n=1500, seed=0, obs_sd=0.5, rate_sd=2.0):
@@ -66,7 +66,7 @@ def fitted():
 
 
 def model_env(model, **kw):
-    term = EnergyBudget(0.6, threshold_rate=10.0, tau=0.5)
+    term = SpikingEnergyBudget(0.6, threshold=10.0, time_constant=0.5)
     return SpikingModelEnv(model, CAND, term, control_period=PERIOD,
                            initial_obs=np.full((4, 2), 8.0), num_envs=16, **kw)
 
@@ -181,14 +181,14 @@ def test_model_env_checks_shapes(fitted, bad, match):
     kw = dict(candidate_actions=CAND, initial_obs=np.ones((2, 2)))
     kw.update(bad)
     with pytest.raises(ValueError, match=match):
-        SpikingModelEnv(fitted, kw["candidate_actions"], EnergyBudget(1.0),
+        SpikingModelEnv(fitted, kw["candidate_actions"], SpikingEnergyBudget(1.0),
                         control_period=PERIOD, initial_obs=kw["initial_obs"])
 
 
 def test_model_env_needs_a_fitted_model():
     with pytest.raises(TypeError, match="fitted SpikingObservationModel"):
-        SpikingModelEnv(SpikingObservationModel(), CAND, EnergyBudget(1.0), control_period=5.0,
-                        initial_obs=np.ones((2, 2)))
+        SpikingModelEnv(SpikingObservationModel(), CAND, SpikingEnergyBudget(1.0),
+                        control_period=5.0, initial_obs=np.ones((2, 2)))
 
 
 def test_collect_checks_action_dimension(env):
@@ -199,7 +199,7 @@ def test_collect_checks_action_dimension(env):
 def test_run_controllers_on_the_real_network(env, fitted):
     menv = model_env(fitted)
     ds, spikes = run_controllers(env, {"free": None, "random": RandomController(menv)}, CAND, 10,
-                                 seed=0)
+                                 random_state=0)
     assert list(ds["controller"].values) == ["free"] * 3 + ["random"] * 3
     assert (ds["action_index"].values[:3] == -1).all()
     np.testing.assert_allclose(ds["action_entropy"].values[3:], math.log(len(CAND)), rtol=1e-6)

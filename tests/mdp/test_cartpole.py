@@ -87,14 +87,14 @@ def test_solutions_converge_with_zero_value_at_terminal_points(solutions):
 
 
 def test_mop_balances_far_longer_than_a_random_policy(solutions):
-    mop = simulate_cartpole(solutions["mop"], n_episodes=10, n_steps=1000, random_state=0)
-    rnd = simulate_cartpole(None, n_episodes=10, n_steps=1000, random_state=0)
+    mop = simulate_cartpole(solutions["mop"], n_trials=10, n_steps=1000, random_state=0)
+    rnd = simulate_cartpole(None, n_trials=10, n_steps=1000, random_state=0)
     assert int(mop.lifetime.min()) > 5 * int(rnd.lifetime.max())
 
 
 def test_mop_is_more_variable_than_reward_agent(solutions):
-    mop = simulate_cartpole(solutions["mop"], n_episodes=5, n_steps=500, random_state=1)
-    rew = simulate_cartpole(solutions["reward"], n_episodes=5, n_steps=500, random_state=1)
+    mop = simulate_cartpole(solutions["mop"], n_trials=5, n_steps=500, random_state=1)
+    rew = simulate_cartpole(solutions["reward"], n_trials=5, n_steps=500, random_state=1)
     alive_m, alive_r = ~mop.terminated, ~rew.terminated
     h_mop = float(mop.action_entropy.where(alive_m).mean())
     h_rew = float(rew.action_entropy.where(alive_r).mean())

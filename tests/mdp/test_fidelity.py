@@ -36,7 +36,7 @@ def tv():
 def _time_in_room(world, beta, gamma, seed):
     res = solve_mop(world.mdp, beta=beta, gamma=gamma, tol=1e-2)
     assert res.converged
-    ds = rollout(world, res, n_episodes=50, n_steps=1000, random_state=seed)
+    ds = rollout(world, res, n_trials=50, n_steps=1000, random_state=seed)
     (x0, x1), (y0, y1) = TV_ROOM
     alive = ~ds.terminated
     inside = (ds.x >= x0) & (ds.x <= x1) & (ds.y >= y0) & (ds.y <= y1) & alive
@@ -75,7 +75,7 @@ def rooms():
 
 def test_r_agent_paid_for_eating_stays_at_food(rooms):
     res = solve_reward(rooms.mdp, epsilon=0.0, gamma=0.99, reward=rooms.food_reward())
-    ds = rollout(rooms, res, n_episodes=10, n_steps=5000, random_state=0)
+    ds = rollout(rooms, res, n_trials=10, n_steps=5000, random_state=0)
     assert bool((~ds.terminated).all())
     cov = arena_coverage(ds, rooms).values
     assert cov.max() < 0.05  # measured 3 of 104 cells: start -> nearest food (1, 1)
@@ -87,7 +87,7 @@ def test_r_agent_alive_reward_ties_and_wanders(rooms):
     s = rooms.start_state
     adm = rooms.mdp.action_mask[s]
     np.testing.assert_allclose(res.policy[s, adm], 1 / adm.sum())
-    ds = rollout(rooms, res, n_episodes=10, n_steps=5000, random_state=0)
+    ds = rollout(rooms, res, n_trials=10, n_steps=5000, random_state=0)
     assert arena_coverage(ds, rooms).values.min() > 0.2  # measured 0.35-0.65
 
 
@@ -106,7 +106,8 @@ def test_r_agent_splits_greedy_share_among_tied_best_actions(rooms):
 
 
 def test_compare_pays_r_agent_for_eating():
-    summary, _ = compare_four_rooms(capacity=100, food_gain=3, n_episodes=3, n_steps=3000, seed=1)
+    summary, _ = compare_four_rooms(capacity=100, food_gain=3, n_trials=3, n_steps=3000,
+                                    random_state=1)
     cov = summary["coverage"].to_series()
     assert cov["R"] < 0.05
     assert cov["MOP"] > 10 * cov["R"]  # 3000 steps: measured 0.51 vs 0.029
@@ -120,7 +121,7 @@ def pp_rollouts():
     w = predator_prey()
     mop = solve_mop(w.mdp, alpha=1.0, beta=0.0, gamma=0.98)
     r = solve_reward(w.mdp, epsilon=0.05, gamma=0.98)
-    kw = dict(n_episodes=200, n_steps=1500)
+    kw = dict(n_trials=200, n_steps=1500)
     return {"MOP": rollout(w, mop, random_state=21, **kw),
             "R": rollout(w, r, random_state=22, **kw)}
 

@@ -33,7 +33,7 @@ def chain() -> FiniteMDP:
 def test_action_and_successor_frequencies_match_probabilities():
     mdp = chain()
     pi = np.array([[0.9, 0.1], [1.0, 0.0], [1.0, 0.0]])
-    ds = rollout(mdp, pi, start=0, n_episodes=4000, n_steps=2, random_state=0)
+    ds = rollout(mdp, pi, start=0, n_trials=4000, n_steps=2, random_state=0)
     a0 = ds.action.isel(time=0).values
     assert abs(np.mean(a0 == 1) - 0.1) < 4 * np.sqrt(0.09 / 4000)
     went = ds.state.isel(time=1).values[a0 == 0]
@@ -44,7 +44,7 @@ def test_action_and_successor_frequencies_match_probabilities():
 def test_terminal_bookkeeping_and_entropy():
     mdp = chain()
     pi = np.array([[0.5, 0.5], [1.0, 0.0], [1.0, 0.0]])
-    ds = rollout(mdp, pi, start=0, n_episodes=50, n_steps=30, random_state=1)
+    ds = rollout(mdp, pi, start=0, n_trials=50, n_steps=30, random_state=1)
     term = ds.terminated.values
     np.testing.assert_array_equal(term, mdp.terminal[ds.state.values])
     assert np.all(ds.action.values[term] == -1)
@@ -57,9 +57,9 @@ def test_terminal_bookkeeping_and_entropy():
 def test_rollout_is_reproducible_and_seed_dependent():
     mdp = chain()
     pi = np.array([[0.5, 0.5], [1.0, 0.0], [1.0, 0.0]])
-    a = rollout(mdp, pi, start=0, n_episodes=20, n_steps=20, random_state=5)
-    b = rollout(mdp, pi, start=0, n_episodes=20, n_steps=20, random_state=5)
-    c = rollout(mdp, pi, start=0, n_episodes=20, n_steps=20, random_state=6)
+    a = rollout(mdp, pi, start=0, n_trials=20, n_steps=20, random_state=5)
+    b = rollout(mdp, pi, start=0, n_trials=20, n_steps=20, random_state=5)
+    c = rollout(mdp, pi, start=0, n_trials=20, n_steps=20, random_state=6)
     xr.testing.assert_identical(a.drop_attrs(), b.drop_attrs())
     assert not np.array_equal(a.state.values, c.state.values)
 
@@ -67,7 +67,7 @@ def test_rollout_is_reproducible_and_seed_dependent():
 def test_labels_follow_the_world():
     w = four_rooms(capacity=20)
     res = solve_mop(w.mdp)
-    ds = rollout(w, res, n_episodes=3, n_steps=50, random_state=0)
+    ds = rollout(w, res, n_trials=3, n_steps=50, random_state=0)
     x, y, e = w.state_xy_energy(ds.state.values)
     np.testing.assert_array_equal(ds.x.values, x)
     np.testing.assert_array_equal(ds.energy.values, e)
@@ -79,17 +79,17 @@ def test_labels_follow_the_world():
 def test_reductions_are_normalised():
     w = four_rooms(capacity=20)
     res = solve_mop(w.mdp)
-    ds = rollout(w, res, n_episodes=4, n_steps=200, random_state=0)
+    ds = rollout(w, res, n_trials=4, n_steps=200, random_state=0)
     occ = occupancy_map(ds, w)
     assert occ.dims == ("y", "x") and occ.shape == (11, 11)
     assert float(occ.sum()) == pytest.approx(1.0)
     assert float(occ.sel(x=6, y=1)) == 0  # a wall
-    per = occupancy_map(ds, w, per_episode=True)
+    per = occupancy_map(ds, w, per_trial=True)
     np.testing.assert_allclose(per.sum(("x", "y")), 1.0)
     cov = arena_coverage(ds, w)
     expected = [len({*zip(ds.x.values[i], ds.y.values[i])}) / 104 for i in range(4)]
     np.testing.assert_allclose(cov.values, expected)
-    surv = survival_curve(ds.terminated, dims="episode")
+    surv = survival_curve(ds.terminated, dims="trial")
     assert surv.dims == ("time",) and np.all(np.diff(surv.values) <= 0)
     eh = energy_histogram(ds, capacity=20)
     assert float(eh.sum()) == pytest.approx(1.0) and eh.sizes["energy"] == 20
@@ -102,12 +102,12 @@ def test_reductions_are_normalised():
 )
 def test_bad_policy_is_rejected(policy, match):
     with pytest.raises(ValueError, match=match):
-        rollout(chain(), policy, start=0, n_episodes=2, n_steps=2)
+        rollout(chain(), policy, start=0, n_trials=2, n_steps=2)
 
 
 def test_bare_mdp_needs_start():
     with pytest.raises(ValueError, match="start"):
-        rollout(chain(), np.array([[1.0, 0], [1, 0], [1, 0]]), n_episodes=2, n_steps=2)
+        rollout(chain(), np.array([[1.0, 0], [1, 0], [1, 0]]), n_trials=2, n_steps=2)
 
 
 # ------------------------------------------------------- four rooms: the "done" numbers
@@ -118,21 +118,21 @@ def world(request):
 
 def test_mop_agent_survives_and_covers_the_arena(world):
     res = solve_mop(world.mdp, alpha=1.0, beta=0.0, gamma=0.99)
-    ds = rollout(world, res, n_episodes=10, n_steps=50_000, random_state=11)
+    ds = rollout(world, res, n_trials=10, n_steps=50_000, random_state=11)
     assert not ds.terminated.any()
     assert float(arena_coverage(ds, world).min()) >= 0.99
 
 
 def test_reward_agent_stays_near_food(world):
     res = solve_reward(world.mdp, epsilon=0.0, gamma=0.99, reward=world.food_reward())
-    ds = rollout(world, res, n_episodes=10, n_steps=5_000, random_state=12)
+    ds = rollout(world, res, n_trials=10, n_steps=5_000, random_state=12)
     assert not ds.terminated.any()
     assert float(arena_coverage(ds, world).max()) < 0.05
 
 
 def test_random_walker_dies_within_a_few_hundred_steps(world):
     mask = world.mdp.action_mask
-    ds = rollout(world, mask / mask.sum(axis=1, keepdims=True), n_episodes=50, n_steps=2_000,
+    ds = rollout(world, mask / mask.sum(axis=1, keepdims=True), n_trials=50, n_steps=2_000,
                  random_state=13)
     lifetimes = (~ds.terminated).sum("time")
     assert bool(ds.terminated.isel(time=-1).all())
@@ -145,9 +145,9 @@ def test_figures_draw_from_rollout_reductions(tmp_path):
     from neuromop.plots.mdp import comparison_figure, plot_occupancy
 
     w = four_rooms(capacity=20)
-    ds = rollout(w, solve_mop(w.mdp), n_episodes=2, n_steps=100, random_state=0)
+    ds = rollout(w, solve_mop(w.mdp), n_trials=2, n_steps=100, random_state=0)
     occ, eh = occupancy_map(ds, w), energy_histogram(ds, 20)
-    surv = survival_curve(ds.terminated, dims="episode")
+    surv = survival_curve(ds.terminated, dims="trial")
     fig = comparison_figure({"MOP": occ}, {"MOP": surv}, {"MOP": eh}, w)
     assert len(fig.axes) >= 3
     fig.savefig(tmp_path / "cmp.png")
@@ -163,6 +163,6 @@ def test_occupancy_map_ignores_off_grid_dead_state():
 
     world = predator_prey()
     res = solve_mop(world.mdp, gamma=0.98)
-    ds = rollout(world, res, n_episodes=4, n_steps=300, random_state=1)
+    ds = rollout(world, res, n_trials=4, n_steps=300, random_state=1)
     occ = occupancy_map(ds, world, alive_only=False)
     assert np.isclose(float(occ.sum()), 1.0) and float(occ.min()) >= 0

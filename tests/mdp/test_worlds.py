@@ -234,7 +234,7 @@ def test_predator_prey_mop_mouse_outlives_random_mouse(pp):
     w = pp
     res = solve_mop(w.mdp, gamma=0.98)
     rand = w.mdp.action_mask / w.mdp.action_mask.sum(axis=1, keepdims=True)
-    kw = dict(n_episodes=40, n_steps=1000, random_state=1)
+    kw = dict(n_trials=40, n_steps=1000, random_state=1)
     life_mop = (~rollout(w, res, **kw).terminated).sum("time")
     life_rnd = (~rollout(w, rand, **kw).terminated).sum("time")
     assert float(life_mop.median()) > 4 * float(life_rnd.median())
@@ -274,7 +274,7 @@ def test_altruistic_agent_opens_the_fence_more(beta_low, beta_high):
     frac = []
     for beta in (beta_low, beta_high):
         res = solve_mop(w.mdp, beta=beta, gamma=0.98)
-        ds = rollout(w, res, n_episodes=20, n_steps=1000, random_state=3)
+        ds = rollout(w, res, n_trials=20, n_steps=1000, random_state=3)
         frac.append(float(ds.fence.mean()))
     assert frac[1] > frac[0]
 

@@ -32,7 +32,7 @@ def test_figure_has_rasters_energy_survival_and_bars():
     import matplotlib.pyplot as plt
 
     ds, spikes, table = _synthetic_run(np.random.default_rng(0))
-    fig = plot_spiking_energy(ds, spikes, table, budget=0.6)
+    fig = plot_spiking_energy(ds, spikes, table, max_energy=0.6)
     try:
         titles = [ax.get_title() for ax in fig.axes]
         assert titles == ["free: trial 0", "MOP: trial 4", "energy (alive trials)", "survival",

@@ -7,34 +7,27 @@ import pandas as pd
 import pytest
 
 from neuromop.studies import spiking_designs as sd
-from neuromop.studies.spiking_energy import BUDGETS
+from neuromop.studies.spiking_energy import ACTION_DESIGNS, SpikingEnergyStudy
 
 
-@pytest.mark.parametrize("design", sorted(sd.DESIGNS))
+@pytest.mark.parametrize("design", sorted(ACTION_DESIGNS))
 def test_every_design_is_a_valid_config_with_windows_of_whole_periods(design):
-    cfg = sd.design_config("smoke", design)
-    assert cfg.n_exc == BUDGETS["smoke"].n_exc  # the budget's network
+    cfg = SpikingEnergyStudy.for_budget("smoke", design=design)
+    assert cfg.n_exc == SpikingEnergyStudy.for_budget("smoke").n_exc  # the budget's network
     period = cfg.control_period / 1000
     assert all(abs(w / period - round(w / period)) < 1e-9 for w in cfg.fano_windows)
     assert cfg.candidate_actions().shape[1] == len(cfg.action_targets())
 
 
 def test_the_default_design_is_the_default_config():
-    assert sd.design_config("default", "population_20ms") == BUDGETS["default"]
+    named = SpikingEnergyStudy.for_budget("default", design="population_20ms")
+    default = SpikingEnergyStudy.for_budget("default")
+    assert named.settings() == {**default.settings(), "design": "population_20ms"}
 
 
-@pytest.mark.parametrize("kw, match", [
-    (dict(budget="huge", design="halves_50ms"), "budget must be one of"),
-    (dict(budget="smoke", design="spiral"), "design must be one of"),
-])
-def test_design_config_rejects_unknown_names(kw, match):
-    with pytest.raises(ValueError, match=match):
-        sd.design_config(**kw)
-
-
-def fake_rows(cfg, seed):
+def fake_rows(study):
     """Deterministic stand-in for a training + evaluation run (what _one_run returns)."""
-    rng = np.random.default_rng([seed, cfg.e_groups])
+    rng = np.random.default_rng([study.seed, study.e_groups])
     rows = []
     for label, life in (("free", 0.4), ("MOP", 5.0), ("R", 3.0)):
         row = {"controller": label, "train_s": 1.0, "lifetime_s": life}
@@ -48,9 +41,9 @@ def fake_rows(cfg, seed):
 def test_sweep_checkpoints_each_run_and_reuses_matching_ones(tmp_path, monkeypatch):
     calls = []
 
-    def counting(cfg, seed):
-        calls.append((cfg.e_groups, seed))
-        return fake_rows(cfg, seed)
+    def counting(study):
+        calls.append((study.e_groups, study.seed))
+        return fake_rows(study)
 
     monkeypatch.setattr(sd, "_one_run", counting)
     first = sd.run_design_sweep("smoke", ["population_20ms", "halves_50ms"], [0, 1],
@@ -65,6 +58,10 @@ def test_sweep_checkpoints_each_run_and_reuses_matching_ones(tmp_path, monkeypat
     sd.run_design_sweep("default", ["population_20ms"], [0], checkpoint_dir=tmp_path,
                         progress=False)
     assert len(calls) == 5
+    # reuse=False reruns (and replaces) a saved run
+    sd.run_design_sweep("default", ["population_20ms"], [0], checkpoint_dir=tmp_path,
+                        reuse=False, progress=False)
+    assert len(calls) == 6
 
 
 def test_summary_counts_the_seeds_where_mop_exceeds_r(monkeypatch):
@@ -106,12 +103,9 @@ def test_summary_counts_only_the_seeds_each_design_ran(monkeypatch):
 
 
 def test_patterned_design_study_at_smoke_shows_mop_more_variable_than_r(tmp_path):
-    """The study end to end at smoke (patterns_50ms, seed 0: ~3.5 min on one core): MOP outlives
-    the free network and R, and both its Fano factors and its participation ratio exceed R's.
-
-    Held at smoke in seeds 0-2. At the default budget (12.5 s episodes) the participation ratio
-    held in 3 of 3 seeds but the Fano factors only in seed 0: R's population bursts (r_sc ~0.4)
-    raised its Fano factor in seeds 1-2 (see notebooks/spiking_variability.py)."""
+    """The study end to end at smoke (patterns_50ms, seed 0: ~3.5 min on one core), through its
+    script: MOP outlives the free network and R, and both its Fano factors and its participation
+    ratio exceed R's (see notebooks/spiking_variability.py for the seeds and budgets)."""
     import json
     import os
     import subprocess
@@ -124,10 +118,10 @@ def test_patterned_design_study_at_smoke_shows_mop_more_variable_than_r(tmp_path
                           cwd=tmp_path, env=dict(os.environ, MPLBACKEND="Agg"),
                           capture_output=True, text=True, timeout=1200)
     assert proc.returncode == 0, proc.stderr[-4000:]
-    runs = pd.read_csv(out / "spiking_designs_runs.csv")
+    runs = pd.read_csv(out / "runs.csv")
     assert set(runs["design"]) == {"patterns_50ms"} and set(runs["seed"]) == {0}
     assert len(list((out / "runs").glob("*.json"))) == 1  # the run's checkpoint
-    (row,) = json.loads((out / "spiking_designs_summary.json").read_text())["summary"]
+    (row,) = json.loads((out / "summary.json").read_text())["summary"]["designs"]
     assert row["lifetime_mop_s"] > 3 * row["lifetime_free_s"]
     assert row["lifetime_mop_s"] > row["lifetime_r_s"]
     for metric in ("fano_factor", "fano_factor_rate_matched", "participation_ratio"):

@@ -87,7 +87,7 @@ def free_and_random_lifetimes():
     for c in range(len(NAMES)):
         env.context_index = c
         for name, ctrl in (("free", FreeController(env)), ("random", RandomController(env))):
-            ds = rollout(env, ctrl, 200, n_trials=24, seed=1, record_activity=False)
+            ds = rollout(env, ctrl, 200, n_trials=24, random_state=1, record_activity=False)
             out[name, c] = float(ds["lifetime"].mean())
     torch.set_num_threads(previous)
     return out

@@ -23,20 +23,20 @@ from neuromop.envs.spiking.env import SpikingNetworkEnv, SpikingVectorEnv
 from neuromop.envs.spiking.network import SpikingNetworkParams
 from neuromop.envs.spiking.terminal import (
     AnyOf,
-    EnergyBudget,
     Quiescence,
     RateBox,
     Runaway,
+    SpikingEnergyBudget,
     SpikingTerminalSet,
 )
 
 __all__ = [
     "AnyOf",
-    "EnergyBudget",
     "Quiescence",
     "RateBox",
     "Runaway",
     "SpikingNetworkEnv",
+    "SpikingEnergyBudget",
     "SpikingNetworkParams",
     "SpikingTerminalSet",
     "SpikingVectorEnv",

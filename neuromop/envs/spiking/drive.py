@@ -20,7 +20,7 @@ steps are independent ``Binomial(n, p)`` variables, as with ``PoissonInput``.
 The uniforms come from a counter-based SplitMix64 stream ``U_k = mix(key + k gamma)``, so the
 cython code and the vectorised numpy code visit the same successes from the same state ``(key,
 counter, skip)`` (up to the last bit of ``log``); the state lives in a small ``uint64`` array
-outside Brian and is re-seeded by :meth:`ExternalDrive.seed` at the start of every episode (the
+outside Brian and is re-seeded by :meth:`ExternalDrive.restart` at the start of every episode (the
 simulation uses no other randomness, so Brian's global RNG is not touched).
 
 The sampler is a Brian ``Function`` called once per time step from the *scalar* part of a
@@ -183,9 +183,9 @@ class ExternalDrive:
         return group.run_regularly(f"n_kicks = {self.name}()", when=when,
                                    name=f"{group.name.removesuffix('_neurons')}_external")
 
-    def seed(self, seed: int) -> None:
-        """Restart the sampler from ``seed`` (a new key, counter 0, first gap drawn)."""
-        key = int(np.random.default_rng(check_int("seed", seed, low=0)).integers(
+    def restart(self, random_state: int) -> None:
+        """Restart the sampler from ``random_state`` (a new key, counter 0, first gap drawn)."""
+        key = int(np.random.default_rng(check_int("random_state", random_state, low=0)).integers(
             0, 2**64, dtype=np.uint64))
         self.state[_KEY], self.state[_COUNTER] = key, 0
         self.state[_SKIP] = self._gaps(1)[0]

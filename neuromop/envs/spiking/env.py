@@ -22,7 +22,8 @@ the others go on; the episode ends when all copies have terminated or after
 ``max_episode_steps`` (``truncated``); :meth:`reset` restores the stored initial network state
 (``Network.restore``) with freshly drawn membrane potentials and noise seed.
 
-Randomness: connectivity from ``network_seed`` and initial potentials from the episode seed use
+Randomness: connectivity from ``network_random_state`` and initial potentials from the episode
+seed use
 ``numpy.random.Generator``; the simulation noise (the external Poisson drive) comes from the
 network's own counter-based sampler (:mod:`neuromop.envs.spiking.drive`), seeded from the episode
 generator; Brian's global RNG is not used.
@@ -34,12 +35,10 @@ control period the loop reads the neurons' own ``n_spikes`` counters (incremente
 through their numpy array, gets the filter input and the mean rates from one matrix product,
 checks the safety sets inline, writes one row per logged quantity into preallocated arrays
 (:class:`~neuromop.envs.spiking.log.EpisodeLog`) and the currents with one matrix product into the
-``I_ctrl`` array; nothing loops over copies in Python. A control period costs ~20 us for one copy,
-most of it the fixed cost of ~12 numpy calls on the caches Brian leaves, so the overhead is ~12 %
-at a 1 ms period and ~5 % at 5 ms (``benchmarks/spiking_loop.py``; the worker-thread hand-off of
-the Gymnasium loop adds ~30 us per step on top). Each ``Network.run`` is
-wrapped in :func:`~neuromop.envs.spiking.setup.frozen_gc`, which cuts Brian's fixed cost per run
-(a full ``gc.collect()``) from ~0.1 s to ~0.02 s of CPU.
+``I_ctrl`` array; nothing loops over copies in Python. Each ``Network.run`` is wrapped in
+:func:`~neuromop.envs.spiking.setup.frozen_gc`, which cuts Brian's fixed cost per run (a full
+``gc.collect()``). ``benchmarks/spiking_loop.py`` measures the overhead of the loop against
+open-loop runs and the speed-up of batched copies.
 """
 
 from __future__ import annotations
@@ -53,7 +52,7 @@ import numpy as np
 
 from neuromop._checks import check_int, check_real
 from neuromop._provenance import provenance
-from neuromop._random import as_generator
+from neuromop._random import as_generator, seed_int
 from neuromop.envs.spiking import setup as brian_setup
 from neuromop.envs.spiking.log import EpisodeLog, episode_dataset
 from neuromop.envs.spiking.network import (
@@ -102,9 +101,9 @@ class SpikingVectorEnv:
         terminal.
     reward_fn : callable, optional
         ``reward_fn(obs, aux, action) -> (B,)`` reward of each period; default 0.
-    seed : int or Generator, optional
+    random_state : int, SeedSequence or numpy.random.Generator, optional
         Source of episode seeds when ``reset``/``run_*`` get none.
-    network_seed : int
+    network_random_state : int
         Seed of the connectivity.
     same_connectivity : bool
         All copies share one connectivity (default) or get independent draws.
@@ -123,7 +122,8 @@ class SpikingVectorEnv:
                  tau_obs: float = 20.0, warmup: float = 100.0, max_episode_steps: int = 200,
                  terminal: SpikingTerminalSet | None = None, silence_rate: float = 0.5,
                  runaway_rate: float = 250.0,
-                 reward_fn: Callable | None = None, seed=None, network_seed: int = 0,
+                 reward_fn: Callable | None = None, random_state=None,
+                 network_random_state: int = 0,
                  same_connectivity: bool = True, record_spikes: bool = True,
                  target: str = "auto", cache=None, verbose: bool = True) -> None:
         import brian2 as b2
@@ -160,14 +160,15 @@ class SpikingVectorEnv:
         self.readout_labels, self._read_matrix = parse_targets(
             "readouts", readouts, params, normalise=True)
         self.action_dim, self.obs_dim = len(self.action_labels), len(self.readout_labels)
-        self._seed_rng = as_generator(seed)
-        self.network_seed = check_int("network_seed", network_seed, low=0)
+        self._seed_rng = as_generator(random_state)
+        self.network_random_state = check_int("network_random_state", network_random_state,
+                                              low=0)
         self.target = brian_setup.configure(target, cache)
         self._cache, self._verbose = cache, verbose
         self._cache_path = b2.prefs.codegen.runtime.cython.cache_dir
         self._key = brian_setup.model_key(LIF_EQUATIONS, self.target, params, self.num_envs)
 
-        parts = build_network(params, self.num_envs, as_generator(self.network_seed),
+        parts = build_network(params, self.num_envs, as_generator(self.network_random_state),
                               same_connectivity=same_connectivity)
         self.network, self.neurons = parts["network"], parts["neurons"]
         self.n_synapses, self._drive = parts["n_synapses"], parts["drive"]
@@ -205,14 +206,13 @@ class SpikingVectorEnv:
         self._episode_index = 0
 
     # ------------------------------------------------------------------ episode machinery
-    def _begin(self, seed, n_steps: int) -> None:
+    def _begin(self, random_state, n_steps: int) -> None:
         import brian2 as b2
 
         self._stop_worker()
-        if seed is None:
-            seed = int(self._seed_rng.integers(0, 2**31 - 1))
+        seed = seed_int(self._seed_rng if random_state is None else random_state)
         rng = as_generator(seed)
-        self._last_seed = seed if isinstance(seed, int) else None
+        self._last_seed = seed
         self.network.restore("initial")
         p, B = self.params, self.num_envs
         self.neurons.v = rng.uniform(p.v_reset, p.v_threshold, B * p.n_neurons) * b2.mV
@@ -223,7 +223,7 @@ class SpikingVectorEnv:
         self._currents[:] = 0.0
         drive_seed = int(rng.integers(0, 2**31 - 1))
         if self._drive is not None:
-            self._drive.seed(drive_seed)
+            self._drive.restart(drive_seed)
         self._n_steps = n_steps
         self._k = 0
         self._countdown = 0
@@ -262,7 +262,7 @@ class SpikingVectorEnv:
         self._countdown = self._every - 1
         self._loop()
 
-    def _loop(self) -> None:
+    def _loop(self) -> None:  # noqa: C901 (predates the complexity rule)
         """One control period: read and clear the spike counters, update observation, aux,
         termination and logs, get the next action and write the control currents."""
         k = self._k
@@ -355,7 +355,7 @@ class SpikingVectorEnv:
         return a
 
     # ------------------------------------------------------------------ callback-driven loop
-    def run_closed_loop(self, policy: Callable, n_steps: int, *, seed=None):
+    def run_closed_loop(self, policy: Callable, n_steps: int, *, random_state=None):
         """Run one episode with ``policy(obs, step) -> action`` called from inside the run.
 
         Parameters
@@ -365,8 +365,9 @@ class SpikingVectorEnv:
             currents ``(num_envs, action_dim)`` (nA).
         n_steps : int
             Control periods after the warm-up (the episode stops earlier if all copies terminate).
-        seed : int or Generator, optional
-            Episode seed (initial potentials and Brian's noise).
+        random_state : int, SeedSequence or numpy.random.Generator, optional
+            Episode seed (initial potentials and the external drive's noise); default: the
+            next seed of the environment's own stream.
 
         Returns
         -------
@@ -375,13 +376,13 @@ class SpikingVectorEnv:
         """
         if not callable(policy):
             raise TypeError(f"policy must be callable, got {policy!r}")
-        self._begin(seed, check_int("n_steps", n_steps, low=1))
+        self._begin(random_state, check_int("n_steps", n_steps, low=1))
         self._decide = lambda s, *rest: None if rest[-1] else policy(self._obs.copy(), s)
         self._op.active = True
         self._run(n_steps)
         return self.episode_data()
 
-    def run_open_loop(self, n_steps: int, *, action=None, seed=None):
+    def run_open_loop(self, n_steps: int, *, action=None, random_state=None):
         """Run the network without the control operation, with a constant action (default 0).
 
         Observations, rates and terminations are computed afterwards from the spike table,
@@ -389,7 +390,7 @@ class SpikingVectorEnv:
         """
         if self._monitor is None:
             raise ValueError("run_open_loop needs record_spikes=True")
-        self._begin(seed, check_int("n_steps", n_steps, low=1))
+        self._begin(random_state, check_int("n_steps", n_steps, low=1))
         a = np.zeros((self.num_envs, self.action_dim)) if action is None else \
             self._check_action(action, batched=True)
         np.matmul(a, self._act_amp, out=self._currents)
@@ -566,7 +567,8 @@ class SpikingVectorEnv:
             "neuromop.envs.SpikingVectorEnv", params=vars(self.params), num_envs=B,
             control_period_ms=self.control_period, tau_obs_ms=self.tau_obs,
             warmup_steps=self.warmup_steps, terminal=repr(self.terminal_set),
-            network_seed=self.network_seed, seed=self._last_seed, target=self.target))
+            network_random_state=self.network_random_state, episode_seed=self._last_seed,
+            target=self.target))
         ds.attrs.update({"bin_width": self._T, "bin_width_units": "s", "source": "brian2"})
         return ds, spikes
 

@@ -14,18 +14,12 @@ per-object, per-time-step overhead over all copies. By default every copy has th
 connectivity (the copies are one network controlled by ``B`` independent agents, differing in
 initial state and noise); ``same_connectivity=False`` draws each block independently.
 
-Cost structure (cython target, ``benchmarks/spiking_loop.py``): a Brian time step costs a fixed
-~2 us of Python dispatch per code object (6 here, plus the control operation) plus the
-per-neuron work of the generated code. For one copy the dispatch dominates (~13.5 us of CPU per
-step, ~27 ns per neuron-step); for 64 copies the per-neuron work does (~135 us per step,
-~4.2 ns per neuron-step: state update ~1/3, external drive ~1/4, synapses ~1/5, threshold
-~1/5). Batching B copies is therefore at most ``B x 13.5 / 135`` (~6.4 for B = 64) times faster per
-simulated step than running them one after another, plus the amortised fixed cost of each
-``Network.run`` call (~0.02 s of CPU, see :func:`neuromop.envs.spiking.setup.frozen_gc`): 10x
-measured with 200 ms episodes. The smaller copies the energy task trains on (80 E + 20 I,
-p = 0.5) leave the dispatch a larger share: 64 of them gave 25x the throughput of sequential
-copies (1 s episodes, ``batch_task_network``). To keep the per-neuron work low, all objects
-share one clock, E and I synapses are one ``Synapses``
+Cost structure (``benchmarks/spiking_loop.py`` measures it): a Brian time step costs a fixed
+Python dispatch per code object (6 here, plus the control operation) plus the per-neuron work
+of the generated code. For one copy the dispatch dominates, for many copies the per-neuron
+work does, so batching ``B`` copies gains at most the ratio of the two per-step costs, plus
+the amortised fixed cost of each ``Network.run`` call. To keep the per-neuron work low, all
+objects share one clock, E and I synapses are one ``Synapses``
 object with a signed efficacy ``w``, refractoriness is a comparison of times
 (:data:`REFRACTORY_CONDITION`, no division per neuron), and the external drive visits only the
 external spikes (:mod:`neuromop.envs.spiking.drive`) instead of drawing a random number per
@@ -41,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from neuromop._checks import check_int, check_probability, check_real
+from neuromop.envs.spiking.drive import ExternalDrive
 
 __all__ = [
     "LIF_EQUATIONS",
@@ -269,7 +264,6 @@ def build_network(params: SpikingNetworkParams, n_copies: int, rng: np.random.Ge
     """
     import brian2 as b2
 
-    from neuromop.envs.spiking.drive import ExternalDrive
 
     n_copies = check_int("n_copies", n_copies, low=1)
     ms, mV = b2.ms, b2.mV

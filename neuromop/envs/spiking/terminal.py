@@ -20,10 +20,10 @@ from neuromop._checks import check_finite_array, check_real
 
 __all__ = [
     "AnyOf",
-    "EnergyBudget",
     "Quiescence",
     "RateBox",
     "Runaway",
+    "SpikingEnergyBudget",
     "SpikingTerminalSet",
 ]
 
@@ -131,44 +131,47 @@ class AnyOf(SpikingTerminalSet):
         return " | ".join(map(repr, self.sets))
 
 
-class EnergyBudget(SpikingTerminalSet):
+class SpikingEnergyBudget(SpikingTerminalSet):
     """Terminal when the running spike-count cost exceeds a budget.
 
-    The energy ``E`` (spikes per neuron) accumulates the spikes fired above a threshold rate and
-    leaks with time constant ``tau``: per control period of length ``T``,
-    ``E <- exp(-T / tau) E + max(r - threshold_rate, 0) T``, where ``r`` is the copy's mean
-    rate over the period. Terminal when ``E > budget``.
+    The spiking counterpart of :class:`neuromop.envs.EnergyBudget`, with the same parameter
+    names. The energy ``E`` (spikes per neuron) accumulates the spikes fired above a threshold
+    rate and leaks with time constant ``time_constant``: per control period of length ``T``,
+    ``E <- exp(-T / time_constant) E + max(r - threshold, 0) T``, where ``r`` is the copy's
+    mean rate over the period. Terminal when ``E > max_energy``.
 
     Parameters
     ----------
-    budget : float
+    max_energy : float
         Energy budget (spikes per neuron), > 0.
-    threshold_rate : float
-        Rate (Hz) below which firing costs nothing, >= 0.
-    tau : float
+    time_constant : float
         Leak time constant of the energy (s); ``math.inf`` (default) never forgets.
+    threshold : float
+        Rate (Hz) below which firing costs nothing, >= 0.
     """
 
     aux_names = ("energy",)
 
-    def __init__(self, budget: float, threshold_rate: float = 0.0, tau: float = math.inf) -> None:
-        self.budget = check_real("budget", budget, low=0.0, low_inclusive=False)
-        self.threshold_rate = check_real("threshold_rate", threshold_rate, low=0.0)
-        if not (isinstance(tau, int | float) and tau == math.inf):
-            tau = check_real("tau", tau, low=0.0, low_inclusive=False)
-        self.tau = float(tau)
+    def __init__(self, max_energy: float, time_constant: float = math.inf,
+                 threshold: float = 0.0) -> None:
+        self.max_energy = check_real("max_energy", max_energy, low=0.0, low_inclusive=False)
+        if not (isinstance(time_constant, int | float) and time_constant == math.inf):
+            time_constant = check_real("time_constant", time_constant, low=0.0,
+                                       low_inclusive=False)
+        self.time_constant = float(time_constant)
+        self.threshold = check_real("threshold", threshold, low=0.0)
 
     def update_aux(self, aux, obs, total_rate, period):
-        decay = math.exp(-period / self.tau)
-        cost = (total_rate - self.threshold_rate).clip(min=0.0) * period
+        decay = math.exp(-period / self.time_constant)
+        cost = (total_rate - self.threshold).clip(min=0.0) * period
         return decay * aux + cost[..., None]
 
     def is_terminal(self, obs, aux):
-        return aux[..., 0] > self.budget
+        return aux[..., 0] > self.max_energy
 
     def __repr__(self) -> str:
-        return (f"EnergyBudget(budget={self.budget}, threshold_rate={self.threshold_rate}, "
-                f"tau={self.tau})")
+        return (f"SpikingEnergyBudget(max_energy={self.max_energy}, "
+                f"time_constant={self.time_constant}, threshold={self.threshold})")
 
 
 class RateBox(SpikingTerminalSet):

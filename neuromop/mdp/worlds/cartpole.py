@@ -396,7 +396,7 @@ def solve_cartpole_grid(
 
 def simulate_cartpole(
     solution: CartpoleSolution | None,
-    n_episodes: int = 10,
+    n_trials: int = 10,
     n_steps: int = 1000,
     *,
     start: np.ndarray | None = None,
@@ -409,7 +409,7 @@ def simulate_cartpole(
     ----------
     solution : CartpoleSolution or None
         None gives the random policy (uniform over forces).
-    n_episodes, n_steps : int
+    n_trials, n_steps : int
     start : array_like, shape (4,), optional
         Initial ``(theta, omega, v, x)``; the upright rest state by default.
     params : CartpoleParams, optional
@@ -419,22 +419,22 @@ def simulate_cartpole(
     Returns
     -------
     xr.Dataset
-        Dims ``(episode, time)``: ``theta``, ``omega``, ``v``, ``x``, ``action``, ``force``,
-        ``action_entropy`` (nats), ``terminated``; ``lifetime`` per episode (steps alive).
+        Dims ``(trial, time)``: ``theta``, ``omega``, ``v``, ``x``, ``action``, ``force``,
+        ``action_entropy`` (nats), ``terminated``; ``lifetime`` per trial (steps alive).
     """
-    n_episodes = check_int("n_episodes", n_episodes, low=1)
+    n_trials = check_int("n_trials", n_trials, low=1)
     n_steps = check_int("n_steps", n_steps, low=1)
     rng = as_generator(random_state)
     p = solution.grid.params if solution is not None else (params or CartpoleParams())
     forces = np.asarray(p.forces)
     A = len(forces)
-    s = np.zeros((n_episodes, 4)) if start is None else np.tile(
-        np.asarray(start, dtype=float), (n_episodes, 1))
-    traj = np.zeros((n_episodes, n_steps, 4))
-    actions = np.full((n_episodes, n_steps), -1, dtype=np.int64)
-    ent = np.zeros((n_episodes, n_steps))
+    s = np.zeros((n_trials, 4)) if start is None else np.tile(
+        np.asarray(start, dtype=float), (n_trials, 1))
+    traj = np.zeros((n_trials, n_steps, 4))
+    actions = np.full((n_trials, n_steps), -1, dtype=np.int64)
+    ent = np.zeros((n_trials, n_steps))
     dead = _is_terminal(s, p)
-    term = np.zeros((n_episodes, n_steps), dtype=bool)
+    term = np.zeros((n_trials, n_steps), dtype=bool)
     for t in range(n_steps):
         traj[:, t] = s
         term[:, t] = dead
@@ -454,23 +454,24 @@ def simulate_cartpole(
         dead = dead | _is_terminal(s, p)
     ds = xr.Dataset(
         {
-            "theta": (("episode", "time"), traj[..., 0], {"units": "rad"}),
-            "omega": (("episode", "time"), traj[..., 1], {"units": "rad/s"}),
-            "v": (("episode", "time"), traj[..., 2], {"units": "m/s"}),
-            "x": (("episode", "time"), traj[..., 3], {"units": "m"}),
-            "action": (("episode", "time"), actions),
-            "force": (("episode", "time"), np.where(actions >= 0, forces[np.maximum(actions, 0)],
+            "theta": (("trial", "time"), traj[..., 0], {"units": "rad"}),
+            "omega": (("trial", "time"), traj[..., 1], {"units": "rad/s"}),
+            "v": (("trial", "time"), traj[..., 2], {"units": "m/s"}),
+            "x": (("trial", "time"), traj[..., 3], {"units": "m"}),
+            "action": (("trial", "time"), actions),
+            "force": (("trial", "time"), np.where(actions >= 0, forces[np.maximum(actions, 0)],
                                                     np.nan), {"units": "N"}),
-            "action_entropy": (("episode", "time"), ent, {"units": "nats"}),
-            "terminated": (("episode", "time"), term),
+            "action_entropy": (("trial", "time"), ent, {"units": "nats"}),
+            "terminated": (("trial", "time"), term),
         },
-        coords={"episode": np.arange(n_episodes), "time": np.arange(n_steps) * p.dt},
+        coords={"trial": np.arange(n_trials), "time": np.arange(n_steps) * p.dt},
     )
     ds["time"].attrs["units"] = "s"
-    ds["lifetime"] = ("episode", (~term).sum(axis=1))
+    ds["lifetime"] = ("trial", (~term).sum(axis=1))
     ds["lifetime"].attrs["units"] = "steps"
     ds.attrs.update(provenance("neuromop.mdp.worlds.cartpole.simulate_cartpole",
                                agent=None if solution is None else solution.agent,
-                               n_episodes=n_episodes, n_steps=n_steps,
-                               seed=random_state if isinstance(random_state, int) else None))
+                               n_trials=n_trials, n_steps=n_steps,
+                               random_state=(random_state if isinstance(random_state, int)
+                                             else None)))
     return ds

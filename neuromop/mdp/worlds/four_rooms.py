@@ -14,9 +14,8 @@ GitHub repository ``jorgeerrz/occupancy_max_paper``:
   tied best actions. Use :meth:`GridWorld.food_reward` as the ``reward`` of
   :func:`~neuromop.mdp.solvers.solve_reward`. With "+1 per step alive" and epsilon = 0 every
   surviving policy has the same value (1 / (1 - gamma)), the ties are split and the R agent
-  wanders (measured with epsilon = 0, 10 episodes x 5000 steps: 35-65 % of the 104 cells at
-  food_gain 3, 99-100 % at food_gain 10); paid for eating it walks to the nearest food and stays
-  there (2.9 % = 3 of 104 cells, both gains).
+  wanders; paid for eating it walks to the nearest food and stays there
+  (``notebooks/tabular_mop.py`` shows both).
   The paper's figure uses epsilon in {0, 0.45, 0.5, 1}; epsilon = 1 is the random walker.
 - **Noisy TV** (``create_tv_room``, ``reachable_states_tv``, ``h_iteration_tv``): in the room
   x in 7..11, y in 1..5 the executed action is the chosen one with probability
@@ -27,18 +26,9 @@ GitHub repository ``jorgeerrz/occupancy_max_paper``:
   step fills the tank), start (3, 3) with full energy, 100 episodes of 1000 steps, gamma in
   {0.99, 0.995, 0.999}, beta in 0..0.3. :func:`noisy_tv` builds that world.
 
-  Measured here (converged solves, tol 1e-2; fraction of alive steps in the room, 50 episodes
-  x 1000 steps; beta = 0 / 0.1 / 0.2 / 0.3): eta = 1, gain 100: gamma 0.99: 0.000 / 0.114 /
-  0.724 / 0.802; gamma 0.995: 0.000 / 0.002 / 0.371 / 0.709; gamma 0.999: 0.000 for every beta.
-  The claim "at gamma = 0.999 the agent avoids the room for every beta <= 0.3" needs eta = 1:
-  with eta = 0.5 (partial control kept) the room stays attractive at gamma = 0.999
-  (0.010 / 0.893 / 0.954 / 0.964 with gain 100), because the agent keeps most of its action
-  entropy there *and* collects the state-entropy bonus. With eta = 1 the price of the bonus is
-  the loss of all control over where it goes (and so over reaching food), which only a
-  far-sighted agent weighs; the same ordering holds with food_gain 10 (gamma 0.999: 0.000 for
-  every beta <= 0.3). The authors cap value iteration at 1000 sweeps, so at gamma = 0.999 their
-  values are not converged (5,300 sweeps are needed for tol 1e-2); the truncated solve gives the
-  same behaviour (0.000 for every beta).
+  At gamma = 0.999 the authors' value iteration (capped at 1000 sweeps) is not converged; the
+  measured times in the room for both solves, and why eta = 0.5 does not reproduce the
+  avoidance at gamma = 0.999, are in ``notebooks/tabular_mop.py``.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from neuromop.envs.spiking.drive import ExternalDrive, splitmix64_uniform
 def make_drive(n=40, p=1.875e-3, n_neurons=300, seed=3):
     drive = ExternalDrive(n, p)
     drive.state[3] = n_neurons * n  # trials per step (set by attach for a real group)
-    drive.seed(seed)
+    drive.restart(seed)
     return drive
 
 
@@ -111,12 +111,12 @@ def test_cython_sampler_equals_numpy_sampler():
     for target in ("numpy", "cython"):
         envs[target] = env = SpikingVectorEnv(2, params, target=target, verbose=False,
                                               warmup=0.0)
-        env.run_open_loop(4, seed=5)
+        env.run_open_loop(4, random_state=5)
         out[target] = (env._drive.state.copy(), np.asarray(env.neurons.v_[:]).copy())
     np.testing.assert_array_equal(out["numpy"][0], out["cython"][0])
     assert int(out["numpy"][0][1]) > 100  # many kicks were drawn
     np.testing.assert_allclose(out["numpy"][1], out["cython"][1], rtol=1e-9, atol=1e-15)
     # each environment keeps its own target although the cython one was configured last
-    envs["numpy"].run_open_loop(1, seed=5)
+    envs["numpy"].run_open_loop(1, random_state=5)
     codeobj = envs["numpy"].neurons.state_updater.codeobj
     assert type(codeobj).__name__ == "NumpyCodeObject"

@@ -7,7 +7,7 @@ import pytest
 
 from neuromop.envs.spiking import SpikingNetworkEnv, SpikingVectorEnv
 from neuromop.envs.spiking.network import SpikingNetworkParams
-from neuromop.envs.spiking.terminal import EnergyBudget
+from neuromop.envs.spiking.terminal import SpikingEnergyBudget
 
 # 200 neurons with the in-degree of the default network (40 E + 10 I inputs)
 SMALL = SpikingNetworkParams(n_exc=160, n_inh=40, p_connect=0.25)
@@ -29,8 +29,8 @@ def zero_policy(env):
 
 
 def test_closed_loop_with_zero_action_equals_open_loop(env2):
-    ds_c, sp_c = env2.run_closed_loop(zero_policy(env2), 20, seed=7)
-    ds_o, sp_o = env2.run_open_loop(20, seed=7)
+    ds_c, sp_c = env2.run_closed_loop(zero_policy(env2), 20, random_state=7)
+    ds_o, sp_o = env2.run_open_loop(20, random_state=7)
     assert len(sp_c) > 100
     assert sp_c.equals(sp_o)
     np.testing.assert_allclose(ds_c.observation, ds_o.observation, rtol=1e-12)
@@ -39,7 +39,7 @@ def test_closed_loop_with_zero_action_equals_open_loop(env2):
 
 def test_gymnasium_loop_equals_callback_loop(env2):
     actions = np.random.default_rng(0).uniform(-0.05, 0.05, (20, 2, 2))
-    ds_c, sp_c = env2.run_closed_loop(lambda obs, s: actions[s], 20, seed=11)
+    ds_c, sp_c = env2.run_closed_loop(lambda obs, s: actions[s], 20, random_state=11)
     obs, info = env2.reset(seed=11)
     assert obs.shape == (2, 2) and info["step"] == 0
     np.testing.assert_allclose(obs, ds_c.observation.isel(time=0))
@@ -54,13 +54,13 @@ def test_gymnasium_loop_equals_callback_loop(env2):
 
 
 def test_different_seeds_give_different_spikes(env2):
-    _, a = env2.run_open_loop(5, seed=1)
-    _, b = env2.run_open_loop(5, seed=2)
+    _, a = env2.run_open_loop(5, random_state=1)
+    _, b = env2.run_open_loop(5, random_state=2)
     assert not a.equals(b)
 
 
 def test_outputs_are_consistent(env2):
-    ds, spikes = env2.run_closed_loop(zero_policy(env2), 10, seed=3)
+    ds, spikes = env2.run_closed_loop(zero_policy(env2), 10, random_state=3)
     assert ds.counts.dims == ("trial", "time", "neuron")
     assert ds.counts.shape == (2, 10, 200)
     assert int(ds.counts.sum()) == len(spikes)
@@ -81,7 +81,7 @@ def test_action_dimension_mismatch_in_step(env2):
 
 def test_action_dimension_mismatch_in_policy(env2):
     with pytest.raises(ValueError, match="action must have shape"):
-        env2.run_closed_loop(lambda obs, s: np.zeros(5), 5, seed=0)
+        env2.run_closed_loop(lambda obs, s: np.zeros(5), 5, random_state=0)
 
 
 def test_policy_exception_propagates(env2):
@@ -89,7 +89,7 @@ def test_policy_exception_propagates(env2):
         raise KeyError("boom")
 
     with pytest.raises(KeyError, match="boom"):
-        env2.run_closed_loop(bad, 5, seed=0)
+        env2.run_closed_loop(bad, 5, random_state=0)
 
 
 def test_single_env_shapes():
@@ -125,7 +125,7 @@ def test_copies_are_independent_blocks():
     np.testing.assert_array_equal(i // 200, j // 200)
     assert env._drive is None  # eta = 0: no external drive at all
     drive = np.array([[0.5, 0.0], [0.0, 0.0], [0.0, 0.0]])  # 0.5 nA * 100 MOhm = 50 mV into E
-    ds, spikes = env.run_closed_loop(lambda obs, s: drive, 10, seed=0)
+    ds, spikes = env.run_closed_loop(lambda obs, s: drive, 10, random_state=0)
     per_copy = ds.counts.sum(("time", "neuron")).values
     assert per_copy[0] > 1000
     np.testing.assert_array_equal(per_copy[1:], 0)
@@ -157,7 +157,7 @@ def test_signed_efficacies_and_no_autapses(env2, synapses2):
 
 def test_runaway_ends_as_terminal(env2):
     drive = np.array([[5.0, 5.0], [0.0, 0.0]])  # 500 mV depolarisation in copy 0
-    ds, _ = env2.run_closed_loop(lambda obs, s: drive, 20, seed=0)
+    ds, _ = env2.run_closed_loop(lambda obs, s: drive, 20, random_state=0)
     assert ds.terminated.isel(trial=0).any() and not ds.terminated.isel(trial=1).any()
     assert int(ds.lifetime[0]) < 15 and int(ds.lifetime[1]) == 20
 
@@ -175,8 +175,8 @@ def test_silence_ends_as_terminal():
 
 def test_energy_budget_lifetime_matches_rate(env2):
     budget = 0.05  # spikes per neuron
-    env = make(1, terminal=EnergyBudget(budget), max_episode_steps=100)
-    ds, _ = env.run_closed_loop(zero_policy(env), 100, seed=5)
+    env = make(1, terminal=SpikingEnergyBudget(budget), max_episode_steps=100)
+    ds, _ = env.run_closed_loop(zero_policy(env), 100, random_state=5)
     life = int(ds.lifetime[0])
     assert life < 100
     # energy at termination is the cumulative spike count per neuron, just above the budget
@@ -199,7 +199,7 @@ def _isi_cv(spikes, n_neurons):
 
 def test_default_network_is_asynchronous_irregular():
     env = SpikingVectorEnv(1, target="numpy", verbose=False, warmup=200.0)
-    ds, spikes = env.run_open_loop(120, seed=0)  # 0.6 s
+    ds, spikes = env.run_open_loop(120, random_state=0)  # 0.6 s
     rate = float(ds.rate.mean())
     assert 3.0 < rate < 40.0
     assert 0.7 < _isi_cv(spikes, 500) < 1.3
@@ -217,8 +217,8 @@ def test_gymnasium_spaces():
 
 def test_same_seed_gives_identical_episodes(env2):
     actions = np.random.default_rng(1).uniform(-0.05, 0.05, (8, 2, 2))
-    ds_a, sp_a = env2.run_closed_loop(lambda obs, s: actions[s], 8, seed=21)
-    ds_b, sp_b = env2.run_closed_loop(lambda obs, s: actions[s], 8, seed=21)
+    ds_a, sp_a = env2.run_closed_loop(lambda obs, s: actions[s], 8, random_state=21)
+    ds_b, sp_b = env2.run_closed_loop(lambda obs, s: actions[s], 8, random_state=21)
     assert len(sp_a) > 50 and sp_a.equals(sp_b)
     np.testing.assert_array_equal(ds_a.observation, ds_b.observation)
 
@@ -226,14 +226,14 @@ def test_same_seed_gives_identical_episodes(env2):
 def test_simulation_leaves_global_numpy_rng_alone(env2):
     # Brian's rand() (numpy target) draws from numpy's legacy global state; nothing may use it
     state = np.random.get_state()[1].copy()  # noqa: NPY002 -- inspecting, not drawing
-    env2.run_open_loop(5, seed=4)
+    env2.run_open_loop(5, random_state=4)
     np.testing.assert_array_equal(np.random.get_state()[1], state)  # noqa: NPY002
 
 
 def test_external_kicks_follow_the_poisson_rate(env2):
     # per time step the network receives Binomial(B N c_ext, nu dt) kicks (refractory neurons
     # excepted): n_kicks of the last step must be of that size
-    env2.run_open_loop(5, seed=8)
+    env2.run_open_loop(5, random_state=8)
     p = env2.params
     mean = 2 * p.n_neurons * p.external_synapses * p.external_rate * p.dt * 1e-3
     assert 0 < float(env2.neurons.n_kicks[:]) < mean + 6 * np.sqrt(mean)
@@ -259,7 +259,7 @@ def test_episode_data_before_any_period():
 def test_reward_fn_sees_the_observation_at_the_end_of_the_period():
     env = make(2, reward_fn=lambda obs, aux, action: obs[:, 0] + 100.0 * action[:, 0])
     actions = np.random.default_rng(3).uniform(-0.02, 0.02, (10, 2, 2))
-    ds, _ = env.run_closed_loop(lambda obs, s: actions[s], 10, seed=2)
+    ds, _ = env.run_closed_loop(lambda obs, s: actions[s], 10, random_state=2)
     # reward of period t = E rate observed at the start of period t + 1, plus the action term
     expected = ds.observation.values[:, 1:, 0] + 100.0 * actions[:9, :, 0].T
     np.testing.assert_allclose(ds.reward.values[:, :9], expected, rtol=1e-12)

@@ -18,10 +18,10 @@ from neuromop.envs.spiking.network import (
 )
 from neuromop.envs.spiking.terminal import (
     AnyOf,
-    EnergyBudget,
     Quiescence,
     RateBox,
     Runaway,
+    SpikingEnergyBudget,
 )
 
 
@@ -142,7 +142,7 @@ def xp(request):
 
 
 def test_energy_budget_closed_form(xp):
-    e = EnergyBudget(budget=0.5, threshold_rate=5.0)
+    e = SpikingEnergyBudget(max_energy=0.5, threshold=5.0)
     obs = xp([[10.0, 10.0], [1.0, 1.0]])
     aux = e.initial_aux(obs, (2,))
     for _ in range(40):  # 40 periods of 5 ms at 15 Hz and 4 Hz
@@ -152,7 +152,7 @@ def test_energy_budget_closed_form(xp):
 
 
 def test_energy_leak_closed_form(xp):
-    e = EnergyBudget(budget=1.0, tau=0.1)
+    e = SpikingEnergyBudget(max_energy=1.0, time_constant=0.1)
     aux = e.update_aux(xp([[0.4]]), xp([[1.0]]), xp([0.0]), 0.01)
     np.testing.assert_allclose(np.asarray(aux)[0, 0], 0.4 * math.exp(-0.1))
 
@@ -164,7 +164,7 @@ def test_rate_box_projection(xp):
 
 
 def test_quiescence_runaway_and_union(xp):
-    s = Quiescence(1.0) | Runaway(100.0) | EnergyBudget(2.0)
+    s = Quiescence(1.0) | Runaway(100.0) | SpikingEnergyBudget(2.0)
     assert isinstance(s, AnyOf) and s.aux_names == ("energy",)
     obs = xp([[0.5, 0.2], [5.0, 3.0], [5.0, 150.0], [5.0, 3.0]])
     aux = xp([[0.0], [0.0], [0.0], [3.0]])
@@ -185,8 +185,8 @@ def test_rate_box_invalid(kwargs, match):
 
 
 def test_energy_budget_invalid():
-    with pytest.raises(ValueError, match="budget must be > 0"):
-        EnergyBudget(budget=-1.0)
+    with pytest.raises(ValueError, match="max_energy must be > 0"):
+        SpikingEnergyBudget(max_energy=-1.0)
 
 
 def test_frozen_gc_is_scoped():

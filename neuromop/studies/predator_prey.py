@@ -1,0 +1,183 @@
+"""Predator-prey study (MOP paper, Fig. 4): a MOP mouse vs a reward-maximising (R) mouse.
+
+Hypothesis: a mouse that maximises future action-state path occupancy survives the cat about as
+long as a mouse paid to stay alive, but behaves far more variably: it uses many more actions
+(higher action entropy) and circles the obstacle in both directions ("hide and seek"), whereas
+the R mouse is nearly deterministic. A random mouse starves at home.
+
+World and agents follow the authors' scripts (jorgeerrz/occupancy_max_paper,
+``code_occupancy_max/predator_prey/gridworld_H.txt`` and ``gridworld_R.txt``): see
+:mod:`neuromop.mdp.worlds.predator_prey`. MOP: alpha = 1, beta = 0, gamma = 0.98. R: +1 per
+step alive (the scripts pay -1 on death, an equivalent affine change), epsilon = 0.05,
+gamma = 0.98. The scripts' recorded lifetimes at F = 15 (``plotting_data_predatorprey.jl``,
+``life_H[3]``, ``life_R[3]``) have means 116.3 (MOP, n = 40) and 108.1 (R, n = 42) steps.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import xarray as xr
+
+from neuromop._provenance import provenance
+from neuromop._random import spawn
+from neuromop.analysis import lifetime, survival_curve
+from neuromop.mdp.agents import random_policy
+from neuromop.mdp.rollout import energy_histogram, occupancy_map, rollout
+from neuromop.mdp.solvers import solve_mop, solve_reward
+from neuromop.mdp.worlds import predator_prey
+from neuromop.plots.mdp import plot_predator_prey
+from neuromop.studies.protocol import Study, StudyResult
+
+__all__ = ["OBSTACLE_CENTRE", "PredatorPreyStudy", "format_table", "rotations"]
+
+#: Centre of the authors' obstacle (3, 5)-(3, 6), for counting turns around it.
+OBSTACLE_CENTRE = (3.0, 5.5)
+
+
+def rotations(ds: xr.Dataset, centre: tuple[float, float] = OBSTACLE_CENTRE) -> xr.DataArray:
+    """Completed clockwise and anticlockwise turns of the mouse around ``centre``, per trial.
+
+    The unwrapped polar angle of the mouse around ``centre`` is accumulated over alive steps; a
+    clockwise (anticlockwise) turn is counted each time it falls (rises) a full 2 pi below
+    (above) the angle at the previous counted turn. Vectorised over trials.
+
+    Returns
+    -------
+    xr.DataArray
+        Dims ``(trial, direction)`` with ``direction = ["clockwise", "anticlockwise"]``.
+    """
+    x = ds["x"].values.astype(float) - centre[0]
+    y = ds["y"].values.astype(float) - centre[1]
+    alive = ~ds["terminated"].values
+    step = np.diff(np.arctan2(y, x), axis=1)
+    step = (step + np.pi) % (2 * np.pi) - np.pi  # wrapped angle change in (-pi, pi]
+    step = np.where(alive[:, 1:], step, 0.0)
+    n = x.shape[0]
+    angle = np.zeros(n)
+    ref = np.zeros(n)
+    counts = np.zeros((n, 2), dtype=np.int64)
+    for t in range(step.shape[1]):  # the reference angle depends on earlier turns
+        angle += step[:, t]
+        cw = angle <= ref - 2 * np.pi
+        ccw = angle >= ref + 2 * np.pi
+        counts[:, 0] += cw
+        counts[:, 1] += ccw
+        ref = np.where(cw | ccw, angle, ref)
+    return xr.DataArray(counts, dims=("trial", "direction"),
+                        coords={"trial": ds["trial"].values,
+                                "direction": ["clockwise", "anticlockwise"]},
+                        name="rotations", attrs={"units": "completed turns",
+                                                 "centre": list(centre)})
+
+
+def format_table(ds: xr.Dataset) -> str:
+    """Per agent: lifetime mean and median, time at home, action entropy, turns."""
+    rot = ds["rotations"].sum("trial")
+    lines = [f"{'agent':<8}{'life mean':>10}{'median':>8}{'at home':>9}{'H(a) nats':>10}"
+             f"{'cw turns':>9}{'ccw turns':>10}"]
+    for a in ds["agent"].values:
+        life = ds["lifetime"].sel(agent=a)
+        lines.append(f"{a:<8}{float(life.mean()):>10.1f}{float(life.median()):>8.0f}"
+                     f"{float(ds['time_at_home'].sel(agent=a)):>9.3f}"
+                     f"{float(ds['action_entropy'].sel(agent=a)):>10.3f}"
+                     f"{int(rot.sel(agent=a, direction='clockwise')):>9d}"
+                     f"{int(rot.sel(agent=a, direction='anticlockwise')):>10d}")
+    return "\n".join(lines)
+
+
+@dataclass
+class PredatorPreyStudy(Study):
+    """MOP, R and random mice against the cat: lifetimes, occupancy, energy, turns."""
+
+    seed: int = 2024
+    gamma: float = 0.98
+    epsilon: float = 0.05
+    n_energy: int = 15
+    cat_beta: float = 2.0
+    n_trials: int = 200
+    n_steps: int = 2000
+    tol: float = 1e-2
+
+    name: ClassVar[str] = "predator-prey"
+    USES_TORCH: ClassVar[bool] = False
+    BUDGETS: ClassVar[dict[str, dict]] = {
+        "smoke": dict(n_trials=10, n_steps=200, tol=0.1),
+        "default": {},
+        "paper": dict(n_trials=1000, n_steps=5000),
+    }
+
+    def compare(self, *, progress: bool = True) -> xr.Dataset:
+        """Solve both mice, roll them out with a random mouse (one spawned stream each)."""
+        world = predator_prey(n_energy=self.n_energy, cat_beta=self.cat_beta)
+        policies = {
+            "MOP": solve_mop(world.mdp, alpha=1.0, beta=0.0, gamma=self.gamma, tol=self.tol),
+            "R": solve_reward(world.mdp, epsilon=self.epsilon, gamma=self.gamma, tol=self.tol),
+            "random": random_policy(world.mdp),
+        }
+        per = {}
+        for (name, pol), stream in zip(policies.items(), spawn(self.seed, 3), strict=True):
+            ds = rollout(world, pol, n_trials=self.n_trials, n_steps=self.n_steps,
+                         random_state=stream)
+            alive = ~ds["terminated"]
+            # the dead state is labelled (0, 0); occupancy_map bins every step before weighting
+            ds = ds.assign(x=ds["x"].where(alive, 1), y=ds["y"].where(alive, 1))
+            home = xr.DataArray(world.in_home(ds["x"].values, ds["y"].values),
+                                dims=("trial", "time")) & alive
+            per[name] = {
+                "lifetime": lifetime(ds["terminated"])["lifetime"],
+                "time_at_home": float(home.sum() / alive.sum()),
+                "action_entropy": float(ds["action_entropy"].where(alive).mean()),
+                "occupancy": occupancy_map(ds, world),
+                "survival_curve": survival_curve(ds["terminated"], dims="trial"),
+                "energy_occupancy": energy_histogram(ds, capacity=self.n_energy),
+                "rotations": rotations(ds),
+            }
+            if progress:
+                print(f"{name:<7} lifetime mean {float(per[name]['lifetime'].mean()):7.1f} "
+                      f"median {float(per[name]['lifetime'].median()):6.0f}  at home "
+                      f"{per[name]['time_at_home']:.3f}  action entropy "
+                      f"{per[name]['action_entropy']:.3f} nats", flush=True)
+        agents = list(per)
+
+        def stack(key):
+            return xr.concat([per[a][key].drop_vars(
+                [c for c in per[a][key].coords if c not in per[a][key].dims]) for a in agents],
+                dim="agent").assign_coords(agent=agents)
+
+        out = xr.Dataset(
+            {"lifetime": stack("lifetime").assign_attrs(units="steps"),
+             "time_at_home": ("agent", [per[a]["time_at_home"] for a in agents],
+                              {"units": "fraction of alive steps"}),
+             "action_entropy": ("agent", [per[a]["action_entropy"] for a in agents],
+                                {"units": "nats"}),
+             "occupancy": stack("occupancy").assign_attrs(units="fraction of alive steps"),
+             "survival_curve": stack("survival_curve"),
+             "energy_occupancy": stack("energy_occupancy"),
+             "rotations": stack("rotations").assign_attrs(units="completed turns")},
+        )
+        for v in out.data_vars.values():
+            for key in ("parameters", "created_by", "created_at", "neuromop_version",
+                        "neuromop_commit", "python"):
+                v.attrs.pop(key, None)
+        out.attrs.update(provenance("neuromop.studies.PredatorPreyStudy.compare",
+                                    settings=self.settings()))
+        return out
+
+    def run(self, out_dir, *, resume: bool = True, progress: bool = True) -> StudyResult:
+        """The comparison, ``predator_prey.nc``, ``predator_prey.png`` and the table."""
+
+        started = time.perf_counter()
+        out = self.prepare(out_dir, resume=resume)
+        ds = self.compare(progress=progress)
+        summary = {str(a): {"lifetime_mean": float(ds["lifetime"].sel(agent=a).mean()),
+                            "lifetime_median": float(ds["lifetime"].sel(agent=a).median()),
+                            "time_at_home": float(ds["time_at_home"].sel(agent=a)),
+                            "action_entropy": float(ds["action_entropy"].sel(agent=a))}
+                   for a in ds["agent"].values}
+        return self.finish(out, table=format_table(ds), summary=summary, started=started,
+                           datasets={"predator_prey": ds},
+                           figures={"predator_prey": plot_predator_prey(ds)})

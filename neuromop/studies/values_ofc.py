@@ -1,0 +1,83 @@
+"""Soft versus true value encoding in the Padoa-Schioppa OFC sessions.
+
+For every juice-choice session: fit the relative-value logit (log and linear forms, BIC and
+blocked-CV log-likelihood), build per-trial soft and true values from the linear fit, and run
+:func:`~neuromop.values.compare_value_encodings` on spike counts 100-600 ms after offer onset
+with circular-shift and pseudo-session nulls (:func:`~neuromop.values.value_report`). Writes
+one report folder per session. Data: Shi, Ballesta & Padoa-Schioppa (2022) eLife 11:e75910
+(``padoa_ofc`` in the shared datasets folder, or ``data_root``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from neuromop._random import spawn
+from neuromop.data import list_padoa_sessions, load_padoa_session, shared_datasets_dir
+from neuromop.studies.protocol import Study, StudyResult
+from neuromop.studies.reports import write_value_report
+from neuromop.values import value_report
+
+__all__ = ["ValuesOFCStudy"]
+
+
+@dataclass
+class ValuesOFCStudy(Study):
+    """The value-encoding report of every OFC session (or the first ``sessions``)."""
+
+    n_null: int = 99
+    alpha: float = 0.01
+    sessions: int | None = None           # how many sessions (None: all)
+    window: tuple[float, float] = (0.1, 0.6)   # s after offer onset
+    data_root: str | None = None          # padoa_ofc folder (None: the shared datasets)
+
+    name: ClassVar[str] = "values-ofc"
+    USES_TORCH: ClassVar[bool] = False
+    BUDGETS: ClassVar[dict[str, dict]] = {
+        "smoke": dict(n_null=19, alpha=0.05, sessions=1),
+        "default": {},
+        "paper": dict(n_null=999),
+    }
+
+    def run(self, out_dir, *, resume: bool = True, progress: bool = True) -> StudyResult:
+        """One report folder per session; the per-session verdicts in ``summary.json``."""
+
+        started = time.perf_counter()
+        root = (shared_datasets_dir("padoa_ofc") if self.data_root is None
+                else self.data_root)
+        out = self.prepare(out_dir, resume=resume)
+        sessions = list_padoa_sessions(root)[: self.sessions]
+        t0, t1 = self.window
+        summary, lines = {}, []
+        for session, stream in zip(sessions, spawn(self.seed, len(sessions))):
+            ds = load_padoa_session(root, session, window=(t0, t1),
+                                    bin_width=round(t1 - t0, 9), task="JC")
+            rep = value_report(ds, window=(t0, t1), n_null=self.n_null, alpha=self.alpha,
+                               random_state=stream)
+            write_value_report(rep, out / session, f"OFC session {session}")
+            r, ct = rep["result"], rep["choice_table"]
+            summary[session] = {
+                "n_trials": int(r.attrs["n_trials"]), "n_neurons": int(r.attrs["n_neurons"]),
+                "verdict": r.attrs["verdict"], "signal_corr": float(r["signal_corr"]),
+                "vif": r["vif"].values.tolist(),
+                "pop_p_value": dict(zip(r["test"].values.tolist(),
+                                        r["pop_p_value"].values.tolist())),
+                "decoding_r2": dict(zip(r["target"].values.tolist(),
+                                        r["decoding_r2"].values.tolist())),
+                "neuron_classes": {str(c): int((r["neuron_class"].values == c).sum())
+                                   for c in np.unique(r["neuron_class"].values)},
+                "choice_models": ct[["loglik", "bic", "cv_loglik", "param_rho",
+                                     "param_steepness"]].to_dict(orient="index"),
+            }
+            lines.append(f"{session}: {summary[session]['verdict']} "
+                         f"({summary[session]['n_neurons']} neurons, "
+                         f"{summary[session]['n_trials']} trials, r(soft, true) = "
+                         f"{summary[session]['signal_corr']:.3f})")
+            if progress:
+                print(lines[-1], flush=True)
+        return self.finish(out, table="\n".join(lines), summary={"sessions": summary},
+                           started=started)

@@ -1,0 +1,51 @@
+"""The value and choice-model studies at the smoke budget."""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+import pytest
+
+from neuromop.studies import IBLChoiceModelsStudy, ValueRecoveryStudy, ValuesOFCStudy
+
+
+def test_ibl_choice_models_smoke(shared_datasets, tmp_path):
+    path = shared_datasets / "ibl_behavior" / "ibl_trials_11_sessions.csv"
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # flagged non-identified parameters
+        result = IBLChoiceModelsStudy.for_budget("smoke", data=str(path)).run(
+            tmp_path, progress=False)
+    table = pd.read_csv(tmp_path / "choice_models.csv", index_col="model")
+    assert list(table.index) == ["static_softmax", "q_learning", "prior_learning", "dra"]
+    assert table["n_trials"].eq(160).all()
+    assert (table["cv_loglik"] < 0).all() and table["best_bic"].sum() == 1
+    assert "prior_learning" in (tmp_path / "ibl_choice_models.md").read_text()
+    assert "cv_loglik" in result.table
+
+
+def test_ibl_choice_models_missing_data_is_a_clear_error(tmp_path):
+    study = IBLChoiceModelsStudy.for_budget("smoke", data=str(tmp_path / "absent.csv"))
+    with pytest.raises(FileNotFoundError, match="absent.csv"):
+        study.run(tmp_path / "out")
+    assert not (tmp_path / "out").exists()  # nothing written
+
+
+def test_value_recovery_smoke_parts(tmp_path):
+    result = ValueRecoveryStudy.for_budget("smoke", parts=("comparison",)).run(
+        tmp_path, progress=False)
+    assert set(result.summary) == {"model_comparison"}
+    assert 0 <= result.summary["model_comparison"]["ofc_pairs/log"] <= 1
+
+
+def test_value_recovery_rejects_an_unknown_part():
+    with pytest.raises(ValueError, match="parts must be one of"):
+        ValueRecoveryStudy.for_budget("smoke", parts=("everything",))
+
+
+@pytest.mark.parametrize("budget", ["smoke", "default", "paper"])
+@pytest.mark.parametrize("cls", [IBLChoiceModelsStudy, ValueRecoveryStudy, ValuesOFCStudy])
+def test_budgets_are_valid_configurations(cls, budget):
+    assert cls.for_budget(budget).budget == budget
