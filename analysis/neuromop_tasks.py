@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from neuromop.studies import STUDIES
-from neuromop.studies.protocol import ScriptArgs, script_arguments
+from neuromop.studies.protocol import ScriptArgs, run_script
 
 TASKS = ("energy", "square", "shapes", "reward", "corridor", "cartpole", "beta-sweep")
 
@@ -28,15 +28,10 @@ class Args(ScriptArgs):
 
 
 def main(argv=None) -> int:
-    args = script_arguments(Args, argv, __doc__)
-    overrides = args.study_overrides()
-    cls = STUDIES[overrides.pop("task")]
-    # ---- the one seeding block: network, training and evaluation streams are spawned from
-    # the study's root seed (``--seed``, default the study's)
-    study = cls.for_budget(args.budget, **overrides)
-    result = study.run(args.out, resume=args.resume, progress=args.progress)
-    print(result.table)
-    return 0
+    # the one seeding block: network, training and evaluation streams are spawned from the
+    # study's root seed (--seed, default the study's)
+    return run_script(None, Args, argv, __doc__,
+                      choose=lambda overrides: STUDIES[overrides.pop("task")])
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from neuromop.studies import SpikingEnergyStudy
-from neuromop.studies.protocol import ScriptArgs, script_arguments
+from neuromop.studies.protocol import ScriptArgs, run_script
 
 
 @dataclass
@@ -28,14 +28,9 @@ class Args(ScriptArgs):
 
 
 def main(argv=None) -> int:
-    args = script_arguments(Args, argv, __doc__)
-    overrides = {k: v for k, v in args.study_overrides().items() if v is not None}
-    # ---- the one seeding block: every random stream of the study is spawned from its root
-    # seed (``--seed``, default the study's)
-    study = SpikingEnergyStudy.for_budget(args.budget, **overrides)
-    result = study.run(args.out, resume=args.resume, progress=args.progress)
-    print(result.table)
-    return 0
+    # the one seeding block: every random stream of the study is spawned from its root seed
+    # (--seed, default the study's)
+    return run_script(SpikingEnergyStudy, Args, argv, __doc__)
 
 
 if __name__ == "__main__":

@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pickle
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_path", "write_json_atomic", "write_netcdf_atomic", "save_torch_atomic"]
+__all__ = ["atomic_path", "load_torch_safe", "save_torch_atomic", "write_json_atomic",
+           "write_netcdf_atomic"]
 
 
 @contextlib.contextmanager
@@ -65,3 +67,24 @@ def save_torch_atomic(obj: Any, path: str | os.PathLike) -> Path:
     import torch
 
     return _write_with(path, lambda p: torch.save(obj, p))
+
+
+def load_torch_safe(path: str | os.PathLike, what: str = "file"):
+    """``torch.load(path, weights_only=True)``: tensors, numbers, strings and containers only.
+
+    A file handed in (a checkpoint in an output folder, a model) therefore cannot run code.
+
+    Raises
+    ------
+    ValueError
+        The file holds anything else, is truncated or is not a torch file; the message names
+        ``what`` and the path and says how to start over.
+    """
+    import torch
+
+    try:
+        return torch.load(path, weights_only=True)
+    except (pickle.UnpicklingError, EOFError, RuntimeError, ValueError, OSError) as exc:
+        raise ValueError(f"{what} {path} cannot be read safely: it holds objects other than "
+                         f"tensors, numbers and strings, or is damaged ({type(exc).__name__}); "
+                         "delete it or start over (resume=False / --no-resume)") from None

@@ -67,7 +67,7 @@ print("model   ", variability_summary(model.sample(test, random_state=1).counts.
 
 # %% [markdown]
 # ## The fitted network as an environment
-# `env_from_fit` (to become `RateRNNEnv.from_fit`) gives a batched environment with the fitted
+# `env_from_fit` (`neuromop.fit`) gives a batched environment with the fitted
 # weights; here the free network runs without task input and is read out through the fit.
 
 # %%

@@ -197,3 +197,22 @@ def test_studies_follow_one_protocol():
         assert inspect.signature(cls.run).return_annotation in (StudyResult, "StudyResult"), name
         for budget in cls.BUDGETS:
             assert cls.for_budget(budget).budget == budget
+
+
+@pytest.mark.parametrize("make", [
+    lambda: __import__("neuromop.fit", fromlist=["x"]).RateRNNRegressor(8, tau=0.2),
+    lambda: __import__("neuromop.values", fromlist=["x"]).RelativeValueLogit(form="linear"),
+    lambda: __import__("neuromop.values", fromlist=["x"]).QLearningChoiceModel(bias=True),
+    lambda: __import__("neuromop.values", fromlist=["x"]).DRAChoiceModel(n_nodes=4),
+    lambda: __import__("neuromop.mdp", fromlist=["x"]).DRAAgent(beta=2.0),
+], ids=["RateRNNRegressor", "RelativeValueLogit", "QLearningChoiceModel", "DRAChoiceModel",
+        "DRAAgent"])
+def test_estimators_are_scikit_learn_estimators(make):
+    from sklearn.base import BaseEstimator, clone
+
+    model = make()
+    assert isinstance(model, BaseEstimator)
+    copy = clone(model)
+    assert copy is not model and copy.get_params() == model.get_params()
+    with pytest.raises(ValueError, match="Invalid parameter"):
+        model.set_params(no_such_parameter=1)

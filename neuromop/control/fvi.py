@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from neuromop._checks import check_choice, check_int, check_real
-from neuromop._io import save_torch_atomic
+from neuromop._io import load_torch_safe, save_torch_atomic
 from neuromop._random import seed_int, spawn, torch_generator
 from neuromop.envs.base import ModelBasedVectorEnv
 
@@ -253,8 +253,12 @@ CHECKPOINT_NAME = "checkpoint.pt"
 
 
 def load_matching_checkpoint(path: Path, config: dict) -> dict:
-    """Load the checkpoint at ``path``; ``ValueError`` unless it was made with ``config``."""
-    ckpt = torch.load(path, weights_only=False)
+    """Load the checkpoint at ``path``; ``ValueError`` unless it was made with ``config``.
+
+    Read with ``torch.load(weights_only=True)`` (tensors, numbers, strings, containers), so a
+    checkpoint planted in an output folder cannot run code.
+    """
+    ckpt = load_torch_safe(path, "checkpoint")
     if ckpt["config"] != config:
         raise ValueError(f"checkpoint {path} was made with different settings "
                          f"{ckpt['config']}, not {config}")

@@ -22,6 +22,7 @@ import xarray as xr
 from neuromop._checks import check_finite_array, check_int
 from neuromop._provenance import provenance
 from neuromop._random import spawn, torch_generator
+from neuromop.analysis.agent_metrics import lifetime
 from neuromop.analysis.dimensionality import participation_ratio
 from neuromop.control.fvi import row_entropy, sample_actions
 from neuromop.envs.base import ModelBasedVectorEnv
@@ -119,7 +120,6 @@ def rollout(env: ModelBasedVectorEnv, controller, n_steps: int, *, n_trials: int
         "alive": (("trial", "time"), alive_np),
         "terminated": (("trial", "time"), ~alive_np),
         "reward": (("trial", "time"), torch.stack(rewards, 1).numpy()),
-        "lifetime": (("trial",), alive_np.sum(axis=1) - 1 + (~alive_np[:, -1])),
     }
     if record_activity:
         data["activity"] = (("trial", "time", "neuron"), torch.stack(acts, 1).numpy())
@@ -130,6 +130,8 @@ def rollout(env: ModelBasedVectorEnv, controller, n_steps: int, *, n_trials: int
                                          for _ in range(arr.ndim - 2))
         data[k] = (dims, arr)
     ds = xr.Dataset(data, coords=coords)
+    # steps before the first terminal state; n_steps (the number of actions) if none
+    ds["lifetime"] = lifetime(ds["terminated"])["lifetime"].clip(max=n_steps).drop_attrs()
     ds["lifetime"].attrs["units"] = "steps"
     ds["action_entropy"].attrs["units"] = "nats"
     ds["time"].attrs["units"] = "s"

@@ -385,9 +385,10 @@ class SoftQController:
         buf = self.buffer_
         return {"q_net": self.q_net_.state_dict(), "target_net": self.target_net_.state_dict(),
                 "optimizer": self.optimizer_.state_dict(), "history": list(self.history_),
-                "buffer": {k: copy.copy(getattr(buf, k)) for k in ("states", "next_states",
-                                                                   "actions", "done", "size",
-                                                                   "_pos")},
+                # arrays as tensors: checkpoints are read with torch.load(weights_only=True)
+                "buffer": {k: torch.from_numpy(getattr(buf, k).copy())
+                           for k in ("states", "next_states", "actions", "done")}
+                | {"size": int(buf.size), "_pos": int(buf._pos)},
                 "n_updates": self.n_updates_, "input_statistics_set": self.input_statistics_set_,
                 "rng": self._rng.bit_generator.state}
 
@@ -398,7 +399,7 @@ class SoftQController:
         self.optimizer_.load_state_dict(state["optimizer"])
         self.history_ = list(state["history"])
         for k, v in state["buffer"].items():
-            setattr(self.buffer_, k, np.array(v, copy=True) if isinstance(v, np.ndarray) else v)
+            setattr(self.buffer_, k, v.numpy().copy() if isinstance(v, torch.Tensor) else v)
         self.n_updates_ = int(state["n_updates"])
         self.input_statistics_set_ = bool(state["input_statistics_set"])
         self._rng.bit_generator.state = state["rng"]

@@ -14,7 +14,12 @@
 from neuromop.envs.base import ModelBasedVectorEnv, as_gymnasium_env
 from neuromop.envs.cartpole import ContinuousCartpoleEnv
 from neuromop.envs.rate_rnn import RateRNNEnv, antithetic_candidates
-from neuromop.envs.spiking import SpikingNetworkEnv, SpikingNetworkParams, SpikingVectorEnv
+from neuromop.envs.spiking import (
+    SpikingEnergyBudget,
+    SpikingNetworkEnv,
+    SpikingNetworkParams,
+    SpikingVectorEnv,
+)
 from neuromop.envs.terminal import (
     SHAPES,
     CompositeTerminal,
@@ -34,6 +39,7 @@ __all__ = [
     "as_gymnasium_env",
     "ContinuousCartpoleEnv",
     "RateRNNEnv",
+    "SpikingEnergyBudget",
     "SpikingNetworkEnv",
     "SpikingNetworkParams",
     "SpikingVectorEnv",

@@ -31,9 +31,10 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
+from sklearn.base import BaseEstimator
 
 from neuromop._checks import check_choice, check_int, check_real
-from neuromop._io import save_torch_atomic
+from neuromop._io import load_torch_safe, save_torch_atomic
 from neuromop._provenance import provenance
 from neuromop._random import as_generator, torch_generator
 from neuromop.fit.baselines import (
@@ -110,7 +111,7 @@ def _build_module(n_units, n_inputs, n_neurons, n_train, nonlinearity, observati
     return _RateRNN()
 
 
-class RateRNNRegressor:
+class RateRNNRegressor(BaseEstimator):
     """Rate RNN fitted to trials x time x neurons activity (scikit-learn style estimator).
 
     Parameters
@@ -200,23 +201,6 @@ class RateRNNRegressor:
         self.num_threads = num_threads
 
     # ------------------------------------------------------------------ parameters
-    def get_params(self, deep=True):
-        """Constructor parameters as a dict (scikit-learn convention)."""
-        names = ("n_units", "tau", "dt", "nonlinearity", "observation", "learning_rate",
-                 "max_epochs", "patience", "validation_fraction", "infer_initial_state",
-                 "input_noise", "batch_size", "grad_clip", "init_gain", "random_state",
-                 "checkpoint_dir", "resume", "progress", "num_threads")
-        return {k: getattr(self, k) for k in names}
-
-    def set_params(self, **params):
-        """Set constructor parameters; returns self."""
-        valid = self.get_params()
-        for key, value in params.items():
-            if key not in valid:
-                raise ValueError(f"unknown parameter {key!r}; valid: {sorted(valid)}")
-            setattr(self, key, value)
-        return self
-
     def _validate_params(self):
         check_int("n_units", self.n_units, low=1)
         check_real("tau", self.tau, low=0.0, low_inclusive=False)
@@ -300,7 +284,7 @@ class RateRNNRegressor:
                      else Path(self.checkpoint_dir) / _CHECKPOINT)
         state = None
         if self.resume and ckpt_path.exists():
-            state = torch.load(ckpt_path, weights_only=False)
+            state = load_torch_safe(ckpt_path, "checkpoint")
             old = {k: v for k, v in state["config"].items() if k != "random_state"}
             new = {k: v for k, v in config.items() if k != "random_state"}
             if old != new or (self.random_state is not None
@@ -546,18 +530,25 @@ class RateRNNRegressor:
         keys = ("W_", "B_", "c_", "C_", "d_", "x0_", "history_", "best_epoch_", "train_trials_",
                 "val_trials_", "bin_width_", "alpha_", "n_substeps_", "inputs_", "neuron_",
                 "n_neurons_", "seed_", "residual_var_")
-        fitted = {k: getattr(self, k) for k in keys if hasattr(self, k)}
-        return save_torch_atomic({"params": self.get_params(), "fitted": fitted}, path)
+        fitted = {k: _to_safe(getattr(self, k)) for k in keys if hasattr(self, k)}
+        params = {k: (str(v) if isinstance(v, Path) else v) for k, v in self.get_params().items()}
+        return save_torch_atomic({"params": params, "fitted": fitted}, path)
 
     @classmethod
     def load(cls, path):
-        """Return the model written by :meth:`save`."""
+        """Return the model written by :meth:`save`.
+
+        The file is read with ``torch.load(weights_only=True)``: tensors, numbers, strings and
+        containers only, so a file handed in cannot run code.
+        """
         import torch
 
-        blob = torch.load(path, weights_only=False)
+        blob = load_torch_safe(path, "model file")
+        if not isinstance(blob, dict) or set(blob) != {"params", "fitted"}:
+            raise ValueError(f"path {path} is not a model written by RateRNNRegressor.save")
         model = cls(**blob["params"])
         for key, value in blob["fitted"].items():
-            setattr(model, key, value)
+            setattr(model, key, _from_safe(value))
         module = _build_module(model.n_units, model.B_.shape[1], model.C_.shape[0],
                                model.x0_.shape[0] if model.infer_initial_state else 0,
                                model.nonlinearity, model.observation, 0.0,
@@ -571,6 +562,38 @@ class RateRNNRegressor:
         """Eigenvalues of the fitted recurrent matrix ``W_`` (complex ndarray)."""
         self._check_fitted()
         return np.linalg.eigvals(self.W_)
+
+
+def _to_safe(value):
+    """A fitted attribute as what ``torch.load(weights_only=True)`` reads back."""
+    import torch
+
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "biuf":
+            return torch.from_numpy(np.ascontiguousarray(value))
+        return {"__array__": value.tolist(), "dtype": value.dtype.kind}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, list | tuple):
+        return [_to_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _to_safe(v) for k, v in value.items()}
+    return value
+
+
+def _from_safe(value):
+    """Inverse of :func:`_to_safe`."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value.numpy()
+    if isinstance(value, dict) and "__array__" in value:
+        return np.asarray(value["__array__"], dtype=object if value["dtype"] == "O" else None)
+    if isinstance(value, list):
+        return [_from_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _from_safe(v) for k, v in value.items()}
+    return value
 
 
 def fit_rate_rnn(ds, inputs=None, **kwargs):

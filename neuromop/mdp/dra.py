@@ -21,9 +21,8 @@ The update rules follow the paper and the authors' public code; this implementat
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from neuromop._checks import check_choice, check_int, check_real
 from neuromop._random import as_generator
@@ -48,7 +47,7 @@ def _sample_rows(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.minimum((cdf <= u).sum(axis=-1), p.shape[-1] - 1)
 
 
-class DRAAgent:
+class DRAAgent(BaseEstimator):
     """Dynamic Resource Allocator agent learning from episodes on a finite MDP.
 
     Parameters
@@ -125,14 +124,6 @@ class DRAAgent:
         self.random_state = random_state
 
     # ------------------------------------------------------------------ helpers
-    def get_params(self) -> dict[str, Any]:
-        """Constructor parameters (scikit-learn convention)."""
-        names = (
-            "learning_rate sigma_learning_rate lambda_ beta sigma_base sigma_init gamma "
-            "n_trajectories gradient sigma_bounds n_policy_samples random_state"
-        ).split()
-        return {n: getattr(self, n) for n in names}
-
     def _validate(self) -> None:
         check_real("learning_rate", self.learning_rate, low=0.0, high=1.0, low_inclusive=False)
         check_real("sigma_learning_rate", self.sigma_learning_rate, low=0.0, low_inclusive=False)

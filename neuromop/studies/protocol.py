@@ -39,7 +39,7 @@ from neuromop._random import seed_int, spawn
 from neuromop.plots import save_figure
 
 __all__ = ["BUDGET_NAMES", "SETTINGS_FILE", "ScriptArgs", "SettingsMismatchError", "Study",
-           "StudyResult", "jsonable", "script_arguments"]
+           "StudyResult", "jsonable", "run_script", "script_arguments"]
 
 #: The budget names every study defines.
 BUDGET_NAMES = ("smoke", "default", "paper")
@@ -310,3 +310,20 @@ def _element_type(hint):
     if args:
         return _element_type(args[0])
     return hint if hint in (int, float, str, bool) else str
+
+
+def run_script(study_class: type, args_class: type, argv=None, description: str | None = None,
+               *, choose=None) -> int:
+    """The body of every ``analysis/`` script: parse, build the study, run it, print its table.
+
+    ``choose(overrides) -> study class`` picks the study from the parsed arguments (it may pop
+    the arguments it used); by default ``study_class``. Every random stream of the study is
+    spawned from its root seed (``--seed``, default the study's): this is the one seeding block.
+    """
+    args = script_arguments(args_class, argv, description)
+    overrides = {k: v for k, v in args.study_overrides().items() if v is not None}
+    cls = study_class if choose is None else choose(overrides)
+    study = cls.for_budget(args.budget, **overrides)
+    result = study.run(args.out, resume=args.resume, progress=args.progress)
+    print(result.table)
+    return 0

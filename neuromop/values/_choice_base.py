@@ -7,13 +7,13 @@ numerical Hessian (delta method) and Wald intervals are mapped back through the 
 
 from __future__ import annotations
 
-import inspect
 import warnings
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import expit, logit
+from sklearn.base import BaseEstimator, clone
 
 from neuromop._checks import check_finite_array, check_int, check_real
 from neuromop._random import as_generator
@@ -21,28 +21,18 @@ from neuromop._random import as_generator
 _Z95 = 1.959963984540054
 
 
-class _ChoiceModel:
-    """Shared MLE machinery. Subclasses define ``_spec`` and ``_trial_loglik``."""
+class _ChoiceModel(BaseEstimator):
+    """Shared MLE machinery. Subclasses define ``_spec`` and ``_trial_loglik``.
+
+    ``get_params``, ``set_params`` and ``sklearn.base.clone`` come from scikit-learn's
+    ``BaseEstimator``.
+    """
 
     sequential = False  # True when the likelihood of a trial depends on earlier trials
 
     def __init__(self, *, n_restarts: int = 5, random_state=None):
         self.n_restarts = n_restarts
         self.random_state = random_state
-
-    # -- sklearn-style parameter handling ------------------------------------------------
-    def get_params(self) -> dict:
-        """Constructor parameters (for cloning)."""
-        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
-        return {n: getattr(self, n) for n in names}
-
-    def clone(self):
-        """An unfitted copy with the same constructor parameters."""
-        return type(self)(**self.get_params())
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
 
     # -- to be provided by subclasses --------------------------------------------------
     def _spec(self, data) -> list[tuple[str, str, tuple[float, float]]]:
@@ -213,13 +203,13 @@ class _ChoiceModel:
                 pick = rng.choice(labels, size=labels.size, replace=True)
                 idx = np.concatenate([np.flatnonzero(g == lab) for lab in pick])
                 newg = np.concatenate([np.full((g == lab).sum(), i) for i, lab in enumerate(pick)])
-                draws.append(self.clone().fit(Xa[idx], ya[idx], newg)._theta_)
+                draws.append(clone(self).fit(Xa[idx], ya[idx], newg)._theta_)
         else:
             n = ya.shape[0]
             for _ in range(n_boot):
                 idx = rng.integers(0, n, n)
                 gi = None if groups is None else np.asarray(groups)[idx]
-                draws.append(self.clone().fit(Xa[idx], ya[idx], gi)._theta_)
+                draws.append(clone(self).fit(Xa[idx], ya[idx], gi)._theta_)
         draws = np.array(draws)
         q = [(1 - level) / 2, (1 + level) / 2]
         lo, hi = np.quantile(draws, q, axis=0)

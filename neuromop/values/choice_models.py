@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 from scipy.special import expit, log_expit, logsumexp
+from sklearn.base import clone
 
 from neuromop._checks import check_choice, check_finite_array, check_int, check_real
 from neuromop._random import as_generator
@@ -393,7 +394,7 @@ def cross_validated_loglik(model: _ChoiceModel, X, y, *, cv=5, groups=None) -> C
     n = data["y"].size
     fold_ll = []
     for test in _folds(n, cv, groups):
-        m = model.clone()._fit_data(data, mask=~test)
+        m = clone(model)._fit_data(data, mask=~test)
         ll = m._trial_loglik(m._theta_, data)
         fold_ll.append(float(ll[test & data["valid"]].sum()))
     n_valid = int(data["valid"].sum())
@@ -425,7 +426,7 @@ def compare_models(models: dict, y, *, X=None, groups=None, cv=5) -> pd.DataFram
         model, Xm = entry if isinstance(entry, tuple) else (entry, X)
         if Xm is None:
             raise ValueError(f"no X for model {name!r}: pass X= or (model, X)")
-        fitted = model.clone().fit(Xm, y, groups)
+        fitted = clone(model).fit(Xm, y, groups)
         cv_ll = (np.nan if cv is None
                  else cross_validated_loglik(model, Xm, y, cv=cv, groups=groups).total)
         rows[name] = {"n_params": fitted.n_params_, "n_trials": fitted.n_trials_,

@@ -31,11 +31,11 @@ from neuromop._provenance import provenance
 from neuromop._random import as_generator
 from neuromop.values.signals import two_offer_values
 
-__all__ = ["DESIGNS", "OFC_PAIRS", "offer_design", "simulate_value_population",
+__all__ = ["OFFER_DESIGNS", "OFC_PAIRS", "offer_design", "simulate_value_population",
            "two_offer_pseudo_sampler"]
 
 #: Agent temperature (juice-B units) and relative value of each offer design.
-DESIGNS = {
+OFFER_DESIGNS = {
     "separable": {"temperature": 2.0, "rho": 2.0},
     "collinear": {"temperature": 0.25, "rho": 2.0},
     "ofc": {"temperature": 0.5, "rho": 2.0},
@@ -55,8 +55,8 @@ def offer_design(design: str) -> tuple[np.ndarray, float, float]:
     ``"collinear"``: integer offers at least 2 juice-B units from indifference, cold agent.
     ``"ofc"``: the offer pairs of a real session with a moderately warm agent.
     """
-    check_choice("design", design, DESIGNS)
-    d = DESIGNS[design]
+    check_choice("design", design, OFFER_DESIGNS)
+    d = OFFER_DESIGNS[design]
     tau, rho = d["temperature"], d["rho"]
     if design == "separable":
         gaps = tau * np.linspace(0.0, 4.0, 9)

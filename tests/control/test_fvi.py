@@ -125,3 +125,28 @@ def test_fitted_vi_learns_the_fixed_point_of_a_safe_world():
     # on the visited states (the training distribution)
     torch.testing.assert_close(ctrl.value(env.states), torch.full((16,), math.log(4) / 0.5),
                                rtol=0.02, atol=0)
+
+
+class _Payload:
+    """Unpickling this runs code: a checkpoint planted in an output folder."""
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("echo ran > ran_payload.txt",))
+
+
+def test_a_planted_checkpoint_cannot_run_code(tmp_path, monkeypatch):
+    import torch
+
+    from neuromop.control.fvi import CHECKPOINT_NAME
+
+    monkeypatch.chdir(tmp_path)
+    torch.save({"epoch": 0, "config": _Payload()}, tmp_path / CHECKPOINT_NAME)
+    env = RateRNNEnv(8, num_envs=4, n_candidates=4, terminal=EnergyBudget(0.12),
+                     max_episode_steps=10, random_state=1)
+    ctrl = NeuroMOPController(env, hidden=(8,))
+    with pytest.raises(ValueError, match="cannot be read safely"):
+        train(ctrl, epochs=1, steps_per_epoch=5, fit_iterations=2, checkpoint_dir=tmp_path,
+              resume=True, progress=False)
+    assert not (tmp_path / "ran_payload.txt").exists()

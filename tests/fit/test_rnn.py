@@ -298,3 +298,30 @@ def test_resume_refuses_different_parameters(tmp_path):
     _quick(checkpoint_dir=tmp_path).fit(ds, INPUTS)
     with pytest.raises(ValueError, match="learning_rate"):
         _quick(learning_rate=0.5, checkpoint_dir=tmp_path, resume=True).fit(ds, INPUTS)
+
+
+class _Payload:
+    """Unpickling this runs code: the file a hostile user hands in."""
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("echo ran > ran_payload.txt",))
+
+
+def test_load_refuses_a_file_that_would_run_code(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    torch.save({"params": {}, "fitted": _Payload()}, tmp_path / "model.pt")
+    with pytest.raises(ValueError, match="cannot be read safely"):
+        RateRNNRegressor.load(tmp_path / "model.pt")
+    assert not (tmp_path / "ran_payload.txt").exists()
+
+
+def test_saved_model_round_trips_through_the_safe_loader(tmp_path):
+    ds = _small()
+    model = _quick(nonlinearity="tanh").fit(ds, INPUTS)
+    model.save(tmp_path / "model.pt")
+    again = RateRNNRegressor.load(tmp_path / "model.pt")
+    np.testing.assert_array_equal(again.W_, model.W_)
+    np.testing.assert_allclose(again.predict(ds)["rate"].values, model.predict(ds)["rate"].values)
+    assert again.inputs_ == model.inputs_

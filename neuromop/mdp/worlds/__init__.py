@@ -4,6 +4,8 @@
   :func:`predator_prey`, :func:`agent_pet`, :func:`recycling_robot` return worlds/MDPs for the
   tabular solvers in :mod:`neuromop.mdp.solvers`;
 - :mod:`neuromop.mdp.worlds.cartpole` has its own interpolating value-iteration solver.
+
+:func:`neuromop.mdp.build_world` builds them by their CLI names.
 """
 
 from neuromop.mdp.worlds._grid import KING_LABELS, KING_MOVES, GridLayout, GridWorld
@@ -19,17 +21,7 @@ from neuromop.mdp.worlds.pet import AgentPetWorld, agent_pet
 from neuromop.mdp.worlds.predator_prey import PredatorPreyWorld, predator_prey
 from neuromop.mdp.worlds.recycling import recycling_robot
 
-#: World builders by CLI name.
-WORLDS = {
-    "four_rooms": four_rooms,
-    "noisy_tv": noisy_tv,
-    "predator_prey": predator_prey,
-    "agent_pet": agent_pet,
-    "recycling": recycling_robot,
-}
-
 __all__ = [
-    "WORLDS",
     "AgentPetWorld",
     "CartpoleGrid",
     "CartpoleParams",
