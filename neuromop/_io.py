@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import pickle
 import tempfile
@@ -11,8 +12,27 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_path", "load_torch_safe", "save_torch_atomic", "write_json_atomic",
-           "write_netcdf_atomic"]
+__all__ = ["TEMP_MARK", "atomic_path", "json_safe", "load_torch_safe", "remove_orphans",
+           "save_torch_atomic", "write_json_atomic", "write_netcdf_atomic"]
+
+
+#: Part of the name of every temporary file :func:`atomic_path` writes (``.<name>.tmp-<random>``):
+#: one left by a killed process can be recognised and removed (:func:`remove_orphans`).
+TEMP_MARK = ".tmp-"
+
+
+def remove_orphans(folder: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files that killed writers left in ``folder`` (and below).
+
+    Only for folders one process owns (a study's output folder): a concurrent writer's
+    temporary file would be removed too. Returns the paths removed.
+    """
+    removed = []
+    for path in Path(folder).rglob(f".*{TEMP_MARK}*"):
+        if path.is_file():
+            path.unlink()
+            removed.append(path)
+    return removed
 
 
 @contextlib.contextmanager
@@ -30,7 +50,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     dest = Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{dest.name}.", suffix=suffix if suffix is not None else dest.suffix,
+        prefix=f".{dest.name}{TEMP_MARK}", suffix=suffix if suffix is not None else dest.suffix,
         dir=dest.parent,
     )
     os.close(fd)
@@ -52,9 +72,25 @@ def _write_with(path: str | os.PathLike, writer: Callable[[Path], Any]) -> Path:
     return Path(path)
 
 
+def json_safe(obj: Any) -> Any:
+    """``obj`` as standard JSON values: NaN and infinities become ``null`` (JSON has no NaN),
+    numpy scalars and arrays become numbers and lists, tuples become lists."""
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_safe(v) for v in obj]
+    if hasattr(obj, "tolist") and not isinstance(obj, str):  # numpy scalars and arrays
+        return json_safe(obj.tolist())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> Path:
-    """Write ``obj`` as indented JSON to ``path`` atomically."""
-    return _write_with(path, lambda p: p.write_text(json.dumps(obj, indent=2, sort_keys=True)))
+    """Write ``obj`` as indented, standard JSON to ``path`` atomically (see :func:`json_safe`;
+    objects JSON cannot hold are written as their ``str``)."""
+    text = json.dumps(json_safe(obj), indent=2, sort_keys=True, allow_nan=False, default=str)
+    return _write_with(path, lambda p: p.write_text(text))
 
 
 def write_netcdf_atomic(ds, path: str | os.PathLike) -> Path:

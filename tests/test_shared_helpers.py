@@ -105,3 +105,17 @@ def test_cli_every_command_module_registers():
     groups = parser._subparsers._group_actions[0].choices
     for name in groups:
         assert name in cli.GROUP_HELP
+
+
+def test_orphans_of_killed_writers_are_recognised_and_removed(tmp_path):
+    from neuromop._io import TEMP_MARK, atomic_path, remove_orphans
+
+    with atomic_path(tmp_path / "a" / "result.json") as tmp:
+        assert TEMP_MARK in tmp.name
+        tmp.write_text("{}")
+    orphan = tmp_path / "a" / f".checkpoint.pt{TEMP_MARK}x1y2.pt"   # as a kill -9 leaves it
+    orphan.write_bytes(b"half")
+    keep = tmp_path / "a" / ".hidden_but_mine"
+    keep.write_text("x")
+    assert remove_orphans(tmp_path) == [orphan]
+    assert (tmp_path / "a" / "result.json").exists() and keep.exists()

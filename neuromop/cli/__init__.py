@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -55,16 +56,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Exceptions a user can cause (bad arguments or files, I/O, a run that does not converge):
+#: reported as one line, exit code 2.
+USER_ERRORS = (ValueError, TypeError, OSError, RuntimeError, KeyError, ArithmeticError)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``neuromop`` console script."""
+    """Entry point of the ``neuromop`` console script.
+
+    Errors reach the user as one line (``neuromop: error: ...``) and exit code 2, never as a
+    traceback; an interrupt exits with 130. Set ``NEUROMOP_DEBUG=1`` to see the traceback.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ValueError, TypeError, FileNotFoundError) as exc:
-        # Bad input reaches the user as one clear line, not a traceback.
-        print(f"neuromop: error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("neuromop: interrupted (finished epochs are kept in the checkpoints)",
+              file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if os.environ.get("NEUROMOP_DEBUG"):
+            raise
+        print(f"neuromop: error: {_one_line(exc)}", file=sys.stderr)
+        if not isinstance(exc, USER_ERRORS):
+            print("neuromop: this looks like a bug in neuromop; rerun with NEUROMOP_DEBUG=1 "
+                  "for the traceback and report it", file=sys.stderr)
         return 2
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, OSError) and exc.filename is not None and str(exc.filename) not in text:
+        text = f"{text}: {exc.filename}"
+    if not isinstance(exc, ValueError | TypeError | FileNotFoundError):
+        text = f"{type(exc).__name__}: {text}"
+    return text
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -34,8 +34,8 @@ def _solve(args: argparse.Namespace) -> int:
             raise ValueError("the cartpole grid supports --agent mop or reward")
         sol = solve_cartpole_grid(args.n_points, args.agent, alpha=args.alpha,
                                   gamma=args.gamma if args.gamma is not None else 0.98,
-                                  epsilon=args.epsilon, tol=args.tol if args.tol else 1e-3,
-                                  progress=True)
+                                  epsilon=args.epsilon,
+                                  tol=args.tol if args.tol is not None else 1e-3, progress=True)
         ds, sweeps, converged = sol.to_dataset(), sol.sweeps, sol.converged
     else:
         world = build_world(args.world, args.capacity, args.food_gain, args.eta)
@@ -52,7 +52,7 @@ def _solve(args: argparse.Namespace) -> int:
 def _agent_kwargs(args: argparse.Namespace) -> dict:
     return dict(alpha=args.alpha, beta=args.beta,
                 gamma=args.gamma if args.gamma is not None else 0.99, epsilon=args.epsilon,
-                temperature=args.temperature, tol=args.tol if args.tol else 1e-2,
+                temperature=args.temperature, tol=args.tol if args.tol is not None else 1e-2,
                 reward=args.reward, dra_episodes=args.dra_episodes, random_state=args.seed)
 
 

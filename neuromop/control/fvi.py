@@ -270,6 +270,17 @@ def _config(controller, **kw) -> dict:
             "state_dim": controller.env.state_dim, **kw}
 
 
+def _check_converging(controller, record: dict, fit_iterations: int) -> None:
+    """``RuntimeError`` when an epoch's values or loss are not finite (before its checkpoint,
+    so a resumed run restarts from the last good epoch)."""
+    loss_ok = math.isfinite(record["loss"]) or fit_iterations == 0  # NaN: no fit was made
+    if not (math.isfinite(record["value_mean"]) and loss_ok):
+        raise RuntimeError(
+            f"fitted value iteration diverged at epoch {record['epoch']} (value mean "
+            f"{record['value_mean']}, loss {record['loss']}); lower learning_rate (now "
+            f"{controller.learning_rate}) or gamma (now {controller.gamma})")
+
+
 def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoch: int = 100,
           fit_iterations: int = 200, batch_size: int = 256, target_updates: int = 1,
           replay_epochs: int = 1, random_state: int | None = None, checkpoint_dir=None,
@@ -407,6 +418,7 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
             "loss": loss_value,
             "seconds": time.perf_counter() - t0,
         }
+        _check_converging(controller, record, fit_iterations)
         controller.history_.append(record)
         if ckpt_path is not None:
             save_torch_atomic({"epoch": epoch, "config": config,

@@ -260,10 +260,13 @@ def load(path: str | os.PathLike, *, format: str | None = None, chunks: Any = No
     if not path.exists():
         raise FileNotFoundError(f"no dataset at {path}")
     kwargs = {"decode_timedelta": False, "chunks": chunks}
-    if fmt == "netcdf":
-        opened = xr.open_dataset(path, engine="h5netcdf", **kwargs)
-    else:
-        opened = xr.open_zarr(path, **kwargs)
+    try:
+        if fmt == "netcdf":
+            opened = xr.open_dataset(path, engine="h5netcdf", **kwargs)
+        else:
+            opened = xr.open_zarr(path, **kwargs)
+    except (OSError, ValueError, KeyError) as exc:  # empty, truncated or not this format
+        raise ValueError(f"cannot read {path} as a {fmt} dataset: {exc}") from None
     if chunks is None:
         with opened:
             ds = opened.load()

@@ -418,12 +418,22 @@ def sliding_window_counts(
     if w > n_time:
         raise ValueError(f"window spans {w} bins but data have only {n_time} time bins")
     starts = np.arange(0, n_time - w + 1, s)
-    csum = var.cumsum("time")
-    upper = csum.isel(time=starts + w - 1)
-    lower = csum.isel(time=np.maximum(starts - 1, 0)) * xr.DataArray(
-        (starts > 0).astype(var.dtype), dims="time"
-    )
-    out = upper.copy(data=upper.data - lower.data)
+    first = xr.DataArray((starts > 0).astype(var.dtype), dims="time")
+
+    def window_sums(values):
+        csum = values.cumsum("time")
+        return (csum.isel(time=starts + w - 1).data
+                - (csum.isel(time=np.maximum(starts - 1, 0)) * first).data)
+
+    upper = var.isel(time=starts + w - 1)
+    if var.dtype.kind == "f":
+        # a window holding a NaN bin is NaN, never a sum that skipped it; other windows keep
+        # their sums (NaN bins count as 0 in the running sums, then their windows are masked)
+        missing = window_sums(var.isnull().astype(np.int64)) > 0
+        sums = window_sums(var.fillna(0))
+        out = upper.copy(data=sums).where(~upper.copy(data=missing))
+    else:
+        out = upper.copy(data=window_sums(var))
     centres = var["time"].values[starts] - bin_width / 2 + window / 2
     out = out.assign_coords(time=("time", centres, {"units": "s"}))
     first_edge = float(var["time"].values[0] - bin_width / 2)

@@ -17,7 +17,8 @@ independent, and a study that adds a stream at the end keeps the others.
 Output folders: :meth:`Study.prepare` writes ``settings.json`` into the folder; a later run into
 the same folder resumes only with exactly the same settings, and stops with a clear error (the
 differing settings, ``--no-resume`` / a new ``--out``) otherwise. ``resume=False`` starts over
-(the folder's checkpoints and results are replaced).
+(the folder's checkpoints and results are replaced). Temporary files a killed run left
+behind are removed.
 """
 
 from __future__ import annotations
@@ -33,7 +34,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from neuromop._checks import check_choice
-from neuromop._io import atomic_path, write_json_atomic, write_netcdf_atomic
+from neuromop._io import (
+    atomic_path,
+    json_safe,
+    remove_orphans,
+    write_json_atomic,
+    write_netcdf_atomic,
+)
 from neuromop._provenance import provenance
 from neuromop._random import seed_int, spawn
 from neuromop.plots import save_figure
@@ -52,8 +59,9 @@ class SettingsMismatchError(ValueError):
 
 
 def jsonable(obj: Any) -> Any:
-    """``obj`` with tuples as lists and anything else JSON cannot hold as its ``str``."""
-    return json.loads(json.dumps(obj, default=str))
+    """``obj`` as it reads back from JSON: tuples as lists, NaN and infinities as ``None``,
+    anything else JSON cannot hold as its ``str``."""
+    return json.loads(json.dumps(json_safe(obj), default=str, allow_nan=False))
 
 
 @dataclass
@@ -184,6 +192,7 @@ class Study:
                     "rerun with --no-resume (resume=False) to replace it, or choose another "
                     "--out")
         out.mkdir(parents=True, exist_ok=True)
+        remove_orphans(out)  # temporary files of a killed earlier run
         write_json_atomic(record, mine)
         return out
 

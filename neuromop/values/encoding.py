@@ -40,7 +40,7 @@ import xarray as xr
 from scipy.special import gammaln
 from threadpoolctl import threadpool_limits
 
-from neuromop._checks import check_choice, check_int, check_real
+from neuromop._checks import check_choice, check_finite_array, check_int, check_real
 from neuromop._provenance import provenance
 from neuromop._random import as_generator
 from neuromop.data.schema import activity_variable
@@ -76,7 +76,16 @@ def fit_poisson_glm(X: np.ndarray, Y: np.ndarray, *, l2: float = 1.0, max_iter: 
     numpy.ndarray, shape (n_features, n_neurons)
         Coefficients (log-rate per unit of each column).
     """
+    X = check_finite_array("X", X, ndim=2)
+    Y = check_finite_array("Y", Y, ndim=2)
     T, p = X.shape
+    if Y.shape[0] != T:
+        raise ValueError(f"Y must have one row per row of X ({T}), got shape {Y.shape}")
+    if np.any(Y < 0):
+        raise ValueError("Y must hold non-negative counts, got negative values")
+    l2 = check_real("l2", l2, low=0.0)
+    max_iter = check_int("max_iter", max_iter, low=1)
+    tol = check_real("tol", tol, low=0.0, low_inclusive=False)
     N = Y.shape[1]
     if beta0 is None:
         beta = np.zeros((p, N))
@@ -301,14 +310,18 @@ def _window_counts(ds, window):
             raise ValueError(f"window {window} (s) contains no time bin centre; time runs "
                              f"{float(act['time'].min())}..{float(act['time'].max())} s")
         act = act.isel(time=np.flatnonzero(sel))
-    Y = np.asarray(act.sum("time").values)
+    values = np.asarray(act.values)
+    if not np.all(np.isfinite(values)):  # checked before summing: a sum must not skip NaN
+        bad = np.argwhere(~np.isfinite(values))[0]
+        raise ValueError(f"{act.name} contains NaN or infinite values in the window (first at "
+                         f"trial {bad[0]}, time index {bad[1]}, neuron index {bad[2]}); drop or "
+                         "fill them before comparing encodings")
+    Y = values.sum(axis=1)
     family = "poisson" if act.name == "counts" else "gaussian"
     if family == "poisson":
         if np.any(Y < 0) or not np.allclose(Y, np.round(Y)):
             raise ValueError("counts must be non-negative integers")
         Y = Y.astype(float)
-    if not np.all(np.isfinite(Y)):
-        raise ValueError("activity contains NaN/inf values in the window")
     return Y, family, act["neuron"].values
 
 

@@ -150,3 +150,13 @@ def test_a_planted_checkpoint_cannot_run_code(tmp_path, monkeypatch):
         train(ctrl, epochs=1, steps_per_epoch=5, fit_iterations=2, checkpoint_dir=tmp_path,
               resume=True, progress=False)
     assert not (tmp_path / "ran_payload.txt").exists()
+
+
+def test_a_diverging_fit_stops_with_a_clear_error_and_no_checkpoint(tmp_path):
+    env = RateRNNEnv(8, num_envs=4, n_candidates=4, terminal=EnergyBudget(0.12),
+                     max_episode_steps=10, random_state=1)
+    ctrl = NeuroMOPController(env, hidden=(8,), learning_rate=1e308)
+    with pytest.raises(RuntimeError, match="diverged at epoch 0.*lower learning_rate"):
+        train(ctrl, epochs=2, steps_per_epoch=5, fit_iterations=5, checkpoint_dir=tmp_path,
+              progress=False)
+    assert not list(tmp_path.iterdir())

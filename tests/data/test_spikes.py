@@ -162,3 +162,15 @@ def test_sliding_window_errors():
         sliding_window_counts(ds, window=0.25)
     with pytest.raises(ValueError, match="only 10 time bins"):
         sliding_window_counts(ds, window=2.0)
+
+
+def test_sliding_window_counts_mask_windows_holding_a_nan_bin_only():
+    from neuromop.data import sliding_window_counts
+
+    counts = np.ones((2, 6, 3))
+    counts[0, 2, 1] = np.nan
+    ds = xr.Dataset({"counts": (("trial", "time", "neuron"), counts)},
+                    coords={"time": np.arange(6) * 0.1 + 0.05}, attrs={"bin_width": 0.1})
+    out = sliding_window_counts(ds, window=0.2)["counts"].values
+    np.testing.assert_array_equal(out[0, :, 1], [2.0, np.nan, np.nan, 2.0, 2.0])
+    np.testing.assert_array_equal(out[1], 2.0)  # other trials untouched

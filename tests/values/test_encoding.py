@@ -172,3 +172,28 @@ def test_mismatched_behaviour_trials_raise(small_ds):
 def test_not_a_dataset_raises():
     with pytest.raises(TypeError, match="xarray.Dataset"):
         compare_value_encodings(np.zeros((3, 3)))
+
+
+def test_nan_counts_are_refused_not_summed_as_zero():
+    ds = simulate_value_population(encoding="soft", design="separable", n_neurons=6,
+                                   n_trials=60, random_state=0)
+    counts = ds["counts"].astype(float)
+    counts[0, 0, 0] = np.nan
+    bad = ds.assign(counts=counts)
+    with pytest.raises(ValueError, match="NaN or infinite values in the window"):
+        compare_value_encodings(bad, base=["chosen"], n_null=19, alpha=0.05, random_state=0)
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(Y=np.full((20, 2), np.nan)), "Y"),
+    (dict(l2=-1.0), "l2"),
+    (dict(tol=float("nan")), "tol"),
+    (dict(max_iter=0), "max_iter"),
+    (dict(Y=-np.ones((20, 2))), "non-negative"),
+    (dict(Y=np.ones((19, 2))), "one row per row of X"),
+])
+def test_fit_poisson_glm_validates_its_arguments(kw, match):
+    X = np.column_stack([np.ones(20), np.linspace(-1, 1, 20)])
+    args = {"X": X, "Y": np.ones((20, 2)), **kw}
+    with pytest.raises(ValueError, match=match):
+        fit_poisson_glm(args.pop("X"), args.pop("Y"), **args)

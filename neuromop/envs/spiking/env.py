@@ -147,6 +147,8 @@ class SpikingVectorEnv:
         self.max_episode_steps = check_int("max_episode_steps", max_episode_steps, low=1)
         if terminal is not None and not isinstance(terminal, SpikingTerminalSet):
             raise TypeError(f"terminal must be a SpikingTerminalSet, got {type(terminal).__name__}")
+        silence_rate = check_real("silence_rate", silence_rate, low=0.0, low_inclusive=False)
+        runaway_rate = check_real("runaway_rate", runaway_rate, low=0.0, low_inclusive=False)
         safety = Quiescence(silence_rate) | Runaway(runaway_rate)
         self.terminal_set = safety if terminal is None else terminal | safety
         # the loop evaluates the (aux-free) safety sets inline and only the user's set by call
@@ -376,7 +378,8 @@ class SpikingVectorEnv:
         """
         if not callable(policy):
             raise TypeError(f"policy must be callable, got {policy!r}")
-        self._begin(random_state, check_int("n_steps", n_steps, low=1))
+        n_steps = check_int("n_steps", n_steps, low=1)
+        self._begin(random_state, n_steps)
         self._decide = lambda s, *rest: None if rest[-1] else policy(self._obs.copy(), s)
         self._op.active = True
         self._run(n_steps)
@@ -390,7 +393,8 @@ class SpikingVectorEnv:
         """
         if self._monitor is None:
             raise ValueError("run_open_loop needs record_spikes=True")
-        self._begin(random_state, check_int("n_steps", n_steps, low=1))
+        n_steps = check_int("n_steps", n_steps, low=1)
+        self._begin(random_state, n_steps)
         a = np.zeros((self.num_envs, self.action_dim)) if action is None else \
             self._check_action(action, batched=True)
         np.matmul(a, self._act_amp, out=self._currents)
