@@ -24,7 +24,7 @@ import torch
 from neuromop._io import write_json_atomic
 from neuromop.control import NeuroMOPController, train
 from neuromop.envs import RateRNNEnv
-from neuromop.studies.rate_rnn import EnergyStudy, make_env
+from neuromop.studies import EnergyStudy
 
 
 def naive_predict(env: RateRNNEnv, states: torch.Tensor) -> torch.Tensor:
@@ -71,7 +71,7 @@ def main(argv=None) -> dict:
         rate_naive, reps_naive = _rate(lambda: naive_predict(env, states), n_pred, args.seconds)
 
     study = EnergyStudy.for_budget("default")
-    ctrl = NeuroMOPController(make_env(study), hidden=study.hidden, gamma=study.gamma,
+    ctrl = NeuroMOPController(study.make_env(), hidden=study.hidden, gamma=study.gamma,
                               random_state=0)
     t0 = time.perf_counter()
     train(ctrl, epochs=1, steps_per_epoch=study.steps_per_epoch,

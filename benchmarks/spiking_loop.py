@@ -239,9 +239,9 @@ def bench_batch_task(args: Args, n_copies: int, n_sequential: int, sim_ms: float
     """:func:`bench_batch` on the network the energy task's agents train on (``neuromop run
     spiking-energy --budget default``: its network, control period, action targets and
     readouts)."""
-    from neuromop.studies.spiking_energy import BUDGETS
+    from neuromop.studies import SpikingEnergyStudy
 
-    cfg = BUDGETS["default"]
+    cfg = SpikingEnergyStudy.for_budget("default")
     out = bench_batch(args, n_copies, n_sequential, sim_ms, env_kw=dict(
         params=cfg.network_params(), control_period=cfg.control_period,
         action_targets=cfg.action_targets(), readouts=cfg.readouts()))

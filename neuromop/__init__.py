@@ -28,7 +28,7 @@ A map of the subpackages, from the top down (imports only point down this list):
   loaders (NWB, Padoa-Schioppa OFC, IBL) and simulators.
 
 Every public capability is at most two hops away: ``neuromop.analysis.fano_factor``,
-``neuromop.studies.EnergyStudy``, ``neuromop.envs.spiking.SpikingVectorEnv``. Importing
+``neuromop.studies.EnergyStudy``, ``neuromop.envs.SpikingVectorEnv``. Importing
 ``neuromop`` imports none of them (nor torch or Brian2).
 """
 

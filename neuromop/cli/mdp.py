@@ -78,7 +78,7 @@ def _rollout(args: argparse.Namespace) -> int:
         plot_cartpole_episode(ds, 0, axes)
         summary = f"median lifetime {float(ds.lifetime.median()):.0f} steps"
     else:
-        from neuromop.analysis import survival_curve
+        from neuromop.analysis import lifetime, survival_curve
         from neuromop.mdp.rollout import occupancy_map, rollout
 
         world = build_world(args.world, args.capacity, args.food_gain, args.eta)
@@ -94,8 +94,8 @@ def _rollout(args: argparse.Namespace) -> int:
                            title=f"{args.agent} occupancy")
         surv = survival_curve(ds.terminated, dims="trial")
         plot_survival({args.agent: surv}, ax=axes[-1], title="survival")
-        alive = (~ds.terminated).sum("time")
-        summary = f"median lifetime {float(alive.median()):.0f} of {args.steps} steps"
+        life = lifetime(ds.terminated)["lifetime"]
+        summary = f"median lifetime {float(life.median()):.0f} of {args.steps} steps"
     fig.tight_layout()
     write_netcdf_atomic(ds, out / "rollout.nc")
     save_figure(fig, out / "rollout.png", dpi=110)

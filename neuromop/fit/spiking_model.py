@@ -35,7 +35,7 @@ import torch
 from torch import nn
 
 from neuromop._checks import check_finite_array, check_int, check_probability, check_real
-from neuromop._random import as_generator, torch_generator
+from neuromop._random import as_generator, seed_int, torch_generator
 from neuromop.envs.base import ModelBasedVectorEnv
 from neuromop.envs.spiking import SpikingVectorEnv
 from neuromop.envs.spiking.terminal import SpikingTerminalSet
@@ -158,7 +158,7 @@ def collect_transitions(env, candidate_actions, *, n_episodes: int = 4, n_steps:
             aux_log.append(env.aux)
             return cand[current]
 
-        ds, _ = env.run_closed_loop(policy, n_steps, random_state=int(rng.integers(0, 2**31 - 1)))
+        ds, _ = env.run_closed_loop(policy, n_steps, random_state=seed_int(rng))
         n = ds.sizes["time"]
         obs = ds["observation"].values  # (B, n, d), at the period start
         term = ds["terminated"].values  # (B, n), after the period

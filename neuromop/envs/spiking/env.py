@@ -223,7 +223,7 @@ class SpikingVectorEnv:
         self._spikes[:] = 0.0
         self._currents = self._current.get_value().reshape(B, p.n_neurons)
         self._currents[:] = 0.0
-        drive_seed = int(rng.integers(0, 2**31 - 1))
+        drive_seed = seed_int(rng)
         if self._drive is not None:
             self._drive.restart(drive_seed)
         self._n_steps = n_steps

@@ -1,0 +1,37 @@
+"""Every benchmark script runs at a tiny size and prints its JSON (so none of them rot).
+
+The speed targets are reported by the benchmarks themselves, never asserted here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = {
+    "analysis": ["--quick"],
+    "mdp_solve": ["--quick"],
+    "rnn_fit": ["--epochs", "1"],
+    "rnn_step": ["--n-neurons", "20", "--agents", "8", "--candidates", "4", "--seconds", "0.05"],
+    "spiking_loop": ["--quick", "--target", "numpy", "--repeats", "1"],
+}
+
+
+def test_every_benchmark_has_a_tiny_setting():
+    assert {p.stem for p in (ROOT / "benchmarks").glob("*.py")} == set(TINY)
+
+
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_benchmark_runs_at_a_tiny_size(name, tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), *TINY[name]],
+                          cwd=tmp_path, env=dict(os.environ, MPLBACKEND="Agg"),
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    start = proc.stdout.index("{")
+    assert isinstance(json.loads(proc.stdout[start:]), dict)
