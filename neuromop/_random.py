@@ -8,7 +8,8 @@ are independent, and adding a stream never shifts the others. Never ``seed + k``
 - :func:`as_generator` -- a numpy ``Generator`` for ``random_state``;
 - :func:`spawn` -- ``n`` independent child ``SeedSequence`` objects of ``random_state``;
 - :func:`seed_int` -- a non-negative int for APIs that only take one (Gymnasium ``reset``);
-- :func:`torch_generator` -- a seeded ``torch.Generator``.
+- :func:`torch_generator` -- a seeded ``torch.Generator``;
+- :func:`blank_linear` -- a ``torch.nn.Linear`` built without drawing from the global RNG.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["RandomState", "as_generator", "seed_int", "spawn", "torch_generator"]
+__all__ = ["RandomState", "as_generator", "blank_linear", "seed_int", "spawn", "torch_generator"]
 
 #: What ``random_state`` arguments accept.
 RandomState = None | int | np.random.SeedSequence | np.random.Generator
@@ -107,3 +108,12 @@ def torch_generator(random_state: RandomState, device: str = "cpu",
         seq = np.random.SeedSequence() if random_state is None else random_state
         gen.manual_seed(int(seq.generate_state(1)[0]))
     return gen
+
+
+def blank_linear(in_features: int, out_features: int, bias: bool = True):
+    """A ``torch.nn.Linear`` with uninitialised parameters, built without touching the global
+    torch RNG (``nn.Linear`` itself draws its initial weights from it); the caller sets the
+    weights from its own generator."""
+    from torch import nn
+
+    return nn.Linear(in_features, out_features, bias=bias, device="meta").to_empty(device="cpu")

@@ -20,6 +20,7 @@ from neuromop.data.schema import activity_variable
 __all__ = [
     "activity",
     "bin_width_of",
+    "check_time",
     "check_dims",
     "check_values",
     "group_moments",
@@ -226,6 +227,23 @@ def bin_width_of(da: xr.DataArray, time_dim: str = "time") -> float:
     )
 
 
+def check_time(da: xr.DataArray, time_dim: str = "time") -> None:
+    """``ValueError`` unless the ``time_dim`` coordinate (if any) is finite and strictly
+    increasing: windows of whole bins need bins in order, or their labels and sums would be
+    silently wrong."""
+    if time_dim not in da.coords or da.sizes[time_dim] < 2:
+        return
+    t = np.asarray(da[time_dim].values, dtype=float)
+    if not np.all(np.isfinite(t)):
+        raise ValueError(f"the '{time_dim}' coordinate must be finite, got NaN/inf at index "
+                         f"{int(np.flatnonzero(~np.isfinite(t))[0])}")
+    steps = np.diff(t)
+    if np.any(steps <= 0):
+        i = int(np.flatnonzero(steps <= 0)[0])
+        raise ValueError(f"the '{time_dim}' coordinate must be strictly increasing, got "
+                         f"{t[i]} then {t[i + 1]} s at index {i}; sort the data by time")
+
+
 def _bins(value: float, bin_width: float, name: str) -> int:
     ratio = value / bin_width
     k = int(round(ratio))
@@ -266,6 +284,7 @@ def sliding_window_sum(
     """
     check_dims(da, time_dim, "time_dim")
     bw = bin_width_of(da, time_dim)
+    check_time(da, time_dim)
     if window is None and step is None:
         return da, bw
     k = 1 if window is None else _bins(float(window), bw, "window")
@@ -286,6 +305,13 @@ def sliding_window_sum(
     summed = csum.isel({time_dim: ends}).drop_vars(time_dim, errors="ignore") - lower
     if time_dim in da.coords:
         t = np.asarray(da[time_dim].values, dtype=float)
+        span = t[ends] - t[starts]
+        gap = np.flatnonzero(~np.isclose(span, (k - 1) * bw, rtol=1e-6, atol=1e-9))
+        if gap.size:
+            raise ValueError(f"the '{time_dim}' coordinate must be spaced by the bin width "
+                             f"{bw} s within every window, but the window starting at "
+                             f"{t[starts[gap[0]]]} s spans a gap ({span[gap[0]]:g} s over {k} "
+                             "bins); choose window/step so that no window straddles it")
         summed = summed.assign_coords({time_dim: (t[ends] + t[starts]) / 2})
     summed.attrs = {**da.attrs}
     return summed, k * bw

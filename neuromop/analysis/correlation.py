@@ -65,6 +65,10 @@ def _prepare(data, window, step, time_dim, name):
     da = activity(data, name)
     check_dims(da, ("trial", "neuron"), f"{name} dims")
     da = check_values(da, name=name, counts=False)
+    extra = [d for d in da.dims if d not in ("trial", "neuron")]
+    if time_dim not in da.dims and extra:
+        raise ValueError(f"time_dim must be one of the {name} dims {extra} (the dims summed "
+                         f"into counts), got {time_dim!r}")
     if window is None and step is None:
         if time_dim in da.dims:
             da = da.sum(time_dim, skipna=False)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from neuromop.cli._common import add_overwrite_flag, check_free
+
 __all__ = ["register"]
 
 
@@ -40,6 +42,7 @@ def register(group) -> None:
                         "present, else none)")
     p.add_argument("--repeats", type=int, default=10, help="mean-matching repeats")
     p.add_argument("--seed", type=int, default=0, help="seed of the mean matching")
+    add_overwrite_flag(p)
     p.set_defaults(func=_variability)
 
     p = sub.add_parser(
@@ -68,6 +71,7 @@ def register(group) -> None:
     p.add_argument("--alpha", type=float, default=0.01, help="significance level (default 0.01)")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--out", type=Path, required=True, help="output folder")
+    add_overwrite_flag(p)
     p.set_defaults(func=_values)
 
 
@@ -86,11 +90,12 @@ def _variability(args: argparse.Namespace) -> int:
     from neuromop.analysis.report import variability_report
     from neuromop.studies.reports import format_variability_table, write_variability_report
 
+    out = args.out or args.dataset.with_name(f"{args.dataset.stem}_variability")
+    check_free([out / "variability.json"], args.overwrite)
     ds = _open(args.dataset)
     report = variability_report(ds, window=args.window, step=args.step,
                                 condition=args.condition, repeats=args.repeats,
                                 random_state=args.seed)
-    out = args.out or args.dataset.with_name(f"{args.dataset.stem}_variability")
     print(format_variability_table(report))
     written = write_variability_report(report, out, dataset=args.dataset)
     print("wrote " + ", ".join(str(p) for p in written))
@@ -106,6 +111,7 @@ def _values(args: argparse.Namespace) -> int:
 
     if (args.dataset is None) == (args.padoa_session is None):
         raise ValueError("give exactly one of DATASET or --padoa-session")
+    check_free([args.out / "values_report.md"], args.overwrite)
     if args.padoa_session is not None:
         from neuromop.data.loaders.padoa import load_padoa_session
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from neuromop.cli._common import add_overwrite_flag, check_free
+
 __all__ = ["register"]
 
 
@@ -38,6 +40,7 @@ def register(group) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from --out/checkpoint")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_overwrite_flag(p)
     p.set_defaults(func=_fit_rnn)
 
 
@@ -54,6 +57,8 @@ def _fit_rnn(args: argparse.Namespace) -> int:
 
     if not args.dataset.exists():
         raise FileNotFoundError(f"DATASET {args.dataset} does not exist")
+    if not args.resume:  # a resumed fit finishes the earlier run's outputs
+        check_free([args.out / "model.pt", args.out / "report.json"], args.overwrite)
     ds = load(args.dataset)
     n = ds.sizes.get("trial", 0)
     n_test = int(round(args.test_fraction * n))

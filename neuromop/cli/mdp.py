@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from neuromop.cli._common import add_overwrite_flag, check_free
 from neuromop.mdp.agents import AGENTS, WORLD_NAMES, build_world, result_dataset, solve_agent
 
 __all__ = ["register"]
@@ -24,6 +25,8 @@ __all__ = ["register"]
 
 # ---------------------------------------------------------------------- handlers
 def _solve(args: argparse.Namespace) -> int:
+    out = args.out or Path("outputs") / f"{args.world}_{args.agent}_solution.nc"
+    check_free([out], args.overwrite)
     from neuromop._io import write_netcdf_atomic
 
     t0 = time.perf_counter()
@@ -42,7 +45,6 @@ def _solve(args: argparse.Namespace) -> int:
         res = solve_agent(world, args.agent, **_agent_kwargs(args))
         ds = result_dataset(getattr(world, "mdp", world), res)
         sweeps, converged = res.sweeps, res.converged
-    out = args.out or Path("outputs") / f"{args.world}_{args.agent}_solution.nc"
     write_netcdf_atomic(ds, out)
     print(f"{args.world} {args.agent}: {sweeps} sweeps, converged={converged}, "
           f"{time.perf_counter() - t0:.2f} s -> {out}")
@@ -67,6 +69,7 @@ def _rollout(args: argparse.Namespace) -> int:
     from neuromop.plots.mdp import plot_cartpole_episode, plot_occupancy, plot_survival
 
     out = args.out or Path("outputs") / f"{args.world}_{args.agent}"
+    check_free([out / "rollout.nc", out / "rollout.png"], args.overwrite)
     if args.world == "cartpole":
         from neuromop.mdp.worlds.cartpole import simulate_cartpole, solve_cartpole_grid
 
@@ -113,6 +116,9 @@ def _compare(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     from neuromop.studies.four_rooms import compare_four_rooms, format_table
+
+    check_free([args.out / "four_rooms_comparison.nc", args.out / "four_rooms_comparison.png"],
+               args.overwrite)
 
     summary, extra = compare_four_rooms(
         capacity=args.capacity, food_gain=args.food_gain, n_trials=args.trials,
@@ -178,6 +184,7 @@ def register(group) -> None:
     _agent_args(p)
     p.add_argument("--out", type=Path, default=None,
                    help="netCDF file (default outputs/WORLD_AGENT_solution.nc)")
+    add_overwrite_flag(p)
     p.set_defaults(func=_solve)
 
     p = sub.add_parser("rollout", help="solve and roll out an agent; write netCDF + PNG",
@@ -188,6 +195,7 @@ def register(group) -> None:
     p.add_argument("--trials", type=_positive_int, default=10, help="rollouts (default 10)")
     p.add_argument("--steps", type=_positive_int, default=1000)
     p.add_argument("--out", type=Path, default=None, help="folder (default outputs/WORLD_AGENT)")
+    add_overwrite_flag(p)
     p.set_defaults(func=_rollout)
 
     p = sub.add_parser("compare", help="four rooms: MOP vs R vs random walker (table + figure)",
@@ -208,4 +216,5 @@ def register(group) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--out", type=Path, default=Path("outputs/four_rooms"))
+    add_overwrite_flag(p)
     p.set_defaults(func=_compare)

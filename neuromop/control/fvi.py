@@ -31,7 +31,7 @@ from torch import nn
 
 from neuromop._checks import check_choice, check_int, check_real
 from neuromop._io import load_torch_safe, save_torch_atomic
-from neuromop._random import seed_int, spawn, torch_generator
+from neuromop._random import blank_linear, seed_int, spawn, torch_generator
 from neuromop.envs.base import ModelBasedVectorEnv
 
 __all__ = ["CHECKPOINT_NAME", "FittedValueController", "ValueNetwork", "row_entropy",
@@ -71,8 +71,8 @@ class ValueNetwork(nn.Module):
             check_choice("activation", activation, ("tanh", "relu"))]
         layers: list = []
         for a, b in zip(widths[:-1], widths[1:]):
-            layers += [nn.Linear(a, b), act()]
-        layers.append(nn.Linear(widths[-1], 1))
+            layers += [blank_linear(a, b), act()]
+        layers.append(blank_linear(widths[-1], 1))
         self.mlp = nn.Sequential(*layers)
         self.register_buffer("input_mean", torch.zeros(widths[0]))
         self.register_buffer("input_std", torch.ones(widths[0]))

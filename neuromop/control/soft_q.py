@@ -29,7 +29,7 @@ from torch import nn
 
 from neuromop._checks import check_finite_array, check_int, check_real
 from neuromop._io import save_torch_atomic
-from neuromop._random import seed_int, spawn, torch_generator
+from neuromop._random import blank_linear, seed_int, spawn, torch_generator
 from neuromop.control.fvi import load_matching_checkpoint, row_entropy, sample_actions
 from neuromop.envs.spiking import SpikingVectorEnv
 
@@ -91,8 +91,8 @@ class _QNetwork(nn.Module):
         widths = [state_dim, *hidden]
         layers: list[nn.Module] = []
         for a, b in zip(widths[:-1], widths[1:]):
-            layers += [nn.Linear(a, b), nn.Tanh()]
-        layers.append(nn.Linear(widths[-1], n_actions))
+            layers += [blank_linear(a, b), nn.Tanh()]
+        layers.append(blank_linear(widths[-1], n_actions))
         self.mlp = nn.Sequential(*layers)
         self.scale = scale
         self.register_buffer("input_mean", torch.zeros(state_dim))

@@ -196,6 +196,11 @@ def _format_of(path: Path, format: str | None) -> str:
     )
 
 
+def _is_zarr_store(path: Path) -> bool:
+    return path.is_dir() and any((path / marker).exists()
+                                 for marker in (".zgroup", ".zattrs", "zarr.json", ".zmetadata"))
+
+
 def save(ds: xr.Dataset, path: str | os.PathLike, *, format: str | None = None) -> Path:
     """Write ``ds`` to netCDF (h5netcdf engine) or zarr, atomically and without loss.
 
@@ -213,9 +218,20 @@ def save(ds: xr.Dataset, path: str | os.PathLike, *, format: str | None = None) 
     -------
     pathlib.Path
         ``path``.
+
+    Raises
+    ------
+    ValueError
+        ``path`` exists and is something else than what would be written (a folder that is not
+        a zarr store, a folder where a netCDF file was asked for): nothing is deleted.
     """
     path = Path(path)
     fmt = _format_of(path, format)
+    if fmt == "zarr" and path.exists() and not _is_zarr_store(path):
+        raise ValueError(f"path {path} exists and is not a zarr store; refusing to replace it "
+                         "(remove it or choose another path)")
+    if fmt == "netcdf" and path.is_dir():
+        raise ValueError(f"path {path} is a folder; give a file name ending in .nc")
     encoded = _encode(ds)
     if fmt == "netcdf":
         return write_netcdf_atomic(encoded, path)

@@ -445,6 +445,10 @@ class RateRNNRegressor(BaseEstimator):
 
         self._check_fitted()
         check_choice("initial_state", initial_state, ("mean", "fitted", "sample"))
+        width = getattr(ds, "attrs", {}).get("bin_width")
+        if width is not None and not np.isclose(float(width), self.bin_width_, rtol=1e-9):
+            raise ValueError(f"ds must have the fitted bin width {self.bin_width_} s (the fit's "
+                             f"Euler steps are per bin), got bin_width={width} s")
         u = _input_array(ds, self.inputs_ or None, "ds (fitted inputs)")
         if u.shape[2] != self.B_.shape[1]:
             raise ValueError(f"ds must provide the fitted inputs {self.inputs_}, "

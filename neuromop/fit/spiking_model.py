@@ -35,7 +35,7 @@ import torch
 from torch import nn
 
 from neuromop._checks import check_finite_array, check_int, check_probability, check_real
-from neuromop._random import as_generator, seed_int, torch_generator
+from neuromop._random import as_generator, blank_linear, seed_int, torch_generator
 from neuromop.envs.base import ModelBasedVectorEnv
 from neuromop.envs.spiking import SpikingVectorEnv
 from neuromop.envs.spiking.terminal import SpikingTerminalSet
@@ -181,12 +181,12 @@ class _MLP(nn.Module):
     def __init__(self, obs_dim: int, action_dim: int, out_dim: int, hidden: Sequence[int]):
         super().__init__()
         width = hidden[0]
-        self.obs_in = nn.Linear(obs_dim, width)
-        self.act_in = nn.Linear(action_dim, width, bias=False)
+        self.obs_in = blank_linear(obs_dim, width)
+        self.act_in = blank_linear(action_dim, width, bias=False)
         layers: list[nn.Module] = [nn.Tanh()]
         for a, b in zip(hidden[:-1], hidden[1:]):
-            layers += [nn.Linear(a, b), nn.Tanh()]
-        layers.append(nn.Linear(hidden[-1], 2 * out_dim))
+            layers += [blank_linear(a, b), nn.Tanh()]
+        layers.append(blank_linear(hidden[-1], 2 * out_dim))
         self.body = nn.Sequential(*layers)
         self.out_dim = out_dim
 

@@ -67,6 +67,16 @@ class MDPSampler:
         rewards : ndarray, shape (n,)
             Extrinsic reward r(s, a, s') (0 when the MDP has none).
         """
+        states, actions = np.asarray(states), np.asarray(actions)
+        if states.dtype.kind not in "iu" or actions.dtype.kind not in "iu":
+            raise TypeError(f"states and actions must be integer indices, got {states.dtype} "
+                            f"and {actions.dtype}")
+        if states.size and (states.min() < 0 or states.max() >= self.n_states):
+            raise ValueError(f"states must be in [0, {self.n_states}), got "
+                             f"{states.min()}..{states.max()}")
+        if actions.size and (actions.min() < 0 or actions.max() >= self.n_actions):
+            raise ValueError(f"actions must be in [0, {self.n_actions}), got "
+                             f"{actions.min()}..{actions.max()}")
         cdf = self._cdf[states, actions]
         u = rng.random((states.size, 1)) * cdf[:, -1:]
         k = np.minimum((cdf <= u).sum(axis=1), cdf.shape[1] - 1)

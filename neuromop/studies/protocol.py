@@ -43,6 +43,7 @@ from neuromop._io import (
 )
 from neuromop._provenance import provenance
 from neuromop._random import seed_int, spawn
+from neuromop._version import __version__
 from neuromop.plots import save_figure
 
 __all__ = ["BUDGET_NAMES", "SETTINGS_FILE", "ScriptArgs", "SettingsMismatchError", "Study",
@@ -178,7 +179,7 @@ class Study:
         if out.exists() and not out.is_dir():
             raise ValueError(f"out_dir must be a folder, got the file {out}")
         record = out / SETTINGS_FILE
-        mine = {"study": self.name, "settings": self.settings()}
+        mine = {"study": self.name, "neuromop_version": __version__, "settings": self.settings()}
         if resume and record.exists():
             try:
                 theirs = json.loads(record.read_text())
@@ -241,8 +242,9 @@ def _differences(theirs: dict, mine: dict) -> str:
     a, b = theirs.get("settings", {}), mine["settings"]
     keys = sorted(set(a) | set(b))
     diff = [f"{k}: {a.get(k)!r} there, {b.get(k)!r} now" for k in keys if a.get(k) != b.get(k)]
-    if theirs.get("study") != mine["study"]:
-        diff.insert(0, f"study: {theirs.get('study')!r} there, {mine['study']!r} now")
+    for key in ("neuromop_version", "study"):
+        if theirs.get(key) != mine[key]:
+            diff.insert(0, f"{key}: {theirs.get(key)!r} there, {mine[key]!r} now")
     shown = diff[:4] + ([f"and {len(diff) - 4} more"] if len(diff) > 4 else [])
     return "; ".join(shown) or "unreadable record"
 

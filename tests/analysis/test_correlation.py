@@ -137,3 +137,12 @@ def test_rsc_rejects_missing_dims_and_single_trial_condition():
         spike_count_correlation(counts_array(c, np.r_[np.zeros(9), 1]), zscore_by="condition")
     with pytest.raises(ValueError, match=">= 2 distinct"):
         signal_correlation(counts_array(c, np.zeros(10)))
+
+
+def test_a_misspelt_time_dim_is_an_error_not_per_bin_correlations():
+    from neuromop.analysis import spike_count_correlation
+    from neuromop.data import make_spiking_dataset
+
+    ds = make_spiking_dataset(20, 5, 10, 0.05, random_state=0)
+    with pytest.raises(ValueError, match="time_dim must be one of"):
+        spike_count_correlation(ds, time_dim="tme")

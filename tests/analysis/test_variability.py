@@ -322,3 +322,22 @@ def test_fano_factor_malformed_values_always_raise(c, where, bad):
     c.flat[where % c.size] = bad
     with pytest.raises(ValueError, match="counts|NaN|>= 0|whole"):
         fano_factor(counts_array(c))
+
+
+@pytest.mark.parametrize("broken", ["reversed", "nan", "gap"])
+def test_windows_need_an_ordered_gapless_time_coordinate(broken):
+    from neuromop.analysis import fano_factor
+    from neuromop.data import make_spiking_dataset
+
+    ds = make_spiking_dataset(20, 5, 10, 0.05, random_state=0)
+    t = ds["time"].values.copy()
+    if broken == "reversed":
+        ds = ds.isel(time=slice(None, None, -1))
+    elif broken == "nan":
+        t[3] = np.nan
+        ds = ds.assign_coords(time=t)
+    else:
+        t[5:] += 0.05
+        ds = ds.assign_coords(time=t)
+    with pytest.raises(ValueError, match="'time' coordinate must be"):
+        fano_factor(ds, window=0.1)

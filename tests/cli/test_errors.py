@@ -79,7 +79,14 @@ def _fit_on_a_text_file(tmp_path):
     return ["fit", "rnn", str(path), "--out", str(tmp_path / "o"), "--epochs", "1"]
 
 
+def _solve_over_an_earlier_result(tmp_path):
+    out = tmp_path / "s.nc"
+    assert main(["mdp", "solve", "recycling", "--agent", "mop", "--out", str(out)]) == 0
+    return ["mdp", "solve", "recycling", "--agent", "mop", "--out", str(out)]
+
+
 CASES = {f.__name__.lstrip("_"): f for f in (
+    _solve_over_an_earlier_result,
     _empty, _text, _truncated, _missing, _infinite_window, _out_is_a_file, _corrupt_checkpoint,
     _gamma_above_one, _zero_tolerance, _nan_counts_values, _fit_on_a_text_file)}
 
@@ -92,3 +99,10 @@ def test_bad_input_gives_one_line_and_exit_code_2(case, tmp_path, capsys, monkey
     lines = [line for line in err.splitlines() if line.startswith("neuromop:")]
     assert len(lines) == 1 and lines[0].startswith("neuromop: error: "), err
     assert "Traceback" not in err and "looks like a bug" not in err
+
+
+def test_overwrite_replaces_an_earlier_result(tmp_path):
+    out = tmp_path / "s.nc"
+    args = ["mdp", "solve", "recycling", "--agent", "mop", "--out", str(out)]
+    assert main(args) == 0
+    assert main(args + ["--overwrite"]) == 0

@@ -192,3 +192,14 @@ def test_input_noise_entropy_matches_empirical_spread():
     assert float(ent) == pytest.approx(float(gauss), rel=1e-4)
     # saturated units carry less noise: entropy is below the unsaturated maximum
     assert float(ent) < env.noise_entropy
+
+
+def test_building_controllers_leaves_the_global_torch_rng_alone():
+    from neuromop.control import RewardController, SoftQController
+
+    env = RateRNNEnv(5, num_envs=2, terminal=EnergyBudget(0.2), n_candidates=8, random_state=0)
+    before = torch.random.get_rng_state()
+    NeuroMOPController(env, hidden=(8, 8))
+    RewardController(env, hidden=(8,))
+    SoftQController(4, torch.zeros(3, 2).numpy(), hidden=(8,))
+    assert torch.equal(torch.random.get_rng_state(), before)

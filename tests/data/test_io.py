@@ -108,3 +108,19 @@ def test_format_errors(tmp_path, base):
 def test_explicit_format(tmp_path, base):
     path = save(base, tmp_path / "plain", format="netcdf")
     xr.testing.assert_identical(load(path, format="netcdf"), base)
+
+
+def test_save_never_replaces_a_folder_that_is_not_a_zarr_store(tmp_path):
+    from neuromop.data import make_spiking_dataset, save
+
+    ds = make_spiking_dataset(4, 3, 5, 0.1, random_state=0)
+    folder = tmp_path / "results.zarr"
+    folder.mkdir()
+    (folder / "precious.txt").write_text("keep me")
+    with pytest.raises(ValueError, match="not a zarr store"):
+        save(ds, folder)
+    assert (folder / "precious.txt").read_text() == "keep me"
+    save(ds, tmp_path / "store.zarr")
+    save(ds, tmp_path / "store.zarr")  # a zarr store is replaced atomically
+    with pytest.raises(ValueError, match="is a folder"):
+        save(ds, folder, format="netcdf")

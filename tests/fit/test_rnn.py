@@ -325,3 +325,11 @@ def test_saved_model_round_trips_through_the_safe_loader(tmp_path):
     np.testing.assert_array_equal(again.W_, model.W_)
     np.testing.assert_allclose(again.predict(ds)["rate"].values, model.predict(ds)["rate"].values)
     assert again.inputs_ == model.inputs_
+
+
+def test_data_of_another_bin_width_are_refused():
+    ds = _small()
+    model = _quick(nonlinearity="tanh").fit(ds, INPUTS)
+    other = ds.assign_attrs(bin_width=2 * ds.attrs["bin_width"])
+    with pytest.raises(ValueError, match="fitted bin width"):
+        model.predict(other)

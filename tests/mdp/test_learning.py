@@ -93,3 +93,15 @@ def test_bad_sampler():
         TypeError, match=r"lacks \['n_actions', 'action_mask', 'terminal', 'sample'\]"
     ):
         q_learning(type("S", (), {"n_states": 3})())
+
+
+@pytest.mark.parametrize("states, actions, match", [
+    ([-1], [0], "states must be in"),
+    ([0], [99], "actions must be in"),
+])
+def test_sampler_refuses_indices_out_of_range(states, actions, match):
+    from neuromop.mdp import MDPSampler, make_random_mdp
+
+    sampler = MDPSampler(make_random_mdp(4, 2, 2, random_state=0))
+    with pytest.raises(ValueError, match=match):
+        sampler.sample(np.array(states), np.array(actions), np.random.default_rng(0))
