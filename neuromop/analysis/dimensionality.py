@@ -1,8 +1,8 @@
 """Effective dimensionality of population activity: participation ratio and PCA spectra.
 
 The sample covariance ``S`` of the neurons (``feature_dim``) is taken over ``sample_dims``
-(default every trial × time bin); any other dim (e.g. ``time`` when ``sample_dims="trial"``) is
-kept, giving one result per value.
+(default every trial × time bin the data have); any other dim (e.g. ``time`` when
+``sample_dims="trial"``) is kept, giving one result per value.
 
 Participation ratio ``PR = (tr C)² / tr(C²) = (Σλ)² / Σλ²``. The naive plug-in estimate with the
 sample covariance is biased low for finite samples: for iid data with ``N`` neurons and ``n``
@@ -32,8 +32,13 @@ from neuromop.analysis._reduce import activity, check_dims, check_values, with_p
 __all__ = ["participation_ratio", "pca_spectrum"]
 
 
-def _covariance(data, sample_dims, feature_dim: str) -> tuple[xr.DataArray, int]:
+def _covariance(data, sample_dims, feature_dim: str) -> tuple[xr.DataArray, int, list]:
     da = activity(data)
+    if sample_dims is None:
+        sample_dims = tuple(d for d in ("trial", "time") if d in da.dims)
+        if not sample_dims:
+            raise ValueError(f"data has neither a 'trial' nor a 'time' dim (dims {da.dims}); "
+                             "name the dims of the samples with sample_dims=")
     sample_dims = check_dims(da, sample_dims, "sample_dims")
     (feature_dim,) = check_dims(da, feature_dim, "feature_dim")
     if feature_dim in sample_dims:
@@ -56,7 +61,7 @@ def _covariance(data, sample_dims, feature_dim: str) -> tuple[xr.DataArray, int]
     along = [c for c in da.coords if da[c].dims == (feature_dim,)]
     cov = cov.assign_coords({(other if c == feature_dim else f"{c}_2"): (other, da[c].values)
                              for c in along})
-    return cov.rename("covariance"), n
+    return cov.rename("covariance"), n, list(sample_dims)
 
 
 def _cov_core(x, n_sample_axes: int):
@@ -78,7 +83,7 @@ def _traces(cov: xr.DataArray, feature_dim: str) -> tuple[xr.DataArray, xr.DataA
 
 def participation_ratio(
     data: xr.Dataset | xr.DataArray,
-    sample_dims: Hashable | Iterable[Hashable] = ("trial", "time"),
+    sample_dims: Hashable | Iterable[Hashable] | None = None,
     corrected: bool = True,
     *,
     feature_dim: str = "neuron",
@@ -89,8 +94,9 @@ def participation_ratio(
     ----------
     data : xarray.DataArray or xarray.Dataset
         Activity (counts or rates) with ``feature_dim`` and ``sample_dims``.
-    sample_dims : str or tuple of str, default ("trial", "time")
-        Dims whose elements are the samples of the covariance (at least 3 samples).
+    sample_dims : str or tuple of str, optional
+        Dims whose elements are the samples of the covariance (at least 3 samples); default
+        ``trial`` and ``time``, those of the two the data have.
     corrected : bool, default True
         Sample-size-corrected estimate (ratio of unbiased trace estimators, see module
         docstring) instead of the naive ``(tr S)² / tr(S²)``.
@@ -106,7 +112,7 @@ def participation_ratio(
     """
     if not isinstance(corrected, bool):
         raise TypeError(f"corrected must be a bool, got {corrected!r}")
-    cov, n = _covariance(data, sample_dims, feature_dim)
+    cov, n, dims = _covariance(data, sample_dims, feature_dim)
     trace, trace_sq = _traces(cov, feature_dim)
     a = trace**2
     if corrected:
@@ -119,7 +125,6 @@ def participation_ratio(
     pr = pr.rename("participation_ratio")
     pr.attrs = {"long_name": "participation ratio", "units": "1", "n_samples": n,
                 "estimator": "corrected" if corrected else "naive"}
-    dims = [sample_dims] if isinstance(sample_dims, str) else list(sample_dims)
     return with_provenance(
         pr, "neuromop.analysis.participation_ratio", sample_dims=dims, corrected=corrected,
         feature_dim=feature_dim,
@@ -132,7 +137,7 @@ def _descending_eigvalsh(cov: np.ndarray) -> np.ndarray:
 
 def pca_spectrum(
     data: xr.Dataset | xr.DataArray,
-    sample_dims: Hashable | Iterable[Hashable] = ("trial", "time"),
+    sample_dims: Hashable | Iterable[Hashable] | None = None,
     *,
     feature_dim: str = "neuron",
 ) -> xr.Dataset:
@@ -142,8 +147,9 @@ def pca_spectrum(
     ----------
     data : xarray.DataArray or xarray.Dataset
         Activity with ``feature_dim`` and ``sample_dims``.
-    sample_dims : str or tuple of str, default ("trial", "time")
-        Dims whose elements are samples.
+    sample_dims : str or tuple of str, optional
+        Dims whose elements are samples; default ``trial`` and ``time``, those of the two the
+        data have.
     feature_dim : str, default "neuron"
 
     Returns
@@ -152,7 +158,7 @@ def pca_spectrum(
         Over ``component`` (1, 2, … in decreasing order): ``variance`` (units of the data
         squared) and ``explained_variance_ratio``; remaining dims are kept.
     """
-    cov, n = _covariance(data, sample_dims, feature_dim)
+    cov, n, dims = _covariance(data, sample_dims, feature_dim)
     other = f"{feature_dim}_2"
     if cov.chunks is not None:
         cov = cov.chunk({feature_dim: -1, other: -1})
@@ -171,6 +177,5 @@ def pca_spectrum(
         {"variance": eig, "explained_variance_ratio": eig / eig.sum("component")}
     )
     out.attrs = {"n_samples": n}
-    dims = [sample_dims] if isinstance(sample_dims, str) else list(sample_dims)
     return with_provenance(out, "neuromop.analysis.pca_spectrum", sample_dims=dims,
                            feature_dim=feature_dim)

@@ -30,6 +30,7 @@ import xarray as xr
 
 from neuromop._checks import check_finite_array, check_int, check_real
 from neuromop.analysis._reduce import with_provenance
+from neuromop.data.spikes import SpikeTable
 
 __all__ = ["cv", "cv2", "lv", "lvr"]
 
@@ -70,6 +71,8 @@ def _single(intervals: object, name: str = "intervals") -> np.ndarray:
 def _as_frame(table: object) -> pd.DataFrame | None:
     if isinstance(table, pd.DataFrame):
         return table
+    if isinstance(table, SpikeTable):
+        return table.data
     to_frame = getattr(table, "to_dataframe", None)
     if callable(to_frame) and not isinstance(table, xr.DataArray | xr.Dataset):
         frame = to_frame()

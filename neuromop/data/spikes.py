@@ -120,6 +120,11 @@ class SpikeTable:
         """The spikes, one row each (columns ``time``, ``neuron``, ``trial`` …)."""
         return self._data
 
+    def to_dataframe(self) -> pd.DataFrame:
+        """A copy of the spike table as a DataFrame (columns ``time`` (s), ``neuron``,
+        ``trial``), as pandas-style tools expect."""
+        return self._data.copy()
+
     @property
     def neuron_info(self) -> pd.DataFrame:
         """Per-neuron metadata indexed by neuron label."""

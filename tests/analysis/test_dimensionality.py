@@ -111,3 +111,12 @@ def test_pr_rejects_bad_input(kwargs, x, match):
 def test_constant_data_gives_nan_not_error():
     pr = participation_ratio(activity(np.ones((5, 2, 3))))
     assert np.isnan(float(pr))
+
+
+def test_default_samples_are_the_trials_of_a_trial_by_neuron_matrix():
+    rng = np.random.default_rng(0)
+    da = xr.DataArray(rng.normal(size=(300, 20)), dims=("trial", "neuron"))
+    assert float(participation_ratio(da)) == pytest.approx(
+        float(participation_ratio(da, sample_dims="trial")))
+    with pytest.raises(ValueError, match="neither a 'trial' nor a 'time' dim"):
+        participation_ratio(da.rename(trial="sample"))

@@ -167,3 +167,22 @@ def test_table_rejects_repeated_spike_times_and_missing_columns():
 def test_lvr_rejects_bad_r(bad, error):
     with pytest.raises(error, match="R"):
         lvr([0.1, 0.2, 0.3], R=bad)
+
+
+@pytest.mark.parametrize("name", ["cv", "cv2", "lv"])
+def test_a_real_spike_table_goes_in_and_poisson_trains_give_one(name):
+    import neuromop.analysis as na
+    from neuromop.data import make_spike_table
+
+    table = make_spike_table(2, 3, 60.0, rate=20.0, random_state=0)   # ~1200 spikes per train
+    out = getattr(na, name)(table)
+    assert out.dims == ("neuron", "trial") and out.shape == (3, 2)
+    np.testing.assert_allclose(out.values, 1.0, atol=0.1)
+
+
+def test_lvr_takes_a_real_spike_table():
+    import neuromop.analysis as na
+    from neuromop.data import make_spike_table
+
+    out = na.lvr(make_spike_table(2, 3, 10.0, rate=20.0, random_state=0))
+    assert out.shape == (3, 2) and np.isfinite(out.values).all()
