@@ -163,10 +163,12 @@ def cv(intervals, *, ddof: int = 0):
     frame = _as_frame(intervals)
     if frame is None:
         arr = _single(intervals)
+        arr = arr / arr.max()  # scale-free: no overflow of squares for huge values
         return float(np.std(arr, ddof=ddof) / np.mean(arr))
     tr = _trains(frame)
-    mean, n = _segment_mean(tr.intervals, tr.train, tr.n_trains)
-    dev = tr.intervals - mean[tr.train]
+    scaled = tr.intervals / tr.intervals.max() if tr.intervals.size else tr.intervals
+    mean, n = _segment_mean(scaled, tr.train, tr.n_trains)
+    dev = scaled - mean[tr.train]
     with np.errstate(invalid="ignore", divide="ignore"):
         var = np.bincount(tr.train, weights=dev * dev, minlength=tr.n_trains) / (n - ddof)
         values = np.sqrt(var) / mean
@@ -174,13 +176,17 @@ def cv(intervals, *, ddof: int = 0):
 
 
 def _pairwise(intervals, metric: str, term, scale: float, **params):
+    """``scale`` times the mean of ``term(I_i / u, I_{i+1} / u, u)`` per train, with ``u`` the
+    largest interval (the metrics are ratios: dividing by ``u`` avoids overflow)."""
     frame = _as_frame(intervals)
     if frame is None:
         arr = _single(intervals)
-        return float(scale * np.mean(term(arr[:-1], arr[1:])))
+        u = float(arr.max())
+        return float(scale * np.mean(term(arr[:-1] / u, arr[1:] / u, u)))
     tr = _trains(frame)
     a, b, seg = tr.pairs()
-    mean, _ = _segment_mean(term(a, b), seg, tr.n_trains)
+    u = float(tr.intervals.max()) if tr.intervals.size else 1.0
+    mean, _ = _segment_mean(term(a / u, b / u, u), seg, tr.n_trains)
     return _finish(scale * mean, tr.counts(), tr, metric, stacklevel=4, **params)
 
 
@@ -197,7 +203,7 @@ def cv2(intervals):
     float or xarray.DataArray
         CV2 (1 for a Poisson process); per train for a table.
     """
-    return _pairwise(intervals, "cv2", lambda a, b: np.abs(b - a) / (a + b), 2.0)
+    return _pairwise(intervals, "cv2", lambda a, b, u: np.abs(b - a) / (a + b), 2.0)
 
 
 def lv(intervals):
@@ -213,7 +219,19 @@ def lv(intervals):
     float or xarray.DataArray
         LV (1 for Poisson, ``3 / (2k + 1)`` for a gamma renewal process of shape ``k``).
     """
-    return _pairwise(intervals, "lv", lambda a, b: ((a - b) / (a + b)) ** 2, 3.0)
+    return _pairwise(intervals, "lv", lambda a, b, u: ((a - b) / (a + b)) ** 2, 3.0)
+
+
+def _seconds(value, name: str):
+    """A ``quantities``/neo quantity rescaled to seconds (plain numbers unchanged)."""
+    rescale = getattr(value, "rescale", None)
+    if callable(rescale) and hasattr(value, "magnitude"):
+        try:
+            return np.asarray(rescale("s").magnitude, dtype=float)
+        except ValueError as exc:
+            raise ValueError(f"{name} must be a time quantity, got units "
+                             f"{getattr(value, 'dimensionality', '?')}") from exc
+    return value
 
 
 def lvr(intervals, R: float = DEFAULT_R):
@@ -221,21 +239,34 @@ def lvr(intervals, R: float = DEFAULT_R):
 
     Parameters
     ----------
-    intervals : 1-D array_like or spike table
-        One train's intervals (> 0), or a spike table (times in s, so intervals in s).
-    R : float, default 0.005
-        Refractoriness constant, in the same unit as the intervals (>= 0). The default is
-        Elephant's 5 ms expressed in seconds; pass ``R=5`` for intervals in ms.
+    intervals : 1-D array_like, time quantity or spike table
+        One train's intervals (> 0), or a spike table (times in s, so intervals in s). A
+        ``quantities``/neo quantity (e.g. intervals in ms) is converted to seconds.
+    R : float or time quantity, default 0.005
+        Refractoriness constant, in the same unit as plain-number intervals (>= 0); a quantity
+        is converted to seconds. The default is Elephant's 5 ms expressed in seconds; pass
+        ``R=5`` for plain intervals in ms. With the default ``R``, plain intervals whose median
+        exceeds 5 (more likely ms than s) draw a ``UserWarning``.
 
     Returns
     -------
     float or xarray.DataArray
         LvR; per train for a table.
     """
-    R = check_real("R", R, low=0.0)
+    had_quantity = hasattr(intervals, "rescale")
+    intervals = _seconds(intervals, "intervals")
+    R = _seconds(R, "R")
+    R = check_real("R", R.item() if isinstance(R, np.ndarray) and R.ndim == 0 else R, low=0.0)
+    if R == DEFAULT_R and not had_quantity and _as_frame(intervals) is None:
+        arr = np.asarray(intervals, dtype=float)
+        if arr.size and np.all(np.isfinite(arr)) and np.median(arr) > 5.0:
+            warnings.warn(
+                f"lvr: the median interval is {np.median(arr):.4g}; R={DEFAULT_R} assumes "
+                "intervals in seconds -- if they are in ms pass R=5 (or a quantity)",
+                UserWarning, stacklevel=2)
 
-    def term(a, b):
+    def term(a, b, u):
         s = a + b
-        return (1.0 - 4.0 * a * b / s**2) * (1.0 + 4.0 * R / s)
+        return (1.0 - 4.0 * a * b / s**2) * (1.0 + 4.0 * (R / u) / s)
 
     return _pairwise(intervals, "lvr", term, 3.0, R=R)

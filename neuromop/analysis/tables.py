@@ -224,7 +224,7 @@ def variability_table(ds: xr.Dataset, spikes: pd.DataFrame, *, window: float = 0
                "lifetime_s": life.mean() * width, "survival": float((life >= n_time).mean()),
                "action_entropy": float(np.nanmean(np.where(alive, sub["action_entropy"].values,
                                                            np.nan))),
-               "rate_hz": float(sub["rate"].values[alive].mean()),
+               "rate_hz": float(sub["population_rate"].values[alive].mean()),
                "span_s": n_bins * width, "trials_analysed": int(analysed.size)}
         counts = ds["counts"].isel(trial=analysed, time=slice(0, n_bins))
         counts.attrs["bin_width"] = width

@@ -25,12 +25,17 @@ def register(group) -> None:
         "variability",
         help="Fano factors, r_sc and dimensionality of a binned dataset (netCDF/zarr)",
         description=(
-            "Compute the Fano factor and the mean-matched Fano factor over time (Churchland et "
-            "al. 2010), spike-count correlations and the participation ratio of a dataset "
-            "with dims (trial, time, neuron); print a table and write figures and a JSON summary."
+            "Spike counts: the Fano factor and the mean-matched Fano factor over time "
+            "(Churchland et al. 2010), spike-count correlations and the participation ratio. "
+            "Rates: across-trial and temporal std, correlations of fluctuations, participation "
+            "ratio. Agent variables: lifetimes, action and occupancy entropy. Prints a table "
+            "and writes figures and a JSON summary."
         ),
     )
     p.add_argument("dataset", type=Path, help="dataset file (.nc netCDF or .zarr)")
+    p.add_argument("--var", default=None,
+                   help="variable with dims (trial, time, neuron) to analyse (default: the "
+                        "activity variable; integers are analysed as counts, floats as rates)")
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default: <dataset stem>_variability next to it)")
     p.add_argument("--window", type=float, default=0.1,
@@ -93,7 +98,7 @@ def _variability(args: argparse.Namespace) -> int:
     out = args.out or args.dataset.with_name(f"{args.dataset.stem}_variability")
     check_free([out / "variability.json"], args.overwrite)
     ds = _open(args.dataset)
-    report = variability_report(ds, window=args.window, step=args.step,
+    report = variability_report(ds, var=args.var, window=args.window, step=args.step,
                                 condition=args.condition, repeats=args.repeats,
                                 random_state=args.seed)
     print(format_variability_table(report))

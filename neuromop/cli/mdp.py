@@ -27,7 +27,7 @@ __all__ = ["register"]
 def _solve(args: argparse.Namespace) -> int:
     out = args.out or Path("outputs") / f"{args.world}_{args.agent}_solution.nc"
     check_free([out], args.overwrite)
-    from neuromop._io import write_netcdf_atomic
+    from neuromop.data.io import save_output
 
     t0 = time.perf_counter()
     if args.world == "cartpole":
@@ -45,7 +45,7 @@ def _solve(args: argparse.Namespace) -> int:
         res = solve_agent(world, args.agent, **_agent_kwargs(args))
         ds = result_dataset(getattr(world, "mdp", world), res)
         sweeps, converged = res.sweeps, res.converged
-    write_netcdf_atomic(ds, out)
+    save_output(ds, out, source=f"neuromop mdp solve {args.world}")
     print(f"{args.world} {args.agent}: {sweeps} sweeps, converged={converged}, "
           f"{time.perf_counter() - t0:.2f} s -> {out}")
     return 0
@@ -64,7 +64,7 @@ def _rollout(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from neuromop._io import write_netcdf_atomic
+    from neuromop.data.io import save_output
     from neuromop.plots import save_figure
     from neuromop.plots.mdp import plot_cartpole_episode, plot_occupancy, plot_survival
 
@@ -100,7 +100,7 @@ def _rollout(args: argparse.Namespace) -> int:
         life = lifetime(ds.terminated)["lifetime"]
         summary = f"median lifetime {float(life.median()):.0f} of {args.steps} steps"
     fig.tight_layout()
-    write_netcdf_atomic(ds, out / "rollout.nc")
+    save_output(ds, out / "rollout.nc", source=f"neuromop mdp rollout {args.world}")
     save_figure(fig, out / "rollout.png", dpi=110)
     print(f"{args.world} {args.agent}: {args.trials} trials, {summary} -> {out}")
     return 0
@@ -110,7 +110,7 @@ def _compare(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from neuromop._io import write_netcdf_atomic
+    from neuromop.data.io import save_output
     from neuromop.plots import save_figure
     from neuromop.plots.mdp import comparison_figure
 
@@ -125,7 +125,7 @@ def _compare(args: argparse.Namespace) -> int:
         n_steps=args.steps, gamma=args.gamma if args.gamma is not None else 0.99,
         random_state=args.seed, progress=not args.quiet)
     out = args.out
-    write_netcdf_atomic(summary, out / "four_rooms_comparison.nc")
+    save_output(summary, out / "four_rooms_comparison.nc", source="neuromop mdp compare")
     fig = comparison_figure(extra["occupancy"], extra["survival"], extra["energy"], extra["world"])
     save_figure(fig, out / "four_rooms_comparison.png", dpi=110)
     print(f"Four-room world (food gain {args.food_gain}, capacity {args.capacity}), "

@@ -21,8 +21,9 @@ import numpy as np
 import xarray as xr
 
 from neuromop._io import write_netcdf_atomic
+from neuromop.data.schema import validate
 
-__all__ = ["load", "save"]
+__all__ = ["load", "save", "save_output"]
 
 _PREFIX = "__neuromop_json__:"
 _MULTIINDEX_ATTR = "_neuromop_multiindex"
@@ -110,6 +111,9 @@ def _encode_attrs(attrs: dict, where: str) -> dict:
     for key, value in attrs.items():
         if not isinstance(key, str):
             raise TypeError(f"{where}: attribute names must be str, got {key!r}")
+        if "\x00" in key or not key:
+            raise ValueError(f"{where}: attribute names must be non-empty and free of NUL "
+                             f"characters (netCDF would cut them), got {key!r}")
         if _native_ok(value):
             out[key] = value
         else:
@@ -250,6 +254,50 @@ def save(ds: xr.Dataset, path: str | os.PathLike, *, format: str | None = None) 
         if tmp.exists():
             shutil.rmtree(tmp)
     return path
+
+
+def save_output(ds: xr.Dataset, path: str | os.PathLike, *, source: str,
+                provenance: dict | None = None) -> Path:
+    """Write a dataset the package produced, after checking it against its contract.
+
+    Every file that ``neuromop run``, ``mdp`` and ``analyze`` write goes through here, so that it
+    passes :func:`~neuromop.data.schema.validate` (the kind picked by
+    :func:`~neuromop.data.schema.dataset_kind`) and can be read back by :func:`load` and
+    ``neuromop analyze variability``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The output; its ``attrs`` are completed in place with ``source`` and ``provenance`` keys
+        it does not already have.
+    path : path-like
+        Destination (``.nc`` or ``.zarr``), written atomically by :func:`save`.
+    source : str
+        What produced the data (e.g. ``"neuromop run energy"``), the ``source`` attribute
+        unless the dataset already names one.
+    provenance : dict, optional
+        Provenance entries (``created_by``, ``neuromop_version``, ``parameters`` ...) used for the
+        keys the dataset lacks.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    ValidationError
+        If the dataset breaks its contract; nothing is written.
+    """
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"ds must be an xarray.Dataset, got {type(ds).__name__}")
+    for key, value in (provenance or {}).items():
+        ds.attrs.setdefault(key, value)
+    ds.attrs.setdefault("source", source)
+    for var in (ds, *ds.variables.values()):  # plain numbers, readable by any netCDF tool
+        var.attrs = {k: v.item() if isinstance(v, np.generic) else v
+                     for k, v in var.attrs.items()}
+    validate(ds, kind="auto")
+    return save(ds, path)
 
 
 def load(path: str | os.PathLike, *, format: str | None = None, chunks: Any = None) -> xr.Dataset:

@@ -19,6 +19,7 @@ __all__ = [
     "BINNED_DIMS",
     "ValidationError",
     "activity_variable",
+    "dataset_kind",
     "validate",
 ]
 
@@ -93,6 +94,30 @@ SPIKE_COLUMNS = ("time", "neuron", "trial")
 _RTOL = 1e-6
 
 
+#: The kinds of data :func:`validate` knows.
+KINDS = ("binned", "agent", "result", "spikes")
+#: ``attrs`` every stored result must carry (its provenance).
+PROVENANCE_ATTRS = ("created_by", "neuromop_version", "parameters")
+
+
+def dataset_kind(ds: xr.Dataset) -> str:
+    """Which contract a Dataset written by the package follows.
+
+    Returns ``"binned"`` when it holds an activity variable (``counts``, ``rate`` or
+    ``activity``), ``"agent"`` when it has agent variables (``action``, ``terminated`` ...) and
+    all of them lie along ``(trial, time)``, and ``"result"`` otherwise (solutions, sweeps,
+    summaries over agents: labelled results with provenance).
+    """
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"ds must be an xarray.Dataset, got {type(ds).__name__}")
+    if any(name in ds.data_vars for name in ACTIVITY_VARIABLES):
+        return "binned"
+    agent = [ds[n] for n in AGENT_VARIABLES if n in ds.data_vars]
+    if agent and all(v.dims[:2] == ("trial", "time") for v in agent):
+        return "agent"
+    return "result"
+
+
 def validate(data, *, kind: str = "binned", raise_on_error: bool = True) -> list[str]:
     """Check that ``data`` follows the neuromop contract and list every violation.
 
@@ -106,10 +131,15 @@ def validate(data, *, kind: str = "binned", raise_on_error: bool = True) -> list
         (``action``, ``action_entropy``, ``value_true``, ``value_soft``, ``terminated``,
         ``reward``, ``state``) whose first two dims are ``(trial, time)``; an activity variable is
         optional and checked as for ``"binned"``.
+        ``kind="result"``: a Dataset of labelled results (a solution over states and actions, a
+        sweep, a summary) with provenance attrs ``created_by``, ``neuromop_version``,
+        ``parameters`` and a ``source`` string; no ``+inf``; NaN (an undefined entry) and
+        ``-inf`` (an impossible one, e.g. Q of an inadmissible action) are allowed.
         ``kind="spikes"``: a :class:`~neuromop.data.spikes.SpikeTable` or a DataFrame with columns
         ``time`` (s, finite floats), ``neuron`` and ``trial`` (no missing labels).
-    kind : {"binned", "agent", "spikes"}
-        Which contract to check.
+    kind : {"binned", "agent", "result", "spikes", "auto"}
+        Which contract to check; ``"auto"`` picks it for a Dataset with :func:`dataset_kind`
+        (and ``"spikes"`` for a spike table).
     raise_on_error : bool
         Raise :class:`ValidationError` (a ``ValueError``) listing all problems when any is found;
         otherwise return the list.
@@ -130,10 +160,15 @@ def validate(data, *, kind: str = "binned", raise_on_error: bool = True) -> list
     (positive number, s), ``source`` (str) and ``created_by`` (provenance) are present; agent
     variables have ``(trial, time)`` leading dims and ``terminated`` is boolean.
     """
-    if kind not in ("binned", "agent", "spikes"):
-        raise ValueError(f"kind must be one of ['binned', 'agent', 'spikes'], got {kind!r}")
+    if kind not in (*KINDS, "auto"):
+        raise ValueError(f"kind must be one of {[*KINDS, 'auto']}, got {kind!r}")
+    if kind == "auto":
+        kind = dataset_kind(data) if isinstance(data, xr.Dataset) else (
+            "binned" if isinstance(data, xr.DataArray) else "spikes")
     if kind == "spikes":
         problems = _validate_spikes(data)
+    elif kind == "result":
+        problems = _validate_result(data)
     else:
         problems = _validate_dataset(data, kind)
     if problems and raise_on_error:
@@ -310,6 +345,27 @@ def _check_attrs(ds: xr.Dataset, problems: list[str], *, need_activity_attrs: bo
             "attrs['bin_width'] must be a positive finite number (s), "
             f"got {ds.attrs['bin_width']!r}"
         )
+
+
+def _validate_result(data) -> list[str]:
+    if not isinstance(data, xr.Dataset):
+        return [f"expected an xarray.Dataset, got {type(data).__name__}"]
+    problems: list[str] = []
+    missing = [k for k in (*PROVENANCE_ATTRS, "source") if k not in data.attrs]
+    if missing:
+        problems.append(f"missing attrs {missing} (a stored result carries its provenance: "
+                        f"{[*PROVENANCE_ATTRS, 'source']})")
+    for key in (*PROVENANCE_ATTRS, "source"):
+        if key in data.attrs and not isinstance(data.attrs[key], str):
+            problems.append(f"attrs[{key!r}] must be a string, got {data.attrs[key]!r}")
+    if not data.data_vars:
+        problems.append("a result must hold at least one data variable")
+    for name, var in data.data_vars.items():
+        if var.dtype.kind == "f" and var.size:
+            n_inf = int(np.isposinf(var.values).sum())
+            if n_inf:
+                problems.append(f"variable {name!r} has {n_inf} value(s) +inf")
+    return problems
 
 
 def _validate_spikes(data) -> list[str]:

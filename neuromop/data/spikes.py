@@ -5,10 +5,15 @@ columns ``time`` (s, float), ``neuron`` and ``trial`` — never one Python objec
 plus optional per-neuron and per-trial metadata tables indexed by the neuron / trial labels.
 :func:`bin_spikes` turns it into the binned contract ``(trial, time, neuron)`` with
 ``np.bincount`` on a flat index (no Python loop over neurons, trials or spikes).
+
+Units are never assumed silently: :meth:`SpikeTable.from_arrays` converts ``quantities`` arrays
+(``neo.SpikeTrain`` included) to seconds and warns when plain numbers look like milliseconds;
+:func:`bin_spikes` counts the spikes falling outside its window and says so.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,6 +28,11 @@ from neuromop.data.schema import ValidationError, activity_variable, validate
 __all__ = ["SpikeTable", "bin_edges", "bin_spikes", "sliding_window_counts"]
 
 _EDGE_TOL = 1e-9
+_TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}  # seconds per unit of plain-number times
+# plain-number times look like ms when their pooled median inter-spike interval exceeds
+# _MS_ISI s (checked on the earliest _MS_SAMPLE spikes), one trial spans more than _MS_SPAN s
+# (~28 h), or _MS_RATIO times the duration its trial_info declares
+_MS_ISI, _MS_SPAN, _MS_RATIO, _MS_SAMPLE = 1.0, 1e5, 100.0, 200_000
 
 
 class SpikeTable:
@@ -82,21 +92,37 @@ class SpikeTable:
         neuron_info: pd.DataFrame | None = None,
         trial_info: pd.DataFrame | None = None,
         attrs: Mapping[str, Any] | None = None,
+        time_unit: str | None = None,
     ) -> SpikeTable:
         """Build a table from parallel 1-D arrays.
 
         Parameters
         ----------
-        times : array_like of float, shape (n_spikes,)
-            Spike times in seconds.
+        times : array_like of float or quantities.Quantity, shape (n_spikes,)
+            Spike times. A ``quantities`` array (a ``neo.SpikeTrain`` included) is rescaled to
+            seconds from its own unit; plain numbers are in ``time_unit``.
         neurons : array_like, shape (n_spikes,)
             Neuron label of each spike.
         trials : array_like, shape (n_spikes,), optional
             Trial label of each spike; default: every spike in trial ``0``.
         neuron_info, trial_info, attrs
             As for :class:`SpikeTable`.
+        time_unit : {"s", "ms", "us"}, optional
+            Unit of plain-number ``times`` (ignored for quantities, which carry their own).
+            Default: seconds, with a ``UserWarning`` when the times look like milliseconds
+            (pooled median inter-spike interval > 1 s, a trial spanning > 1e5 s, or more than
+            100 times the duration its ``trial_info`` ``start_time``/``stop_time`` declare).
+            Passing ``"s"`` declares seconds and skips that check.
+
+        Raises
+        ------
+        ValueError
+            If the arrays differ in shape, ``times`` is a quantity of no time unit, or
+            ``time_unit`` is unknown.
         """
-        times = np.asarray(times, dtype=np.float64)
+        if time_unit is not None and not (isinstance(time_unit, str) and time_unit in _TIME_UNITS):
+            raise ValueError(f"time_unit must be one of {list(_TIME_UNITS)}, got {time_unit!r}")
+        times, has_units = _as_seconds("times", times, time_unit)
         if times.ndim != 1:
             raise ValueError(f"times must be 1-dimensional, got shape {times.shape}")
         neurons = np.asarray(neurons)
@@ -112,7 +138,14 @@ class SpikeTable:
                 f"trials must have the shape of times {times.shape}, got {trials.shape}"
             )
         frame = pd.DataFrame({"time": times, "neuron": neurons, "trial": trials})
-        return cls(frame, neuron_info=neuron_info, trial_info=trial_info, attrs=attrs)
+        table = cls(frame, neuron_info=neuron_info, trial_info=trial_info, attrs=attrs)
+        reason = None if has_units or time_unit is not None else _ms_suspicion(table)
+        if reason is not None:
+            warnings.warn(f"spike times look like milliseconds, not seconds: {reason}. Pass "
+                          "time_unit='ms' (or times / 1000, or a quantities array such as times "
+                          "* pq.ms); pass time_unit='s' to declare seconds and silence this "
+                          "warning", UserWarning, stacklevel=2)
+        return table
 
     # ------------------------------------------------------------------ accessors
     @property
@@ -174,6 +207,76 @@ class SpikeTable:
             trial_info=self._trial_info.loc[trial_index],
             attrs=self.attrs,
         )
+
+
+def _as_seconds(name: str, value: Any, time_unit: str | None = None) -> tuple[np.ndarray, bool]:
+    """``value`` as float seconds, and whether it carried its own unit (a ``quantities`` array,
+    or a list of quantities) that was rescaled; plain numbers are in ``time_unit`` (default s)."""
+    rescale = getattr(value, "rescale", None)
+    if not callable(rescale) and isinstance(value, list | tuple) and len(value) and callable(
+            getattr(value[0], "rescale", None)):
+        return np.array([_as_seconds(name, v)[0] for v in value], dtype=np.float64), True
+    if callable(rescale) and hasattr(value, "dimensionality"):
+        try:
+            seconds = rescale("s")
+        except ValueError as exc:
+            raise ValueError(f"{name} must be times (a quantity convertible to s), got units "
+                             f"{value.dimensionality}") from exc
+        return np.asarray(getattr(seconds, "magnitude", seconds), dtype=np.float64), True
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be array-like of numbers (s), got {type(value)}") from exc
+    if time_unit not in (None, "s"):
+        arr = arr * _TIME_UNITS[time_unit]
+    return arr, False
+
+
+def _ms_suspicion(table: SpikeTable) -> str | None:
+    """Why the plain-number spike times of ``table`` look like milliseconds, or ``None``."""
+    frame = table.data
+    time = frame["time"].to_numpy()
+    if time.size < 3:
+        return None
+    with np.errstate(all="ignore"):
+        reason = _span_suspicion(frame, time, table.trial_info)
+        if reason is not None:
+            return reason
+        sample = (slice(None) if time.size <= _MS_SAMPLE  # the earliest: a prefix of each train
+                  else time <= np.partition(time, _MS_SAMPLE)[_MS_SAMPLE])
+        trial = pd.factorize(frame["trial"].to_numpy()[sample])[0].astype(np.int64)
+        neuron = pd.factorize(frame["neuron"].to_numpy()[sample])[0]
+        train, time = trial * (int(neuron.max()) + 1) + neuron, time[sample]
+        order = np.lexsort((time, train))
+        intervals = np.diff(time[order])[np.diff(train[order]) == 0]
+        if intervals.size >= 20 and np.median(intervals) > _MS_ISI:
+            return f"their median inter-spike interval is {np.median(intervals):.4g} s"
+    return None
+
+
+def _span_suspicion(frame: pd.DataFrame, time: np.ndarray, info: pd.DataFrame) -> str | None:
+    declared = None
+    if {"start_time", "stop_time"} <= set(info.columns):
+        declared = (pd.to_numeric(info["stop_time"], errors="coerce")
+                    - pd.to_numeric(info["start_time"], errors="coerce"))
+        declared = declared.where(declared > 0)
+    limit = _MS_SPAN
+    if declared is not None and declared.notna().any():
+        limit = min(limit, _MS_RATIO * float(declared.min()))
+    if not time.max() - time.min() > limit:  # no trial can span more than all spikes
+        return None
+    trial, labels = pd.factorize(frame["trial"])
+    by_trial = pd.Series(time).groupby(trial)
+    span = (by_trial.max() - by_trial.min()).reindex(range(len(labels))).to_numpy()
+    if declared is not None:
+        ratio = span / declared.reindex(labels).to_numpy(dtype=float)
+        if np.nanmax(ratio, initial=0.0) > _MS_RATIO:
+            k = int(np.nanargmax(ratio))
+            return (f"trial {labels[k:k + 1].tolist()[0]!r} spans {span[k]:.4g} but its "
+                    f"trial_info start_time..stop_time lasts {span[k] / ratio[k]:.4g} s")
+    if span.max() > _MS_SPAN:
+        return f"one trial spans {span.max():.4g} s (more than a day)"
+    return None
 
 
 def _info_table(name: str, table, frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -293,6 +396,7 @@ def bin_spikes(
     align: None | str | pd.Series | Sequence[float] | np.ndarray = None,
     neurons: Sequence | None = None,
     trials: Sequence | None = None,
+    warn_outside: bool = True,
 ) -> xr.Dataset:
     """Count spikes in equal bins, per trial and neuron, aligned to an event.
 
@@ -311,24 +415,32 @@ def bin_spikes(
         selected trial in order.
     neurons, trials : sequence, optional
         Labels to keep, in output order (default: all, in table order).
+    warn_outside : bool, default True
+        Warn (``UserWarning``) when spikes of the selected trials and neurons fall outside the
+        window; pass ``False`` when leaving them out is intended (a peri-event window). They are
+        counted in ``attrs['n_spikes_outside']`` either way.
 
     Returns
     -------
     xarray.Dataset
         Variable ``counts`` (int64) with dims ``(trial, time, neuron)``; ``time`` = bin centres in
         seconds relative to the event; trial/neuron metadata as coordinates; attrs ``units``,
-        ``bin_width``, ``window``, ``align``, ``source`` and provenance.
+        ``bin_width``, ``window``, ``align``, ``source``, ``n_spikes_binned``,
+        ``n_spikes_outside`` and provenance (a table's own ``n_spikes_outside``, the spikes
+        :func:`~neuromop.data.cut_trials` left out, becomes ``n_spikes_outside_trials``).
 
     Notes
     -----
     Bins are half-open ``[e_i, e_{i+1})`` with ``e = window[0] + bin_width * arange(n + 1)``;
-    spikes outside the window are dropped. A spike less than ``1e-9 * bin_width`` below an edge
-    counts in the upper bin, so that times recorded in whole ms (or any decimal unit) fall
-    where exact arithmetic puts them despite float rounding.
+    spikes outside the window are not counted, but their number is reported. A spike less
+    than ``1e-9 * bin_width`` below an edge counts in the upper bin, so that times recorded in
+    whole ms (or any decimal unit) fall where exact arithmetic puts them despite float rounding.
     Cost O(n_spikes + n_trials·n_bins·n_neurons).
     """
     if not isinstance(spikes, SpikeTable):
         raise TypeError(f"spikes must be a SpikeTable, got {type(spikes).__name__}")
+    if not isinstance(warn_outside, bool | np.bool_):
+        raise TypeError(f"warn_outside must be True or False, got {warn_outside!r}")
     bin_width = check_real("bin_width", bin_width, low=0.0, low_inclusive=False)
     neuron_index = _selection("neurons", neurons, spikes.neurons)
     trial_index = _selection("trials", trials, spikes.trials)
@@ -347,7 +459,7 @@ def bin_spikes(
         if rel.size == 0:
             raise ValueError("window is required when the selection holds no spikes")
         t0 = np.floor(rel.min() / bin_width) * bin_width
-        n_cover = int(np.floor((rel.max() - t0) / bin_width)) + 1
+        n_cover = int(np.floor((rel.max() + _EDGE_TOL * bin_width - t0) / bin_width)) + 1
         window = (float(t0), float(t0 + n_cover * bin_width))
     edges = bin_edges(window, bin_width)
     n_bins, n_neurons, n_trials = edges.size - 1, len(neuron_index), len(trial_index)
@@ -358,6 +470,10 @@ def bin_spikes(
     flat = (trial_idx[inside] * n_bins + bins[inside]) * n_neurons + neuron_idx[inside]
     counts = np.bincount(flat, minlength=n_trials * n_bins * n_neurons).astype(np.int64)
     counts = counts.reshape(n_trials, n_bins, n_neurons)
+    n_inside = int(inside.sum())
+    n_outside = int(inside.size - n_inside)
+    if n_outside and warn_outside:
+        _warn_outside(n_outside, rel, (float(edges[0]), float(edges[-1])), align_label)
 
     coords: dict[str, Any] = {
         "trial": ("trial", trial_index.to_numpy()),
@@ -368,18 +484,36 @@ def bin_spikes(
     coords.update(_metadata_coords(spikes.neuron_info.loc[neuron_index], "neuron"))
     window = (float(edges[0]), float(edges[-1]))
     attrs = {k: v for k, v in spikes.attrs.items() if k not in ("units",)}
+    if "n_spikes_outside" in attrs:  # the spikes cut_trials left out of every trial
+        attrs["n_spikes_outside_trials"] = attrs.pop("n_spikes_outside")
     attrs.setdefault("source", "spike table")
     attrs.update(
         units="spikes",
         bin_width=bin_width,
         window=list(window),
         align=align_label,
+        n_spikes_binned=n_inside,
+        n_spikes_outside=n_outside,
         **provenance(
             "neuromop.data.bin_spikes", bin_width=bin_width, window=window, align=align_label,
-            n_spikes_binned=int(inside.sum()),
+            n_spikes_binned=n_inside, n_spikes_outside=n_outside,
         ),
     )
     return xr.Dataset({"counts": (("trial", "time", "neuron"), counts)}, coords=coords, attrs=attrs)
+
+
+def _warn_outside(n_outside: int, rel: np.ndarray, window: tuple[float, float],
+                  align: str) -> None:
+    far = np.median(np.abs(rel)) > 100 * max(window[1] - window[0], *np.abs(window))
+    hint = " Most spikes lie over 100 windows away: are the spike times in ms?" if far else ""
+    warnings.warn(
+        f"{n_outside} of {rel.size} spikes of the selected trials and neurons fall outside the "
+        f"binning window [{window[0]:.6g}, {window[1]:.6g}) s (relative to align: {align}) and "
+        "are not counted (attrs['n_spikes_outside']); widen the window, or pass "
+        f"warn_outside=False when leaving them out is intended.{hint}",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def sliding_window_counts(

@@ -162,7 +162,7 @@ def collect_transitions(env, candidate_actions, *, n_episodes: int = 4, n_steps:
         n = ds.sizes["time"]
         obs = ds["observation"].values  # (B, n, d), at the period start
         term = ds["terminated"].values  # (B, n), after the period
-        rate = ds["rate"].values
+        rate = ds["population_rate"].values
         idx = np.stack(chosen[:n], axis=1)
         aux_before = np.stack(aux_log[:n], axis=1)  # (B, n, n_aux)
         alive_start = np.concatenate([np.ones((B, 1), bool), ~term[:, :-1]], axis=1)

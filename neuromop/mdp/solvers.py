@@ -28,6 +28,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from neuromop._checks import check_choice, check_int, check_real
+from neuromop.mdp.endless import closed_set, refuse_endless_paths
 from neuromop.mdp.model import FiniteMDP
 
 __all__ = [
@@ -335,8 +336,9 @@ def solve_mop(
     beta : float
         Weight of successor-state entropy (>= 0); it matters only for stochastic transitions.
     gamma : float
-        Discount factor in [0, 1]. With gamma = 1 every path must reach a terminal state
-        (otherwise a ``RuntimeError`` is raised after ``max_sweeps``).
+        Discount factor in [0, 1]. With gamma = 1 a world in which the agent can avoid every
+        terminal state forever while choosing among actions gives infinite values: refused at
+        once with a ``ValueError``.
     tol : float
         Stop when the sup-norm change of V between sweeps is below ``tol`` (nats).
     max_sweeps : int
@@ -352,6 +354,14 @@ def solve_mop(
     beta = check_real("beta", beta, low=0.0)
     gamma, tol, max_sweeps = _check_common(gamma, tol, max_sweeps)
     H = mdp.successor_entropy()
+    if gamma == 1.0:
+        closed = closed_set(mdp, mdp.action_mask)
+        choice = mdp.action_mask.sum(axis=1) > 1
+        if beta > 0:
+            choice |= ((H > 0) & mdp.action_mask).any(axis=1)
+        if (closed & choice).any():
+            refuse_endless_paths(mdp, "MOP", closed,
+                                  "and gain action or state entropy at every step")
     u, sweeps, delta = _soft_iteration(mdp, beta * H / alpha, gamma, tol / alpha, max_sweeps)
     mask = np.ascontiguousarray(mdp.action_mask.T)
     converged = _finish("solve_mop", gamma, alpha * delta, tol, sweeps, max_sweeps)
@@ -407,6 +417,11 @@ def solve_reward(
     gamma, tol, max_sweeps = _check_common(gamma, tol, max_sweeps)
     tie_tol = check_real("tie_tol", tie_tol, low=0.0)
     r, label = _reward_table(mdp, reward, "alive")
+    if gamma == 1.0 and epsilon < 1.0:
+        # greedy (epsilon = 0): one paying action that stays suffices; epsilon > 0 tries every
+        # action, so all of them must stay and pay
+        closed = closed_set(mdp, mdp.action_mask & (r > 0), every=epsilon > 0)
+        refuse_endless_paths(mdp, "reward", closed, "and collect positive reward at every step")
     ex = _Expect(mdp)
     S, A = mdp.n_states, mdp.n_actions
     rT = np.ascontiguousarray(r.T)

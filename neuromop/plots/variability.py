@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-__all__ = ["plot_fano_factor", "plot_pca_spectrum", "plot_rsc_histogram"]
+__all__ = [
+    "plot_across_trial_std",
+    "plot_fano_factor",
+    "plot_pca_spectrum",
+    "plot_rsc_histogram",
+]
 
 
 def _axes(ax):
@@ -74,7 +79,34 @@ def plot_pca_spectrum(spectrum: xr.Dataset, ax=None, participation_ratio: float 
     return fig
 
 
-def plot_rsc_histogram(pairs: xr.DataArray, ax=None, bins: int = 40):
+def plot_across_trial_std(std_over_time: xr.DataArray, ax=None):
+    """Across-trial standard deviation of activity over time (the quench of rates).
+
+    Parameters
+    ----------
+    std_over_time : xarray.DataArray
+        Over ``time`` (s), e.g. ``variability_report(...)["std_over_time"]``; a ``n_alive``
+        coordinate, when present, is drawn on a second axis.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, ax = _axes(ax)
+    t = std_over_time["time"].values
+    ax.plot(t, std_over_time.values, color="C0")
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel(f"across-trial std ({std_over_time.attrs.get('units', 'a.u.')})")
+    if "n_alive" in std_over_time.coords:
+        twin = ax.twinx()
+        twin.plot(t, std_over_time["n_alive"].values, color="0.6", linewidth=0.8)
+        twin.set_ylabel("trials alive", color="0.5")
+    return fig
+
+
+def plot_rsc_histogram(pairs: xr.DataArray, ax=None, bins: int = 40,
+                       xlabel: str = "spike-count correlation $r_{sc}$"):
     """Histogram of pairwise spike-count correlations (NaN pairs are left out and counted).
 
     Parameters
@@ -83,6 +115,8 @@ def plot_rsc_histogram(pairs: xr.DataArray, ax=None, bins: int = 40):
         Off-diagonal r_sc values, e.g. from :func:`neuromop.analysis.pair_values`.
     ax : matplotlib Axes, optional
     bins : int
+    xlabel : str
+        Label of the x axis.
 
     Returns
     -------
@@ -95,7 +129,7 @@ def plot_rsc_histogram(pairs: xr.DataArray, ax=None, bins: int = 40):
     if finite.size:
         ax.axvline(finite.mean(), color="k", linestyle="--", label=f"mean {finite.mean():.3f}")
         ax.legend(frameon=False)
-    ax.set_xlabel("spike-count correlation $r_{sc}$")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(f"pairs (of {finite.size}; {values.size - finite.size} NaN)")
     return fig
 

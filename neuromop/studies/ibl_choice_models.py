@@ -119,6 +119,10 @@ class IBLChoiceModelsStudy(Study):
         "paper": dict(n_restarts=5, n_nodes=10),
     }
 
+    def input_paths(self) -> list[Path]:
+        """The trials table (hashed into the run's record)."""
+        return [self.path()]
+
     def path(self) -> Path:
         """The trials table to read (``FileNotFoundError`` naming it when absent)."""
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -149,6 +150,11 @@ class OFCRNNStudy(Study):
                 "heldout_bits_per_spike": heldout, "best_epoch": model.best_epoch_,
                 "spectral_radius": float(np.max(np.abs(model.spectrum()))),
                 "variability": variability, "action_entropy": entropy}
+
+    def input_paths(self) -> list[Path]:
+        """The ``padoa_ofc`` folder read (hashed into the run's record)."""
+        return [Path(shared_datasets_dir("padoa_ofc") if self.data_root is None
+                     else self.data_root)]
 
     def run(self, out_dir, *, resume: bool = True, progress: bool = True) -> StudyResult:
         """Every session; ``ofc_rnn.md`` and the numbers in ``summary.json``."""

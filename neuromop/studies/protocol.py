@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import math
 import time
@@ -39,15 +40,31 @@ from neuromop._io import (
     json_safe,
     remove_orphans,
     write_json_atomic,
-    write_netcdf_atomic,
 )
 from neuromop._provenance import provenance
 from neuromop._random import seed_int, spawn
 from neuromop._version import __version__
+from neuromop.data.io import save_output
 from neuromop.plots import save_figure
 
 __all__ = ["BUDGET_NAMES", "SETTINGS_FILE", "ScriptArgs", "SettingsMismatchError", "Study",
-           "StudyResult", "jsonable", "run_script", "script_arguments"]
+           "StudyResult", "content_hash", "jsonable", "run_script", "script_arguments"]
+
+
+def content_hash(path) -> str:
+    """SHA-256 of a file, or of a folder's files (relative names and contents, in sorted order);
+    ``"missing"`` when ``path`` does not exist."""
+    path = Path(path)
+    if not path.exists():
+        return "missing"
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(str(f.relative_to(path)).encode() if f != path else b"")
+        with f.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
 
 #: The budget names every study defines.
 BUDGET_NAMES = ("smoke", "default", "paper")
@@ -161,6 +178,13 @@ class Study:
         """The configuration as a JSON-ready dict (every field)."""
         return jsonable(dataclasses.asdict(self))
 
+    def input_paths(self) -> list[Path]:
+        """Data files or folders the study reads; their content is part of the run's record.
+
+        Studies that read recorded data override this; the default is none.
+        """
+        return []
+
     def provenance(self, **extra) -> dict:
         """``attrs``-ready provenance of this study's outputs."""
         return provenance(f"neuromop.studies.{type(self).__name__}", study=self.name,
@@ -180,6 +204,9 @@ class Study:
             raise ValueError(f"out_dir must be a folder, got the file {out}")
         record = out / SETTINGS_FILE
         mine = {"study": self.name, "neuromop_version": __version__, "settings": self.settings()}
+        inputs = self.input_paths()
+        if inputs:  # a run on other data is another run
+            mine["inputs"] = {str(p): content_hash(p) for p in inputs}
         if resume and record.exists():
             try:
                 theirs = json.loads(record.read_text())
@@ -214,7 +241,8 @@ class Study:
         for name, ds in datasets.items():
             for key, value in prov.items():
                 ds.attrs.setdefault(f"study_{key}", value)
-            written[name] = write_netcdf_atomic(ds, out / f"{name}.nc")
+            written[name] = save_output(ds, out / f"{name}.nc", source=f"neuromop run {self.name}",
+                                        provenance=prov)
         for name, frame in frames.items():
             with atomic_path(out / f"{name}.csv") as tmp:
                 frame.to_csv(tmp, index=type(frame.index).__name__ != "RangeIndex")
@@ -245,6 +273,9 @@ def _differences(theirs: dict, mine: dict) -> str:
     for key in ("neuromop_version", "study"):
         if theirs.get(key) != mine[key]:
             diff.insert(0, f"{key}: {theirs.get(key)!r} there, {mine[key]!r} now")
+    a, b = theirs.get("inputs", {}), mine.get("inputs", {})
+    diff += [f"input {k}: other content" if k in a and k in b else f"input {k}: not in both runs"
+             for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
     shown = diff[:4] + ([f"and {len(diff) - 4} more"] if len(diff) > 4 else [])
     return "; ".join(shown) or "unreadable record"
 

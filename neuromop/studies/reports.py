@@ -10,10 +10,16 @@ from pathlib import Path
 
 import numpy as np
 
-from neuromop._io import atomic_path, write_json_atomic, write_netcdf_atomic
+from neuromop._io import atomic_path, write_json_atomic
+from neuromop.data.io import save_output
 from neuromop.plots import save_figure
 from neuromop.plots.values import value_report_figures
-from neuromop.plots.variability import plot_fano_factor, plot_pca_spectrum, plot_rsc_histogram
+from neuromop.plots.variability import (
+    plot_across_trial_std,
+    plot_fano_factor,
+    plot_pca_spectrum,
+    plot_rsc_histogram,
+)
 
 __all__ = ["format_variability_table", "write_value_report", "write_variability_report"]
 
@@ -44,7 +50,7 @@ def write_value_report(report: dict, out: Path, title: str) -> list[Path]:
         with atomic_path(out / f"values_{name}.csv") as tmp:
             df.to_csv(tmp)
         paths.append(out / f"values_{name}.csv")
-    write_netcdf_atomic(res, out / "values_result.nc")
+    save_output(res, out / "values_result.nc", source=f"neuromop analyze values: {title}")
     paths.append(out / "values_result.nc")
     md = [f"# Soft versus true value: {title}", "",
           f"**Verdict: {res.attrs['verdict']}** (alpha = {res.attrs['alpha']}, "
@@ -73,10 +79,18 @@ def write_value_report(report: dict, out: Path, title: str) -> list[Path]:
 
 def format_variability_table(report: dict) -> str:
     """The :func:`~neuromop.analysis.report.variability_report` as a plain-text table."""
+    lines = {"counts": _count_lines, "rates": _rate_lines, "agent": lambda r: []}[
+        report["kind"]](report)
+    if report.get("agent") is not None:
+        lines += _agent_lines(report["agent"])
+    return "\n".join(lines + [f"note: {n}" for n in report["notes"]])
+
+
+def _count_lines(report: dict) -> list[str]:
     fano, s = report["fano"], report["summary"]
     lines = [
-        f"trials {s['n_trials']}, neurons {s['n_neurons']}, window {s['window_s']:.3f} s, "
-        f"condition {s['condition']!r}",
+        f"spike counts {s['variable']!r}: trials {s['n_trials']}, neurons {s['n_neurons']}, "
+        f"window {s['window_s']:.3f} s, condition {s['condition']!r}",
         f"{'time (s)':>9} {'FF matched':>11} {'[-2SE, +2SE]':>17} {'FF all':>8} {'rate (Hz)':>9}",
     ]
     for i, t in enumerate(fano["time"].values):
@@ -88,32 +102,71 @@ def format_variability_table(report: dict) -> str:
             m, ci = f"{'-':>11}", f"{'-':>17}"
         lines.append(f"{t:9.3f} {m} {ci:>17} {float(fano['fano_factor_all'][i]):8.3f} "
                      f"{float(fano['mean_rate'][i]):9.2f}")
-    lines += [
+    return lines + [
         f"fraction of neuron x condition points kept by mean matching: "
         f"{s['fraction_retained']:.2f}",
         f"r_sc: mean {s['rsc_mean']:.4f}, sd {s['rsc_sd']:.4f} over {s['rsc_n_pairs']} pairs",
         f"participation ratio: corrected {s['participation_ratio']:.2f}, "
         f"naive {s['participation_ratio_naive']:.2f} (of {s['n_neurons']} neurons)",
     ]
-    return "\n".join(lines + [f"note: {n}" for n in report["notes"]])
+
+
+def _rate_lines(report: dict) -> list[str]:
+    s = report["summary"]
+    return [
+        f"rates {s['variable']!r} ({s['units']}): trials {s['n_trials']}, neurons "
+        f"{s['n_neurons']}, {s['n_samples']} (trial, time) samples analysed",
+        f"across-trial std (mean over time and neurons): {s['across_trial_std_mean']:.4f}",
+        f"temporal std (mean over trials and neurons):   {s['temporal_std_mean']:.4f}",
+        f"correlation of fluctuations: mean {s['corr_mean']:.4f}, sd {s['corr_sd']:.4f} over "
+        f"{s['corr_n_pairs']} pairs",
+        f"participation ratio: corrected {s['participation_ratio']:.2f}, "
+        f"naive {s['participation_ratio_naive']:.2f} (of {s['n_neurons']} neurons)",
+    ]
+
+
+def _agent_lines(agent: dict) -> list[str]:
+    lines = [f"agent: {agent['n_trials']} trials of {agent['n_steps']} time points"]
+    if "lifetime_mean" in agent:
+        lines.append(f"  lifetime {agent['lifetime_mean']:.1f} +- {agent['lifetime_sem']:.1f} "
+                     f"steps (sem), survival {agent['survival']:.2f}")
+    labels = (("action_entropy_empirical", "empirical action entropy", "actions"),
+              ("occupancy_entropy", "state-occupancy entropy", "states"))
+    for key, text, what in labels:
+        if key in agent:
+            lines.append(f"  {text} {agent[key]:.3f} nats "
+                         f"({agent.get(f'n_distinct_{what}', 0)} distinct {what})")
+    if "policy_entropy_mean" in agent:
+        lines.append(f"  mean policy entropy {agent['policy_entropy_mean']:.3f} nats")
+    return lines
 
 
 def write_variability_report(report: dict, out: Path, *, dataset=None) -> list[Path]:
     """Write a :func:`~neuromop.analysis.report.variability_report` into ``out``.
 
-    Writes ``fano_factor.png``, ``pca_spectrum.png``, ``rsc_histogram.png`` and
-    ``variability.json`` (the summary numbers, the notes and ``dataset``, the path analysed);
-    returns the paths written.
+    Writes ``variability.json`` (the summary numbers, the notes and ``dataset``, the path
+    analysed) and the figures of the report's kind: ``fano_factor.png``, ``pca_spectrum.png``
+    and ``rsc_histogram.png`` for counts; ``across_trial_std.png``, ``pca_spectrum.png`` and
+    ``correlation_histogram.png`` for rates; none for agent data. Returns the paths written.
     """
 
     out = Path(out)
-    pr = report["summary"]["participation_ratio"]
-    return [
-        save_figure(plot_fano_factor(report["fano"]), out / "fano_factor.png"),
-        save_figure(plot_pca_spectrum(report["spectrum"], participation_ratio=pr),
-                    out / "pca_spectrum.png"),
-        save_figure(plot_rsc_histogram(report["rsc_pairs"]), out / "rsc_histogram.png"),
-        write_json_atomic(out / "variability.json",
-                          {**report["summary"], "dataset": None if dataset is None
-                           else str(dataset), "notes": report["notes"]}),
-    ]
+    paths = []
+    if report["kind"] in ("counts", "rates"):
+        pr = report["summary"]["participation_ratio"]
+        paths.append(save_figure(plot_pca_spectrum(report["spectrum"], participation_ratio=pr),
+                                 out / "pca_spectrum.png"))
+    if report["kind"] == "counts":
+        paths += [save_figure(plot_fano_factor(report["fano"]), out / "fano_factor.png"),
+                  save_figure(plot_rsc_histogram(report["rsc_pairs"]),
+                              out / "rsc_histogram.png")]
+    elif report["kind"] == "rates":
+        paths += [save_figure(plot_across_trial_std(report["std_over_time"]),
+                              out / "across_trial_std.png"),
+                  save_figure(plot_rsc_histogram(report["corr_pairs"],
+                                                 xlabel="correlation of fluctuations $r$"),
+                              out / "correlation_histogram.png")]
+    paths.append(write_json_atomic(out / "variability.json",
+                                   {**report["summary"], "dataset": None if dataset is None
+                                    else str(dataset), "notes": report["notes"]}))
+    return paths

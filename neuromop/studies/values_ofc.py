@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -42,6 +43,11 @@ class ValuesOFCStudy(Study):
         "default": {},
         "paper": dict(n_null=999),
     }
+
+    def input_paths(self) -> list[Path]:
+        """The ``padoa_ofc`` folder read (hashed into the run's record)."""
+        return [Path(shared_datasets_dir("padoa_ofc") if self.data_root is None
+                     else self.data_root)]
 
     def run(self, out_dir, *, resume: bool = True, progress: bool = True) -> StudyResult:
         """One report folder per session; the per-session verdicts in ``summary.json``."""

@@ -186,3 +186,39 @@ def test_lvr_takes_a_real_spike_table():
 
     out = na.lvr(make_spike_table(2, 3, 10.0, rate=20.0, random_state=0))
     assert out.shape == (3, 2) and np.isfinite(out.values).all()
+
+
+@pytest.mark.parametrize("metric", ["cv", "cv2", "lv", "lvr"])
+@pytest.mark.parametrize("scale", [1e-200, 1e150, 1e300])
+def test_metrics_are_scale_free_without_overflow(metric, scale):
+    import neuromop.analysis as na
+
+    x = np.random.default_rng(3).exponential(size=40)
+    fn = getattr(na, metric)
+    kw = {"R": 0.005 * scale} if metric == "lvr" else {}
+    ref = fn(x, **({"R": 0.005} if metric == "lvr" else {}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning, no NaN
+        got = fn(x * scale, **kw)
+    assert np.isfinite(got)
+    np.testing.assert_allclose(got, ref, rtol=1e-12)
+
+
+def test_lvr_takes_quantities_in_any_time_unit_like_elephant():
+    import quantities as pq
+    from elephant.statistics import lvr as elephant_lvr
+
+    x = np.random.default_rng(4).exponential(0.05, 60)
+    ms = x * 1000 * pq.ms
+    assert lvr(ms) == pytest.approx(float(elephant_lvr(ms)), rel=1e-12)
+    assert lvr(ms) == pytest.approx(lvr(x), rel=1e-12)
+    assert lvr(x, R=5 * pq.ms) == pytest.approx(lvr(x), rel=1e-12)
+
+
+def test_lvr_warns_when_plain_intervals_look_like_milliseconds():
+    x = np.random.default_rng(5).exponential(50.0, 60)  # ms, given as plain numbers
+    with pytest.warns(UserWarning, match=r"median interval is .* pass R=5"):
+        lvr(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lvr(x, R=5)  # the unit is said: no warning

@@ -25,7 +25,7 @@ def synthetic_run(lifetimes: dict[str, list[int]], n_time=20, n_neurons=6, seed=
         {"counts": (("trial", "time", "neuron"), counts),
          "lifetime": ("trial", life.astype(np.int64)),
          "terminated": (("trial", "time"), ~alive),
-         "rate": (("trial", "time"), counts.mean(-1) / WIDTH),
+         "population_rate": (("trial", "time"), counts.mean(-1) / WIDTH),
          "action_entropy": (("trial", "time"), np.where(alive, 1.0, np.nan))},
         coords={"trial": np.arange(n_trials), "time": (np.arange(n_time) + 0.5) * WIDTH,
                 "neuron": np.arange(n_neurons), "population": ("neuron", ["E"] * n_neurons),

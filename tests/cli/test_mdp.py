@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import xarray as xr
 
 from neuromop.cli import main
+from neuromop.data import load, validate
 
 
 def test_mdp_help_lists_the_commands(capsys):
@@ -28,6 +31,7 @@ def test_solve_writes_labelled_netcdf(tmp_path, agent):
     assert "x" in ds.coords and "energy" in ds.coords
     np.testing.assert_allclose(ds.policy.sum("action"), 1.0)
     assert ds.attrs["created_by"] == f"neuromop.mdp.solve[{agent}]"
+    assert validate(load(out), kind="result") == []
 
 
 def test_solve_recycling_and_cartpole(tmp_path):
@@ -45,6 +49,13 @@ def test_rollout_writes_netcdf_and_png(tmp_path):
     ds = xr.load_dataset(tmp_path / "rollout.nc")
     assert ds.state.dims == ("trial", "time") and ds.sizes["trial"] == 3
     assert (tmp_path / "rollout.png").stat().st_size > 0
+    assert validate(load(tmp_path / "rollout.nc"), kind="agent") == []
+    report_dir = tmp_path / "report"
+    assert main(["analyze", "variability", str(tmp_path / "rollout.nc"),
+                 "--out", str(report_dir)]) == 0
+    report = json.loads((report_dir / "variability.json").read_text())
+    assert report["kind"] == "agent" and report["agent"]["n_trials"] == 3
+    assert report["agent"]["action_entropy_empirical"] > 0
 
 
 def test_compare_prints_table_and_saves(tmp_path, capsys):

@@ -40,6 +40,24 @@ def test_energy_smoke_mop_outlives_the_free_network(energy_run):
     assert ebd["entropy"][0] < ebd["entropy"][-1]
 
 
+@pytest.mark.parametrize("controller", ["mop", "r", "free", "random"])
+def test_energy_rollouts_validate_and_go_back_into_analyze(energy_run, controller, tmp_path,
+                                                           capsys):
+    from neuromop.data import load, validate
+
+    _, out = energy_run
+    path = out / f"rollout_{controller}.nc"
+    assert validate(load(path), kind="auto") == []
+    assert main(["analyze", "variability", str(path), "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "variability.json").read_text())
+    assert report["kind"] == "rates" and report["variable"] == "activity"
+    summary = json.loads((out / "summary.json").read_text())["summary"]["controllers"]
+    name = {"mop": "MOP", "r": "R", "free": "free", "random": "random"}[controller]
+    # the report's lifetime is the study's
+    assert report["agent"]["lifetime_mean"] == pytest.approx(summary[name]["lifetime"])
+    assert (tmp_path / "across_trial_std.png").exists()
+
+
 def test_rerun_resumes_from_checkpoints(energy_run, capsys):
     _, out = energy_run
     before = json.loads((out / "summary.json").read_text())["summary"]["histories"]["MOP"]

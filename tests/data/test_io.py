@@ -67,6 +67,28 @@ def test_hypothesis_metadata_round_trip(tmp_path, base, suffix, attrs, var_attrs
         assert type(back.attrs[key]) is type(value) or isinstance(value, float | int)
 
 
+@pytest.mark.parametrize("name", ["ab\x00cd", ""])
+def test_attribute_names_netcdf_would_cut_are_refused_before_writing(tmp_path, base, name):
+    ds = base.copy()
+    ds.attrs[name] = 1
+    with pytest.raises(ValueError, match=r"attribute names must be non-empty and free of NUL"):
+        save(ds, tmp_path / "x.nc")
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_save_output_checks_the_contract_and_completes_provenance(tmp_path, base):
+    from neuromop.data import ValidationError, save_output
+
+    out = save_output(base.copy(), tmp_path / "ok.nc", source="test", provenance={"x": "1"})
+    back = load(out)
+    assert back.attrs["x"] == "1" and back.attrs["source"] == base.attrs["source"]
+    bad = base.copy()
+    bad["counts"] = bad["counts"] - 5
+    with pytest.raises(ValidationError, match=r"'counts' must be non-negative"):
+        save_output(bad, tmp_path / "bad.nc", source="test")
+    assert not (tmp_path / "bad.nc").exists()
+
+
 @pytest.mark.parametrize("suffix", FORMATS)
 def test_lazy_load_with_chunks(tmp_path, base, suffix):
     import dask.array as da

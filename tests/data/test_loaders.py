@@ -175,6 +175,16 @@ def test_padoa_trial_decoding_matches_trial_record(shared_datasets, session):
 
 
 @pytest.mark.data
+def test_padoa_session_by_name_alone_reads_the_shared_data(shared_datasets, monkeypatch):
+    monkeypatch.setenv("NEUROMOP_DATA", str(shared_datasets))
+    by_name = load_padoa_session("G180910a")
+    both = load_padoa_session(shared_datasets / "padoa_ofc", "G180910a")
+    np.testing.assert_array_equal(by_name["counts"].values, both["counts"].values)
+    with pytest.raises(TypeError, match="session must be a session name"):
+        load_padoa_session(shared_datasets / "padoa_ofc")
+
+
+@pytest.mark.data
 def test_padoa_unknown_session(shared_datasets):
     with pytest.raises(ValueError, match="not found; available"):
         load_padoa_session(shared_datasets / "padoa_ofc", "X000000a")

@@ -153,3 +153,30 @@ def test_spike_kind():
 def test_unknown_kind(good):
     with pytest.raises(ValueError, match="kind must be one of"):
         validate(good, kind="nope")
+
+
+def test_results_are_checked_for_provenance_and_infinities():
+    from neuromop.data import dataset_kind
+
+    res = xr.Dataset({"V": ("state", np.array([0.0, np.nan, 1.0]))},
+                     attrs={"created_by": "x", "neuromop_version": "0", "parameters": "{}",
+                            "source": "test"})
+    assert dataset_kind(res) == "result"
+    assert validate(res, kind="auto") == []  # NaN is an undefined entry, allowed
+    res["V"][0] = np.inf
+    del res.attrs["source"]
+    problems = validate(res, kind="result", raise_on_error=False)
+    assert problems[0].startswith("missing attrs ['source']")
+    assert problems[1] == "variable 'V' has 1 value(s) +inf"
+
+
+def test_auto_kind_picks_binned_agent_or_result():
+    from neuromop.data import dataset_kind
+
+    base = {"trial": [0, 1], "time": [0.05, 0.15]}
+    agent = xr.Dataset({"action": (("trial", "time"), np.zeros((2, 2), int))}, coords=base)
+    assert dataset_kind(agent) == "agent"
+    binned = agent.assign(counts=(("trial", "time", "neuron"), np.zeros((2, 2, 1), int)))
+    assert dataset_kind(binned) == "binned"
+    with pytest.raises(TypeError, match="ds must be an xarray.Dataset, got list"):
+        dataset_kind([])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +17,9 @@ from neuromop.data import (
     sliding_window_counts,
     validate,
 )
+
+# the reference windows deliberately leave spikes out; tests of that warning use pytest.warns
+pytestmark = pytest.mark.filterwarnings("ignore:.*outside the binning window:UserWarning")
 
 
 def _random_table(seed: int, n_spikes: int = 3000, n_neurons: int = 7, n_trials: int = 9):
@@ -174,3 +179,116 @@ def test_sliding_window_counts_mask_windows_holding_a_nan_bin_only():
     out = sliding_window_counts(ds, window=0.2)["counts"].values
     np.testing.assert_array_equal(out[0, :, 1], [2.0, np.nan, np.nan, 2.0, 2.0])
     np.testing.assert_array_equal(out[1], 2.0)  # other trials untouched
+
+
+# ----------------------------------------------------------------- units, spikes outside
+def _ms_trains(seed: int, n_trials: int = 4, n_neurons: int = 3, duration_ms: float = 3000.0):
+    """Spike times in ms of ~15 Hz neurons (median ISI ~ 46 ms), as plain numbers."""
+    rng = np.random.default_rng(seed)
+    n = n_trials * n_neurons * 45
+    return (rng.uniform(0, duration_ms, n), rng.integers(0, n_neurons, n),
+            rng.integers(0, n_trials, n))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_millisecond_looking_times_warn_and_time_unit_converts(seed):
+    times, neurons, trials = _ms_trains(seed)
+    with pytest.warns(UserWarning, match=r"look like milliseconds.*time_unit='ms'"):
+        SpikeTable.from_arrays(times, neurons, trials)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        in_ms = SpikeTable.from_arrays(times, neurons, trials, time_unit="ms")
+        as_declared = SpikeTable.from_arrays(times, neurons, trials, time_unit="s")
+        in_s = SpikeTable.from_arrays(times / 1000, neurons, trials)
+    np.testing.assert_allclose(in_ms.data["time"], in_s.data["time"], rtol=1e-15)
+    np.testing.assert_array_equal(as_declared.data["time"], times)
+
+
+@pytest.mark.parametrize(("unit", "factor"), [("ms", 1e-3), ("s", 1.0), ("us", 1e-6)])
+def test_quantities_are_rescaled_not_stripped(unit, factor):
+    pq = pytest.importorskip("quantities")
+    times, neurons, trials = _ms_trains(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a quantity carries its unit: no guessing
+        table = SpikeTable.from_arrays(times * pq.Quantity(1.0, unit), neurons, trials)
+        listed = SpikeTable.from_arrays([t * pq.Quantity(1.0, unit) for t in times[:5]],
+                                        neurons[:5])
+    np.testing.assert_allclose(table.data["time"], times * factor, rtol=1e-15)
+    np.testing.assert_allclose(listed.data["time"], times[:5] * factor, rtol=1e-15)
+
+
+def test_neo_spike_train_keeps_its_unit():
+    neo = pytest.importorskip("neo")
+    train = neo.SpikeTrain([5.0, 250.0, 1200.0], units="ms", t_stop=2000.0)
+    table = SpikeTable.from_arrays(train, np.zeros(3, dtype=int))
+    np.testing.assert_allclose(table.data["time"], [0.005, 0.25, 1.2])
+
+
+@pytest.mark.parametrize(("times", "kwargs", "error", "match"), [
+    ("dimensionless", {}, ValueError, "times must be times .*convertible to s"),
+    ([0.1, 0.2], {"time_unit": "min"}, ValueError, "time_unit must be one of"),
+    ([0.1, 0.2], {"time_unit": 1e-3}, ValueError, "time_unit must be one of"),
+    (["a", "b"], {}, TypeError, "times must be array-like of numbers"),
+])
+def test_bad_units(times, kwargs, error, match):
+    if times == "dimensionless":
+        pq = pytest.importorskip("quantities")
+        times = np.array([0.1, 0.2]) * pq.dimensionless
+    with pytest.raises(error, match=match):
+        SpikeTable.from_arrays(times, [0, 0], **kwargs)
+
+
+def test_span_beyond_declared_trial_window_warns():
+    info = pd.DataFrame({"start_time": [0.0, 5.0], "stop_time": [2.0, 7.0]}, index=[0, 1])
+    with pytest.warns(UserWarning, match="trial 1 spans 1500 but its trial_info"):
+        SpikeTable.from_arrays([100.0, 1600.0, 10.0, 20.0], [0, 0, 0, 0], [1, 1, 0, 0],
+                               trial_info=info)
+
+
+@pytest.mark.parametrize(("rate", "duration", "n_trials"), [(20.0, 3.0, 10), (2.0, 1.0, 30),
+                                                            (1.0, 600.0, 1), (40.0, 0.5, 5)])
+def test_seconds_do_not_warn(rate, duration, n_trials):
+    rng = np.random.default_rng(3)
+    n = rng.poisson(rate * duration * n_trials * 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        SpikeTable.from_arrays(rng.uniform(0, duration, n), rng.integers(0, 4, n),
+                               rng.integers(0, n_trials, n))
+
+
+@pytest.mark.parametrize(("window", "align"), [((-0.5, 1.0), "onset"), ((0.0, 1.0), None),
+                                               ((1.0, 2.0), None)])
+def test_spikes_outside_the_window_are_counted_and_announced(window, align):
+    table = _random_table(6)
+    with pytest.warns(UserWarning, match="outside the binning window") as record:
+        ds = bin_spikes(table, bin_width=0.1, window=window, align=align)
+    event = (table.trial_info["onset"].reindex(table.data["trial"]).to_numpy() if align
+             else 0.0)
+    rel = table.data["time"].to_numpy() - event
+    outside = int(((rel < window[0]) | (rel >= window[1])).sum())
+    assert ds.attrs["n_spikes_outside"] == outside > 0
+    assert ds.attrs["n_spikes_binned"] == int(ds.counts.sum()) == table.n_spikes - outside
+    assert f"{outside} of {table.n_spikes} spikes" in str(record[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        quiet = bin_spikes(table, bin_width=0.1, window=window, align=align, warn_outside=False)
+    assert quiet.attrs["n_spikes_outside"] == outside
+
+
+def test_millisecond_spikes_in_a_seconds_window_hint_at_the_unit():
+    table = SpikeTable.from_arrays(np.arange(100.0, 3000.0, 7.0), np.zeros(415), time_unit="s")
+    with pytest.warns(UserWarning, match="are the spike times in ms"):
+        bin_spikes(table, bin_width=0.1, window=(0.0, 3.0))
+
+
+def test_no_spike_outside_the_default_window():
+    table = SpikeTable.from_arrays([0.0999999999999, 0.3], [0, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ds = bin_spikes(table, bin_width=0.1)
+    assert ds.attrs["n_spikes_outside"] == 0 and int(ds.counts.sum()) == 2
+
+
+def test_warn_outside_must_be_a_bool():
+    with pytest.raises(TypeError, match="warn_outside must be True or False"):
+        bin_spikes(_random_table(0, n_trials=2), bin_width=0.1, warn_outside="no")

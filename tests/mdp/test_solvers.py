@@ -188,9 +188,39 @@ def test_tree_gamma_one_counts_paths(alpha, branching, seed):
     assert res.converged and res.sweeps == len(branching) + 1
 
 
-def test_gamma_one_without_terminal_raises():
-    with pytest.raises(RuntimeError, match=r"did not converge within max_sweeps=50.*gamma=1"):
-        solve_mop(regular_world(4, 2, 1), gamma=1.0, max_sweeps=50)
+def test_gamma_one_without_terminal_is_refused_before_any_sweep():
+    with pytest.raises(ValueError, match=r"gamma=1 makes the MOP values infinite: 4 non-termin"):
+        solve_mop(regular_world(4, 2, 1), gamma=1.0)
+
+
+def test_gamma_one_refuses_a_world_the_reward_agent_can_live_in_forever():
+    with pytest.raises(ValueError, match=r"gamma=1 makes the reward values infinite"):
+        solve_reward(regular_world(4, 2, 1), gamma=1.0)
+
+
+def _stay_or_leave(p_stay: float) -> FiniteMDP:
+    """State 0: action 0 stays with probability p_stay (else dies), action 1 dies; 1 terminal."""
+    P = np.zeros((2, 2, 2))
+    P[0, 0] = [p_stay, 1 - p_stay]
+    P[0, 1] = [0.0, 1.0]
+    P[1, :, 1] = 1.0
+    return FiniteMDP.from_dense(P, terminal=np.array([False, True]))
+
+
+def test_gamma_one_accepts_worlds_where_every_path_ends():
+    # one forced action that survives with probability 1/2: V = 1 / (1 - 1/2) = 2 alive steps
+    res = solve_reward(_stay_or_leave(0.5), gamma=1.0, tol=1e-12)
+    np.testing.assert_allclose(res.V, [2.0, 0.0], atol=1e-9)
+
+
+def test_gamma_one_refuses_a_sure_stay_action_but_not_for_an_exploring_reward_agent():
+    with pytest.raises(ValueError, match=r"MOP values infinite: 1 non-terminal state"):
+        solve_mop(_stay_or_leave(1.0), gamma=1.0)
+    with pytest.raises(ValueError, match=r"reward values infinite"):
+        solve_reward(_stay_or_leave(1.0), gamma=1.0, epsilon=0.0)
+    # epsilon-greedy tries the dying action with probability epsilon/2 at every step
+    res = solve_reward(_stay_or_leave(1.0), gamma=1.0, epsilon=0.5, tol=1e-12)
+    np.testing.assert_allclose(res.V[0], 4.0, atol=1e-9)
 
 
 def test_not_converged_warns():

@@ -227,6 +227,21 @@ def test_smoke_run_writes_outputs(smoke):
 
 
 @pytest.mark.slow
+def test_smoke_counts_validate_and_go_back_into_analyze(smoke, tmp_path):
+    from neuromop.cli import main
+    from neuromop.data import load, validate
+
+    _, out = smoke
+    ds = load(out / "counts.nc")
+    assert validate(ds) == []  # binned counts, one activity variable, units and bin width
+    assert main(["analyze", "variability", str(out / "counts.nc"), "--window", "0.04",
+                 "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "variability.json").read_text())
+    assert report["kind"] == "counts" and report["n_neurons"] == ds.sizes["neuron"]
+    assert report["agent"]["n_trials"] == ds.sizes["trial"]
+
+
+@pytest.mark.slow
 def test_smoke_mop_outlives_free_and_is_more_variable_in_actions_than_r(smoke):
     # held at the smoke budget for seeds 0, 1 and 2 (MOP lifetime 2.0 s = all copies alive vs
     # free 0.34-0.39 s; action entropy ~1.6 vs 0.27 nats; MOP survival 1.0 vs R 0.75-0.875)

@@ -111,8 +111,17 @@ def _trial_table(mat: dict, task: str) -> pd.DataFrame:
     return table
 
 
+def _root_and_session(root, session) -> tuple:
+    """``(root, session)`` from ``f(session)`` or ``f(root, session)`` calls."""
+    if session is None:
+        if not isinstance(root, str):
+            raise TypeError(f"session must be a session name such as 'G180910a', got {root!r}")
+        return None, root
+    return root, session
+
+
 def load_padoa_spikes(
-    root: str | os.PathLike | None, session: str, *, task: str = "JC"
+    root: str | os.PathLike | None, session: str | None = None, *, task: str = "JC"
 ) -> SpikeTable:
     """All spikes of one session's simultaneously recorded cells, in its good trials.
 
@@ -120,6 +129,7 @@ def load_padoa_spikes(
     ----------
     root : path-like or None
         The ``padoa_ofc`` folder (or its ``raw_data``); ``None`` uses the shared datasets.
+        A single argument is the session: ``load_padoa_spikes("G180910a")``.
     session : str
         E.g. ``"G180910a"`` (see :func:`list_padoa_sessions`).
     task : {"JC", "SO", "both"}
@@ -137,6 +147,7 @@ def load_padoa_spikes(
     from scipy.io import loadmat
 
     check_choice("task", task, ("JC", "SO", "both"))
+    root, session = _root_and_session(root, session)
     raw = _raw_dir(root)
     files = _cell_files(raw, session)
     locations = _locations(raw, session)
@@ -173,7 +184,7 @@ def load_padoa_spikes(
 
 def load_padoa_session(
     root: str | os.PathLike | None,
-    session: str,
+    session: str | None = None,
     *,
     window: tuple[float, float] = (-0.5, 1.0),
     bin_width: float = 0.1,
@@ -185,7 +196,8 @@ def load_padoa_session(
     Parameters
     ----------
     root : path-like or None
-        The ``padoa_ofc`` folder (``None``: the shared datasets).
+        The ``padoa_ofc`` folder (``None``: the shared datasets). A single argument is the
+        session: ``load_padoa_session("G180910a")``.
     session : str
         E.g. ``"G180910a"``.
     window : (float, float)
@@ -205,9 +217,11 @@ def load_padoa_session(
         alignment event (so ``offer_on`` is 0 when aligned to it).
     """
     check_choice("align", align, tuple(EVENT_CODES))
+    root, session = _root_and_session(root, session)
     spikes = load_padoa_spikes(root, session, task=task)
     has_event = spikes.trial_info.index[np.isfinite(spikes.trial_info[align].to_numpy())]
-    ds = bin_spikes(spikes, bin_width=bin_width, window=window, align=align, trials=has_event)
+    ds = bin_spikes(spikes, bin_width=bin_width, window=window, align=align, trials=has_event,
+                    warn_outside=False)  # a peri-event window: the rest of a trial is out
     event = ds[align].values.copy()
     ds = ds.assign_coords({name: ("trial", ds[name].values - event, {"units": "s"})
                            for name in EVENT_CODES})

@@ -547,10 +547,11 @@ class SpikingVectorEnv:
             Dims ``(trial, time, ...)`` with ``time`` (s) at the centres of the control periods
             after the warm-up: ``counts`` (trial, time, neuron) spikes per period (if spikes are
             recorded), ``observation`` (trial, time, readout) filtered rates at the period start
-            (Hz), ``action`` (trial, time, action_dim) currents (nA), ``rate`` (trial, time)
-            mean rate over the period (Hz), ``reward``, ``terminated`` (True from the period a
-            copy entered a terminal set on), one variable per terminal auxiliary (e.g.
-            ``energy``), and ``lifetime`` (trial) in periods.
+            (Hz), ``action`` (trial, time, action_dim) currents (nA), ``population_rate``
+            (trial, time) mean rate of the copy over the period (Hz), ``reward``,
+            ``terminated`` (True from the period a copy entered a terminal set on), one
+            variable per terminal auxiliary (e.g. ``energy``), and ``lifetime`` (trial) in
+            periods.
         spikes : pandas.DataFrame or None
             Spike table (time relative to the end of the warm-up (s), neuron, trial).
         """
@@ -574,6 +575,9 @@ class SpikingVectorEnv:
             network_random_state=self.network_random_state, episode_seed=self._last_seed,
             target=self.target))
         ds.attrs.update({"bin_width": self._T, "bin_width_units": "s", "source": "brian2"})
+        if "counts" in data:
+            ds.attrs["units"] = "spikes"
+        ds["population_rate"].attrs["units"] = "Hz"
         return ds, spikes
 
 

@@ -81,7 +81,7 @@ class EpisodeLog:
         data = {
             "observation": (("trial", "time", "readout"), self.obs[:, :n].copy()),
             "action": (("trial", "time", "action_dim"), self.action[:, :n].copy()),
-            "rate": (("trial", "time"), self.rate[:, :n].copy()),
+            "population_rate": (("trial", "time"), self.rate[:, :n].copy()),
             "reward": (("trial", "time"), self.reward[:, :n].copy()),
             "terminated": (("trial", "time"), term),
             "lifetime": (("trial",), lifetime),

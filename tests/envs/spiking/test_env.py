@@ -67,7 +67,7 @@ def test_outputs_are_consistent(env2):
     assert set(spikes.columns) == {"time", "neuron", "trial"}
     assert spikes["time"].between(0, 10 * 0.005, inclusive="left").all()
     # the per-period mean rate is the counts divided by neurons and period
-    np.testing.assert_allclose(ds.rate, ds.counts.mean("neuron") / 0.005)
+    np.testing.assert_allclose(ds.population_rate, ds.counts.mean("neuron") / 0.005)
     np.testing.assert_allclose(ds.time, (np.arange(10) + 0.5) * 0.005)
     assert "neuromop_version" in ds.attrs and ds.attrs["bin_width"] == 0.005
 
@@ -200,7 +200,7 @@ def _isi_cv(spikes, n_neurons):
 def test_default_network_is_asynchronous_irregular():
     env = SpikingVectorEnv(1, target="numpy", verbose=False, warmup=200.0)
     ds, spikes = env.run_open_loop(120, random_state=0)  # 0.6 s
-    rate = float(ds.rate.mean())
+    rate = float(ds.population_rate.mean())
     assert 3.0 < rate < 40.0
     assert 0.7 < _isi_cv(spikes, 500) < 1.3
     fine = ds.counts.isel(trial=0).values  # (time, neuron), 5 ms bins
