@@ -15,9 +15,21 @@ of freedom, ``E[S²] = (1 + 1/m) C² + tr(C) C / m`` and ``Var(tr S) = 2 tr(C²)
     E[b] = (1 + 1/m) tr(C²) + (tr C)² / m
     =>  tr(C²)^ = m (m b - a) / ((m - 1)(m + 2)),   (tr C)²^ = a - 2 tr(C²)^ / m
 
-and ``PR_corrected = (tr C)²^ / tr(C²)^``. The estimator assumes independent samples of a fully
-observed population; non-Gaussian fourth moments add a correction of relative order ``1/N``,
-and temporally correlated samples (adjacent bins) make the effective ``n`` smaller.
+and ``PR = (tr C)²^ / tr(C²)^`` (``method="gaussian"``). For non-Gaussian data (sparse spike
+counts above all) the fourth moments enter both expectations with a relative weight of order
+``kurtosis / n``, and that estimate is biased.
+
+The default ``method="unbiased"`` is distribution-free: with the centred samples ``y_i``,
+``t4 = Σ_i |y_i|⁴``, ``A = (n-1)² a`` and ``B = (n-1)² b``, the fourth-order U-statistics
+
+    (tr C)²^ ∝ A - n t4 / (n-2) + (2B - A) / ((n-1)(n-2))
+    tr(C²)^  ∝ B - n t4 / (n-2) + A / ((n-1)(n-2))
+
+are unbiased for any distribution with finite fourth moments: they equal the averages over all
+distinct ``(i, j, k, l)`` of ``|x_i - x_j|² |x_k - x_l|² / 4`` and
+``((x_i - x_j)·(x_k - x_l))² / 4`` (the "row" estimator of Chun, Canatar, Chung & Lee, ICLR 2026). Both estimators assume
+independent samples of a fully observed population; temporally correlated samples (adjacent
+bins) make the effective ``n`` smaller.
 """
 
 from __future__ import annotations
@@ -27,6 +39,7 @@ from collections.abc import Hashable, Iterable
 import numpy as np
 import xarray as xr
 
+from neuromop._checks import check_choice
 from neuromop.analysis._reduce import activity, check_dims, check_values, with_provenance
 
 __all__ = ["participation_ratio", "pca_spectrum"]
@@ -86,6 +99,7 @@ def participation_ratio(
     sample_dims: Hashable | Iterable[Hashable] | None = None,
     corrected: bool = True,
     *,
+    method: str = "unbiased",
     feature_dim: str = "neuron",
 ) -> xr.DataArray:
     """Participation ratio (effective dimensionality) of population activity.
@@ -98,8 +112,11 @@ def participation_ratio(
         Dims whose elements are the samples of the covariance (at least 3 samples); default
         ``trial`` and ``time``, those of the two the data have.
     corrected : bool, default True
-        Sample-size-corrected estimate (ratio of unbiased trace estimators, see module
-        docstring) instead of the naive ``(tr S)² / tr(S²)``.
+        Sample-size-corrected estimate (ratio of unbiased estimators of ``(tr C)²`` and
+        ``tr(C²)``, see module docstring) instead of the naive ``(tr S)² / tr(S²)``.
+    method : {"unbiased", "gaussian"}, default "unbiased"
+        The correction (when ``corrected``): distribution-free U-statistics, or the Wishart
+        (Gaussian-data) formulas, biased for sparse counts.
     feature_dim : str, default "neuron"
         The dim spanning the population.
 
@@ -112,23 +129,40 @@ def participation_ratio(
     """
     if not isinstance(corrected, bool):
         raise TypeError(f"corrected must be a bool, got {corrected!r}")
+    check_choice("method", method, ("unbiased", "gaussian"))
     cov, n, dims = _covariance(data, sample_dims, feature_dim)
     trace, trace_sq = _traces(cov, feature_dim)
     a = trace**2
-    if corrected:
+    if corrected and method == "gaussian":
         m = n - 1
         t2 = m * (m * trace_sq - a) / ((m - 1) * (m + 2))
         t1 = a - 2 * t2 / m
+        pr = t1 / t2.where(t2 > 0)
+    elif corrected:
+        if n < 4:
+            raise ValueError(f"method='unbiased' needs >= 4 samples over {dims}, got {n}")
+        t4 = _fourth_moment_sum(data, dims, feature_dim)
+        A, B = (n - 1) ** 2 * a, (n - 1) ** 2 * trace_sq
+        f = 1.0 / ((n - 1) * (n - 2))
+        t1 = A - n * t4 / (n - 2) + f * (2 * B - A)
+        t2 = B - n * t4 / (n - 2) + f * A
         pr = t1 / t2.where(t2 > 0)
     else:
         pr = a / trace_sq.where(trace_sq > 0)
     pr = pr.rename("participation_ratio")
     pr.attrs = {"long_name": "participation ratio", "units": "1", "n_samples": n,
-                "estimator": "corrected" if corrected else "naive"}
+                "estimator": method if corrected else "naive"}
     return with_provenance(
         pr, "neuromop.analysis.participation_ratio", sample_dims=dims, corrected=corrected,
-        feature_dim=feature_dim,
+        method=method, feature_dim=feature_dim,
     )
+
+
+def _fourth_moment_sum(data, sample_dims, feature_dim: str) -> xr.DataArray:
+    """``Σ_i |y_i|⁴`` over the samples, ``y_i`` the samples minus their mean (lazy on dask)."""
+    da = activity(data).astype(float)
+    centred = da - da.mean(sample_dims)
+    return ((centred**2).sum(feature_dim) ** 2).sum(sample_dims)
 
 
 def _descending_eigvalsh(cov: np.ndarray) -> np.ndarray:
