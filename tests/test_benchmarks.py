@@ -16,6 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {
     "analysis": ["--quick"],
+    "analysis_memory": ["--quick"],
     "mdp_solve": ["--quick"],
     "rnn_fit": ["--epochs", "1"],
     "rnn_step": ["--n-neurons", "20", "--agents", "8", "--candidates", "4", "--seconds", "0.05"],

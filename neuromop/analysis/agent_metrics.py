@@ -14,7 +14,13 @@ import numpy as np
 import xarray as xr
 
 from neuromop._checks import check_int, check_real
-from neuromop.analysis._reduce import check_dims, check_values, is_dask, with_provenance
+from neuromop.analysis._reduce import (
+    check_dims,
+    check_values,
+    is_dask,
+    kept_coords,
+    with_provenance,
+)
 
 __all__ = ["action_entropy", "lifetime", "occupancy_entropy", "survival_curve"]
 
@@ -41,6 +47,29 @@ def _check_base(base: float | None) -> float | None:
     return base
 
 
+def _entropy_block(values: np.ndarray, axes: tuple[int, ...], n_labels: int | None,
+                   base: float | None, message: str) -> np.ndarray:
+    """Plug-in entropy of the labels over ``axes`` at every position of the other axes.
+
+    Sort-based: each row's labels are sorted and the runs of equal labels counted, so memory
+    and time depend on the number of labels, never on their values (no histogram over the
+    label range).
+    """
+    kept = [a for a in range(values.ndim) if a not in axes]
+    rows = np.transpose(values, kept + list(axes)).reshape(-1, int(np.prod(
+        [values.shape[a] for a in axes])))
+    if n_labels is not None and rows.size and int(rows.max()) >= n_labels:
+        raise ValueError(message.format(seen=int(rows.max())))
+    rows = np.sort(rows, axis=1)
+    new = np.ones(rows.shape, dtype=bool)
+    new[:, 1:] = rows[:, 1:] != rows[:, :-1]
+    first = np.flatnonzero(new)  # first element of every run of equal labels (row-major)
+    p = np.diff(first, append=rows.size) / rows.shape[1]
+    logp = np.log(p) if base is None else np.log(p) / np.log(base)
+    entropy = -np.bincount(first // rows.shape[1], weights=p * logp, minlength=rows.shape[0])
+    return entropy.reshape([values.shape[a] for a in kept])
+
+
 def _label_entropy(labels: xr.DataArray, dims, n_labels: int | None, base, name: str,
                    label_dim: str) -> xr.DataArray:
     """Entropy of the empirical distribution of integer labels over ``dims`` (plug-in)."""
@@ -48,18 +77,18 @@ def _label_entropy(labels: xr.DataArray, dims, n_labels: int | None, base, name:
     labels = check_values(labels, name=name, counts=True)
     if labels.dtype.kind == "f" or labels.dtype.kind == "b":
         labels = labels.astype(np.int64)
-    if n_labels is None:
-        n_labels = int(labels.max()) + 1
-    n_labels = check_int(f"n_{label_dim}s", n_labels, low=1)
-    values = xr.DataArray(np.arange(n_labels), dims=label_dim)
-    hist = (labels == values).sum(dims)
-    total = hist.sum(label_dim)
-    if not is_dask(labels):
-        seen = int(labels.max())
-        if seen >= n_labels:
-            raise ValueError(f"{name} holds label {seen}, but n_{label_dim}s is {n_labels}")
-    p = hist / total
-    return -(p * _log(p, base)).sum(label_dim)
+    if n_labels is not None:
+        n_labels = check_int(f"n_{label_dim}s", n_labels, low=1)
+    axes = tuple(sorted(labels.get_axis_num(d) for d in dims))
+    args = {"axes": axes, "n_labels": n_labels, "base": base,
+            "message": f"{name} holds label {{seen}}, but n_{label_dim}s is {n_labels}"}
+    if is_dask(labels):  # the pooled dims in one chunk each; lazily, block by block
+        data = labels.data.rechunk(dict.fromkeys(axes, -1))
+        values = data.map_blocks(_entropy_block, **args, drop_axis=axes, dtype=np.float64)
+    else:
+        values = _entropy_block(np.asarray(labels.data), **args)
+    return xr.DataArray(values, dims=[d for d in labels.dims if d not in dims],
+                        coords=kept_coords(labels, dims))
 
 
 def action_entropy(
@@ -84,7 +113,9 @@ def action_entropy(
     action_dim : str, default "action"
         Name of the action dim of probability input.
     n_actions : int, optional
-        Number of possible actions (labels); default the largest label + 1.
+        Number of possible actions (labels), checked against the labels; default the largest
+        label + 1. Labels may be any non-negative integers: the entropy is computed from the
+        labels that occur, whatever their range.
     base : float, optional
         Logarithm base; ``None`` gives nats.
 

@@ -27,9 +27,9 @@ The default ``method="unbiased"`` is distribution-free: with the centred samples
 
 are unbiased for any distribution with finite fourth moments: they equal the averages over all
 distinct ``(i, j, k, l)`` of ``|x_i - x_j|² |x_k - x_l|² / 4`` and
-``((x_i - x_j)·(x_k - x_l))² / 4`` (the "row" estimator of Chun, Canatar, Chung & Lee, ICLR 2026). Both estimators assume
-independent samples of a fully observed population; temporally correlated samples (adjacent
-bins) make the effective ``n`` smaller.
+``((x_i - x_j)·(x_k - x_l))² / 4`` (the "row" estimator of Chun, Canatar, Chung & Lee,
+ICLR 2026). Both estimators assume independent samples of a fully observed population;
+temporally correlated samples (adjacent bins) make the effective ``n`` smaller.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import xarray as xr
 from neuromop._checks import check_int, check_real
 from neuromop._random import as_generator
 from neuromop.analysis._reduce import with_provenance
-from neuromop.analysis.variability import matched_regression, point_statistics
+from neuromop.analysis.variability import MAX_REPEATS, matched_regression, point_statistics
 
 __all__ = ["add_condition", "group_matched_fano_factor", "pooled_mean_matched_fano_factor"]
 
@@ -147,7 +147,7 @@ def pooled_mean_matched_fano_factor(
         No datasets, time bins that differ between datasets, or any error of
         ``mean_matched_fano_factor`` (naming the offending dataset).
     """
-    repeats = check_int("repeats", repeats, low=0)
+    repeats = check_int("repeats", repeats, low=0, high=MAX_REPEATS)
     bin_size = check_real("bin_size", bin_size, low=0.0, low_inclusive=False)
     if not isinstance(weighted, bool):
         raise TypeError(f"weighted must be a bool, got {weighted!r}")
@@ -225,7 +225,8 @@ def group_matched_fano_factor(
         Counting window and spacing (s), as in :func:`neuromop.analysis.mean_matched_fano_factor`
         (default one bin; ``step`` defaults to ``window``).
     repeats : int, default 10
-        Random matchings; 0 skips matching (only the unmatched ``fano_factor_all``).
+        Random matchings (at most ``MAX_REPEATS``); 0 skips matching (only the unmatched
+        ``fano_factor_all``).
     bin_size : float, default 0.25
         Histogram bin width of the mean counts (spikes); use a fraction of the typical mean
         count (e.g. 0.05 when means are ~0.1-1 spike per window).
@@ -251,11 +252,14 @@ def group_matched_fano_factor(
         (a ``ValueError``) fewer than 5 points per group survive the matching (the groups'
         mean distributions barely overlap).
     """
+    if not isinstance(counts, xr.Dataset | xr.DataArray):
+        raise TypeError(f"counts must be an xarray.Dataset or DataArray, got "
+                        f"{type(counts).__name__}")
     if not isinstance(by, str) or by not in counts.coords or counts[by].dims != ("trial",):
         along = [c for c in counts.coords if counts[c].dims == ("trial",)]
         raise ValueError(f"by must name a coordinate along 'trial', got {by!r} "
                          f"(available: {along})")
-    repeats = check_int("repeats", repeats, low=0)
+    repeats = check_int("repeats", repeats, low=0, high=MAX_REPEATS)
     bin_size = check_real("bin_size", bin_size, low=0.0, low_inclusive=False)
     if not isinstance(weighted, bool):
         raise TypeError(f"weighted must be a bool, got {weighted!r}")

@@ -3,6 +3,11 @@
 Both take binned counts with dims ``(trial, time, neuron)`` (a DataArray, or a Dataset with one
 activity variable), optionally summed over sliding windows in time, and return labelled xarray
 results with provenance in ``attrs``. They work unchanged on dask-backed data.
+
+Memory: numpy-backed counts are windowed and reduced block by block
+(:func:`neuromop.analysis._reduce.streamed_moments`), so the temporaries stay below the size of
+the input; dask-backed counts are reduced chunk by chunk to (count, sum, squared deviations)
+records, windowed inside each chunk (time is made one chunk when windows are used).
 """
 
 from __future__ import annotations
@@ -15,16 +20,22 @@ import xarray as xr
 from neuromop._checks import check_int, check_real
 from neuromop._random import as_generator
 from neuromop.analysis._reduce import (
+    WindowPlan,
     activity,
     check_dims,
     check_values,
-    group_moments,
-    reduce_dims,
-    sliding_window_sum,
+    is_dask,
+    kept_coords,
+    streamed_moments,
+    window_plan,
     with_provenance,
 )
 
 __all__ = ["MeanMatchingError", "fano_factor", "mean_matched_fano_factor"]
+
+#: Most random matchings ``mean_matched_fano_factor`` and its pooled variants accept (the
+#: authors use 10); more would only take (very much) longer.
+MAX_REPEATS = 100_000
 
 
 class MeanMatchingError(ValueError):
@@ -73,18 +84,99 @@ def fano_factor(
     ddof = check_int("ddof", ddof, low=0)
     da = activity(data)
     dims = check_dims(da, dims)
-    da = check_values(da, counts=True).astype(np.int64)  # checked: whole numbers
-    da, used_window = sliding_window_sum(da, window, step)
-    n = int(np.prod([da.sizes[d] for d in dims]))
+    da = check_values(da, counts=True)
+    plan = window_plan(da, window, step)
+    sizes = {d: (len(plan.ends) if d == "time" else size) for d, size in da.sizes.items()}
+    n = int(np.prod([sizes[d] for d in dims]))
     if n - ddof < 1:
         raise ValueError(f"ddof must be < the number of samples {n} over {list(dims)}, got {ddof}")
-    mean = reduce_dims(da, "mean", dims, min_size=2)
-    var = reduce_dims(da, "var", dims, ddof=ddof, min_size=2)
-    ff = (var / mean.where(mean > 0)).rename("fano_factor")
-    ff.attrs = {"long_name": "Fano factor", "units": "1", "window": used_window}
+    if n < 2:
+        raise ValueError(f"reducing over {list(dims)} needs at least 2 samples, got {n} "
+                         f"(sizes {sizes})")
+    if is_dask(da):  # lazily, chunk by chunk
+        mean, m2 = _dask_moments(da, dims, plan)
+        values = mean.map_blocks(_fano, m2, n=n, ddof=ddof, dtype=np.float64)
+    else:  # streamed moments: temporaries of a fraction of the input's size
+        _, mean, m2 = streamed_moments(np.asarray(da.data), [da.get_axis_num(d) for d in dims],
+                                       time_axis=da.get_axis_num("time"), plan=plan)
+        values = _fano(mean, m2, n=n, ddof=ddof)
+    ff = xr.DataArray(values, dims=[d for d in da.dims if d not in dims],
+                      coords=kept_coords(da, dims, plan))
+    ff = ff.rename("fano_factor")
+    ff.attrs = {"long_name": "Fano factor", "units": "1", "window": plan.window}
     return with_provenance(
         ff, "neuromop.analysis.fano_factor", dims=list(dims), ddof=ddof, window=window, step=step
     )
+
+
+def _fano(mean: np.ndarray, m2: np.ndarray, *, n: int, ddof: int) -> np.ndarray:
+    """Variance ``m2 / (n - ddof)`` over mean; NaN where the mean is 0."""
+    ff = np.full(np.shape(mean), np.nan)
+    np.divide(m2 / (n - ddof), mean, out=ff, where=mean > 0)
+    return ff
+
+
+def _chunk_records(block: np.ndarray, axes, time_axis, plan, labels, n_groups, block_info=None):
+    """(count, sum, squared deviations) of one dask chunk over ``axes``, stacked on a new first
+    axis; with ``labels``, per group along ``axes[0]`` (``n_groups`` entries there)."""
+    if labels is None:
+        parts = [streamed_moments(block, axes, time_axis=time_axis, plan=plan)]
+        slots = [slice(None)]
+    else:
+        lo, hi = block_info[0]["array-location"][axes[0]]
+        mine = labels[lo:hi]
+        slots = np.unique(mine)
+        parts = [streamed_moments(block, axes, time_axis=time_axis, plan=plan,
+                                  take=(axes[0], np.flatnonzero(mine == g))) for g in slots]
+    shape = list(np.expand_dims(parts[0][1], axes).shape)
+    shape[axes[0]] = 1 if labels is None else n_groups
+    out = np.zeros([3, *shape])
+    for slot, (n, mean, m2) in zip(slots, parts):
+        total = np.rint(mean * n)  # the sum of whole numbers, recovered exactly (< 2**52)
+        for k, part in enumerate((np.full_like(mean, n), total, m2)):
+            part = np.expand_dims(part, axes)
+            if labels is not None:
+                part = part[(slice(None),) * axes[0] + (0,)]
+            out[(k,) + (slice(None),) * axes[0] + (slot,)] = part
+    return out
+
+
+def _dask_moments(da: xr.DataArray, dims, plan: WindowPlan, labels=None, n_groups: int = 1):
+    """Mean and sum of squared deviations over ``dims`` of dask-backed counts, lazily.
+
+    Each chunk is reduced to (count, sum, squared deviations) records (windowed inside the
+    chunk: time is made one chunk) and the records are combined with Chan et al.'s formula, so
+    every chunk is read once and no chunk-sized float copy is kept. With ``labels`` (one per
+    element of the single dim in ``dims``), per group: the result has ``n_groups`` entries there.
+    """
+    import dask.array as dsa
+
+    t = da.get_axis_num("time")
+    x = da.data
+    if not plan.identity and len(x.chunks[t]) > 1:
+        # windows would straddle chunks: time in one chunk, the other dims cut finer so that
+        # chunks stay as large as the user's
+        limit = x.dtype.itemsize * int(np.prod([max(c) for c in x.chunks]))
+        x = x.rechunk({a: -1 if a == t else "auto" for a in range(x.ndim)},
+                      block_size_limit=limit)
+    axes = tuple(sorted(da.get_axis_num(d) for d in dims))
+    chunks = [c if a not in axes else (n_groups if a == axes[0] else 1,) * len(c)
+              for a, c in enumerate(x.chunks)]
+    if plan is not None and not plan.identity:
+        chunks[t] = (len(plan.ends),)
+    rec = x.map_blocks(_chunk_records, axes=axes, time_axis=t, plan=plan, labels=labels,
+                       n_groups=n_groups, new_axis=0, chunks=((3,), *chunks), dtype=np.float64,
+                       meta=np.empty((0,) * (x.ndim + 1)))
+    g = axes[0] + 1
+    if n_groups > 1:  # (chunks x groups) -> (chunks, groups)
+        rec = rec.reshape(rec.shape[:g] + (-1, n_groups) + rec.shape[g + 1:])
+    n, total, m2 = rec[0], rec[1], rec[2]
+    red = axes  # with groups: the chunks axis, before the groups axis
+    count = n.sum(axis=red, keepdims=True)
+    mean = total.sum(axis=red, keepdims=True) / count
+    shift = dsa.where(n > 0, total / dsa.maximum(n, 1) - mean, 0.0)
+    m2 = (m2 + n * shift**2).sum(axis=red)
+    return mean.squeeze(axis=red), m2
 
 
 def _weighted_slope(x: np.ndarray, y: np.ndarray, w: np.ndarray, keep: np.ndarray):
@@ -132,6 +224,22 @@ def _match_keep(bins: np.ndarray, target: np.ndarray, keys: np.ndarray) -> np.nd
     return keep
 
 
+def _common_distribution(bins: np.ndarray) -> np.ndarray:
+    """Greatest common distribution: per histogram bin, the minimum over rows of its count.
+
+    ``bins`` (rows x points) holds bin numbers ``0 .. n_bins-1``; only the occupied (row, bin)
+    pairs are counted, so no dense rows x bins table is built.
+    """
+    n_rows = bins.shape[0]
+    n_bins = int(bins.max()) + 1
+    pairs, counts = np.unique(np.arange(n_rows)[:, None] * n_bins + bins, return_counts=True)
+    bin_of = pairs % n_bins
+    target = np.full(n_bins, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(target, bin_of, counts)
+    target[np.bincount(bin_of, minlength=n_bins) < n_rows] = 0  # absent from some row
+    return target
+
+
 def mean_matched_fano_factor(
     counts: xr.Dataset | xr.DataArray,
     *,
@@ -167,7 +275,8 @@ def mean_matched_fano_factor(
         Name of a coordinate along ``trial`` whose values split trials into conditions; each
         neuron × condition is one point of the regression. ``None``: all trials together.
     repeats : int, default 10
-        Number of random matchings (``matchReps``); 0 skips matching.
+        Number of random matchings (``matchReps``), at most ``MAX_REPEATS`` (100000); 0 skips
+        matching.
     bin_size : float, default 0.25
         Histogram bin width of the mean counts (spikes).
     weighted : bool, default True
@@ -192,7 +301,7 @@ def mean_matched_fano_factor(
     MeanMatchingError
         (a ``ValueError``) fewer than 5 points left after matching (as ``VarVsMean``).
     """
-    repeats = check_int("repeats", repeats, low=0)
+    repeats = check_int("repeats", repeats, low=0, high=MAX_REPEATS)
     bin_size = check_real("bin_size", bin_size, low=0.0, low_inclusive=False)
     rng = as_generator(random_state)
     x, y, trials, times, used_window = point_statistics(counts, window=window, step=step,
@@ -232,36 +341,65 @@ def point_statistics(
     """
     da = activity(counts, "counts")
     check_dims(da, ("trial", "time", "neuron"), "counts dims")
-    da = check_values(da, name="counts", counts=True).astype(np.int64)
+    da = check_values(da, name="counts", counts=True)
     if step is None:
         step = window
-    da, used_window = sliding_window_sum(da, window, step)
+    plan = window_plan(da, window, step)
     if condition is None:
-        groups = xr.DataArray(np.zeros(da.sizes["trial"], dtype=int), dims="trial")
+        groups = np.zeros(da.sizes["trial"], dtype=int)
     else:
-        if condition not in da.coords or da[condition].dims != ("trial",):
+        if (not isinstance(condition, Hashable) or condition not in da.coords
+                or da[condition].dims != ("trial",)):
             raise ValueError(
                 f"condition must name a coordinate along 'trial', got {condition!r} "
                 f"(coordinates: {list(da.coords)})"
             )
-        groups = da[condition]
-    labels, inverse = np.unique(np.asarray(groups.values), return_inverse=True)
+        groups = da[condition].values
+    labels, inverse = np.unique(np.asarray(groups), return_inverse=True)
     n_trials = np.bincount(inverse, minlength=len(labels))
     if np.any(n_trials < 2):
         raise ValueError(
             "every condition needs >= 2 trials for a ddof=1 variance; "
             f"trial counts per condition: {dict(zip(labels.tolist(), n_trials.tolist()))}"
         )
-    mean, var, _ = group_moments(da, inverse, "trial", ddof=1)
-    mean = mean.transpose("time", "group", "neuron")
-    var = var.transpose("time", "group", "neuron")
-    # the per-point summaries are small (time x condition x neuron): computed once, dask or not
-    stats = xr.Dataset({"m": mean, "v": var}).compute()
-    nt = stats.sizes["time"]
-    x = np.asarray(stats["m"].values, dtype=float).reshape(nt, -1)
-    y = np.asarray(stats["v"].values, dtype=float).reshape(nt, -1)
-    trials = np.repeat(n_trials, stats.sizes["neuron"]).astype(float)
-    return x, y, trials, np.asarray(stats["time"].values, dtype=float), used_window
+    if is_dask(da):
+        x, y = _dask_group_stats(da, plan, inverse.ravel(), len(labels))
+    else:
+        x, y = _group_stats(da, plan, inverse.ravel(), len(labels))
+    nt = x.shape[0]
+    trials = np.repeat(n_trials, da.sizes["neuron"]).astype(float)
+    if "time" in da.coords:
+        t = np.asarray(da["time"].values, dtype=float)
+        times = t if plan.identity else (t[plan.ends] + t[plan.starts]) / 2
+    else:
+        times = np.arange(nt, dtype=float)
+    return x.reshape(nt, -1), y.reshape(nt, -1), trials, times, plan.window
+
+
+def _group_stats(da: xr.DataArray, plan: WindowPlan, inverse: np.ndarray, n_groups: int):
+    """Per condition mean and ``ddof=1`` variance across trials, (time, condition, neuron),
+    streamed over blocks of numpy-backed counts."""
+    values = np.asarray(da.transpose("trial", "time", "neuron").data)
+    shape = (len(plan.ends), n_groups, values.shape[2])
+    mean, var = np.empty(shape), np.empty(shape)
+    for g in range(n_groups):
+        rows = np.flatnonzero(inverse == g)
+        take = None if n_groups == 1 else (0, rows)
+        n, mean[:, g], m2 = streamed_moments(values, (0,), time_axis=1, plan=plan, take=take)
+        var[:, g] = m2 / (n - 1)
+    return mean, var
+
+
+def _dask_group_stats(da: xr.DataArray, plan: WindowPlan, inverse: np.ndarray, n_groups: int):
+    """:func:`_group_stats` for dask-backed counts (per-chunk records, computed here)."""
+    import dask
+
+    da = da.transpose("trial", "time", "neuron")
+    mean, m2 = _dask_moments(da, ("trial",), plan, labels=inverse, n_groups=n_groups)
+    # the per-point summaries are small (condition x time x neuron): computed once
+    mean, m2 = (a.reshape(n_groups, *a.shape[-2:]) for a in dask.compute(mean, m2))
+    n = np.bincount(inverse, minlength=n_groups)[:, None, None]
+    return mean.transpose(1, 0, 2), (m2 / (n - 1)).transpose(1, 0, 2)
 
 
 def matched_regression(
@@ -288,10 +426,7 @@ def matched_regression(
     # only occupied bins are numbered, so a tiny bin_size cannot allocate a huge histogram
     _, bins = np.unique(np.floor(x / bin_size), return_inverse=True)
     bins = bins.reshape(x.shape)
-    n_bins = int(bins.max()) + 1
-    rows = np.repeat(np.arange(nt), x.shape[1])
-    hist = np.bincount(rows * n_bins + bins.ravel(), minlength=nt * n_bins).reshape(nt, n_bins)
-    target = hist.min(axis=0)
+    target = _common_distribution(bins)
     retained = float(target.sum() / x.shape[1])
     out = {
         "fano_factor_all": ff_all,
@@ -306,14 +441,17 @@ def matched_regression(
                 "(< 5): bin_size is too small or the mean distributions do not overlap across "
                 "times; increase bin_size, analyse fewer times, or use repeats=0"
             )
-        keys = rng.random((repeats, nt, x.shape[1]))
-        keep = _match_keep(np.broadcast_to(bins, keys.shape), target, keys)
-        slope, se = _weighted_slope(x, y, w, keep)
-        out["fano_factor"] = slope.mean(axis=0)
-        out["fano_factor_low"] = (slope - 2 * se).mean(axis=0)
-        out["fano_factor_high"] = (slope + 2 * se).mean(axis=0)
-        matched_mean = (np.where(keep, x, 0).sum(-1) / keep.sum(-1)).mean(axis=0)
-        out["mean_rate_matched"] = matched_mean / used_window
+        # one repeat at a time (the same random stream as one (repeats, time, point) draw),
+        # summing the per-repeat results: memory does not grow with repeats
+        sums = np.zeros((4, nt))
+        for _ in range(repeats):
+            keep = _match_keep(bins, target, rng.random(x.shape))
+            slope, se = _weighted_slope(x, y, w, keep)
+            sums += (slope, slope - 2 * se, slope + 2 * se,
+                     np.where(keep, x, 0).sum(-1) / keep.sum(-1))
+        sums /= repeats
+        out["fano_factor"], out["fano_factor_low"], out["fano_factor_high"] = sums[:3]
+        out["mean_rate_matched"] = sums[3] / used_window
     result = xr.Dataset(
         {key: ("time", np.asarray(val, dtype=float)) for key, val in out.items()},
         coords={"time": times},

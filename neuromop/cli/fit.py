@@ -49,7 +49,7 @@ def register(group) -> None:
 
 
 def _fit_rnn(args: argparse.Namespace) -> int:
-    from neuromop._io import atomic_path, write_json_atomic
+    from neuromop._io import atomic_path, remove_orphans, write_json_atomic
     from neuromop.data.io import load
     from neuromop.fit.report import fit_report, format_fit_report
     from neuromop.fit.rnn import RateRNNRegressor
@@ -59,6 +59,8 @@ def _fit_rnn(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"DATASET {args.dataset} does not exist")
     if not args.resume:  # a resumed fit finishes the earlier run's outputs
         check_free([args.out / "model.pt", args.out / "report.json"], args.overwrite)
+    if args.out.is_dir():
+        remove_orphans(args.out)  # temporary files of a killed earlier run
     ds = load(args.dataset)
     n = ds.sizes.get("trial", 0)
     n_test = int(round(args.test_fraction * n))

@@ -132,6 +132,9 @@ def test_fano_factor_accepts_dataset():
         (lambda c: c, {"ddof": -1}, ValueError, "ddof"),
         (lambda c: c, {"window": 0.015}, ValueError, "multiple of the bin width"),
         (lambda c: c, {"window": 1.0}, ValueError, "longer than the data"),
+        (lambda c: c, {"window": float("nan")}, ValueError, "window"),
+        (lambda c: c, {"step": 1e308}, ValueError, "step must be a positive whole multiple"),
+        (lambda c: c, {"window": "0.02"}, TypeError, "window must be a real number"),
     ],
 )
 def test_fano_factor_rejects_bad_input(mutate, kwargs, error, match):
@@ -302,6 +305,7 @@ def test_mean_matched_is_reproducible_with_seed():
         ({"repeats": -1}, None, "repeats"),
         ({"bin_size": 0.0}, None, "bin_size"),
         ({"bin_size": 1e-9}, None, "survive mean matching"),
+        ({"condition": ["condition"]}, None, "coordinate along 'trial'"),
     ],
 )
 def test_mean_matched_rejects_bad_input(kwargs, cond, match):

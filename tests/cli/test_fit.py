@@ -53,6 +53,15 @@ def test_fit_rnn_resume_continues(dataset_path, tmp_path):
     assert report["history"]["epoch"] == [0, 1, 2, 3, 4]
 
 
+def test_fit_rnn_removes_what_a_killed_writer_left(dataset_path, tmp_path):
+    out = tmp_path / "fit"
+    out.mkdir()
+    orphan = out / ".fit_spectrum.png.tmp-1bx1b8sk.png"  # as a kill -9 mid-write leaves it
+    orphan.write_bytes(b"half a png")
+    assert main(_argv(dataset_path, out, "--resume")) == 0
+    assert not orphan.exists()
+
+
 def test_fit_rnn_loaded_model_predicts_like_fitted(dataset_path, tmp_path):
     from neuromop.data.io import load
 
