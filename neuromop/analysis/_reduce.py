@@ -41,15 +41,32 @@ __all__ = [
 _REDUCTIONS = ("mean", "var", "std", "sum")
 
 
+#: Dims of a plain numpy array, by its number of dims.
+_NUMPY_DIMS = {2: ("trial", "neuron"), 3: ("trial", "time", "neuron")}
+
+
 def activity(data: xr.Dataset | xr.DataArray, name: str = "data") -> xr.DataArray:
     """Return the activity DataArray of ``data`` (its single activity variable for a Dataset).
 
     The Dataset's ``bin_width`` attribute is copied onto the returned DataArray when the variable
-    itself does not carry one, so that windows in seconds can be converted to bins.
+    itself does not carry one, so that windows in seconds can be converted to bins. A plain
+    numpy array is labelled by its number of dims: ``(trial, neuron)`` or
+    ``(trial, time, neuron)`` (no bin width: windows in seconds then need an xarray input).
     """
+    if isinstance(data, np.ndarray) and not isinstance(data, np.matrix):
+        dims = _NUMPY_DIMS.get(data.ndim)
+        if dims is None:
+            raise ValueError(f"{name} as a numpy array must be 2-D (trial, neuron) or 3-D "
+                             f"(trial, time, neuron), got shape {data.shape}; label other "
+                             "layouts with xarray.DataArray(data, dims=...)")
+        return xr.DataArray(data, dims=dims, name="counts" if data.dtype.kind in "iub" else
+                            "activity",
+                            coords={d: np.arange(data.shape[i]) for i, d in enumerate(dims)
+                                    if d != "time"})
     if not isinstance(data, xr.Dataset | xr.DataArray):
         raise TypeError(
-            f"{name} must be an xarray.Dataset or xarray.DataArray, got {type(data).__name__}"
+            f"{name} must be an xarray.Dataset, xarray.DataArray or a 2-D/3-D numpy array, "
+            f"got {type(data).__name__}"
         )
     da = activity_variable(data)
     if isinstance(data, xr.Dataset) and "bin_width" in data.attrs and "bin_width" not in da.attrs:
@@ -287,7 +304,7 @@ class WindowPlan(NamedTuple):
 
     starts: np.ndarray
     ends: np.ndarray
-    window: float  # window length used (s)
+    window: float | None  # window length used (s); None: bins of unknown width, as they are
     identity: bool  # no window and no step given: the bins as they are
 
 
@@ -298,12 +315,20 @@ def window_plan(
 
     Parameters are those of :func:`sliding_window_sum`; raises the same errors.
     """
+    if window is None and step is None:  # the bins as they are: no time dim or width needed
+        if time_dim not in da.dims:
+            return WindowPlan(np.arange(0), np.arange(0), None, True)
+        check_time(da, time_dim)
+        try:
+            bw = bin_width_of(da, time_dim)
+        except ValueError:
+            bw = None
+        nt = da.sizes[time_dim]
+        return WindowPlan(np.arange(nt), np.arange(nt), bw, True)
     check_dims(da, time_dim, "time_dim")
     bw = bin_width_of(da, time_dim)
     check_time(da, time_dim)
     nt = da.sizes[time_dim]
-    if window is None and step is None:
-        return WindowPlan(np.arange(nt), np.arange(nt), bw, True)
     k = 1 if window is None else _bins(window, bw, "window")
     s = 1 if step is None else _bins(step, bw, "step")
     if k > nt:

@@ -112,7 +112,7 @@ def pooled_mean_matched_fano_factor(
     repeats: int = 10,
     bin_size: float = 0.25,
     weighted: bool = True,
-    random_state: None | int | np.random.Generator = None,
+    random_state: None | int | np.random.Generator = 0,
 ) -> xr.Dataset:
     """Mean-matched Fano factor over time with the neuron × condition points of many datasets.
 
@@ -200,7 +200,7 @@ def group_matched_fano_factor(
     repeats: int = 10,
     bin_size: float = 0.25,
     weighted: bool = True,
-    random_state: None | int | np.random.Generator = None,
+    random_state: None | int | np.random.Generator = 0,
 ) -> xr.Dataset:
     """Fano factor of each group of trials (e.g. controller, epoch) at matched mean counts.
 
@@ -232,8 +232,9 @@ def group_matched_fano_factor(
         count (e.g. 0.05 when means are ~0.1-1 spike per window).
     weighted : bool, default True
         Weighted (as in the paper) or ordinary least-squares regression.
-    random_state : None, int or numpy.random.Generator
-        Seed of the matching.
+    random_state : None, int or numpy.random.Generator, default 0
+        Seed of the matching (reproducible by default, as the toolbox seeds itself; ``None``
+        draws fresh entropy).
 
     Returns
     -------

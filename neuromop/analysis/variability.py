@@ -12,6 +12,7 @@ records, windowed inside each chunk (time is made one chunk when windows are use
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable, Iterable
 
 import numpy as np
@@ -36,6 +37,8 @@ __all__ = ["MeanMatchingError", "fano_factor", "mean_matched_fano_factor"]
 #: Most random matchings ``mean_matched_fano_factor`` and its pooled variants accept (the
 #: authors use 10); more would only take (very much) longer.
 MAX_REPEATS = 100_000
+#: Fewer samples than this draw a warning from fano_factor (too few for a variance).
+FEW_SAMPLES = 5
 
 
 class MeanMatchingError(ValueError):
@@ -93,17 +96,24 @@ def fano_factor(
     if n < 2:
         raise ValueError(f"reducing over {list(dims)} needs at least 2 samples, got {n} "
                          f"(sizes {sizes})")
+    if n < FEW_SAMPLES:  # e.g. the two epochs (sleep, wake) of an NWB file taken as trials
+        warnings.warn(f"fano_factor: a variance over only {n} samples along {list(dims)} "
+                      f"(sizes {sizes}) is very noisy; are these really trials?",
+                      RuntimeWarning, stacklevel=2)
     if is_dask(da):  # lazily, chunk by chunk
         mean, m2 = _dask_moments(da, dims, plan)
         values = mean.map_blocks(_fano, m2, n=n, ddof=ddof, dtype=np.float64)
     else:  # streamed moments: temporaries of a fraction of the input's size
         _, mean, m2 = streamed_moments(np.asarray(da.data), [da.get_axis_num(d) for d in dims],
-                                       time_axis=da.get_axis_num("time"), plan=plan)
+                                       time_axis=da.get_axis_num("time") if "time" in da.dims
+                                       else None, plan=plan)
         values = _fano(mean, m2, n=n, ddof=ddof)
     ff = xr.DataArray(values, dims=[d for d in da.dims if d not in dims],
                       coords=kept_coords(da, dims, plan))
     ff = ff.rename("fano_factor")
-    ff.attrs = {"long_name": "Fano factor", "units": "1", "window": plan.window}
+    ff.attrs = {"long_name": "Fano factor", "units": "1"}
+    if plan.window is not None:  # counting window (s), when the bin width is known
+        ff.attrs["window"] = plan.window
     return with_provenance(
         ff, "neuromop.analysis.fano_factor", dims=list(dims), ddof=ddof, window=window, step=step
     )
@@ -151,7 +161,7 @@ def _dask_moments(da: xr.DataArray, dims, plan: WindowPlan, labels=None, n_group
     """
     import dask.array as dsa
 
-    t = da.get_axis_num("time")
+    t = da.get_axis_num("time") if "time" in da.dims else None
     x = da.data
     if not plan.identity and len(x.chunks[t]) > 1:
         # windows would straddle chunks: time in one chunk, the other dims cut finer so that
@@ -249,7 +259,7 @@ def mean_matched_fano_factor(
     repeats: int = 10,
     bin_size: float = 0.25,
     weighted: bool = True,
-    random_state: None | int | np.random.Generator = None,
+    random_state: None | int | np.random.Generator = 0,
 ) -> xr.Dataset:
     """Mean-matched Fano factor over time (Churchland et al., 2010, Nat. Neurosci. 13:369).
 
@@ -281,8 +291,9 @@ def mean_matched_fano_factor(
         Histogram bin width of the mean counts (spikes).
     weighted : bool, default True
         Weighted regression (``True``, as in the paper) or ordinary least squares.
-    random_state : None, int or numpy.random.Generator
-        Seed of the matching.
+    random_state : None, int or numpy.random.Generator, default 0
+        Seed of the matching (reproducible by default, as the toolbox seeds itself; ``None``
+        draws fresh entropy).
 
     Returns
     -------
@@ -424,7 +435,9 @@ def matched_regression(
 
     # histogram of means (bin b holds b*bin_size <= mean < (b+1)*bin_size, like MATLAB histc);
     # only occupied bins are numbered, so a tiny bin_size cannot allocate a huge histogram
-    _, bins = np.unique(np.floor(x / bin_size), return_inverse=True)
+    # the tolerance puts a mean lying on an edge into the bin above, also for sizes not exact in
+    # binary (0.1: 0.3 / 0.1 = 2.9999999999999996); as in bin_spikes
+    _, bins = np.unique(np.floor(x / bin_size + 1e-9), return_inverse=True)
     bins = bins.reshape(x.shape)
     target = _common_distribution(bins)
     retained = float(target.sum() / x.shape[1])

@@ -144,9 +144,34 @@ def test_fano_factor_rejects_bad_input(mutate, kwargs, error, match):
         fano_factor(counts_array(mutate(c)), **kwargs)
 
 
-def test_fano_factor_rejects_non_xarray():
-    with pytest.raises(TypeError, match="xarray"):
-        fano_factor(np.ones((3, 2, 2)))
+def test_fano_factor_rejects_what_is_neither_xarray_nor_an_array():
+    with pytest.raises(TypeError, match="xarray.Dataset, xarray.DataArray or a 2-D/3-D numpy"):
+        fano_factor([[1, 2], [3, 4]])
+    with pytest.raises(ValueError, match=r"2-D \(trial, neuron\) or 3-D .* got shape \(3,\)"):
+        fano_factor(np.ones(3, dtype=int))
+
+
+def test_a_count_matrix_in_a_labelled_fano_factor_out():
+    counts = np.random.default_rng(0).poisson(3.0, size=(200, 6))  # (trials, neurons)
+    ff = fano_factor(counts)
+    assert ff.dims == ("neuron",) and ff.name == "fano_factor"
+    np.testing.assert_allclose(ff.values, counts.var(axis=0) / counts.mean(axis=0))
+    labelled = xr.DataArray(counts, dims=("trial", "neuron"))  # no time dim, no bin width
+    np.testing.assert_allclose(fano_factor(labelled).values, ff.values)
+
+
+def test_a_time_dim_without_bin_width_is_fine_until_a_window_is_asked():
+    counts = np.random.default_rng(1).poisson(2.0, size=(40, 5, 3))
+    ff = fano_factor(counts)
+    assert ff.dims == ("time", "neuron") and "window" not in ff.attrs
+    with pytest.raises(ValueError, match="cannot tell the bin width"):
+        fano_factor(counts, window=0.1)
+
+
+def test_a_variance_over_two_epochs_warns():
+    counts = xr.DataArray(np.array([[3, 4], [5, 1]]), dims=("trial", "neuron"))
+    with pytest.warns(RuntimeWarning, match=r"only 2 samples .* are these really trials"):
+        fano_factor(counts)
 
 
 count_arrays = hnp.arrays(
@@ -345,3 +370,13 @@ def test_windows_need_an_ordered_gapless_time_coordinate(broken):
         ds = ds.assign_coords(time=t)
     with pytest.raises(ValueError, match="'time' coordinate must be"):
         fano_factor(ds, window=0.1)
+
+
+def test_mean_matching_is_reproducible_by_default():
+    from neuromop.data import make_spiking_dataset
+
+    ds = make_spiking_dataset(60, 12, 10, 0.05, model="doubly_stochastic", gain_variance=0.3,
+                              random_state=0)
+    a = mean_matched_fano_factor(ds, window=0.1)
+    b = mean_matched_fano_factor(ds, window=0.1)
+    xr.testing.assert_identical(a.drop_attrs(), b.drop_attrs())
