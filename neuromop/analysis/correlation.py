@@ -7,6 +7,7 @@ computed for all pairs at once as one matrix product over trials, on numpy- or d
 from __future__ import annotations
 
 import warnings
+from collections.abc import Hashable
 
 import numpy as np
 import xarray as xr
@@ -33,6 +34,8 @@ def _second_copy(da: xr.DataArray, dim: str) -> xr.DataArray:
 
 def _gram(a):
     """``a.T @ a`` over the last two axes (numpy or dask)."""
+    if isinstance(a, np.ndarray):  # BLAS takes a slow path on Fortran-ordered operands (7x)
+        a = np.ascontiguousarray(a)
     return a.swapaxes(-1, -2) @ a
 
 
@@ -59,6 +62,11 @@ def _correlate(z: xr.DataArray, sample_dim: str, dim: str, name: str) -> xr.Data
                 stacklevel=3,
             )
     return r.rename(name)
+
+
+def _is_trial_coord(da: xr.DataArray, name: object) -> bool:
+    """Whether ``name`` names a coordinate along ``trial`` (``False`` for unhashable names)."""
+    return isinstance(name, Hashable) and name in da.coords and da[name].dims == ("trial",)
 
 
 def _prepare(data, window, step, time_dim, name):
@@ -114,7 +122,7 @@ def spike_count_correlation(
     if zscore_by is None:
         z = da - da.mean("trial")
     else:
-        if zscore_by not in da.coords or da[zscore_by].dims != ("trial",):
+        if not _is_trial_coord(da, zscore_by):
             raise ValueError(
                 f"zscore_by must name a coordinate along 'trial', got {zscore_by!r} "
                 f"(coordinates: {list(da.coords)})"
@@ -169,7 +177,7 @@ def signal_correlation(
         ``signal_correlation`` with dims ``(neuron, neuron_2[, time])``.
     """
     da = _prepare(data, window, step, time_dim, "data")
-    if condition not in da.coords or da[condition].dims != ("trial",):
+    if not _is_trial_coord(da, condition):
         raise ValueError(
             f"condition must name a coordinate along 'trial', got {condition!r} "
             f"(coordinates: {list(da.coords)})"
