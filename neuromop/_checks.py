@@ -7,17 +7,31 @@ expected and what was received, e.g. ``alpha must be > 0, got -1.0``.
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 
 __all__ = [
+    "FLOAT32_MAX",
+    "MAX_SIZE",
+    "as_array",
+    "check_bool",
     "check_choice",
     "check_finite_array",
     "check_int",
+    "check_int_tuple",
+    "check_path",
     "check_probability",
     "check_real",
 ]
+
+#: Largest size (network widths, batches, buffers, candidate sets) checked for: torch and numpy
+#: cannot index more elements, and no machine holds them.
+MAX_SIZE = 2**31 - 1
+#: Largest float32 (torch parameters): larger learning rates or initial values overflow.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def _describe(value: object) -> str:
@@ -75,6 +89,23 @@ def check_int(name: str, value: object, *, low: int | None = None, high: int | N
     return out
 
 
+def check_int_tuple(name: str, value: object, *, low: int | None = None,
+                    high: int | None = None) -> tuple[int, ...]:
+    """Return ``value`` (a sequence of ints, e.g. hidden layer widths) as a tuple of ints
+    inside ``[low, high]``, or raise naming the argument."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise TypeError(f"{name} must be a sequence of integers, got {_describe(value)}")
+    return tuple(check_int(name, v, low=low, high=high) for v in value)
+
+
+def check_bool(name: str, value: object) -> bool:
+    """Return ``value`` as a bool if it is one (numpy bools included), or raise ``TypeError``
+    (a string such as ``"no"`` would otherwise count as true)."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False, got {_describe(value)}")
+    return bool(value)
+
+
 def check_probability(name: str, value: object) -> float:
     """Return ``value`` as a float in ``[0, 1]``, or raise."""
     return check_real(name, value, low=0.0, high=1.0)
@@ -123,3 +154,26 @@ def check_finite_array(
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"{name} must be finite, got {bad} NaN/inf value(s)")
     return arr
+
+
+def as_array(name: str, value: object, *, dtype: type | np.dtype | None = None) -> np.ndarray:
+    """Return ``np.asarray(value, dtype)``, or raise ``TypeError`` naming the argument when
+    ``value`` is not array-like (ragged nesting, objects, text where numbers are expected).
+
+    Unlike :func:`check_finite_array` it accepts any shape, emptiness and NaN.
+    """
+    try:
+        return np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        what = "array-like" if dtype is None else f"array-like of {np.dtype(dtype).name}"
+        raise TypeError(f"{name} must be {what}, got {_describe(value)}") from exc
+
+
+def check_path(name: str, value: object) -> Path:
+    """Return ``value`` as a :class:`~pathlib.Path`, or raise ``TypeError`` naming the argument
+    when it is not a ``str`` or path-like object (``None``, a number, bytes ...)."""
+    if isinstance(value, str) and not value:
+        raise ValueError(f"{name} must be a non-empty path, got ''")
+    if not isinstance(value, str | os.PathLike) or isinstance(os.fspath(value), bytes):
+        raise TypeError(f"{name} must be a str or path-like object, got {_describe(value)}")
+    return Path(value)

@@ -101,7 +101,10 @@ def torch_generator(random_state: RandomState, device: str = "cpu",
     _check(random_state, name)
     gen = torch.Generator(device=device)
     if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        gen.manual_seed(int(random_state))
+        seed = int(random_state)
+        if seed >= 2**64:  # beyond torch's seeds: hashed through a SeedSequence
+            seed = int(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0])
+        gen.manual_seed(seed)
     elif isinstance(random_state, np.random.Generator):
         gen.manual_seed(int(random_state.integers(0, 2**63 - 1)))
     else:

@@ -53,6 +53,41 @@ def test_check_finite_array_counts_bad_values():
         _checks.check_finite_array("x", [])
 
 
+@pytest.mark.parametrize(
+    ("check", "value", "error", "message"),
+    [
+        (lambda v: _checks.as_array("x", v, dtype=float), [[1.0, 2.0], [3.0]], TypeError,
+         "x must be array-like of float64"),
+        (lambda v: _checks.as_array("x", v, dtype=float), ["a"], TypeError, "x must be array"),
+        (lambda v: _checks.check_bool("flag", v), "no", TypeError, "flag must be True or False"),
+        (lambda v: _checks.check_int_tuple("hidden", v, low=1), None, TypeError,
+         "hidden must be a sequence of integers"),
+        (lambda v: _checks.check_int_tuple("hidden", v, low=1), "64", TypeError,
+         "hidden must be a sequence of integers"),
+        (lambda v: _checks.check_int_tuple("hidden", v, low=1), (8, 0), ValueError,
+         "hidden must be >= 1, got 0"),
+        (lambda v: _checks.check_path("path", v), 3, TypeError, "path must be a str or path"),
+        (lambda v: _checks.check_path("path", v), b"x.nc", TypeError, "path must be a str"),
+        (lambda v: _checks.check_path("path", v), "", ValueError, "path must be a non-empty"),
+    ],
+)
+def test_new_checks_reject_with_named_messages(check, value, error, message):
+    with pytest.raises(error, match=message):
+        check(value)
+
+
+def test_new_checks_accept_valid_values(tmp_path):
+    assert _checks.as_array("x", [1, 2]).tolist() == [1, 2]
+    assert _checks.check_bool("flag", np.bool_(True)) is True
+    assert _checks.check_int_tuple("hidden", [8, np.int64(4)], low=1) == (8, 4)
+    assert _checks.check_path("path", tmp_path) == tmp_path
+
+
+def test_torch_generator_takes_seeds_beyond_64_bits():
+    a = torch_generator(2**200).initial_seed()
+    assert a == torch_generator(2**200).initial_seed() and 0 <= a < 2**64
+
+
 def test_as_generator_is_reproducible_and_shares_streams():
     a = as_generator(7).random(3)
     b = as_generator(7).random(3)

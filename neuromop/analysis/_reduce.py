@@ -333,7 +333,7 @@ def window_plan(
     s = 1 if step is None else _bins(step, bw, "step")
     if k > nt:
         raise ValueError(f"window ({k} bins) is longer than the data ({nt} bins along {time_dim})")
-    ends = np.arange(k - 1, nt, s)
+    ends = np.arange(k - 1, nt, min(s, nt))  # a step past the data: one window (int dtype)
     starts = ends - k + 1
     if time_dim in da.coords:
         t = np.asarray(da[time_dim].values, dtype=float)

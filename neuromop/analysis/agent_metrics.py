@@ -70,9 +70,22 @@ def _entropy_block(values: np.ndarray, axes: tuple[int, ...], n_labels: int | No
     return entropy.reshape([values.shape[a] for a in kept])
 
 
+def _check_labels(labels: xr.DataArray, name: str, hint: str) -> None:
+    """Refuse values that cannot be integer labels (negative or fractional), saying what to pass
+    instead (``hint``); dask data are checked lazily by :func:`check_values`."""
+    if is_dask(labels) or labels.dtype.kind not in "fc":
+        return
+    x = np.asarray(labels.values)
+    finite = x[np.isfinite(x)]
+    if finite.size and (finite.min() < 0 or np.any(finite != np.round(finite))):
+        raise ValueError(f"{name} must be labels: non-negative whole numbers, got values such as "
+                         f"{finite[(finite < 0) | (finite != np.round(finite))][0]!r}; {hint}")
+
+
 def _label_entropy(labels: xr.DataArray, dims, n_labels: int | None, base, name: str,
-                   label_dim: str) -> xr.DataArray:
+                   label_dim: str, hint: str = "") -> xr.DataArray:
     """Entropy of the empirical distribution of integer labels over ``dims`` (plug-in)."""
+    _check_labels(labels, name, hint)
     dims = check_dims(labels, dims, f"{name} dims")
     labels = check_values(labels, name=name, counts=True)
     if labels.dtype.kind == "f" or labels.dtype.kind == "b":
@@ -126,6 +139,8 @@ def action_entropy(
     """
     data = _as_dataarray(data, "data")
     base = _check_base(base)
+    if not isinstance(action_dim, str):
+        raise TypeError(f"action_dim must be a dim name (str), got {type(action_dim).__name__}")
     if action_dim in data.dims:
         p = check_values(data, name="policy probabilities", counts=False)
         if not is_dask(p):
@@ -136,7 +151,10 @@ def action_entropy(
         out = -(p * _log(p, base)).sum(action_dim)
         params = {"input": "probabilities", "action_dim": action_dim}
     else:
-        out = _label_entropy(data, dims, n_actions, base, "actions", "action")
+        out = _label_entropy(
+            data, dims, n_actions, base, "actions", "action",
+            hint=f"for policy probabilities, action_dim must name their action dim "
+                 f"(got {action_dim!r}; data has dims {tuple(data.dims)})")
         params = {"input": "labels", "dims": list(check_dims(data, dims)), "n_actions": n_actions}
     out = out.rename("action_entropy")
     out.attrs = {"long_name": "action entropy", "units": "nats" if base is None else f"log{base:g}"}
@@ -182,13 +200,21 @@ def occupancy_entropy(
     states = _as_dataarray(states, "states")
     base = _check_base(base)
     if feature_dim is None:
-        out = _label_entropy(states, dims, n_states, base, "states", "state")
+        out = _label_entropy(
+            states, dims, n_states, base, "states", "state",
+            hint="for continuous states, pass feature_dim naming the dim of their features "
+                 f"(data has dims {tuple(states.dims)})")
         n_total = n_states
     else:
         (feature_dim,) = check_dims(states, feature_dim, "feature_dim")
         bins = check_int("bins", bins, low=1)
         x = check_values(states, name="states", counts=False).astype(float)
-        lo, hi = (float(x.min()), float(x.max())) if range is None else map(float, range)
+        if range is None:
+            lo, hi = float(x.min()), float(x.max())
+        else:
+            if not isinstance(range, (tuple, list)) or len(range) != 2:
+                raise TypeError(f"range must be a (low, high) pair of numbers, got {range!r}")
+            lo, hi = (check_real("range", v) for v in range)
         if not hi > lo:
             raise ValueError(f"range must satisfy low < high, got ({lo}, {hi})")
         cell = np.clip(np.floor((x - lo) / (hi - lo) * bins), 0, bins - 1).astype(np.int64)

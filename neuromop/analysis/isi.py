@@ -258,7 +258,7 @@ def lvr(intervals, R: float = DEFAULT_R):
     R = _seconds(R, "R")
     R = check_real("R", R.item() if isinstance(R, np.ndarray) and R.ndim == 0 else R, low=0.0)
     if R == DEFAULT_R and not had_quantity and _as_frame(intervals) is None:
-        arr = np.asarray(intervals, dtype=float)
+        arr = check_finite_array("intervals", intervals, allow_empty=True)
         if arr.size and np.all(np.isfinite(arr)) and np.median(arr) > 5.0:
             warnings.warn(
                 f"lvr: the median interval is {np.median(arr):.4g}; R={DEFAULT_R} assumes "

@@ -64,6 +64,8 @@ def add_condition(
         raise TypeError(f"data must be an xarray.Dataset or DataArray, got {type(data).__name__}")
     if "trial" not in data.dims:
         raise ValueError(f"data must have a 'trial' dim, got dims {list(data.dims)}")
+    if data.sizes["trial"] == 0:
+        raise ValueError("data must have at least one trial, got an empty 'trial' dim")
     by = [by] if isinstance(by, str) or not isinstance(by, Iterable) else list(by)
     if not by:
         raise ValueError("by must name at least one trial coordinate, got an empty sequence")

@@ -50,12 +50,21 @@ def _pick_variable(ds: xr.Dataset, var: str | None) -> xr.DataArray | None:
                              f"{sorted(map(str, ds.data_vars))}, got {var!r}")
         if set(ds[var].dims) != set(BINNED_DIMS):
             raise ValueError(f"var {var!r} must have dims {BINNED_DIMS}, got {ds[var].dims}")
+        if ds[var].dtype.kind not in "biuf":
+            raise TypeError(f"ds[{var!r}] must hold real numbers, got dtype {ds[var].dtype}")
         return ds[var].transpose(*BINNED_DIMS)
     found = [n for n in ACTIVITY_VARIABLES if n in ds.data_vars]
     if len(found) > 1:
         raise ValueError(f"the dataset holds several activity variables {found}; choose one "
                          f"with var= (CLI: --var)")
-    return activity(ds, "ds") if found else None
+    if not found:
+        return None
+    da = activity(ds, "ds")
+    if set(da.dims) != set(BINNED_DIMS):
+        raise ValueError(f"ds[{da.name!r}] must have dims {BINNED_DIMS}, got {da.dims}")
+    if da.dtype.kind not in "biuf":
+        raise TypeError(f"ds[{da.name!r}] must hold real numbers, got dtype {da.dtype}")
+    return da.transpose(*BINNED_DIMS)
 
 
 def _alive(ds: xr.Dataset) -> np.ndarray | None:
@@ -169,16 +178,26 @@ def _count_report(ds, da, *, window, step, condition, repeats, random_state) -> 
         else None,
         "fano_factor_all": fano["fano_factor_all"].values.tolist(),
     }
+    notes += _no_pairs_note(summary, "rsc")
     return {"kind": "counts", "fano": fano, "fano_by_neuron": ff, "rsc_pairs": pairs,
             "spectrum": spectrum, "summary": summary, "notes": notes}
 
 
 def _pair_summary(pairs: xr.DataArray, prefix: str) -> dict:
+    """Mean, sd and number of the finite pair correlations; mean and sd are ``None`` (not NaN)
+    when no pair has one (one neuron, or fewer than two that vary)."""
     finite = np.asarray(pairs.values, dtype=float)
     finite = finite[np.isfinite(finite)]
-    return {f"{prefix}_mean": float(finite.mean()) if finite.size else math.nan,
-            f"{prefix}_sd": float(finite.std()) if finite.size else math.nan,
+    return {f"{prefix}_mean": float(finite.mean()) if finite.size else None,
+            f"{prefix}_sd": float(finite.std()) if finite.size else None,
             f"{prefix}_n_pairs": int(finite.size)}
+
+
+def _no_pairs_note(summary: dict, prefix: str) -> list[str]:
+    if summary[f"{prefix}_n_pairs"]:
+        return []
+    return [f"no pair of neurons has a finite correlation (fewer than two neurons vary): "
+            f"{prefix}_mean and {prefix}_sd are None"]
 
 
 def _rate_report(da: xr.DataArray, alive: np.ndarray | None) -> dict:
@@ -225,7 +244,7 @@ def _rate_report(da: xr.DataArray, alive: np.ndarray | None) -> dict:
         "n_samples": int(samples.shape[0]),
         "units": str(da.attrs.get("units", "a.u.")),
         "across_trial_std_mean": float(np.nanmean(std_over_time.values)),
-        "temporal_std_mean": float(np.mean(temporal)) if temporal else math.nan,
+        "temporal_std_mean": float(np.mean(temporal)) if temporal else None,
         **_pair_summary(pairs, "corr"),
         "participation_ratio_naive": float(participation_ratio(stacked, "sample",
                                                                corrected=False)),
@@ -236,7 +255,9 @@ def _rate_report(da: xr.DataArray, alive: np.ndarray | None) -> dict:
     }
     notes = ["activity is not spike counts: Fano factors are not computed; correlations are "
              "of trial-to-trial fluctuations (activity minus the across-trial mean at each "
-             "time)"]
+             "time)", *_no_pairs_note(summary, "corr")]
+    if not temporal:
+        notes.append("no trial has two time points alive: temporal_std_mean is None")
     if alive is not None and not alive.all():
         notes.append(f"{int((~alive).sum())} of {alive.size} (trial, time) points after "
                      "termination are left out")

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from neuromop._checks import check_real
+from neuromop._checks import MAX_SIZE, check_real
 from neuromop._random import spawn
 from neuromop.analysis.correlation import spike_count_correlation
 from neuromop.analysis.dimensionality import participation_ratio
@@ -56,13 +56,15 @@ def analysis_spans(ds: xr.Dataset, window: float, *, min_fraction: float = 0.5,
         Label -> ``(n_bins, trials)``: the number of bins analysed (a multiple of the window's
         bins, possibly 0) and the global indices of the trials alive throughout them.
     """
-    width = float(ds.attrs["bin_width"])
+    width = _check_run(ds)
     bpw = _bins_per_window(window, width)
     min_fraction = check_real("min_fraction", min_fraction, low=0.0, high=1.0,
                               low_inclusive=False)
     labels = list(dict.fromkeys(ds["controller"].values.tolist()))
+    if common is not None and not isinstance(common, list | tuple | set | np.ndarray):
+        raise TypeError(f"common must be a list of controller labels, got {common!r}")
     common = labels if common is None else list(common)
-    unknown = set(common) - set(labels)
+    unknown = {c for c in common if not isinstance(c, Hashable) or c not in labels}
     if unknown:
         raise ValueError(f"common must name controllers in {labels}, got unknown {sorted(unknown)}")
     life = ds["lifetime"].values
@@ -88,7 +90,29 @@ def _bins_per_window(window: float, width: float, name: str = "window") -> int:
     bpw = int(round(window / width))
     if abs(bpw * width - window) > 1e-9:
         raise ValueError(f"{name} must be a multiple of the bin width {width} s, got {window}")
+    if bpw > MAX_SIZE:
+        raise ValueError(f"{name} ({window} s) spans {bpw} bins of {width} s, more than "
+                         f"{MAX_SIZE}")
     return bpw
+
+
+def _check_run(ds) -> float:
+    """The bin width (s) of a run_controllers dataset ``ds``, or raise naming ``ds``."""
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"ds must be the xarray.Dataset of run_controllers, got "
+                        f"{type(ds).__name__}")
+    missing = [v for v in ("counts", "lifetime", "controller") if v not in ds.variables]
+    missing += [d for d in ("trial", "time", "neuron") if d not in ds.dims]
+    if missing:
+        raise ValueError(f"ds must come from run_controllers: it lacks {missing}")
+    if any(ds.sizes[d] == 0 for d in ("trial", "time", "neuron")):
+        raise ValueError(f"ds must hold trials, time bins and neurons, got sizes "
+                         f"{dict(ds.sizes)}")
+    for name in ("counts", "lifetime"):
+        if ds[name].dtype.kind not in "biuf":
+            raise ValueError(f"ds[{name!r}] must hold numbers, got dtype {ds[name].dtype}")
+    return check_real("ds.attrs['bin_width']", ds.attrs.get("bin_width"), low=0.0,
+                      low_inclusive=False)
 
 
 def _windowed(counts: xr.DataArray, bpw: int) -> xr.DataArray:
@@ -194,14 +218,22 @@ def variability_table(ds: xr.Dataset, spikes: pd.DataFrame, *, window: float = 0
         ``alive_windows`` and ``cv_isi`` (mean over trains with >= 2 intervals).
     """
 
-    if "counts" not in ds or "controller" not in ds.coords:
-        raise ValueError("ds must come from run_controllers (needs 'counts' and a 'controller' "
-                         "coordinate)")
-    width = float(ds.attrs["bin_width"])
+    width = _check_run(ds)
+    if "controller" not in ds.coords:
+        raise ValueError("ds must come from run_controllers (needs a 'controller' coordinate)")
     _bins_per_window(window, width)
+    if not isinstance(fano_windows, list | tuple | np.ndarray):
+        raise TypeError(f"fano_windows must be a sequence of windows (s), got {fano_windows!r}")
     fano_windows = tuple(fano_windows)
     for w in fano_windows:
         _bins_per_window(w, width, "fano_windows")
+    if not isinstance(spikes, pd.DataFrame) or not {"time", "neuron", "trial"} <= set(
+            spikes.columns):
+        raise TypeError("spikes must be the spike table (pandas.DataFrame with columns time, "
+                        f"neuron, trial) of run_controllers, got {type(spikes).__name__}")
+    if not pd.api.types.is_numeric_dtype(spikes["time"]):
+        raise TypeError(f"spikes['time'] must hold spike times (s), got dtype "
+                        f"{spikes['time'].dtype}")
     match_bin_size = check_real("match_bin_size", match_bin_size, low=0.0,
                                 low_inclusive=False)
     if neurons is not None:

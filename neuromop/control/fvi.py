@@ -29,7 +29,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from neuromop._checks import check_choice, check_int, check_real
+from neuromop._checks import (
+    FLOAT32_MAX,
+    MAX_SIZE,
+    check_choice,
+    check_int,
+    check_int_tuple,
+    check_real,
+)
 from neuromop._io import load_torch_safe, save_torch_atomic
 from neuromop._random import blank_linear, seed_int, spawn, torch_generator
 from neuromop.envs.base import ModelBasedVectorEnv
@@ -65,8 +72,8 @@ class ValueNetwork(nn.Module):
                  activation: str = "tanh", value_scale: float = 1.0,
                  random_state=0) -> None:
         super().__init__()
-        widths = [check_int("state_dim", state_dim, low=1)]
-        widths += [check_int("hidden", h, low=1) for h in hidden]
+        widths = [check_int("state_dim", state_dim, low=1, high=MAX_SIZE)]
+        widths += list(check_int_tuple("hidden", hidden, low=1, high=MAX_SIZE))
         act = {"tanh": nn.Tanh, "relu": nn.ReLU}[
             check_choice("activation", activation, ("tanh", "relu"))]
         layers: list = []
@@ -76,7 +83,8 @@ class ValueNetwork(nn.Module):
         self.mlp = nn.Sequential(*layers)
         self.register_buffer("input_mean", torch.zeros(widths[0]))
         self.register_buffer("input_std", torch.ones(widths[0]))
-        self.value_scale = check_real("value_scale", value_scale, low=0.0, low_inclusive=False)
+        self.value_scale = check_real("value_scale", value_scale, low=0.0, high=FLOAT32_MAX,
+                                      low_inclusive=False)
         gen = torch_generator(random_state)
         with torch.no_grad():
             for layer in self.mlp:
@@ -145,18 +153,22 @@ class FittedValueController:
         if not isinstance(env, ModelBasedVectorEnv):
             raise TypeError(f"env must be a ModelBasedVectorEnv, got {type(env).__name__}")
         self.env = env
-        self.hidden = tuple(check_int("hidden", h, low=1) for h in hidden)
+        self.hidden = check_int_tuple("hidden", hidden, low=1, high=MAX_SIZE)
         self.gamma = check_real("gamma", gamma, low=0.0, high=1.0, high_inclusive=False)
         self.learning_rate = check_real("learning_rate", learning_rate, low=0.0,
                                         low_inclusive=False)
         self.optimizer = check_choice("optimizer", optimizer, ("adam", "sgd", "rmsprop"))
         self.activation = check_choice("activation", activation, ("tanh", "relu"))
-        self.chunk_size = check_int("chunk_size", chunk_size, low=1)
+        self.chunk_size = check_int("chunk_size", chunk_size, low=1, high=MAX_SIZE)
         self.random_state = check_int("random_state", random_state, low=0)
-        self.initial_value = (None if initial_value is None
-                              else check_real("initial_value", initial_value))
-        self.value_net_ = ValueNetwork(env.state_dim, self.hidden, self.activation,
-                                       self._value_scale(), random_state=self.random_state)
+        self.initial_value = (None if initial_value is None else check_real(
+            "initial_value", initial_value, low=-FLOAT32_MAX, high=FLOAT32_MAX))
+        scale = self._value_scale()
+        if not scale <= FLOAT32_MAX:
+            raise ValueError(f"the settings (alpha, beta, gamma, ...) give values of order "
+                             f"{scale:.3g}, beyond float32: lower them")
+        self.value_net_ = ValueNetwork(env.state_dim, self.hidden, self.activation, scale,
+                                       random_state=self.random_state)
         with torch.no_grad():
             last = self.value_net_.mlp[-1]
             if self.initial_value is None:  # optimistic: the value of a never-terminating agent
@@ -281,6 +293,27 @@ def _check_converging(controller, record: dict, fit_iterations: int) -> None:
             f"{controller.learning_rate}) or gamma (now {controller.gamma})")
 
 
+def _optimizer_step(controller, epoch: int) -> None:
+    """One optimiser step; an update beyond float32 is reported as the fit's divergence."""
+    try:
+        controller.optimizer_.step()
+    except RuntimeError as exc:
+        if "overflow" not in str(exc):
+            raise
+        raise RuntimeError(
+            f"fitted value iteration diverged at epoch {epoch} (an update overflowed float32); "
+            f"lower learning_rate (now {controller.learning_rate}) or gamma (now "
+            f"{controller.gamma})") from exc
+
+
+def _check_train_objects(controller, callback) -> None:
+    if not isinstance(controller, FittedValueController):
+        raise TypeError("controller must be a fitted-value-iteration controller (NeuroMOP or "
+                        f"Reward), got {type(controller).__name__}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
+
+
 def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoch: int = 100,
           fit_iterations: int = 200, batch_size: int = 256, target_updates: int = 1,
           replay_epochs: int = 1, random_state: int | None = None, checkpoint_dir=None,
@@ -327,13 +360,11 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
     """
     from tqdm.auto import tqdm
 
-    if not isinstance(controller, FittedValueController):
-        raise TypeError("controller must be a fitted-value-iteration controller (NeuroMOP or "
-                        f"Reward), got {type(controller).__name__}")
+    _check_train_objects(controller, callback)
     epochs = check_int("epochs", epochs, low=0)
     steps_per_epoch = check_int("steps_per_epoch", steps_per_epoch, low=1)
     fit_iterations = check_int("fit_iterations", fit_iterations, low=0)
-    batch_size = check_int("batch_size", batch_size, low=1)
+    batch_size = check_int("batch_size", batch_size, low=1, high=MAX_SIZE)
     target_updates = check_int("target_updates", target_updates, low=1)
     replay_epochs = check_int("replay_epochs", replay_epochs, low=1)
     random_state = (controller.random_state if random_state is None
@@ -401,7 +432,7 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
                 loss = torch.mean(((pred - targets[idx]) / net.value_scale) ** 2)
                 controller.optimizer_.zero_grad()
                 loss.backward()
-                controller.optimizer_.step()
+                _optimizer_step(controller, epoch)
                 losses.append(loss.item())
             if losses:
                 loss_value = float(np.mean(losses[-max(1, len(losses) // 10):]))

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import torch
 
-from neuromop._checks import check_int
+from neuromop._checks import MAX_SIZE, check_int
 from neuromop._random import torch_generator
 from neuromop.control.mop import NeuroMOPController
 from neuromop.control.reward import RewardController
@@ -37,7 +37,7 @@ class _NoiseAveraged:
     """Mixin: successor values averaged over ``noise_samples`` model samples."""
 
     def _init_noise(self, noise_samples: int, noise_random_state: int) -> None:
-        self.noise_samples = check_int("noise_samples", noise_samples, low=0)
+        self.noise_samples = check_int("noise_samples", noise_samples, low=0, high=MAX_SIZE)
         self.noise_random_state = check_int("noise_random_state", noise_random_state, low=0)
 
     def successor_values(self, states, net=None):

@@ -19,13 +19,13 @@ import numpy as np
 import torch
 import xarray as xr
 
-from neuromop._checks import check_finite_array, check_int
+from neuromop._checks import MAX_SIZE, check_finite_array, check_int, check_int_tuple
 from neuromop._provenance import provenance
 from neuromop._random import spawn, torch_generator
 from neuromop.analysis.agent_metrics import lifetime
 from neuromop.analysis.dimensionality import participation_ratio
 from neuromop.control.fvi import row_entropy, sample_actions
-from neuromop.envs.base import ModelBasedVectorEnv
+from neuromop.envs.base import ModelBasedVectorEnv, as_tensor
 from neuromop.envs.spiking import SpikingVectorEnv
 
 __all__ = ["rollout", "run_controllers", "summarize_rollout"]
@@ -72,17 +72,19 @@ def rollout(env: ModelBasedVectorEnv, controller, n_steps: int, *, n_trials: int
         raise TypeError("controller must have action_probabilities(states), got "
                         f"{type(controller).__name__}")
     n_steps = check_int("n_steps", n_steps, low=1)
-    n_trials = env.num_envs if n_trials is None else check_int("n_trials", n_trials, low=1)
+    n_trials = env.num_envs if n_trials is None else check_int("n_trials", n_trials, low=1,
+                                                              high=MAX_SIZE)
     gen = torch_generator(random_state)
     if initial_states is None:
         states = env.initial_states(n_trials, gen)
     else:
-        states = env._check_states(torch.as_tensor(initial_states), "initial_states")
+        states = env._check_states(as_tensor("initial_states", initial_states),
+                                   "initial_states")
         if states.shape[0] != n_trials:
             raise ValueError(f"initial_states must have {n_trials} rows, got {states.shape[0]}")
     act0 = env.activity(states)
     neuron_idx = (np.arange(act0.shape[-1]) if neurons is None
-                  else np.asarray([check_int("neurons", n, low=0) for n in neurons]))
+                  else np.asarray(check_int_tuple("neurons", neurons, low=0), dtype=np.int64))
     if neuron_idx.size and neuron_idx.max() >= act0.shape[-1]:
         raise ValueError(f"neurons must be < {act0.shape[-1]}, got max {neuron_idx.max()}")
     sel = torch.as_tensor(neuron_idx, dtype=torch.long)
@@ -152,10 +154,18 @@ def summarize_rollout(ds: xr.Dataset) -> dict[str, float]:
     dict
         ``lifetime`` (mean steps), ``lifetime_sem``, ``survival`` (fraction of trials alive at
         the end), ``action_entropy`` (mean nats over alive steps), ``activity_std`` (std over
-        alive time points of each neuron, averaged over neurons and trials) and
-        ``participation_ratio`` (bias-corrected, of the covariance pooled over alive samples of
-        all trials).
+        alive time points of each neuron, averaged over neurons and trials; NaN when no trial
+        has 2 alive steps) and ``participation_ratio`` (bias-corrected, of the covariance
+        pooled over alive samples of all trials; NaN with fewer than 4 alive samples).
     """
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"ds must be the xarray.Dataset of rollout(), got {type(ds).__name__}")
+    missing = [v for v in ("alive", "lifetime", "action_entropy") if v not in ds]
+    if missing:
+        raise ValueError(f"ds must be the dataset of rollout(): it lacks {missing}")
+    if ds.sizes.get("trial", 0) == 0 or ds.sizes.get("time", 0) == 0:
+        raise ValueError(f"ds must hold at least one trial and one time step, got sizes "
+                         f"{dict(ds.sizes)}")
     alive = ds["alive"].values
     life = ds["lifetime"].values.astype(float)
     out = {
@@ -166,6 +176,8 @@ def summarize_rollout(ds: xr.Dataset) -> dict[str, float]:
     }
     if "activity" in ds:
         act = ds["activity"].values  # (trial, time, neuron)
+        if not np.all(np.isfinite(act)):
+            raise ValueError("ds['activity'] must be finite, got NaN/inf values")
         w = alive[..., None].astype(float)
         cnt = w.sum(axis=1)
         mean = (act * w).sum(axis=1) / np.maximum(cnt, 1)

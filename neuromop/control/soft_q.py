@@ -27,7 +27,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from neuromop._checks import check_finite_array, check_int, check_real
+from neuromop._checks import (
+    MAX_SIZE,
+    check_finite_array,
+    check_int,
+    check_int_tuple,
+    check_real,
+)
 from neuromop._io import save_torch_atomic
 from neuromop._random import blank_linear, seed_int, spawn, torch_generator
 from neuromop.control.fvi import load_matching_checkpoint, row_entropy, sample_actions
@@ -51,7 +57,7 @@ class ReplayBuffer:
 
     def __init__(self, capacity: int, state_dim: int) -> None:
         self.capacity = check_int("capacity", capacity, low=1)
-        self.state_dim = check_int("state_dim", state_dim, low=1)
+        self.state_dim = check_int("state_dim", state_dim, low=1, high=MAX_SIZE)
         self.states = np.zeros((self.capacity, self.state_dim), np.float32)
         self.next_states = np.zeros_like(self.states)
         self.actions = np.zeros(self.capacity, np.int64)
@@ -155,17 +161,17 @@ class SoftQController:
                  batch_size: int = 256, buffer_size: int = 100_000, target_tau: float = 0.02,
                  updates_per_step: int = 1, warmup_transitions: int = 512,
                  random_state: int = 0) -> None:
-        self.state_dim = check_int("state_dim", state_dim, low=1)
+        self.state_dim = check_int("state_dim", state_dim, low=1, high=MAX_SIZE)
         cand = check_finite_array("candidate_actions", candidate_actions, ndim=2)
         self.candidate_actions = torch.as_tensor(cand, dtype=torch.float32)
         self.n_candidates = int(cand.shape[0])
-        self.hidden = tuple(check_int("hidden", h, low=1) for h in hidden)
+        self.hidden = check_int_tuple("hidden", hidden, low=1, high=MAX_SIZE)
         self.gamma = check_real("gamma", gamma, low=0.0, high=1.0, high_inclusive=False)
         self.alpha = check_real("alpha", alpha, low=0.0, low_inclusive=False)
         self.learning_rate = check_real("learning_rate", learning_rate, low=0.0,
                                         low_inclusive=False)
-        self.batch_size = check_int("batch_size", batch_size, low=1)
-        self.buffer_size = check_int("buffer_size", buffer_size, low=1)
+        self.batch_size = check_int("batch_size", batch_size, low=1, high=MAX_SIZE)
+        self.buffer_size = check_int("buffer_size", buffer_size, low=1, high=MAX_SIZE)
         self.target_tau = check_real("target_tau", target_tau, low=0.0, high=1.0,
                                      low_inclusive=False)
         self.updates_per_step = check_int("updates_per_step", updates_per_step, low=0)

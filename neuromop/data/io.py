@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from neuromop._checks import check_path
 from neuromop._io import write_netcdf_atomic
 from neuromop.data.schema import validate
 
@@ -229,7 +230,7 @@ def save(ds: xr.Dataset, path: str | os.PathLike, *, format: str | None = None) 
         ``path`` exists and is something else than what would be written (a folder that is not
         a zarr store, a folder where a netCDF file was asked for): nothing is deleted.
     """
-    path = Path(path)
+    path = check_path("path", path)
     fmt = _format_of(path, format)
     if fmt == "zarr" and path.exists() and not _is_zarr_store(path):
         raise ValueError(f"path {path} exists and is not a zarr store; refusing to replace it "
@@ -290,7 +291,13 @@ def save_output(ds: xr.Dataset, path: str | os.PathLike, *, source: str,
     """
     if not isinstance(ds, xr.Dataset):
         raise TypeError(f"ds must be an xarray.Dataset, got {type(ds).__name__}")
+    path = check_path("path", path)
+    if provenance is not None and not isinstance(provenance, dict):
+        raise TypeError(f"provenance must be a dict or None, got {type(provenance).__name__}")
     for key, value in (provenance or {}).items():
+        if not isinstance(key, str) or not key or "\x00" in key:
+            raise TypeError(f"provenance keys must be non-empty str without NUL, got {key!r}")
+        _to_json(value, f"provenance[{key!r}]")  # storable, or an error naming it
         ds.attrs.setdefault(key, value)
     ds.attrs.setdefault("source", source)
     for var in (ds, *ds.variables.values()):  # plain numbers, readable by any netCDF tool
@@ -319,7 +326,7 @@ def load(path: str | os.PathLike, *, format: str | None = None, chunks: Any = No
         With the attributes, MultiIndexes and object coordinates restored. Variables whose
         ``units`` look like time units are not converted to timedeltas.
     """
-    path = Path(path)
+    path = check_path("path", path)
     fmt = _format_of(path, format)
     if not path.exists():
         raise FileNotFoundError(f"no dataset at {path}")

@@ -27,6 +27,8 @@ def shared_datasets_dir(subfolder: str | None = None) -> Path:
     FileNotFoundError
         When no candidate folder exists, listing the places searched.
     """
+    if subfolder is not None and not isinstance(subfolder, str):
+        raise TypeError(f"subfolder must be a str, got {type(subfolder).__name__}")
     env = os.environ.get("NEUROMOP_DATA")
     if env:
         candidates = [Path(env)]

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from neuromop._checks import check_choice, check_int, check_real
+from neuromop._checks import as_array, check_choice, check_int, check_real
 from neuromop._provenance import provenance
 from neuromop._random import as_generator
 from neuromop.data.spikes import SpikeTable, bin_spikes
@@ -35,12 +35,36 @@ __all__ = ["make_spike_table", "make_spiking_dataset"]
 _MAX_BLOCK = 4_000_000  # ISI draws held in memory at once
 
 
+#: Most spikes expected in one train or bin: more means a rate (or gain) in the wrong units.
+_MAX_EXPECTED = 1e9
+#: Most elements of one generated array (far beyond any machine's memory).
+_MAX_ELEMENTS = 2**40
+
+
+def _check_sizes(**sizes: int) -> None:
+    """``ValueError`` when the product of ``sizes`` is beyond any machine's memory."""
+    total = 1
+    for value in sizes.values():
+        total *= value
+    if total > _MAX_ELEMENTS:
+        shown = " x ".join(f"{name}={value}" for name, value in sizes.items())
+        raise ValueError(f"{shown} is {total} elements, more than any memory holds")
+
+
+def _check_expected(peak: float, what: str, names: str) -> None:
+    """``ValueError`` when ``peak`` expected spikes (per train or bin) is not a countable
+    number."""
+    if not peak <= _MAX_EXPECTED:  # also catches NaN and inf
+        raise ValueError(f"{names} give up to {peak:.3g} expected spikes {what}, more than "
+                         f"{_MAX_EXPECTED:.0e}: check their units (rates in Hz, times in s)")
+
+
 def _seed_repr(random_state) -> object:
     return random_state if isinstance(random_state, int | None) else repr(random_state)
 
 
 def _rates(rate, shape: tuple[int, ...], name: str = "rate") -> np.ndarray:
-    arr = np.asarray(rate, dtype=np.float64)
+    arr = as_array(name, rate, dtype=np.float64)
     if not np.all(np.isfinite(arr)) or np.any(arr < 0):
         raise ValueError(f"{name} must be finite and >= 0 Hz, got {rate!r}")
     try:
@@ -128,7 +152,9 @@ def make_spike_table(
     check_choice("model", model, ("poisson", "gamma_renewal"))
     k = 1.0 if model == "poisson" else check_real("gamma_shape", gamma_shape, low=0.0,
                                                   low_inclusive=False)
+    _check_sizes(n_trials=n_trials, n_neurons=n_neurons)
     lam = _rates(rate, (n_trials, n_neurons))
+    _check_expected(float(lam.max()) * duration, "per train", "rate x duration")
     rng = as_generator(random_state)
     train, times = _renewal_times(rng, lam, duration, k)  # sorted by train, then time
     trial_info = pd.DataFrame(
@@ -231,7 +257,7 @@ def make_spiking_dataset(
     n_latents = check_int("n_latents", n_latents, low=0, high=n_neurons)
     a_max = check_real("latent_strength", latent_strength, low=0.0, high=1.0,
                        low_inclusive=False, high_inclusive=False)
-    n_conditions = check_int("n_conditions", n_conditions, low=1)
+    n_conditions = check_int("n_conditions", n_conditions, low=1, high=_MAX_ELEMENTS)
     tuning = check_real("tuning_strength", tuning_strength, low=0.0)
     if model == "poisson" and v > 0:
         raise ValueError("gain_variance must be 0 for model='poisson'; use 'doubly_stochastic'")
@@ -241,12 +267,14 @@ def make_spiking_dataset(
         raise ValueError("correlation > 0 is produced by correlated gains: set gain_variance > 0")
     if model == "gamma_renewal" and n_latents:
         raise ValueError("n_latents must be 0 for model='gamma_renewal'")
+    _check_sizes(n_trials=n_trials, n_times=n_times, n_neurons=n_neurons)
     base = _rates(rate, (n_neurons,))
     rng = as_generator(random_state)
 
     factors = np.ones((n_conditions, n_neurons))
     if n_conditions > 1:
-        factors = np.exp(tuning * rng.standard_normal((n_conditions, n_neurons)))
+        with np.errstate(over="ignore"):  # overflow is reported below, naming the arguments
+            factors = np.exp(tuning * rng.standard_normal((n_conditions, n_neurons)))
     lam_c = base * factors                                   # (condition, neuron) Hz
     condition = np.arange(n_trials) % n_conditions
     lam = lam_c[condition]                                   # (trial, neuron) Hz
@@ -261,6 +289,8 @@ def make_spiking_dataset(
                 f"count {m_mean:.3g}: the maximum is {m_mean * v / (1 + m_mean * v):.3g}"
             )
     gain = _gains(rng, n_trials, n_neurons, v, rho)
+    _check_expected(dt * float(np.max(lam * gain)), "per bin",
+                    "rate x bin_width (x tuning_strength and gain_variance)")
 
     loadings = np.zeros((n_neurons, n_latents))
     if n_latents:

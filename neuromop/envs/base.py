@@ -31,14 +31,28 @@ episode.
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from neuromop._checks import check_int
+from neuromop._checks import MAX_SIZE, as_array, check_int
 from neuromop._random import torch_generator
 
 __all__ = ["ModelBasedVectorEnv", "as_gymnasium_env"]
+
+
+def as_tensor(name: str, value: object, dtype=None):
+    """``value`` as a torch tensor, or ``TypeError`` naming the argument when it is not
+    array-like (``None``, objects, text, ragged lists)."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value if dtype is None else value.to(dtype)
+    arr = as_array(name, value)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a tensor or array of numbers, got dtype {arr.dtype}")
+    return torch.as_tensor(arr, dtype=dtype)
 
 
 class ModelBasedVectorEnv(abc.ABC):
@@ -81,9 +95,9 @@ class ModelBasedVectorEnv(abc.ABC):
                  max_episode_steps: int | None = None) -> None:
         import torch
 
-        self.num_envs = check_int("num_envs", num_envs, low=1)
-        self.state_dim = check_int("state_dim", state_dim, low=1)
-        cand = torch.as_tensor(candidate_actions, dtype=torch.float32)
+        self.num_envs = check_int("num_envs", num_envs, low=1, high=MAX_SIZE)
+        self.state_dim = check_int("state_dim", state_dim, low=1, high=MAX_SIZE)
+        cand = as_tensor("candidate_actions", candidate_actions, torch.float32)
         if cand.ndim != 2 or cand.shape[0] < 1:
             raise ValueError(
                 "candidate_actions must have shape (K, action_dim) with K >= 1, "
@@ -96,7 +110,7 @@ class ModelBasedVectorEnv(abc.ABC):
         self.action_dim = int(cand.shape[1])
         self.max_episode_steps = (
             None if max_episode_steps is None
-            else check_int("max_episode_steps", max_episode_steps, low=1)
+            else check_int("max_episode_steps", max_episode_steps, low=1, high=MAX_SIZE)
         )
         self.states = None
         self._needs_reset = None
@@ -184,13 +198,15 @@ class ModelBasedVectorEnv(abc.ABC):
         import torch
 
         if seed is not None or self._generator is None:
-            self._generator = torch_generator(seed)
+            self._generator = torch_generator(seed, name="seed")
+        if options is not None and not isinstance(options, Mapping):
+            raise TypeError(f"options must be a dict or None, got {type(options).__name__}")
         options = {} if options is None else dict(options)
         unknown = set(options) - {"states"}
         if unknown:
             raise ValueError(f"options may only contain 'states', got keys {sorted(unknown)}")
         if "states" in options:
-            states = torch.as_tensor(options["states"], dtype=torch.float32).clone()
+            states = as_tensor("options['states']", options["states"], torch.float32).clone()
             if tuple(states.shape) != (self.num_envs, self.state_dim):
                 raise ValueError(
                     f"options['states'] must have shape {(self.num_envs, self.state_dim)}, "
@@ -283,7 +299,7 @@ class ModelBasedVectorEnv(abc.ABC):
     def _check_action_index(self, action_index):
         import torch
 
-        idx = torch.as_tensor(action_index)
+        idx = as_tensor("action_index", action_index)
         if idx.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
             raise TypeError(f"action_index must be an integer tensor, got dtype {idx.dtype}")
         if tuple(idx.shape) != (self.num_envs,):
@@ -317,7 +333,7 @@ class ModelBasedVectorEnv(abc.ABC):
 
         if action_index is None:
             return None
-        idx = torch.as_tensor(action_index)
+        idx = as_tensor("action_index", action_index)
         if idx.dtype.is_floating_point or idx.dtype == torch.bool:
             raise TypeError(f"action_index must be an integer tensor, got dtype {idx.dtype}")
         if idx.ndim not in (1, 2) or idx.shape[0] != states.shape[0]:

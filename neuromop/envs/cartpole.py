@@ -52,7 +52,7 @@ class ContinuousCartpoleEnv(ModelBasedVectorEnv):
         super().__init__(check_int("num_envs", num_envs, low=1), 4, forces,
                          max_episode_steps=max_episode_steps)
         if self.noise_std > 0:
-            self.noise_entropy = math.log(2 * math.pi * math.e * self.noise_std ** 2)
+            self.noise_entropy = math.log(2 * math.pi * math.e) + 2 * math.log(self.noise_std)
 
     def initial_states(self, n: int, generator):
         import torch

@@ -26,9 +26,9 @@ import math
 
 import numpy as np
 
-from neuromop._checks import check_choice, check_int, check_real
+from neuromop._checks import FLOAT32_MAX, MAX_SIZE, check_choice, check_int, check_real
 from neuromop._random import as_generator, torch_generator
-from neuromop.envs.base import ModelBasedVectorEnv
+from neuromop.envs.base import ModelBasedVectorEnv, as_tensor
 from neuromop.envs.terminal import EnvSpec, NeverTerminal, TaskView, TerminalSet
 
 __all__ = ["RateRNNEnv", "antithetic_candidates"]
@@ -108,14 +108,16 @@ class RateRNNEnv(ModelBasedVectorEnv):
                  random_state: int = 0) -> None:
         import torch
 
-        self.n_neurons = check_int("n_neurons", n_neurons, low=1)
+        self.n_neurons = check_int("n_neurons", n_neurons, low=1, high=MAX_SIZE)
         self.g = check_real("g", g, low=0.0)
         self.tau = check_real("tau", tau, low=0.0, low_inclusive=False)
-        self.dt = check_real("dt", dt, low=0.0, high=self.tau, low_inclusive=False)
+        self.dt = check_real("dt", dt, low=0.0, low_inclusive=False)
+        if self.dt > self.tau:
+            raise ValueError(f"dt must be <= tau = {self.tau}, got {self.dt}")
         self.nonlinearity = check_choice("nonlinearity", nonlinearity, ("tanh", "relu"))
-        self.n_readouts = check_int("n_readouts", n_readouts, low=0)
-        self.n_contexts = check_int("n_contexts", n_contexts, low=0)
-        self.noise_std = check_real("noise_std", noise_std, low=0.0)
+        self.n_readouts = check_int("n_readouts", n_readouts, low=0, high=MAX_SIZE)
+        self.n_contexts = check_int("n_contexts", n_contexts, low=0, high=MAX_SIZE)
+        self.noise_std = check_real("noise_std", noise_std, low=0.0, high=FLOAT32_MAX)
         self.noise_location = check_choice("noise_location", noise_location, ("state", "input"))
         if self.noise_location == "input" and nonlinearity == "relu":
             raise ValueError("noise_location='input' needs a smooth f; use nonlinearity='tanh'")
@@ -132,14 +134,14 @@ class RateRNNEnv(ModelBasedVectorEnv):
         gen = torch_generator(self.random_state)
         self.W = torch.randn(n, n, generator=gen) * (self.g / math.sqrt(n))
         if candidate_actions is None:
-            m = n if n_action_channels is None else check_int("n_action_channels",
-                                                              n_action_channels, low=1)
-            k = check_int("n_candidates", n_candidates, low=1)
+            m = n if n_action_channels is None else check_int(
+                "n_action_channels", n_action_channels, low=1, high=MAX_SIZE)
+            k = check_int("n_candidates", n_candidates, low=1, high=MAX_SIZE)
             scale = check_real("action_scale", action_scale, low=0.0)
             cand = torch.randn(k, m, generator=gen) * scale
             cand[0] = 0.0
         else:
-            cand = torch.as_tensor(candidate_actions, dtype=torch.float32)
+            cand = as_tensor("candidate_actions", candidate_actions, torch.float32)
             if cand.ndim != 2:
                 raise ValueError(
                     f"candidate_actions must have shape (K, M), got {tuple(cand.shape)}"
@@ -170,7 +172,7 @@ class RateRNNEnv(ModelBasedVectorEnv):
             self.entropy_resolution)
         if self.noise_std > 0:
             # the maximum over states for input noise (reached when no unit is saturated)
-            self.noise_entropy = n * (0.5 * math.log(2 * math.pi * math.e * unit_std ** 2)
+            self.noise_entropy = n * (0.5 * math.log(2 * math.pi * math.e) + math.log(unit_std)
                                       + self._offset)
 
     # ------------------------------------------------------------------ state layout
@@ -342,12 +344,14 @@ def antithetic_candidates(n_candidates: int, n_channels: int, scale: float,
         Row 0 is zero; rows ``2j - 1`` and ``2j`` are ``+v_j`` and ``-v_j``, so the candidate
         currents sum to zero and a uniform policy injects no mean drive.
     """
-    k = check_int("n_candidates", n_candidates, low=1)
+    k = check_int("n_candidates", n_candidates, low=1, high=MAX_SIZE)
     if k % 2 == 0:
         raise ValueError(f"n_candidates must be odd (zero plus +/- pairs), got {k}")
-    m = check_int("n_channels", n_channels, low=1)
+    m = check_int("n_channels", n_channels, low=1, high=MAX_SIZE)
     scale = check_real("scale", scale, low=0.0)
     v = as_generator(random_state).standard_normal(((k - 1) // 2, m)) * scale
+    if not np.all(np.abs(v) <= FLOAT32_MAX):
+        raise ValueError(f"scale {scale} is too large: the candidate currents overflow float32")
     out = np.zeros((k, m), dtype=np.float32)
     out[1::2], out[2::2] = v, -v
     return out

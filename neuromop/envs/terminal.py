@@ -57,6 +57,17 @@ class EnvSpec:
     dt: float
 
 
+def _index_pair(name: str, value: object) -> tuple[int, int]:
+    """``value`` as a pair of non-negative indices, or raise naming ``name``."""
+    try:
+        items = tuple(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a pair of indices, got {value!r}") from None
+    if len(items) != 2:
+        raise ValueError(f"{name} must be a pair of indices, got {value!r}")
+    return tuple(check_int(name, v, low=0) for v in items)
+
+
 class TerminalSet:
     """Base class: no auxiliaries, nothing terminal, no reward.
 
@@ -189,9 +200,7 @@ class SquareBox(TerminalSet):
     """
 
     def __init__(self, neurons: tuple[int, int] = (0, 1), half_width: float = 0.5) -> None:
-        if len(tuple(neurons)) != 2:
-            raise ValueError(f"neurons must be a pair of indices, got {neurons!r}")
-        i, j = (check_int("neurons", n, low=0) for n in neurons)
+        i, j = _index_pair("neurons", neurons)
         if i == j:
             raise ValueError(f"neurons must be two different indices, got {neurons!r}")
         self.neurons = (i, j)
@@ -239,11 +248,11 @@ def shape_fill_std(scale: float = 1.0) -> np.ndarray:
     """
     scale = check_real("scale", scale, low=0.0, low_inclusive=False)
     out = []
-    for _, geom in SHAPES:
+    for _, geom in SHAPES:  # at scale 1 (no over- or underflow), then scaled
         if isinstance(geom, float):
-            out.append(geom * scale / 2.0)
+            out.append(geom / 2.0)
             continue
-        v = np.asarray(geom, dtype=float) * scale
+        v = np.asarray(geom, dtype=float)
         x, y = v[:, 0], v[:, 1]
         x1, y1 = np.roll(x, -1), np.roll(y, -1)
         c = x * y1 - x1 * y
@@ -252,7 +261,10 @@ def shape_fill_std(scale: float = 1.0) -> np.ndarray:
         ixx = (c * (x * x + x * x1 + x1 * x1)).sum() / 12 / area - cx * cx
         iyy = (c * (y * y + y * y1 + y1 * y1)).sum() / 12 / area - cy * cy
         out.append(float(np.sqrt((ixx + iyy) / 2)))
-    return np.asarray(out)
+    res = np.asarray(out) * scale
+    if not np.all(np.isfinite(res)):
+        raise ValueError(f"scale {scale} is too large: the readout stds overflow")
+    return res
 
 
 class ShapeSet(TerminalSet):
@@ -268,9 +280,7 @@ class ShapeSet(TerminalSet):
 
     def __init__(self, scale: float = 1.0, readouts: tuple[int, int] = (0, 1)) -> None:
         self.scale = check_real("scale", scale, low=0.0, low_inclusive=False)
-        self.readouts = tuple(check_int("readouts", r, low=0) for r in readouts)
-        if len(self.readouts) != 2:
-            raise ValueError(f"readouts must be a pair of indices, got {readouts!r}")
+        self.readouts = _index_pair("readouts", readouts)
         self.names = tuple(name for name, _ in SHAPES)
 
     def bind(self, spec: EnvSpec) -> None:
@@ -328,12 +338,16 @@ class Corridor(TerminalSet):
     def __init__(self, room_offset: float = 0.5, room_half: float = 0.25,
                  corridor_half: float = 0.06, readouts: tuple[int, int] = (0, 1)) -> None:
         self.room_offset = check_real("room_offset", room_offset, low=0.0, low_inclusive=False)
-        self.room_half = check_real("room_half", room_half, low=0.0, high=self.room_offset,
-                                    low_inclusive=False, high_inclusive=False)
+        self.room_half = check_real("room_half", room_half, low=0.0, low_inclusive=False)
+        if self.room_half >= self.room_offset:
+            raise ValueError(f"room_half must be < room_offset = {self.room_offset}, got "
+                             f"{self.room_half}")
         self.corridor_half = check_real("corridor_half", corridor_half, low=0.0,
-                                        high=self.room_half, low_inclusive=False,
-                                        high_inclusive=False)
-        self.readouts = tuple(check_int("readouts", r, low=0) for r in readouts)
+                                        low_inclusive=False)
+        if self.corridor_half >= self.room_half:
+            raise ValueError(f"corridor_half must be < room_half = {self.room_half}, got "
+                             f"{self.corridor_half}")
+        self.readouts = _index_pair("readouts", readouts)
 
     def bind(self, spec: EnvSpec) -> None:
         if max(self.readouts) >= spec.n_readouts:
@@ -381,9 +395,7 @@ class InnerSquareReward(TerminalSet):
 
     def __init__(self, neurons: tuple[int, int] = (0, 1), half_width: float = 0.2,
                  mu: float = 1.0) -> None:
-        self.neurons = tuple(check_int("neurons", n, low=0) for n in neurons)
-        if len(self.neurons) != 2:
-            raise ValueError(f"neurons must be a pair of indices, got {neurons!r}")
+        self.neurons = _index_pair("neurons", neurons)
         self.half_width = check_real("half_width", half_width, low=0.0, low_inclusive=False)
         self.mu = check_real("mu", mu)
 

@@ -15,10 +15,19 @@ Baselines (same ``fit``/``predict``/``score`` interface as :class:`RateRNNRegres
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import xarray as xr
 
-from neuromop._checks import check_choice, check_int, check_real
+from neuromop._checks import (
+    MAX_SIZE,
+    as_array,
+    check_choice,
+    check_finite_array,
+    check_int,
+    check_real,
+)
 from neuromop._provenance import provenance
 from neuromop._random import as_generator
 from neuromop.analysis import fano_factor, pair_values, participation_ratio, spike_count_correlation
@@ -47,7 +56,8 @@ def _check_dataset(ds, observation, name):
     if set(da.dims) != {"trial", "time", "neuron"}:
         raise ValueError(f"{name}[{da.name!r}] must have dims ('trial', 'time', 'neuron'), "
                          f"got {da.dims}")
-    y = np.asarray(da.transpose("trial", "time", "neuron").values, dtype=float)
+    y = as_array(f"{name}[{da.name!r}]", da.transpose("trial", "time", "neuron").values,
+                 dtype=float)
     if y.size == 0:
         raise ValueError(f"{name}[{da.name!r}] must not be empty, got shape {y.shape}")
     bad = int(np.count_nonzero(~np.isfinite(y)))
@@ -64,17 +74,20 @@ def _check_dataset(ds, observation, name):
         raise ValueError(f"{name} must have at least 2 time bins, got {y.shape[1]}")
     bw = ds.attrs.get("bin_width")
     if bw is None:
-        t = np.asarray(ds["time"].values, dtype=float)
+        t = as_array(f"{name}['time']", ds["time"].values, dtype=float)
         bw = float(np.median(np.diff(t)))
-    return y, check_real(f"{name}.attrs['bin_width']", float(bw), low=0.0, low_inclusive=False)
+    return y, check_real(f"{name}.attrs['bin_width']", bw, low=0.0, low_inclusive=False)
 
 
 def _input_array(ds, inputs, name):
     """Stack the ``(trial, time)`` variables named by ``inputs`` into (trial, time, m)."""
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"ds must be an xarray.Dataset, got {type(ds).__name__}")
     n_trials, n_time = ds.sizes.get("trial", 0), ds.sizes.get("time", 0)
     if inputs is None:
         return np.zeros((n_trials, n_time, 0))
-    if isinstance(inputs, str) or not all(isinstance(v, str) for v in inputs):
+    if isinstance(inputs, str) or not isinstance(inputs, Iterable) or not all(
+            isinstance(v, str) for v in inputs):
         raise TypeError(f"{name} must be a list of data-variable names, got {inputs!r}")
     arrays = []
     for var in inputs:
@@ -93,6 +106,16 @@ def _input_array(ds, inputs, name):
 
 
 # ---------------------------------------------------------------------- metrics
+def _pair(name_a: str, a, name_b: str, b) -> tuple[np.ndarray, np.ndarray]:
+    """Two finite, non-empty float arrays of one shape ``(..., neuron)``, or raise."""
+    x = check_finite_array(name_a, a)
+    y = check_finite_array(name_b, b)
+    if x.ndim < 2 or x.shape != y.shape:
+        raise ValueError(f"{name_a} and {name_b} must have one shape (..., neuron) with at least "
+                         f"2 dims, got {x.shape} and {y.shape}")
+    return x, y
+
+
 def poisson_bits_per_spike(counts, expected):
     """Poisson log-likelihood gain over a constant-rate-per-neuron null, in bits per spike.
 
@@ -103,8 +126,10 @@ def poisson_bits_per_spike(counts, expected):
     expected : ndarray, same shape
         Predicted expected counts per bin (> 0).
     """
-    y = np.asarray(counts, dtype=float)
-    lam = np.maximum(np.asarray(expected, dtype=float), 1e-12)
+    y, lam = _pair("counts", counts, "expected", expected)
+    if np.any(y < 0):
+        raise ValueError("counts must be non-negative")
+    lam = np.maximum(lam, 1e-12)
     axes = tuple(range(y.ndim - 1))
     null = np.maximum(y.mean(axis=axes, keepdims=True), 1e-12)
     ll_model = np.sum(y * np.log(lam) - lam)
@@ -117,15 +142,20 @@ def poisson_bits_per_spike(counts, expected):
 
 def r2_score(y, pred):
     """Variance-weighted R^2 over all neurons: ``1 - SSE / SST`` (SST about each neuron's mean)."""
-    y = np.asarray(y, dtype=float)
+    y, pred = _pair("y", y, "pred", pred)
     axes = tuple(range(y.ndim - 1))
     sst = np.sum((y - y.mean(axis=axes, keepdims=True)) ** 2)
-    return float(1.0 - np.sum((y - pred) ** 2) / sst)
+    if sst == 0:
+        raise ValueError("y is constant within every neuron: R^2 is undefined")
+    r2 = 1.0 - np.sum((y - pred) ** 2) / sst
+    if not np.isfinite(r2):
+        raise ValueError("y and pred are too large: their squared errors overflow")
+    return float(r2)
 
 
 def per_neuron_r2(y, pred):
     """R^2 of each neuron (last axis) over all trials and bins; NaN for silent neurons."""
-    y = np.asarray(y, dtype=float)
+    y, pred = _pair("y", y, "pred", pred)
     axes = tuple(range(y.ndim - 1))
     sst = np.sum((y - y.mean(axis=axes, keepdims=True)) ** 2, axis=axes)
     sse = np.sum((y - pred) ** 2, axis=axes)
@@ -158,9 +188,12 @@ def variability_summary(counts):
     import xarray as xr
 
 
-    y = np.asarray(counts)
-    if y.ndim != 3:
-        raise ValueError(f"counts must be (trial, time, neuron), got shape {y.shape}")
+    y = check_finite_array("counts", counts, ndim=3, dtype=None)
+    if y.dtype.kind not in "biuf" or np.any(y < 0) or np.any(y != np.round(y)):
+        raise ValueError("counts must hold non-negative whole numbers (spike counts)")
+    if y.shape[0] < 2 or y.shape[2] < 2:
+        raise ValueError(f"counts must have >= 2 trials and >= 2 neurons (trial, time, neuron), "
+                         f"got shape {y.shape}")
     # one bin is the time unit here: every metric is per bin, none needs the bin width in s
     da = xr.DataArray(y, dims=("trial", "time", "neuron"), name="counts",
                       attrs={"bin_width": 1.0})
@@ -218,7 +251,8 @@ class PSTHBaseline(_Baseline):
     def _labels(self, ds):
         if self.condition is None:
             return np.zeros(ds.sizes["trial"], dtype=int)
-        if self.condition not in ds.variables or ds[self.condition].dims != ("trial",):
+        if (not isinstance(self.condition, str) or self.condition not in ds.variables
+                or ds[self.condition].dims != ("trial",)):
             raise ValueError(f"condition must name a (trial,) coordinate or variable of ds, "
                              f"got {self.condition!r}")
         return np.asarray(ds[self.condition].values)
@@ -295,6 +329,27 @@ class LinearDynamicalBaseline(_Baseline):
 
 
 # ---------------------------------------------------------------------- teacher simulator
+def _check_network(W, B, c, C, d, u, x0):
+    """The arrays of :func:`simulate_rate_rnn`, finite and of matching shapes, or raise."""
+    W = check_finite_array("W", W, ndim=2)
+    n = W.shape[0]
+    B = check_finite_array("B", B, ndim=2, allow_empty=True)
+    c = check_finite_array("c", c, ndim=1)
+    C = check_finite_array("C", C, ndim=2)
+    d = check_finite_array("d", d, ndim=1)
+    u = check_finite_array("u", u, ndim=3, allow_empty=True)
+    x0 = check_finite_array("x0", x0, ndim=2)
+    expected = {"W": (W.shape, (n, n)), "B": (B.shape, (n, u.shape[2])), "c": (c.shape, (n,)),
+                "C": (C.shape, (d.size, n)), "x0": (x0.shape, (u.shape[0], n))}
+    for name, (got, want) in expected.items():
+        if got != want:
+            raise ValueError(f"{name} must have shape {want} (n units = {n}, inputs u of shape "
+                             f"{u.shape}, readout offset d of size {d.size}), got {got}")
+    if u.shape[0] == 0 or u.shape[1] == 0:
+        raise ValueError(f"u must hold at least one trial and one bin, got shape {u.shape}")
+    return W, B, c, C, d, u, x0
+
+
 def simulate_rate_rnn(W, B, c, C, d, u, x0, *, alpha, noise=0.0, n_substeps=1,
                       nonlinearity="tanh", random_state=None):
     """Simulate ``x_{t+1} = x_t + alpha(-x_t + f(W x_t + B u_t + c)) + noise sqrt(alpha) xi``.
@@ -326,8 +381,13 @@ def simulate_rate_rnn(W, B, c, C, d, u, x0, *, alpha, noise=0.0, n_substeps=1,
         Expected counts per bin.
     """
     rng = as_generator(random_state)
+    W, B, c, C, d, u, x0 = _check_network(W, B, c, C, d, u, x0)
+    alpha = check_real("alpha", alpha, low=0.0, low_inclusive=False)
+    noise = check_real("noise", noise, low=0.0)
+    n_substeps = check_int("n_substeps", n_substeps, low=1, high=MAX_SIZE)
     f = {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0),
-         "softplus": lambda z: np.logaddexp(0, z)}[nonlinearity]
+         "softplus": lambda z: np.logaddexp(0, z)}[
+        check_choice("nonlinearity", nonlinearity, ("tanh", "relu", "softplus"))]
     x = np.array(x0, dtype=float)
     drive = u @ np.asarray(B).T + c
     xs = [x]
@@ -338,7 +398,11 @@ def simulate_rate_rnn(W, B, c, C, d, u, x0, *, alpha, noise=0.0, n_substeps=1,
                 x = x + noise * np.sqrt(alpha) * rng.standard_normal(x.shape)
         xs.append(x)
     xs = np.stack(xs, axis=1)
-    return xs, np.logaddexp(0.0, xs @ np.asarray(C).T + d)
+    expected = np.logaddexp(0.0, xs @ np.asarray(C).T + d)
+    if not (np.all(np.isfinite(xs)) and np.all(np.isfinite(expected))):
+        raise ValueError(f"the simulation diverged (non-finite states): lower alpha (got {alpha}) "
+                         f"or noise (got {noise}), or rescale W")
+    return xs, expected
 
 
 def simulate_teacher_dataset(n_trials=200, n_time=50, n_units=16, n_neurons=24, *, g=1.5,
@@ -364,7 +428,18 @@ def simulate_teacher_dataset(n_trials=200, n_time=50, n_units=16, n_neurons=24, 
         ``W, B, c, C, d, x0, tau, alpha`` of the generating network.
     """
     rng = as_generator(random_state)
-    n = check_int("n_units", n_units, low=1)
+    n = check_int("n_units", n_units, low=1, high=MAX_SIZE)
+    n_trials = check_int("n_trials", n_trials, low=1, high=MAX_SIZE)
+    n_time = check_int("n_time", n_time, low=1, high=MAX_SIZE)
+    n_neurons = check_int("n_neurons", n_neurons, low=1, high=MAX_SIZE)
+    n_inputs = check_int("n_inputs", n_inputs, low=0, high=MAX_SIZE)
+    g = check_real("g", g, low=0.0)
+    bin_width = check_real("bin_width", bin_width, low=0.0, low_inclusive=False)
+    tau = check_real("tau", tau, low=0.0, low_inclusive=False)
+    noise = check_real("noise", noise, low=0.0)
+    x0_std = check_real("x0_std", x0_std, low=0.0)
+    mean_count = check_real("mean_count", mean_count, low=0.0, high=1e9, low_inclusive=False)
+    readout_gain = check_real("readout_gain", readout_gain, low=0.0)
     W = rng.normal(0, g / np.sqrt(n), (n, n))
     B = rng.normal(0, 1, (n, n_inputs))
     C = rng.normal(0, readout_gain / np.sqrt(n), (n_neurons, n))
@@ -377,8 +452,17 @@ def simulate_teacher_dataset(n_trials=200, n_time=50, n_units=16, n_neurons=24, 
         u = u + rng.normal(0, 1, u.shape)
     x0 = rng.normal(0, x0_std, (n_trials, n))
     alpha = bin_width / tau
-    _, lam = simulate_rate_rnn(W, B, np.zeros(n), C, d, u, x0, alpha=alpha, noise=noise,
-                               random_state=rng)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below, naming arguments
+        try:
+            _, lam = simulate_rate_rnn(W, B, np.zeros(n), C, d, u, x0, alpha=alpha, noise=noise,
+                                       random_state=rng)
+        except ValueError as exc:  # a diverging teacher: name this function's arguments
+            raise ValueError(f"the teacher network diverged with g={g}, x0_std={x0_std}, "
+                             f"noise={noise}, bin_width / tau={alpha} ({exc})") from None
+    if not np.all(lam <= 1e9):
+        raise ValueError(f"g, readout_gain, x0_std, noise and bin_width / tau (got {g}, "
+                         f"{readout_gain}, {x0_std}, {noise}, {alpha}) give expected counts "
+                         "beyond 1e9 per bin")
     counts = rng.poisson(lam)
     condition = (amp > 0).astype(int) @ (2 ** np.arange(n_inputs))
     ds = xr.Dataset(

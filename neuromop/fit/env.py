@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neuromop._checks import check_choice, check_int, check_real
+from neuromop._checks import MAX_SIZE, check_choice, check_int, check_real
 from neuromop._random import as_generator, seed_int, torch_generator
 from neuromop.envs.rate_rnn import RateRNNEnv
 from neuromop.fit.rnn import RateRNNRegressor
@@ -34,6 +34,9 @@ class FittedRateRNNEnv(RateRNNEnv):
         """``n`` non-terminal start states from the fitted initial-state Gaussian."""
         import torch
 
+        if self.x0_mean is None:
+            raise ValueError("this FittedRateRNNEnv has no fitted initial states: build it with "
+                             "env_from_fit(model)")
         count = check_int("n", n, low=1)
         out = torch.empty(count, self.state_dim)
         todo = torch.arange(count)
@@ -96,8 +99,9 @@ def env_from_fit(model, *, actions="units", n_candidates=16, action_scale=1.0, n
     if V.shape[1] == 0:
         raise ValueError("actions='inputs' needs a model fitted with inputs; use actions='units'")
     gen = torch_generator(random_state)
-    cand = torch.randn(check_int("n_candidates", n_candidates, low=1), V.shape[1],
-                       generator=gen) * check_real("action_scale", action_scale, low=0.0)
+    cand = torch.randn(check_int("n_candidates", n_candidates, low=1, high=MAX_SIZE),
+                       V.shape[1], generator=gen) * check_real("action_scale", action_scale,
+                                                               low=0.0)
     cand[0] = 0.0
     x0 = model.x0_
     cov = np.cov(x0, rowvar=False) if x0.shape[0] > 1 else np.zeros((n, n))
@@ -149,6 +153,19 @@ def rollout_counts(env, controller, model, n_trials, n_steps, *, steps_per_bin=1
     """
     import torch
 
+    if not isinstance(env, FittedRateRNNEnv):
+        raise TypeError(f"env must be a FittedRateRNNEnv from env_from_fit, got "
+                        f"{type(env).__name__}")
+    if not isinstance(model, RateRNNRegressor):
+        raise TypeError(f"model must be a fitted RateRNNRegressor, got {type(model).__name__}")
+    model._check_fitted()
+    for method in ("action_probabilities", "act"):
+        if not callable(getattr(controller, method, None)):
+            raise TypeError(f"controller must have {method}(states, ...), got "
+                            f"{type(controller).__name__}")
+    n_trials = check_int("n_trials", n_trials, low=1)
+    n_steps = check_int("n_steps", n_steps, low=1, high=MAX_SIZE)
+    steps_per_bin = check_int("steps_per_bin", steps_per_bin, low=1, high=MAX_SIZE)
     if env.num_envs != n_trials:
         raise ValueError(f"env.num_envs must equal n_trials={n_trials}, got {env.num_envs}")
     rng = as_generator(random_state)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from neuromop._checks import check_real
 from neuromop._random import as_generator
 from neuromop.fit.baselines import (
     LinearDynamicalBaseline,
@@ -12,6 +13,7 @@ from neuromop.fit.baselines import (
     per_neuron_r2,
     variability_summary,
 )
+from neuromop.fit.rnn import RateRNNRegressor
 
 __all__ = ["fit_report", "format_fit_report"]
 
@@ -35,8 +37,18 @@ def fit_report(model, train, test, *, inputs=None, condition=None, random_state=
     epoch_time : float, optional
         Mean wall time of one epoch (s), recorded in the report.
     """
+    if not isinstance(model, RateRNNRegressor):
+        raise TypeError(f"model must be a fitted RateRNNRegressor, got {type(model).__name__}")
+    model._check_fitted()
+    if epoch_time is not None:
+        epoch_time = check_real("epoch_time", epoch_time, low=0.0)
     obs = model.observation
+    y_train, _ = _check_dataset(train, obs, "train")
     y_test, bw = _check_dataset(test, obs, "test")
+    fitted = model.C_.shape[0]
+    if y_train.shape[-1] != fitted or y_test.shape[-1] != fitted:
+        raise ValueError(f"train and test must have the fitted {fitted} neurons, got "
+                         f"{y_train.shape[-1]} and {y_test.shape[-1]}")
     psth = PSTHBaseline(condition, observation=obs).fit(train)
     lds = LinearDynamicalBaseline(min(8, y_test.shape[-1]), observation=obs).fit(train, inputs)
     scale = bw if obs == "poisson" else 1.0

@@ -33,7 +33,7 @@ import numpy as np
 import xarray as xr
 from sklearn.base import BaseEstimator
 
-from neuromop._checks import check_choice, check_int, check_real
+from neuromop._checks import FLOAT32_MAX, MAX_SIZE, check_choice, check_int, check_real
 from neuromop._io import load_torch_safe, save_torch_atomic
 from neuromop._provenance import provenance
 from neuromop._random import as_generator, torch_generator
@@ -46,6 +46,10 @@ from neuromop.fit.baselines import (
 )
 
 __all__ = ["RateRNNRegressor", "fit_rate_rnn", "simulate_rate_rnn"]
+
+#: Most Euler steps per time bin (``bin_width / dt``) and most torch threads accepted.
+_MAX_SUBSTEPS = 10_000
+_MAX_THREADS = 1024
 
 _NONLINEARITIES = ("tanh", "relu", "softplus")
 _CHECKPOINT = "rnn_fit_checkpoint.pt"
@@ -202,21 +206,24 @@ class RateRNNRegressor(BaseEstimator):
 
     # ------------------------------------------------------------------ parameters
     def _validate_params(self):
-        check_int("n_units", self.n_units, low=1)
+        check_int("n_units", self.n_units, low=1, high=MAX_SIZE)
         check_real("tau", self.tau, low=0.0, low_inclusive=False)
         if self.dt is not None:
             check_real("dt", self.dt, low=0.0, low_inclusive=False)
         check_choice("nonlinearity", self.nonlinearity, _NONLINEARITIES)
         check_choice("observation", self.observation, ("poisson", "gaussian"))
-        check_real("learning_rate", self.learning_rate, low=0.0, low_inclusive=False)
+        check_real("learning_rate", self.learning_rate, low=0.0, high=FLOAT32_MAX,
+                   low_inclusive=False)
         check_int("max_epochs", self.max_epochs, low=0)
         check_int("patience", self.patience, low=1)
         check_real("validation_fraction", self.validation_fraction, low=0.0, high=1.0,
                    low_inclusive=False, high_inclusive=False)
         check_real("input_noise", self.input_noise, low=0.0)
-        check_int("batch_size", self.batch_size, low=1)
+        check_int("batch_size", self.batch_size, low=1, high=MAX_SIZE)
         check_real("grad_clip", self.grad_clip, low=0.0, low_inclusive=False)
         check_real("init_gain", self.init_gain, low=0.0)
+        if self.random_state is not None:
+            check_int("random_state", self.random_state, low=0)
         if self.resume and self.checkpoint_dir is None:
             raise ValueError("resume=True needs checkpoint_dir, got checkpoint_dir=None")
 
@@ -228,6 +235,9 @@ class RateRNNRegressor(BaseEstimator):
         if n_sub < 1 or abs(n_sub * self.dt - bin_width) > 1e-6 * bin_width:
             raise ValueError(
                 f"dt must divide the bin width {bin_width} s, got dt={self.dt}")
+        if n_sub > _MAX_SUBSTEPS:
+            raise ValueError(f"dt={self.dt} s splits each {bin_width} s bin into {n_sub} Euler "
+                             f"steps; at most {_MAX_SUBSTEPS} are supported")
         return self.dt / self.tau, n_sub
 
     # ------------------------------------------------------------------ fitting
@@ -254,7 +264,8 @@ class RateRNNRegressor(BaseEstimator):
         self._validate_params()
         previous = torch.get_num_threads()
         if self.num_threads is not None:
-            torch.set_num_threads(check_int("num_threads", self.num_threads, low=1))
+            torch.set_num_threads(check_int("num_threads", self.num_threads, low=1,
+                                            high=_MAX_THREADS))
         try:
             return self._fit(ds, inputs, callback)
         finally:
@@ -445,6 +456,11 @@ class RateRNNRegressor(BaseEstimator):
 
         self._check_fitted()
         check_choice("initial_state", initial_state, ("mean", "fitted", "sample"))
+        if not isinstance(ds, xr.Dataset):
+            raise TypeError(f"ds must be an xarray.Dataset, got {type(ds).__name__}")
+        if ds.sizes.get("trial", 0) == 0 or ds.sizes.get("time", 0) == 0:
+            raise ValueError(f"ds must hold at least one trial and one time bin, got sizes "
+                             f"{dict(ds.sizes)}")
         width = getattr(ds, "attrs", {}).get("bin_width")
         if width is not None and not np.isclose(float(width), self.bin_width_, rtol=1e-9):
             raise ValueError(f"ds must have the fitted bin width {self.bin_width_} s (the fit's "
@@ -469,6 +485,13 @@ class RateRNNRegressor(BaseEstimator):
             return self._module.readout(torch.as_tensor(z)).numpy()
 
     def _wrap(self, ds, values, name, units, function, **params):
+        n_neurons = ds.sizes.get("neuron")
+        if n_neurons is not None and n_neurons != values.shape[-1]:
+            raise ValueError(f"ds must have the fitted {values.shape[-1]} neurons, got "
+                             f"{n_neurons}")
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"ds drives the fitted network to non-finite {name} (inputs too "
+                             "large?)")
         coords = {k: v for k, v in ds.coords.items() if set(v.dims) <= {"trial", "time", "neuron"}}
         out = xr.Dataset({name: (("trial", "time", "neuron"), values)}, coords=coords)
         out[name].attrs["units"] = units
@@ -521,6 +544,9 @@ class RateRNNRegressor(BaseEstimator):
                                      random_state=rng)
         mean = self._expected(z)
         params = {"initial_state": initial_state, "noise": noise}
+        if not np.all(np.abs(mean) <= 1e12):  # also NaN
+            raise ValueError("ds drives the fitted network to expected counts beyond 1e12 per "
+                             "bin (inputs too large?)")
         if self.observation == "poisson":
             return self._wrap(ds, rng.poisson(mean).astype(np.int64), "counts", "spikes",
                               "sample", **params)

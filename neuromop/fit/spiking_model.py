@@ -34,7 +34,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from neuromop._checks import check_finite_array, check_int, check_probability, check_real
+from neuromop._checks import (
+    FLOAT32_MAX,
+    MAX_SIZE,
+    check_finite_array,
+    check_int,
+    check_int_tuple,
+    check_probability,
+    check_real,
+)
 from neuromop._random import as_generator, blank_linear, seed_int, torch_generator
 from neuromop.envs.base import ModelBasedVectorEnv
 from neuromop.envs.spiking import SpikingVectorEnv
@@ -81,6 +89,24 @@ class Transitions:
     next_aux: np.ndarray
     terminal: np.ndarray
     initial_obs: np.ndarray
+
+    def __post_init__(self) -> None:
+        """Check the fields: finite numbers, one row per transition, matching widths."""
+        obs = check_finite_array("obs", self.obs, ndim=2, allow_empty=True)
+        n, d = obs.shape
+        for name, ndim in (("action", 2), ("action_index", 1), ("next_obs", 2), ("rate", 1),
+                           ("aux", 2), ("next_aux", 2), ("terminal", 1), ("initial_obs", 2)):
+            arr = check_finite_array(name, getattr(self, name), ndim=ndim, dtype=None,
+                                     allow_empty=True)
+            if arr.dtype.kind not in "biuf":
+                raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
+            if arr.size and np.abs(arr).max() > FLOAT32_MAX:
+                raise ValueError(f"{name} must fit float32 (|x| <= {FLOAT32_MAX:.3g}), got "
+                                 f"{np.abs(arr).max():.3g}")
+            rows = arr.shape[0] if name != "initial_obs" else n
+            if rows != n or (name in ("next_obs", "initial_obs") and arr.shape[1] != d):
+                raise ValueError(f"{name} must have {n} rows (one per transition) and match obs "
+                                 f"{obs.shape}, got shape {arr.shape}")
 
     def __len__(self) -> int:
         return int(self.obs.shape[0])
@@ -234,12 +260,12 @@ class SpikingObservationModel:
     def __init__(self, *, hidden: Sequence[int] = (64, 64), learning_rate: float = 3e-3,
                  batch_size: int = 256, max_epochs: int = 300, patience: int = 15,
                  validation_fraction: float = 0.2, random_state: int = 0) -> None:
-        self.hidden = tuple(check_int("hidden", h, low=1) for h in hidden)
+        self.hidden = check_int_tuple("hidden", hidden, low=1, high=MAX_SIZE)
         if not self.hidden:
             raise ValueError("hidden must hold at least one width, got ()")
         self.learning_rate = check_real("learning_rate", learning_rate, low=0.0,
-                                        low_inclusive=False)
-        self.batch_size = check_int("batch_size", batch_size, low=1)
+                                        high=FLOAT32_MAX, low_inclusive=False)
+        self.batch_size = check_int("batch_size", batch_size, low=1, high=MAX_SIZE)
         self.max_epochs = check_int("max_epochs", max_epochs, low=1)
         self.patience = check_int("patience", patience, low=1)
         self.validation_fraction = check_real("validation_fraction", validation_fraction,
@@ -303,6 +329,11 @@ class SpikingObservationModel:
                 bad += 1
                 if bad >= self.patience:
                     break
+        if best_state is None:
+            raise FloatingPointError(
+                f"the held-out loss never became finite (last {self.history_[-1]['val_loss']}): "
+                f"the fit diverged; lower learning_rate (got {self.learning_rate}) or check the "
+                "transitions for extreme values")
         self.net_.load_state_dict(best_state)
         self.net_.eval()
         return self
@@ -423,7 +454,7 @@ class SpikingModelEnv(ModelBasedVectorEnv):
                               else check_real("risk_quantile", risk_quantile))
         self._initial_obs = torch.as_tensor(init, dtype=torch.float32)
         nodes, weights = np.polynomial.hermite_e.hermegauss(
-            check_int("quadrature_nodes", quadrature_nodes, low=1))
+            check_int("quadrature_nodes", quadrature_nodes, low=1, high=1024))
         self._nodes = torch.as_tensor(nodes, dtype=torch.float32)
         self._weights = torch.as_tensor(weights / weights.sum(), dtype=torch.float32)
         super().__init__(num_envs, self.obs_dim + self.n_aux, cand,

@@ -10,10 +10,12 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from neuromop._checks import MAX_SIZE, check_choice, check_int
 from neuromop._provenance import provenance
 from neuromop.mdp import worlds
 from neuromop.mdp.dra import DRAAgent
-from neuromop.mdp.solvers import solve_maxent, solve_mop, solve_reward
+from neuromop.mdp.model import FiniteMDP
+from neuromop.mdp.solvers import SolveResult, solve_maxent, solve_mop, solve_reward
 
 __all__ = ["AGENTS", "WORLD_NAMES", "build_world", "random_policy", "result_dataset",
            "solve_agent"]
@@ -39,15 +41,24 @@ def build_world(name: str, capacity: int = 100, food_gain: int = 10, eta: float 
         return worlds.agent_pet()
     if name == "recycling":
         return worlds.recycling_robot()
-    raise ValueError(f"WORLD must be one of {list(WORLD_NAMES)}, got {name!r}")
+    if name == "cartpole":
+        raise ValueError("name 'cartpole' is a continuous world without a finite MDP: use "
+                         "solve_cartpole_grid and simulate_cartpole")
+    tabular = [w for w in WORLD_NAMES if w != "cartpole"]
+    raise ValueError(f"name (WORLD) must be one of {tabular}, got {name!r}")
 
 
-def _mdp_of(world):
-    return getattr(world, "mdp", world)
+def _mdp_of(world, name: str = "world") -> FiniteMDP:
+    mdp = getattr(world, "mdp", world)
+    if not isinstance(mdp, FiniteMDP):
+        raise TypeError(f"{name} must be a FiniteMDP or a world with an .mdp, got "
+                        f"{type(world).__name__}")
+    return mdp
 
 
 def _reward_for(world, kind: str):
     mdp = _mdp_of(world)
+    check_choice("reward", kind, ("auto", "food", "alive"))
     if kind == "auto":
         if hasattr(world, "food_reward"):
             return world.food_reward()
@@ -64,6 +75,7 @@ def solve_agent(world, agent: str, *, alpha=1.0, beta=0.0, gamma=0.99, epsilon=0
     """Solve (or, for DRA, train) ``agent`` in ``world``; return a result with V, Q, policy."""
 
     mdp = _mdp_of(world)
+    check_choice("agent", agent, AGENTS)
     if agent == "mop":
         return solve_mop(mdp, alpha=alpha, beta=beta, gamma=gamma, tol=tol)
     r = _reward_for(world, reward)
@@ -74,6 +86,7 @@ def solve_agent(world, agent: str, *, alpha=1.0, beta=0.0, gamma=0.99, epsilon=0
     if agent == "dra":
 
         start = getattr(world, "start_state", None)
+        dra_episodes = check_int("dra_episodes", dra_episodes, low=1, high=MAX_SIZE)
         dra = DRAAgent(gamma=gamma, random_state=random_state).fit(mdp, n_episodes=dra_episodes,
                                                            start=start, reward=r)
         return dra.to_result()  # a learner with no stopping test: converged is False
@@ -82,6 +95,12 @@ def solve_agent(world, agent: str, *, alpha=1.0, beta=0.0, gamma=0.99, epsilon=0
 
 def result_dataset(mdp, res) -> xr.Dataset:
     """V, Q and policy of a tabular result as a labelled ``xr.Dataset`` (state labels as coords)."""
+    mdp = _mdp_of(mdp, "mdp")
+    if not isinstance(res, SolveResult):
+        raise TypeError(f"res must be a SolveResult, got {type(res).__name__}")
+    if res.Q.shape != (mdp.n_states, mdp.n_actions):
+        raise ValueError(f"res must be a result of this mdp: Q has shape {res.Q.shape}, the mdp "
+                         f"(S, A) = {(mdp.n_states, mdp.n_actions)}")
     coords = {"state": np.arange(mdp.n_states),
               "action": list(mdp.action_labels or range(mdp.n_actions))}
     labels = mdp.state_labels
@@ -105,5 +124,5 @@ def result_dataset(mdp, res) -> xr.Dataset:
 
 def random_policy(mdp) -> np.ndarray:
     """The uniform policy over each state's admissible actions, shape (n_states, n_actions)."""
-    m = mdp.action_mask.astype(float)
+    m = _mdp_of(mdp, "mdp").action_mask.astype(float)
     return m / m.sum(axis=1, keepdims=True)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from neuromop._checks import check_choice, check_int, check_real
+from neuromop._checks import MAX_SIZE, as_array, check_choice, check_int, check_real
 from neuromop._random import as_generator
 from neuromop.mdp.model import FiniteMDP
 from neuromop.mdp.solvers import SolveResult
@@ -149,7 +149,7 @@ class DRAAgent(BaseEstimator):
             check_choice("reward", reward, ["alive"])
             table = np.ones((S, A, K))
         else:
-            table = np.asarray(reward, dtype=np.float64)
+            table = as_array("reward", reward, dtype=np.float64)
             if table.shape == (S, A):
                 table = np.broadcast_to(table[:, :, None], (S, A, K))
             if table.shape != (S, A, K) or not np.all(np.isfinite(table)):
@@ -165,7 +165,7 @@ class DRAAgent(BaseEstimator):
             if states.size == 0:
                 raise ValueError("every state of the MDP is terminal; nothing to learn")
             return states
-        states = np.atleast_1d(np.asarray(start))
+        states = np.atleast_1d(as_array("start", start))
         if states.dtype.kind not in "iu" or states.ndim != 1 or states.size == 0:
             raise TypeError(f"start must be a state index or a sequence of them, got {start!r}")
         if states.min() < 0 or states.max() >= mdp.n_states:
@@ -210,8 +210,8 @@ class DRAAgent(BaseEstimator):
         if not isinstance(mdp, FiniteMDP):
             raise TypeError(f"mdp must be a neuromop.mdp.FiniteMDP, got {type(mdp).__name__}")
         self._validate()
-        n_episodes = check_int("n_episodes", n_episodes, low=1)
-        max_steps = check_int("max_steps", max_steps, low=1)
+        n_episodes = check_int("n_episodes", n_episodes, low=1, high=MAX_SIZE)
+        max_steps = check_int("max_steps", max_steps, low=1, high=MAX_SIZE)
         rng = as_generator(self.random_state)
         rewards = self._rewards(mdp, reward)
         starts = self._start_states(mdp, start)

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from neuromop._checks import check_choice, check_int, check_real
+from neuromop._checks import MAX_SIZE, as_array, check_choice, check_int, check_real
 from neuromop._random import as_generator
 from neuromop.mdp.model import FiniteMDP
 from neuromop.mdp.solvers import SolveResult, _epsilon_greedy, _softmax_policy
@@ -67,7 +67,12 @@ class MDPSampler:
         rewards : ndarray, shape (n,)
             Extrinsic reward r(s, a, s') (0 when the MDP has none).
         """
-        states, actions = np.asarray(states), np.asarray(actions)
+        states, actions = as_array("states", states), as_array("actions", actions)
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        if states.shape != actions.shape:
+            raise ValueError(f"states and actions must have the same shape, got {states.shape} "
+                             f"and {actions.shape}")
         if states.dtype.kind not in "iu" or actions.dtype.kind not in "iu":
             raise TypeError(f"states and actions must be integer indices, got {states.dtype} "
                             f"and {actions.dtype}")
@@ -164,7 +169,7 @@ def _check_learning(learning_rate, lr_decay, n_steps, n_walkers, reset_prob, beh
         check_real("learning_rate", learning_rate, low=0.0, high=1.0, low_inclusive=False),
         check_real("lr_decay", lr_decay, low=0.0, high=1.0),
         check_int("n_steps", n_steps, low=1),
-        check_int("n_walkers", n_walkers, low=1),
+        check_int("n_walkers", n_walkers, low=1, high=MAX_SIZE),
         check_real("reset_prob", reset_prob, low=0.0, high=1.0, high_inclusive=False),
         check_choice("behavior", behavior, ["uniform", "policy"]),
         check_real("gamma", gamma, low=0.0, high=1.0, high_inclusive=False),

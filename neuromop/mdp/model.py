@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from neuromop._checks import check_int, check_probability
+from neuromop._checks import MAX_SIZE, as_array, check_int, check_probability
 from neuromop._random import as_generator
 
 __all__ = ["FiniteMDP", "make_random_mdp"]
@@ -31,14 +31,14 @@ def _shape(arr: np.ndarray) -> str:
 
 
 def _as_int_array(name: str, value: object) -> np.ndarray:
-    arr = np.asarray(value)
+    arr = as_array(name, value)
     if arr.dtype == bool or arr.dtype.kind not in "iu":
         raise TypeError(f"{name} must be an integer array, got dtype {arr.dtype}")
     return arr.astype(np.int64, copy=False)
 
 
 def _as_float_array(name: str, value: object) -> np.ndarray:
-    arr = np.asarray(value)
+    arr = as_array(name, value)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be a real-valued array, got dtype {arr.dtype}")
     arr = arr.astype(np.float64, copy=False)
@@ -49,7 +49,7 @@ def _as_float_array(name: str, value: object) -> np.ndarray:
 
 
 def _as_bool_array(name: str, value: object) -> np.ndarray:
-    arr = np.asarray(value)
+    arr = as_array(name, value)
     if arr.dtype == bool:
         return arr
     if arr.dtype.kind in "iu" and np.all((arr == 0) | (arr == 1)):
@@ -288,14 +288,14 @@ class FiniteMDP:
         Parameters
         ----------
         values : array_like, shape (S,)
-            A value per state.
+            A value per state (NaN and inf propagate to the states that reach them).
 
         Returns
         -------
         ndarray of float64, shape (S, A)
             0 for inadmissible actions.
         """
-        v = np.asarray(values, dtype=np.float64)
+        v = as_array("values", values, dtype=np.float64)
         if v.shape != (self.n_states,):
             raise ValueError(
                 f"values must have shape (S,) = ({self.n_states},), got shape {_shape(v)}"
@@ -408,8 +408,8 @@ class FiniteMDP:
         """
         cls._check_labels(labels)
         P = _as_float_array("P", P)
-        if P.ndim != 3 or P.shape[0] != P.shape[2]:
-            raise ValueError(f"P must have shape (S, A, S), got shape {_shape(P)}")
+        if P.ndim != 3 or P.shape[0] != P.shape[2] or P.size == 0:
+            raise ValueError(f"P must have shape (S, A, S) with S, A >= 1, got shape {_shape(P)}")
         S, A, _ = P.shape
         nonzero = P != 0
         K = max(1, int(np.count_nonzero(nonzero, axis=-1).max()))
@@ -465,8 +465,9 @@ class FiniteMDP:
         """
 
         cls._check_labels(labels)
-        S = check_int("n_states", n_states, low=1)
-        A = check_int("n_actions", n_actions, low=1)
+        S = check_int("n_states", n_states, low=1, high=MAX_SIZE)
+        A = check_int("n_actions", n_actions, low=1, high=MAX_SIZE)
+        check_int("n_states x n_actions (transition calls)", S * A, high=MAX_SIZE)
         check_int("terminal_action", terminal_action, low=0, high=A - 1)
         if not callable(transition):
             raise TypeError(f"transition must be callable, got {type(transition).__name__}")
@@ -474,7 +475,7 @@ class FiniteMDP:
             raise TypeError(f"reward must be callable or None, got {type(reward).__name__}")
         term = np.zeros(S, dtype=bool)
         if terminal is not None:
-            t = np.asarray(terminal)
+            t = as_array("terminal", terminal)
             if t.dtype == bool:
                 if t.shape != (S,):
                     raise ValueError(f"terminal must have shape (S,) = ({S},), got {_shape(t)}")
@@ -560,9 +561,10 @@ def make_random_mdp(
     random_state : None, int or numpy.random.Generator
     """
 
-    S = check_int("n_states", n_states, low=1)
-    A = check_int("n_actions", n_actions, low=1)
-    K = check_int("n_successors", n_successors, low=1)
+    S = check_int("n_states", n_states, low=1, high=MAX_SIZE)
+    A = check_int("n_actions", n_actions, low=1, high=MAX_SIZE)
+    K = check_int("n_successors", n_successors, low=1, high=MAX_SIZE)
+    _ = check_int("n_states x n_actions x n_successors", S * A * K, high=MAX_SIZE)
     p_terminal = check_probability("p_terminal", p_terminal)
     rng = as_generator(random_state)
     mask = rng.random((S, A)) < 0.7

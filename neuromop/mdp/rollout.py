@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from neuromop._checks import check_int
+from neuromop._checks import MAX_SIZE, check_bool, check_int
 from neuromop._provenance import provenance
 from neuromop._random import as_generator
 from neuromop.mdp.model import FiniteMDP
@@ -102,8 +102,9 @@ def rollout(  # noqa: C901
     """
     mdp, world = _unpack(mdp)
     pi, agent = _check_policy(policy, mdp)
-    n_trials = check_int("n_trials", n_trials, low=1)
-    n_steps = check_int("n_steps", n_steps, low=1)
+    n_trials = check_int("n_trials", n_trials, low=1, high=MAX_SIZE)
+    n_steps = check_int("n_steps", n_steps, low=1, high=MAX_SIZE)
+    check_int("n_trials x n_steps", n_trials * n_steps, high=MAX_SIZE)
     rng = as_generator(random_state)
     if start is None:
         if world is None or not hasattr(world, "start_state"):
@@ -178,6 +179,22 @@ def _check_xy(ds: xr.Dataset) -> None:
     missing = [v for v in ("x", "y", "terminated") if v not in ds]
     if missing:
         raise ValueError(f"ds lacks variable(s) {missing}; roll out in a world with (x, y) labels")
+    if ds.sizes.get("trial", 0) == 0 or ds.sizes.get("time", 0) == 0:
+        raise ValueError(f"ds must hold at least one trial and one time step, got sizes "
+                         f"{dict(ds.sizes)}")
+    for name in ("x", "y", "terminated"):
+        da = ds[name]
+        if da.dims != ("trial", "time"):
+            raise ValueError(f"ds[{name!r}] must have dims ('trial', 'time') as a rollout, got "
+                             f"{da.dims}")
+        kinds, what = ("b", "booleans") if name == "terminated" else ("iu", "integer cells")
+        if da.dtype.kind not in kinds:
+            raise ValueError(f"ds[{name!r}] must hold {what}, got dtype {da.dtype}")
+
+
+def _check_world(world: object) -> None:
+    if not hasattr(world, "layout"):
+        raise TypeError(f"world must be a GridWorld, got {type(world).__name__}")
 
 
 def occupancy_map(ds: xr.Dataset, world: object | None = None, *, alive_only: bool = True,
@@ -201,6 +218,10 @@ def occupancy_map(ds: xr.Dataset, world: object | None = None, *, alive_only: bo
         Dims ``(y, x)`` (1-based coordinates); sums to 1 (per trial with ``per_trial``).
     """
     _check_xy(ds)
+    if world is not None:
+        _check_world(world)
+    check_bool("alive_only", alive_only)
+    check_bool("per_trial", per_trial)
     x = ds["x"].values.astype(np.int64)
     y = ds["y"].values.astype(np.int64)
     w = (~ds["terminated"].values if alive_only else np.ones(x.shape, bool)).astype(float)
@@ -236,8 +257,7 @@ def arena_coverage(ds: xr.Dataset, world: object) -> xr.DataArray:
         Dim ``trial``, values in [0, 1].
     """
     _check_xy(ds)
-    if not hasattr(world, "layout"):
-        raise TypeError(f"world must be a GridWorld, got {type(world).__name__}")
+    _check_world(world)
     occ = occupancy_map(ds, world, per_trial=True)
     n_free = world.layout.n_cells
     visited = (occ.values > 0).sum(axis=(1, 2))

@@ -27,7 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from neuromop._checks import check_choice, check_int, check_real
+from neuromop._checks import as_array, check_choice, check_int, check_real
 from neuromop.mdp.endless import closed_set, refuse_endless_paths
 from neuromop.mdp.model import FiniteMDP
 
@@ -191,7 +191,7 @@ def _reward_table(mdp: FiniteMDP, reward: object, default: str) -> tuple[np.ndar
         r = np.ones((S, A))
         label = "alive"
     else:
-        arr = np.asarray(reward)
+        arr = as_array("reward", reward)
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"reward must be a real-valued array, got dtype {arr.dtype}")
         if arr.shape not in {(S, A), (S, A, mdp.max_successors)}:
@@ -521,14 +521,21 @@ def solve_maxent(
             f"solve_maxent needs an extrinsic reward: MDP {mdp.name!r} has none, pass reward="
         )
     r, label = _reward_table(mdp, reward, "alive")
-    u, sweeps, delta = _soft_iteration(mdp, r / tau, gamma, tol / tau, max_sweeps)
-    delta *= tau
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        u, sweeps, delta = _soft_iteration(mdp, r / tau, gamma, tol / tau, max_sweeps)
+        delta *= tau
+        V = tau * u
+        mask = np.ascontiguousarray(mdp.action_mask.T)
+        QT = np.ascontiguousarray((gamma * mdp.expectation(V) + r).T)
+        QT[~mask] = -np.inf
+        policy = _softmax_policy(QT, tau, mask)
+    if not (np.all(np.isfinite(V)) and np.all(np.isfinite(policy))):
+        raise ValueError(
+            f"temperature={tau:g} takes the soft values out of float64 range (reward/temperature "
+            f"up to {np.max(np.abs(r)) / tau:.3g}, temperature x log(n_actions) / (1 - gamma) = "
+            f"{tau * np.log(max(mdp.n_actions, 2)) / max(1.0 - gamma, 1e-300):.3g}); choose a "
+            "temperature closer to the reward scale")
     converged = _finish("solve_maxent", gamma, delta, tol, sweeps, max_sweeps)
-    V = tau * u
-    mask = np.ascontiguousarray(mdp.action_mask.T)
-    QT = np.ascontiguousarray((gamma * mdp.expectation(V) + r).T)
-    QT[~mask] = -np.inf
-    policy = _softmax_policy(QT, tau, mask)
     V_true = policy_evaluation(mdp, policy, r, gamma, tol=min(tol, 1e-8))
     params = {
         "temperature": tau,
@@ -581,7 +588,7 @@ def policy_evaluation(
     gamma, tol, max_sweeps = _check_common(gamma, tol, max_sweeps)
     check_choice("method", method, ["auto", "direct", "iterative"])
     S, A, K = mdp.probs.shape
-    pi = np.asarray(policy, dtype=np.float64)
+    pi = as_array("policy", policy, dtype=np.float64)
     if pi.shape != (S, A):
         raise ValueError(f"policy must have shape (S, A) = {(S, A)}, got shape {pi.shape}")
     if not np.all(np.isfinite(pi)) or np.any(pi < -1e-12):

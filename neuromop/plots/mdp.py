@@ -127,7 +127,7 @@ def plot_cartpole_episode(ds: xr.Dataset, episode: int = 0, axes=None):
 
     if axes is None:
         _, axes = plt.subplots(2, 1, figsize=(6, 4), sharex=True)
-    e = ds.isel(episode=episode)
+    e = ds.isel(trial=episode)  # rollouts have a trial dim (an episode is a trial)
     alive = ~e["terminated"].values
     t = e["time"].values[alive]
     axes[0].plot(t, e["theta"].values[alive])

@@ -105,10 +105,16 @@ def _count_lines(report: dict) -> list[str]:
     return lines + [
         f"fraction of neuron x condition points kept by mean matching: "
         f"{s['fraction_retained']:.2f}",
-        f"r_sc: mean {s['rsc_mean']:.4f}, sd {s['rsc_sd']:.4f} over {s['rsc_n_pairs']} pairs",
+        f"r_sc: mean {_num(s['rsc_mean'])}, sd {_num(s['rsc_sd'])} over {s['rsc_n_pairs']} "
+        "pairs",
         f"participation ratio: corrected {s['participation_ratio']:.2f}, "
         f"naive {s['participation_ratio_naive']:.2f} (of {s['n_neurons']} neurons)",
     ]
+
+
+def _num(value: float | None) -> str:
+    """A summary number, or ``n/a`` for ``None`` (nothing to compute)."""
+    return "n/a" if value is None else f"{value:.4f}"
 
 
 def _rate_lines(report: dict) -> list[str]:
@@ -117,8 +123,8 @@ def _rate_lines(report: dict) -> list[str]:
         f"rates {s['variable']!r} ({s['units']}): trials {s['n_trials']}, neurons "
         f"{s['n_neurons']}, {s['n_samples']} (trial, time) samples analysed",
         f"across-trial std (mean over time and neurons): {s['across_trial_std_mean']:.4f}",
-        f"temporal std (mean over trials and neurons):   {s['temporal_std_mean']:.4f}",
-        f"correlation of fluctuations: mean {s['corr_mean']:.4f}, sd {s['corr_sd']:.4f} over "
+        f"temporal std (mean over trials and neurons):   {_num(s['temporal_std_mean'])}",
+        f"correlation of fluctuations: mean {_num(s['corr_mean'])}, sd {_num(s['corr_sd'])} over "
         f"{s['corr_n_pairs']} pairs",
         f"participation ratio: corrected {s['participation_ratio']:.2f}, "
         f"naive {s['participation_ratio_naive']:.2f} (of {s['n_neurons']} neurons)",

@@ -8,6 +8,7 @@ numerical Hessian (delta method) and Wald intervals are mapped back through the 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ from scipy.optimize import minimize
 from scipy.special import expit, logit
 from sklearn.base import BaseEstimator, clone
 
-from neuromop._checks import check_finite_array, check_int, check_real
+from neuromop._checks import as_array, check_finite_array, check_int, check_real
 from neuromop._random import as_generator
 
 _Z95 = 1.959963984540054
@@ -88,6 +89,11 @@ class _ChoiceModel(BaseEstimator):
             return val if np.isfinite(val) else 1e300
 
         rng = as_generator(self.random_state)
+        for name, _, (lo, hi) in spec:
+            if not (np.isfinite(lo) and np.isfinite(hi) and np.isfinite(hi - lo)):
+                raise ValueError(f"{type(self).__name__}: the data give {name} a start range "
+                                 f"[{lo:.3g}, {hi:.3g}]; the values in X (or the reward) are "
+                                 "too large to fit")
         best = None
         for _ in range(self.n_restarts):
             theta0 = np.array([rng.uniform(*s[2]) for s in spec])
@@ -169,6 +175,20 @@ class _ChoiceModel(BaseEstimator):
         if not hasattr(self, "params_"):
             raise RuntimeError(f"{type(self).__name__} is not fitted; call fit(X, y) first")
 
+    def _simulation_theta(self, params, data) -> np.ndarray:
+        """Parameters of a simulation: the fitted ones (``params=None``) or ``params``, a
+        mapping with one finite number per name of ``_spec(data)``."""
+        if params is None:
+            self._require_fit()
+            return self._theta_
+        names = [spec[0] for spec in self._spec(data)]
+        if not isinstance(params, Mapping):
+            raise TypeError(f"params must be a dict with keys {names}, got {params!r}")
+        missing = sorted(set(names) - set(params))
+        if missing:
+            raise ValueError(f"params is missing {missing} (expected keys {names})")
+        return np.array([check_real(f"params[{name!r}]", params[name]) for name in names])
+
     def loglik_trials(self, X, y, groups=None) -> np.ndarray:
         """Per-trial log-likelihood (nats) under the fitted parameters; NaN for excluded trials."""
         self._require_fit()
@@ -197,7 +217,7 @@ class _ChoiceModel(BaseEstimator):
         if self.sequential:
             if groups is None:
                 raise ValueError("groups (sessions) are required to bootstrap a sequential model")
-            g = np.asarray(groups)
+            g = as_array("groups", groups)
             labels = pd.unique(g)
             for _ in range(n_boot):
                 pick = rng.choice(labels, size=labels.size, replace=True)
@@ -218,7 +238,7 @@ class _ChoiceModel(BaseEstimator):
 
 
 def _check_y(y, n_trials: int | None, n_options: int | None = None) -> np.ndarray:
-    arr = np.asarray(y)
+    arr = as_array("y", y)
     if arr.ndim != 1:
         raise ValueError(f"y must be 1-dimensional (one choice per trial), got shape {arr.shape}")
     if n_trials is not None and arr.shape[0] != n_trials:
@@ -239,7 +259,7 @@ def _session_starts(groups, n_trials: int) -> np.ndarray:
         starts = np.zeros(n_trials, bool)
         starts[0] = True
         return starts
-    g = np.asarray(groups)
+    g = as_array("groups", groups)
     if g.shape != (n_trials,):
         raise ValueError(f"groups must have shape ({n_trials},) (one label per trial), "
                          f"got {g.shape}")

@@ -35,7 +35,14 @@ from scipy.signal import lfilter
 from scipy.special import expit, log_expit, logsumexp
 from sklearn.base import clone
 
-from neuromop._checks import check_choice, check_finite_array, check_int, check_real
+from neuromop._checks import (
+    MAX_SIZE,
+    as_array,
+    check_choice,
+    check_finite_array,
+    check_int,
+    check_real,
+)
 from neuromop._random import as_generator
 from neuromop.values._choice_base import (
     _check_y,
@@ -76,7 +83,7 @@ class SoftmaxChoiceModel(_ChoiceModel):
         self.bias = bias
 
     def _prepare(self, X, y, groups):
-        v = np.asarray(X, dtype=float)
+        v = as_array("X", X, dtype=float)
         if v.ndim != 2 or v.shape[1] < 2:
             raise ValueError(f"X must have shape (n_trials, n_options >= 2), got {v.shape}")
         if np.any(np.isnan(v)) or np.any(np.isposinf(v)):
@@ -254,7 +261,7 @@ class QLearningChoiceModel(_ChoiceModel):
         self.q0 = q0
 
     def _prepare(self, X, y, groups):
-        K = check_int("n_actions", self.n_actions, low=2)
+        K = check_int("n_actions", self.n_actions, low=2, high=MAX_SIZE)
         check_real("q0", self.q0)
         x = _reward_design(X, K, self.covariate)
         yy = _check_y(y, x.shape[0], K)
@@ -326,8 +333,10 @@ class QLearningChoiceModel(_ChoiceModel):
     def simulate(self, rewards_fn, n_trials: int, covariates=None, random_state=None,
                  params: dict | None = None):
         """Simulate an agent; ``rewards_fn(t, action, rng) -> reward``. Returns ``(X, y)``."""
-        theta = (self._theta_ if params is None
-                 else np.array([params[n] for n, *_ in self._spec({"v": None})]))
+        theta = self._simulation_theta(params, {"v": None})
+        n_trials = check_int("n_trials", n_trials, low=1, high=MAX_SIZE)
+        if not callable(rewards_fn):
+            raise TypeError(f"rewards_fn must be callable, got {type(rewards_fn).__name__}")
         rng = as_generator(random_state)
         K = self.n_actions
         q = np.full(K, float(self.q0))
@@ -424,6 +433,9 @@ def compare_models(models: dict, y, *, X=None, groups=None, cv=5) -> pd.DataFram
     rows = {}
     for name, entry in models.items():
         model, Xm = entry if isinstance(entry, tuple) else (entry, X)
+        if not isinstance(model, _ChoiceModel):
+            raise TypeError(f"models[{name!r}] must be a neuromop choice model or (model, X), "
+                            f"got {type(model).__name__}")
         if Xm is None:
             raise ValueError(f"no X for model {name!r}: pass X= or (model, X)")
         fitted = clone(model).fit(Xm, y, groups)

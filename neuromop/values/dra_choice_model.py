@@ -274,15 +274,7 @@ class DRAChoiceModel(_ChoiceModel):
         W = check_int("n_trajectories", n_trajectories, low=1)
         if not callable(rewards_fn):
             raise TypeError(f"rewards_fn must be callable, got {type(rewards_fn).__name__}")
-        if params is None:
-            self._require_fit()
-            theta = self._theta_
-        else:
-            names = [s[0] for s in self._spec(None)]
-            missing = sorted(set(names) - set(params))
-            if missing:
-                raise ValueError(f"params is missing {missing} (expected keys {names})")
-            theta = np.array([float(params[nm]) for nm in names])
+        theta = self._simulation_theta(params, None)
         p = self._unpack(theta)
         cov = np.zeros((n_trials, K))
         if self.covariate:

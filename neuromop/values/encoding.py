@@ -40,7 +40,7 @@ import xarray as xr
 from scipy.special import gammaln
 from threadpoolctl import threadpool_limits
 
-from neuromop._checks import check_choice, check_finite_array, check_int, check_real
+from neuromop._checks import as_array, check_choice, check_finite_array, check_int, check_real
 from neuromop._provenance import provenance
 from neuromop._random import as_generator
 from neuromop.data.schema import activity_variable
@@ -91,7 +91,11 @@ def fit_poisson_glm(X: np.ndarray, Y: np.ndarray, *, l2: float = 1.0, max_iter: 
         beta = np.zeros((p, N))
         beta[0] = np.log(Y.mean(axis=0) + 1e-3)
     else:
-        beta = beta0.copy()
+        beta = check_finite_array("beta0", beta0, ndim=2)
+        if beta.shape != (p, N):
+            raise ValueError(f"beta0 must have shape (n_features, n_neurons) = {(p, N)}, got "
+                             f"{beta.shape}")
+        beta = beta.copy()
     XX = (X[:, :, None] * X[:, None, :]).reshape(T, p * p)
     pen = np.full(p, float(l2))
     pen[0] = 0.0
@@ -105,6 +109,8 @@ def fit_poisson_glm(X: np.ndarray, Y: np.ndarray, *, l2: float = 1.0, max_iter: 
         beta = beta + step
         if big.max() < tol:
             break
+    if not np.all(np.isfinite(beta)):
+        raise ValueError("the Poisson GLM fit overflowed (non-finite weights): rescale X")
     return beta
 
 
@@ -191,8 +197,17 @@ def collinearity(signals: np.ndarray, base: np.ndarray | None = None) -> dict:
         signal, in the full design), ``condition_number`` (of the standardised design with
         intercept).
     """
-    S = np.asarray(signals, float)
-    B = np.zeros((S.shape[0], 0)) if base is None else np.asarray(base, float)
+    S = check_finite_array("signals", signals, ndim=2)
+    if S.shape[0] < 3 or S.shape[1] < 2:
+        raise ValueError(f"signals must have shape (n_trials >= 3, n_signals >= 2), got {S.shape}")
+    B = np.zeros((S.shape[0], 0)) if base is None else check_finite_array("base", base, ndim=2)
+    if B.shape[0] != S.shape[0]:
+        raise ValueError(f"base must have one row per trial ({S.shape[0]}), got shape {B.shape}")
+    for name, arr in (("signals", S), ("base", B)):
+        spread = np.ptp(arr, axis=0) if arr.size else np.ones(0)
+        if np.any(spread == 0) or not np.all(np.isfinite(spread)):
+            raise ValueError(f"{name} must vary across trials in every column within float "
+                             f"range, got column spreads {spread.tolist()}")
     Z = np.column_stack([_z(S), _z(B)]) if B.shape[1] else _z(S)
     ones = np.ones((S.shape[0], 1))
     corr = np.corrcoef(S, rowvar=False)
@@ -205,6 +220,9 @@ def collinearity(signals: np.ndarray, base: np.ndarray | None = None) -> dict:
         r2 = 1.0 - res.var() / Z[:, j].var()
         vif.append(np.inf if r2 >= 1.0 - 1e-15 else 1.0 / (1.0 - r2))
     cond = float(np.linalg.cond(np.column_stack([ones, Z])))
+    if not (np.all(np.isfinite(corr)) and np.all(np.isfinite(pcorr)) and np.isfinite(cond)):
+        raise ValueError("signals and base are too large (or too degenerate) for the "
+                         "diagnostics: their correlations are not finite; rescale them")
     return {"corr": corr, "partial_corr": pcorr, "vif": np.array(vif), "condition_number": cond}
 
 
@@ -279,9 +297,9 @@ def _trial_signal(ds: xr.Dataset, behaviour, key, name: str, n: int) -> np.ndarr
                 f"{name}: the trial coordinate of {key!r} does not match the neural data's "
                 f"(first differences at positions "
                 f"{_first_mismatch(da['trial'].values, ds['trial'].values)}); align them first")
-        x = np.asarray(da.values, float)
+        x = as_array(name, da.values, dtype=float)
     else:
-        x = np.asarray(key, float)
+        x = as_array(name, key, dtype=float)
     if x.shape != (n,):
         raise ValueError(f"{name} must have one value per trial ({n}), got shape {x.shape}")
     if not np.all(np.isfinite(x)):
@@ -299,12 +317,33 @@ def _first_mismatch(a, b) -> str:
     return ", ".join(f"{i} ({a[i]!r} vs {b[i]!r})" for i in idx)
 
 
+def _check_window(window) -> tuple[float, float]:
+    try:
+        t0, t1 = window
+    except (TypeError, ValueError):
+        raise TypeError(f"window must be None or a pair (start, stop) of seconds, got "
+                        f"{window!r}") from None
+    t0, t1 = check_real("window[0]", t0), check_real("window[1]", t1)
+    if t1 <= t0:
+        raise ValueError(f"window must have stop > start, got {window!r}")
+    return t0, t1
+
+
+def _check_base(base) -> list:
+    """``base`` as a list of covariates (variable names or arrays); one name may be a str."""
+    if isinstance(base, str):
+        return [base]
+    if not isinstance(base, tuple | list):
+        raise TypeError(f"base must be a list of trial variable names or arrays, got {base!r}")
+    return list(base)
+
+
 def _window_counts(ds, window):
     act = activity_variable(ds)
     if act.dims != ("trial", "time", "neuron"):
         raise ValueError(f"activity must have dims ('trial', 'time', 'neuron'), got {act.dims}")
     if window is not None:
-        t0, t1 = float(window[0]), float(window[1])
+        t0, t1 = _check_window(window)
         sel = (act["time"].values >= t0) & (act["time"].values <= t1)
         if not sel.any():
             raise ValueError(f"window {window} (s) contains no time bin centre; time runs "
@@ -383,7 +422,8 @@ def compare_value_encodings(
         ``p_unique`` (signal, neuron), ``p_any``, ``partial_corr`` (signal, neuron),
         ``neuron_class``; population: ``pop_loglik_gain`` and ``pop_p_value`` (test),
         ``null_p_value`` (test, null), ``null_pop_loglik_gain`` (test, null, sample),
-        ``decoding_r2`` and ``decoding_p`` (target),
+        ``decoding_r2`` and ``decoding_p`` (target; ``decoding_p`` is NaN for the raw ``soft``
+        and ``true`` targets, which share variance: only the residual targets are tested),
         ``signal_corr``, ``vif`` (signal); ``attrs``: ``verdict``, ``separable``,
         ``condition_number`` and provenance.
     """
@@ -393,6 +433,8 @@ def compare_value_encodings(
     if set(signals) != {"soft", "true"}:
         raise ValueError("signals must have exactly the keys 'soft' and 'true', got "
                          f"{list(signals)}")
+    if not isinstance(null, str | tuple | list):
+        raise TypeError(f"null must be 'shift', 'pseudo' or a sequence of them, got {null!r}")
     null = (null,) if isinstance(null, str) else tuple(null)
     for kind in null:
         check_choice("null", kind, ("shift", "pseudo"))
@@ -405,10 +447,15 @@ def compare_value_encodings(
     n_null = check_int("n_null", n_null, low=1)
     alpha = check_real("alpha", alpha, low=0.0, high=1.0, low_inclusive=False)
     vif_max = check_real("vif_max", vif_max, low=1.0, low_inclusive=False)
+    min_rate = check_real("min_rate", min_rate, low=0.0)
+    base = _check_base(base)
     if 1.0 / (1 + n_null) > alpha:
         raise ValueError(f"n_null={n_null} cannot give a p-value below alpha={alpha} "
                          f"(smallest p is 1/(1 + n_null)); use n_null >= "
                          f"{int(np.ceil(1 / alpha)) - 1}")
+    if behaviour is not None and not isinstance(behaviour, xr.Dataset):
+        raise TypeError(f"behaviour must be an xarray.Dataset or None, got "
+                        f"{type(behaviour).__name__}")
     if behaviour is not None and not np.array_equal(behaviour["trial"].values, ds["trial"].values):
         raise ValueError("behaviour and ds have different trial coordinates ("
                          f"{_first_mismatch(behaviour['trial'].values, ds['trial'].values)}); "
@@ -429,6 +476,9 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
     if not keep.any():
         raise ValueError(f"no neuron has a mean count >= min_rate={min_rate} in the window")
     Y, neurons = Y[:, keep], neurons[keep]
+    if cv > n or drift_basis >= n:
+        raise ValueError(f"cv (got {cv}) must be <= and drift_basis (got {drift_basis}) < the "
+                         f"number of trials {n}")
     soft = _z(_trial_signal(ds, behaviour, signals["soft"], "signals['soft']", n))
     true = _z(_trial_signal(ds, behaviour, signals["true"], "signals['true']", n))
     base_cols = [_z(_trial_signal(ds, behaviour, b, f"base[{i}]", n)) for i, b in enumerate(base)]

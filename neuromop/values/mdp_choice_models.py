@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neuromop._checks import check_choice, check_real
+from neuromop._checks import as_array, check_choice, check_finite_array, check_real
 from neuromop._random import as_generator
 from neuromop.mdp.model import FiniteMDP
 from neuromop.mdp.solvers import solve_maxent, solve_mop
@@ -71,7 +71,7 @@ class MDPChoiceModel(_ChoiceModel):
 
     def _prepare(self, X, y, groups):
         self._check_self()
-        s = np.asarray(X)
+        s = as_array("X", X)
         if s.ndim == 2 and s.shape[1] == 1:
             s = s[:, 0]
         if s.ndim != 1 or s.dtype.kind not in "iu":
@@ -93,7 +93,9 @@ class MDPChoiceModel(_ChoiceModel):
         return [("beta", "log", (0.05, 2.0))]
 
     def _reward_array(self):
-        return np.asarray(self.mdp.reward if self.reward is None else self.reward, float)
+        if self.reward is None:
+            return np.asarray(self.mdp.reward, float)
+        return check_finite_array("reward", self.reward)
 
     def policy(self, theta) -> np.ndarray:
         """Policy (S, A) of the agent for natural parameters ``theta``."""
@@ -119,7 +121,11 @@ class MDPChoiceModel(_ChoiceModel):
     def simulate(self, states, params: dict, random_state=None) -> np.ndarray:
         """Draw actions in ``states`` from the agent with natural ``params``."""
         self._check_self()
-        names = [n for n, *_ in self._spec(None)]
-        pi = self.policy(np.array([params[n] for n in names], float))[np.asarray(states)]
+        if params is None:
+            raise TypeError("params must be a dict of the agent's parameters, got None")
+        s = as_array("states", states)
+        if s.dtype.kind not in "iu" or np.any((s < 0) | (s >= self.mdp.n_states)):
+            raise ValueError(f"states must be state indices in [0, {self.mdp.n_states})")
+        pi = self.policy(self._simulation_theta(params, None))[s]
         rng = as_generator(random_state)
         return (rng.random(pi.shape[0])[:, None] > np.cumsum(pi, axis=1)).sum(axis=1)

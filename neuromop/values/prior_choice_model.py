@@ -130,14 +130,6 @@ class PriorLearningChoiceModel(_ChoiceModel):
         """Draw 0/1 choices for the trials ``X`` from the fitted model or from ``params``."""
         x = check_finite_array("X", X, ndim=2)
         data = self._prepare(x, np.zeros(x.shape[0], int), groups)
-        if params is None:
-            self._require_fit()
-            theta = self._theta_
-        else:
-            names = [s[0] for s in self._spec(data)]
-            missing = sorted(set(names) - set(params))
-            if missing:
-                raise ValueError(f"params is missing {missing} (expected keys {names})")
-            theta = np.array([float(params[nm]) for nm in names])
+        theta = self._simulation_theta(params, data)
         p1 = expit(self._decision(theta, data))
         return (as_generator(random_state).random(p1.size) < p1).astype(np.int64)

@@ -11,6 +11,7 @@ hold the two signals (``--soft``/``--true`` variable names).
 from __future__ import annotations
 
 import numpy as np
+import xarray as xr
 
 from neuromop.values.choice_models import RelativeValueLogit, compare_models
 from neuromop.values.encoding import compare_value_encodings
@@ -64,6 +65,17 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
         (soft, true arrays), ``behaviour`` (figure inputs or None), ``notes`` (list of str).
     """
 
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"ds must be an xarray.Dataset, got {type(ds).__name__}")
+    if behaviour is not None and not isinstance(behaviour, xr.Dataset):
+        raise TypeError(f"behaviour must be an xarray.Dataset or None, got "
+                        f"{type(behaviour).__name__}")
+    if behaviour is not None and "trial" not in behaviour.dims:
+        raise ValueError(f"behaviour must have a 'trial' dim like ds, got dims "
+                         f"{list(behaviour.dims)}")
+    if base is not None and not isinstance(base, str | tuple | list):
+        raise TypeError(f"base must be a list of trial variable names, got {base!r}")
+    base = [base] if isinstance(base, str) else base
     src = behaviour if behaviour is not None else ds
     if behaviour is not None and not np.array_equal(behaviour["trial"].values,
                                                     ds["trial"].values):

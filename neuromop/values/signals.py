@@ -28,8 +28,9 @@ import numpy as np
 import xarray as xr
 from scipy.special import logsumexp
 
-from neuromop._checks import check_finite_array, check_real
+from neuromop._checks import as_array, check_finite_array, check_real
 from neuromop._provenance import provenance
+from neuromop.mdp.model import FiniteMDP
 from neuromop.mdp.solvers import policy_evaluation, solve_maxent, solve_reward
 
 __all__ = [
@@ -44,9 +45,11 @@ __all__ = [
 
 
 def _check_q(name: str, Q: object) -> np.ndarray:
-    q = np.asarray(Q, dtype=float)
+    q = as_array(name, Q, dtype=float)
     if q.ndim == 0:
         raise ValueError(f"{name} must have at least one axis (actions last), got a scalar")
+    if q.shape[-1] == 0:
+        raise ValueError(f"{name} must hold at least one action (last axis), got shape {q.shape}")
     if np.any(np.isnan(q)) or np.any(np.isposinf(q)):
         raise ValueError(f"{name} must not contain NaN or +inf (use -inf for inadmissible actions)")
     if np.any(np.all(np.isneginf(q), axis=-1)):
@@ -70,14 +73,15 @@ def soft_value(Q: object, temperature: float) -> np.ndarray:
     """
     tau = check_real("temperature", temperature, low=0.0, low_inclusive=False)
     q = _check_q("Q", Q)
-    return tau * logsumexp(q / tau, axis=-1)
+    top = q.max(axis=-1)  # shifted by the best action: no overflow at small temperatures
+    return top + tau * logsumexp((q - top[..., None]) / tau, axis=-1)
 
 
 def softmax_policy(Q: object, temperature: float) -> np.ndarray:
     """Softmax policy ``pi_a = exp((Q_a - V_soft) / tau)`` over the last axis (rows sum to 1)."""
     tau = check_real("temperature", temperature, low=0.0, low_inclusive=False)
     q = _check_q("Q", Q)
-    z = q / tau
+    z = (q - q.max(axis=-1, keepdims=True)) / tau  # <= 0: no overflow at small temperatures
     return np.exp(z - logsumexp(z, axis=-1, keepdims=True))
 
 
@@ -107,12 +111,13 @@ def _signals_from_q(q: np.ndarray, tau: float, chosen: np.ndarray | None) -> dic
     return out
 
 
-def _check_chosen(chosen: object, n_trials: int, n_actions: int) -> np.ndarray:
-    c = np.asarray(chosen)
+def _check_chosen(chosen: object, n_trials: int, n_actions: int,
+                  name: str = "chosen") -> np.ndarray:
+    c = as_array(name, chosen)
     if c.shape != (n_trials,):
-        raise ValueError(f"chosen must have shape ({n_trials},), got {c.shape}")
+        raise ValueError(f"{name} must have shape ({n_trials},), got {c.shape}")
     if c.dtype.kind not in "iu" or np.any((c < 0) | (c >= n_actions)):
-        raise ValueError(f"chosen must hold integer action indices in [0, {n_actions}), "
+        raise ValueError(f"{name} must hold integer action indices in [0, {n_actions}), "
                          f"got {c[:5]}")
     return c.astype(np.int64)
 
@@ -150,7 +155,7 @@ def bandit_values(Q: object, temperature: float, *, chosen: object = None,
 
 
 def _to_dataset(sig: dict, n_trials: int, trial: object, attrs: dict) -> xr.Dataset:
-    coord = np.arange(n_trials) if trial is None else np.asarray(trial)
+    coord = np.arange(n_trials) if trial is None else as_array("trial", trial)
     if coord.shape != (n_trials,):
         raise ValueError(f"trial must have shape ({n_trials},), got {coord.shape}")
     data = {}
@@ -210,6 +215,16 @@ def two_offer_values(offer_a: object, offer_b: object, *, rho: float, temperatur
     return ds
 
 
+def _check_states(mdp: object, states: object) -> np.ndarray:
+    """``states`` as state indices of ``mdp`` (checked to be a FiniteMDP)."""
+    if not isinstance(mdp, FiniteMDP):
+        raise TypeError(f"mdp must be a FiniteMDP, got {type(mdp).__name__}")
+    s = as_array("states", states)
+    if s.ndim != 1 or s.dtype.kind not in "iu" or np.any((s < 0) | (s >= mdp.n_states)):
+        raise ValueError(f"states must be a 1-d array of state indices in [0, {mdp.n_states})")
+    return s
+
+
 def mdp_values(mdp, states: object, *, temperature: float, actions: object = None,
                reward: object = None, gamma: float = 0.99, tol: float = 1e-8) -> xr.Dataset:
     """Soft and true values of visited states of a :class:`neuromop.mdp.FiniteMDP`.
@@ -245,10 +260,8 @@ def mdp_values(mdp, states: object, *, temperature: float, actions: object = Non
 
     tau = check_real("temperature", temperature, low=0.0, low_inclusive=False)
     g = check_real("gamma", gamma, low=0.0, high=1.0, high_inclusive=False)
-    s = np.asarray(states)
-    if s.ndim != 1 or s.dtype.kind not in "iu" or np.any((s < 0) | (s >= mdp.n_states)):
-        raise ValueError(f"states must be a 1-d array of state indices in [0, {mdp.n_states})")
-    rew = mdp.reward if reward is None else np.asarray(reward, dtype=float)
+    s = _check_states(mdp, states)
+    rew = mdp.reward if reward is None else as_array("reward", reward, dtype=float)
     if rew is None:
         raise ValueError("reward is required when mdp.reward is None (true values need a reward)")
     soft = solve_maxent(mdp, temperature=tau, reward=rew, gamma=g, tol=tol)
@@ -266,7 +279,7 @@ def mdp_values(mdp, states: object, *, temperature: float, actions: object = Non
         "policy": soft.policy[s],
     }
     if actions is not None:
-        a = _check_chosen(actions, s.size, mdp.n_actions)
+        a = _check_chosen(actions, s.size, mdp.n_actions, "actions")
         if not np.all(mdp.action_mask[s, a]):
             raise ValueError("actions contains an inadmissible action for its state")
         sig["value_chosen"] = soft.Q[s, a]
@@ -309,12 +322,10 @@ def dra_values(agent, mdp, states: object, *, actions: object = None, reward: ob
     for attr in ("q_mean_", "q_std_", "policy_"):
         if not hasattr(agent, attr):
             raise ValueError(f"agent must be a fitted DRAAgent (missing {attr}); call fit first")
-    s = np.asarray(states)
-    if s.ndim != 1 or s.dtype.kind not in "iu" or np.any((s < 0) | (s >= mdp.n_states)):
-        raise ValueError(f"states must be a 1-d array of state indices in [0, {mdp.n_states})")
+    s = _check_states(mdp, states)
     g = min(float(agent.gamma), 0.999) if gamma is None else check_real(
         "gamma", gamma, low=0.0, high=1.0, high_inclusive=False)
-    rew = mdp.reward if reward is None else np.asarray(reward, dtype=float)
+    rew = mdp.reward if reward is None else as_array("reward", reward, dtype=float)
     v_true = policy_evaluation(mdp, agent.policy_, rew, g)
     qbar = agent.q_mean_[s]
     std = agent.q_std_[s]
@@ -331,7 +342,7 @@ def dra_values(agent, mdp, states: object, *, actions: object = None, reward: ob
         "policy": agent.policy_[s],
     }
     if actions is not None:
-        a = _check_chosen(actions, s.size, mdp.n_actions)
+        a = _check_chosen(actions, s.size, mdp.n_actions, "actions")
         sig["value_chosen"] = qbar[np.arange(s.size), a]
     attrs = provenance("neuromop.values.signals.dra_values", beta=beta, gamma=g,
                        lambda_=float(agent.lambda_))

@@ -23,10 +23,12 @@ agent (``tau H ≈ 0``, so ``value_soft ≈ value_true``); ``"ofc"``: a real ses
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import xarray as xr
 
-from neuromop._checks import check_choice, check_int, check_real
+from neuromop._checks import MAX_SIZE, check_choice, check_finite_array, check_int, check_real
 from neuromop._provenance import provenance
 from neuromop._random import as_generator
 from neuromop.values.signals import two_offer_values
@@ -147,15 +149,20 @@ def simulate_value_population(
         (``true_encoding``, ``design``, ``rho``, ``temperature``) and provenance.
     """
     check_choice("encoding", encoding, ("soft", "true", "mixed", "none"))
-    n_neurons = check_int("n_neurons", n_neurons, low=1)
-    n_trials = check_int("n_trials", n_trials, low=10)
+    n_neurons = check_int("n_neurons", n_neurons, low=1, high=MAX_SIZE)
+    n_trials = check_int("n_trials", n_trials, low=10, high=MAX_SIZE)
+    n_bins = check_int("n_bins", n_bins, low=1, high=MAX_SIZE)
+    _ = check_int("n_trials x n_bins x n_neurons", n_trials * n_bins * n_neurons, high=MAX_SIZE)
     mix = check_real("mix", mix, low=0.0, high=1.0)
     gain = check_real("gain", gain, low=0.0)
     frac_tuned = check_real("frac_tuned", frac_tuned, low=0.0, high=1.0)
     drift = check_real("drift", drift, low=0.0)
     drift_length = check_real("drift_length", drift_length, low=0.0, low_inclusive=False)
-    n_bins = check_int("n_bins", n_bins, low=1)
-    t0, t1 = (check_real("window[0]", window[0]), check_real("window[1]", window[1]))
+    try:
+        t0, t1 = window
+    except (TypeError, ValueError):
+        raise TypeError(f"window must be a pair (start, stop) of seconds, got {window!r}") from None
+    t0, t1 = check_real("window[0]", t0), check_real("window[1]", t1)
     if t1 <= t0:
         raise ValueError(f"window must be (start, stop) with stop > start, got {window}")
     rng = as_generator(random_state)
@@ -184,7 +191,12 @@ def simulate_value_population(
                 + _z(vals["value_true"].values)[:, None] * g_true[None, :]
                 + chosen[:, None] * c_chosen[None, :] + d)
     bin_width = (t1 - t0) / n_bins
-    lam = np.exp(log_rate)[:, None, :] * bin_width * np.ones((1, n_bins, 1))
+    with np.errstate(over="ignore"):  # reported below, naming the arguments
+        lam = np.exp(log_rate)[:, None, :] * bin_width * np.ones((1, n_bins, 1))
+    if not np.all(lam <= 1e9):
+        raise ValueError(f"gain, drift and window (got {gain}, {drift}, {window}) give up to "
+                         f"{np.max(lam):.3g} expected spikes per bin, more than 1e9 (gain and "
+                         "drift are log-rate units, window is in s)")
     counts = rng.poisson(lam).astype(np.int64)
     time = t0 + bin_width * (np.arange(n_bins) + 0.5)
 
@@ -237,10 +249,16 @@ def two_offer_pseudo_sampler(offer_a, offer_b, *, rho: float, temperature: float
         ``sampler(rng) -> {"soft": array, "true": array}`` for
         :func:`neuromop.values.encoding.compare_value_encodings` (``null="pseudo"``).
     """
-    qa = np.asarray(offer_a, float)
-    qb = np.asarray(offer_b, float)
-    two_offer_values(qa, qb, rho=rho, temperature=temperature)  # validates the inputs
-    names = {"soft": "value_soft", "true": "value_true"} if signals is None else dict(signals)
+    qa = check_finite_array("offer_a", offer_a, ndim=1)
+    qb = check_finite_array("offer_b", offer_b, ndim=1)
+    known = two_offer_values(qa, qb, rho=rho, temperature=temperature)  # validates the inputs
+    names = {"soft": "value_soft", "true": "value_true"} if signals is None else signals
+    if not isinstance(names, Mapping) or set(names) != {"soft", "true"}:
+        raise ValueError(f"signals must map 'soft' and 'true' to signal names, got {signals!r}")
+    unknown = [v for v in names.values() if not isinstance(v, str) or v not in known.data_vars]
+    if unknown:
+        raise ValueError(f"signals must name variables of two_offer_values "
+                         f"{sorted(known.data_vars)}, got {unknown}")
 
     def sample(rng: np.random.Generator) -> dict:
         idx = rng.integers(0, qa.size, qa.size)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -116,6 +116,8 @@ def from_arrays(
     }
     coords.update(_coords_along("trial", n_trials, trial_coords, "trial_coords"))
     coords.update(_coords_along("neuron", n_neurons, neuron_coords, "neuron_coords"))
+    if attrs is not None and not isinstance(attrs, Mapping):
+        raise TypeError(f"attrs must be a mapping name -> value, got {type(attrs).__name__}")
     all_attrs = dict(attrs or {})
     all_attrs.update(
         units=units or _UNITS[variable], bin_width=bin_width, source=source,
@@ -168,6 +170,9 @@ def from_dataframe(
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"frame must be a pandas.DataFrame, got {type(frame).__name__}")
     check_choice("value", value, ACTIVITY_VARIABLES)
+    for name, column in (("trial", trial), ("time", time), ("neuron", neuron)):
+        if not isinstance(column, Hashable):
+            raise TypeError(f"{name} must be a column name, got {type(column).__name__}")
     needed = [trial, time, neuron, value, *trial_columns, *neuron_columns]
     missing = [c for c in needed if c not in frame.columns]
     if missing:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from neuromop._checks import check_path
 from neuromop._provenance import provenance
 from neuromop.data.paths import shared_datasets_dir
 
@@ -41,12 +41,15 @@ def load_ibl_trials(path: str | os.PathLike | None = None) -> xr.Dataset:
     """
     if path is None:
         path = shared_datasets_dir("ibl_behavior") / DEFAULT_FILE
-    path = Path(path)
+    path = check_path("path", path)
     if path.is_dir():
         path = path / DEFAULT_FILE
     if not path.is_file():
         raise FileNotFoundError(f"no IBL trials table at {path}")
-    frame = pd.read_csv(path)
+    try:
+        frame = pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError) as exc:  # pandas' parser errors are ValueErrors
+        raise ValueError(f"path {path} is not a CSV trials table ({exc})") from None
     frame = frame.drop(columns=[c for c in frame.columns if str(c).startswith("Unnamed")])
     if frame.empty:
         raise ValueError(f"{path} holds no trials")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from neuromop._checks import check_real
+from neuromop._checks import check_path, check_real
 from neuromop._provenance import provenance
 from neuromop.data.spikes import SpikeTable, bin_spikes
 
@@ -126,11 +125,18 @@ def load_nwb(
     """
     import pynwb
 
-    path = Path(path)
+    path = check_path("path", path)
     if not path.is_file():
         raise FileNotFoundError(f"no NWB file at {path}")
-    with pynwb.NWBHDF5IO(str(path), "r") as io:
-        nwb = io.read()
+    try:
+        io = pynwb.NWBHDF5IO(str(path), "r")
+    except (OSError, TypeError, ValueError) as exc:  # not HDF5, or HDF5 without NWB version
+        raise ValueError(f"path {path} is not an NWB file ({exc})") from None
+    with io:
+        try:
+            nwb = io.read()
+        except (OSError, TypeError, ValueError, KeyError) as exc:  # HDF5 but not NWB
+            raise ValueError(f"path {path} is not an NWB file ({exc})") from None
         times, neuron, neuron_info = _units(nwb)
         trial_info, label = _intervals(nwb, epochs, intervals)
         identifier = str(nwb.identifier)

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from neuromop._checks import check_choice
+from neuromop._checks import check_choice, check_path
 from neuromop._provenance import provenance
 from neuromop.data.paths import shared_datasets_dir
 from neuromop.data.spikes import SpikeTable, bin_spikes
@@ -41,7 +41,7 @@ _AREAS = {4: "OFC"}
 
 
 def _raw_dir(root: str | os.PathLike | None) -> Path:
-    base = shared_datasets_dir("padoa_ofc") if root is None else Path(root)
+    base = shared_datasets_dir("padoa_ofc") if root is None else check_path("root", root)
     for candidate in (base / "raw_data", base):
         if (candidate / "celldata").is_dir():
             return candidate

@@ -6,6 +6,7 @@ MOP paper (Ramírez-Ruiz et al., Nat. Commun. 2024).
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -25,12 +26,50 @@ STAY = 8
 
 
 def _as_cells(name: str, cells: Iterable[tuple[int, int]] | np.ndarray) -> np.ndarray:
-    arr = np.asarray(list(cells) if not isinstance(cells, np.ndarray) else cells, dtype=np.int64)
+    try:
+        arr = np.asarray(list(cells) if not isinstance(cells, np.ndarray) else cells)
+    except TypeError as exc:  # not iterable
+        raise TypeError(f"{name} must be a list of (x, y) pairs, got {cells!r}") from exc
+    except ValueError as exc:  # ragged
+        raise ValueError(f"{name} must be a list of (x, y) pairs, got {cells!r}") from exc
+    whole = arr.dtype.kind in "iu" or (arr.dtype.kind == "f" and np.all(np.isfinite(arr))
+                                       and np.all(arr == np.round(arr)))
+    if arr.size and not whole:
+        raise TypeError(f"{name} must hold integer cell coordinates, got {cells!r}")
+    arr = arr.astype(np.int64)
     if arr.size == 0:
         return np.zeros((0, 2), dtype=np.int64)
     if arr.ndim != 2 or arr.shape[1] != 2:
         raise ValueError(f"{name} must be a list of (x, y) pairs, got shape {arr.shape}")
     return arr
+
+
+def _int_tuple(name: str, value: object, length: int, what: str) -> tuple[int, ...]:
+    """``value`` as a tuple of ``length`` ints (``what`` names the fields in messages)."""
+    try:
+        items = tuple(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a tuple {what}, got {value!r}") from None
+    if len(items) != length or not all(isinstance(v, numbers.Integral) and
+                                       not isinstance(v, bool) for v in items):
+        raise ValueError(f"{name} must be a tuple {what} of {length} integers, got {value!r}")
+    return tuple(int(v) for v in items)
+
+
+def _cells_mask(layout, name: str, cells) -> np.ndarray:
+    """``layout.mask(cells)``, with errors naming the argument ``name``."""
+    try:
+        return layout.mask(cells)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+
+
+def _check_start(world, start: tuple[int, ...]) -> None:
+    """Raise ``ValueError`` naming ``start`` when it is not a state of ``world``."""
+    try:
+        world.state_index(*start)
+    except ValueError as exc:
+        raise ValueError(f"start {start} is not a state of the world: {exc}") from None
 
 
 @dataclass(frozen=True, eq=False)

@@ -20,6 +20,7 @@ Memory: about 8 bytes per stored corner, i.e. ~0.5 GB for 31^4 and ~1.6 GB for 4
 
 from __future__ import annotations
 
+import numbers
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -27,7 +28,14 @@ import numpy as np
 import scipy.sparse as sp
 import xarray as xr
 
-from neuromop._checks import check_choice, check_int, check_probability, check_real
+from neuromop._checks import (
+    MAX_SIZE,
+    check_choice,
+    check_finite_array,
+    check_int,
+    check_probability,
+    check_real,
+)
 from neuromop._provenance import provenance
 from neuromop._random import as_generator
 
@@ -115,10 +123,17 @@ class CartpoleGrid:
 
     def __post_init__(self) -> None:
         n = self.n_points
-        n = (n,) * 4 if isinstance(n, int | np.integer) else tuple(n)
+        if isinstance(n, numbers.Integral):
+            n = (n,) * 4
+        elif isinstance(n, tuple | list | np.ndarray):
+            n = tuple(n)
+        else:
+            raise TypeError(f"n_points must be an int or 4 ints (theta, omega, v, x), got {n!r}")
         if len(n) != 4:
             raise ValueError(f"n_points must be an int or 4 ints (theta, omega, v, x), got {n!r}")
-        n = tuple(check_int("n_points", k, low=3) for k in n)
+        n = tuple(check_int("n_points", k, low=3, high=MAX_SIZE) for k in n)
+        check_int("the grid size (product of n_points)", int(np.prod(n, dtype=object)),
+                  high=MAX_SIZE)
         object.__setattr__(self, "n_points", n)
 
     @property
@@ -286,8 +301,7 @@ class CartpoleSolution:
 
 def _policy_from_q(q: np.ndarray, agent: str, params: dict) -> np.ndarray:
     if agent == "mop":
-        z = q / params["alpha"]
-        z = z - z.max(axis=-1, keepdims=True)
+        z = (q - q.max(axis=-1, keepdims=True)) / params["alpha"]  # <= 0: no overflow
         e = np.exp(z)
         return e / e.sum(axis=-1, keepdims=True)
     best = q >= q.max(axis=-1, keepdims=True) - 1e-9
@@ -371,6 +385,8 @@ def solve_cartpole_grid(
         delta = float(np.max(np.abs(new - V[rows])))
         V[rows] = new
         v32[rows] = new
+        if not np.isfinite(delta) or not np.all(np.isfinite(v32[rows])):
+            break  # overflow: reported below
         if bar is not None:
             bar.update(1)
             bar.set_postfix(delta=f"{delta:.2e}")
@@ -380,6 +396,9 @@ def solve_cartpole_grid(
     if bar is not None:
         bar.close()
     solve_s = time.perf_counter() - t0
+    if not np.all(np.isfinite(v32)):
+        raise ValueError(f"value iteration overflowed float32 with alpha={alpha}, gamma={gamma}: "
+                         "lower alpha (values grow like alpha ln K / (1 - gamma))")
     q = r + gamma * (P @ v32).astype(np.float64).reshape(A, -1).T
     hyper = {"alpha": alpha, "gamma": gamma, "epsilon": epsilon, "tol": tol}
     Q = np.zeros((grid.n_grid, A))
@@ -419,17 +438,30 @@ def simulate_cartpole(
     Returns
     -------
     xr.Dataset
-        Dims ``(trial, time)``: ``theta``, ``omega``, ``v``, ``x``, ``action``, ``force``,
-        ``action_entropy`` (nats), ``terminated``; ``lifetime`` per trial (steps alive).
+        Dims ``(trial, time)``: ``theta``, ``omega``, ``v``, ``x``, ``action``, ``force``
+        (``action`` -1 and ``force`` NaN once a trial has terminated), ``action_entropy``
+        (nats), ``terminated``; ``lifetime`` per trial (steps alive).
     """
-    n_trials = check_int("n_trials", n_trials, low=1)
-    n_steps = check_int("n_steps", n_steps, low=1)
+    n_trials = check_int("n_trials", n_trials, low=1, high=MAX_SIZE)
+    n_steps = check_int("n_steps", n_steps, low=1, high=MAX_SIZE)
+    _ = check_int("n_trials x n_steps", n_trials * n_steps, high=MAX_SIZE)
     rng = as_generator(random_state)
+    if solution is not None and not isinstance(solution, CartpoleSolution):
+        raise TypeError(f"solution must be a CartpoleSolution or None, got "
+                        f"{type(solution).__name__}")
+    if params is not None and not isinstance(params, CartpoleParams):
+        raise TypeError(f"params must be a CartpoleParams, got {type(params).__name__}")
     p = solution.grid.params if solution is not None else (params or CartpoleParams())
     forces = np.asarray(p.forces)
     A = len(forces)
-    s = np.zeros((n_trials, 4)) if start is None else np.tile(
-        np.asarray(start, dtype=float), (n_trials, 1))
+    if start is None:
+        s = np.zeros((n_trials, 4))
+    else:
+        s0 = check_finite_array("start", start, ndim=1)
+        if s0.shape != (4,):
+            raise ValueError(f"start must be one state (theta, omega, v, x) of shape (4,), got "
+                             f"shape {s0.shape}")
+        s = np.tile(s0, (n_trials, 1))
     traj = np.zeros((n_trials, n_steps, 4))
     actions = np.full((n_trials, n_steps), -1, dtype=np.int64)
     ent = np.zeros((n_trials, n_steps))

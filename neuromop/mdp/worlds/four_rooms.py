@@ -36,9 +36,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from neuromop._checks import check_int, check_probability
+from neuromop._checks import MAX_SIZE, check_int, check_probability
 from neuromop.mdp.model import FiniteMDP
-from neuromop.mdp.worlds._grid import KING_LABELS, GridLayout, GridWorld, energy_world_arrays
+from neuromop.mdp.worlds._grid import (
+    KING_LABELS,
+    GridLayout,
+    GridWorld,
+    _check_start,
+    _int_tuple,
+    energy_world_arrays,
+)
 
 __all__ = ["four_rooms", "noisy_tv", "FOUR_ROOMS_DOORS", "TV_ROOM"]
 
@@ -91,8 +98,8 @@ def four_rooms(
         ``.mdp`` is the :class:`~neuromop.mdp.model.FiniteMDP`; ``.regions["tv_room"]`` masks
         the TV-room cells. Paper defaults for solving: gamma = 0.99, alpha = 1, beta = 0.
     """
-    capacity = check_int("capacity", capacity, low=2)
-    food_gain = check_int("food_gain", food_gain, low=0)
+    capacity = check_int("capacity", capacity, low=2, high=MAX_SIZE // 1024)
+    food_gain = check_int("food_gain", food_gain, low=0, high=MAX_SIZE)
     eta = check_probability("eta", eta)
     if not isinstance(noisy_tv, bool | np.bool_):
         raise TypeError(f"noisy_tv must be a bool, got {noisy_tv!r}")
@@ -116,8 +123,8 @@ def four_rooms(
     mdp = FiniteMDP.from_arrays(
         ns, p, mask, term, state_labels=labels, action_labels=KING_LABELS, name=name
     )
-    if start is None:
-        start = (3, 3, capacity)
+    start = (3, 3, capacity) if start is None else _int_tuple("start", start, 3,
+                                                              "(x, y, energy)")
     world = GridWorld(
         mdp=mdp,
         layout=layout,
@@ -128,7 +135,7 @@ def four_rooms(
         params={"capacity": capacity, "food_gain": food_gain, "noisy_tv": bool(noisy_tv),
                 "eta": eta, "world": name},
     )
-    world.state_index(*world.start)  # validates the start
+    _check_start(world, world.start)
     return world
 
 
@@ -161,6 +168,6 @@ def noisy_tv(
     GridWorld
         As :func:`four_rooms` with ``noisy_tv=True``.
     """
-    capacity = check_int("capacity", capacity, low=2)
+    capacity = check_int("capacity", capacity, low=2, high=MAX_SIZE // 1024)
     gain = capacity if food_gain is None else food_gain
     return four_rooms(capacity=capacity, food_gain=gain, noisy_tv=True, eta=eta, start=start)

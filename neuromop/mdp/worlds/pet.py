@@ -22,7 +22,15 @@ import pandas as pd
 
 from neuromop._checks import check_int
 from neuromop.mdp.model import FiniteMDP
-from neuromop.mdp.worlds._grid import KING_LABELS, KING_MOVES, STAY, GridLayout
+from neuromop.mdp.worlds._grid import (
+    KING_LABELS,
+    KING_MOVES,
+    STAY,
+    GridLayout,
+    _as_cells,
+    _check_start,
+    _int_tuple,
+)
 
 __all__ = ["AgentPetWorld", "agent_pet", "TOGGLE"]
 
@@ -81,11 +89,21 @@ def agent_pet(
     AgentPetWorld
         Actions: 8 king moves, ``stay``, ``toggle``. State labels ``(x, y, pet_x, pet_y, fence)``.
     """
-    size = check_int("size", size, low=2)
+    size = check_int("size", size, low=2, high=1024)
     layout = GridLayout(size, size, [])
     C = layout.n_cells
+    pen = _as_cells("pen", pen)
+    if pen.shape != (2, 2):
+        raise ValueError(f"pen must be ((x_min, x_max), (y_min, y_max)), got {pen.tolist()}")
+    pen = tuple(tuple(r) for r in pen.tolist())
     pen_mask = layout.region(*pen)
-    lever_cell = int(layout.cell_index(*lever))
+    if not pen_mask.any():
+        raise ValueError(f"pen {pen} holds no cell of the {size}x{size} grid")
+    lever = _int_tuple("lever", lever, 2, "(x, y)")
+    try:
+        lever_cell = int(layout.cell_index(*lever))
+    except ValueError as exc:
+        raise ValueError(f"lever {lever}: {exc}") from None
     S = C * C * 2
     A = KING_MOVES.shape[0] + 1
     ag, pt, fence = (g.ravel() for g in np.meshgrid(np.arange(C), np.arange(C), [0, 1],
@@ -113,11 +131,11 @@ def agent_pet(
          fence], names=["x", "y", "pet_x", "pet_y", "fence"])
     mdp = FiniteMDP.from_arrays(succ, probs, mask, np.zeros(S, dtype=bool), state_labels=labels,
                                 action_labels=KING_LABELS + ("toggle",), name="agent_pet")
-    if start is None:
-        start = (lever[0], lever[1], pen[0][1], pen[1][1], 0)
+    start = (lever[0], lever[1], pen[0][1], pen[1][1], 0) if start is None else _int_tuple(
+        "start", start, 5, "(x, y, pet_x, pet_y, fence)")
     world = AgentPetWorld(mdp=mdp, layout=layout, pen=layout.cells[pen_mask],
                           lever=tuple(lever), start=tuple(int(v) for v in start),
                           params={"size": size, "pen": [list(r) for r in pen],
                                   "lever": list(lever), "world": "agent_pet"})
-    world.state_index(*world.start)
+    _check_start(world, world.start)
     return world

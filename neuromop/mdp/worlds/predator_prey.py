@@ -43,9 +43,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from neuromop._checks import check_int, check_real
+from neuromop._checks import MAX_SIZE, check_int, check_real
 from neuromop.mdp.model import FiniteMDP
-from neuromop.mdp.worlds._grid import KING_LABELS, KING_MOVES, STAY, GridLayout
+from neuromop.mdp.worlds._grid import (
+    KING_LABELS,
+    KING_MOVES,
+    STAY,
+    GridLayout,
+    _as_cells,
+    _cells_mask,
+    _check_start,
+    _int_tuple,
+)
 
 __all__ = ["PredatorPreyWorld", "predator_prey", "AUTHORS_WALLS", "AUTHORS_HOME"]
 
@@ -149,12 +158,16 @@ def predator_prey(
         Paper defaults for solving: gamma = 0.98, alpha = 1, beta = 0 (MOP); epsilon = 0.05
         and +1 per step alive (R).
     """
-    size = check_int("size", size, low=3)
-    n_energy = check_int("n_energy", n_energy, low=1)
+    size = check_int("size", size, low=3, high=1024)
+    n_energy = check_int("n_energy", n_energy, low=1, high=MAX_SIZE)
+    check_int("size**4 x n_energy (states)", size**4 * n_energy, high=MAX_SIZE)
     cat_beta = check_real("cat_beta", cat_beta, low=0.0)
-    layout = GridLayout(size, size, list(walls))
-    home_mask = layout.mask(home)
-    food_mask = layout.mask([food])
+    walls = [tuple(c) for c in _as_cells("walls", walls).tolist()]
+    home = [tuple(c) for c in _as_cells("home", home).tolist()]
+    food = _int_tuple("food", food, 2, "(x, y)")
+    layout = GridLayout(size, size, walls)
+    home_mask = _cells_mask(layout, "home", home)
+    food_mask = _cells_mask(layout, "food", [food])
     cat_idx = np.flatnonzero(~home_mask)  # layout indices of the cells the cat may occupy
     if cat_idx.size == 0:
         raise ValueError("home must leave at least one free cell for the cat")
@@ -205,8 +218,8 @@ def predator_prey(
     )
     mdp = FiniteMDP.from_arrays(ns, p, mask, terminal, state_labels=labels,
                                 action_labels=KING_LABELS, name="predator_prey")
-    if start is None:
-        start = (4, 2, size, size, n_energy)
+    start = (4, 2, size, size, n_energy) if start is None else _int_tuple(
+        "start", start, 5, "(x, y, cat_x, cat_y, energy)")
     world = PredatorPreyWorld(
         mdp=mdp, layout=layout, cat_cells=layout.cells[cat_idx], home=layout.cells[home_mask],
         food=np.array([food]), n_energy=n_energy, start=tuple(int(v) for v in start),
@@ -214,5 +227,5 @@ def predator_prey(
                 "home": [list(h) for h in home], "food": list(food), "cat_beta": cat_beta,
                 "world": "predator_prey"},
     )
-    world.state_index(*world.start)
+    _check_start(world, world.start)
     return world
