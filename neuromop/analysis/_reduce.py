@@ -431,13 +431,15 @@ def _as_int(block: np.ndarray) -> np.ndarray:
 
 
 def _window_block(block: np.ndarray, axis: int, starts: np.ndarray, ends: np.ndarray):
-    """Window sums (int64) of ``block`` along ``axis``; ``starts``/``ends`` (evenly spaced) index
-    its bins. Short windows add strided views; long ones take differences of a cumulative sum."""
+    """Window sums (int64) of ``block`` along ``axis``; ``starts``/``ends`` index its bins.
+    Short, evenly spaced windows add strided views; others take differences of a cumulative
+    sum."""
     block = _as_int(block)
     n_win, k = len(starts), int(ends[0] - starts[0] + 1)
     step = int(starts[1] - starts[0]) if n_win > 1 else 1
+    even = n_win < 3 or bool(np.all(np.diff(starts) == step))  # explicit times may be uneven
     lead = (slice(None),) * axis
-    if k * n_win <= 4 * block.shape[axis]:
+    if even and k * n_win <= 4 * block.shape[axis]:
         out = np.zeros(block.shape[:axis] + (n_win,) + block.shape[axis + 1:], dtype=np.int64)
         for j in range(starts[0], starts[0] + k):
             out += block[lead + (slice(j, j + (n_win - 1) * step + 1, step),)]

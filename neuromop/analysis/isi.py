@@ -16,6 +16,9 @@ Definitions (``I_i`` the intervals of one train, ``n`` their number, sums over c
 
 All need at least 2 intervals (3 spikes) per train: a single train with fewer raises
 ``ValueError``; in a table such trains give NaN and one ``RuntimeWarning`` saying how many.
+This is deliberate where Elephant differs: its ``cv`` of one interval is 0.0 (the standard
+deviation of one number), which reads as a perfectly regular train; one interval says nothing
+about regularity.
 These are Elephant's formulas and agree with ``elephant.statistics`` to rounding.
 """
 

@@ -15,11 +15,17 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 
-from neuromop._checks import check_int, check_real
+from neuromop._checks import check_bool, check_int, check_real
 from neuromop._random import as_generator
 from neuromop.analysis._reduce import with_provenance
-from neuromop.analysis.variability import MAX_REPEATS, matched_regression, point_statistics
+from neuromop.analysis.variability import (
+    MAX_REPEATS,
+    matched_regression,
+    point_labels,
+    point_statistics,
+)
 
 __all__ = ["add_condition", "group_matched_fano_factor", "pooled_mean_matched_fano_factor"]
 
@@ -115,6 +121,8 @@ def pooled_mean_matched_fano_factor(
     bin_size: float = 0.25,
     weighted: bool = True,
     random_state: None | int | np.random.Generator = 0,
+    times: ArrayLike | None = None,
+    diagnostics: bool = False,
 ) -> xr.Dataset:
     """Mean-matched Fano factor over time with the neuron × condition points of many datasets.
 
@@ -130,16 +138,18 @@ def pooled_mean_matched_fano_factor(
     datasets : sequence or mapping of xarray.Dataset / DataArray
         Spike counts ``(trial, time, neuron)``, all with the same time bins (same window centres
         after windowing). A mapping's keys (or each Dataset's ``attrs["session"]``) name them.
-    window, step, condition, repeats, bin_size, weighted, random_state
+    window, step, condition, repeats, bin_size, weighted, random_state, times, diagnostics
         As in :func:`neuromop.analysis.mean_matched_fano_factor`; ``condition`` must be a trial
-        coordinate of every dataset (see :func:`add_condition`).
+        coordinate of every dataset (see :func:`add_condition`). Datasets of one neuron each
+        give the toolbox's per-neuron trial sets (neurons recorded on different trials).
 
     Returns
     -------
     xarray.Dataset
         The variables of ``mean_matched_fano_factor`` over ``time``; ``n_points`` is the pooled
         number of neuron × condition points, and ``points_per_dataset`` (dim ``dataset``) says
-        where they came from.
+        where they came from. With ``diagnostics``, the per-point variables are labelled by
+        ``point_dataset`` as well as ``point_neuron`` and ``point_condition``.
 
     Raises
     ------
@@ -153,24 +163,28 @@ def pooled_mean_matched_fano_factor(
     bin_size = check_real("bin_size", bin_size, low=0.0, low_inclusive=False)
     if not isinstance(weighted, bool):
         raise TypeError(f"weighted must be a bool, got {weighted!r}")
+    diagnostics = check_bool("diagnostics", diagnostics)
     rng = as_generator(random_state)
     names, items = _named(datasets)
-    xs, ys, trials, points = [], [], [], []
-    times = used = None
+    xs, ys, trials, points, labels = [], [], [], [], []
+    centres = used = None
     for label, item in zip(names, items):  # one per recording session: not a hot path
         try:
-            x, y, n, t, w = point_statistics(item, window=window, step=step, condition=condition)
+            x, y, n, t, w = point_statistics(item, window=window, step=step, condition=condition,
+                                             times=times)
+            if diagnostics:
+                labels.append(point_labels(item, condition))
         except TypeError as err:
             raise TypeError(f"dataset {label!r}: {err}") from err
         except ValueError as err:
             raise ValueError(f"dataset {label!r}: {err}") from err
-        if times is None:
-            times, used = t, w
-        elif t.shape != times.shape or not np.allclose(t, times, atol=1e-9) or w != used:
+        if centres is None:
+            centres, used = t, w
+        elif t.shape != centres.shape or not np.allclose(t, centres, atol=1e-9) or w != used:
             raise ValueError(
                 f"dataset {label!r} has different time windows than {names[0]!r}: "
-                f"{t.size} windows of {w} s from {t[0] if t.size else None} s vs {times.size} "
-                f"of {used} s from {times[0]} s; bin every dataset with the same window and "
+                f"{t.size} windows of {w} s from {t[0] if t.size else None} s vs {centres.size} "
+                f"of {used} s from {centres[0]} s; bin every dataset with the same window and "
                 "bin width"
             )
         xs.append(x)
@@ -178,8 +192,14 @@ def pooled_mean_matched_fano_factor(
         trials.append(n)
         points.append(x.shape[1])
     result = matched_regression(np.concatenate(xs, axis=1), np.concatenate(ys, axis=1),
-                                np.concatenate(trials), times, used, repeats=repeats,
-                                bin_size=bin_size, weighted=weighted, rng=rng)
+                                np.concatenate(trials), centres, used, repeats=repeats,
+                                bin_size=bin_size, weighted=weighted, rng=rng,
+                                diagnostics=diagnostics)
+    if diagnostics:
+        result = result.assign_coords(
+            point_dataset=("point", np.repeat(names, points)),
+            point_neuron=("point", np.concatenate([n for n, _ in labels])),
+            point_condition=("point", np.concatenate([c for _, c in labels])))
     result["points_per_dataset"] = xr.DataArray(np.array(points), dims="dataset",
                                                 coords={"dataset": names})
     result.attrs["n_datasets"] = len(items)
@@ -190,6 +210,8 @@ def pooled_mean_matched_fano_factor(
         random_state=(
             "Generator" if isinstance(random_state, np.random.Generator) else random_state
         ),
+        times=None if times is None else np.asarray(times, dtype=float).tolist(),
+        diagnostics=diagnostics,
     )
 
 

@@ -5,7 +5,7 @@ activity variable), optionally summed over sliding windows in time, and return l
 results with provenance in ``attrs``. They work unchanged on dask-backed data.
 
 Memory: numpy-backed counts are windowed and reduced block by block
-(:func:`neuromop.analysis._reduce.streamed_moments`), so the temporaries stay below the size of
+(``neuromop.analysis._reduce.streamed_moments``), so the temporaries stay below the size of
 the input; dask-backed counts are reduced chunk by chunk to (count, sum, squared deviations)
 records, windowed inside each chunk (time is made one chunk when windows are used).
 """
@@ -17,8 +17,9 @@ from collections.abc import Hashable, Iterable
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 
-from neuromop._checks import check_int, check_real
+from neuromop._checks import check_bool, check_finite_array, check_int, check_real
 from neuromop._random import as_generator
 from neuromop.analysis._reduce import (
     WindowPlan,
@@ -260,6 +261,8 @@ def mean_matched_fano_factor(
     bin_size: float = 0.25,
     weighted: bool = True,
     random_state: None | int | np.random.Generator = 0,
+    times: ArrayLike | None = None,
+    diagnostics: bool = False,
 ) -> xr.Dataset:
     """Mean-matched Fano factor over time (Churchland et al., 2010, Nat. Neurosci. 13:369).
 
@@ -294,6 +297,15 @@ def mean_matched_fano_factor(
     random_state : None, int or numpy.random.Generator, default 0
         Seed of the matching (reproducible by default, as the toolbox seeds itself; ``None``
         draws fresh entropy).
+    times : array_like of float, optional
+        Explicit window centres (s, increasing), as the toolbox's ``times`` argument: each count
+        is taken in the ``window`` centred on a time, which must be a window centre on the bin
+        grid (within 1e-6 of a bin). Needs ``window``; excludes ``step``. Use it to analyse a few
+        chosen times (e.g. 20–50 ms apart around an event) instead of every ``step``.
+    diagnostics : bool, default False
+        Also return what the toolbox's users plot (see Returns): the per-point means and
+        variances (the scatter of variance against mean), their difference, the mean
+        histograms with the greatest common distribution, and how often each point was kept.
 
     Returns
     -------
@@ -303,7 +315,14 @@ def mean_matched_fano_factor(
         ``fano_factor_all_high`` (unmatched), ``mean_rate`` and ``mean_rate_matched`` (spikes/s),
         ``fraction_retained`` (share of points kept by the matching, the same at every time)
         and ``n_points``. A Fano factor is NaN only at a time where every kept point has mean 0
-        (the regression slope is then undefined).
+        (the regression slope is then undefined). With ``diagnostics``, also over
+        ``(time, point)`` — a point is one neuron × condition, labelled by the ``point_neuron``
+        and ``point_condition`` coordinates — ``point_mean`` (spikes), ``point_variance``
+        (spikes², ``ddof=1``), ``variance_minus_mean`` (spikes²; 0 for Poisson) and
+        ``kept_fraction`` (share of the repeats that kept the point); ``point_trials`` (the
+        trials behind each point); ``mean_histogram`` over ``(time, mean_bin)`` (points per
+        bin of ``bin_size`` spikes, ``mean_bin`` the bins' lower edges) and
+        ``common_histogram`` over ``mean_bin`` (the greatest common distribution).
 
     Raises
     ------
@@ -314,17 +333,25 @@ def mean_matched_fano_factor(
     """
     repeats = check_int("repeats", repeats, low=0, high=MAX_REPEATS)
     bin_size = check_real("bin_size", bin_size, low=0.0, low_inclusive=False)
+    diagnostics = check_bool("diagnostics", diagnostics)
     rng = as_generator(random_state)
-    x, y, trials, times, used_window = point_statistics(counts, window=window, step=step,
-                                                        condition=condition)
-    result = matched_regression(x, y, trials, times, used_window, repeats=repeats,
-                                bin_size=bin_size, weighted=weighted, rng=rng)
+    x, y, trials, centres, used_window = point_statistics(counts, window=window, step=step,
+                                                          condition=condition, times=times)
+    result = matched_regression(x, y, trials, centres, used_window, repeats=repeats,
+                                bin_size=bin_size, weighted=weighted, rng=rng,
+                                diagnostics=diagnostics)
+    if diagnostics:
+        neurons, conditions = point_labels(counts, condition)
+        result = result.assign_coords(point_neuron=("point", neurons),
+                                      point_condition=("point", conditions))
     return with_provenance(
         result, "neuromop.analysis.mean_matched_fano_factor", window=window, step=step,
         condition=condition, repeats=repeats, bin_size=bin_size, weighted=weighted,
         random_state=(
             "Generator" if isinstance(random_state, np.random.Generator) else random_state
         ),
+        times=None if times is None else np.asarray(times, dtype=float).tolist(),
+        diagnostics=diagnostics,
     )
 
 
@@ -334,6 +361,7 @@ def point_statistics(
     window: float | None = None,
     step: float | None = None,
     condition: str | None = None,
+    times: ArrayLike | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
     """Per neuron × condition mean and ``ddof=1`` variance of windowed counts (``VarVsMean`` input).
 
@@ -353,9 +381,12 @@ def point_statistics(
     da = activity(counts, "counts")
     check_dims(da, ("trial", "time", "neuron"), "counts dims")
     da = check_values(da, name="counts", counts=True)
-    if step is None:
-        step = window
-    plan = window_plan(da, window, step)
+    if times is not None:
+        if step is not None:
+            raise ValueError("give step or times, not both: times are the window centres")
+        plan = plan_at_times(da, window, times)
+    else:
+        plan = window_plan(da, window, window if step is None else step)
     if condition is None:
         groups = np.zeros(da.sizes["trial"], dtype=int)
     else:
@@ -424,10 +455,12 @@ def matched_regression(
     bin_size: float,
     weighted: bool,
     rng: np.random.Generator,
+    diagnostics: bool = False,
 ) -> xr.Dataset:
     """Mean matching and weighted regression on per-point statistics (see
     :func:`mean_matched_fano_factor`; ``x``, ``y``, ``trials``, ``times`` as returned by
-    :func:`point_statistics`). Returns the result Dataset without provenance."""
+    :func:`point_statistics`). Returns the result Dataset without provenance; ``diagnostics``
+    adds the per-point and histogram variables (without the point labels)."""
     nt = x.shape[0]
     eps = 1.0 * used_window
     w = trials / (x + eps) ** 2 if weighted else np.ones_like(x)
@@ -437,7 +470,7 @@ def matched_regression(
     # only occupied bins are numbered, so a tiny bin_size cannot allocate a huge histogram
     # the tolerance puts a mean lying on an edge into the bin above, also for sizes not exact in
     # binary (0.1: 0.3 / 0.1 = 2.9999999999999996); as in bin_spikes
-    _, bins = np.unique(np.floor(x / bin_size + 1e-9), return_inverse=True)
+    occupied, bins = np.unique(np.floor(x / bin_size + 1e-9), return_inverse=True)
     bins = bins.reshape(x.shape)
     target = _common_distribution(bins)
     retained = float(target.sum() / x.shape[1])
@@ -457,8 +490,11 @@ def matched_regression(
         # one repeat at a time (the same random stream as one (repeats, time, point) draw),
         # summing the per-repeat results: memory does not grow with repeats
         sums = np.zeros((4, nt))
+        kept = np.zeros(x.shape) if diagnostics else None
         for _ in range(repeats):
             keep = _match_keep(bins, target, rng.random(x.shape))
+            if kept is not None:
+                kept += keep
             slope, se = _weighted_slope(x, y, w, keep)
             sums += (slope, slope - 2 * se, slope + 2 * se,
                      np.where(keep, x, 0).sum(-1) / keep.sum(-1))
@@ -476,4 +512,68 @@ def matched_regression(
         if key in result:
             result[key].attrs["units"] = "spikes/s"
     result.attrs = {"window": used_window, "epsilon": eps, "bin_size": bin_size}
+    if diagnostics:
+        result = result.assign(_diagnostics(x, y, trials, bins, target, occupied * bin_size,
+                                            None if repeats == 0 else kept / repeats))
     return result
+
+
+def point_labels(counts: xr.Dataset | xr.DataArray, condition: str | None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Neuron and condition of every point of :func:`point_statistics` (condition-major, then
+    neuron; the condition is 0 for all when ``condition`` is ``None``)."""
+    da = activity(counts, "counts")
+    groups = (np.zeros(1, dtype=int) if condition is None
+              else np.unique(np.asarray(da[condition].values)))
+    neurons = (np.asarray(da["neuron"].values) if "neuron" in da.coords
+               else np.arange(da.sizes["neuron"]))
+    return np.tile(neurons, len(groups)), np.repeat(groups, len(neurons))
+
+
+def _diagnostics(x, y, trials, bins, target, edges, kept_fraction) -> dict:
+    """The per-point scatter and the mean histograms of :func:`mean_matched_fano_factor`."""
+    n_bins = len(edges)
+    hist = np.stack([np.bincount(row, minlength=n_bins) for row in bins])
+    spikes = {"units": "spikes"}
+    out = {
+        "point_mean": xr.DataArray(x, dims=("time", "point"), attrs=spikes),
+        "point_variance": xr.DataArray(y, dims=("time", "point"), attrs={"units": "spikes^2"}),
+        "variance_minus_mean": xr.DataArray(y - x, dims=("time", "point"),
+                                            attrs={"units": "spikes^2"}),
+        "point_trials": xr.DataArray(trials.astype(np.int64), dims="point"),
+        "mean_histogram": xr.DataArray(hist, dims=("time", "mean_bin"),
+                                       coords={"mean_bin": ("mean_bin", edges, spikes)}),
+        "common_histogram": xr.DataArray(target, dims="mean_bin",
+                                         coords={"mean_bin": ("mean_bin", edges, spikes)}),
+    }
+    if kept_fraction is not None:
+        out["kept_fraction"] = xr.DataArray(kept_fraction, dims=("time", "point"))
+    return out
+
+
+def plan_at_times(da: xr.DataArray, window: float | None, times: ArrayLike) -> WindowPlan:
+    """Windows of length ``window`` (s) centred on the given ``times`` (s), as a
+    :class:`WindowPlan`; each time must be a window centre on ``da``'s bin grid."""
+    if window is None:
+        raise ValueError("times needs window= (s): the counting window centred on each time")
+    if "time" not in da.coords:
+        raise ValueError("times needs a 'time' coordinate (bin centres, s) on counts")
+    every = window_plan(da, window, None)  # every window of that length, one bin apart
+    t = np.asarray(da["time"].values, dtype=float)
+    centres = (t[every.ends] + t[every.starts]) / 2
+    req = check_finite_array("times", times, ndim=1)
+    if req.size and np.any(np.diff(req) <= 0):
+        raise ValueError("times must be strictly increasing")
+    idx = np.clip(np.searchsorted(centres, req), 1, len(centres) - 1) if len(centres) > 1 \
+        else np.zeros(req.shape, dtype=int)
+    if len(centres) > 1:
+        idx = np.where(np.abs(centres[idx - 1] - req) <= np.abs(centres[idx] - req), idx - 1, idx)
+    off = np.abs(centres[idx] - req)
+    bad = np.flatnonzero(off > 1e-6 * every.window)
+    if bad.size:
+        j = bad[0]
+        raise ValueError(
+            f"times must be centres of {every.window:g} s windows on the bin grid (the first "
+            f"{centres[0]:g} s, then every {centres[1] - centres[0] if len(centres) > 1 else 0:g}"
+            f" s, the last {centres[-1]:g} s); times[{j}] = {req[j]:g} s is not")
+    return WindowPlan(every.starts[idx], every.ends[idx], every.window, False)

@@ -222,3 +222,25 @@ def test_lvr_warns_when_plain_intervals_look_like_milliseconds():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         lvr(x, R=5)  # the unit is said: no warning
+
+
+@pytest.mark.parametrize("metric", ["cv", "cv2", "lv", "lvr"])
+def test_one_interval_train_is_nan_with_a_warning_not_zero(metric):
+    """Issue 17 item 11: a train of two spikes (one interval) has no regularity to measure. In a
+    table it gives NaN and a warning (Elephant's cv gives 0.0, a 'perfectly regular' train); one
+    train given alone is refused."""
+    import neuromop.analysis as A
+
+    fn = getattr(A, metric)
+    table = pd.DataFrame({"time": [0.1, 0.25, 0.1, 0.2, 0.35, 0.6], "neuron": [0, 0, 1, 1, 1, 1]})
+    with pytest.warns(RuntimeWarning, match="1 of 2 spike trains have fewer than 3 spikes"):
+        out = fn(table)
+    assert np.isnan(float(out.sel(neuron=0)))
+    assert np.isfinite(float(out.sel(neuron=1)))
+    with pytest.raises(ValueError, match="at least 2 intervals"):
+        fn(np.array([0.15]))
+
+
+def test_elephant_gives_zero_cv_for_one_interval_where_neuromop_refuses():
+    elephant = pytest.importorskip("elephant.statistics")
+    assert elephant.cv([0.15]) == 0.0  # the difference the docstring of neuromop.analysis.isi states

@@ -211,6 +211,10 @@ case("mean_matched_fano_factor", A.mean_matched_fano_factor,
            bin_size=0.25, weighted=True, random_state=0),
      counts=X, window="size_real", step="size_real", condition="name", repeats="int",
      bin_size="real", weighted="bool", random_state="random_state")
+case("mean_matched_fano_factor:times", A.mean_matched_fano_factor,
+     fresh(counts=L(counts_ds), window=0.1, times=L(lambda: np.array([0.1, 0.2])),
+           condition="condition", repeats=2, diagnostics=True),
+     times="array", diagnostics="bool")
 case("pooled_mean_matched_fano_factor", A.pooled_mean_matched_fano_factor,
      fresh(datasets=L(lambda: [counts_ds(), counts_ds()]), window=0.1, condition="condition",
            repeats=2, bin_size=0.25, random_state=0),
