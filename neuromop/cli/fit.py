@@ -52,13 +52,18 @@ def _fit_rnn(args: argparse.Namespace) -> int:
     from neuromop._io import atomic_path, remove_orphans, write_json_atomic
     from neuromop.data.io import load
     from neuromop.fit.report import fit_report, format_fit_report
-    from neuromop.fit.rnn import RateRNNRegressor
+    from neuromop.fit.rnn import _CHECKPOINT, RateRNNRegressor
     from neuromop.plots.fitting import plot_fit_report
 
     if not args.dataset.exists():
         raise FileNotFoundError(f"DATASET {args.dataset} does not exist")
     if not args.resume:  # a resumed fit finishes the earlier run's outputs
         check_free([args.out / "model.pt", args.out / "report.json"], args.overwrite)
+        interrupted = args.out / "checkpoint" / _CHECKPOINT
+        if interrupted.exists() and not args.overwrite:
+            raise ValueError(f"{interrupted} holds an earlier fit's checkpoint (an interrupted "
+                             "run?); pass --resume to continue it, --overwrite to start again, "
+                             "or choose another --out")
     if args.out.is_dir():
         remove_orphans(args.out)  # temporary files of a killed earlier run
     ds = load(args.dataset)

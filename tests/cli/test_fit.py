@@ -53,6 +53,23 @@ def test_fit_rnn_resume_continues(dataset_path, tmp_path):
     assert report["history"]["epoch"] == [0, 1, 2, 3, 4]
 
 
+def test_fit_rnn_does_not_silently_redo_an_interrupted_fit(dataset_path, tmp_path, capsys):
+    """Issue 18 item 12: a fit killed before its outputs leaves a checkpoint; rerunning without
+    --resume stops and says how to go on, instead of retraining from epoch 0 over it."""
+    out = tmp_path / "fit"
+    assert main(_argv(dataset_path, out)) == 0
+    (out / "model.pt").unlink()  # as a kill between the last checkpoint and the outputs
+    (out / "report.json").unlink()
+    checkpoint = out / "checkpoint" / "rnn_fit_checkpoint.pt"
+    before = checkpoint.read_bytes()
+    assert main(_argv(dataset_path, out)) == 2
+    err = capsys.readouterr().err
+    assert "--resume" in err and "--overwrite" in err and "Traceback" not in err
+    assert checkpoint.read_bytes() == before
+    assert main(_argv(dataset_path, out, "--resume")) == 0
+    assert main(_argv(dataset_path, out, "--overwrite")) == 0
+
+
 def test_fit_rnn_removes_what_a_killed_writer_left(dataset_path, tmp_path):
     out = tmp_path / "fit"
     out.mkdir()
