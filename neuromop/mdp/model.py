@@ -19,6 +19,7 @@ import pandas as pd
 
 from neuromop._checks import MAX_SIZE, as_array, check_int, check_probability
 from neuromop._random import as_generator
+from neuromop.mdp._dense import dense_transitions, terminal_mask
 
 __all__ = ["FiniteMDP", "make_random_mdp"]
 
@@ -387,49 +388,73 @@ class FiniteMDP:
         cls,
         P: np.ndarray,
         action_mask: np.ndarray | None = None,
-        terminal: np.ndarray | None = None,
+        terminal: np.ndarray | Sequence[int] | None = None,
         reward: np.ndarray | None = None,
+        *,
+        layout: str = "SAS",
+        renormalize: float = 0.0,
+        terminal_action: int = 0,
         **labels: Any,
     ) -> FiniteMDP:
         """Build from a dense transition tensor ``P[s, a, s'] = p(s'|s, a)``.
 
         Parameters
         ----------
-        P : array_like, shape (S, A, S)
+        P : array_like, shape (S, A, S) (or (A, S, S) with ``layout="ASS"``)
             Dense transition probabilities; all-zero rows mark inadmissible actions.
         action_mask : array_like of bool, shape (S, A), optional
             Defaults to the rows of ``P`` that sum to more than 0.
-        terminal : array_like of bool, shape (S,), optional
-            Defaults to no terminal state.
+        terminal : array_like of bool, shape (S,), or sequence of int, optional
+            Terminal states (a boolean mask or a list of indices); default none. They need no
+            self-loops: whatever ``P`` says there (a row that moves on, all-zero rows), each gets
+            the single admissible action ``terminal_action`` that stays, and reward 0.
         reward : array_like, shape (S, A, S) or (S, A), optional
-            Dense reward r(s, a, s').
+            Dense reward r(s, a, s') (in ``layout``) or r(s, a).
+        layout : {"SAS", "ASS"}, default "SAS"
+            Axis order of ``P`` (and of a 3-d ``reward``): ``P[s, a, s']`` or ``P[a, s, s']`` (the
+            layout of pymdptoolbox and mushroom-rl's ``P[a]``). With as many actions as states
+            the shape cannot tell them apart: say which.
+        renormalize : float, default 0
+            Rows whose sums lie within this of 1 are divided by their sum (float32 or rounded
+            inputs); rows further off are refused. At most 0.1.
+        terminal_action : int, default 0
+            The no-op action given to terminal states.
         **labels
             ``state_labels``, ``action_labels``, ``name``.
+
+        Examples
+        --------
+        A 5-state chain (move right or stay; the last state is terminal):
+
+        >>> import numpy as np
+        >>> from neuromop.mdp import FiniteMDP, solve_mop
+        >>> P = np.zeros((5, 2, 5))
+        >>> P[np.arange(5), 0, np.minimum(np.arange(5) + 1, 4)] = 1
+        >>> P[np.arange(5), 1, np.arange(5)] = 1
+        >>> mdp = FiniteMDP.from_dense(P, terminal=[4])
+        >>> int(mdp.terminal.sum()), mdp.n_actions
+        (1, 2)
         """
         cls._check_labels(labels)
-        P = _as_float_array("P", P)
-        if P.ndim != 3 or P.shape[0] != P.shape[2] or P.size == 0:
-            raise ValueError(f"P must have shape (S, A, S) with S, A >= 1, got shape {_shape(P)}")
+        dense = dense_transitions(P, layout=layout, renormalize=renormalize, terminal=terminal,
+                                  terminal_action=terminal_action, reward=reward)
+        P, term = dense["P"], dense["terminal"]
         S, A, _ = P.shape
         nonzero = P != 0
         K = max(1, int(np.count_nonzero(nonzero, axis=-1).max()))
         order = np.argsort(~nonzero, axis=-1, kind="stable")[..., :K]
         probs = np.take_along_axis(P, order, axis=-1)
         ns = np.where(probs != 0, order, 0).astype(np.int64)
-        r = None
-        if reward is not None:
-            r = _as_float_array("reward", reward)
-            if r.shape == (S, A):
-                r = np.broadcast_to(r[:, :, None], (S, A, K)).copy()
-            elif r.shape == P.shape:
-                r = np.take_along_axis(r, order, axis=-1)
-            else:
-                raise ValueError(
-                    f"reward must have shape (S, A, S) = {_shape(P)} or (S, A) = {(S, A)}, "
-                    f"got shape {_shape(r)}"
-                )
-        mask = probs.sum(axis=-1) > 0 if action_mask is None else action_mask
-        term = np.zeros(S, dtype=bool) if terminal is None else terminal
+        r = dense["reward"]
+        if r is not None:
+            r = (np.broadcast_to(r[:, :, None], (S, A, K)).copy() if r.ndim == 2
+                 else np.take_along_axis(r, order, axis=-1))
+        if action_mask is None:
+            mask = probs.sum(axis=-1) > 0
+        else:
+            mask = _as_bool_array("action_mask", action_mask).copy()
+            if mask.shape == (S, A) and term.any():
+                mask[term] = np.arange(A) == terminal_action
         return cls(ns, probs, mask, term, r, **labels)
 
     @classmethod
@@ -473,18 +498,7 @@ class FiniteMDP:
             raise TypeError(f"transition must be callable, got {type(transition).__name__}")
         if reward is not None and not callable(reward):
             raise TypeError(f"reward must be callable or None, got {type(reward).__name__}")
-        term = np.zeros(S, dtype=bool)
-        if terminal is not None:
-            t = as_array("terminal", terminal)
-            if t.dtype == bool:
-                if t.shape != (S,):
-                    raise ValueError(f"terminal must have shape (S,) = ({S},), got {_shape(t)}")
-                term = t.copy()
-            else:
-                idx = _as_int_array("terminal", t).ravel()
-                if idx.size and (idx.min() < 0 or idx.max() >= S):
-                    raise ValueError(f"terminal indices must be in [0, {S}), got {idx.tolist()}")
-                term[idx] = True
+        term = terminal_mask(terminal, S)
         rows: list[list[tuple[int, float, float]]] = []
         for s in range(S):
             for a in range(A):

@@ -194,10 +194,13 @@ def _reward_table(mdp: FiniteMDP, reward: object, default: str) -> tuple[np.ndar
         arr = as_array("reward", reward)
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"reward must be a real-valued array, got dtype {arr.dtype}")
-        if arr.shape not in {(S, A), (S, A, mdp.max_successors)}:
+        K = mdp.max_successors
+        if arr.shape == (S, A, S) and K != S:  # dense r(s, a, s'), as from_dense takes it
+            arr = np.take_along_axis(arr, mdp.next_states, axis=-1)
+        if arr.shape not in {(S, A), (S, A, K)}:
             raise ValueError(
-                f"reward must have shape (S, A) = {(S, A)} or (S, A, K) = "
-                f"{(S, A, mdp.max_successors)}, got shape {arr.shape}"
+                f"reward must have shape (S, A) = {(S, A)}, (S, A, K) = {(S, A, K)} (per "
+                f"successor slot) or (S, A, S) = {(S, A, S)} (dense), got shape {arr.shape}"
             )
         if not np.all(np.isfinite(arr)):
             raise ValueError("reward must be finite, got NaN/inf value(s)")
@@ -339,6 +342,11 @@ def solve_mop(
         Discount factor in [0, 1]. With gamma = 1 a world in which the agent can avoid every
         terminal state forever while choosing among actions gives infinite values: refused at
         once with a ``ValueError``.
+
+    Warns
+    -----
+    UserWarning
+        When ``mdp`` carries a reward: MOP has no extrinsic reward, so it is ignored.
     tol : float
         Stop when the sup-norm change of V between sweeps is below ``tol`` (nats).
     max_sweeps : int
@@ -352,6 +360,10 @@ def solve_mop(
     mdp = _check_mdp(mdp)
     alpha = check_real("alpha", alpha, low=0.0, low_inclusive=False)
     beta = check_real("beta", beta, low=0.0)
+    if mdp.reward is not None:
+        warnings.warn(f"solve_mop ignores the reward attached to MDP {mdp.name!r}: the MOP agent "
+                      "maximises action (and state) path entropy only; solve_reward or "
+                      "solve_maxent use the reward", UserWarning, stacklevel=2)
     gamma, tol, max_sweeps = _check_common(gamma, tol, max_sweeps)
     H = mdp.successor_entropy()
     if gamma == 1.0:
@@ -396,9 +408,12 @@ def solve_reward(
         Exploration probability in [0, 1].
     gamma : float
         Discount factor in [0, 1].
-    reward : array (S, A) or (S, A, K), ``"alive"`` or None
-        Extrinsic reward. ``None`` uses ``mdp.reward`` or, when the world has none, ``"alive"``:
-        +1 per step alive (0 once terminal).
+    reward : array (S, A), (S, A, K) or (S, A, S), ``"alive"`` or None
+        Extrinsic reward: r(s, a), per successor slot r(s, a, k) (as ``mdp.reward`` stores it)
+        or dense r(s, a, s') (as :meth:`FiniteMDP.from_dense` takes it; when K equals S the
+        shapes coincide and the array is read as slots: convert a dense one with
+        ``np.take_along_axis(R, mdp.next_states, axis=-1)``). ``None`` uses ``mdp.reward`` or,
+        when the world has none, ``"alive"``: +1 per step alive (0 once terminal).
     tol : float
         Sup-norm stopping tolerance on V (reward units).
     max_sweeps : int
@@ -499,8 +514,9 @@ def solve_maxent(
         The world.
     temperature : float
         tau > 0, in reward units; tau -> 0 recovers hard-max value iteration.
-    reward : array (S, A) or (S, A, K), ``"alive"`` or None
-        Extrinsic reward; ``None`` uses ``mdp.reward`` (required then).
+    reward : array (S, A), (S, A, K) or (S, A, S), ``"alive"`` or None
+        Extrinsic reward, in the shapes of :func:`solve_reward`; ``None`` uses ``mdp.reward``
+        (required then).
     gamma : float
         Discount factor in [0, 1].
     tol : float
@@ -567,8 +583,9 @@ def policy_evaluation(
         The world.
     policy : array_like, shape (S, A)
         pi(a|s): non-negative, rows sum to 1, no mass on inadmissible actions.
-    reward : array (S, A) or (S, A, K), ``"alive"`` or None
-        Extrinsic reward; ``None`` uses ``mdp.reward`` or, when the world has none, ``"alive"``.
+    reward : array (S, A), (S, A, K) or (S, A, S), ``"alive"`` or None
+        Extrinsic reward, in the shapes of :func:`solve_reward`; ``None`` uses ``mdp.reward`` or,
+        when the world has none, ``"alive"``.
     gamma : float
         Discount factor in [0, 1].
     tol : float

@@ -243,4 +243,4 @@ def test_one_interval_train_is_nan_with_a_warning_not_zero(metric):
 
 def test_elephant_gives_zero_cv_for_one_interval_where_neuromop_refuses():
     elephant = pytest.importorskip("elephant.statistics")
-    assert elephant.cv([0.15]) == 0.0  # the difference the docstring of neuromop.analysis.isi states
+    assert elephant.cv([0.15]) == 0.0  # the difference neuromop.analysis.isi's docstring states

@@ -467,7 +467,7 @@ def test_policy_evaluation_gamma_one_needs_termination():
         (
             lambda m: solve_reward(m, reward=np.ones((2, 2))),
             ValueError,
-            r"reward must have shape \(S, A\) = \(4, 1\) or \(S, A, K\) = \(4, 1, 1\), got shape",
+            r"reward must have shape \(S, A\) = \(4, 1\), \(S, A, K\) = \(4, 1, 1\) .*got shape",
         ),
         (
             lambda m: solve_reward(m, reward="food"),
