@@ -13,7 +13,23 @@ script times
   the same count matrix by hand (``np.cov`` + ``eigvalsh``), since Elephant has neither a
   trial-wise r_sc nor a participation ratio,
 
-and checks that the values agree. Every metric is reported twice: end to end (neuromop from the
+and checks that the values agree. In the same run it also compares (medians of ``--repeats``
+calls, after a warm-up):
+
+- binning: ``bin_spikes`` on a ``SpikeTable`` of the spikes (trial-relative times) against
+  pynapple's ``TsGroup.count`` over an ``IntervalSet`` of the trials (the same spikes on one
+  session clock), the counts checked equal (baseline ``pynapple.TsGroup.count``; skipped with a
+  reason when pynapple is not installed);
+- r_sc from the ``(trial, neuron)`` count matrix: ``spike_count_correlation`` against
+  ``numpy.corrcoef`` (baseline ``numpy.corrcoef``);
+- dask: the peak resident memory of one call in a fresh process (``VmHWM`` reset after the
+  imports, minus the RSS before the call; the data generated chunk by chunk, never held whole)
+  of ``participation_ratio``, ``spike_count_correlation`` and ``fano_factor`` on lazily
+  generated Poisson counts at two sizes (``--dask-sizes``), against the size of the data as one
+  float64 array (baseline ``float64_array_nbytes``), and the memory cases of
+  ``benchmarks/analysis_memory.py`` (run as a subprocess, its JSON included).
+
+Every Elephant metric is reported twice: end to end (neuromop from the
 spike table, Elephant including the neo construction) and compute only (neuromop without the
 table -> counts binning, Elephant without building the neo SpikeTrains). Elephant's per-train
 work grows linearly with the number of trains; ``--elephant-neurons K`` runs it on the first K
@@ -27,6 +43,7 @@ Usage::
 
     python benchmarks/analysis.py --quick
     python benchmarks/analysis.py --neurons 1000 --trials 1000 --elephant-neurons 50
+    python benchmarks/analysis.py --dask-sizes 2000x50x2000 4000x50x2000
 """
 
 from __future__ import annotations
@@ -34,6 +51,10 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import resource
+import subprocess
+import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -198,6 +219,170 @@ def max_rel_diff(a, b):
     return float(np.max(np.abs(a[m] - b[m]) / np.maximum(np.abs(b[m]), 1e-300), initial=0.0))
 
 
+def paired(ours, baseline, repeats: int) -> dict:
+    """Both results (after one untimed warm-up call each), then ``repeats`` timed calls of each,
+    alternating ours / baseline so that a drift in the machine's speed hits both alike."""
+    out = {"ours": ours(), "baseline": baseline()}
+    times = {"ours": [], "baseline": []}
+    for _ in range(repeats):
+        for key, fn in (("ours", ours), ("baseline", baseline)):
+            times[key].append(timed(fn)[1])
+    a, b = np.asarray(times["ours"]), np.asarray(times["baseline"])
+    return {
+        "results": out,
+        "timing": {"neuromop_s_median": float(np.median(a)),
+                   "baseline_s_median": float(np.median(b)),
+                   "speedup": float(np.median(b) / np.median(a)),
+                   "speedup_median_of_pairs": float(np.median(b / a)), "repeats": repeats,
+                   "neuromop_s_all": a.tolist(), "baseline_s_all": b.tolist()},
+    }
+
+
+def compare_binning(table, n_neurons, n_trials, duration, bin_width, repeats) -> dict:
+    """``bin_spikes`` against pynapple's ``TsGroup.count`` on the same spikes."""
+    try:
+        import pynapple as nap
+    except ImportError:
+        return {"skipped": "pynapple is not installed (pip install pynapple)"}
+    from neuromop.data import SpikeTable, bin_spikes
+
+    spikes, t_table = timed(lambda: SpikeTable(table))
+    # the same spikes on one session clock: trial j starts at j * (duration + 1) s
+    starts = np.arange(n_trials) * (duration + 1.0)
+    session = table["time"].to_numpy() + starts[table["trial"].to_numpy()]
+    bounds = np.cumsum(np.bincount(table["neuron"].to_numpy(), minlength=n_neurons))[:-1]
+    group, t_group = timed(lambda: nap.TsGroup(
+        {k: nap.Ts(t) for k, t in enumerate(np.split(session, bounds))}))
+    epochs = nap.IntervalSet(start=starts, end=starts + duration)
+    run = paired(lambda: bin_spikes(spikes, bin_width=bin_width, window=(0.0, duration)),
+                 lambda: group.count(bin_width, epochs), repeats)
+    ours = run["results"]["ours"]["counts"].values.reshape(-1, n_neurons)
+    theirs = np.asarray(run["results"]["baseline"].values)
+    return {
+        "baseline": "pynapple.TsGroup.count",
+        "neuromop_call": "bin_spikes(SpikeTable, bin_width, window=(0, duration))",
+        **run["timing"],
+        "construction_s": {"SpikeTable": t_table, "pynapple.TsGroup": t_group},
+        "counts_equal": bool(ours.shape == theirs.shape and np.array_equal(ours, theirs)),
+        "pynapple": nap.__version__,
+    }
+
+
+def compare_rsc(ds: xr.Dataset, repeats: int) -> dict:
+    """``spike_count_correlation`` against ``numpy.corrcoef`` on one (trial, neuron) matrix."""
+    import neuromop.analysis as na
+
+    counts = ds["counts"].sum("time")
+    matrix = counts.values
+    run = paired(lambda: na.spike_count_correlation(counts).values,
+                 lambda: np.corrcoef(matrix, rowvar=False), repeats)
+    diff = run["results"]["ours"] - run["results"]["baseline"]
+    return {
+        "baseline": "numpy.corrcoef",
+        "neuromop_call": "spike_count_correlation(counts (trial, neuron) DataArray)",
+        "shape": {"trial": int(matrix.shape[0]), "neuron": int(matrix.shape[1])},
+        **run["timing"],
+        "max_abs_difference": float(np.nanmax(np.abs(diff))),
+    }
+
+
+DASK_METRICS = ("participation_ratio", "spike_count_correlation", "fano_factor")
+
+
+def dask_rss_worker(metric: str, shape: tuple[int, int, int], chunk_trials: int) -> dict:
+    """In a fresh process: peak RSS of one metric on lazily generated dask counts."""
+    import dask
+    import dask.array as dsa
+
+    import neuromop.analysis as na
+
+    def data(size, chunk):
+        x = dsa.random.default_rng(0).poisson(2.0, size=size, chunks=(chunk, -1, -1))
+        return xr.Dataset({"counts": (("trial", "time", "neuron"), x.astype(np.int16))},
+                          coords={"time": 0.005 + 0.01 * np.arange(size[1])},
+                          attrs={"bin_width": 0.01})
+
+    with dask.config.set(scheduler="threads", num_workers=2):
+        getattr(na, metric)(data((8, 4, 5), 2)).compute()  # imports and first calls
+        reset = reset_peak_rss()  # else the peak of the imports can hide that of the call
+        base = rss_mb("VmRSS")
+        _, seconds = timed(lambda: getattr(na, metric)(data(shape, chunk_trials)).compute())
+    peak = rss_mb("VmHWM")
+    return {"peak_rss_mb": peak, "rss_before_mb": base, "peak_rss_increase_mb": peak - base,
+            "peak_reset_before_call": reset, "seconds": seconds}
+
+
+def reset_peak_rss() -> bool:
+    """Reset this process's peak RSS (Linux ``/proc/self/clear_refs``); whether it worked."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def rss_mb(field: str) -> float:
+    """``VmRSS`` (now) or ``VmHWM`` (peak) of this process in MB (``ru_maxrss`` off Linux)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def dask_rss(sizes, chunk_trials: int | None) -> dict:
+    """Peak RSS of each dask metric at each size, one fresh process per measurement."""
+    runs = []
+    for shape in sizes:
+        chunk = chunk_trials or max(sizes[0][0] // 16, 1)  # the same chunks at every size
+        array_mb = float(np.prod(shape)) * 8 / 2**20
+        entry = {"shape": dict(zip(("trial", "time", "neuron"), shape, strict=True)),
+                 "chunk_trials": chunk, "float64_array_mb": array_mb, "metrics": {}}
+        for metric in DASK_METRICS:
+            cmd = [sys.executable, __file__, "--dask-rss-worker", metric,
+                   "x".join(map(str, shape)), str(chunk)]
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+            if proc.returncode != 0:
+                entry["metrics"][metric] = {"error": proc.stderr[-2000:]}
+                continue
+            out = json.loads(proc.stdout)
+            out["peak_over_array"] = out["peak_rss_mb"] / array_mb
+            entry["metrics"][metric] = out
+        runs.append(entry)
+    growth = {}
+    if len(runs) >= 2:
+        for metric in DASK_METRICS:
+            a, b = (r["metrics"][metric].get("peak_rss_mb") for r in (runs[0], runs[-1]))
+            if a and b:
+                growth[metric] = b / a
+    return {"baseline": "float64_array_nbytes", "what": "peak RSS of a fresh process (MB)",
+            "runs": runs, "peak_rss_ratio_largest_over_smallest": growth,
+            "array_ratio_largest_over_smallest":
+                runs[-1]["float64_array_mb"] / runs[0]["float64_array_mb"]}
+
+
+def memory_benchmark(quick: bool) -> dict:
+    """``benchmarks/analysis_memory.py`` in a subprocess (``--quick`` when ``quick``)."""
+    script = Path(__file__).with_name("analysis_memory.py")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "memory.json"
+        cmd = [sys.executable, str(script), "--out", str(out), *(["--quick"] if quick else [])]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+        if proc.returncode != 0 or not out.exists():
+            return {"script": script.name, "error": proc.stderr[-2000:],
+                    "returncode": proc.returncode}
+        return json.loads(out.read_text())
+
+
+def parse_shape(text: str) -> tuple[int, int, int]:
+    parts = tuple(int(v) for v in text.lower().split("x"))
+    if len(parts) != 3 or min(parts) < 2:
+        raise argparse.ArgumentTypeError(f"a size is TRIALSxBINSxNEURONS (each >= 2), got {text}")
+    return parts
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--neurons", type=int, default=1000)
@@ -208,12 +393,28 @@ def main(argv=None) -> dict:
     parser.add_argument("--elephant-neurons", type=int, default=None,
                         help="run Elephant's per-train metrics on this many neurons and "
                              "extrapolate linearly (default: all)")
-    parser.add_argument("--quick", action="store_true", help="100 neurons x 100 trials")
+    parser.add_argument("--repeats", type=int, default=7,
+                        help="timed calls per side for binning and r_sc (median reported)")
+    parser.add_argument("--dask-sizes", type=parse_shape, nargs="+",
+                        default=[(1000, 50, 1000), (2000, 50, 1000)],
+                        help="TRIALSxBINSxNEURONS of the dask peak-RSS runs")
+    parser.add_argument("--dask-chunk-trials", type=int, default=None,
+                        help="trials per dask chunk at every size (default: a sixteenth of the "
+                             "first size's trials)")
+    parser.add_argument("--quick", action="store_true",
+                        help="100 neurons x 100 trials, dask sizes 400x25x400 and 800x25x400")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")
+    parser.add_argument("--dask-rss-worker", nargs=3, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.dask_rss_worker is not None:  # one measurement, in the fresh process dask_rss made
+        metric, shape, chunk = args.dask_rss_worker
+        result = dask_rss_worker(metric, parse_shape(shape), int(chunk))
+        print(json.dumps(result))
+        return result
     if args.quick:
         args.neurons, args.trials = 100, 100
+        args.dask_sizes = [(400, 25, 400), (800, 25, 400)]
     k = min(args.elephant_neurons or args.neurons, args.neurons)
 
     # warm-up on tiny data: imports and first-call overheads are not timed for either side
@@ -265,8 +466,16 @@ def main(argv=None) -> dict:
             "neuromop_steps": ours_keys, "elephant_steps": ref_keys,
             "neuromop_compute_steps": ours_compute, "elephant_compute_steps": ref_compute,
         }
+    binning = compare_binning(table, args.neurons, args.trials, args.duration, args.bin_width,
+                              args.repeats)
+    rsc = compare_rsc(bin_counts(table, args.neurons, args.trials, args.duration,
+                                 args.bin_width), args.repeats)
     result = {
         "benchmark": "analysis",
+        "baselines": {"fano_factor, cv_lv, r_sc_participation_ratio": "elephant",
+                      "binning": "pynapple.TsGroup.count", "r_sc_matrix": "numpy.corrcoef",
+                      "dask_peak_rss": "float64_array_nbytes",
+                      "dask_memory_cases": "naive_float_var_over_mean (analysis_memory.py)"},
         "sizes": {"neurons": args.neurons, "trials": args.trials, "duration_s": args.duration,
                   "spikes": int(len(table)), "elephant_neurons_run": k,
                   "elephant_extrapolated": k < args.neurons},
@@ -277,6 +486,10 @@ def main(argv=None) -> dict:
         "speedup": speedups,
         "max_relative_difference": accuracy,
         "participation_ratio": {"naive": ours["pr"], "corrected": ours["pr_corrected"]},
+        "binning_vs_pynapple": binning,
+        "r_sc_vs_numpy": rsc,
+        "dask_peak_rss": dask_rss(args.dask_sizes, args.dask_chunk_trials),
+        "dask_memory_cases": memory_benchmark(args.quick),
         "machine": {"python": platform.python_version(), "processor": platform.machine()},
     }
     text = json.dumps(result, indent=2)

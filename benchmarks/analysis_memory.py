@@ -15,12 +15,21 @@ buffers; the input itself is allocated before and is not included), divided by t
 
 with the wall time of each call, and checks that ``fano_factor`` agrees with the baseline.
 Every function is first run on tiny data, so imports and first-call allocations are not
-counted. Output: JSON on stdout (and ``--out FILE``).
+counted.
+
+Then ``spike_count_correlation`` (r_sc over whole trials, and in 100 ms windows every 50 ms)
+on dask-backed counts generated chunk by chunk (``--rsc-sizes``, chunks of
+``--rsc-chunk-trials`` trials, never held whole), each case in a fresh subprocess: the peak
+resident set size (``ru_maxrss``) of the process, and its growth over the RSS after imports and
+a warm-up call; bounded memory means these stay flat as the trials grow. ``--rsc-big`` measures
+2,000 and 8,000 trials x 50 bins x 500 neurons (minutes). Output: JSON on stdout (and
+``--out FILE``).
 
 Usage::
 
     python benchmarks/analysis_memory.py --quick
     python benchmarks/analysis_memory.py --sizes 200x200x50 1000x400x100
+    python benchmarks/analysis_memory.py --quick --rsc-big
 """
 
 from __future__ import annotations
@@ -29,6 +38,9 @@ import argparse
 import gc
 import json
 import platform
+import resource
+import subprocess
+import sys
 import time
 import tracemalloc
 from pathlib import Path
@@ -134,6 +146,80 @@ def warm_up(seed: int) -> None:
                     out.compute()
 
 
+def lazy_counts(shape: tuple[int, int, int], chunk_trials: int, seed: int) -> xr.DataArray:
+    """Dask-backed Poisson int16 counts (rate 2 per bin, a shared gain per trial so that r_sc is
+    not 0), each chunk of trials generated from its own seed when it is computed."""
+    import dask.array as dsa
+
+    n_trial, n_time, n_neuron = shape
+
+    def chunk(block_info=None):
+        info = block_info[None]
+        lo, hi = info["array-location"][0]
+        rng = np.random.default_rng([seed, lo])
+        gain = rng.gamma(10.0, 0.1, size=(hi - lo, 1, 1))
+        return rng.poisson(2.0 * gain, size=(hi - lo, n_time, n_neuron)).astype(np.int16)
+
+    data = dsa.map_blocks(chunk, chunks=(dsa.core.normalize_chunks(chunk_trials, (n_trial,))[0],
+                                         (n_time,), (n_neuron,)), dtype=np.int16,
+                          meta=np.empty((0, 0, 0), dtype=np.int16))
+    return xr.DataArray(
+        data, dims=("trial", "time", "neuron"), name="counts",
+        coords={"time": BIN / 2 + BIN * np.arange(n_time),
+                "condition": ("trial", np.arange(n_trial) % 4)},
+        attrs={"bin_width": BIN},
+    )
+
+
+RSC_CASES = {
+    "r_sc_whole_trial_dask": {},
+    "r_sc_windowed_dask": {"window": 10 * BIN, "step": 5 * BIN},
+}
+
+
+def rss_bytes() -> int:
+    """Peak resident set size of this process so far (bytes; ``ru_maxrss`` is in KiB here)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def rsc_case(shape, chunk_trials: int, case: str, seed: int) -> dict:
+    """One r_sc case, meant to run alone in a fresh process: peak RSS after a warm-up, and
+    during the call."""
+    import dask
+
+    import neuromop.analysis as na
+
+    kwargs = RSC_CASES[case]
+    with dask.config.set(scheduler="threads", num_workers=2):
+        na.spike_count_correlation(lazy_counts((16, shape[1], 8), 4, seed), **kwargs).compute()
+        gc.collect()
+        before = rss_bytes()
+        t0 = time.perf_counter()
+        r = na.spike_count_correlation(lazy_counts(shape, chunk_trials, seed), **kwargs)
+        r = r.compute()
+        seconds = time.perf_counter() - t0
+    peak_rss = rss_bytes()
+    pairs = r.values[..., ~np.eye(shape[2], dtype=bool)]
+    return {"case": case, "peak_rss_bytes": peak_rss, "rss_growth_bytes": peak_rss - before,
+            "result_bytes": int(r.nbytes), "seconds": seconds,
+            "mean_offdiagonal_r_sc": float(np.nanmean(pairs))}
+
+
+def measure_rsc(shape, chunk_trials: int, seed: int) -> dict:
+    """Every r_sc case at ``shape``, each in its own subprocess (a fresh peak RSS)."""
+    cases = {}
+    for case in RSC_CASES:
+        text = subprocess.run(
+            [sys.executable, __file__, "--rsc-case", case, "--rsc-sizes", "x".join(map(str, shape)),
+             "--rsc-chunk-trials", str(chunk_trials), "--seed", str(seed)],
+            check=True, capture_output=True, text=True).stdout
+        cases[case] = json.loads(text)
+    n_trial, n_time, n_neuron = shape
+    return {"shape": {"trial": n_trial, "time": n_time, "neuron": n_neuron},
+            "float64_input_bytes": 8 * n_trial * n_time * n_neuron,
+            "dask_chunk_trials": chunk_trials, "cases": cases}
+
+
 def parse_shape(text: str) -> tuple[int, int, int]:
     parts = tuple(int(v) for v in text.lower().split("x"))
     if len(parts) != 3 or min(parts) < 2:
@@ -149,20 +235,41 @@ def main(argv=None) -> dict:
     parser.add_argument("--chunk-trials", type=int, default=None,
                         help="trials per dask chunk (default: an eighth of the trials)")
     parser.add_argument("--quick", action="store_true", help="sizes 40x30x40 and 80x60x40")
+    parser.add_argument("--rsc-sizes", type=parse_shape, nargs="+",
+                        default=[(500, 50, 200), (2000, 50, 200)],
+                        help="TRIALSxBINSxNEURONS of each dask r_sc measurement")
+    parser.add_argument("--rsc-chunk-trials", type=int, default=250,
+                        help="trials per dask chunk of the r_sc measurements")
+    parser.add_argument("--rsc-big", action="store_true",
+                        help="r_sc at 2000x50x500 and 8000x50x500 (minutes)")
+    parser.add_argument("--rsc-case", choices=sorted(RSC_CASES), default=None,
+                        help=argparse.SUPPRESS)  # internal: one r_sc case in this process
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")
     args = parser.parse_args(argv)
+    if args.rsc_case is not None:  # the child process of measure_rsc
+        out = rsc_case(args.rsc_sizes[0], args.rsc_chunk_trials, args.rsc_case, args.seed)
+        print(json.dumps(out))
+        return out
     if args.quick:
         args.sizes = [(40, 30, 40), (80, 60, 40)]
+    if args.rsc_big:
+        args.rsc_sizes = [(2000, 50, 500), (8000, 50, 500)]
 
     warm_up(args.seed)
     runs = [measure(shape, args.chunk_trials or max(shape[0] // 8, 2), args.seed)
             for shape in args.sizes]
+    rsc_runs = [measure_rsc(shape, args.rsc_chunk_trials, args.seed) for shape in args.rsc_sizes]
     result = {
         "benchmark": "analysis_memory",
         "what": "peak traced allocation during one call / input nbytes (input not included)",
         "baseline": "naive_float_var_over_mean",
         "runs": runs,
+        "r_sc_dask_peak_rss": {
+            "what": "peak RSS of a fresh process computing r_sc on lazily generated dask counts "
+                    "(threaded scheduler, 2 workers); growth = over the RSS after a warm-up call",
+            "runs": rsc_runs,
+        },
         "machine": {"python": platform.python_version(), "processor": platform.machine(),
                     "numpy": np.__version__},
     }

@@ -23,6 +23,13 @@ TINY = {
     "spiking_loop": ["--quick", "--target", "numpy", "--repeats", "1"],
 }
 
+# what a benchmark must report in one run, each with the named baseline it is compared with
+REPORTS = {
+    "analysis": {"speedup": "elephant", "binning_vs_pynapple": "pynapple",
+                 "r_sc_vs_numpy": "numpy.corrcoef", "dask_peak_rss": "float64_array_nbytes",
+                 "dask_memory_cases": "baseline"},
+}
+
 
 def test_every_benchmark_has_a_tiny_setting():
     assert {p.stem for p in (ROOT / "benchmarks").glob("*.py")} == set(TINY)
@@ -35,4 +42,8 @@ def test_benchmark_runs_at_a_tiny_size(name, tmp_path):
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     start = proc.stdout.index("{")
-    assert isinstance(json.loads(proc.stdout[start:]), dict)
+    result = json.loads(proc.stdout[start:])
+    assert isinstance(result, dict)
+    for key, baseline in REPORTS.get(name, {}).items():
+        assert key in result, f"{name} does not report {key}"
+        assert baseline in json.dumps(result[key]), f"{name}: {key} names no {baseline!r}"

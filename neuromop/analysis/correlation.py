@@ -6,20 +6,31 @@ computed for all pairs at once as one matrix product over trials, on numpy- or d
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Hashable
 
 import numpy as np
 import xarray as xr
 
+from neuromop.analysis._covariance import (
+    correlation_from_records,
+    correlation_matrix,
+    dask_correlation,
+    merge,
+    record,
+)
+from neuromop.analysis._reduce import _value_problems as value_problems
 from neuromop.analysis._reduce import (
     activity,
     check_dims,
     check_values,
     group_moments,
     is_dask,
-    reduce_dims,
+    kept_coords,
     sliding_window_sum,
+    window_plan,
+    window_sums,
     with_provenance,
 )
 
@@ -97,8 +108,9 @@ def spike_count_correlation(
 
     Parameters
     ----------
-    data : xarray.DataArray or xarray.Dataset
-        Counts (or rates) with dims ``trial`` and ``neuron`` (and usually ``time``).
+    data : xarray.DataArray, xarray.Dataset or numpy.ndarray
+        Counts (or rates) with dims ``trial`` and ``neuron`` (and usually ``time``); a plain
+        array is ``(trial, neuron)`` or ``(trial, time, neuron)``.
     window : float, optional
         Counting window (s). ``None`` (default, with ``step=None``) counts over the whole trial
         (the time dim is summed); otherwise r_sc is computed in every sliding window.
@@ -113,42 +125,166 @@ def spike_count_correlation(
     Returns
     -------
     xarray.DataArray
-        ``r_sc`` with dims ``(neuron, neuron_2[, time])``: symmetric, 1 on the diagonal. Neurons
+        ``r_sc`` (dimensionless) with dims ``(neuron, neuron_2)``, after the input's other dims
+        (``time``: window centres, s) when windowed: symmetric, 1 on the diagonal. Neurons
         whose count never varies (within a condition, when z-scoring) have NaN rows, and a
-        ``RuntimeWarning`` says how many (numpy-backed data).
+        ``RuntimeWarning`` says how many (numpy-backed data). Lazy (dask-backed) if ``data``
+        is.
+
+    Notes
+    -----
+    The counts are reduced block by block over trials to their means and matrices of centred
+    cross-products (per condition when z-scoring), merged with Chan et al.'s pairwise formula
+    (:mod:`neuromop.analysis._covariance`): memory is O(neurons² x windows + one block) whatever
+    the number of trials, for dask-backed data too (one task per chunk of trials, chunks
+    windowed as they are read).
     """
-    da = _prepare(data, window, step, time_dim, "data")
-    reduce_dims(da, "mean", "trial", min_size=2)  # validates the trial count
-    if zscore_by is None:
-        z = da - da.mean("trial")
+    if _is_count_matrix(data, window, step, zscore_by, time_dim):
+        return _matrix_rsc(data)
+    da = activity(data, "data")
+    check_dims(da, ("trial", "neuron"), "data dims")
+    da = check_values(da, name="data", counts=False)
+    extra = [d for d in da.dims if d not in ("trial", "neuron")]
+    if time_dim not in da.dims and extra:
+        raise ValueError(f"time_dim must be one of the data dims {extra} (the dims summed "
+                         f"into counts), got {time_dim!r}")
+    if da.sizes["trial"] < 2:
+        raise ValueError(f"reducing over ['trial'] needs at least 2 samples, got "
+                         f"{da.sizes['trial']} (sizes {dict(da.sizes)})")
+    groups, n_groups = (None, 1) if zscore_by is None else _condition_groups(da, zscore_by)
+    whole = window is None and step is None
+    plan = None if whole else window_plan(da, window, step, time_dim=time_dim)
+    summed = (time_dim,) if whole and time_dim in da.dims else ()
+    rest = [d for d in da.dims if d not in ("trial", "neuron", *summed)]
+    if is_dask(da):
+        x = da.sum(time_dim, skipna=False) if summed else da
+        x = x if plan is None else window_sums(x, plan, time_dim)
+        x = _trial_blocks(x.transpose("trial", *rest, "neuron").data)
+        values = dask_correlation(x, groups, n_groups)
     else:
-        if not _is_trial_coord(da, zscore_by):
-            raise ValueError(
-                f"zscore_by must name a coordinate along 'trial', got {zscore_by!r} "
-                f"(coordinates: {list(da.coords)})"
-            )
-        labels = np.asarray(da[zscore_by].values)
-        sizes = np.unique(labels, return_counts=True)[1]
-        if np.any(sizes < 2):
-            raise ValueError(
-                f"every {zscore_by!r} group needs >= 2 trials to z-score, got group sizes "
-                f"{sizes.tolist()}"
-            )
-        _, var, centred = group_moments(da, labels, "trial")
-        std = np.sqrt(var)
-        scale = xr.dot(
-            xr.DataArray(labels[:, None] == var["group"].values[None, :],
-                         dims=("trial", "group")).astype(float),
-            1.0 / std.where(std > 0, np.inf),
-            dim="group",
-        )
-        z = centred * scale  # constant neurons in a group contribute 0
-    r = _correlate(z, "trial", "neuron", "r_sc")
-    r.attrs = {"long_name": "spike-count correlation", "units": "1"}
+        values, silent = _numpy_rsc(da, plan, summed, rest, time_dim, groups, n_groups)
+        _warn_silent(silent, stacklevel=3)
+    coords = kept_coords(da, ("trial", *summed), plan, time_dim)
+    coords.update({(f"{c}_2" if c != "neuron" else "neuron_2"): (("neuron_2",), v.values)
+                   for c, v in coords.items() if v.dims == ("neuron",)})
+    r = xr.DataArray(values, dims=(*rest, "neuron", "neuron_2"), coords=coords, name="r_sc",
+                     attrs={"long_name": "spike-count correlation", "units": "1"})
     return with_provenance(
         r, "neuromop.analysis.spike_count_correlation", window=window, step=step,
         zscore_by=zscore_by,
     )
+
+
+def _is_count_matrix(data, window, step, zscore_by, time_dim) -> bool:
+    """Whether ``data`` is a plain array correlated over whole trials (the fast path)."""
+    return (isinstance(data, np.ndarray) and not isinstance(data, np.matrix)
+            and (data.ndim == 2 or (data.ndim == 3 and time_dim == "time"))
+            and window is None and step is None and zscore_by is None)
+
+
+@functools.lru_cache(maxsize=8)
+def _matrix_template(n_neuron: int) -> xr.DataArray:
+    """An ``(neuron, neuron_2)`` array of zeros (no memory) labelled 0..n-1, copied per result
+    (building the two indexes anew takes longer than a 100-neuron r_sc)."""
+    labels = np.arange(n_neuron)
+    return xr.DataArray(np.broadcast_to(0.0, (n_neuron, n_neuron)), dims=("neuron", "neuron_2"),
+                        coords={"neuron": labels, "neuron_2": labels}, name="r_sc")
+
+
+def _matrix_rsc(data: np.ndarray) -> xr.DataArray:
+    """r_sc of a plain ``(trial, neuron)`` or ``(trial, time, neuron)`` array: the checks of
+    :func:`neuromop.analysis._reduce.check_values` on the array itself, one Gram product, and
+    the labels wrapped once."""
+    if data.size == 0:
+        raise ValueError(f"data must not be empty, got shape {data.shape}")
+    problem = value_problems(data, counts=False)
+    if problem is not None:
+        raise ValueError(f"data: {problem}")
+    if data.shape[0] < 2:
+        raise ValueError(f"reducing over ['trial'] needs at least 2 samples, got "
+                         f"{data.shape[0]} (shape {data.shape})")
+    values = data if data.ndim == 2 else data.sum(axis=1)
+    r = correlation_matrix(values)
+    _warn_silent(int(np.count_nonzero(np.isnan(np.einsum("ii->i", r)))), stacklevel=4)
+    out = _matrix_template(r.shape[0]).copy(data=r, deep=False)
+    out.attrs = {"long_name": "spike-count correlation", "units": "1"}
+    return with_provenance(out, "neuromop.analysis.spike_count_correlation", window=None,
+                           step=None, zscore_by=None)
+
+
+def _warn_silent(silent: int, stacklevel: int) -> None:
+    if silent:
+        warnings.warn(
+            f"{silent} neuron(s) have zero count variance over trial: their r_sc values are NaN",
+            RuntimeWarning,
+            stacklevel=stacklevel,
+        )
+
+
+def _condition_groups(da: xr.DataArray, zscore_by) -> tuple[np.ndarray, int]:
+    """Group index of every trial by the ``zscore_by`` coordinate, and the number of groups."""
+    if not _is_trial_coord(da, zscore_by):
+        raise ValueError(
+            f"zscore_by must name a coordinate along 'trial', got {zscore_by!r} "
+            f"(coordinates: {list(da.coords)})"
+        )
+    uniq, groups, sizes = np.unique(np.asarray(da[zscore_by].values), return_inverse=True,
+                                    return_counts=True)
+    if np.any(sizes < 2):
+        raise ValueError(
+            f"every {zscore_by!r} group needs >= 2 trials to z-score, got group sizes "
+            f"{sizes.tolist()}"
+        )
+    return groups.ravel(), len(uniq)
+
+
+#: Bytes of float64 samples per block of trials on numpy-backed data (at least as many trials
+#: as neurons, so that the Gram products dominate the merges).
+_BLOCK_BYTES = 2**26
+
+
+def _numpy_rsc(da, plan, summed, rest, time_dim, groups, n_groups):
+    """r_sc of numpy-backed ``da`` over blocks of trials, and the number of NaN norms."""
+    n_trial = da.sizes["trial"]
+    n_sets = int(np.prod([da.sizes[d] if d != time_dim or plan is None else len(plan.ends)
+                          for d in rest]))
+    n_neuron = da.sizes["neuron"]
+    rows = max(_BLOCK_BYTES // (8 * n_sets * n_neuron), n_neuron, 1)
+    plain = not summed and plan is None and not rest
+    records = []
+    for lo in range(0, n_trial, rows):
+        hi = min(lo + rows, n_trial)
+        part = da if (lo, hi) == (0, n_trial) else da.isel(trial=slice(lo, hi))
+        if plain:  # (trial, neuron): the raw array, no xarray arithmetic
+            block = part.transpose("trial", "neuron").data
+        else:
+            if summed:
+                part = part.sum(time_dim, skipna=False)
+            elif plan is not None:
+                part = window_sums(part, plan, time_dim)
+            block = part.transpose("trial", *rest, "neuron").data
+        if hi - lo == n_trial and groups is None and n_sets == 1:  # one Gram product
+            r = correlation_matrix(block.reshape(n_trial, n_neuron))
+            break
+        records.append(record(block, None if groups is None else groups[lo:hi], n_groups))
+        if len(records) > 1:
+            records = [merge(records)]
+    else:
+        r = correlation_from_records(records[0], standardize_groups=groups is not None)
+    silent = int(np.count_nonzero(np.isnan(np.einsum("...ii->...i", r))))
+    shape = [da.sizes[d] if d != time_dim or plan is None else len(plan.ends) for d in rest]
+    return r.reshape(*shape, n_neuron, n_neuron), silent
+
+
+def _trial_blocks(x):
+    """``x`` (dask) with every axis but the first (trial) in one chunk; chunks of trials kept
+    when they already are, else sized like the input's largest chunk (at least 32 MiB)."""
+    if all(len(c) == 1 for c in x.chunks[1:]):
+        return x
+    largest = x.dtype.itemsize * int(np.prod([max(c) for c in x.chunks]))
+    row = x.dtype.itemsize * int(np.prod(x.shape[1:]))
+    rows = int(min(max(max(largest, 2**25) // max(row, 1), 1), x.shape[0]))
+    return x.rechunk({0: rows, **{a: -1 for a in range(1, x.ndim)}})
 
 
 def signal_correlation(

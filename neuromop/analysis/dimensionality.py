@@ -30,22 +30,42 @@ distinct ``(i, j, k, l)`` of ``|x_i - x_j|² |x_k - x_l|² / 4`` and
 ``((x_i - x_j)·(x_k - x_l))² / 4`` (the "row" estimator of Chun, Canatar, Chung & Lee,
 ICLR 2026). Both estimators assume independent samples of a fully observed population;
 temporally correlated samples (adjacent bins) make the effective ``n`` smaller.
+
+Every term is a function of the centred scatter matrix ``Σ_i y_i y_iᵀ`` (``a``, ``b``) and of
+``t4``, which blocks of samples give about their own means and which merge exactly (shifting
+each block's second, third and fourth moments to the pooled mean, as Chan et al. do for the
+variance). On dask-backed data both estimators and :func:`pca_spectrum` therefore stream over
+the chunks in one pass, holding a few chunks and a few ``N x N`` matrices (N neurons) at once,
+however many samples there are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
+from typing import NamedTuple
 
 import numpy as np
 import xarray as xr
 
 from neuromop._checks import check_choice
-from neuromop.analysis._reduce import activity, check_dims, check_values, with_provenance
+from neuromop.analysis._reduce import (
+    activity,
+    check_dims,
+    check_values,
+    is_dask,
+    with_provenance,
+)
 
 __all__ = ["participation_ratio", "pca_spectrum"]
 
 
-def _covariance(data, sample_dims, feature_dim: str) -> tuple[xr.DataArray, int, list]:
+def _covariance(data, sample_dims, feature_dim: str):
+    """Sample covariance (``ddof=1``) of ``feature_dim`` over ``sample_dims``, the sum of the
+    centred samples' fourth powers ``Σ_i |y_i|⁴``, the number of samples and the sample dims.
+
+    Both come from one pass of :func:`_moments` per block of samples, merged with the shifts of
+    :func:`_merge` (lazy and bounded in memory on dask-backed data).
+    """
     da = activity(data)
     if sample_dims is None:
         sample_dims = tuple(d for d in ("trial", "time") if d in da.dims)
@@ -62,28 +82,145 @@ def _covariance(data, sample_dims, feature_dim: str) -> tuple[xr.DataArray, int,
     n = int(np.prod([da.sizes[d] for d in sample_dims]))
     if n < 3:
         raise ValueError(f"need >= 3 samples over {list(sample_dims)}, got {n}")
+    kept = [d for d in da.dims if d not in sample_dims and d != feature_dim]
+    x = da.transpose(*kept, *sample_dims, feature_dim).data
+    if is_dask(da):
+        cov_data, t4_data = streamed_covariance(x, len(kept))
+    else:
+        cov_data, t4_data = _finish(_moments(x, len(sample_dims)))
     other = f"{feature_dim}_2"
-    cov = xr.apply_ufunc(
-        _cov_core,
-        da.astype(float),
-        input_core_dims=[[*sample_dims, feature_dim]],
-        output_core_dims=[[feature_dim, other]],
-        dask="allowed",
-        kwargs={"n_sample_axes": len(sample_dims)},
-    )
+    kept_coords = {c: da[c].variable for c in da.coords
+                   if da[c].dims and set(da[c].dims) <= set(kept)}
     along = [c for c in da.coords if da[c].dims == (feature_dim,)]
-    cov = cov.assign_coords({(other if c == feature_dim else f"{c}_2"): (other, da[c].values)
-                             for c in along})
-    return cov.rename("covariance"), n, list(sample_dims)
+    feature_coords = {c: (feature_dim, da[c].values) for c in along}
+    feature_coords.update({(other if c == feature_dim else f"{c}_2"): (other, da[c].values)
+                           for c in along})
+    cov = xr.DataArray(cov_data, dims=(*kept, feature_dim, other), name="covariance",
+                       coords={**kept_coords, **feature_coords})
+    t4 = xr.DataArray(t4_data, dims=tuple(kept), coords=kept_coords)
+    return cov, t4, n, list(sample_dims)
 
 
-def _cov_core(x, n_sample_axes: int):
-    """Sample covariance (ddof=1) over the ``n_sample_axes`` axes before the last axis."""
+class _Moments(NamedTuple):
+    """Moments of samples ``x_i`` (rows) about their mean ``μ``, over the leading (kept) axes.
+
+    ``n`` samples, ``mean`` ``μ`` (..., N), ``scatter`` ``Σ_i y_i y_iᵀ`` (..., N, N),
+    ``third`` ``Σ_i |y_i|² y_i`` (..., N) and ``fourth`` ``Σ_i |y_i|⁴`` (...), ``y_i = x_i - μ``.
+    """
+
+    n: int
+    mean: np.ndarray
+    scatter: np.ndarray
+    third: np.ndarray
+    fourth: np.ndarray
+
+
+def _moments(x: np.ndarray, n_sample_axes: int) -> _Moments:
+    """:class:`_Moments` of the samples along the ``n_sample_axes`` axes before the last one."""
     shape = x.shape
     n = int(np.prod(shape[-1 - n_sample_axes:-1]))
-    x = x.reshape(*shape[: -1 - n_sample_axes], n, shape[-1])
-    xc = x - x.mean(axis=-2, keepdims=True)
-    return (xc.swapaxes(-1, -2) @ xc) / (n - 1)
+    x = np.asarray(x).reshape(*shape[: -1 - n_sample_axes], n, shape[-1])
+    mean = x.mean(axis=-2, dtype=np.float64)
+    y = np.subtract(x, mean[..., None, :], dtype=np.float64)  # the one float64 temporary
+    norms = np.einsum("...ij,...ij->...i", y, y)
+    return _Moments(n, mean, y.swapaxes(-1, -2) @ y, np.einsum("...i,...ij->...j", norms, y),
+                    (norms**2).sum(axis=-1))
+
+
+def _shift(m: _Moments, delta: np.ndarray) -> _Moments:
+    """The moments of ``m`` about ``m.mean - delta`` instead of ``m.mean`` (exact identities:
+    with ``z_i = y_i + δ`` and ``Σ_i y_i = 0``, ``Σ z zᵀ = S + n δδᵀ``,
+    ``Σ |z|² z = v + (tr S + n|δ|²) δ + 2 S δ`` and
+    ``Σ |z|⁴ = q + 4 δᵀSδ + 4 δᵀv + 2 |δ|² tr S + n |δ|⁴``)."""
+    d2 = np.einsum("...j,...j->...", delta, delta)
+    trace = np.einsum("...jj->...", m.scatter)
+    s_delta = np.einsum("...jk,...k->...j", m.scatter, delta)
+    fourth = (m.fourth + 4 * np.einsum("...j,...j->...", delta, s_delta + m.third)
+              + 2 * d2 * trace + m.n * d2**2)
+    third = m.third + (trace + m.n * d2)[..., None] * delta + 2 * s_delta
+    scatter = m.scatter + m.n * delta[..., :, None] * delta[..., None, :]
+    return _Moments(m.n, m.mean - delta, scatter, third, fourth)
+
+
+def _merge(*parts: _Moments) -> _Moments:
+    """Moments of the union of disjoint sets of samples (Chan et al.'s pairwise update,
+    extended to the third and fourth moments): each part is shifted to the pooled mean."""
+    n = sum(p.n for p in parts)
+    mean = sum(p.n * p.mean for p in parts) / n
+    shifted = [_shift(p, p.mean - mean) for p in parts]
+    return _Moments(n, mean, sum(p.scatter for p in shifted), sum(p.third for p in shifted),
+                    sum(p.fourth for p in shifted))
+
+
+def _finish(m: _Moments) -> tuple[np.ndarray, np.ndarray]:
+    """Covariance (``ddof=1``) and ``Σ_i |y_i|⁴``; ``ValueError`` if they overflowed."""
+    if not (np.all(np.isfinite(m.scatter)) and np.all(np.isfinite(m.fourth))):
+        raise ValueError("data values are too large: their covariance overflows (inf); "
+                         "rescale them")
+    return m.scatter / (m.n - 1), m.fourth
+
+
+def streamed_covariance(x, n_kept: int, split_every: int = 2):
+    """Covariance and ``Σ_i |y_i|⁴`` of a dask array, one block of samples at a time.
+
+    Parameters
+    ----------
+    x : dask.array.Array, shape (*kept, *samples, N)
+        The data; the axes after the ``n_kept`` leading ones but the last hold the samples.
+    n_kept : int
+        Number of leading axes kept (one result per entry).
+    split_every : int, default 2
+        Blocks merged per node of the reduction tree.
+
+    Returns
+    -------
+    covariance : dask.array.Array, shape (*kept, N, N)
+        Sample covariance (``ddof=1``), in the data's units squared.
+    fourth : dask.array.Array, shape (*kept,)
+        ``Σ_i |x_i - x̄|⁴`` over the samples, in the data's units to the fourth.
+
+    Notes
+    -----
+    Each block of samples (all ``N`` features; a block chunked along ``N`` is rechunked whole)
+    gives its :class:`_Moments` about its own mean; the moments are merged in a tree of
+    ``split_every`` blocks per node by exact shifts to the pooled mean, so peak memory is a few
+    blocks plus a few ``N x N`` matrices per kept entry and per level of the tree (the levels
+    grow as the logarithm of the number of blocks), and the result has the accuracy of the
+    two-pass (centred) computation.
+    """
+    import dask
+    import dask.array as dsa
+
+    x = x.rechunk({x.ndim - 1: -1})
+    n_feature = x.shape[-1]
+    n_sample_axes = x.ndim - 1 - n_kept
+    blocks = x.to_delayed()
+    kept_grid = blocks.shape[:n_kept]
+    moments = dask.delayed(_moments, pure=True)
+    merge = dask.delayed(_merge, pure=True)
+    finish = dask.delayed(_finish, pure=True, nout=2)
+    covs = np.empty(kept_grid, dtype=object)
+    fourths = np.empty(kept_grid, dtype=object)
+    for index in np.ndindex(*kept_grid):
+        level = [moments(b, n_sample_axes) for b in blocks[index].ravel()]
+        while len(level) > 1:
+            level = [merge(*level[i:i + split_every])
+                     for i in range(0, len(level), split_every)]
+        cov, fourth = finish(level[0])
+        shape = tuple(x.chunks[a][i] for a, i in enumerate(index))
+        covs[index] = dsa.from_delayed(cov, (*shape, n_feature, n_feature), dtype=float)
+        fourths[index] = dsa.from_delayed(fourth, shape, dtype=float)
+    return _concatenate(covs), _concatenate(fourths)
+
+
+def _concatenate(grid: np.ndarray, axis: int = 0):
+    """One dask array from an object array of blocks tiling its leading ``grid.ndim`` axes."""
+    import dask.array as dsa
+
+    if grid.ndim == 0:
+        return grid[()]
+    parts = [grid[i:i + 1].reshape(grid.shape[1:]) for i in range(grid.shape[0])]
+    return dsa.concatenate([_concatenate(part, axis + 1) for part in parts], axis=axis)
 
 
 def _traces(cov: xr.DataArray, feature_dim: str) -> tuple[xr.DataArray, xr.DataArray]:
@@ -130,7 +267,7 @@ def participation_ratio(
     if not isinstance(corrected, bool):
         raise TypeError(f"corrected must be a bool, got {corrected!r}")
     check_choice("method", method, ("unbiased", "gaussian"))
-    cov, n, dims = _covariance(data, sample_dims, feature_dim)
+    cov, t4, n, dims = _covariance(data, sample_dims, feature_dim)
     trace, trace_sq = _traces(cov, feature_dim)
     a = trace**2
     if corrected and method == "gaussian":
@@ -141,7 +278,6 @@ def participation_ratio(
     elif corrected:
         if n < 4:
             raise ValueError(f"method='unbiased' needs >= 4 samples over {dims}, got {n}")
-        t4 = _fourth_moment_sum(data, dims, feature_dim)
         A, B = (n - 1) ** 2 * a, (n - 1) ** 2 * trace_sq
         f = 1.0 / ((n - 1) * (n - 2))
         t1 = A - n * t4 / (n - 2) + f * (2 * B - A)
@@ -156,13 +292,6 @@ def participation_ratio(
         pr, "neuromop.analysis.participation_ratio", sample_dims=dims, corrected=corrected,
         method=method, feature_dim=feature_dim,
     )
-
-
-def _fourth_moment_sum(data, sample_dims, feature_dim: str) -> xr.DataArray:
-    """``Σ_i |y_i|⁴`` over the samples, ``y_i`` the samples minus their mean (lazy on dask)."""
-    da = activity(data).astype(float)
-    centred = da - da.mean(sample_dims)
-    return ((centred**2).sum(feature_dim) ** 2).sum(sample_dims)
 
 
 def _descending_eigvalsh(cov: np.ndarray) -> np.ndarray:
@@ -192,7 +321,7 @@ def pca_spectrum(
         Over ``component`` (1, 2, … in decreasing order): ``variance`` (units of the data
         squared) and ``explained_variance_ratio``; remaining dims are kept.
     """
-    cov, n, dims = _covariance(data, sample_dims, feature_dim)
+    cov, _, n, dims = _covariance(data, sample_dims, feature_dim)
     other = f"{feature_dim}_2"
     if cov.chunks is not None:
         cov = cov.chunk({feature_dim: -1, other: -1})

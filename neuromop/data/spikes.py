@@ -14,20 +14,20 @@ Units are never assumed silently: :meth:`SpikeTable.from_arrays` converts ``quan
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from neuromop._checks import check_real
+from neuromop._checks import as_array, check_real
 from neuromop._provenance import provenance
+from neuromop.data.binning import _EDGE_TOL, bin_edges, bin_positions, label_positions
 from neuromop.data.schema import ValidationError, activity_variable, validate
 
 __all__ = ["SpikeTable", "bin_edges", "bin_spikes", "sliding_window_counts"]
 
-_EDGE_TOL = 1e-9
 _TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}  # seconds per unit of plain-number times
 # plain-number times look like ms when their pooled median inter-spike interval exceeds
 # _MS_ISI s (checked on the earliest _MS_SAMPLE spikes), one trial spans more than _MS_SPAN s
@@ -125,14 +125,14 @@ class SpikeTable:
         times, has_units = _as_seconds("times", times, time_unit)
         if times.ndim != 1:
             raise ValueError(f"times must be 1-dimensional, got shape {times.shape}")
-        neurons = np.asarray(neurons)
+        neurons = as_array("neurons", neurons)
         if neurons.shape != times.shape:
             raise ValueError(
                 f"neurons must have the shape of times {times.shape}, got {neurons.shape}"
             )
         if trials is None:
             trials = np.zeros(times.shape, dtype=np.int64)
-        trials = np.asarray(trials)
+        trials = as_array("trials", trials)
         if trials.shape != times.shape:
             raise ValueError(
                 f"trials must have the shape of times {times.shape}, got {trials.shape}"
@@ -298,6 +298,9 @@ def _selection(name: str, labels, available: pd.Index) -> pd.Index:
     if labels is None:
         return available
     labels = [labels] if isinstance(labels, str) or np.ndim(labels) == 0 else list(labels)
+    unhashable = [lab for lab in labels if not isinstance(lab, Hashable)]
+    if unhashable:
+        raise TypeError(f"{name} must list labels (str or numbers), got {unhashable[0]!r}")
     index = pd.Index(labels)
     missing = index.difference(available)
     if len(missing):
@@ -305,38 +308,6 @@ def _selection(name: str, labels, available: pd.Index) -> pd.Index:
     if not index.is_unique:
         raise ValueError(f"{name} must not repeat labels, got {index[index.duplicated()].tolist()}")
     return index
-
-
-def bin_edges(window: tuple[float, float], bin_width: float) -> np.ndarray:
-    """Edges of equal bins covering ``window`` exactly.
-
-    Parameters
-    ----------
-    window : (float, float)
-        ``(start, stop)`` in seconds, ``stop > start``.
-    bin_width : float
-        Bin width in seconds; ``stop - start`` must be a whole multiple of it (to 1e-6 relative).
-
-    Returns
-    -------
-    numpy.ndarray, shape (n_bins + 1,)
-        ``start + bin_width * arange(n_bins + 1)``; bins are half-open ``[e_i, e_{i+1})``.
-    """
-    bin_width = check_real("bin_width", bin_width, low=0.0, low_inclusive=False)
-    try:
-        t0, t1 = (float(w) for w in window)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"window must be a pair (start, stop) of seconds, got {window!r}") from exc
-    if not (np.isfinite(t0) and np.isfinite(t1) and t1 > t0):
-        raise ValueError(f"window must be finite with stop > start, got {window!r}")
-    n_float = (t1 - t0) / bin_width
-    n_bins = int(round(n_float))
-    if n_bins < 1 or abs(n_float - n_bins) > 1e-6 * max(1.0, n_float):
-        raise ValueError(
-            f"window length {t1 - t0!r} s must be a whole multiple of bin_width {bin_width!r} s "
-            f"(got {n_float:.6g} bins)"
-        )
-    return t0 + bin_width * np.arange(n_bins + 1)
 
 
 def _align_times(align, spikes: SpikeTable, trial_index: pd.Index) -> tuple[np.ndarray, str]:
@@ -449,11 +420,14 @@ def bin_spikes(
     event, align_label = _align_times(align, spikes, trial_index)
 
     frame = spikes.data
-    neuron_idx = neuron_index.get_indexer(frame["neuron"])
-    trial_idx = trial_index.get_indexer(frame["trial"])
-    keep = (neuron_idx >= 0) & (trial_idx >= 0)
-    neuron_idx, trial_idx = neuron_idx[keep], trial_idx[keep]
-    rel = frame["time"].to_numpy()[keep] - event[trial_idx]
+    neuron_idx = label_positions(frame["neuron"], neuron_index)
+    trial_idx = label_positions(frame["trial"], trial_index)
+    rel = frame["time"].to_numpy()
+    if rel.size and min(neuron_idx.min(), trial_idx.min()) < 0:  # spikes of unselected labels
+        keep = (neuron_idx >= 0) & (trial_idx >= 0)
+        neuron_idx, trial_idx, rel = neuron_idx[keep], trial_idx[keep], rel[keep]
+    if align is not None:
+        rel = rel - event[trial_idx]
 
     if window is None:
         if rel.size == 0:
@@ -465,13 +439,17 @@ def bin_spikes(
     n_bins, n_neurons, n_trials = edges.size - 1, len(neuron_index), len(trial_index)
     # a spike within 1e-9 bin widths below an edge belongs to the upper bin: times recorded in
     # decimal units (e.g. whole ms) land exactly on edges, and float rounding must not move them
-    bins = np.searchsorted(edges, rel + _EDGE_TOL * bin_width, side="right") - 1
-    inside = (bins >= 0) & (bins < n_bins)
-    flat = (trial_idx[inside] * n_bins + bins[inside]) * n_neurons + neuron_idx[inside]
-    counts = np.bincount(flat, minlength=n_trials * n_bins * n_neurons).astype(np.int64)
-    counts = counts.reshape(n_trials, n_bins, n_neurons)
-    n_inside = int(inside.sum())
+    bins = bin_positions(rel, edges, _EDGE_TOL * bin_width)
+    inside = bins.view(np.uint64) < n_bins  # 0 <= bin < n_bins (-1 wraps to a huge number)
+    n_inside = int(np.count_nonzero(inside))
     n_outside = int(inside.size - n_inside)
+    flat = trial_idx * n_bins  # one flat (trial, bin, neuron) index, in place
+    flat += bins
+    flat *= n_neurons
+    flat += neuron_idx
+    counts = np.bincount(flat if n_outside == 0 else flat[inside],
+                         minlength=n_trials * n_bins * n_neurons)
+    counts = counts.astype(np.int64, copy=False).reshape(n_trials, n_bins, n_neurons)
     if n_outside and warn_outside:
         _warn_outside(n_outside, rel, (float(edges[0]), float(edges[-1])), align_label)
 
@@ -480,8 +458,10 @@ def bin_spikes(
         "time": ("time", edges[:-1] + bin_width / 2, {"units": "s"}),
         "neuron": ("neuron", neuron_index.to_numpy()),
     }
-    coords.update(_metadata_coords(spikes.trial_info.loc[trial_index], "trial"))
-    coords.update(_metadata_coords(spikes.neuron_info.loc[neuron_index], "neuron"))
+    for info, index, dim in ((spikes.trial_info, trial_index, "trial"),
+                             (spikes.neuron_info, neuron_index, "neuron")):
+        if len(info.columns):
+            coords.update(_metadata_coords(info.loc[index], dim))
     window = (float(edges[0]), float(edges[-1]))
     attrs = {k: v for k, v in spikes.attrs.items() if k not in ("units",)}
     if "n_spikes_outside" in attrs:  # the spikes cut_trials left out of every trial
@@ -535,11 +515,14 @@ def sliding_window_counts(
     -------
     xarray.Dataset
         ``counts`` with dims ``(trial, time, neuron)``; ``time`` = window centres (s); attrs
-        ``bin_width`` = ``window``, ``step`` and ``window`` = span covered by the windows.
+        ``bin_width`` = ``window``, ``step`` and ``window`` = span covered by the windows. A
+        window holding a NaN bin (a missing count) is NaN.
     """
     var = activity_variable(data)
     if var.name != "counts":
         raise ValueError(f"data must hold spike 'counts', got variable {var.name!r}")
+    if var.dtype.kind not in "biuf":
+        raise ValueError(f"data['counts'] must hold numbers, got dtype {var.dtype}")
     attrs = dict(data.attrs or var.attrs)
     bin_width = attrs.get("bin_width")
     if bin_width is None:
@@ -554,6 +537,7 @@ def sliding_window_counts(
         )
     w, s = int(round(w)), int(round(s))
     n_time = var.sizes["time"]
+    s = min(s, n_time)  # a step beyond the data gives the first window only (as any long step)
     if w > n_time:
         raise ValueError(f"window spans {w} bins but data have only {n_time} time bins")
     starts = np.arange(0, n_time - w + 1, s)
