@@ -74,3 +74,18 @@ print("model   ", variability_summary(model.sample(test, random_state=1).counts.
 env = env_from_fit(model, num_envs=50, n_candidates=4)
 counts, alive, _ = rollout_counts(env, FreeController(env), model, 50, ds.sizes["time"], random_state=2)
 print("free rollout", variability_summary(counts))
+
+# %% [markdown]
+# ## Recorded and model PSTHs (held-out trials, averaged over trials)
+
+# %%
+import matplotlib.pyplot as plt  # noqa: E402
+
+sampled = model.sample(test, random_state=1)
+fig, ax = plt.subplots(figsize=(6, 3.5), constrained_layout=True)
+ax.plot(test["time"], test.counts.mean(("trial", "neuron")), label="recorded")
+ax.plot(test["time"], sampled.counts.mean(("trial", "neuron")), label="fitted RNN samples")
+ax.set_xlabel("time from offer (s)")
+ax.set_ylabel("mean count per bin")
+ax.legend()
+plt.show()

@@ -182,3 +182,11 @@ assert table.loc["MOP", "r_sc"] < table.loc["R", "r_sc"]
 
 # %%
 print(result.files["spiking_energy"])
+
+# %%
+import matplotlib.pyplot as plt  # noqa: E402
+
+fig, ax = plt.subplots(figsize=(14, 8))
+ax.imshow(plt.imread(result.files["spiking_energy"]))
+ax.axis("off")
+plt.show()

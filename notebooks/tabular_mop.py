@@ -84,3 +84,16 @@ print(f"MOP agent: coverage {float(arena_coverage(mop, world).mean()):.3f}")
 # %%
 tv = NoisyTVStudy.for_budget(BUDGET).run(OUT / "noisy_tv", resume=False, progress=False)
 print(tv.table)
+
+# %% [markdown]
+# ## The figures the studies wrote
+
+# %%
+import matplotlib.pyplot as plt  # noqa: E402
+
+for path in sorted(OUT.rglob("*.png")):
+    fig, ax = plt.subplots(figsize=(12, 6))
+    ax.imshow(plt.imread(path))
+    ax.set_title(path.name)
+    ax.axis("off")
+    plt.show()

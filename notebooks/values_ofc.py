@@ -96,3 +96,12 @@ for s, n, rc, v, pa, ps, pt in rows:
 # (or "neither" where no value signal is found), not a preference for either signal.
 # Separating them needs offers concentrated near indifference at several value levels (the
 # "separable" design of `simulate_value_population`).
+
+# %%
+import matplotlib.pyplot as plt  # noqa: E402
+
+fig, ax = plt.subplots(figsize=(5, 3), constrained_layout=True)
+ax.bar([row[0] for row in rows], [row[2] for row in rows])
+ax.set_ylabel("r(soft value, true value)")
+ax.set_ylim(0, 1.05)
+plt.show()

@@ -135,7 +135,7 @@ def spike_count_correlation(
     -----
     The counts are reduced block by block over trials to their means and matrices of centred
     cross-products (per condition when z-scoring), merged with Chan et al.'s pairwise formula
-    (:mod:`neuromop.analysis._covariance`): memory is O(neurons² x windows + one block) whatever
+    (``neuromop.analysis._covariance``): memory is O(neurons² x windows + one block) whatever
     the number of trials, for dask-backed data too (one task per chunk of trials, chunks
     windowed as they are read).
     """

@@ -116,7 +116,7 @@ class FittedValueController:
     """Base of controllers that learn ``V(x; theta)`` by fitted value iteration on a model env.
 
     Subclasses define the Bellman target (:meth:`bellman_target`) and the policy
-    (:meth:`_probabilities_from_successors`); this class evaluates successor values, samples
+    (``_probabilities_from_successors``); this class evaluates successor values, samples
     actions and holds the network.
 
     Parameters

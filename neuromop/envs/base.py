@@ -225,7 +225,7 @@ class ModelBasedVectorEnv(abc.ABC):
         Parameters
         ----------
         action_index : torch.Tensor of long, shape (num_envs,)
-            Index into :attr:`candidate_actions` for each environment.
+            Index into ``candidate_actions`` for each environment.
 
         Returns
         -------

@@ -64,7 +64,7 @@ class RateRNNEnv(ModelBasedVectorEnv):
         Scale of the readout weights.
     n_contexts : int
         Size of the one-hot context input (0: none). Each episode draws a context uniformly unless
-        :attr:`context_index` is set.
+        ``context_index`` is set.
     context_scale : float
         Scale of the context input weights.
     noise_std : float

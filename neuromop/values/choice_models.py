@@ -7,7 +7,7 @@ parameters with L-BFGS-B from several seeded random starts, then reports
   ``bic_ = k ln n - 2 LL``;
 - ``se_`` (delta-method standard errors from the numerical Hessian in the transformed space) and
   ``ci_`` (Wald interval in the transformed space mapped back, so it respects the bounds);
-- optional percentile bootstrap intervals (:meth:`bootstrap`).
+- optional percentile bootstrap intervals (their ``bootstrap`` method).
 
 Models
 ------

@@ -19,8 +19,8 @@ Batched copies: ``num_envs = B`` copies are blocks of one ``NeuronGroup`` (see
 :mod:`neuromop.envs.spiking.network`). An episode is synchronous across copies: a copy that
 terminates is *absorbed* (``terminated`` stays True, reward 0, its control current is zero) while
 the others go on; the episode ends when all copies have terminated or after
-``max_episode_steps`` (``truncated``); :meth:`reset` restores the stored initial network state
-(``Network.restore``) with freshly drawn membrane potentials and noise seed.
+``max_episode_steps`` (``truncated``); :meth:`SpikingVectorEnv.reset` restores the stored initial
+network state (``Network.restore``) with freshly drawn membrane potentials and noise seed.
 
 Randomness: connectivity from ``network_random_state`` and initial potentials from the episode
 seed use
