@@ -35,6 +35,8 @@ def _solve(args: argparse.Namespace) -> int:
 
         if args.agent not in ("mop", "reward"):
             raise ValueError("the cartpole grid supports --agent mop or reward")
+        if args.stop != "change":
+            raise ValueError("the cartpole grid solver supports --stop change only")
         sol = solve_cartpole_grid(args.n_points, args.agent, alpha=args.alpha,
                                   gamma=args.gamma if args.gamma is not None else 0.98,
                                   epsilon=args.epsilon,
@@ -55,7 +57,8 @@ def _agent_kwargs(args: argparse.Namespace) -> dict:
     return dict(alpha=args.alpha, beta=args.beta,
                 gamma=args.gamma if args.gamma is not None else 0.99, epsilon=args.epsilon,
                 temperature=args.temperature, tol=args.tol if args.tol is not None else 1e-2,
-                reward=args.reward, dra_episodes=args.dra_episodes, random_state=args.seed)
+                reward=args.reward, dra_episodes=args.dra_episodes, random_state=args.seed,
+                stop=args.stop)
 
 
 def _rollout(args: argparse.Namespace) -> int:
@@ -166,6 +169,9 @@ def _agent_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temperature", type=float, default=1.0, help="MaxEnt temperature")
     p.add_argument("--tol", type=float, default=None,
                    help="sup-norm tolerance (default 1e-2; cartpole 1e-3)")
+    p.add_argument("--stop", choices=["change", "bound"], default="change",
+                   help="stop when a sweep changes V by < tol (change, the authors' rule), or when "
+                        "V is provably within tol of the fixed point (bound; gamma < 1)")
     p.add_argument("--reward", choices=("auto", "food", "alive"), default="auto",
                    help="extrinsic reward for R/MaxEnt/DRA (auto: food where the world has "
                         "food, else the world's reward or +1 per step alive)")

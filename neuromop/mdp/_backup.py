@@ -21,6 +21,30 @@ class ConvergenceWarning(RuntimeWarning):
     """Value iteration stopped at ``max_sweeps`` before the sup-norm change fell below ``tol``."""
 
 
+#: Stopping rules of the value iterations: the authors' per-sweep change, or a bound on the
+#: distance to the fixed point.
+STOP_RULES = ("change", "bound")
+
+
+def stop_tolerance(stop: object, tol: float, gamma: float) -> float:
+    """The sup-norm change of V between sweeps below which a solver stops.
+
+    ``stop="change"``: ``tol`` itself (the authors' rule; V may then lie up to
+    ``tol * gamma / (1 - gamma)`` from the fixed point). ``stop="bound"``: ``tol (1 - gamma) /
+    gamma``, so that the contraction bound ``change * gamma / (1 - gamma)`` on the distance to
+    the fixed point is below ``tol`` (the soft and hard backups are gamma-contractions in the
+    sup norm); needs ``gamma < 1``.
+    """
+    check_choice("stop", stop, list(STOP_RULES))
+    if stop == "change" or gamma == 0.0:
+        return tol
+    if gamma >= 1.0:
+        raise ValueError("stop='bound' needs gamma < 1: the bound change * gamma / (1 - gamma) "
+                         "on the distance to the fixed point is infinite at gamma = 1; use "
+                         "stop='change'")
+    return tol * (1.0 - gamma) / gamma
+
+
 def _check_mdp(mdp: object) -> FiniteMDP:
     if not isinstance(mdp, FiniteMDP):
         raise TypeError(f"mdp must be a neuromop.mdp.FiniteMDP, got {type(mdp).__name__}")

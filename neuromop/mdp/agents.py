@@ -71,18 +71,20 @@ def _reward_for(world, kind: str):
 
 
 def solve_agent(world, agent: str, *, alpha=1.0, beta=0.0, gamma=0.99, epsilon=0.0,
-                temperature=1.0, tol=1e-2, reward="auto", dra_episodes=300, random_state=0):
+                temperature=1.0, tol=1e-2, reward="auto", dra_episodes=300, random_state=0,
+                stop="change"):
     """Solve (or, for DRA, train) ``agent`` in ``world``; return a result with V, Q, policy."""
 
     mdp = _mdp_of(world)
     check_choice("agent", agent, AGENTS)
     if agent == "mop":
-        return solve_mop(mdp, alpha=alpha, beta=beta, gamma=gamma, tol=tol)
+        return solve_mop(mdp, alpha=alpha, beta=beta, gamma=gamma, tol=tol, stop=stop)
     r = _reward_for(world, reward)
     if agent == "reward":
-        return solve_reward(mdp, epsilon=epsilon, gamma=gamma, reward=r, tol=tol)
+        return solve_reward(mdp, epsilon=epsilon, gamma=gamma, reward=r, tol=tol, stop=stop)
     if agent == "maxent":
-        return solve_maxent(mdp, temperature=temperature, reward=r, gamma=gamma, tol=tol)
+        return solve_maxent(mdp, temperature=temperature, reward=r, gamma=gamma, tol=tol,
+                            stop=stop)
     if agent == "dra":
 
         start = getattr(world, "start_state", None)

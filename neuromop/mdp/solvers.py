@@ -1,7 +1,9 @@
 """Exact tabular solvers: Maximum Occupancy (MOP), reward-maximising (R) and MaxEnt agents.
 
 All solvers run synchronous value iteration from V = 0 and stop when the sup-norm change of V
-between two sweeps is below ``tol``. Each sweep is vectorised over states, actions and successors
+between two sweeps is below ``tol`` (``stop="change"``, the authors' rule) or when the
+contraction bound on the distance to the fixed point, change x gamma / (1 - gamma), is
+(``stop="bound"``). Each sweep is vectorised over states, actions and successors
 (one Python loop over sweeps). Arrays are laid out action-major, shape (A, S), so reductions over
 actions are element-wise operations on contiguous rows.
 
@@ -38,6 +40,7 @@ from neuromop.mdp._backup import (  # noqa: F401 (_epsilon_greedy, _softmax_poli
     _matvec,
     _reward_table,
     _softmax_policy,
+    stop_tolerance,
 )
 from neuromop.mdp.endless import closed_set, refuse_endless_paths
 from neuromop.mdp.model import FiniteMDP
@@ -71,7 +74,9 @@ class SolveResult:
     sweeps : int
         Number of value-iteration sweeps performed.
     converged : bool
-        Whether the last sweep changed V by less than ``tol`` (sup norm).
+        Whether the stopping rule was met: the last sweep changed V by less than ``tol`` (sup
+        norm; ``stop="change"``), or the bound ``change * gamma / (1 - gamma)`` on the distance
+        to the fixed point fell below ``tol`` (``stop="bound"``).
     agent : str
         ``"mop"``, ``"reward"`` or ``"maxent"``.
     params : dict
@@ -219,6 +224,7 @@ def solve_mop(
     gamma: float = 0.99,
     tol: float = 1e-2,
     max_sweeps: int = 100_000,
+    stop: str = "change",
 ) -> SolveResult:
     """Solve the Maximum Occupancy (MOP) agent by soft value iteration.
 
@@ -240,9 +246,13 @@ def solve_mop(
     UserWarning
         When ``mdp`` carries a reward: MOP has no extrinsic reward, so it is ignored.
     tol : float
-        Stop when the sup-norm change of V between sweeps is below ``tol`` (nats).
+        Stop when the sup-norm change of V between sweeps is below ``tol`` (nats); see ``stop``.
     max_sweeps : int
         Maximum number of sweeps; a ``ConvergenceWarning`` is issued when reached (gamma < 1).
+    stop : {"change", "bound"}, default "change"
+        ``"change"`` stops when one sweep changes V by less than ``tol`` (the authors' rule: V
+        may then lie up to ``tol * gamma / (1 - gamma)`` from the fixed point); ``"bound"``
+        stops when that bound itself is below ``tol`` (needs ``gamma < 1``).
 
     Returns
     -------
@@ -257,6 +267,7 @@ def solve_mop(
                       "maximises action (and state) path entropy only; solve_reward or "
                       "solve_maxent use the reward", UserWarning, stacklevel=2)
     gamma, tol, max_sweeps = _check_common(gamma, tol, max_sweeps)
+    tol_stop = stop_tolerance(stop, tol, gamma)
     H = mdp.successor_entropy()
     if gamma == 1.0:
         closed = closed_set(mdp, mdp.action_mask)
@@ -266,14 +277,16 @@ def solve_mop(
         if (closed & choice).any():
             refuse_endless_paths(mdp, "MOP", closed,
                                   "and gain action or state entropy at every step")
-    u, sweeps, delta = _soft_iteration(mdp, beta * H / alpha, gamma, tol / alpha, max_sweeps)
+    u, sweeps, delta = _soft_iteration(mdp, beta * H / alpha, gamma, tol_stop / alpha,
+                                       max_sweeps)
     mask = np.ascontiguousarray(mdp.action_mask.T)
-    converged = _finish("solve_mop", gamma, alpha * delta, tol, sweeps, max_sweeps)
+    converged = _finish("solve_mop", gamma, alpha * delta, tol_stop, sweeps, max_sweeps)
     V = alpha * u
     QT = np.ascontiguousarray((gamma * mdp.expectation(V) + beta * H).T)
     QT[~mask] = -np.inf
     policy = _softmax_policy(QT, alpha, mask)
-    params = {"alpha": alpha, "beta": beta, "gamma": gamma, "tol": tol, "max_sweeps": max_sweeps}
+    params = {"alpha": alpha, "beta": beta, "gamma": gamma, "tol": tol, "max_sweeps": max_sweeps,
+              "stop": stop}
     return SolveResult(V, np.ascontiguousarray(QT.T), policy, sweeps, converged, "mop", params)
 
 
@@ -286,6 +299,7 @@ def solve_reward(
     tol: float = 1e-2,
     max_sweeps: int = 100_000,
     tie_tol: float = 1e-9,
+    stop: str = "change",
 ) -> SolveResult:
     """Solve the reward-maximising (R) agent with the epsilon-greedy mix inside the backup.
 
@@ -313,6 +327,8 @@ def solve_reward(
     tie_tol : float
         Actions with ``Q >= max Q - tie_tol * (1 + |max Q|)`` are tied; the greedy share
         ``1 - epsilon`` is split evenly among them.
+    stop : {"change", "bound"}, default "change"
+        Stopping rule, as in :func:`solve_mop`.
 
     Returns
     -------
@@ -323,6 +339,7 @@ def solve_reward(
     epsilon = check_real("epsilon", epsilon, low=0.0, high=1.0)
     gamma, tol, max_sweeps = _check_common(gamma, tol, max_sweeps)
     tie_tol = check_real("tie_tol", tie_tol, low=0.0)
+    tol_stop = stop_tolerance(stop, tol, gamma)
     r, label = _reward_table(mdp, reward, "alive")
     if gamma == 1.0 and epsilon < 1.0:
         # greedy (epsilon = 0): one paying action that stays suffices; epsilon > 0 tries every
@@ -358,9 +375,9 @@ def solve_reward(
         np.abs(work, out=work)
         delta = float(work.max())
         V, new = new, V
-        if delta < tol:
+        if delta < tol_stop:
             break
-    converged = _finish("solve_reward", gamma, delta, tol, sweeps, max_sweeps)
+    converged = _finish("solve_reward", gamma, delta, tol_stop, sweeps, max_sweeps)
     ex(V, QT)
     QT *= gamma
     QT += rT
@@ -373,6 +390,7 @@ def solve_reward(
         "max_sweeps": max_sweeps,
         "reward": label,
         "tie_tol": tie_tol,
+        "stop": stop,
     }
     return SolveResult(
         V,
@@ -393,6 +411,7 @@ def solve_maxent(
     gamma: float = 0.99,
     tol: float = 1e-6,
     max_sweeps: int = 100_000,
+    stop: str = "change",
 ) -> SolveResult:
     """Solve a maximum-entropy (soft-Q) agent with an extrinsic reward.
 
@@ -415,6 +434,8 @@ def solve_maxent(
         Sup-norm stopping tolerance on V_soft (reward units).
     max_sweeps : int
         Maximum number of sweeps.
+    stop : {"change", "bound"}, default "change"
+        Stopping rule, as in :func:`solve_mop`.
 
     Returns
     -------
@@ -428,9 +449,10 @@ def solve_maxent(
         raise ValueError(
             f"solve_maxent needs an extrinsic reward: MDP {mdp.name!r} has none, pass reward="
         )
+    tol_stop = stop_tolerance(stop, tol, gamma)
     r, label = _reward_table(mdp, reward, "alive")
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        u, sweeps, delta = _soft_iteration(mdp, r / tau, gamma, tol / tau, max_sweeps)
+        u, sweeps, delta = _soft_iteration(mdp, r / tau, gamma, tol_stop / tau, max_sweeps)
         delta *= tau
         V = tau * u
         mask = np.ascontiguousarray(mdp.action_mask.T)
@@ -443,7 +465,7 @@ def solve_maxent(
             f"up to {np.max(np.abs(r)) / tau:.3g}, temperature x log(n_actions) / (1 - gamma) = "
             f"{tau * np.log(max(mdp.n_actions, 2)) / max(1.0 - gamma, 1e-300):.3g}); choose a "
             "temperature closer to the reward scale")
-    converged = _finish("solve_maxent", gamma, delta, tol, sweeps, max_sweeps)
+    converged = _finish("solve_maxent", gamma, delta, tol_stop, sweeps, max_sweeps)
     V_true = policy_evaluation(mdp, policy, r, gamma, tol=min(tol, 1e-8))
     params = {
         "temperature": tau,
@@ -451,6 +473,7 @@ def solve_maxent(
         "tol": tol,
         "max_sweeps": max_sweeps,
         "reward": label,
+        "stop": stop,
     }
     return SolveResult(
         V, np.ascontiguousarray(QT.T), policy, sweeps, converged, "maxent", params, V_true
