@@ -56,6 +56,9 @@ nb_execution_timeout = 1800
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_merge_streams = True
+# Markdown outputs (the study pages' tables, IPython.display.Markdown) are parsed as MyST:
+# CommonMark, myst-nb's default, has no tables.
+nb_render_markdown_format = "myst"
 myst_enable_extensions = ["dollarmath", "colon_fence"]
 myst_heading_anchors = 3
 
@@ -90,9 +93,11 @@ html_theme_options = {
 }
 html_show_sourcelink = False
 # Gallery pages without the left navigation (the gallery index lists them): room for figures.
-html_sidebars = {"gallery/*": []}
+html_sidebars = {"gallery/*": [], "gallery/studies/*": []}
 
 
-# Generated pages (git-ignored): the API reference from __all__, the gallery from notebooks/.
+# Generated pages (git-ignored): the API reference from __all__, the gallery from notebooks/
+# and one page per study no notebook runs (gallery/studies/).
 API_PAGES = neuromop_docs.write_api_pages()
 GALLERY_PAGES = neuromop_docs.write_gallery(DATA_AVAILABLE)
+STUDY_PAGES = neuromop_docs.write_study_pages(DATA_AVAILABLE)

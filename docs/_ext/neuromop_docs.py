@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import re
 import shutil
+import textwrap
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parents[1]
@@ -194,6 +196,20 @@ def gallery_notebooks(data_available: bool) -> list[Path]:
             if data_available or p.stem not in NEEDS_DATA]
 
 
+def write_study_pages(data_available: bool) -> list[str]:
+    """Write ``gallery/studies/<name>.py`` for every study of :func:`gallery_studies`
+    (removing stale pages); return the page names."""
+    folder = DOCS / "gallery" / "studies"
+    folder.mkdir(exist_ok=True)
+    names = gallery_studies(data_available)
+    for old in folder.glob("*.py"):
+        if old.stem not in names:
+            old.unlink()
+    for name in names:
+        _write_if_changed(folder / f"{name}.py", study_page(name))
+    return [f"gallery/studies/{name}" for name in names]
+
+
 def write_gallery(data_available: bool) -> list[str]:
     """Copy the notebooks into ``gallery/`` (removing stale copies); return the page names."""
     keep = gallery_notebooks(data_available)
@@ -205,6 +221,209 @@ def write_gallery(data_available: bool) -> list[str]:
         if not target.exists() or target.read_bytes() != nb.read_bytes():
             shutil.copyfile(nb, target)
     return [f"gallery/{p.stem}" for p in keep]
+
+
+#: The studies each notebook of ``notebooks/`` runs (their figures and tables are on its page).
+NOTEBOOK_STUDIES: dict[str, tuple[str, ...]] = {
+    "neuromop_tasks": ("energy", "square", "shapes", "reward", "corridor", "cartpole",
+                       "beta-sweep"),
+    "spiking_variability": ("spiking-energy",),
+    "tabular_mop": ("four-rooms", "noisy-tv"),
+}
+
+#: Studies that read the recorded datasets: their pages are built only when these are present.
+STUDIES_NEEDING_DATA = ("ibl-choice-models", "ofc-rnn", "values-ofc")
+
+#: Studies too slow for the default build (minutes at the smoke budget): their pages are built
+#: only with ``NEUROMOP_DOCS_ALL_STUDIES=1`` (``spiking-designs`` alone takes ~4 min on 2 cores,
+#: which would take the docs test over its time budget).
+SLOW_STUDIES = ("spiking-designs",)
+
+#: Titles of the generated study pages (the registry name when missing).
+STUDY_TITLES: dict[str, str] = {
+    "predator-prey": "Predator and prey: MOP, R and random mice against the cat",
+    "spiking-designs": "Spiking action designs: how MOP's entropy reaches the spike counts",
+    "value-recovery": "Value models: parameter recovery and ground truth",
+    "variability-dask": "Variability metrics on a dataset larger than memory (dask)",
+    "ibl-choice-models": "Choice models of the IBL mice",
+    "ofc-rnn": "Rate RNNs fitted to OFC, driven by free / MOP / R controllers",
+    "values-ofc": "Soft versus true value in the OFC sessions",
+}
+
+#: Figures drawn on the page from ``result`` for the studies whose run writes no PNG
+#: (``result.summary`` or ``result.frames``); a page must show a figure.
+STUDY_FIGURES: dict[str, str] = {
+    "value-recovery": """\
+import matplotlib.pyplot as plt
+
+s = result.summary
+recovery = {k[:-2]: v for k, v in s["parameter_recovery"].items() if k.endswith("_r")}
+picks = {k: v for k, v in s["model_comparison"].items() if "/" in k}
+truth = {k: v["correct_rate"] for k, v in s["ground_truth"].items()}
+fig, axes = plt.subplots(1, 3, figsize=(15, 4), constrained_layout=True)
+for ax, values, title in zip(axes, (recovery, picks, truth), (
+        "parameter recovery: r(true, fitted)", "BIC picks the generating logit form",
+        "verdicts: fraction correct")):
+    ax.barh(list(values), list(values.values()), color="C0")
+    ax.set_xlim(0, 1.05)
+    ax.set_title(title)
+plt.show()
+""",
+    "ibl-choice-models": """\
+import matplotlib.pyplot as plt
+
+table = result.frames["choice_models"]
+table = table.set_index("model") if "model" in table.columns else table
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 3.5), constrained_layout=True)
+ax1.barh(table.index, table["cv_loglik_per_trial"], color="C0")
+ax1.set(title="held-out log-likelihood per trial (higher is better)")
+ax2.barh(table.index, table["delta_bic"], color="C1")
+ax2.set(title="delta BIC (0 = best)")
+plt.show()
+""",
+    "variability-dask": """\
+import matplotlib.pyplot as plt
+
+s = result.summary
+fano = s["fano_factor_over_time"]
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4), constrained_layout=True)
+ax1.plot(range(len(fano)), fano, "o-", label="measured")
+ax1.axhline(s["fano_factor_expected"], color="k", ls="--", label="expected")
+ax1.set(xlabel="time bin", ylabel="Fano factor", title="Fano factor over time")
+ax1.legend()
+pr = {"naive": s["participation_ratio_per_bin_naive"],
+      "corrected": s["participation_ratio_per_bin_corrected"]}
+ax2.bar(list(pr), list(pr.values()), color="C0")
+ax2.axhline(s["sizes"]["neuron"], color="k", ls="--", label="neurons (independent)")
+ax2.set(ylabel="participation ratio per bin", title="Participation ratio")
+ax2.legend()
+plt.show()
+""",
+    "spiking-designs": """\
+import matplotlib.pyplot as plt
+
+runs = result.frames["runs"]
+metrics = {"lifetime_s": "lifetime (s)", "action_entropy": "action entropy (nats)",
+           "fano_factor": "Fano factor", "participation_ratio": "participation ratio",
+           "r_sc": "spike-count correlation"}
+means = runs.groupby(["design", "controller"], sort=False)[list(metrics)].mean()
+fig, axes = plt.subplots(1, len(metrics), figsize=(18, 3.5), constrained_layout=True)
+for ax, (key, label) in zip(axes, metrics.items()):
+    means[key].unstack("controller").plot.bar(ax=ax, rot=0, legend=ax is axes[0])
+    ax.set(title=label, xlabel="")
+fig.suptitle(f"free / MOP / R per design (mean over {runs['seed'].nunique()} seed(s))")
+plt.show()
+""",
+    "ofc-rnn": """\
+import matplotlib.pyplot as plt
+
+metrics = {"fano_factor": "Fano factor", "participation_ratio": "participation ratio",
+           "r_sc": "spike-count correlation"}
+for session in result.summary["sessions"]:
+    var = session["variability"]
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4), constrained_layout=True)
+    for ax, (key, label) in zip(axes, metrics.items()):
+        ax.barh(list(var), [v[key] for v in var.values()], color="C0")
+        ax.set_title(label)
+    fig.suptitle(f"session {session['session']}: recorded trials vs RNN rollouts")
+    plt.show()
+""",
+}
+
+
+def gallery_studies(data_available: bool, all_studies: bool | None = None) -> list[str]:
+    """The studies with a generated gallery page: those no notebook runs (the ones reading
+    recordings only when they are present; :data:`SLOW_STUDIES` only when ``all_studies``,
+    by default ``NEUROMOP_DOCS_ALL_STUDIES=1``)."""
+    from neuromop.studies import STUDIES
+
+    if all_studies is None:
+        all_studies = os.environ.get("NEUROMOP_DOCS_ALL_STUDIES", "0") == "1"
+    covered = {s for studies in NOTEBOOK_STUDIES.values() for s in studies}
+    return [name for name in STUDIES if name not in covered
+            and (data_available or name not in STUDIES_NEEDING_DATA)
+            and (all_studies or name not in SLOW_STUDIES)]
+
+
+_ROLE = re.compile(r":(?:py:)?(\w+):`")
+
+
+def _markdown_comment(text: str) -> str:
+    return "\n".join(f"# {line}".rstrip() for line in text.splitlines())
+
+
+def study_page(name: str) -> str:
+    """The jupytext percent notebook of a study's gallery page: run at ``NEUROMOP_BUDGET``,
+    then its settings, tables and figures."""
+    from neuromop.studies import STUDIES
+
+    cls = STUDIES[name]
+    doc = inspect.getdoc(importlib.import_module(cls.__module__)) or ""
+    intro = _ROLE.sub(r"{py:\1}`", doc.split("\n\n")[0])  # reST roles as MyST roles
+    title = STUDY_TITLES.get(name, name)
+    cells = [
+        "# ---\n# jupyter:\n#   jupytext:\n#     text_representation:\n"
+        "#       extension: .py\n#       format_name: percent\n# ---",
+        "# %% [markdown]\n" + _markdown_comment(
+            f"# {title}\n\n{intro}\n\n" + textwrap.fill(
+                f"This page runs the study {{py:class}}`~{cls.__module__}.{cls.__name__}` "
+                f"(`neuromop run {name}`) at the budget in `NEUROMOP_BUDGET` (`smoke` on this "
+                "site: small sizes, so the numbers show what the study produces, not its "
+                "results) and shows the tables and figures it wrote.", 96,
+                break_on_hyphens=False, break_long_words=False)),
+        f'''# %%
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from IPython.display import Image, Markdown, display
+
+from neuromop.studies import STUDIES
+
+NAME = {name!r}
+BUDGET = os.environ.get("NEUROMOP_BUDGET", "smoke")
+OUT = Path(os.environ.get("NEUROMOP_OUTPUT") or tempfile.mkdtemp()) / "studies" / NAME
+study = STUDIES[NAME].for_budget(BUDGET)
+result = study.run(OUT, resume=False, progress=False)
+print(f"neuromop run {{NAME}} --budget {{BUDGET}}: {{result.seconds:.1f}} s")''',
+        "# %% [markdown]\n# ## Settings",
+        '''# %%
+def cell(value) -> str:
+    text = json.dumps(value)
+    text = text if len(text) <= 90 else text[:87] + "..."
+    return "`" + text.replace("|", "\\\\|") + "`"
+
+
+display(Markdown("| setting | value |\\n|---|---|\\n" + "\\n".join(
+    f"| `{key}` | {cell(value)} |" for key, value in result.settings.items())))''',
+        "# %% [markdown]\n# ## Tables\n#\n"
+        "# The table the command prints (`table.txt`), then the Markdown reports the study\n"
+        "# wrote (or, when it wrote none, its CSV tables).",
+        '''# %%
+def demote(text: str) -> str:
+    """Headings of a written report as bold lines (the page keeps its own outline)."""
+    return "\\n".join(f"**{line.lstrip('#').strip()}**" if line.startswith("#") else line
+                     for line in text.splitlines())
+
+
+display(Markdown("```text\\n" + result.table + "\\n```"))
+reports = sorted(OUT.rglob("*.md"))
+for path in reports:
+    display(Markdown(f"`{path.relative_to(OUT)}`\\n\\n" + demote(path.read_text())))
+if not reports:  # no written report: the tabular results (its CSV files) as tables
+    for key, frame in result.frames.items():
+        display(Markdown(f"`{key}.csv`"), frame)''',
+        "# %% [markdown]\n# ## Figures",
+    ]
+    if name in STUDY_FIGURES:
+        cells[-1] += "\n#\n# The study writes no figure: this one is drawn from its results."
+        cells.append("# %%\n" + STUDY_FIGURES[name].rstrip())
+    cells.append('''# %%
+for path in sorted(OUT.rglob("*.png")):
+    display(Markdown(f"`{path.relative_to(OUT)}`"))
+    display(Image(filename=str(path)))''')
+    return "\n\n".join(cells) + "\n"
 
 
 def read_notebook(text: str):

@@ -263,6 +263,18 @@ def participation_ratio(
         ``participation_ratio`` over the remaining dims (0-d if none), between 1 and the number
         of neurons for the naive estimate; the corrected estimate is NaN where its estimated
         ``tr(C²)`` is not positive (e.g. all-constant data). Lazy if ``data`` is dask-backed.
+
+    Examples
+    --------
+    50 independent sparse Poisson neurons (true PR 50) over 200 samples: the naive estimate is
+    biased low, the Gaussian correction less so, the distribution-free one (default) not:
+
+    >>> import numpy as np
+    >>> from neuromop.analysis import participation_ratio
+    >>> counts = np.random.default_rng(0).poisson(0.05, size=(200, 50))
+    >>> [round(float(participation_ratio(counts, **kw)), 1)
+    ...  for kw in ({"corrected": False}, {"method": "gaussian"}, {})]
+    [37.5, 46.5, 50.1]
     """
     if not isinstance(corrected, bool):
         raise TypeError(f"corrected must be a bool, got {corrected!r}")

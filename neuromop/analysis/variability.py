@@ -84,6 +84,17 @@ def fano_factor(
     ValueError
         Unknown dims, fewer than 2 samples, empty data, negative / non-integer / NaN counts
         (for dask-backed data, when the result is computed).
+
+    Examples
+    --------
+    A plain ``(trial, neuron)`` count matrix of Poisson neurons (Fano factor 1):
+
+    >>> import numpy as np
+    >>> from neuromop.analysis import fano_factor
+    >>> counts = np.random.default_rng(0).poisson(4.0, size=(200, 30))
+    >>> ff = fano_factor(counts)
+    >>> ff.dims, round(float(ff.mean()), 2)
+    (('neuron',), 0.98)
     """
     ddof = check_int("ddof", ddof, low=0)
     da = activity(data)

@@ -279,7 +279,8 @@ class LinearDynamicalBaseline(_Baseline):
     n_latents : int
         Latent dimension (capped at the number of neurons).
     ridge : float
-        Ridge penalty of the dynamics regression (relative to the mean latent power).
+        Ridge penalty of the dynamics regression (relative to the mean latent power), in
+        [0, 1e12] (larger values overflow the fit).
     observation : {"poisson", "gaussian"}
     """
 
@@ -294,7 +295,7 @@ class LinearDynamicalBaseline(_Baseline):
     def fit(self, ds, inputs=None):
         """Identify the model on all trials of ``ds`` with input variables ``inputs``."""
         check_int("n_latents", self.n_latents, low=1)
-        check_real("ridge", self.ridge, low=0.0)
+        check_real("ridge", self.ridge, low=0.0, high=1e12)  # beyond: the fit overflows
         y, self.bin_width_ = _check_dataset(ds, self.observation, "ds")
         u = _input_array(ds, inputs, "inputs")
         self.inputs_ = list(inputs) if inputs else []

@@ -108,14 +108,35 @@ def test_every_public_name_has_an_api_anchor(site: Path) -> None:
     assert not missing, "public names without an API entry:\n" + "\n".join(missing)
 
 
+def _data_available() -> bool:
+    return Path(os.environ.get("NEUROMOP_DATA") or ROOT.parent / "shared" / "datasets").is_dir()
+
+
 def test_every_gallery_page_has_a_figure(site: Path) -> None:
     docs = _docs_module()
-    data = Path(os.environ.get("NEUROMOP_DATA") or ROOT.parent / "shared" / "datasets").is_dir()
-    notebooks = docs.gallery_notebooks(data)
-    assert notebooks
-    without = [nb.stem for nb in notebooks
-               if not _parse(site / "gallery" / f"{nb.stem}.html").images]
+    data = _data_available()
+    pages = [f"gallery/{nb.stem}" for nb in docs.gallery_notebooks(data)]
+    pages += [f"gallery/studies/{name}" for name in docs.gallery_studies(data)]
+    assert pages
+    without = [p for p in pages if not _parse(site / f"{p}.html").images]
     assert not without, f"gallery pages without a figure: {without}"
+
+
+def test_every_study_has_a_gallery_page(site: Path) -> None:
+    """Each study of the registry runs on a notebook's page or on its own generated page."""
+    from neuromop.studies import STUDIES
+
+    docs = _docs_module()
+    data = _data_available()
+    notebooks = {nb.stem for nb in docs.gallery_notebooks(data)}
+    shown = {s for nb, studies in docs.NOTEBOOK_STUDIES.items() if nb in notebooks
+             for s in studies}
+    shown |= {name for name in docs.gallery_studies(data)
+              if (site / "gallery" / "studies" / f"{name}.html").exists()}
+    slow = os.environ.get("NEUROMOP_DOCS_ALL_STUDIES", "0") != "1"
+    expected = {n for n in STUDIES if (data or n not in docs.STUDIES_NEEDING_DATA)
+                and not (slow and n in docs.SLOW_STUDIES)}
+    assert expected <= shown, f"studies without a gallery page: {sorted(expected - shown)}"
 
 
 def _chromium() -> str | None:

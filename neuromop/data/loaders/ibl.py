@@ -40,7 +40,11 @@ def load_ibl_trials(path: str | os.PathLike | None = None) -> xr.Dataset:
         trial column) are coordinates when present. attrs: ``source``, ``licence`` and provenance.
     """
     if path is None:
-        path = shared_datasets_dir("ibl_behavior") / DEFAULT_FILE
+        try:
+            path = shared_datasets_dir("ibl_behavior") / DEFAULT_FILE
+        except FileNotFoundError as exc:
+            raise FileNotFoundError(f"path is None (the shared datasets), but {exc}; or pass "
+                                    "path= the trials table") from None
     path = check_path("path", path)
     if path.is_dir():
         path = path / DEFAULT_FILE

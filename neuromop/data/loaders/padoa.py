@@ -27,6 +27,7 @@ import xarray as xr
 
 from neuromop._checks import check_choice, check_path
 from neuromop._provenance import provenance
+from neuromop.data.binning import bin_edges
 from neuromop.data.paths import shared_datasets_dir
 from neuromop.data.spikes import SpikeTable, bin_spikes
 
@@ -41,7 +42,14 @@ _AREAS = {4: "OFC"}
 
 
 def _raw_dir(root: str | os.PathLike | None) -> Path:
-    base = shared_datasets_dir("padoa_ofc") if root is None else check_path("root", root)
+    if root is None:
+        try:
+            base = shared_datasets_dir("padoa_ofc")
+        except FileNotFoundError as exc:
+            raise FileNotFoundError(f"root is None (the shared datasets), but {exc}; or pass "
+                                    "root= the padoa_ofc folder") from None
+    else:
+        base = check_path("root", root)
     for candidate in (base / "raw_data", base):
         if (candidate / "celldata").is_dir():
             return candidate
@@ -117,6 +125,8 @@ def _root_and_session(root, session) -> tuple:
         if not isinstance(root, str):
             raise TypeError(f"session must be a session name such as 'G180910a', got {root!r}")
         return None, root
+    if not isinstance(session, str) or not session:
+        raise TypeError(f"session must be a session name such as 'G180910a', got {session!r}")
     return root, session
 
 
@@ -217,6 +227,7 @@ def load_padoa_session(
         alignment event (so ``offer_on`` is 0 when aligned to it).
     """
     check_choice("align", align, tuple(EVENT_CODES))
+    bin_edges(window, bin_width)  # window and bin_width checked before any file is read
     root, session = _root_and_session(root, session)
     spikes = load_padoa_spikes(root, session, task=task)
     has_event = spikes.trial_info.index[np.isfinite(spikes.trial_info[align].to_numpy())]
