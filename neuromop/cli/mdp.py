@@ -74,7 +74,8 @@ def _rollout(args: argparse.Namespace) -> int:
     out = args.out or Path("outputs") / f"{args.world}_{args.agent}"
     check_free([out / "rollout.nc", out / "rollout.png"], args.overwrite)
     if args.world == "cartpole":
-        from neuromop.mdp.worlds.cartpole import simulate_cartpole, solve_cartpole_grid
+        from neuromop.mdp.worlds.cartpole import solve_cartpole_grid
+        from neuromop.mdp.worlds.cartpole_rollout import simulate_cartpole
 
         sol = solve_cartpole_grid(args.n_points, args.agent if args.agent != "maxent" else "mop",
                                   gamma=args.gamma if args.gamma is not None else 0.98,

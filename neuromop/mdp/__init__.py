@@ -35,6 +35,7 @@ from neuromop.mdp.solvers import (
 )
 from neuromop.mdp.worlds import (
     agent_pet,
+    cartpole_statistics,
     four_rooms,
     noisy_tv,
     predator_prey,
@@ -63,6 +64,7 @@ __all__ = [
     "soft_q_learning",
     "agent_pet",
     "build_world",
+    "cartpole_statistics",
     "four_rooms",
     "noisy_tv",
     "predator_prey",

@@ -563,13 +563,21 @@ case("solve_agent:dra", M.solve_agent,
      dra_episodes="int", random_state="random_state")
 case("solve_cartpole_grid", M.solve_cartpole_grid,
      fresh(n_points=5, agent="mop", alpha=1.0, gamma=0.9, epsilon=0.0, tol=1e-3, max_sweeps=30),
-     n_points="int", agent="choice", alpha="real", gamma="prob", epsilon="prob", tol="real",
-     max_sweeps="int", params="object")
+     n_points="int", agent="choice", alpha="real", beta="real", gamma="prob", epsilon="prob",
+     convention="choice", tol="real", max_sweeps="int", params="object")
 case("simulate_cartpole", M.simulate_cartpole,
      fresh(solution=L(cartpole_solution), n_trials=2, n_steps=6, start=None, random_state=0),
      _aliases={"solution": ("cartpolesolution",)},
      _nan_ok=("force",),  # documented: NaN once a trial has terminated
      solution="object", n_trials="int", n_steps="int",
+     start=(np.zeros(3), np.full(4, np.nan), np.full(4, 1e300), "abc", np.zeros((2, 2, 4)), OPAQUE),
+     random_state="random_state", params="object")
+case("cartpole_statistics", M.cartpole_statistics,
+     fresh(solution=L(cartpole_solution), n_trials=3, n_steps=8, start=None, batch_size=2,
+           n_windows=2, x_bins=4, theta_bins=3, random_state=0),
+     _aliases={"solution": ("cartpolesolution",)},
+     solution="object", n_trials="int", n_steps="int", batch_size="int", n_windows="int",
+     x_bins="int", theta_bins="int",
      start=(np.zeros(3), np.full(4, np.nan), np.full(4, 1e300), "abc", np.zeros((2, 2, 4)), OPAQUE),
      random_state="random_state", params="object")
 

@@ -10,9 +10,9 @@ from neuromop.mdp.worlds.cartpole import (
     CartpoleGrid,
     CartpoleParams,
     cartpole_step,
-    simulate_cartpole,
     solve_cartpole_grid,
 )
+from neuromop.mdp.worlds.cartpole_rollout import simulate_cartpole
 
 P = CartpoleParams()
 

@@ -3,7 +3,9 @@
 - :func:`four_rooms` (with the noisy-TV variant; :func:`noisy_tv` in the authors' setup),
   :func:`predator_prey`, :func:`agent_pet`, :func:`recycling_robot` return worlds/MDPs for the
   tabular solvers in :mod:`neuromop.mdp.solvers`;
-- :mod:`neuromop.mdp.worlds.cartpole` has its own interpolating value-iteration solver.
+- :mod:`neuromop.mdp.worlds.cartpole` has its own interpolating value-iteration solver (also the
+  stochastic half arena); :mod:`neuromop.mdp.worlds.cartpole_rollout` rolls its agents out, whole
+  or as statistics streamed in bounded memory.
 
 :func:`neuromop.mdp.build_world` builds them by their CLI names.
 """
@@ -13,9 +15,9 @@ from neuromop.mdp.worlds.cartpole import (
     CartpoleGrid,
     CartpoleParams,
     CartpoleSolution,
-    simulate_cartpole,
     solve_cartpole_grid,
 )
+from neuromop.mdp.worlds.cartpole_rollout import cartpole_statistics, simulate_cartpole
 from neuromop.mdp.worlds.four_rooms import four_rooms, noisy_tv
 from neuromop.mdp.worlds.pet import AgentPetWorld, agent_pet
 from neuromop.mdp.worlds.predator_prey import PredatorPreyWorld, predator_prey
@@ -32,6 +34,7 @@ __all__ = [
     "KING_MOVES",
     "PredatorPreyWorld",
     "agent_pet",
+    "cartpole_statistics",
     "four_rooms",
     "noisy_tv",
     "predator_prey",

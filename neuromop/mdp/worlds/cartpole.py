@@ -16,6 +16,11 @@ Speed. For every alive interior state and force the 16 corner indices and weight
 and stored as a float32 CSR matrix (corners with zero weight or at terminal grid points are
 dropped); a sweep is one sparse mat-vec plus a log-sum-exp (MOP) or max (R) over the 5 forces.
 Memory: about 8 bytes per stored corner, i.e. ~0.5 GB for 31^4 and ~1.6 GB for 41^4.
+
+Half arena. With ``CartpoleParams(eta=...)`` the force is replaced by 0 N with probability
+``eta`` on one half of the track; the expectation over the two successors and MOP's state-entropy
+term ``beta H(S'|s,a)`` reuse the same deterministic matrix (see :func:`solve_cartpole_grid`).
+Rollouts live in :mod:`neuromop.mdp.worlds.cartpole_rollout`.
 """
 
 from __future__ import annotations
@@ -31,21 +36,19 @@ import xarray as xr
 from neuromop._checks import (
     MAX_SIZE,
     check_choice,
-    check_finite_array,
     check_int,
     check_probability,
     check_real,
 )
 from neuromop._provenance import provenance
-from neuromop._random import as_generator
 
 __all__ = [
     "CartpoleParams",
     "CartpoleGrid",
     "CartpoleSolution",
     "cartpole_step",
+    "noise_probability",
     "solve_cartpole_grid",
-    "simulate_cartpole",
 ]
 
 _DIMS = ("theta", "omega", "v", "x")
@@ -53,9 +56,16 @@ _DIMS = ("theta", "omega", "v", "x")
 
 @dataclass(frozen=True)
 class CartpoleParams:
-    """Physical and grid constants (SI units: kg, m, s, N, rad).
+    """Physical and grid constants (SI units: kg, m, s, N, rad) and the half-arena action noise.
 
-    ``omega`` and ``v`` are clipped to ``[-omega_max, omega_max]`` and ``[-v_max, v_max]``.
+    ``omega`` and ``v`` are clipped to ``[-omega_max, omega_max]`` and ``[-v_max, v_max]``
+    (in the step and on the grid alike).
+
+    ``eta`` makes the world stochastic as in the MOP paper's "stochastic half arena" (Fig. 3):
+    while the cart is on the noisy half of the track (``x > 0`` for ``noisy_half="right"``,
+    ``x < 0`` for ``"left"``) the chosen force is replaced by no force (0 N) with probability
+    ``eta``; elsewhere the world is deterministic. ``eta = 0`` (the default) is the
+    deterministic cartpole. :meth:`preset` gives the authors' settings by name.
     """
 
     M: float = 1.0
@@ -68,12 +78,43 @@ class CartpoleParams:
     x_max: float = 1.8
     omega_max: float = 3.0
     v_max: float = 3.0
+    eta: float = 0.0
+    noisy_half: str = "right"
 
     def __post_init__(self) -> None:
         for name in ("M", "m", "l", "g", "dt", "theta_max", "x_max", "omega_max", "v_max"):
             check_real(name, getattr(self, name), low=0.0, low_inclusive=False)
         if len(self.forces) < 1:
             raise ValueError("forces must list at least one force (N)")
+        check_probability("eta", self.eta)
+        check_choice("noisy_half", self.noisy_half, ("right", "left"))
+        if self.eta > 0 and 0.0 not in tuple(float(f) for f in self.forces):
+            raise ValueError(f"eta={self.eta} replaces the chosen force by 0 N on the noisy half, "
+                             f"so forces must include 0.0; got forces={self.forces}")
+
+    @classmethod
+    def preset(cls, name: str, **overrides) -> CartpoleParams:
+        """Named settings of the MOP paper's authors (jorgeerrz/occupancy_max_paper).
+
+        Parameters
+        ----------
+        name : {"package", "authors", "authors-half-arena"}
+            ``"package"``: the defaults (omega within 3 rad/s, v within 3 m/s).
+            ``"authors"``: the 41^4 x 2 run behind Fig. 3 (``h_value_..._maxv_12.0_maxw_6``:
+            omega within 6 rad/s, v within 12 m/s; a wider, harder grid).
+            ``"authors-half-arena"``: the stochastic half arena (``ip_eta`` in ``cartpole.jl``:
+            omega within 3 rad/s, v within 6 m/s, noise on ``x > 0``; set ``eta``).
+        **overrides
+            Fields to change on top of the preset (e.g. ``eta=0.4``).
+
+        Returns
+        -------
+        CartpoleParams
+        """
+        name = check_choice("name", name, ("package", "authors", "authors-half-arena"))
+        base = {"package": {}, "authors": dict(omega_max=6.0, v_max=12.0),
+                "authors-half-arena": dict(omega_max=3.0, v_max=6.0, noisy_half="right")}[name]
+        return cls(**{**base, **overrides})
 
 
 def cartpole_step(state: np.ndarray, force: np.ndarray | float, params: CartpoleParams
@@ -112,6 +153,60 @@ def cartpole_step(state: np.ndarray, force: np.ndarray | float, params: Cartpole
 def _is_terminal(state: np.ndarray, p: CartpoleParams) -> np.ndarray:
     eps = 1e-12
     return (np.abs(state[..., 0]) >= p.theta_max - eps) | (np.abs(state[..., 3]) >= p.x_max - eps)
+
+
+def noise_probability(state: np.ndarray, params: CartpoleParams) -> np.ndarray:
+    """Probability that the chosen force is replaced by 0 N, per state.
+
+    Parameters
+    ----------
+    state : ndarray, shape (..., 4)
+        ``(theta [rad], omega [rad/s], v [m/s], x [m])``.
+    params : CartpoleParams
+
+    Returns
+    -------
+    ndarray, shape state.shape[:-1]
+        ``params.eta`` on the noisy half of the track (``x > 0`` or ``x < 0``), 0 elsewhere.
+    """
+    x = state[..., 3]
+    noisy = x > 0 if params.noisy_half == "right" else x < 0
+    return np.where(noisy, params.eta, 0.0)
+
+
+def _binary_entropy(p: np.ndarray) -> np.ndarray:
+    """Entropy in nats of a two-outcome distribution (p, 1 - p); 0 at p in {0, 1}."""
+    p = np.asarray(p, dtype=float)
+    out = np.zeros_like(p)
+    inner = (p > 0) & (p < 1)
+    q = p[inner]
+    out[inner] = -(q * np.log(q) + (1 - q) * np.log1p(-q))
+    return out
+
+
+def _action_values(succ: np.ndarray, eta_s: np.ndarray, agent: str, hyper: dict,
+                   params: CartpoleParams) -> np.ndarray:
+    """Q(s, a) from the values of the deterministic successors of every force.
+
+    ``succ[i, a]`` is V(step(s_i, force_a)). With probability ``eta_s[i]`` the force is replaced
+    by 0 N, so the expected successor value is ``(1 - eta) succ[:, a] + eta succ[:, a0]``; a MOP
+    agent with ``beta > 0`` also collects ``beta H(S' | s, a)``: the binary entropy of ``eta``
+    for every force but 0 N, whose two outcomes coincide (``convention="package"``), or for
+    every force (``convention="authors"``: the entropy of the listed outcome probabilities, as
+    ``prob_transition`` in the authors' ``cartpole.jl``).
+    """
+    r = 1.0 if agent == "reward" else 0.0
+    if not np.any(eta_s > 0):
+        return r + hyper["gamma"] * succ
+    a0 = [float(f) for f in params.forces].index(0.0)
+    e = eta_s[:, None]
+    q = r + hyper["gamma"] * ((1 - e) * succ + e * succ[:, a0:a0 + 1])
+    if agent == "mop" and hyper["beta"] > 0:
+        bonus = np.repeat(_binary_entropy(eta_s)[:, None], succ.shape[1], axis=1)
+        if hyper["convention"] == "package":
+            bonus[:, a0] = 0.0
+        q = q + hyper["beta"] * bonus
+    return q
 
 
 @dataclass(frozen=True, eq=False)
@@ -264,14 +359,15 @@ class CartpoleSolution:
     def action_probabilities(self, states: np.ndarray) -> np.ndarray:
         """pi(force | state) at continuous states (N, 4), from the exact one-step successors.
 
-        Q(s, a) = r + gamma * V(step(s, a)) with V interpolated (r = 1 for R, 0 for MOP).
+        Q(s, a) = r + gamma * E[V(s')] with V interpolated (r = 1 for R, 0 for MOP) and, in the
+        half arena, the expectation over the replaced force and MOP's ``beta`` entropy term.
         """
         s = np.atleast_2d(states)
-        forces = np.asarray(self.grid.params.forces)
-        nxt = cartpole_step(s[:, None, :], forces[None, :], self.grid.params)
+        p = self.grid.params
+        forces = np.asarray(p.forces)
+        nxt = cartpole_step(s[:, None, :], forces[None, :], p)
         vals = self.value(nxt.reshape(-1, 4)).reshape(len(s), len(forces))
-        r = 1.0 if self.agent == "reward" else 0.0
-        q = r + self.params["gamma"] * vals
+        q = _action_values(vals, noise_probability(s, p), self.agent, self.params, p)
         return _policy_from_q(q, self.agent, self.params)
 
     def to_dataset(self) -> xr.Dataset:
@@ -315,8 +411,10 @@ def solve_cartpole_grid(
     agent: str = "mop",
     *,
     alpha: float = 1.0,
+    beta: float = 0.0,
     gamma: float = 0.98,
     epsilon: float = 0.0,
+    convention: str = "package",
     tol: float = 1e-3,
     max_sweeps: int = 10_000,
     params: CartpoleParams | None = None,
@@ -324,10 +422,12 @@ def solve_cartpole_grid(
 ) -> CartpoleSolution:
     """Solve the grid cartpole by value iteration with multilinear interpolation.
 
-    MOP (beta = 0, deterministic world): ``V(s) = alpha ln sum_a exp(gamma V(s'_a) / alpha)``.
-    R: ``Q(s, a) = 1 + gamma V(s'_a)``, ``V = (1 - eps) max_a Q + eps mean_a Q``. Terminal states
-    and terminal successors have value 0. Iteration starts from V = 0 and stops when the sup-norm
-    change is below ``tol``.
+    MOP: ``V(s) = alpha ln sum_a exp((beta H(S'|s,a) + gamma E[V(s') | s, a]) / alpha)``; in the
+    deterministic world (``params.eta = 0``) H = 0 and ``E[V(s')] = V(s'_a)``. In the half arena
+    the force is replaced by 0 N with probability ``eta`` on the noisy half (see
+    :class:`CartpoleParams`). R: ``Q(s, a) = 1 + gamma E[V(s')]``,
+    ``V = (1 - eps) max_a Q + eps mean_a Q``. Terminal states and terminal successors have value
+    0. Iteration starts from V = 0 and stops when the sup-norm change is below ``tol``.
 
     Parameters
     ----------
@@ -336,10 +436,18 @@ def solve_cartpole_grid(
     agent : {"mop", "reward"}
     alpha : float
         MOP action-entropy weight (> 0).
+    beta : float
+        MOP state-entropy weight (>= 0; nats); matters only where the world is stochastic.
     gamma : float
         Discount factor in [0, 1).
     epsilon : float
         R agent's exploration in the backup and behaviour, in [0, 1].
+    convention : {"package", "authors"}
+        Entropy of the successor of the 0 N force on the noisy half: 0 (``"package"``: both
+        outcomes are the same state) or the binary entropy of ``eta`` like every other force
+        (``"authors"``, as their ``prob_transition``). The authors' dead layer also collects
+        this entropy on the noisy half (``beta H(eta) / (1 - gamma)`` after a death at
+        ``x > 0``); both conventions keep the paper's rule that terminal states are worth 0.
     tol : float
         Sup-norm stopping tolerance (> 0).
     max_sweeps : int
@@ -355,6 +463,8 @@ def solve_cartpole_grid(
     alpha = check_real("alpha", alpha, low=0.0, low_inclusive=False)
     gamma = check_real("gamma", gamma, low=0.0, high=1.0, high_inclusive=False)
     epsilon = check_probability("epsilon", epsilon)
+    beta = check_real("beta", beta, low=0.0)
+    convention = check_choice("convention", convention, ("package", "authors"))
     tol = check_real("tol", tol, low=0.0, low_inclusive=False)
     max_sweeps = check_int("max_sweeps", max_sweeps, low=1)
     if params is not None and not isinstance(params, CartpoleParams):
@@ -368,7 +478,9 @@ def solve_cartpole_grid(
     t0 = time.perf_counter()
     V = np.zeros(grid.n_grid)
     v32 = np.zeros(grid.n_grid, dtype=np.float32)
-    r = 1.0 if agent == "reward" else 0.0
+    hyper = {"alpha": alpha, "beta": beta, "gamma": gamma, "epsilon": epsilon,
+             "convention": convention, "tol": tol}
+    eta_s = noise_probability(grid.grid_states()[rows], grid.params)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -376,7 +488,8 @@ def solve_cartpole_grid(
         bar = tqdm(total=max_sweeps, desc=f"cartpole {agent} VI", unit="sweep")
     converged, sweeps = False, 0
     for sweeps in range(1, max_sweeps + 1):  # noqa: B007 - sweeps is reported
-        q = r + gamma * (P @ v32).astype(np.float64).reshape(A, -1).T
+        q = _action_values((P @ v32).astype(np.float64).reshape(A, -1).T, eta_s, agent, hyper,
+                           grid.params)
         if agent == "mop":
             qmax = q.max(axis=1)
             new = qmax + alpha * np.log(np.exp((q - qmax[:, None]) / alpha).sum(axis=1))
@@ -399,8 +512,8 @@ def solve_cartpole_grid(
     if not np.all(np.isfinite(v32)):
         raise ValueError(f"value iteration overflowed float32 with alpha={alpha}, gamma={gamma}: "
                          "lower alpha (values grow like alpha ln K / (1 - gamma))")
-    q = r + gamma * (P @ v32).astype(np.float64).reshape(A, -1).T
-    hyper = {"alpha": alpha, "gamma": gamma, "epsilon": epsilon, "tol": tol}
+    q = _action_values((P @ v32).astype(np.float64).reshape(A, -1).T, eta_s, agent, hyper,
+                       grid.params)
     Q = np.zeros((grid.n_grid, A))
     Q[rows] = q
     pol = np.full((grid.n_grid, A), 1.0 / A)
@@ -411,99 +524,3 @@ def solve_cartpole_grid(
         sweeps=sweeps, converged=converged, agent=agent, params=hyper,
         timings={"build_s": build_s, "solve_s": solve_s, "nnz": int(P.nnz)},
     )
-
-
-def simulate_cartpole(
-    solution: CartpoleSolution | None,
-    n_trials: int = 10,
-    n_steps: int = 1000,
-    *,
-    start: np.ndarray | None = None,
-    params: CartpoleParams | None = None,
-    random_state: object = None,
-) -> xr.Dataset:
-    """Roll out a solved agent (or a uniformly random one) in the continuous cartpole.
-
-    Parameters
-    ----------
-    solution : CartpoleSolution or None
-        None gives the random policy (uniform over forces).
-    n_trials, n_steps : int
-    start : array_like, shape (4,), optional
-        Initial ``(theta, omega, v, x)``; the upright rest state by default.
-    params : CartpoleParams, optional
-        Physics for the random policy (the solution's otherwise).
-    random_state : None, int or numpy Generator
-
-    Returns
-    -------
-    xr.Dataset
-        Dims ``(trial, time)``: ``theta``, ``omega``, ``v``, ``x``, ``action``, ``force``
-        (``action`` -1 and ``force`` NaN once a trial has terminated), ``action_entropy``
-        (nats), ``terminated``; ``lifetime`` per trial (steps alive).
-    """
-    n_trials = check_int("n_trials", n_trials, low=1, high=MAX_SIZE)
-    n_steps = check_int("n_steps", n_steps, low=1, high=MAX_SIZE)
-    _ = check_int("n_trials x n_steps", n_trials * n_steps, high=MAX_SIZE)
-    rng = as_generator(random_state)
-    if solution is not None and not isinstance(solution, CartpoleSolution):
-        raise TypeError(f"solution must be a CartpoleSolution or None, got "
-                        f"{type(solution).__name__}")
-    if params is not None and not isinstance(params, CartpoleParams):
-        raise TypeError(f"params must be a CartpoleParams, got {type(params).__name__}")
-    p = solution.grid.params if solution is not None else (params or CartpoleParams())
-    forces = np.asarray(p.forces)
-    A = len(forces)
-    if start is None:
-        s = np.zeros((n_trials, 4))
-    else:
-        s0 = check_finite_array("start", start, ndim=1)
-        if s0.shape != (4,):
-            raise ValueError(f"start must be one state (theta, omega, v, x) of shape (4,), got "
-                             f"shape {s0.shape}")
-        s = np.tile(s0, (n_trials, 1))
-    traj = np.zeros((n_trials, n_steps, 4))
-    actions = np.full((n_trials, n_steps), -1, dtype=np.int64)
-    ent = np.zeros((n_trials, n_steps))
-    dead = _is_terminal(s, p)
-    term = np.zeros((n_trials, n_steps), dtype=bool)
-    for t in range(n_steps):
-        traj[:, t] = s
-        term[:, t] = dead
-        alive = ~dead
-        if not alive.any():
-            continue
-        if solution is None:
-            probs = np.full((int(alive.sum()), A), 1.0 / A)
-        else:
-            probs = solution.action_probabilities(s[alive])
-        u = rng.random(len(probs))
-        a = np.minimum((np.cumsum(probs, axis=1) < u[:, None]).sum(axis=1), A - 1)
-        actions[alive, t] = a
-        logp = np.log(probs, out=np.zeros_like(probs), where=probs > 0)
-        ent[alive, t] = -(probs * logp).sum(axis=1)
-        s[alive] = cartpole_step(s[alive], forces[a], p)
-        dead = dead | _is_terminal(s, p)
-    ds = xr.Dataset(
-        {
-            "theta": (("trial", "time"), traj[..., 0], {"units": "rad"}),
-            "omega": (("trial", "time"), traj[..., 1], {"units": "rad/s"}),
-            "v": (("trial", "time"), traj[..., 2], {"units": "m/s"}),
-            "x": (("trial", "time"), traj[..., 3], {"units": "m"}),
-            "action": (("trial", "time"), actions),
-            "force": (("trial", "time"), np.where(actions >= 0, forces[np.maximum(actions, 0)],
-                                                    np.nan), {"units": "N"}),
-            "action_entropy": (("trial", "time"), ent, {"units": "nats"}),
-            "terminated": (("trial", "time"), term),
-        },
-        coords={"trial": np.arange(n_trials), "time": np.arange(n_steps) * p.dt},
-    )
-    ds["time"].attrs["units"] = "s"
-    ds["lifetime"] = ("trial", (~term).sum(axis=1))
-    ds["lifetime"].attrs["units"] = "steps"
-    ds.attrs.update(provenance("neuromop.mdp.worlds.cartpole.simulate_cartpole",
-                               agent=None if solution is None else solution.agent,
-                               n_trials=n_trials, n_steps=n_steps,
-                               random_state=(random_state if isinstance(random_state, int)
-                                             else None)))
-    return ds
