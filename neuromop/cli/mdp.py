@@ -37,13 +37,13 @@ def _solve(args: argparse.Namespace) -> int:
             raise ValueError("the cartpole grid supports --agent mop or reward")
         if args.stop != "change":
             raise ValueError("the cartpole grid solver supports --stop change only")
-        sol = solve_cartpole_grid(args.n_points, args.agent, alpha=args.alpha,
+        sol = solve_cartpole_grid(args.n_points, args.agent, alpha=args.alpha, beta=args.beta,
                                   gamma=args.gamma if args.gamma is not None else 0.98,
-                                  epsilon=args.epsilon,
+                                  epsilon=args.epsilon, params=_cartpole_params(args),
                                   tol=args.tol if args.tol is not None else 1e-3, progress=True)
         ds, sweeps, converged = sol.to_dataset(), sol.sweeps, sol.converged
     else:
-        world = build_world(args.world, args.capacity, args.food_gain, args.eta)
+        world = build_world(args.world, args.capacity, args.food_gain, _tv_eta(args))
         res = solve_agent(world, args.agent, **_agent_kwargs(args))
         ds = result_dataset(getattr(world, "mdp", world), res)
         sweeps, converged = res.sweeps, res.converged
@@ -51,6 +51,16 @@ def _solve(args: argparse.Namespace) -> int:
     print(f"{args.world} {args.agent}: {sweeps} sweeps, converged={converged}, "
           f"{time.perf_counter() - t0:.2f} s -> {out}")
     return 0
+
+
+def _tv_eta(args: argparse.Namespace) -> float:
+    return 1.0 if args.eta is None else args.eta
+
+
+def _cartpole_params(args: argparse.Namespace):
+    from neuromop.mdp.worlds.cartpole import CartpoleParams
+
+    return CartpoleParams.preset(args.physics, eta=0.0 if args.eta is None else args.eta)
 
 
 def _agent_kwargs(args: argparse.Namespace) -> dict:
@@ -77,9 +87,12 @@ def _rollout(args: argparse.Namespace) -> int:
         from neuromop.mdp.worlds.cartpole import solve_cartpole_grid
         from neuromop.mdp.worlds.cartpole_rollout import simulate_cartpole
 
-        sol = solve_cartpole_grid(args.n_points, args.agent if args.agent != "maxent" else "mop",
+        if args.agent not in ("mop", "reward"):
+            raise ValueError("the cartpole grid supports --agent mop or reward")
+        sol = solve_cartpole_grid(args.n_points, args.agent, alpha=args.alpha, beta=args.beta,
                                   gamma=args.gamma if args.gamma is not None else 0.98,
-                                  epsilon=args.epsilon, progress=True)
+                                  epsilon=args.epsilon, params=_cartpole_params(args),
+                                  tol=args.tol if args.tol is not None else 1e-3, progress=True)
         ds = simulate_cartpole(sol, args.trials, args.steps, random_state=args.seed)
         fig, axes = plt.subplots(2, 1, figsize=(6, 4), sharex=True)
         plot_cartpole_episode(ds, 0, axes)
@@ -88,7 +101,7 @@ def _rollout(args: argparse.Namespace) -> int:
         from neuromop.analysis import lifetime, survival_curve
         from neuromop.mdp.rollout import occupancy_map, rollout
 
-        world = build_world(args.world, args.capacity, args.food_gain, args.eta)
+        world = build_world(args.world, args.capacity, args.food_gain, _tv_eta(args))
         res = solve_agent(world, args.agent, **_agent_kwargs(args))
         start = getattr(world, "start_state", 0)
         ds = rollout(world, res, start=start, n_trials=args.trials, n_steps=args.steps,
@@ -153,11 +166,18 @@ def _world_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--capacity", type=_positive_int, default=100,
                    help="four rooms: largest energy level (default 100)")
     p.add_argument("--food-gain", type=int, default=10, help="four rooms: energy per food step")
-    p.add_argument("--eta", type=float, default=1.0,
+    p.add_argument("--eta", type=float, default=None,
                    help="noisy TV: probability that the executed action is drawn uniformly "
-                        "(default 1, the authors' published sweep: no control in the room)")
+                        "(default 1, the authors' published sweep: no control in the room); "
+                        "cartpole: probability that the force is replaced by 0 N on x > 0 "
+                        "(the stochastic half arena; default 0)")
     p.add_argument("--n-points", type=_positive_int, default=21,
-                   help="cartpole: grid points per dimension (default 21)")
+                   help="cartpole: grid points per dimension (default 21; the authors' Fig. 3 "
+                        "run is 41 with --physics authors)")
+    p.add_argument("--physics", choices=("package", "authors", "authors-half-arena"),
+                   default="package",
+                   help="cartpole: velocity limits (package: omega, v within 3; authors: "
+                        "within 6 rad/s and 12 m/s; authors-half-arena: 3 rad/s and 6 m/s)")
 
 
 def _agent_args(p: argparse.ArgumentParser) -> None:

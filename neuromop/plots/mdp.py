@@ -13,6 +13,7 @@ __all__ = [
     "plot_energy_histogram",
     "comparison_figure",
     "plot_cartpole_episode",
+    "plot_half_arena",
     "plot_noisy_tv",
     "plot_predator_prey",
 ]
@@ -170,5 +171,59 @@ def plot_predator_prey(ds):
     axes[2].set_xlabel("time (steps)")
     axes[2].set_ylabel("fraction alive")
     axes[2].legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_half_arena(ds, table):
+    """Stochastic half arena: time on the noisy half and lifetime against eta, one line per beta
+    (means with 95 % intervals over trials; the authors' means as open markers), and the (x,
+    theta) occupancy of the largest beta at the eta where it spends most time on the noisy side.
+
+    Parameters
+    ----------
+    ds : xr.Dataset
+        :meth:`neuromop.studies.HalfArenaStudy.sweep` output (dims beta, eta, trial, window,
+        x, theta).
+    table : xr.Dataset
+        :meth:`neuromop.studies.HalfArenaStudy.summary_table` output.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    eta = ds["eta"].values
+    for k, b in enumerate(ds["beta"].values):
+        row = table.sel(beta=b)
+        colour = f"C{k}"
+        for ax, var, ref in ((axes[0], "fraction_noisy_half", "authors_fraction"),
+                             (axes[1], "lifetime", "authors_lifetime")):
+            m = row[f"{var}_mean"].values
+            err = np.vstack([m - row[f"{var}_low"].values, row[f"{var}_high"].values - m])
+            ax.errorbar(eta, m, yerr=err, marker="o", ms=4, capsize=3, color=colour,
+                        label=f"MOP beta = {b:g} (this package)")
+            if np.isfinite(row[ref].values).any():
+                ax.plot(eta, row[ref].values, ls="none", marker="s", mfc="none", ms=7,
+                        color=colour, label=f"beta = {b:g}, authors (10^4 steps)")
+    axes[0].axhline(0.5, color="0.6", lw=0.8, ls=":")
+    axes[0].set_xlabel("eta (probability a force is replaced by 0 N on x > 0)")
+    axes[0].set_ylabel("time on the noisy half x > 0 (fraction)")
+    axes[0].set_ylim(-0.02, 1.02)
+    axes[0].legend(fontsize=7)
+    axes[1].set_xlabel("eta (probability a force is replaced by 0 N on x > 0)")
+    n_steps = int(ds.sizes.get("time", 0)) or None
+    axes[1].set_ylabel("lifetime (steps" + (f", of {n_steps})" if n_steps else ")"))
+    axes[1].set_title("survival (95 % intervals over trials)", fontsize=9)
+    b = ds["beta"].values[-1]
+    frac = table["fraction_noisy_half_mean"].sel(beta=b)
+    e = float(ds["eta"].values[int(np.argmax(frac.values))])
+    occ = ds["occupancy"].sel(beta=b, eta=e).sum("window")
+    occ = occ / max(float(occ.sum()), 1.0)
+    im = axes[2].pcolormesh(occ["x"], np.degrees(occ["theta"]), occ.T.values, cmap="viridis",
+                            shading="nearest")
+    fig.colorbar(im, ax=axes[2], label="fraction of alive steps")
+    axes[2].axvline(0.0, color="w", lw=1, ls="--")
+    axes[2].set_xlabel("cart position x (m)")
+    axes[2].set_ylabel("pole angle theta (deg)")
+    axes[2].set_title(f"occupancy, MOP beta = {b:g}, eta = {e:g}", fontsize=9)
     fig.tight_layout()
     return fig

@@ -17,7 +17,8 @@ The studies:
 - the Brian2 spiking network (:mod:`~neuromop.studies.spiking_energy`,
   :mod:`~neuromop.studies.spiking_designs`): ``spiking-energy``, ``spiking-designs``;
 - exact MOP agents (:mod:`~neuromop.studies.four_rooms`, :mod:`~neuromop.studies.noisy_tv`,
-  :mod:`~neuromop.studies.predator_prey`): ``four-rooms``, ``noisy-tv``, ``predator-prey``;
+  :mod:`~neuromop.studies.predator_prey`, :mod:`~neuromop.studies.half_arena`): ``four-rooms``,
+  ``noisy-tv``, ``predator-prey``, ``cartpole-half-arena``;
 - recordings and values (:mod:`~neuromop.studies.ofc_rnn`, :mod:`~neuromop.studies.values_ofc`,
   :mod:`~neuromop.studies.value_recovery`, :mod:`~neuromop.studies.ibl_choice_models`):
   ``ofc-rnn``, ``values-ofc``, ``value-recovery``, ``ibl-choice-models``;
@@ -25,6 +26,7 @@ The studies:
 """
 
 from neuromop.studies.four_rooms import FourRoomsStudy
+from neuromop.studies.half_arena import HalfArenaStudy
 from neuromop.studies.ibl_choice_models import IBLChoiceModelsStudy
 from neuromop.studies.noisy_tv import NoisyTVStudy
 from neuromop.studies.ofc_rnn import OFCRNNStudy
@@ -43,6 +45,7 @@ from neuromop.studies.variability_dask import VariabilityDaskStudy
 STUDIES: dict[str, type[Study]] = {cls.name: cls for cls in (
     EnergyStudy, SquareStudy, ShapesStudy, RewardStudy, CorridorStudy, CartpoleStudy,
     BetaSweepStudy, SpikingEnergyStudy, SpikingDesignsStudy, FourRoomsStudy, NoisyTVStudy,
+    HalfArenaStudy,
     PredatorPreyStudy, OFCRNNStudy, ValuesOFCStudy, ValueRecoveryStudy, IBLChoiceModelsStudy,
     VariabilityDaskStudy)}
 
@@ -53,6 +56,7 @@ __all__ = [
     "CorridorStudy",
     "EnergyStudy",
     "FourRoomsStudy",
+    "HalfArenaStudy",
     "IBLChoiceModelsStudy",
     "NoisyTVStudy",
     "OFCRNNStudy",

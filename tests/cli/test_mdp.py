@@ -72,7 +72,9 @@ def test_compare_prints_table_and_saves(tmp_path, capsys):
     ("argv", "message"),
     [(["mdp", "solve", "four_rooms", "--alpha", "0"], "alpha"),
      (["mdp", "solve", "four_rooms", "--gamma", "-0.5"], "gamma"),
-     (["mdp", "solve", "cartpole", "--agent", "maxent", "--n-points", "5"], "cartpole")],
+     (["mdp", "solve", "cartpole", "--agent", "maxent", "--n-points", "5"], "cartpole"),
+     (["mdp", "rollout", "cartpole", "--agent", "maxent", "--n-points", "5"], "cartpole"),
+     (["mdp", "solve", "cartpole", "--eta", "1.5", "--n-points", "5"], "eta")],
 )
 def test_bad_input_is_one_clear_line(argv, message, capsys):
     assert main(argv + ["--capacity", "5"] if argv[2] != "cartpole" else argv) == 2
@@ -88,3 +90,12 @@ def test_solve_dra_learns_a_policy(tmp_path, capsys):
     ds = xr.load_dataset(out)
     np.testing.assert_allclose(ds.policy.sum("action"), 1.0)
     assert float(ds.policy.sel(state=0, action="recharge")) == 0.0
+
+
+def test_cartpole_half_arena_from_the_command_line(tmp_path, capsys):
+    out = tmp_path / "half.nc"
+    assert main(["mdp", "solve", "cartpole", "--n-points", "5", "--eta", "0.4", "--beta", "1",
+                 "--physics", "authors-half-arena", "--gamma", "0.9", "--out", str(out)]) == 0
+    params = json.loads(xr.load_dataset(out).attrs["parameters"])
+    assert params["beta"] == 1.0
+    assert params["physics"]["eta"] == 0.4 and params["physics"]["v_max"] == 6.0

@@ -1,11 +1,18 @@
-"""The exact-MOP studies (four rooms, noisy TV, predator-prey) at the smoke budget."""
+"""The exact-MOP studies (four rooms, noisy TV, predator-prey, half arena) at the smoke budget."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import xarray as xr
 
-from neuromop.studies import FourRoomsStudy, NoisyTVStudy, PredatorPreyStudy
+from neuromop.data import validate
+from neuromop.studies import FourRoomsStudy, HalfArenaStudy, NoisyTVStudy, PredatorPreyStudy
+from neuromop.studies.half_arena import (
+    AUTHORS_HALF_ARENA,
+    authors_half_arena_starts,
+    mean_interval,
+)
 
 
 def test_four_rooms_study_smoke(tmp_path):
@@ -38,7 +45,56 @@ def test_predator_prey_study_smoke(tmp_path):
 
 
 @pytest.mark.parametrize("budget", ["smoke", "default", "paper"])
-@pytest.mark.parametrize("cls", [FourRoomsStudy, NoisyTVStudy, PredatorPreyStudy])
+@pytest.mark.parametrize("cls", [FourRoomsStudy, NoisyTVStudy, PredatorPreyStudy,
+                                 HalfArenaStudy])
 def test_budgets_are_valid_configurations(cls, budget):
     study = cls.for_budget(budget)
     assert study.budget == budget
+
+
+def test_half_arena_study_smoke_writes_readable_outputs_and_resumes(tmp_path, capsys):
+    study = HalfArenaStudy.for_budget("smoke")
+    result = study.run(tmp_path, progress=True)
+    ds = xr.load_dataset(tmp_path / "half_arena.nc")
+    validate(ds, kind="auto")
+    assert ds["fraction_noisy_half"].dims == ("beta", "eta", "trial")
+    assert ds["occupancy"].dims == ("beta", "eta", "window", "x", "theta")
+    assert ((ds["fraction_noisy_half"] >= 0) & (ds["fraction_noisy_half"] <= 1)).all()
+    assert (tmp_path / "half_arena.png").stat().st_size > 0
+    assert "authors_fraction" in result.table
+    assert set(result.summary["rises_then_falls"]) == {"beta=0", "beta=1"}
+    assert len(list((tmp_path / "cells").glob("*.nc"))) == 4
+    capsys.readouterr()
+    # a rerun of the same settings reuses every finished cell and gives the same numbers
+    again = study.run(tmp_path, progress=True)
+    assert "MOP beta" not in capsys.readouterr().out
+    assert again.summary["fraction_noisy_half"] == result.summary["fraction_noisy_half"]
+
+
+def test_half_arena_rerun_with_other_settings_is_refused(tmp_path):
+    HalfArenaStudy.for_budget("smoke").run(tmp_path, progress=False)
+    with pytest.raises(ValueError, match="other settings"):
+        HalfArenaStudy.for_budget("smoke", seed=1).run(tmp_path, progress=False)
+    fresh = HalfArenaStudy.for_budget("smoke", seed=1).run(tmp_path, resume=False,
+                                                            progress=False)
+    assert fresh.summary["fraction_noisy_half"]
+
+
+def test_authors_starts_and_reference_table():
+    s = authors_half_arena_starts(500, 1.8, random_state=0)
+    assert np.all(s[:, 3] == -0.9)
+    assert np.allclose(np.unique(np.round(np.degrees(s[:, :3]), 6)), np.arange(-5, 6) / 10)
+    for key in ("fraction", "lifetime"):
+        for beta in (0.0, 1.0):
+            for column in AUTHORS_HALF_ARENA[key][beta]:
+                assert len(column) == len(AUTHORS_HALF_ARENA["eta"])
+
+
+def test_mean_interval_matches_a_t_interval():
+    values = xr.DataArray(np.array([[1.0, 2.0, 3.0, 4.0], [2.0, 2.0, 2.0, 2.0]]),
+                          dims=("beta", "trial"))
+    m = mean_interval(values)
+    assert float(m["mean"][0]) == 2.5
+    half = 3.182446305284263 * np.std([1, 2, 3, 4], ddof=1) / 2  # t(0.975, 3)
+    assert float(m["high"][0] - m["mean"][0]) == pytest.approx(half)
+    assert float(m["sem"][1]) == 0.0
