@@ -140,7 +140,7 @@ def _compare(args: argparse.Namespace) -> int:
     summary, extra = compare_four_rooms(
         capacity=args.capacity, food_gain=args.food_gain, n_trials=args.trials,
         n_steps=args.steps, gamma=args.gamma if args.gamma is not None else 0.99,
-        random_state=args.seed, progress=not args.quiet)
+        random_state=args.seed, progress=not args.quiet, epsilons=tuple(args.epsilons))
     out = args.out
     save_output(summary, out / "four_rooms_comparison.nc", source="neuromop mdp compare")
     fig = comparison_figure(extra["occupancy"], extra["survival"], extra["energy"], extra["world"])
@@ -241,6 +241,9 @@ def register(group) -> None:
     p.add_argument("--trials", type=_positive_int, default=10, help="rollouts (default 10)")
     p.add_argument("--steps", type=_positive_int, default=10_000)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epsilons", type=float, nargs="*", default=[0.45, 0.5],
+                   help="further R agents' exploration (default 0.45 0.5, the paper's curves; "
+                        "none: --epsilons with no value)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--out", type=Path, default=Path("outputs/four_rooms"))
     add_overwrite_flag(p)

@@ -3,7 +3,17 @@
 Hypothesis: an agent that maximises future action-state path occupancy (MOP) survives as long
 as a reward maximiser but occupies the whole arena and the whole range of energy levels,
 whereas the R agent (paid for eating, as in the authors' notebook) stays at the food and a
-random walker starves. :func:`compare_four_rooms` runs one food gain;
+random walker starves. R agents with epsilon = 0.45 and 0.5 (the paper's other curves) explore
+more but still stay near the food.
+
+The authors' R curves at epsilon = 0.5 (``occupations_final_paper/q_survival.dat`` in
+jorgeerrz/occupancy_max_paper) show 16 of 400 episodes at food gains 3-100 shorter than the
+50,000 steps. They are not deaths: every one of them ends with the arena fully covered
+(``q_s_occ.dat`` = 1.0 exactly, and no full-length episode reaches 1.0), because the sampling
+loop (``sample_trajectory_q`` with ``occupancies = true``) returns as soon as the agent has
+visited every free cell. The package's R agent at epsilon = 0.5 does not die at those gains
+either (0 of 50 at gains 3, 10 and 50); at gain 2, where the authors' agents starve (49 of
+50), the package's starve as well. :func:`compare_four_rooms` runs one food gain;
 :class:`FourRoomsStudy` runs several (``neuromop run four-rooms``).
 """
 
@@ -16,6 +26,7 @@ from typing import ClassVar
 import numpy as np
 import xarray as xr
 
+from neuromop._checks import check_real
 from neuromop._provenance import provenance
 from neuromop._random import spawn
 from neuromop.analysis import lifetime, survival_curve
@@ -31,8 +42,10 @@ __all__ = ["FourRoomsStudy", "compare_four_rooms", "format_table"]
 
 def compare_four_rooms(capacity: int = 100, food_gain: int = 10, n_trials: int = 10,
                        n_steps: int = 10_000, gamma: float = 0.99, random_state=0,
-                       progress: bool = False) -> tuple[xr.Dataset, dict]:
-    """MOP vs R (epsilon = 0, paid for eating as in the authors' code) vs a random walker.
+                       progress: bool = False, *, epsilons: tuple[float, ...] = ()
+                       ) -> tuple[xr.Dataset, dict]:
+    """MOP vs R (epsilon = 0, paid for eating as in the authors' code) vs a random walker,
+    and R agents with exploration ``epsilons`` (the paper's 0.45 and 0.5).
 
     Parameters
     ----------
@@ -46,6 +59,10 @@ def compare_four_rooms(capacity: int = 100, food_gain: int = 10, n_trials: int =
         Seed of the rollouts (one spawned stream per agent).
     progress : bool
         Progress bars of the rollouts.
+    epsilons : tuple of float
+        Further R agents, epsilon-greedy in the backup and in behaviour (each in (0, 1]),
+        labelled ``"R eps=<epsilon>"``; their rollout streams are spawned after the first three,
+        so adding them leaves the MOP, R and random rollouts unchanged.
 
     Returns
     -------
@@ -58,13 +75,18 @@ def compare_four_rooms(capacity: int = 100, food_gain: int = 10, n_trials: int =
         ``world`` and the per-agent rollouts, occupancy maps, survival curves and energy
         histograms.
     """
+    epsilons = tuple(check_real("epsilons", e, low=0.0, high=1.0, low_inclusive=False)
+                     for e in epsilons)
     world = four_rooms(capacity=capacity, food_gain=food_gain)
-    seeds = spawn(random_state, 3)
+    seeds = spawn(random_state, 3 + len(epsilons))
     policies = {
         "MOP": solve_mop(world.mdp, alpha=1.0, beta=0.0, gamma=gamma),
         "R": solve_reward(world.mdp, epsilon=0.0, gamma=gamma, reward=world.food_reward()),
         "random": random_policy(world.mdp),
     }
+    for e in epsilons:
+        policies[f"R eps={e:g}"] = solve_reward(world.mdp, epsilon=e, gamma=gamma,
+                                                reward=world.food_reward())
     rows, occ, surv, energy, rollouts = {}, {}, {}, {}, {}
     for (name, pol), ss in zip(policies.items(), seeds, strict=True):
         ds = rollout(world, pol, n_trials=n_trials, n_steps=n_steps,
@@ -107,7 +129,8 @@ def compare_four_rooms(capacity: int = 100, food_gain: int = 10, n_trials: int =
         food_gain=food_gain, n_trials=n_trials, n_steps=n_steps, gamma=gamma,
         random_state=random_state if isinstance(random_state, int) else repr(random_state),
         agents={"MOP": "alpha=1, beta=0", "R": "epsilon=0, reward 1 on food",
-                "random": "uniform over A(s)"}))
+                "random": "uniform over A(s)",
+                **{f"R eps={e:g}": f"epsilon={e:g}, reward 1 on food" for e in epsilons}}))
     return summary, {"world": world, "rollouts": rollouts, "occupancy": occ, "survival": surv,
                      "energy": energy}
 
@@ -128,6 +151,7 @@ class FourRoomsStudy(Study):
     """The four-room comparison at several food gains (one spawned seed per gain)."""
 
     food_gains: tuple[int, ...] = (3, 10)
+    epsilons: tuple[float, ...] = (0.45, 0.5)  # further R agents (the paper's Fig. 2 curves)
     capacity: int = 100
     gamma: float = 0.99
     n_trials: int = 10
@@ -136,7 +160,7 @@ class FourRoomsStudy(Study):
     name: ClassVar[str] = "four-rooms"
     USES_TORCH: ClassVar[bool] = False
     BUDGETS: ClassVar[dict[str, dict]] = {
-        "smoke": dict(food_gains=(10,), capacity=30, n_trials=3, n_steps=500),
+        "smoke": dict(food_gains=(10,), epsilons=(0.5,), capacity=30, n_trials=3, n_steps=500),
         "default": {},
         "paper": dict(food_gains=(2, 3, 4, 10), n_trials=100, n_steps=50_000),
     }
@@ -151,7 +175,7 @@ class FourRoomsStudy(Study):
             res, extra = compare_four_rooms(capacity=self.capacity, food_gain=gain,
                                             n_trials=self.n_trials, n_steps=self.n_steps,
                                             gamma=self.gamma, random_state=stream,
-                                            progress=progress)
+                                            progress=progress, epsilons=self.epsilons)
             datasets[f"four_rooms_gain{gain}"] = res
             figures[f"four_rooms_gain{gain}"] = comparison_figure(
                 extra["occupancy"], extra["survival"], extra["energy"], extra["world"])

@@ -141,3 +141,23 @@ def test_predator_prey_mop_mouse_is_as_long_lived_but_far_more_variable(pp_rollo
            for k, ds in pp_rollouts.items()}
     assert 0.7 < life["MOP"] / life["R"] < 1.5
     assert ent["MOP"] > 3 * ent["R"]  # measured 1.07 vs 0.25 nats
+
+
+def test_extra_r_agents_leave_the_other_rollouts_unchanged():
+    base, _ = compare_four_rooms(capacity=20, food_gain=5, n_trials=2, n_steps=300,
+                                 random_state=4)
+    more, _ = compare_four_rooms(capacity=20, food_gain=5, n_trials=2, n_steps=300,
+                                 random_state=4, epsilons=(0.45, 0.5))
+    assert list(more.agent.values) == ["MOP", "R", "random", "R eps=0.45", "R eps=0.5"]
+    for var in ("coverage", "action_entropy", "lifetime_median"):
+        np.testing.assert_array_equal(more[var].sel(agent=["MOP", "R", "random"]).values,
+                                      base[var].values)
+
+
+def test_r_agent_at_epsilon_half_survives_where_the_authors_counted_full_coverage():
+    """The authors' 16 / 400 short epsilon = 0.5 episodes at gains >= 3 all end at full arena
+    coverage (their loop stops there); the package's R agent does not die at gain 10 either.
+    Checked with 20 trials x 20,000 steps (seed 1)."""
+    summary, _ = compare_four_rooms(capacity=100, food_gain=10, n_trials=20, n_steps=20_000,
+                                    random_state=1, epsilons=(0.5,))
+    assert float(summary["survival"].sel(agent="R eps=0.5")) == 1.0

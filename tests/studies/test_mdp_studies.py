@@ -18,8 +18,11 @@ from neuromop.studies.half_arena import (
 def test_four_rooms_study_smoke(tmp_path):
     result = FourRoomsStudy.for_budget("smoke").run(tmp_path, progress=False)
     ds = xr.load_dataset(tmp_path / "four_rooms_gain10.nc")
-    assert list(ds.agent.values) == ["MOP", "R", "random"]
+    assert list(ds.agent.values) == ["MOP", "R", "random", "R eps=0.5"]
     assert (tmp_path / "four_rooms_gain10.png").stat().st_size > 0
+    # exploration spreads the R agent: more actions, not less food-bound than greedy R
+    assert (float(ds.action_entropy.sel(agent="R eps=0.5"))
+            > float(ds.action_entropy.sel(agent="R")))
     assert float(ds.coverage.sel(agent="MOP")) > float(ds.coverage.sel(agent="R"))
     assert "coverage" in result.table
     assert result.summary["gain10"]["MOP"]["coverage"] == pytest.approx(
