@@ -13,6 +13,7 @@ __all__ = [
     "plot_energy_histogram",
     "comparison_figure",
     "plot_cartpole_episode",
+    "plot_cartpole_grid",
     "plot_half_arena",
     "plot_noisy_tv",
     "plot_predator_prey",
@@ -192,26 +193,29 @@ def plot_half_arena(ds, table):
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     eta = ds["eta"].values
+    horizon = int(ds.sizes["time"])
     for k, b in enumerate(ds["beta"].values):
         row = table.sel(beta=b)
         colour = f"C{k}"
-        for ax, var, ref in ((axes[0], "fraction_noisy_half", "authors_fraction"),
-                             (axes[1], "lifetime", "authors_lifetime")):
-            m = row[f"{var}_mean"].values
-            err = np.vstack([m - row[f"{var}_low"].values, row[f"{var}_high"].values - m])
+        for ax, var, ref, scale, ref_scale in (
+                (axes[0], "fraction_noisy_half", "authors_fraction", 1.0, 1.0),
+                (axes[1], "lifetime", "authors_lifetime", horizon, 10_000)):
+            m = row[f"{var}_mean"].values / scale
+            err = np.vstack([m - row[f"{var}_low"].values / scale,
+                             row[f"{var}_high"].values / scale - m])
             ax.errorbar(eta, m, yerr=err, marker="o", ms=4, capsize=3, color=colour,
                         label=f"MOP beta = {b:g} (this package)")
             if np.isfinite(row[ref].values).any():
-                ax.plot(eta, row[ref].values, ls="none", marker="s", mfc="none", ms=7,
-                        color=colour, label=f"beta = {b:g}, authors (10^4 steps)")
+                ax.plot(eta, row[ref].values / ref_scale, ls="none", marker="s", mfc="none",
+                        ms=7, color=colour, label=f"beta = {b:g}, authors (10^4 steps)")
     axes[0].axhline(0.5, color="0.6", lw=0.8, ls=":")
     axes[0].set_xlabel("eta (probability a force is replaced by 0 N on x > 0)")
     axes[0].set_ylabel("time on the noisy half x > 0 (fraction)")
     axes[0].set_ylim(-0.02, 1.02)
     axes[0].legend(fontsize=7)
     axes[1].set_xlabel("eta (probability a force is replaced by 0 N on x > 0)")
-    n_steps = int(ds.sizes.get("time", 0)) or None
-    axes[1].set_ylabel("lifetime (steps" + (f", of {n_steps})" if n_steps else ")"))
+    axes[1].set_ylabel(f"mean lifetime (fraction of the horizon, {horizon} steps here)")
+    axes[1].set_ylim(-0.02, 1.05)
     axes[1].set_title("survival (95 % intervals over trials)", fontsize=9)
     b = ds["beta"].values[-1]
     frac = table["fraction_noisy_half_mean"].sel(beta=b)
@@ -226,4 +230,62 @@ def plot_half_arena(ds, table):
     axes[2].set_ylabel("pole angle theta (deg)")
     axes[2].set_title(f"occupancy, MOP beta = {b:g}, eta = {e:g}", fontsize=9)
     fig.tight_layout()
+    return fig
+
+
+def plot_cartpole_grid(ds, table):
+    """Grid cartpole agents: (x, theta) occupancy of MOP and of the most greedy R agent (one
+    colour scale), and lifetime against the R agents' epsilon with MOP as a band (means with
+    95 % intervals over trials; the authors' means as open markers).
+
+    Parameters
+    ----------
+    ds : xr.Dataset
+        :meth:`neuromop.studies.CartpoleGridStudy.sweep` output (dims agent, trial, window, x,
+        theta).
+    table : xr.Dataset
+        :meth:`neuromop.studies.CartpoleGridStudy.summary_table` output.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(13.5, 3.8), layout="constrained")
+    agents = list(ds["agent"].values)
+    shown = [agents[0], agents[1]] if len(agents) > 1 else agents[:1]
+    occ = ds["occupancy"].sum("window")
+    occ = occ / occ.sum(("x", "theta")).clip(min=1)
+    vmax = float(occ.sel(agent=shown).max())
+    im = None
+    for ax, name in zip(axes[:2], shown, strict=False):
+        o = occ.sel(agent=name)
+        im = ax.pcolormesh(o["x"], np.degrees(o["theta"]), o.T.values, cmap="viridis",
+                           vmin=0, vmax=vmax, shading="nearest")
+        ax.set_xlabel("cart position x (m)")
+        ax.set_ylabel("pole angle theta (deg)")
+        ax.set_title(f"{name}: occupancy", fontsize=9)
+    if im is not None:
+        fig.colorbar(im, ax=axes[:2].tolist(), label="fraction of alive steps")
+    ax = axes[2]
+    horizon = int(ds.sizes["time"])
+    r = [a for a in agents if a != "MOP"]
+    eps = table["epsilon"].sel(agent=r).values if r else np.array([])
+    m = table["lifetime_mean"] / horizon
+    if r:
+        err = np.vstack([m.sel(agent=r) - table["lifetime_low"].sel(agent=r) / horizon,
+                         table["lifetime_high"].sel(agent=r) / horizon - m.sel(agent=r)])
+        ax.errorbar(eps, m.sel(agent=r), yerr=err, marker="o", capsize=3, color="C1",
+                    label=f"R agent (this package, {horizon} steps)")
+        ax.plot(eps, table["authors_lifetime"].sel(agent=r) / 100_000, ls="none", marker="s",
+                mfc="none", color="C1", label="R agent, authors (10^5 steps, 41^4)")
+    if "MOP" in agents:
+        lo, hi = (float(table[k].sel(agent="MOP")) / horizon
+                  for k in ("lifetime_low", "lifetime_high"))
+        x = [0, max(eps.max() if len(eps) else 0.4, 0.05)]
+        ax.fill_between(x, lo, hi, color="C0", alpha=0.3)
+        ax.plot(x, [float(m.sel(agent="MOP"))] * 2, color="C0", label="MOP (95 % interval)")
+        ax.plot(x, [float(table["authors_lifetime"].sel(agent="MOP")) / 100_000] * 2,
+                color="C0", ls="--", label="MOP, authors")
+    ax.set_ylim(-0.02, 1.05)
+    ax.set_xlabel("epsilon (R agent's exploration)")
+    ax.set_ylabel("mean lifetime (fraction of the horizon)")
+    ax.legend(fontsize=7)
     return fig

@@ -18,13 +18,15 @@ The studies:
   :mod:`~neuromop.studies.spiking_designs`): ``spiking-energy``, ``spiking-designs``;
 - exact MOP agents (:mod:`~neuromop.studies.four_rooms`, :mod:`~neuromop.studies.noisy_tv`,
   :mod:`~neuromop.studies.predator_prey`, :mod:`~neuromop.studies.half_arena`): ``four-rooms``,
-  ``noisy-tv``, ``predator-prey``, ``cartpole-half-arena``;
+  ``noisy-tv``, ``predator-prey``, ``cartpole-grid``, ``cartpole-half-arena``
+  (:mod:`~neuromop.studies.cartpole_grid`);
 - recordings and values (:mod:`~neuromop.studies.ofc_rnn`, :mod:`~neuromop.studies.values_ofc`,
   :mod:`~neuromop.studies.value_recovery`, :mod:`~neuromop.studies.ibl_choice_models`):
   ``ofc-rnn``, ``values-ofc``, ``value-recovery``, ``ibl-choice-models``;
 - scale (:mod:`~neuromop.studies.variability_dask`): ``variability-dask``.
 """
 
+from neuromop.studies.cartpole_grid import CartpoleGridStudy
 from neuromop.studies.four_rooms import FourRoomsStudy
 from neuromop.studies.half_arena import HalfArenaStudy
 from neuromop.studies.ibl_choice_models import IBLChoiceModelsStudy
@@ -45,13 +47,13 @@ from neuromop.studies.variability_dask import VariabilityDaskStudy
 STUDIES: dict[str, type[Study]] = {cls.name: cls for cls in (
     EnergyStudy, SquareStudy, ShapesStudy, RewardStudy, CorridorStudy, CartpoleStudy,
     BetaSweepStudy, SpikingEnergyStudy, SpikingDesignsStudy, FourRoomsStudy, NoisyTVStudy,
-    HalfArenaStudy,
-    PredatorPreyStudy, OFCRNNStudy, ValuesOFCStudy, ValueRecoveryStudy, IBLChoiceModelsStudy,
-    VariabilityDaskStudy)}
+    PredatorPreyStudy, CartpoleGridStudy, HalfArenaStudy, OFCRNNStudy, ValuesOFCStudy,
+    ValueRecoveryStudy, IBLChoiceModelsStudy, VariabilityDaskStudy)}
 
 __all__ = [
     "STUDIES",
     "BetaSweepStudy",
+    "CartpoleGridStudy",
     "CartpoleStudy",
     "CorridorStudy",
     "EnergyStudy",

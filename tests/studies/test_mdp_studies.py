@@ -7,7 +7,14 @@ import pytest
 import xarray as xr
 
 from neuromop.data import validate
-from neuromop.studies import FourRoomsStudy, HalfArenaStudy, NoisyTVStudy, PredatorPreyStudy
+from neuromop.studies import (
+    CartpoleGridStudy,
+    FourRoomsStudy,
+    HalfArenaStudy,
+    NoisyTVStudy,
+    PredatorPreyStudy,
+)
+from neuromop.studies.cartpole_grid import AUTHORS_CARTPOLE, authors_cartpole_starts
 from neuromop.studies.half_arena import (
     AUTHORS_HALF_ARENA,
     authors_half_arena_starts,
@@ -49,7 +56,7 @@ def test_predator_prey_study_smoke(tmp_path):
 
 @pytest.mark.parametrize("budget", ["smoke", "default", "paper"])
 @pytest.mark.parametrize("cls", [FourRoomsStudy, NoisyTVStudy, PredatorPreyStudy,
-                                 HalfArenaStudy])
+                                 HalfArenaStudy, CartpoleGridStudy])
 def test_budgets_are_valid_configurations(cls, budget):
     study = cls.for_budget(budget)
     assert study.budget == budget
@@ -101,3 +108,23 @@ def test_mean_interval_matches_a_t_interval():
     half = 3.182446305284263 * np.std([1, 2, 3, 4], ddof=1) / 2  # t(0.975, 3)
     assert float(m["high"][0] - m["mean"][0]) == pytest.approx(half)
     assert float(m["sem"][1]) == 0.0
+
+
+def test_cartpole_grid_study_smoke(tmp_path):
+    result = CartpoleGridStudy.for_budget("smoke").run(tmp_path, progress=False)
+    ds = xr.load_dataset(tmp_path / "cartpole_grid.nc")
+    validate(ds, kind="auto")
+    assert list(ds["agent"].values) == ["MOP", "R eps=0", "R eps=0.3"]
+    assert ds["lifetime"].dims == ("agent", "trial")
+    assert (tmp_path / "cartpole_grid.png").stat().st_size > 0
+    # MOP chooses its forces far more variably than the greedy R agent (also at smoke size)
+    assert result.summary["MOP"]["action_entropy_mean"] > 10 * result.summary["R eps=0"][
+        "action_entropy_mean"]
+    assert "authors_lifetime" in result.table
+
+
+def test_cartpole_authors_starts_and_reference():
+    s = authors_cartpole_starts(300, random_state=1)
+    assert s.shape == (300, 4)
+    assert np.abs(np.degrees(s)).max() == pytest.approx(0.5)
+    assert set(AUTHORS_CARTPOLE["R"]) == {0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4}
