@@ -17,6 +17,7 @@ __all__ = [
     "plot_half_arena",
     "plot_noisy_tv",
     "plot_predator_prey",
+    "plot_predator_prey_food_sweep",
 ]
 
 
@@ -288,4 +289,43 @@ def plot_cartpole_grid(ds, table):
     ax.set_xlabel("epsilon (R agent's exploration)")
     ax.set_ylabel("mean lifetime (fraction of the horizon)")
     ax.legend(fontsize=7)
+    return fig
+
+
+def plot_predator_prey_food_sweep(sweep):
+    """Predator-prey over the food gain F: mean lifetime with 95 % intervals per mouse (the
+    authors' means with their standard errors as open markers) and the fraction of clockwise
+    turns around the obstacle.
+
+    Parameters
+    ----------
+    sweep : xr.Dataset
+        :meth:`neuromop.studies.PredatorPreyStudy.food_sweep` output.
+    """
+    import matplotlib.pyplot as plt
+    from scipy import stats
+
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6), layout="constrained")
+    F = sweep["food_gain"].values
+    life = sweep["lifetime"]
+    n = life.sizes["trial"]
+    mean = life.mean("trial")
+    half = life.std("trial", ddof=1) / np.sqrt(n) * stats.t.ppf(0.975, max(n - 1, 1))
+    for k, a in enumerate(sweep["agent"].values):
+        axes[0].errorbar(F + 0.08 * (k - 0.5), mean.sel(agent=a), yerr=half.sel(agent=a),
+                         marker="o", capsize=3, color=f"C{k}", label=f"{a} (this package)")
+        axes[0].errorbar(F + 0.08 * (k - 0.5), sweep["authors_lifetime_mean"].sel(agent=a),
+                         yerr=sweep["authors_lifetime_sem"].sel(agent=a), ls="none",
+                         marker="s", mfc="none", capsize=2, color=f"C{k}",
+                         label=f"{a}, authors (mean ± SEM)")
+        axes[1].plot(F, sweep["clockwise_fraction"].sel(agent=a), marker="o", color=f"C{k}",
+                     label=a)
+    axes[0].set_xlabel("food gain F (energy levels)")
+    axes[0].set_ylabel("lifetime (steps)")
+    axes[0].legend(fontsize=7)
+    axes[1].axhline(0.5, color="0.6", lw=0.8, ls=":")
+    axes[1].set_ylim(-0.02, 1.02)
+    axes[1].set_xlabel("food gain F (energy levels)")
+    axes[1].set_ylabel("clockwise turns (fraction)")
+    axes[1].legend(fontsize=7)
     return fig

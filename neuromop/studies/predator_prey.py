@@ -10,7 +10,10 @@ World and agents follow the authors' scripts (jorgeerrz/occupancy_max_paper,
 :mod:`neuromop.mdp.worlds.predator_prey`. MOP: alpha = 1, beta = 0, gamma = 0.98. R: +1 per
 step alive (the scripts pay -1 on death, an equivalent affine change), epsilon = 0.05,
 gamma = 0.98. The scripts' recorded lifetimes at F = 15 (``plotting_data_predatorprey.jl``,
-``life_H[3]``, ``life_R[3]``) have means 116.3 (MOP, n = 40) and 108.1 (R, n = 42) steps.
+``life_H[3]``, ``life_R[3]``) have means 116.3 (MOP, n = 40) and 108.1 (R, n = 42) steps; the
+F sweep (F = 13..20, :data:`AUTHORS_FOOD_SWEEP`) puts the package's lifetimes, with 95 %
+intervals, beside the authors' means and standard errors (their samples are small, 26-58
+lives per F). Turns are counted by :func:`rotations`, not by the authors' rule.
 """
 
 from __future__ import annotations
@@ -29,10 +32,25 @@ from neuromop.mdp.agents import random_policy
 from neuromop.mdp.rollout import energy_histogram, occupancy_map, rollout
 from neuromop.mdp.solvers import solve_mop, solve_reward
 from neuromop.mdp.worlds import predator_prey
-from neuromop.plots.mdp import plot_predator_prey
+from neuromop.plots.mdp import plot_predator_prey, plot_predator_prey_food_sweep
 from neuromop.studies.protocol import Study, StudyResult
 
-__all__ = ["OBSTACLE_CENTRE", "PredatorPreyStudy", "format_table", "rotations"]
+__all__ = ["AUTHORS_FOOD_SWEEP", "OBSTACLE_CENTRE", "PredatorPreyStudy", "format_table",
+           "rotations"]
+
+#: The authors' recorded lifetimes (steps) over the food gain F (the mouse's energy levels,
+#: F0 + 1 .. F0 + 8 with F0 = 12) in ``plotting_data_predatorprey.jl`` (``life_H``, ``life_R``):
+#: F -> ((MOP mean, standard error, n), (R mean, standard error, n)).
+AUTHORS_FOOD_SWEEP: dict[int, tuple[tuple[float, float, int], tuple[float, float, int]]] = {
+    13: ((86.4, 11.0, 54), (78.6, 8.8, 58)),
+    14: ((108.4, 15.8, 44), (103.5, 14.9, 46)),
+    15: ((116.3, 16.8, 40), (108.1, 13.8, 42)),
+    16: ((172.7, 28.2, 26), (157.1, 32.7, 30)),
+    17: ((127.4, 20.5, 37), (138.9, 27.4, 34)),
+    18: ((118.3, 19.5, 40), (127.6, 19.8, 37)),
+    19: ((142.9, 19.2, 32), (137.0, 18.4, 35)),
+    20: ((126.2, 20.3, 38), (139.4, 24.6, 34)),
+}
 
 #: Centre of the authors' obstacle (3, 5)-(3, 6), for counting turns around it.
 OBSTACLE_CENTRE = (3.0, 5.5)
@@ -101,11 +119,12 @@ class PredatorPreyStudy(Study):
     n_trials: int = 200
     n_steps: int = 2000
     tol: float = 1e-2
+    food_gains: tuple[int, ...] = tuple(AUTHORS_FOOD_SWEEP)  # F sweep (energy levels)
 
     name: ClassVar[str] = "predator-prey"
     USES_TORCH: ClassVar[bool] = False
     BUDGETS: ClassVar[dict[str, dict]] = {
-        "smoke": dict(n_trials=10, n_steps=200, tol=0.1),
+        "smoke": dict(n_trials=10, n_steps=200, tol=0.1, food_gains=(13, 15)),
         "default": {},
         "paper": dict(n_trials=1000, n_steps=5000),
     }
@@ -167,17 +186,96 @@ class PredatorPreyStudy(Study):
                                     settings=self.settings()))
         return out
 
+    def food_sweep(self, *, progress: bool = True) -> xr.Dataset:
+        """MOP and R mice at every food gain F of ``food_gains`` (one spawned stream per F and
+        agent): lifetimes, action entropy and the fraction of clockwise turns, with the
+        authors' mean lifetimes where they recorded them."""
+        streams = spawn(spawn(self.seed, 2)[1], 2 * len(self.food_gains))
+        life = np.zeros((len(self.food_gains), 2, self.n_trials))
+        entropy = np.zeros((len(self.food_gains), 2))
+        clockwise = np.full((len(self.food_gains), 2), np.nan)
+        for i, F in enumerate(self.food_gains):
+            world = predator_prey(n_energy=F, cat_beta=self.cat_beta)
+            pols = (solve_mop(world.mdp, alpha=1.0, beta=0.0, gamma=self.gamma, tol=self.tol),
+                    solve_reward(world.mdp, epsilon=self.epsilon, gamma=self.gamma,
+                                 tol=self.tol))
+            for k, pol in enumerate(pols):
+                ds = rollout(world, pol, n_trials=self.n_trials, n_steps=self.n_steps,
+                             random_state=streams[2 * i + k])
+                alive = ~ds["terminated"]
+                life[i, k] = lifetime(ds["terminated"])["lifetime"].values
+                entropy[i, k] = float(ds["action_entropy"].where(alive).mean())
+                turns = rotations(ds.assign(x=ds["x"].where(alive, 1),
+                                            y=ds["y"].where(alive, 1))).sum("trial")
+                total = float(turns.sum())
+                if total > 0:
+                    clockwise[i, k] = float(turns.sel(direction="clockwise")) / total
+            if progress:
+                print(f"F={F}: lifetime MOP {life[i, 0].mean():.1f}, R {life[i, 1].mean():.1f}"
+                      " steps", flush=True)
+        ref = np.full((len(self.food_gains), 2, 2), np.nan)
+        for i, F in enumerate(self.food_gains):
+            if F in AUTHORS_FOOD_SWEEP:
+                ref[i] = [AUTHORS_FOOD_SWEEP[F][k][:2] for k in range(2)]
+        dims = ("food_gain", "agent")
+        out = xr.Dataset(
+            {"lifetime": (dims + ("trial",), life, {"units": "steps"}),
+             "action_entropy": (dims, entropy, {"units": "nats"}),
+             "clockwise_fraction": (dims, clockwise,
+                                    {"units": "fraction of completed turns around the "
+                                              "obstacle"}),
+             "authors_lifetime_mean": (dims, ref[..., 0], {"units": "steps"}),
+             "authors_lifetime_sem": (dims, ref[..., 1], {"units": "steps"})},
+            coords={"food_gain": list(self.food_gains), "agent": ["MOP", "R"],
+                    "trial": np.arange(self.n_trials)},
+        )
+        out["food_gain"].attrs["long_name"] = "energy levels F (food refills to F)"
+        out.attrs.update(provenance("neuromop.studies.PredatorPreyStudy.food_sweep",
+                                    settings=self.settings()))
+        return out
+
     def run(self, out_dir, *, resume: bool = True, progress: bool = True) -> StudyResult:
-        """The comparison, ``predator_prey.nc``, ``predator_prey.png`` and the table."""
+        """The comparison, ``predator_prey.nc``, ``predator_prey.png`` and the table; the F
+        sweep, ``predator_prey_food_sweep.nc`` and ``.png``."""
 
         started = time.perf_counter()
         out = self.prepare(out_dir, resume=resume)
         ds = self.compare(progress=progress)
+        sweep = self.food_sweep(progress=progress) if self.food_gains else None
         summary = {str(a): {"lifetime_mean": float(ds["lifetime"].sel(agent=a).mean()),
                             "lifetime_median": float(ds["lifetime"].sel(agent=a).median()),
                             "time_at_home": float(ds["time_at_home"].sel(agent=a)),
                             "action_entropy": float(ds["action_entropy"].sel(agent=a))}
                    for a in ds["agent"].values}
-        return self.finish(out, table=format_table(ds), summary=summary, started=started,
-                           datasets={"predator_prey": ds},
-                           figures={"predator_prey": plot_predator_prey(ds)})
+        datasets, figures = {"predator_prey": ds}, {"predator_prey": plot_predator_prey(ds)}
+        table = format_table(ds)
+        if sweep is not None:
+            datasets["predator_prey_food_sweep"] = sweep
+            figures["predator_prey_food_sweep"] = plot_predator_prey_food_sweep(sweep)
+            table += "\n\n" + format_food_sweep(sweep)
+            summary["food_sweep"] = {
+                f"F={F}": {a: float(sweep["lifetime"].sel(food_gain=F, agent=a).mean())
+                           for a in ("MOP", "R")} for F in self.food_gains}
+        return self.finish(out, table=table, summary=summary, started=started,
+                           datasets=datasets, figures=figures)
+
+
+def format_food_sweep(sweep: xr.Dataset) -> str:
+    """The F sweep as text: mean lifetime with 95 % t-interval per agent, the authors' mean
+    and standard error, the action entropy and the clockwise fraction."""
+    from neuromop.studies.half_arena import mean_interval
+
+    m = mean_interval(sweep["lifetime"])
+    lines = [f"{'F':>3} {'agent':<6}{'lifetime (95 % CI)':>24}{'authors (SEM)':>17}"
+             f"{'H(a) nats':>11}{'clockwise':>10}"]
+    for F in sweep["food_gain"].values:
+        for a in sweep["agent"].values:
+            sel = dict(food_gain=F, agent=a)
+            lines.append(
+                f"{int(F):>3} {a:<6}{float(m['mean'].sel(sel)):>10.1f} "
+                f"[{float(m['low'].sel(sel)):6.1f}, {float(m['high'].sel(sel)):6.1f}]"
+                f"{float(sweep['authors_lifetime_mean'].sel(sel)):>10.1f} "
+                f"({float(sweep['authors_lifetime_sem'].sel(sel)):4.1f})"
+                f"{float(sweep['action_entropy'].sel(sel)):>11.3f}"
+                f"{float(sweep['clockwise_fraction'].sel(sel)):>10.3f}")
+    return "\n".join(lines)

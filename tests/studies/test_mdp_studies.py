@@ -52,6 +52,15 @@ def test_predator_prey_study_smoke(tmp_path):
     assert ds.rotations.dims == ("agent", "trial", "direction")
     # the MOP mouse acts far more variably than the R mouse (also at the smoke budget)
     assert result.summary["MOP"]["action_entropy"] > 2 * result.summary["R"]["action_entropy"]
+    sweep = xr.load_dataset(tmp_path / "predator_prey_food_sweep.nc")
+    validate(sweep, kind="auto")
+    assert sweep["lifetime"].dims == ("food_gain", "agent", "trial")
+    assert list(sweep["food_gain"].values) == [13, 15]
+    assert float(sweep["authors_lifetime_mean"].sel(food_gain=15, agent="MOP")) == 116.3
+    assert (sweep["action_entropy"].sel(agent="MOP") > sweep["action_entropy"].sel(agent="R")
+            ).all()
+    assert (tmp_path / "predator_prey_food_sweep.png").stat().st_size > 0
+    assert "authors" in result.table and set(result.summary["food_sweep"]) == {"F=13", "F=15"}
 
 
 @pytest.mark.parametrize("budget", ["smoke", "default", "paper"])
