@@ -215,7 +215,7 @@ def plot_half_arena(ds, table):
     axes[0].set_ylim(-0.02, 1.02)
     axes[0].legend(fontsize=7)
     axes[1].set_xlabel("eta (probability a force is replaced by 0 N on x > 0)")
-    axes[1].set_ylabel(f"mean lifetime (fraction of the horizon, {horizon} steps here)")
+    axes[1].set_ylabel(f"mean lifetime / horizon ({horizon} steps)")
     axes[1].set_ylim(-0.02, 1.05)
     axes[1].set_title("survival (95 % intervals over trials)", fontsize=9)
     b = ds["beta"].values[-1]
