@@ -13,7 +13,8 @@ Plain functions over *named* dims that return labelled results with provenance i
 - :mod:`~neuromop.analysis.dimensionality` -- :func:`participation_ratio` (sample-size
   corrected), :func:`pca_spectrum`;
 - :mod:`~neuromop.analysis.agent_metrics` -- :func:`action_entropy`, :func:`lifetime`,
-  :func:`survival_curve`, :func:`occupancy_entropy`;
+  :func:`survival_curve`, :func:`restricted_mean_lifetime` (censored episodes),
+  :func:`occupancy_entropy`;
 - :mod:`~neuromop.analysis.tables` -- :func:`variability_table`: lifetime and variability of
   groups of trials (controllers, sources) side by side;
 - :mod:`~neuromop.analysis.report` -- :func:`variability_report`, the whole
@@ -26,6 +27,7 @@ from neuromop.analysis.agent_metrics import (
     action_entropy,
     lifetime,
     occupancy_entropy,
+    restricted_mean_lifetime,
     survival_curve,
 )
 from neuromop.analysis.correlation import pair_values, signal_correlation, spike_count_correlation
@@ -64,6 +66,7 @@ __all__ = [
     "pooled_mean_matched_fano_factor",
     "signal_correlation",
     "spike_count_correlation",
+    "restricted_mean_lifetime",
     "survival_curve",
     "variability_report",
     "variability_table",

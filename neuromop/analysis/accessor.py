@@ -66,6 +66,10 @@ class NeuromopAccessor:
         """See :func:`neuromop.analysis.lifetime` (DataArray only)."""
         return agent_metrics.lifetime(self._obj, **kwargs)
 
+    def restricted_mean_lifetime(self, **kwargs):
+        """See :func:`neuromop.analysis.restricted_mean_lifetime` (DataArray of lifetimes)."""
+        return agent_metrics.restricted_mean_lifetime(self._obj, **kwargs)
+
     def survival_curve(self, **kwargs):
         """See :func:`neuromop.analysis.survival_curve` (DataArray only)."""
         return agent_metrics.survival_curve(self._obj, **kwargs)

@@ -13,7 +13,7 @@ from collections.abc import Hashable, Iterable
 import numpy as np
 import xarray as xr
 
-from neuromop._checks import check_int, check_real
+from neuromop._checks import as_array, check_int, check_real
 from neuromop.analysis._reduce import (
     check_dims,
     check_values,
@@ -22,7 +22,8 @@ from neuromop.analysis._reduce import (
     with_provenance,
 )
 
-__all__ = ["action_entropy", "lifetime", "occupancy_entropy", "survival_curve"]
+__all__ = ["action_entropy", "lifetime", "occupancy_entropy", "restricted_mean_lifetime",
+           "survival_curve"]
 
 
 def _as_dataarray(value: object, name: str) -> xr.DataArray:
@@ -308,3 +309,105 @@ def survival_curve(
     out.attrs = {"long_name": "survival probability", "units": "1"}
     return with_provenance(out, "neuromop.analysis.survival_curve", dims=list(dims),
                            time_dim=time_dim)
+
+
+def _episodes(value: object, name: str, dim: Hashable) -> xr.DataArray:
+    """A DataArray of per-episode values; a 1-D array or list is read along ``dim``."""
+    if not isinstance(value, xr.DataArray):
+        arr = as_array(name, value)
+        if arr.ndim != 1:
+            raise ValueError(f"{name} must be an xarray.DataArray or a 1-D array of episodes, "
+                             f"got shape {arr.shape}")
+        value = xr.DataArray(arr, dims=(dim,))
+    value = _as_dataarray(value, name)
+    if value.ndim == 1 and dim not in value.dims:
+        value = value.rename({value.dims[0]: dim})
+    return value
+
+
+def restricted_mean_lifetime(
+    lifetimes: object,
+    censored: object = None,
+    *,
+    horizon: float | None = None,
+    dim: str = "trial",
+) -> xr.Dataset:
+    """Restricted mean lifetime and survival from episodes that may not have ended.
+
+    Episodes still running when observation stops (the end of a training epoch, of a rollout)
+    are *censored*: their lifetime is only known to exceed the length observed. The
+    Kaplan-Meier estimate ``S(t) = prod_{t_i <= t} (1 - d_i / n_i)`` (``d_i`` episodes ending
+    at ``t_i``, ``n_i`` observed for at least ``t_i`` steps) uses them, and the restricted mean
+    lifetime is its area up to the horizon, ``RMST(h) = int_0^h S(t) dt``: the mean of
+    ``min(lifetime, h)``, finite even when no episode ends. Without censoring it equals
+    ``mean(min(lifetimes, horizon))`` exactly.
+
+    Parameters
+    ----------
+    lifetimes : xarray.DataArray or array_like
+        Steps each episode lived (ended or not), non-negative, along ``dim`` (a 1-D array is
+        read as ``dim``).
+    censored : same shape as ``lifetimes`` (bool), optional
+        True for episodes that had not ended (their lifetime is a lower bound). ``None``: none.
+    horizon : float, optional
+        Restriction time h (steps, > 0). Default: the longest lifetime observed (``S`` is
+        held at its last value beyond the last observation when h is larger).
+    dim : str, default "trial"
+        The episode dim reduced over.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``restricted_mean_lifetime`` (steps), ``survival`` (``S(h)``, the fraction expected
+        to live beyond the horizon), ``n_ended`` and ``n_censored``, over the other dims.
+    """
+    if not isinstance(dim, str) or not dim:
+        raise TypeError(f"dim must be the name of the episode dim (a non-empty str), got "
+                        f"{dim!r}")
+    life = _episodes(lifetimes, "lifetimes", dim)
+    if dim not in life.dims:
+        raise ValueError(f"dim {dim!r} is not a dim of lifetimes (dims {life.dims})")
+    if life.sizes[dim] == 0:
+        raise ValueError(f"lifetimes must hold at least one episode along {dim!r}")
+    if life.dtype.kind not in "iuf":
+        raise TypeError(f"lifetimes must be numbers of steps, got dtype {life.dtype}")
+    values = np.asarray(life.values, dtype=float)
+    if not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise ValueError("lifetimes must be finite and non-negative (steps)")
+    if censored is None:
+        cens = xr.zeros_like(life, dtype=bool)
+    else:
+        cens = _episodes(censored, "censored", dim)
+        if cens.dtype != bool:
+            raise TypeError(f"censored must be boolean, got dtype {cens.dtype}")
+        if cens.shape != life.shape or set(cens.dims) != set(life.dims):
+            raise ValueError(f"censored must have the dims and shape of lifetimes "
+                             f"({life.dims}, {life.shape}), got {cens.dims}, {cens.shape}")
+        cens = cens.transpose(*life.dims)
+    if horizon is None:
+        h = float(values.max())
+    else:
+        h = check_real("horizon", horizon, low=0.0, low_inclusive=False)
+
+    def reduce(t: np.ndarray, c: np.ndarray) -> np.ndarray:
+        t, c = t.astype(float), c.astype(bool)
+        times, d = np.unique(t[~c & (t <= h)], return_counts=True)
+        n_at = t.size - np.searchsorted(np.sort(t), times, side="left")
+        s = np.cumprod(1.0 - d / n_at)
+        grid = np.concatenate([[0.0], times, [h]])
+        area = float(np.sum(np.concatenate([[1.0], s]) * np.diff(grid)))
+        return np.array([area, s[-1] if s.size else 1.0, float((~c).sum()), float(c.sum())])
+
+    out = xr.apply_ufunc(reduce, life.astype(float), cens, input_core_dims=[[dim], [dim]],
+                         output_core_dims=[["_stat"]], vectorize=True)
+    ds = xr.Dataset({
+        "restricted_mean_lifetime": out.isel(_stat=0).assign_attrs(
+            units="steps", long_name=f"restricted mean lifetime up to {h:g} steps"),
+        "survival": out.isel(_stat=1).assign_attrs(
+            units="1", long_name=f"Kaplan-Meier survival beyond {h:g} steps"),
+        "n_ended": out.isel(_stat=2).astype(np.int64),
+        "n_censored": out.isel(_stat=3).astype(np.int64),
+    })
+    ds.attrs["horizon"] = h
+    return with_provenance(ds, "neuromop.analysis.restricted_mean_lifetime", dim=str(dim),
+                           horizon=h)

@@ -39,6 +39,7 @@ from neuromop._checks import (
 )
 from neuromop._io import load_torch_safe, save_torch_atomic
 from neuromop._random import blank_linear, seed_int, spawn, torch_generator
+from neuromop.analysis.agent_metrics import restricted_mean_lifetime
 from neuromop.envs.base import ModelBasedVectorEnv
 
 __all__ = ["CHECKPOINT_NAME", "FittedValueController", "ValueNetwork", "row_entropy",
@@ -282,6 +283,13 @@ def _config(controller, **kw) -> dict:
             "state_dim": controller.env.state_dim, **kw}
 
 
+def controller_label(controller) -> str:
+    """The controller's short name with its parameter (``controller.label``, e.g.
+    ``"MOP beta=0.02"``), or its class name."""
+    label = getattr(controller, "label", None)
+    return label if isinstance(label, str) else type(controller).__name__
+
+
 def _check_converging(controller, record: dict, fit_iterations: int) -> None:
     """``RuntimeError`` when an epoch's values or loss are not finite (before its checkpoint,
     so a resumed run restarts from the last good epoch)."""
@@ -352,8 +360,14 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
     Returns
     -------
     list of dict
-        ``controller.history_``: one record per epoch with ``epoch``, ``lifetime`` (mean length in
-        steps of the episodes that ended during the epoch; NaN if none), ``n_episodes``,
+        ``controller.history_``: one record per epoch with ``epoch``,
+        ``lifetime_restricted`` (Kaplan-Meier restricted mean lifetime in steps, up to
+        ``horizon``: the env's ``max_episode_steps`` or else the longest episode observed, from
+        the episodes that ended during the epoch and those still running at its end or
+        truncated, which are censored; finite even when no episode ends), ``survival`` (the
+        Kaplan-Meier fraction living beyond ``horizon``), ``horizon``, ``n_censored``,
+        ``lifetime`` (mean length in steps of the episodes that ended during the epoch; NaN if
+        none), ``n_episodes``,
         ``termination_rate`` (terminal transitions per agent-step of the epoch, 1/steps: finite
         even when no episode ends, unlike ``lifetime``), ``action_entropy`` (nats),
         ``activity_std``, ``value_mean``, ``loss`` and ``seconds``.
@@ -397,11 +411,11 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
         controller.history_ = []
         env.reset(seed=env_seed)
 
-    bar = tqdm(range(start, epochs), desc=type(controller).__name__, disable=not progress,
+    bar = tqdm(range(start, epochs), desc=controller_label(controller), disable=not progress,
                initial=start, total=epochs)
     for epoch in bar:
         t0 = time.perf_counter()
-        collected, lengths, entropies, activity = [], [], [], []
+        collected, lengths, truncated, entropies, activity = [], [], [], [], []
         n_terminated = n_acting = 0
         for _ in range(steps_per_epoch):
             states = env.states
@@ -416,6 +430,10 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
             n_acting += int(acting.sum())
             done = term | trunc
             lengths.append(info["episode_length"][done])
+            truncated.append(trunc[done] & ~term[done])
+        running = ~done  # censored: still alive when the epoch ends
+        life_all = torch.cat(lengths + [info["episode_length"][running]])
+        censored = torch.cat(truncated + [torch.ones(int(running.sum()), dtype=torch.bool)])
         buffer = (buffer + [torch.cat(collected)])[-replay_epochs:]
         train_states = torch.cat(buffer)
         if not controller.input_statistics_set_:
@@ -438,8 +456,14 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
                 loss_value = float(np.mean(losses[-max(1, len(losses) // 10):]))
         ended = torch.cat(lengths)
         act_traj = torch.stack(activity)  # (steps, agents, neurons)
+        horizon = env.max_episode_steps or max(int(life_all.max()), 1)
+        km = restricted_mean_lifetime(life_all.numpy(), censored.numpy(), horizon=horizon)
         record = {
             "epoch": epoch,
+            "lifetime_restricted": float(km["restricted_mean_lifetime"]),
+            "survival": float(km["survival"]),
+            "horizon": int(horizon),
+            "n_censored": int(km["n_censored"]),
             "lifetime": float(ended.float().mean()) if ended.numel() else math.nan,
             "n_episodes": int(ended.numel()),
             "termination_rate": n_terminated / max(n_acting, 1),
@@ -456,7 +480,8 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
                                "controller": controller.state_dict(), "env": env.get_state(),
                                "act_gen": act_gen.get_state(), "batch_gen": batch_gen.get_state(),
                                "buffer": buffer}, ckpt_path)
-        bar.set_postfix(lifetime=f"{record['lifetime']:.0f}", H=f"{record['action_entropy']:.2f}",
+        bar.set_postfix(life=f"{record['lifetime_restricted']:.0f}/{horizon}",
+                        alive=f"{record['survival']:.2f}", H=f"{record['action_entropy']:.2f}",
                         loss=f"{loss_value:.3g}")
         if callback is not None:
             callback(epoch, record)

@@ -85,6 +85,17 @@ class NeuroMOPController(FittedValueController):
         values, _, reward = self.successor_values(states, net)
         return self.alpha * torch.logsumexp(self._logits(states, values, reward), dim=-1)
 
+    @property
+    def label(self) -> str:
+        """Short name with the parameters that set the behaviour, e.g. ``"MOP beta=0.02"``
+        (alpha and mu only when they differ from 1 and 0)."""
+        out = f"MOP beta={self.beta:g}"
+        if self.alpha != 1.0:
+            out += f" alpha={self.alpha:g}"
+        if self.mu:
+            out += f" mu={self.mu:g}"
+        return out
+
     def __repr__(self) -> str:
         return (f"NeuroMOPController(hidden={self.hidden}, gamma={self.gamma}, alpha={self.alpha}, "
                 f"beta={self.beta}, mu={self.mu})")

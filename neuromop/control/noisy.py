@@ -98,6 +98,11 @@ class NoisyNeuroMOPController(_NoiseAveraged, NeuroMOPController):
         super().__init__(env, initial_value=initial_value, **kwargs)
         self._init_noise(noise_samples, noise_random_state)
 
+    @property
+    def label(self) -> str:
+        """``"noisy "`` and the :class:`~neuromop.control.NeuroMOPController` label."""
+        return "noisy " + super().label
+
     def __repr__(self) -> str:
         return (f"NoisyNeuroMOPController(noise_samples={self.noise_samples}, "
                 f"hidden={self.hidden}, gamma={self.gamma}, alpha={self.alpha})")
@@ -120,6 +125,11 @@ class NoisyRewardController(_NoiseAveraged, RewardController):
         if terminal.dtype == torch.bool:
             return super().q_values(values, terminal)
         return (1.0 - terminal) + self.gamma * values
+
+    @property
+    def label(self) -> str:
+        """``"noisy "`` and the :class:`~neuromop.control.RewardController` label."""
+        return "noisy " + super().label
 
     def __repr__(self) -> str:
         return (f"NoisyRewardController(noise_samples={self.noise_samples}, "

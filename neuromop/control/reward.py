@@ -61,6 +61,11 @@ class RewardController(FittedValueController):
         q = self.q_values(values, terminal)
         return (1.0 - self.epsilon) * q.max(dim=-1).values + self.epsilon * q.mean(dim=-1)
 
+    @property
+    def label(self) -> str:
+        """Short name with its exploration, e.g. ``"R eps=0.05"``."""
+        return f"R eps={self.epsilon:g}"
+
     def __repr__(self) -> str:
         return (f"RewardController(epsilon={self.epsilon}, hidden={self.hidden}, "
                 f"gamma={self.gamma})")

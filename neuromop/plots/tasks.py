@@ -68,11 +68,7 @@ def plot_energy_task(datasets: dict, summary: dict, histories: dict, study):
     ax.legend(fontsize=7)
     ax.set(title="MOP action entropy vs distance", xlabel="threshold - E", ylabel="H(a|x) (nats)")
     ax = axes[0, 3]
-    for name, hist in histories.items():
-        ax.plot([h["epoch"] for h in hist], [h["lifetime"] for h in hist], "o-",
-                color=_color(name), label=name)
-    ax.set(title="training", xlabel="epoch", ylabel="lifetime (steps)")
-    ax.legend(fontsize=7)
+    _lifetime_history_panel(ax, histories)
     _bars(axes[1, 0], summary, "lifetime", "lifetime (steps)")
     _bars(axes[1, 1], summary, "action_entropy", "action entropy (nats)")
     _bars(axes[1, 2], summary, "activity_std", "activity std")
@@ -117,6 +113,19 @@ def _history_panel(ax, histories: dict, key: str, label: str) -> None:
                 label=name, ms=3)
     ax.set(xlabel="epoch", ylabel=label)
     ax.legend(fontsize=7)
+
+
+def _lifetime_history_panel(ax, histories: dict) -> None:
+    """Training lifetime per epoch: the Kaplan-Meier restricted mean (episodes still running
+    at the end of an epoch are censored, so an epoch in which none ends is not missing), or
+    the mean of the ended episodes for histories recorded before it existed."""
+    restricted = all("lifetime_restricted" in h for hist in histories.values() for h in hist)
+    key = "lifetime_restricted" if restricted else "lifetime"
+    horizons = {h.get("horizon") for hist in histories.values() for h in hist}
+    cap = f", capped at {horizons.pop()}" if restricted and len(horizons) == 1 else ""
+    label = ("restricted mean lifetime (steps" + cap + ")") if restricted else "lifetime (steps)"
+    _history_panel(ax, histories, key, label)
+    ax.set_title("training", fontsize=9)
 
 
 def plot_shapes_task(datasets: dict, summary: dict, histories: dict, study,
@@ -275,7 +284,7 @@ def plot_cartpole_task(datasets: dict, summary: dict, histories: dict, study):
                   range=[[-1.8, 1.8], [-0.62, 0.62]], cmap="Blues")
         ax.set(title=f"{name} (lifetime {summary[name]['lifetime']:.0f})", xlabel="x (m)",
                ylabel="theta (rad)")
-    _history_panel(axes[-1], histories, "lifetime", "lifetime (steps)")
+    _lifetime_history_panel(axes[-1], histories)
     fig.suptitle("NeuroMOP continuous cartpole")
     return fig
 

@@ -8,7 +8,13 @@ import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from neuromop.analysis import action_entropy, lifetime, occupancy_entropy, survival_curve
+from neuromop.analysis import (
+    action_entropy,
+    lifetime,
+    occupancy_entropy,
+    restricted_mean_lifetime,
+    survival_curve,
+)
 
 
 def labels(x):
@@ -112,3 +118,62 @@ def test_lifetime_rejects_bad_input(term, match):
 def test_survival_rejects_time_in_dims():
     with pytest.raises(ValueError, match="time_dim"):
         survival_curve(labels(np.zeros((2, 3), bool)), dims=("trial", "time"))
+
+
+# ---------------------------------------------------------------- restricted mean lifetime
+def test_restricted_mean_lifetime_hand_computed_kaplan_meier():
+    # ended at 3 and 5, censored at 7 and 10: S = 0.75 after 3, 0.5 after 5
+    out = restricted_mean_lifetime([3, 5, 7, 10], [False, False, True, True], horizon=8)
+    assert float(out["restricted_mean_lifetime"]) == pytest.approx(3 + 2 * 0.75 + 3 * 0.5)
+    assert float(out["survival"]) == pytest.approx(0.5)
+    assert int(out["n_ended"]) == 2 and int(out["n_censored"]) == 2
+
+
+def test_restricted_mean_lifetime_without_censoring_is_the_capped_mean():
+    life = np.random.default_rng(0).integers(0, 60, 300)
+    out = restricted_mean_lifetime(life, horizon=40)
+    assert float(out["restricted_mean_lifetime"]) == pytest.approx(np.minimum(life, 40).mean())
+    assert float(out["survival"]) == pytest.approx(np.mean(life > 40))
+
+
+def test_restricted_mean_lifetime_is_finite_when_no_episode_ends():
+    out = restricted_mean_lifetime([50, 80, 120], [True, True, True], horizon=100)
+    assert float(out["restricted_mean_lifetime"]) == 100.0
+    assert float(out["survival"]) == 1.0
+
+
+def test_restricted_mean_lifetime_recovers_an_exponential_under_random_censoring():
+    rng = np.random.default_rng(1)
+    rate, h = 0.05, 40.0
+    t, c = rng.exponential(1 / rate, 20_000), rng.exponential(1 / 0.02, 20_000)
+    out = restricted_mean_lifetime(np.minimum(t, c), c < t, horizon=h)
+    assert float(out["restricted_mean_lifetime"]) == pytest.approx((1 - np.exp(-rate * h)) / rate,
+                                                                   rel=0.02)
+    assert float(out["survival"]) == pytest.approx(np.exp(-rate * h), abs=0.01)
+    # ignoring censoring (treating censored episodes as ended) is biased low
+    naive = restricted_mean_lifetime(np.minimum(t, c), horizon=h)
+    assert float(naive["restricted_mean_lifetime"]) < 0.9 * float(out["restricted_mean_lifetime"])
+
+
+def test_restricted_mean_lifetime_reduces_one_named_dim():
+    life = xr.DataArray([[3, 5, 7], [10, 10, 10]], dims=("agent", "trial"),
+                        coords={"agent": ["MOP", "R"]})
+    out = restricted_mean_lifetime(life, horizon=8)
+    assert out["restricted_mean_lifetime"].dims == ("agent",)
+    np.testing.assert_allclose(out["restricted_mean_lifetime"].values, [5.0, 8.0])
+    assert out.attrs["created_by"] == "neuromop.analysis.restricted_mean_lifetime"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "match"),
+    [({"lifetimes": [-1, 2]}, ValueError, "non-negative"),
+     ({"lifetimes": [1.0, np.nan]}, ValueError, "finite"),
+     ({"lifetimes": [1, 2], "censored": [1, 0]}, TypeError, "boolean"),
+     ({"lifetimes": [1, 2], "censored": [True]}, ValueError, "shape"),
+     ({"lifetimes": [1, 2], "horizon": 0}, ValueError, "horizon"),
+     ({"lifetimes": np.zeros((2, 2))}, ValueError, "1-D"),
+     ({"lifetimes": ["a", "b"]}, TypeError, "steps")],
+)
+def test_restricted_mean_lifetime_refuses_bad_input(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        restricted_mean_lifetime(**kwargs)

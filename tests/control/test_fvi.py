@@ -90,8 +90,11 @@ def test_resume_with_other_settings_raises(tmp_path):
 def test_history_records_and_bad_arguments():
     ctrl = _controller()
     hist = train(ctrl, epochs=1, **SETTINGS)
-    assert set(hist[0]) == {"epoch", "lifetime", "n_episodes", "termination_rate",
-                            "action_entropy", "activity_std", "value_mean", "loss", "seconds"}
+    assert set(hist[0]) == {"epoch", "lifetime", "lifetime_restricted", "survival", "horizon",
+                            "n_censored", "n_episodes", "termination_rate", "action_entropy",
+                            "activity_std", "value_mean", "loss", "seconds"}
+    assert hist[0]["horizon"] == 10  # the env's max_episode_steps
+    assert 0 <= hist[0]["lifetime_restricted"] <= 10 and 0 <= hist[0]["survival"] <= 1
     assert 0 <= hist[0]["action_entropy"] <= math.log(4) + 1e-6
     with pytest.raises(ValueError, match="checkpoint_dir"):
         train(ctrl, epochs=1, resume=True, **SETTINGS)
@@ -160,3 +163,38 @@ def test_a_diverging_fit_stops_with_a_clear_error_and_no_checkpoint(tmp_path):
         train(ctrl, epochs=2, steps_per_epoch=5, fit_iterations=5, checkpoint_dir=tmp_path,
               progress=False)
     assert not list(tmp_path.iterdir())
+
+
+def test_lifetime_is_censored_not_nan_when_no_episode_ends():
+    # a safe world with a horizon longer than the epoch: nothing ends, nothing is NaN
+    safe = RateRNNEnv(8, num_envs=4, n_candidates=3, max_episode_steps=1000, random_state=0)
+    hist = train(NeuroMOPController(safe, hidden=(8,)), epochs=1, **SETTINGS)
+    rec = hist[0]
+    assert rec["n_episodes"] == 0 and math.isnan(rec["lifetime"])
+    assert rec["n_censored"] == 4 and rec["survival"] == 1.0
+    assert rec["lifetime_restricted"] == 1000.0  # S = 1 up to the horizon
+    # truncations at the horizon are censored too: survival stays 1
+    short = RateRNNEnv(8, num_envs=4, n_candidates=3, max_episode_steps=3, random_state=0)
+    rec = train(NeuroMOPController(short, hidden=(8,)), epochs=1, **SETTINGS)[0]
+    assert rec["survival"] == 1.0 and rec["lifetime_restricted"] == 3.0
+
+
+def test_energy_world_restricted_lifetime_matches_the_ended_episodes_when_all_end():
+    env = RateRNNEnv(12, num_envs=6, n_candidates=4, g=2.0, action_scale=2.0, noise_std=0.05,
+                     terminal=EnergyBudget(0.12), max_episode_steps=1000, random_state=1)
+    rec = train(NeuroMOPController(env, hidden=(16,), initial_value=0.0), epochs=1,
+                **{**SETTINGS, "steps_per_epoch": 30})[0]
+    assert rec["n_episodes"] > 0 and rec["n_censored"] > 0
+    assert rec["survival"] < 1.0
+    # censored episodes are long-lived survivors: the estimate exceeds the ended-only mean
+    assert rec["lifetime_restricted"] > rec["lifetime"]
+
+
+def test_progress_bars_name_the_controller_and_its_parameter():
+    from neuromop.control.fvi import controller_label
+
+    env = RateRNNEnv(8, num_envs=2, n_candidates=3, random_state=0)
+    assert controller_label(NeuroMOPController(env, hidden=(8,), beta=0.02)) == "MOP beta=0.02"
+    assert controller_label(NeuroMOPController(env, hidden=(8,), alpha=0.5, mu=0.1)) == (
+        "MOP beta=0 alpha=0.5 mu=0.1")
+    assert controller_label(RewardController(env, hidden=(8,), epsilon=0.05)) == "R eps=0.05"

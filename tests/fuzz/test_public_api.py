@@ -266,6 +266,10 @@ case("lifetime", A.lifetime, fresh(terminated=L(lambda: agent_da()[1]), time_dim
 case("survival_curve", A.survival_curve,
      fresh(terminated=L(lambda: agent_da()[1]), dims="trial", time_dim="time"),
      terminated=X, dims="dims", time_dim="name")
+case("restricted_mean_lifetime", A.restricted_mean_lifetime,
+     fresh(lifetimes=np.array([3, 5, 7, 10]), censored=np.array([False, False, True, True]),
+           horizon=8.0, dim="trial"),
+     lifetimes="array", censored="array", horizon="real", dim="name")
 case("cv", A.cv, fresh(intervals=L(intervals), ddof=1), intervals="array", ddof="int")
 case("cv:table", A.cv, fresh(intervals=L(lambda: spike_table().to_dataframe())),
      _aliases={"intervals": ("spike table",)}, intervals="frame")
