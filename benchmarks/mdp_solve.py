@@ -124,16 +124,16 @@ def numpy_mop_sweeps(world, n_sweeps: int, gamma: float = 0.99) -> tuple[float, 
     Returns the time per sweep (s) and the values after ``n_sweeps`` sweeps from 0.
     """
     mdp = world.mdp
-    nxt = mdp.next_states[:, :, 0]
-    mask = mdp.action_mask & ~mdp.terminal[:, None]
     alive = ~mdp.terminal
+    nxt = mdp.next_states[alive, :, 0]
+    mask = mdp.action_mask[alive]
     V = np.zeros(mdp.n_states)
     t0 = time.perf_counter()
     for _ in range(n_sweeps):
         q = np.where(mask, gamma * V[nxt], -np.inf)
         qmax = q.max(axis=1, keepdims=True)
         new = np.zeros(mdp.n_states)
-        new[alive] = (qmax[:, 0] + np.log(np.exp(q - qmax).sum(axis=1)))[alive]
+        new[alive] = qmax[:, 0] + np.log(np.exp(q - qmax).sum(axis=1))
         V = new
     return (time.perf_counter() - t0) / n_sweeps, V
 

@@ -9,13 +9,16 @@
 - :mod:`~neuromop.control.soft_q` -- model-free soft Q-learning in closed loop;
 - :mod:`~neuromop.control.rollout` -- :func:`rollout` (any controller in a model env, as a
   ``(trial, time, neuron)`` dataset), :func:`run_controllers` (several controllers on the
-  Brian2 network in one closed-loop run) and :func:`summarize_rollout`.
+  Brian2 network in one closed-loop run) and :func:`summarize_rollout`;
+- :mod:`~neuromop.control.referee` -- :func:`cartpole_value_agreement`: a fitted cartpole
+  controller against the exact grid solution of the same problem.
 """
 
 from neuromop.control.baselines import FreeController, RandomController
 from neuromop.control.fvi import FittedValueController, ValueNetwork, train
 from neuromop.control.mop import NeuroMOPController
 from neuromop.control.noisy import NoisyNeuroMOPController, NoisyRewardController
+from neuromop.control.referee import cartpole_value_agreement
 from neuromop.control.reward import RewardController
 from neuromop.control.rollout import rollout, run_controllers, summarize_rollout
 from neuromop.control.soft_q import SoftQController
@@ -30,6 +33,7 @@ __all__ = [
     "RewardController",
     "SoftQController",
     "ValueNetwork",
+    "cartpole_value_agreement",
     "rollout",
     "run_controllers",
     "summarize_rollout",

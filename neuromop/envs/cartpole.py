@@ -44,6 +44,9 @@ class ContinuousCartpoleEnv(ModelBasedVectorEnv):
         self.params = CartpoleParams() if params is None else params
         if not isinstance(self.params, CartpoleParams):
             raise TypeError(f"params must be a CartpoleParams, got {type(params).__name__}")
+        if self.params.eta > 0:
+            raise ValueError(f"params.eta={self.params.eta}: the continuous cartpole has no "
+                             "half-arena noise; use eta=0 (noise_std adds Gaussian noise)")
         self.init_scale = check_real("init_scale", init_scale, low=0.0, high=1.0,
                                      high_inclusive=False)
         self.noise_std = check_real("noise_std", noise_std, low=0.0)

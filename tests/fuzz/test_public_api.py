@@ -927,6 +927,24 @@ case("rollout:control", C.rollout,
      env="object", controller="object", n_steps="steps", n_trials="int",
      random_state="random_state", neurons=("x", [99], [-1], [0.5], OPAQUE, [[0]]),
      record_activity="bool", initial_states="array")
+@functools.cache
+def cartpole_ctrl():
+    return C.NeuroMOPController(E.ContinuousCartpoleEnv(4), hidden=(8,), gamma=0.9,
+                                random_state=0)
+
+
+@functools.cache
+def cartpole_grid_solution():
+    return M.solve_cartpole_grid(5, "mop", gamma=0.9, max_sweeps=30)
+
+
+case("cartpole_value_agreement", C.cartpole_value_agreement,
+     fresh(controller=L(cartpole_ctrl), solution=L(cartpole_grid_solution), n_trials=3,
+           n_steps=5, max_states=50, random_state=0),
+     _aliases={"controller": ("fitted controller", "value network"),
+               "solution": ("cartpolesolution",)},
+     controller="object", solution="object", n_trials="int", n_steps="steps",
+     max_states="int", random_state="random_state")
 case("summarize_rollout", C.summarize_rollout, fresh(ds=L(mop_rollout)),
      _nan_ok=("activity_std", "participation_ratio"),  # documented: NaN for too few samples
      _aliases={"ds": (*DATA_WORDS, "data values")},
