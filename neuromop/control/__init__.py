@@ -11,14 +11,20 @@
   ``(trial, time, neuron)`` dataset), :func:`run_controllers` (several controllers on the
   Brian2 network in one closed-loop run) and :func:`summarize_rollout`;
 - :mod:`~neuromop.control.referee` -- :func:`cartpole_value_agreement`: a fitted cartpole
-  controller against the exact grid solution of the same problem.
+  controller against the exact grid solution of the same problem;
+  :func:`grid_mdp_from_env` and :func:`exact_value_agreement` do it for any deterministic env of
+  at most 4 state dimensions.
 """
 
 from neuromop.control.baselines import FreeController, RandomController
 from neuromop.control.fvi import FittedValueController, ValueNetwork, train
 from neuromop.control.mop import NeuroMOPController
 from neuromop.control.noisy import NoisyNeuroMOPController, NoisyRewardController
-from neuromop.control.referee import cartpole_value_agreement
+from neuromop.control.referee import (
+    cartpole_value_agreement,
+    exact_value_agreement,
+    grid_mdp_from_env,
+)
 from neuromop.control.reward import RewardController
 from neuromop.control.rollout import rollout, run_controllers, summarize_rollout
 from neuromop.control.soft_q import SoftQController
@@ -34,6 +40,8 @@ __all__ = [
     "SoftQController",
     "ValueNetwork",
     "cartpole_value_agreement",
+    "exact_value_agreement",
+    "grid_mdp_from_env",
     "rollout",
     "run_controllers",
     "summarize_rollout",

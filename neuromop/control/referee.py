@@ -8,6 +8,10 @@ discount. :func:`cartpole_value_agreement` compares them where it matters, on th
 fitted controller visits: the rank correlation of the two values, their scale, and how long the
 two policies keep the pole up from the same starts. A fitted network that does not rank the
 visited states as the exact value does has not learned the task, whatever its lifetimes say.
+
+For any deterministic env of at most 4 state dimensions (e.g. a 2-neuron rate RNN in a
+square), :func:`grid_mdp_from_env` turns the env's own model into a finite MDP on a grid and
+:func:`exact_value_agreement` referees a fitted controller with its exact tabular solution.
 """
 
 from __future__ import annotations
@@ -17,14 +21,16 @@ import torch
 import xarray as xr
 from scipy import stats
 
-from neuromop._checks import MAX_SIZE, check_int
+from neuromop._checks import MAX_SIZE, check_finite_array, check_int
 from neuromop._provenance import provenance
 from neuromop._random import spawn, torch_generator
 from neuromop.control.rollout import rollout
+from neuromop.envs.base import ModelBasedVectorEnv
+from neuromop.mdp.model import FiniteMDP
 from neuromop.mdp.worlds.cartpole import CartpoleSolution
 from neuromop.mdp.worlds.cartpole_rollout import cartpole_statistics
 
-__all__ = ["cartpole_value_agreement"]
+__all__ = ["cartpole_value_agreement", "exact_value_agreement", "grid_mdp_from_env"]
 
 
 def cartpole_value_agreement(controller, solution: CartpoleSolution, *, n_trials: int = 64,
@@ -116,3 +122,180 @@ def cartpole_value_agreement(controller, solution: CartpoleSolution, *, n_trials
                                 grid=list(solution.grid.n_points), gamma=solution.params["gamma"],
                                 controller=repr(controller)))
     return out
+
+
+def grid_mdp_from_env(env, axes) -> tuple[FiniteMDP, np.ndarray]:
+    """The exact model of a deterministic low-dimensional env as a finite MDP on a grid.
+
+    Every grid point's successor under every candidate action comes from ``env.predict`` (the
+    env's own model); a successor between grid points goes to the ``2^D`` surrounding points
+    with its multilinear interpolation weights as probabilities, so that
+    ``E[V(s')] = V(interpolated successor)``, the interpolating value iteration of the grid
+    cartpole. Terminal successors go to one absorbing dead state (the last state, value 0).
+
+    Parameters
+    ----------
+    env : ModelBasedVectorEnv
+        Deterministic (``noise_std == 0`` where the env has noise), ``state_dim`` <= 4.
+    axes : sequence of 1-D arrays
+        Increasing, evenly spaced grid coordinates, one per state dimension (at least 2 each).
+
+    Returns
+    -------
+    mdp : FiniteMDP
+        ``prod(len(axes))`` grid states (C order) plus the dead state; ``env.n_candidates``
+        actions; grid points that are terminal are terminal.
+    states : ndarray, shape (n_grid, state_dim)
+        The grid points.
+    """
+    if not isinstance(env, ModelBasedVectorEnv):
+        raise TypeError(f"env must be a ModelBasedVectorEnv, got {type(env).__name__}")
+    if getattr(env, "noise_std", 0.0):
+        raise ValueError(f"env must be deterministic for an exact grid model, got noise_std="
+                         f"{env.noise_std}")
+    D = env.state_dim
+    if not isinstance(axes, list | tuple) or len(axes) != D:
+        raise ValueError(f"axes must be a list of {D} grids, one per state dimension, got "
+                         f"{type(axes).__name__}")
+    if D > 4:
+        raise ValueError(f"an exact grid model needs state_dim <= 4, got {D}")
+    axs = []
+    for d, ax in enumerate(axes):
+        a = check_finite_array(f"axes[{d}]", ax, ndim=1)
+        if a.size < 2 or not np.allclose(np.diff(a), a[1] - a[0]) or a[1] <= a[0]:
+            raise ValueError(f"axes[{d}] must be increasing and evenly spaced with >= 2 points")
+        axs.append(a)
+    shape = tuple(len(a) for a in axs)
+    G = int(np.prod(shape))
+    check_int("the grid size", G * env.n_candidates * 2**D, high=MAX_SIZE)
+    mesh = np.meshgrid(*axs, indexing="ij")
+    states = np.stack([m.ravel() for m in mesh], axis=1)
+    with torch.no_grad():
+        s_t = torch.as_tensor(states, dtype=torch.float32)
+        nxt = env.predict(s_t).numpy().astype(float)  # (G, K, D)
+        dead_grid = env.is_terminal(s_t).numpy()
+        dead_next = env.is_terminal(torch.as_tensor(nxt, dtype=torch.float32)).numpy()
+    K = nxt.shape[1]
+    strides = np.cumprod((1,) + shape[::-1])[::-1][1:]
+    flat = nxt.reshape(-1, D)
+    base = np.zeros(len(flat), dtype=np.int64)
+    frac = np.empty((len(flat), D))
+    for d, ax in enumerate(axs):
+        pos = (np.clip(flat[:, d], ax[0], ax[-1]) - ax[0]) / (ax[1] - ax[0])
+        i0 = np.clip(np.floor(pos).astype(np.int64), 0, len(ax) - 2)
+        frac[:, d] = pos - i0
+        base += i0 * strides[d]
+    bits = (np.arange(2**D)[:, None] >> np.arange(D)[None, :]) & 1
+    idx = base[:, None] + (bits * strides[None, :]).sum(axis=1)[None, :]
+    w = np.ones((len(flat), 2**D))
+    for d in range(D):
+        w *= np.where(bits[None, :, d] == 1, frac[:, d, None], 1.0 - frac[:, d, None])
+    idx = idx.reshape(G, K, 2**D)
+    w = w.reshape(G, K, 2**D)
+    dead = G
+    idx[dead_next] = dead
+    w[dead_next] = 0.0
+    w[dead_next, 0] = 1.0
+    next_states = np.full((G + 1, K, 2**D), dead, dtype=np.int64)
+    probs = np.zeros((G + 1, K, 2**D))
+    next_states[:G], probs[:G] = idx, w
+    terminal = np.zeros(G + 1, dtype=bool)
+    terminal[:G] = dead_grid
+    terminal[G] = True
+    mask = np.ones((G + 1, K), dtype=bool)
+    for s in np.flatnonzero(terminal):  # absorbing, one no-op
+        next_states[s] = s
+        probs[s] = 0.0
+        probs[s, 0, 0] = 1.0
+        mask[s] = False
+        mask[s, 0] = True
+    mdp = FiniteMDP.from_arrays(next_states, probs, action_mask=mask, terminal=terminal,
+                                name="grid model of " + type(env).__name__)
+    return mdp, states
+
+
+def exact_value_agreement(controller, axes, *, n_trials: int = 64, n_steps: int = 500,
+                          tol: float = 1e-6, max_states: int = 20_000,
+                          random_state=0) -> xr.Dataset:
+    """Compare a fitted MOP or R controller with the exact value of its env on a grid.
+
+    The env (``controller.env``) is turned into a finite MDP by :func:`grid_mdp_from_env` and
+    solved exactly with the package's tabular solver (MOP with the controller's alpha, beta = 0
+    and gamma; R with its epsilon and +1 per step alive). The exact value, interpolated at the
+    states the controller visits in ``n_trials`` rollouts, is compared with the fitted one.
+
+    Returns
+    -------
+    xr.Dataset
+        ``spearman``, ``pearson``, ``value_fitted_mean``, ``value_exact_mean`` (nats for MOP,
+        steps for R), ``n_states``, ``lifetime_mean`` of the fitted controller (steps),
+        ``sweeps``; ``value_fitted`` and ``value_exact`` along ``state``.
+    """
+    from scipy.interpolate import RegularGridInterpolator
+
+    from neuromop.control.mop import NeuroMOPController
+    from neuromop.control.reward import RewardController
+    from neuromop.mdp.solvers import solve_mop, solve_reward
+
+    if not isinstance(controller, NeuroMOPController | RewardController):
+        raise TypeError(f"controller must be a NeuroMOPController or RewardController, got "
+                        f"{type(controller).__name__}")
+    if isinstance(controller, NeuroMOPController) and (controller.beta or controller.mu):
+        raise ValueError("the grid referee solves MOP with beta = 0 and no extrinsic reward; "
+                         f"got beta={controller.beta}, mu={controller.mu}")
+    n_trials = check_int("n_trials", n_trials, low=1, high=MAX_SIZE)
+    n_steps = check_int("n_steps", n_steps, low=1, high=MAX_SIZE)
+    max_states = check_int("max_states", max_states, low=2, high=MAX_SIZE)
+    env = controller.env
+    mdp, grid_states = grid_mdp_from_env(env, axes)
+    if isinstance(controller, NeuroMOPController):
+        sol = solve_mop(mdp, alpha=controller.alpha, beta=0.0, gamma=controller.gamma, tol=tol)
+    else:
+        sol = solve_reward(mdp, epsilon=controller.epsilon, gamma=controller.gamma, tol=tol)
+    shape = tuple(len(a) for a in axes)
+    V = np.asarray(sol.V)[: len(grid_states)].reshape(shape)
+    interp = RegularGridInterpolator([np.asarray(a, float) for a in axes], V)
+    roll_seed, sub_seed = spawn(random_state, 2)
+    ds = rollout(env, controller, n_steps, n_trials=n_trials, random_state=roll_seed)
+    alive = ds["alive"].values
+    states = _visited_states(env, ds, alive)
+    rng = np.random.default_rng(sub_seed)
+    if len(states) > max_states:
+        states = states[rng.choice(len(states), max_states, replace=False)]
+    if len(states) < 2:
+        raise ValueError("the controller visited fewer than 2 alive states; nothing to compare")
+    lo = np.array([a[0] for a in axes])
+    hi = np.array([a[-1] for a in axes])
+    v_exact = interp(np.clip(states, lo, hi))
+    v_fit = controller.value(torch.as_tensor(states, dtype=torch.float32)).numpy().astype(float)
+    out = xr.Dataset(
+        {
+            "spearman": float(stats.spearmanr(v_fit, v_exact).statistic),
+            "pearson": float(np.corrcoef(v_fit, v_exact)[0, 1]),
+            "value_fitted_mean": ((), float(v_fit.mean())),
+            "value_exact_mean": ((), float(v_exact.mean())),
+            "n_states": len(states),
+            "lifetime_mean": ((), float(ds["lifetime"].mean()), {"units": "steps"}),
+            "sweeps": int(sol.sweeps),
+            "value_fitted": ("state", v_fit),
+            "value_exact": ("state", v_exact),
+        },
+        coords={"state": np.arange(len(states))},
+    )
+    out.attrs.update(provenance("neuromop.control.referee.exact_value_agreement",
+                                n_trials=n_trials, n_steps=n_steps, grid=list(shape),
+                                n_grid_states=mdp.n_states, controller=repr(controller)))
+    return out
+
+
+def _visited_states(env, ds: xr.Dataset, alive: np.ndarray) -> np.ndarray:
+    """Full env states of the alive steps of a rollout: the activity, plus the energy when the
+    env's state carries it (the energy-budget world)."""
+    parts = [ds["activity"].values[alive]]
+    if env.state_dim == parts[0].shape[1] + 1 and "energy" in ds:
+        parts.append(ds["energy"].values[alive][:, None])
+    states = np.concatenate(parts, axis=1)
+    if states.shape[1] != env.state_dim:
+        raise ValueError(f"cannot rebuild the env's {env.state_dim}-d states from its rollout "
+                         f"(activity has {parts[0].shape[1]} units)")
+    return states

@@ -64,3 +64,71 @@ def test_mismatched_problems_are_refused(referee):
 def test_the_continuous_env_refuses_half_arena_noise():
     with pytest.raises(ValueError, match="eta"):
         ContinuousCartpoleEnv(2, params=CartpoleParams(eta=0.3))
+
+
+# ---------------------------------------------------------------- any low-dimensional env
+def _square_env(num_envs=64):
+    from neuromop.envs import SquareBox
+
+    return RateRNNEnv(2, num_envs=num_envs, n_candidates=5, g=1.5, action_scale=1.0,
+                      terminal=SquareBox((0, 1), 0.5), max_episode_steps=200, init_std=0.2,
+                      random_state=0)
+
+
+AXES = [np.linspace(-0.5, 0.5, 21)] * 2
+
+
+def test_grid_model_solution_is_a_fixed_point_of_the_interpolated_backup():
+    import torch
+    from scipy.interpolate import RegularGridInterpolator
+
+    from neuromop.control.referee import grid_mdp_from_env
+    from neuromop.mdp import solve_mop
+
+    env = _square_env(4)
+    mdp, states = grid_mdp_from_env(env, AXES)
+    assert mdp.n_states == 21 * 21 + 1 and mdp.terminal[-1]
+    sol = solve_mop(mdp, gamma=0.9, tol=1e-10)
+    V = np.asarray(sol.V)[:-1].reshape(21, 21)
+    interp = RegularGridInterpolator(AXES, V)
+    with torch.no_grad():
+        nxt = env.predict(torch.as_tensor(states, dtype=torch.float32)).numpy()
+        dead = env.is_terminal(torch.as_tensor(nxt)).numpy()
+        dead_here = env.is_terminal(torch.as_tensor(states, dtype=torch.float32)).numpy()
+    succ = np.where(dead, 0.0, interp(np.clip(nxt, -0.5, 0.5).reshape(-1, 2)).reshape(dead.shape))
+    ref = np.log(np.exp(0.9 * succ).sum(axis=1))
+    np.testing.assert_allclose(V.ravel()[~dead_here], ref[~dead_here], atol=1e-6)
+
+
+def test_training_brings_a_two_neuron_network_to_its_exact_value():
+    """Measured with seed 0 (41 x 41 grid): Spearman 0.67 untrained -> 0.92 after 10 epochs."""
+    from neuromop.control import train as train_fvi
+    from neuromop.control.referee import exact_value_agreement
+
+    ctrl = NeuroMOPController(_square_env(), hidden=(32, 32), gamma=0.9, random_state=0)
+    axes = [np.linspace(-0.5, 0.5, 41)] * 2
+    before = exact_value_agreement(ctrl, axes, n_trials=32, n_steps=200)
+    train_fvi(ctrl, epochs=10, steps_per_epoch=100, fit_iterations=200, batch_size=256,
+              progress=False)
+    after = exact_value_agreement(ctrl, axes, n_trials=32, n_steps=200)
+    assert float(after["spearman"]) > float(before["spearman"]) + 0.1
+    assert float(after["spearman"]) > 0.8
+    assert after["value_exact"].dims == ("state",)
+
+
+def test_grid_referee_refuses_what_it_cannot_model():
+    from neuromop.control.referee import exact_value_agreement, grid_mdp_from_env
+
+    with pytest.raises(ValueError, match="deterministic"):
+        grid_mdp_from_env(RateRNNEnv(2, num_envs=2, noise_std=0.1), AXES)
+    with pytest.raises(ValueError, match="axes"):
+        grid_mdp_from_env(_square_env(2), AXES[:1])
+    with pytest.raises(ValueError, match="evenly spaced"):
+        grid_mdp_from_env(_square_env(2), [np.array([0.0, 0.1, 0.5]), AXES[1]])
+    with pytest.raises(ValueError, match="state_dim"):
+        grid_mdp_from_env(RateRNNEnv(5, num_envs=2), [np.linspace(-1, 1, 3)] * 5)
+    ctrl = NeuroMOPController(_square_env(2), hidden=(8,), beta=0.5)
+    with pytest.raises(ValueError, match="beta"):
+        exact_value_agreement(ctrl, AXES)
+    with pytest.raises(TypeError, match="controller"):
+        exact_value_agreement("mop", AXES)

@@ -945,6 +945,23 @@ case("cartpole_value_agreement", C.cartpole_value_agreement,
                "solution": ("cartpolesolution",)},
      controller="object", solution="object", n_trials="int", n_steps="steps",
      max_states="int", random_state="random_state")
+@functools.cache
+def square_env():
+    return E.RateRNNEnv(2, num_envs=4, n_candidates=3, terminal=E.SquareBox((0, 1), 0.5),
+                        init_std=0.2, random_state=0)
+
+
+GRID_AXES = [np.linspace(-0.5, 0.5, 5)] * 2
+case("grid_mdp_from_env", C.grid_mdp_from_env,
+     fresh(env=L(square_env), axes=GRID_AXES), _aliases={"env": ENV_WORDS},
+     env="object", axes=("x", None, 3, [np.zeros(5)], [np.array([0.0, np.nan]), np.zeros(2)],
+                         OPAQUE))
+case("exact_value_agreement", C.exact_value_agreement,
+     fresh(controller=L(lambda: C.NeuroMOPController(square_env(), hidden=(8,), gamma=0.8,
+                                                     random_state=0)),
+           axes=GRID_AXES, n_trials=3, n_steps=5, tol=1e-3, max_states=50, random_state=0),
+     controller="object", n_trials="int", n_steps="steps", tol="real", max_states="int",
+     random_state="random_state")
 case("summarize_rollout", C.summarize_rollout, fresh(ds=L(mop_rollout)),
      _nan_ok=("activity_std", "participation_ratio"),  # documented: NaN for too few samples
      _aliases={"ds": (*DATA_WORDS, "data values")},
