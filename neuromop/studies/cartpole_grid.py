@@ -29,13 +29,11 @@ from typing import ClassVar
 import numpy as np
 import xarray as xr
 
-from neuromop._io import atomic_path
 from neuromop._random import spawn
-from neuromop.data.io import save
 from neuromop.mdp.worlds.cartpole import CartpoleParams, solve_cartpole_grid
 from neuromop.mdp.worlds.cartpole_rollout import cartpole_statistics
 from neuromop.plots.mdp import plot_cartpole_grid
-from neuromop.studies.half_arena import mean_interval
+from neuromop.studies.half_arena import authors_start_draws, cached_cell, mean_interval
 from neuromop.studies.protocol import Study, StudyResult
 
 __all__ = ["AUTHORS_CARTPOLE", "CartpoleGridStudy", "authors_cartpole_starts"]
@@ -63,9 +61,7 @@ def authors_cartpole_starts(n_trials: int, random_state=None) -> np.ndarray:
     -------
     ndarray, shape (n_trials, 4)
     """
-    rng = np.random.default_rng(random_state)
-    grid = np.round(np.arange(-5, 6) / 10, 1) * np.pi / 180
-    return rng.choice(grid, size=(n_trials, 4))
+    return authors_start_draws((n_trials, 4), random_state)
 
 
 @dataclass
@@ -121,21 +117,12 @@ class CartpoleGridStudy(Study):
         cells = []
         for (label, agent, eps), stream in zip(agents, streams, strict=True):
             path = None if out is None else out / "cells" / f"{label.replace(' ', '_')}.nc"
-            if path is not None and path.exists():
-                ds = xr.load_dataset(path)
-            else:
-                t0 = time.perf_counter()
-                ds = self.cell(agent, eps, stream)
-                if path is not None:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    with atomic_path(path) as tmp:
-                        save(ds, tmp, format="netcdf")
-                if progress:
-                    print(f"{label}: lifetime {float(ds['lifetime'].mean()):.0f} of "
-                          f"{self.n_steps} steps, survival {float(ds['survived'].mean()):.3f}"
-                          f" ({time.perf_counter() - t0:.0f} s)", flush=True)
-            ds.attrs = {}
-            cells.append(ds)
+            cells.append(cached_cell(
+                path, lambda a=agent, e=eps, st=stream: self.cell(a, e, st),
+                label=lambda ds, name=label: (
+                    f"{name}: lifetime {float(ds['lifetime'].mean()):.0f} of {self.n_steps} "
+                    f"steps, survival {float(ds['survived'].mean()):.3f}"),
+                progress=progress))
         labels = [a[0] for a in agents]
         out_ds = xr.concat(cells, dim=xr.DataArray(labels, dims="agent"))
         out_ds = out_ds.assign_coords(epsilon=("agent", [a[2] for a in agents]))

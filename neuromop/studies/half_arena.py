@@ -42,7 +42,7 @@ from neuromop.plots.mdp import plot_half_arena
 from neuromop.studies.protocol import Study, StudyResult
 
 __all__ = ["AUTHORS_HALF_ARENA", "HalfArenaStudy", "authors_half_arena_starts",
-           "mean_interval"]
+           "authors_start_draws", "cached_cell", "mean_interval"]
 
 #: The authors' committed results at eta = 0, 0.1, ..., 1 (31^4 grid, gamma = 0.99, 1,000
 #: episodes of 10,000 steps): ``fraction`` of time at x > 0 and ``lifetime`` (steps), mean and
@@ -76,12 +76,37 @@ def authors_half_arena_starts(n_trials: int, x_max: float, random_state=None) ->
     -------
     ndarray, shape (n_trials, 4)
     """
-    rng = np.random.default_rng(random_state)
-    grid = np.round(np.arange(-5, 6) / 10, 1) * np.pi / 180
-    out = np.zeros((n_trials, 4))
-    out[:, :3] = rng.choice(grid, size=(n_trials, 3))
-    out[:, 3] = -x_max / 2
+    out = np.full((n_trials, 4), -x_max / 2)
+    out[:, :3] = authors_start_draws((n_trials, 3), random_state)
     return out
+
+
+def authors_start_draws(shape, random_state=None) -> np.ndarray:
+    """Values drawn uniformly from the authors' start interval {-0.5, -0.4, ..., 0.5} x pi /
+    180 (``interval`` in their ``cartpole.jl``), an array of ``shape``."""
+    grid = np.round(np.arange(-5, 6) / 10, 1) * np.pi / 180
+    return np.random.default_rng(random_state).choice(grid, size=shape)
+
+
+def cached_cell(path, compute, *, label: str = "", progress: bool = False) -> xr.Dataset:
+    """The dataset at ``path`` if an earlier run of the same settings wrote it, else
+    ``compute()`` written there atomically (``path=None``: no cache). ``label`` is printed with
+    the cell's wall time when computed and ``progress`` is on; its ``attrs`` are cleared on
+    return (the caller adds the study's provenance)."""
+    if path is not None and path.exists():
+        ds = xr.load_dataset(path)
+    else:
+        t0 = time.perf_counter()
+        ds = compute()
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(path) as tmp:
+                save(ds, tmp, format="netcdf")
+        if progress:
+            print(f"{label(ds) if callable(label) else label} "
+                  f"({time.perf_counter() - t0:.0f} s)", flush=True)
+    ds.attrs = {}
+    return ds
 
 
 def mean_interval(values: xr.DataArray, dim: str = "trial", level: float = 0.95) -> xr.Dataset:
@@ -163,22 +188,14 @@ class HalfArenaStudy(Study):
             row = []
             for j, eta in enumerate(self.etas):
                 path = None if out is None else out / "cells" / f"beta={beta:g}_eta={eta:g}.nc"
-                if path is not None and path.exists():
-                    ds = xr.load_dataset(path)
-                else:
-                    t0 = time.perf_counter()
-                    ds = self.cell(beta, eta, streams[i * len(self.etas) + j])
-                    if path is not None:
-                        path.parent.mkdir(parents=True, exist_ok=True)
-                        with atomic_path(path) as tmp:
-                            save(ds, tmp, format="netcdf")
-                    if progress:
-                        print(f"MOP beta={beta:g} eta={eta:g}: time on noisy half "
-                              f"{float(ds['fraction_noisy_half'].mean()):.3f}, survival "
-                              f"{float(ds['survived'].mean()):.3f} "
-                              f"({time.perf_counter() - t0:.0f} s)", flush=True)
-                ds.attrs = {}
-                row.append(ds)
+                stream = streams[i * len(self.etas) + j]
+                row.append(cached_cell(
+                    path, lambda b=beta, e=eta, st=stream: self.cell(b, e, st),
+                    label=lambda ds, b=beta, e=eta: (
+                        f"MOP beta={b:g} eta={e:g}: time on noisy half "
+                        f"{float(ds['fraction_noisy_half'].mean()):.3f}, survival "
+                        f"{float(ds['survived'].mean()):.3f}"),
+                    progress=progress))
             cells.append(xr.concat(row, dim=xr.DataArray(list(self.etas), dims="eta")))
         out_ds = xr.concat(cells, dim=xr.DataArray(list(self.betas), dims="beta"))
         out_ds["eta"].attrs.update(units="probability",

@@ -184,29 +184,37 @@ def _binary_entropy(p: np.ndarray) -> np.ndarray:
     return out
 
 
-def _action_values(succ: np.ndarray, eta_s: np.ndarray, agent: str, hyper: dict,
-                   params: CartpoleParams) -> np.ndarray:
-    """Q(s, a) from the values of the deterministic successors of every force.
+def _noise_terms(eta_s: np.ndarray, agent: str, hyper: dict, params: CartpoleParams):
+    """What the half arena adds to every backup of states with noise ``eta_s``, computed once:
+    ``None`` where no state is noisy, else ``(a0, eta (N, 1), bonus (N, A) or None)``.
 
-    ``succ[i, a]`` is V(step(s_i, force_a)). With probability ``eta_s[i]`` the force is replaced
-    by 0 N, so the expected successor value is ``(1 - eta) succ[:, a] + eta succ[:, a0]``; a MOP
-    agent with ``beta > 0`` also collects ``beta H(S' | s, a)``: the binary entropy of ``eta``
-    for every force but 0 N, whose two outcomes coincide (``convention="package"``), or for
-    every force (``convention="authors"``: the entropy of the listed outcome probabilities, as
+    With probability ``eta_s[i]`` the force is replaced by 0 N (index ``a0``); a MOP agent with
+    ``beta > 0`` also collects ``beta H(S' | s, a)``: the binary entropy of ``eta`` for every
+    force but 0 N, whose two outcomes coincide (``convention="package"``), or for every force
+    (``convention="authors"``: the entropy of the listed outcome probabilities, as
     ``prob_transition`` in the authors' ``cartpole.jl``).
     """
-    r = 1.0 if agent == "reward" else 0.0
     if not np.any(eta_s > 0):
-        return r + hyper["gamma"] * succ
+        return None
     a0 = [float(f) for f in params.forces].index(0.0)
-    e = eta_s[:, None]
-    q = r + hyper["gamma"] * ((1 - e) * succ + e * succ[:, a0:a0 + 1])
+    bonus = None
     if agent == "mop" and hyper["beta"] > 0:
-        bonus = np.repeat(_binary_entropy(eta_s)[:, None], succ.shape[1], axis=1)
+        bonus = np.repeat(_binary_entropy(eta_s)[:, None], len(params.forces), axis=1)
         if hyper["convention"] == "package":
             bonus[:, a0] = 0.0
-        q = q + hyper["beta"] * bonus
-    return q
+        bonus *= hyper["beta"]
+    return a0, eta_s[:, None], bonus
+
+
+def _action_values(succ: np.ndarray, terms, agent: str, gamma: float) -> np.ndarray:
+    """Q(s, a) from ``succ[i, a] = V(step(s_i, force_a))`` and :func:`_noise_terms`: the
+    expected successor value ``(1 - eta) succ[:, a] + eta succ[:, a0]`` plus the entropy bonus."""
+    r = 1.0 if agent == "reward" else 0.0
+    if terms is None:
+        return r + gamma * succ
+    a0, e, bonus = terms
+    q = r + gamma * ((1 - e) * succ + e * succ[:, a0:a0 + 1])
+    return q if bonus is None else q + bonus
 
 
 @dataclass(frozen=True, eq=False)
@@ -367,7 +375,8 @@ class CartpoleSolution:
         forces = np.asarray(p.forces)
         nxt = cartpole_step(s[:, None, :], forces[None, :], p)
         vals = self.value(nxt.reshape(-1, 4)).reshape(len(s), len(forces))
-        q = _action_values(vals, noise_probability(s, p), self.agent, self.params, p)
+        terms = _noise_terms(noise_probability(s, p), self.agent, self.params, p)
+        q = _action_values(vals, terms, self.agent, self.params["gamma"])
         return _policy_from_q(q, self.agent, self.params)
 
     def to_dataset(self) -> xr.Dataset:
@@ -480,7 +489,8 @@ def solve_cartpole_grid(
     v32 = np.zeros(grid.n_grid, dtype=np.float32)
     hyper = {"alpha": alpha, "beta": beta, "gamma": gamma, "epsilon": epsilon,
              "convention": convention, "tol": tol}
-    eta_s = noise_probability(grid.grid_states()[rows], grid.params)
+    terms = _noise_terms(noise_probability(grid.grid_states()[rows], grid.params), agent, hyper,
+                         grid.params)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -488,8 +498,7 @@ def solve_cartpole_grid(
         bar = tqdm(total=max_sweeps, desc=f"cartpole {agent} VI", unit="sweep")
     converged, sweeps = False, 0
     for sweeps in range(1, max_sweeps + 1):  # noqa: B007 - sweeps is reported
-        q = _action_values((P @ v32).astype(np.float64).reshape(A, -1).T, eta_s, agent, hyper,
-                           grid.params)
+        q = _action_values((P @ v32).astype(np.float64).reshape(A, -1).T, terms, agent, gamma)
         if agent == "mop":
             qmax = q.max(axis=1)
             new = qmax + alpha * np.log(np.exp((q - qmax[:, None]) / alpha).sum(axis=1))
@@ -512,8 +521,7 @@ def solve_cartpole_grid(
     if not np.all(np.isfinite(v32)):
         raise ValueError(f"value iteration overflowed float32 with alpha={alpha}, gamma={gamma}: "
                          "lower alpha (values grow like alpha ln K / (1 - gamma))")
-    q = _action_values((P @ v32).astype(np.float64).reshape(A, -1).T, eta_s, agent, hyper,
-                       grid.params)
+    q = _action_values((P @ v32).astype(np.float64).reshape(A, -1).T, terms, agent, gamma)
     Q = np.zeros((grid.n_grid, A))
     Q[rows] = q
     pol = np.full((grid.n_grid, A), 1.0 / A)
