@@ -15,6 +15,8 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import expit, logit
 from sklearn.base import BaseEstimator, clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils import check_array
 
 from neuromop._checks import as_array, check_finite_array, check_int, check_real
 from neuromop._random import as_generator
@@ -23,13 +25,19 @@ _Z95 = 1.959963984540054
 
 
 class _ChoiceModel(BaseEstimator):
-    """Shared MLE machinery. Subclasses define ``_spec`` and ``_trial_loglik``.
+    """Shared MLE machinery. Subclasses define ``_spec``, ``_prepare``, ``_trial_loglik`` and
+    ``_n_options``.
 
     ``get_params``, ``set_params`` and ``sklearn.base.clone`` come from scikit-learn's
-    ``BaseEstimator``.
+    ``BaseEstimator``; inputs follow scikit-learn's contract (dense real arrays, the same
+    number of columns at fit and predict time, ``NotFittedError`` before ``fit``), and fitted
+    models carry ``n_features_in_`` and ``classes_`` (the option indices ``0..K-1``).
     """
 
     sequential = False  # True when the likelihood of a trial depends on earlier trials
+    _X_dtype = np.float64  # dtype X is converted to ("numeric" keeps integer state indices)
+    _X_allows_neginf = False  # -inf marks an unavailable option (SoftmaxChoiceModel)
+    _X_allows_1d = False  # a single-column X may be given as a vector
 
     def __init__(self, *, n_restarts: int = 5, random_state=None):
         self.n_restarts = n_restarts
@@ -45,6 +53,39 @@ class _ChoiceModel(BaseEstimator):
 
     def _trial_loglik(self, theta: np.ndarray, data: dict) -> np.ndarray:
         raise NotImplementedError
+
+    def _n_options(self, data: dict) -> int:
+        raise NotImplementedError
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True  # choices are the data being modelled
+        tags.input_tags.allow_nan = False
+        return tags
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "params_")
+
+    def _check_input(self, X, *, reset: bool) -> np.ndarray:
+        """scikit-learn's input contract for ``X``: dense, real, at least one row and column,
+        finite (or ``-inf`` where options may be unavailable); ``reset`` records
+        ``n_features_in_`` (fit), otherwise the column count must match it. Returns a 2-D array;
+        the task-specific meaning of the columns is checked by ``_prepare``."""
+        try:
+            x = check_array(X, dtype=self._X_dtype, ensure_2d=not self._X_allows_1d,
+                            ensure_all_finite=not self._X_allows_neginf, input_name="X")
+        except (TypeError, ValueError) as err:  # name the argument in scikit-learn's message
+            raise type(err)(f"X of {type(self).__name__}: {err}") from None
+        if x.ndim == 1:
+            x = x[:, None]
+        if self._X_allows_neginf and (np.any(np.isnan(x)) or np.any(np.isposinf(x))):
+            raise ValueError("Input X contains NaN or +inf (an unavailable option is -inf)")
+        if reset:
+            self.n_features_in_ = x.shape[1]
+        elif x.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {x.shape[1]} features, but {type(self).__name__} is "
+                             f"expecting {self.n_features_in_} features as input")
+        return x
 
     # -- transforms ---------------------------------------------------------------------
     @staticmethod
@@ -79,7 +120,8 @@ class _ChoiceModel(BaseEstimator):
         use = data["valid"] if mask is None else data["valid"] & mask
         n_used = int(use.sum())
         if n_used < len(spec) + 1:
-            raise ValueError(f"need more than {len(spec)} usable trials to fit, got {n_used}")
+            raise ValueError(f"need more than {len(spec)} usable trials to fit, got {n_used} "
+                             "sample(s)")
 
         def negll(u):
             # unbounded search (a box makes L-BFGS-B's first projected step jump to a corner
@@ -112,6 +154,7 @@ class _ChoiceModel(BaseEstimator):
         self.aic_ = 2 * k - 2 * self.loglik_
         self.bic_ = k * np.log(n_used) - 2 * self.loglik_
         self.converged_ = bool(best.success)
+        self.classes_ = np.arange(self._n_options(data))
         self._theta_ = theta
         self._transforms_ = transforms
         self._hessian_errors(negll, u_hat, names, transforms)
@@ -169,11 +212,21 @@ class _ChoiceModel(BaseEstimator):
         -------
         self
         """
-        return self._fit_data(self._prepare(X, y, groups))
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
+                             "is None (y holds the chosen option of every trial)")
+        x = self._check_input(X, reset=True)
+        return self._fit_data(self._prepare(x, y, groups))
 
     def _require_fit(self):
-        if not hasattr(self, "params_"):
-            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit(X, y) first")
+        if not self.__sklearn_is_fitted__():
+            raise NotFittedError(f"{type(self).__name__} is not fitted; call fit(X, y) first")
+
+    def predict(self, X, *args, **kwargs) -> np.ndarray:
+        """Most probable option per trial, shape (n_trials,): the argmax of ``predict_proba``,
+        which takes the same arguments (sequential models also need the past choices)."""
+        self._require_fit()
+        return np.argmax(self.predict_proba(X, *args, **kwargs), axis=1)
 
     def _simulation_theta(self, params, data) -> np.ndarray:
         """Parameters of a simulation: the fitted ones (``params=None``) or ``params``, a
@@ -192,7 +245,7 @@ class _ChoiceModel(BaseEstimator):
     def loglik_trials(self, X, y, groups=None) -> np.ndarray:
         """Per-trial log-likelihood (nats) under the fitted parameters; NaN for excluded trials."""
         self._require_fit()
-        data = self._prepare(X, y, groups)
+        data = self._prepare(self._check_input(X, reset=False), y, groups)
         ll = self._trial_loglik(self._theta_, data)
         return np.where(data["valid"], ll, np.nan)
 
@@ -246,7 +299,8 @@ def _check_y(y, n_trials: int | None, n_options: int | None = None) -> np.ndarra
     if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
         arr = arr.astype(np.int64)
     if arr.dtype.kind not in "iu":
-        raise TypeError(f"y must hold integer option indices, got dtype {arr.dtype}")
+        raise TypeError(f"Unknown label type: y must hold integer option indices, got dtype "
+                        f"{arr.dtype}")
     if np.any(arr < 0) or (n_options is not None and np.any(arr >= n_options)):
         raise ValueError(f"y must hold option indices in [0, {n_options}), got range "
                          f"[{arr.min()}, {arr.max()}]")

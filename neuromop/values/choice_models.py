@@ -78,14 +78,21 @@ class SoftmaxChoiceModel(_ChoiceModel):
     ``y`` is the chosen option index. Fitted ``params_["temperature"]`` is in value units.
     """
 
+    _X_allows_neginf = True
+
     def __init__(self, *, bias: bool = False, n_restarts: int = 5, random_state=None):
         super().__init__(n_restarts=n_restarts, random_state=random_state)
         self.bias = bias
 
+    def _n_options(self, data):
+        return data["v"].shape[1]
+
     def _prepare(self, X, y, groups):
         v = as_array("X", X, dtype=float)
         if v.ndim != 2 or v.shape[1] < 2:
-            raise ValueError(f"X must have shape (n_trials, n_options >= 2), got {v.shape}")
+            raise ValueError(f"X must have shape (n_trials, n_options >= 2) (one column of "
+                             f"values per option), got shape {v.shape}: "
+                             f"{v.shape[-1] if v.ndim else 0} feature(s)")
         if np.any(np.isnan(v)) or np.any(np.isposinf(v)):
             raise ValueError("X (option values) must not contain NaN or +inf")
         yy = _check_y(y, v.shape[0], v.shape[1])
@@ -119,7 +126,7 @@ class SoftmaxChoiceModel(_ChoiceModel):
     def predict_proba(self, X) -> np.ndarray:
         """Choice probabilities, shape (n_trials, n_options)."""
         self._require_fit()
-        v = np.asarray(X, dtype=float)
+        v = self._check_input(X, reset=False)
         z = self._utilities(self._theta_, v)
         return np.exp(z - logsumexp(z, axis=1, keepdims=True))
 
@@ -161,26 +168,40 @@ class RelativeValueLogit(_ChoiceModel):
         self.form = form
         self.exclude_forced = exclude_forced
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True  # offer quantities
+        return tags
+
+    def _n_options(self, data):
+        return 2
+
+    def _fit_data(self, data, mask=None):
+        super()._fit_data(data, mask)
+        self.n_forced_ = int(data["forced"].sum())
+        return self
+
     def _prepare(self, X, y, groups):
         check_choice("form", self.form, ("log", "linear"))
         q = check_finite_array("X", X, ndim=2)
         if q.shape[1] != 2:
-            raise ValueError(f"X must have shape (n_trials, 2) = [qA, qB], got {q.shape}")
+            raise ValueError(f"X must have shape (n_trials, 2) = [qA, qB], got shape {q.shape}: "
+                             f"{q.shape[1]} feature(s)")
         if np.any(q < 0):
-            raise ValueError("X (offer quantities) must be non-negative")
+            raise ValueError("Negative values in data passed to X: offer quantities must be "
+                             ">= 0")
         if np.any((q[:, 0] == 0) & (q[:, 1] == 0)):
             raise ValueError("X has a trial where both offers are zero")
         yy = _check_y(y, q.shape[0], 2)
         forced = (q[:, 0] == 0) | (q[:, 1] == 0)
         valid = ~forced if self.exclude_forced else np.ones(q.shape[0], bool)
-        self.n_forced_ = int(forced.sum())
         with np.errstate(divide="ignore"):
             lr = np.log(q[:, 1]) - np.log(q[:, 0])
         if np.unique(lr[valid]).size < 2:
             raise ValueError("X must contain at least two different offer ratios qB/qA among the "
                              "non-forced trials, otherwise rho and the steepness are not "
                              "identifiable")
-        return {"q": q, "y": yy, "valid": valid, "logratio": lr}
+        return {"q": q, "y": yy, "valid": valid, "logratio": lr, "forced": forced}
 
     def _spec(self, data):
         q = data["q"][data["valid"]]
@@ -203,7 +224,7 @@ class RelativeValueLogit(_ChoiceModel):
     def predict_proba(self, X) -> np.ndarray:
         """``[P(A), P(B)]`` per trial; forced choices (log form) give the non-zero offer."""
         self._require_fit()
-        q = check_finite_array("X", X, ndim=2)
+        q = self._check_input(X, reset=False)
         data = self._prepare(q, np.zeros(q.shape[0], int), None)
         pb = expit(self._decision(self._theta_, data))
         return np.stack([1 - pb, pb], axis=1)
@@ -251,6 +272,7 @@ class QLearningChoiceModel(_ChoiceModel):
     """
 
     sequential = True
+    _X_allows_1d = True
 
     def __init__(self, *, n_actions: int = 2, covariate: bool = False, bias: bool = False,
                  q0: float = 0.5, n_restarts: int = 5, random_state=None):
@@ -259,6 +281,9 @@ class QLearningChoiceModel(_ChoiceModel):
         self.covariate = covariate
         self.bias = bias
         self.q0 = q0
+
+    def _n_options(self, data):
+        return self.n_actions
 
     def _prepare(self, X, y, groups):
         K = check_int("n_actions", self.n_actions, low=2, high=MAX_SIZE)
@@ -322,13 +347,15 @@ class QLearningChoiceModel(_ChoiceModel):
     def predict_proba(self, X, y, groups=None) -> np.ndarray:
         """One-step-ahead choice probabilities given the past choices ``y`` and rewards."""
         self._require_fit()
-        z, _ = self._utilities(self._theta_, self._prepare(X, y, groups))
+        x = self._check_input(X, reset=False)
+        z, _ = self._utilities(self._theta_, self._prepare(x, y, groups))
         return np.exp(z - logsumexp(z, axis=1, keepdims=True))
 
     def values(self, X, y, groups=None) -> np.ndarray:
         """Fitted Q-values before each trial, shape (n_trials, n_actions) (reward units)."""
         self._require_fit()
-        return self._q_values(self._theta_[0], self._prepare(X, y, groups))
+        x = self._check_input(X, reset=False)
+        return self._q_values(self._theta_[0], self._prepare(x, y, groups))
 
     def simulate(self, rewards_fn, n_trials: int, covariates=None, random_state=None,
                  params: dict | None = None):

@@ -103,6 +103,7 @@ class DRAChoiceModel(_ChoiceModel):
     """
 
     sequential = True
+    _X_allows_1d = True
 
     def __init__(self, *, n_actions: int = 2, covariate: bool = False, bias: bool = False,
                  learning_rate: float | None = 0.2, sigma_learning_rate: float = 0.5,
@@ -138,6 +139,9 @@ class DRAChoiceModel(_ChoiceModel):
         check_real("q0", self.q0)
         check_int("n_nodes", self.n_nodes, low=2, high=40)
         return K
+
+    def _n_options(self, data):
+        return self.n_actions
 
     def _prepare(self, X, y, groups):
         K = self._validate()
@@ -229,13 +233,15 @@ class DRAChoiceModel(_ChoiceModel):
     def predict_proba(self, X, y, groups=None) -> np.ndarray:
         """One-step-ahead choice probabilities ``E_zeta[pi(a|zeta)]`` given the past (n, K)."""
         self._require_fit()
-        logP, *_ = self._trajectories(self._theta_, self._prepare(X, y, groups))
+        x = self._check_input(X, reset=False)
+        logP, *_ = self._trajectories(self._theta_, self._prepare(x, y, groups))
         return np.exp(logP)
 
     def memories(self, X, y, groups=None) -> tuple[np.ndarray, np.ndarray]:
         """Fitted memory means ``qbar`` and sigmas before each trial, each (n, K) (reward units)."""
         self._require_fit()
-        _, Q, S, _ = self._trajectories(self._theta_, self._prepare(X, y, groups))
+        x = self._check_input(X, reset=False)
+        _, Q, S, _ = self._trajectories(self._theta_, self._prepare(x, y, groups))
         return Q, S
 
     def simulate(self, rewards_fn, n_trials: int, covariates=None, random_state=None,

@@ -51,6 +51,9 @@ class MDPChoiceModel(_ChoiceModel):
     ``X`` is the array of visited states (n_trials,), ``y`` the actions taken there.
     """
 
+    _X_dtype = "numeric"  # integer state indices stay integers
+    _X_allows_1d = True
+
     def __init__(self, mdp=None, *, agent: str = "maxent", reward=None, gamma: float = 0.9,
                  n_restarts: int = 3, random_state=None):
         super().__init__(n_restarts=n_restarts, random_state=random_state)
@@ -69,8 +72,10 @@ class MDPChoiceModel(_ChoiceModel):
             raise ValueError("agent='maxent' needs an extrinsic reward: pass reward= or use an "
                              "MDP with a reward")
 
-    def _prepare(self, X, y, groups):
-        self._check_self()
+    def _n_options(self, data):
+        return self.mdp.n_actions
+
+    def _states(self, X) -> np.ndarray:
         s = as_array("X", X)
         if s.ndim == 2 and s.shape[1] == 1:
             s = s[:, 0]
@@ -79,6 +84,11 @@ class MDPChoiceModel(_ChoiceModel):
                              f"and dtype {s.dtype}")
         if np.any((s < 0) | (s >= self.mdp.n_states)):
             raise ValueError(f"X must hold state indices in [0, {self.mdp.n_states})")
+        return s
+
+    def _prepare(self, X, y, groups):
+        self._check_self()
+        s = self._states(X)
         a = _check_y(y, s.size, self.mdp.n_actions)
         if not np.all(self.mdp.action_mask[s, a]):
             bad = int(np.flatnonzero(~self.mdp.action_mask[s, a])[0])
@@ -115,7 +125,8 @@ class MDPChoiceModel(_ChoiceModel):
     def predict_proba(self, X) -> np.ndarray:
         """Action probabilities in the visited states, shape (n_trials, n_actions)."""
         self._require_fit()
-        s = np.asarray(X).ravel()
+        self._check_self()
+        s = self._states(self._check_input(X, reset=False))
         return self.policy(self._theta_)[s]
 
     def simulate(self, states, params: dict, random_state=None) -> np.ndarray:

@@ -63,6 +63,9 @@ class PriorLearningChoiceModel(_ChoiceModel):
         self.bias = bias
         self.p0 = p0
 
+    def _n_options(self, data):
+        return 2
+
     def _prepare(self, X, y, groups):
         check_real("p0", self.p0, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
         x = check_finite_array("X", X)
@@ -115,7 +118,7 @@ class PriorLearningChoiceModel(_ChoiceModel):
     def predict_proba(self, X, groups=None) -> np.ndarray:
         """``[P(0), P(1)]`` per trial (the prior does not depend on the choices)."""
         self._require_fit()
-        x = check_finite_array("X", X, ndim=2)
+        x = self._check_input(X, reset=False)
         p1 = expit(self._decision(self._theta_, self._prepare(x, np.zeros(x.shape[0], int),
                                                               groups)))
         return np.stack([1 - p1, p1], axis=1)
@@ -123,7 +126,7 @@ class PriorLearningChoiceModel(_ChoiceModel):
     def prior(self, X, groups=None) -> np.ndarray:
         """Fitted prior estimate ``p_t`` before each trial, shape (n_trials,)."""
         self._require_fit()
-        x = check_finite_array("X", X, ndim=2)
+        x = self._check_input(X, reset=False)
         return self._prior(self._theta_[0], self._prepare(x, np.zeros(x.shape[0], int), groups))
 
     def simulate(self, X, groups=None, random_state=None, params: dict | None = None):

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.exceptions import NotFittedError
 
 from neuromop.values.choice_models import (
     QLearningChoiceModel,
@@ -223,7 +224,7 @@ def test_bad_input_raises_clear_errors(model, X, y, error, match):
 
 
 def test_predict_before_fit_raises():
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         SoftmaxChoiceModel().predict_proba(np.eye(2))
 
 

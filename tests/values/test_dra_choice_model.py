@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 from scipy.special import softmax
+from sklearn.exceptions import NotFittedError
 
 from neuromop.values.choice_models import QLearningChoiceModel, compare_models
 from neuromop.values.dra_choice_model import DRAChoiceModel, _gauss_hermite_grid
@@ -146,7 +147,7 @@ def test_nan_rewards_and_bad_groups_are_rejected():
 
 
 def test_unfitted_and_missing_params_errors():
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         DRAChoiceModel().predict_proba(np.zeros((5, 1)), np.zeros(5, int))
     with pytest.raises(ValueError, match="missing"):
         DRAChoiceModel().simulate(_reversal(), 10, params={"beta": 1.0})
