@@ -19,6 +19,8 @@ from collections.abc import Iterable
 
 import numpy as np
 import xarray as xr
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
 
 from neuromop._checks import (
     MAX_SIZE,
@@ -209,11 +211,17 @@ def variability_summary(counts):
 
 
 # ---------------------------------------------------------------------- baselines
-class _Baseline:
+class _Baseline(BaseEstimator):
     observation = "poisson"
+
+    def _check_fitted(self):
+        if not hasattr(self, "bin_width_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(ds) "
+                                 "first")
 
     def score(self, ds):
         """Bits per spike (Poisson counts) or R^2 (Gaussian activity) on ``ds``."""
+        self._check_fitted()
         y, _ = _check_dataset(ds, self.observation, "ds")
         expected = self._expected(ds)
         if self.observation == "poisson":
@@ -222,6 +230,7 @@ class _Baseline:
 
     def predict(self, ds):
         """Predicted rates (Hz) as an xarray.Dataset (trial, time, neuron)."""
+        self._check_fitted()
         coords = {k: v for k, v in ds.coords.items() if set(v.dims) <= {"trial", "time", "neuron"}}
         name = "rate" if self.observation == "poisson" else "activity"
         values = self._expected(ds) / (self.bin_width_ if self.observation == "poisson" else 1.0)
@@ -229,7 +238,7 @@ class _Baseline:
         out.attrs.update(bin_width=self.bin_width_, source=type(self).__name__,
                          units="Hz" if name == "rate" else ds.attrs.get("units", "a.u."),
                          **provenance(f"neuromop.fit.baselines.{type(self).__name__}"
-                                      ".predict", **self.__dict__))
+                                      ".predict", **self.get_params()))
         return out
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
 
 from neuromop._checks import FLOAT32_MAX, MAX_SIZE, check_choice, check_int, check_real
 from neuromop._io import load_torch_safe, save_torch_atomic
@@ -418,7 +419,7 @@ class RateRNNRegressor(BaseEstimator):
     # ------------------------------------------------------------------ inference
     def _check_fitted(self):
         if not hasattr(self, "W_"):
-            raise RuntimeError("this RateRNNRegressor is not fitted yet; call fit(ds) first")
+            raise NotFittedError("this RateRNNRegressor is not fitted yet; call fit(ds) first")
 
     def _initial_states(self, n, initial_state, rng=None):
         if initial_state == "mean":

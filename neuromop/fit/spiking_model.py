@@ -32,6 +32,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
 from torch import nn
 
 from neuromop._checks import (
@@ -223,7 +225,7 @@ class _MLP(nn.Module):
         return out[..., :self.out_dim], out[..., self.out_dim:].clamp(-7.0, 5.0)
 
 
-class SpikingObservationModel:
+class SpikingObservationModel(BaseEstimator):
     """Gaussian one-step model of the filtered rates and the period rate of a spiking network.
 
     Predicts ``next_obs = obs + delta`` and the period's mean rate, each as a Gaussian with
@@ -260,18 +262,31 @@ class SpikingObservationModel:
     def __init__(self, *, hidden: Sequence[int] = (64, 64), learning_rate: float = 3e-3,
                  batch_size: int = 256, max_epochs: int = 300, patience: int = 15,
                  validation_fraction: float = 0.2, random_state: int = 0) -> None:
-        self.hidden = check_int_tuple("hidden", hidden, low=1, high=MAX_SIZE)
-        if not self.hidden:
+        self.hidden = hidden
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+
+    def _validated_params(self) -> dict:
+        """The constructor arguments, checked (at fit time, as scikit-learn estimators do)."""
+        hidden = check_int_tuple("hidden", self.hidden, low=1, high=MAX_SIZE)
+        if not hidden:
             raise ValueError("hidden must hold at least one width, got ()")
-        self.learning_rate = check_real("learning_rate", learning_rate, low=0.0,
-                                        high=FLOAT32_MAX, low_inclusive=False)
-        self.batch_size = check_int("batch_size", batch_size, low=1, high=MAX_SIZE)
-        self.max_epochs = check_int("max_epochs", max_epochs, low=1)
-        self.patience = check_int("patience", patience, low=1)
-        self.validation_fraction = check_real("validation_fraction", validation_fraction,
+        return {
+            "hidden": hidden,
+            "learning_rate": check_real("learning_rate", self.learning_rate, low=0.0,
+                                        high=FLOAT32_MAX, low_inclusive=False),
+            "batch_size": check_int("batch_size", self.batch_size, low=1, high=MAX_SIZE),
+            "max_epochs": check_int("max_epochs", self.max_epochs, low=1),
+            "patience": check_int("patience", self.patience, low=1),
+            "validation_fraction": check_real("validation_fraction", self.validation_fraction,
                                               low=0.0, high=1.0, low_inclusive=False,
-                                              high_inclusive=False)
-        self.random_state = check_int("random_state", random_state, low=0)
+                                              high_inclusive=False),
+            "random_state": check_int("random_state", self.random_state, low=0),
+        }
 
     # ------------------------------------------------------------------ fitting
     def _targets(self, tr: Transitions) -> np.ndarray:
@@ -284,7 +299,8 @@ class SpikingObservationModel:
         n = len(transitions)
         if n < 10:
             raise ValueError(f"transitions must hold at least 10 samples, got {n}")
-        gen = torch_generator(self.random_state)
+        kw = self._validated_params()
+        gen = torch_generator(kw["random_state"])
         obs = torch.as_tensor(transitions.obs, dtype=torch.float32)
         act = torch.as_tensor(transitions.action, dtype=torch.float32)
         y = torch.as_tensor(self._targets(transitions), dtype=torch.float32)
@@ -296,23 +312,23 @@ class SpikingObservationModel:
         zo, za = self._z(obs, act)
         zy = (y - self.y_mean_) / self.y_std_
         perm = torch.randperm(n, generator=gen)
-        n_val = max(1, int(round(self.validation_fraction * n)))
+        n_val = max(1, int(round(kw["validation_fraction"] * n)))
         val, train = perm[:n_val], perm[n_val:]
-        self.net_ = _MLP(self.obs_dim_, self.action_dim_, y.shape[1], self.hidden)
+        self.net_ = _MLP(self.obs_dim_, self.action_dim_, y.shape[1], kw["hidden"])
         with torch.no_grad():  # PyTorch's default uniform rule, from the private generator
             for layer in self.net_.modules():
                 if isinstance(layer, nn.Linear):
                     bound = 1.0 / math.sqrt(layer.in_features)
                     for p in layer.parameters():
                         p.copy_((torch.rand(p.shape, generator=gen) * 2 - 1) * bound)
-        opt = torch.optim.Adam(self.net_.parameters(), lr=self.learning_rate)
+        opt = torch.optim.Adam(self.net_.parameters(), lr=kw["learning_rate"])
         best, best_state, bad = math.inf, None, 0
         self.history_ = []
-        for epoch in range(self.max_epochs):
+        for epoch in range(kw["max_epochs"]):
             order = train[torch.randperm(train.numel(), generator=gen)]
             losses = []
-            for start in range(0, order.numel(), self.batch_size):
-                b = order[start:start + self.batch_size]
+            for start in range(0, order.numel(), kw["batch_size"]):
+                b = order[start:start + kw["batch_size"]]
                 loss = self._nll(zo[b], za[b], zy[b])
                 opt.zero_grad()
                 loss.backward()
@@ -327,7 +343,7 @@ class SpikingObservationModel:
                     val_loss, copy.deepcopy(self.net_.state_dict()), 0, epoch)
             else:
                 bad += 1
-                if bad >= self.patience:
+                if bad >= kw["patience"]:
                     break
         if best_state is None:
             raise FloatingPointError(
@@ -364,7 +380,8 @@ class SpikingObservationModel:
             broadcast over the actions.
         """
         if not hasattr(self, "net_"):
-            raise RuntimeError("call fit() before predict_distribution()")
+            raise NotFittedError("SpikingObservationModel is not fitted; call fit(transitions) "
+                                 "before predict_distribution()")
         zo, za = self._z(obs.to(torch.float32), actions.to(torch.float32))
         zo = zo.unsqueeze(1)  # (B, 1, d): broadcast against (K, a) or (B, J, a)
         with torch.no_grad():
