@@ -14,6 +14,7 @@ __all__ = [
     "plot_psychometric",
     "plot_signals",
     "plot_unique_variance",
+    "plot_value_calibration",
     "value_report_figures",
 ]
 
@@ -133,3 +134,49 @@ def value_report_figures(result, out_dir, *, soft=None, true=None, behaviour=Non
         path = out / f"values_{name}.png"
         paths.append(save_figure(fig, path))
     return paths
+
+
+def plot_value_calibration(ds):
+    """Correct-verdict rate (power) against trials, per simulator and encoding, with Wilson
+    intervals (solid: the largest neuron count, dashed: the others); last panel: the
+    per-neuron false-positive rate of untuned neurons against the level ``alpha``."""
+    import matplotlib.pyplot as plt
+
+    sims = list(ds["simulator"].values)
+    fig, axes = plt.subplots(1, len(sims) + 1, figsize=(4.2 * (len(sims) + 1), 3.6),
+                             squeeze=False)
+    axes = axes[0]
+    colors = {"soft": "C0", "true": "C3", "mixed": "C4", "none": "0.3"}
+    neurons = list(ds["n_neurons"].values)
+    trials = ds["n_trials"].values
+    for ax, sim in zip(axes[:-1], sims, strict=True):
+        for enc in ds["encoding"].values:
+            for n_n in neurons:
+                c = ds.sel(simulator=sim, n_neurons=n_n, encoding=enc)
+                rate = c["correct_rate"].values
+                err = np.stack([rate - c["correct_rate_low"].values,
+                                c["correct_rate_high"].values - rate])
+                ax.errorbar(trials, rate, yerr=err, color=colors.get(str(enc), "C1"),
+                            ls="-" if n_n == neurons[-1] else "--", marker="o", capsize=2,
+                            label=f"{enc}, {n_n} neurons")
+        ax.axhline(0.9, color="0.7", lw=0.8)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("trials per session")
+        ax.set_ylabel("correct verdict (fraction of sessions)")
+        ax.set_title(str(sim))
+    axes[0].legend(fontsize=7)
+    ax = axes[-1]
+    for i, sim in enumerate(sims):
+        for n_n in neurons:
+            c = ds.sel(simulator=sim, n_neurons=n_n)
+            rate = c["neuron_false_positive"].values
+            err = np.stack([rate - c["neuron_false_positive_low"].values,
+                            c["neuron_false_positive_high"].values - rate])
+            ax.errorbar(trials, rate, yerr=err, color=f"C{i}", marker="o", capsize=2,
+                        ls="-" if n_n == neurons[-1] else "--", label=f"{sim}, {n_n} neurons")
+    ax.axhline(float(ds.attrs.get("alpha", 0.01)), color="k", lw=0.8, ls=":", label="alpha")
+    ax.set_xlabel("trials per session")
+    ax.set_ylabel("untuned neurons called value-coding")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

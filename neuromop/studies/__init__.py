@@ -21,8 +21,9 @@ The studies:
   ``noisy-tv``, ``predator-prey``, ``cartpole-grid``, ``cartpole-half-arena``
   (:mod:`~neuromop.studies.cartpole_grid`);
 - recordings and values (:mod:`~neuromop.studies.ofc_rnn`, :mod:`~neuromop.studies.values_ofc`,
-  :mod:`~neuromop.studies.value_recovery`, :mod:`~neuromop.studies.ibl_choice_models`):
-  ``ofc-rnn``, ``values-ofc``, ``value-recovery``, ``ibl-choice-models``;
+  :mod:`~neuromop.studies.value_recovery`, :mod:`~neuromop.studies.ibl_choice_models`,
+  :mod:`~neuromop.studies.value_calibration`): ``ofc-rnn``, ``values-ofc``, ``value-recovery``,
+  ``value-calibration``, ``ibl-choice-models``;
 - scale (:mod:`~neuromop.studies.variability_dask`): ``variability-dask``.
 """
 
@@ -39,6 +40,7 @@ from neuromop.studies.shapes import ShapesStudy
 from neuromop.studies.spiking_designs import SpikingDesignsStudy
 from neuromop.studies.spiking_energy import SpikingEnergyStudy
 from neuromop.studies.tasks import BetaSweepStudy, CartpoleStudy, CorridorStudy, RewardStudy
+from neuromop.studies.value_calibration import ValueCalibrationStudy
 from neuromop.studies.value_recovery import ValueRecoveryStudy
 from neuromop.studies.values_ofc import ValuesOFCStudy
 from neuromop.studies.variability_dask import VariabilityDaskStudy
@@ -48,7 +50,7 @@ STUDIES: dict[str, type[Study]] = {cls.name: cls for cls in (
     EnergyStudy, SquareStudy, ShapesStudy, RewardStudy, CorridorStudy, CartpoleStudy,
     BetaSweepStudy, SpikingEnergyStudy, SpikingDesignsStudy, FourRoomsStudy, NoisyTVStudy,
     PredatorPreyStudy, CartpoleGridStudy, HalfArenaStudy, OFCRNNStudy, ValuesOFCStudy,
-    ValueRecoveryStudy, IBLChoiceModelsStudy, VariabilityDaskStudy)}
+    ValueRecoveryStudy, ValueCalibrationStudy, IBLChoiceModelsStudy, VariabilityDaskStudy)}
 
 __all__ = [
     "STUDIES",
@@ -71,6 +73,7 @@ __all__ = [
     "SquareStudy",
     "Study",
     "StudyResult",
+    "ValueCalibrationStudy",
     "ValueRecoveryStudy",
     "ValuesOFCStudy",
     "VariabilityDaskStudy",

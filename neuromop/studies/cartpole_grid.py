@@ -33,8 +33,8 @@ from neuromop._random import spawn
 from neuromop.mdp.worlds.cartpole import CartpoleParams, solve_cartpole_grid
 from neuromop.mdp.worlds.cartpole_rollout import cartpole_statistics
 from neuromop.plots.mdp import plot_cartpole_grid
-from neuromop.studies.half_arena import authors_start_draws, cached_cell, mean_interval
-from neuromop.studies.protocol import Study, StudyResult
+from neuromop.studies.half_arena import authors_start_draws, mean_interval
+from neuromop.studies.protocol import Study, StudyResult, cached_cell
 
 __all__ = ["AUTHORS_CARTPOLE", "CartpoleGridStudy", "authors_cartpole_starts"]
 

@@ -33,16 +33,14 @@ import numpy as np
 import xarray as xr
 from scipy import stats
 
-from neuromop._io import atomic_path
 from neuromop._random import spawn
-from neuromop.data.io import save
 from neuromop.mdp.worlds.cartpole import CartpoleParams, solve_cartpole_grid
 from neuromop.mdp.worlds.cartpole_rollout import cartpole_statistics
 from neuromop.plots.mdp import plot_half_arena
-from neuromop.studies.protocol import Study, StudyResult
+from neuromop.studies.protocol import Study, StudyResult, cached_cell
 
 __all__ = ["AUTHORS_HALF_ARENA", "HalfArenaStudy", "authors_half_arena_starts",
-           "authors_start_draws", "cached_cell", "mean_interval"]
+           "authors_start_draws", "mean_interval"]
 
 #: The authors' committed results at eta = 0, 0.1, ..., 1 (31^4 grid, gamma = 0.99, 1,000
 #: episodes of 10,000 steps): ``fraction`` of time at x > 0 and ``lifetime`` (steps), mean and
@@ -86,27 +84,6 @@ def authors_start_draws(shape, random_state=None) -> np.ndarray:
     180 (``interval`` in their ``cartpole.jl``), an array of ``shape``."""
     grid = np.round(np.arange(-5, 6) / 10, 1) * np.pi / 180
     return np.random.default_rng(random_state).choice(grid, size=shape)
-
-
-def cached_cell(path, compute, *, label: str = "", progress: bool = False) -> xr.Dataset:
-    """The dataset at ``path`` if an earlier run of the same settings wrote it, else
-    ``compute()`` written there atomically (``path=None``: no cache). ``label`` is printed with
-    the cell's wall time when computed and ``progress`` is on; its ``attrs`` are cleared on
-    return (the caller adds the study's provenance)."""
-    if path is not None and path.exists():
-        ds = xr.load_dataset(path)
-    else:
-        t0 = time.perf_counter()
-        ds = compute()
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with atomic_path(path) as tmp:
-                save(ds, tmp, format="netcdf")
-        if progress:
-            print(f"{label(ds) if callable(label) else label} "
-                  f"({time.perf_counter() - t0:.0f} s)", flush=True)
-    ds.attrs = {}
-    return ds
 
 
 def mean_interval(values: xr.DataArray, dim: str = "trial", level: float = 0.95) -> xr.Dataset:

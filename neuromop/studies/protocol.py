@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+import xarray as xr
+
 from neuromop._checks import check_choice
 from neuromop._io import (
     atomic_path,
@@ -44,7 +46,7 @@ from neuromop._io import (
 from neuromop._provenance import provenance
 from neuromop._random import seed_int, spawn
 from neuromop._version import __version__
-from neuromop.data.io import save_output
+from neuromop.data.io import save, save_output
 from neuromop.plots import save_figure
 
 __all__ = ["BUDGET_NAMES", "SETTINGS_FILE", "ScriptArgs", "SettingsMismatchError", "Study",
@@ -369,3 +371,24 @@ def run_script(study_class: type, args_class: type, argv=None, description: str 
     result = study.run(args.out, resume=args.resume, progress=args.progress)
     print(result.table)
     return 0
+
+
+def cached_cell(path, compute, *, label: str = "", progress: bool = False) -> xr.Dataset:
+    """The dataset at ``path`` if an earlier run of the same settings wrote it, else
+    ``compute()`` written there atomically (``path=None``: no cache). ``label`` is printed with
+    the cell's wall time when computed and ``progress`` is on; its ``attrs`` are cleared on
+    return (the caller adds the study's provenance)."""
+    if path is not None and path.exists():
+        ds = xr.load_dataset(path)
+    else:
+        t0 = time.perf_counter()
+        ds = compute()
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(path) as tmp:
+                save(ds, tmp, format="netcdf")
+        if progress:
+            print(f"{label(ds) if callable(label) else label} "
+                  f"({time.perf_counter() - t0:.0f} s)", flush=True)
+    ds.attrs = {}
+    return ds

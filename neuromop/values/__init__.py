@@ -9,9 +9,18 @@
 - :mod:`~neuromop.values.encoding` -- :func:`compare_value_encodings`: do neurons encode the soft
   or the true value? (Poisson GLMs, decoding, collinearity, drift-respecting nulls);
 - :mod:`~neuromop.values.simulation` -- populations tuned to soft or true values, with ground truth;
+  :mod:`~neuromop.values.bandit_population` -- an independently written one (a Q-learner on a
+  restless bandit, over-dispersed counts, drifting gains);
+- :mod:`~neuromop.values.calibration` -- :func:`verdict_calibration`: the confusion matrix of the
+  verdicts for a design, with per-neuron error rates;
 - :mod:`~neuromop.values.report` -- :func:`value_report`, the whole ``neuromop analyze values``.
 """
 
+from neuromop.values.bandit_population import (
+    bandit_pseudo_sampler,
+    simulate_bandit_value_population,
+)
+from neuromop.values.calibration import verdict_calibration, wilson_interval
 from neuromop.values.choice_models import (
     CrossValidatedLoglik,
     QLearningChoiceModel,
@@ -23,6 +32,7 @@ from neuromop.values.choice_models import (
 from neuromop.values.dra_choice_model import DRAChoiceModel
 from neuromop.values.encoding import (
     VERDICTS,
+    benjamini_hochberg,
     collinearity,
     compare_value_encodings,
     fit_poisson_glm,
@@ -56,7 +66,9 @@ __all__ = [
     "QLearningChoiceModel",
     "RelativeValueLogit",
     "SoftmaxChoiceModel",
+    "bandit_pseudo_sampler",
     "bandit_values",
+    "benjamini_hochberg",
     "collinearity",
     "compare_models",
     "compare_value_encodings",
@@ -66,10 +78,13 @@ __all__ = [
     "mdp_values",
     "offer_design",
     "policy_entropy",
+    "simulate_bandit_value_population",
     "simulate_value_population",
     "soft_value",
     "softmax_policy",
     "two_offer_pseudo_sampler",
     "two_offer_values",
     "value_report",
+    "verdict_calibration",
+    "wilson_interval",
 ]

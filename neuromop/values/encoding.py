@@ -23,14 +23,31 @@ from sessions re-simulated from the fitted behavioural model (a user ``pseudo_sa
 residual replaces the real one. p-values are ``(1 + #{null >= observed}) / (1 + n_null)``; with
 both nulls the larger p-value is used.
 
+Population statistic
+--------------------
+Each test's population statistic is by default Fisher's combination of the neurons'
+permutation p-values, ``-sum_n ln p_n``, whose null distribution comes from the same null draws
+(every draw's per-neuron p-values computed in the same pool: Pesarin's nonparametric
+combination, which keeps the dependence between neurons). A hundred weakly tuned neurons then
+count for more than forty, and a few high-rate drifting neurons do not dominate (the raw sum of
+gains in nats, ``population_statistic="sum"``, is the former statistic; ``pop_loglik_gain``
+reports it as an effect size either way).
+
 Verdict
 -------
-``"neither"`` if adding both signals does not improve the held-out fit (``p_any > alpha``);
+The verdict follows the closure principle (Marcus, Peritz & Gabriel 1976): a soft or true claim
+needs its own test and the test of the intersection "neither signal adds". The intersection
+test is by default the smallest of the three population p-values (any, soft, true) against the
+minimum over the same null draws (``intersection_test="max"``), so a significant soft or
+true test is not discarded by a weaker "both signals" test, and the family-wise error of the
+verdict stays at ``alpha``. ``"neither"`` if the intersection test is not significant;
 otherwise ``"not identifiable"`` if the signals are too collinear — a variance inflation factor
 ``>= vif_max`` (default 10, i.e. ``|partial r| >= 0.95``; beyond it less than 10 % of a signal's
 variance is its own and coefficient estimates are unstable, the classical threshold of
 Marquardt 1970 / Kutner et al.) — and else ``"soft"``, ``"true"`` or ``"mixed"`` from the two
 unique-contribution tests (``"not identifiable"`` if neither unique test is significant).
+Neuron classes apply the same rule per neuron, with Benjamini–Hochberg control of the false
+discovery rate across neurons (``neuron_correction="fdr_bh"``).
 """
 
 from __future__ import annotations
@@ -38,6 +55,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 from scipy.special import gammaln
+from scipy.stats import rankdata
 from threadpoolctl import threadpool_limits
 
 from neuromop._checks import as_array, check_choice, check_finite_array, check_int, check_real
@@ -45,7 +63,8 @@ from neuromop._provenance import provenance
 from neuromop._random import as_generator
 from neuromop.data.schema import activity_variable
 
-__all__ = ["VERDICTS", "collinearity", "compare_value_encodings", "fit_poisson_glm"]
+__all__ = ["VERDICTS", "benjamini_hochberg", "collinearity", "compare_value_encodings",
+           "fit_poisson_glm"]
 
 VERDICTS = ("soft", "true", "mixed", "neither", "not identifiable")
 _MODELS = ("base", "true", "soft", "both")
@@ -380,6 +399,9 @@ def compare_value_encodings(
     alpha: float = 0.01,
     vif_max: float = 10.0,
     min_rate: float = 0.5,
+    population_statistic: str = "fisher",
+    intersection_test: str = "any",
+    neuron_correction: str = "fdr_bh",
     random_state=None,
 ) -> xr.Dataset:
     """Test whether a population encodes soft value, true value, both or neither.
@@ -413,6 +435,22 @@ def compare_value_encodings(
         Collinearity limit (see module docstring).
     min_rate : float
         Neurons whose mean count in the window is below this are excluded (spikes per trial).
+    population_statistic : {"fisher", "sum"}
+        Population statistic of each test: ``"fisher"`` combines the neurons' permutation
+        p-values, ``-sum_n ln p_n``, with every null draw's p-values computed in the same pool
+        (a nonparametric combination: each neuron counts equally, evidence grows with the
+        number of neurons, skewed or heavy-tailed gains do not dominate); ``"sum"`` adds the raw
+        log-likelihood gains (nats), dominated by high-rate, drifting neurons (the former rule).
+    intersection_test : {"any", "max"}
+        Test of "neither signal adds" that gates the verdict (closure principle: the verdict's
+        family-wise error stays at ``alpha`` either way). ``"any"``: the test of adding both
+        signals together. ``"max"``: the smallest of the three population p-values (any, soft,
+        true) against the same minimum over the joint null draws, so a significant soft or true
+        test is not discarded by a weaker "both signals" test; a minimum of three permutation
+        p-values needs ``n_null >= 3 / alpha - 1`` to reach ``alpha``, which is checked.
+    neuron_correction : {"fdr_bh", "none"}
+        Multiple-comparison control across neurons for ``neuron_class``: Benjamini–Hochberg
+        q-values of each test (false discovery rate ``alpha``), or the raw p-values.
     random_state : None, int or numpy.random.Generator
 
     Returns
@@ -448,7 +486,14 @@ def compare_value_encodings(
     alpha = check_real("alpha", alpha, low=0.0, high=1.0, low_inclusive=False)
     vif_max = check_real("vif_max", vif_max, low=1.0, low_inclusive=False)
     min_rate = check_real("min_rate", min_rate, low=0.0)
+    check_choice("population_statistic", population_statistic, ("fisher", "sum"))
+    check_choice("intersection_test", intersection_test, ("max", "any"))
+    check_choice("neuron_correction", neuron_correction, ("fdr_bh", "none"))
     base = _check_base(base)
+    if intersection_test == "max" and 3.0 / (1 + n_null) > alpha:
+        raise ValueError(f"intersection_test='max' with n_null={n_null} cannot reach alpha="
+                         f"{alpha} (the minimum of three permutation p-values); use n_null >= "
+                         f"{int(np.ceil(3 / alpha)) - 1}")
     if 1.0 / (1 + n_null) > alpha:
         raise ValueError(f"n_null={n_null} cannot give a p-value below alpha={alpha} "
                          f"(smallest p is 1/(1 + n_null)); use n_null >= "
@@ -465,11 +510,37 @@ def compare_value_encodings(
     # on a loaded 2-core machine), so run single-threaded.
     with threadpool_limits(limits=1, user_api="blas"):
         return _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null,
-                        pseudo_sampler, alpha, vif_max, min_rate, random_state, rng)
+                        pseudo_sampler, alpha, vif_max, min_rate, random_state, rng,
+                        population_statistic, intersection_test, neuron_correction)
+
+
+def _pool_pvalues(obs: np.ndarray, null: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Permutation p-values of the observed (...) and of every null draw (n_null, ...) within
+    the pool of all ``n_null + 1`` values: ``#{pool >= value} / (n_null + 1)`` (for the
+    observation, ``(1 + #{null >= obs}) / (1 + n_null)``)."""
+    pool = np.concatenate([np.asarray(obs, float)[None], np.asarray(null, float)], axis=0)
+    rank = rankdata(pool, axis=0, method="min")  # 1 + number strictly smaller
+    p = (pool.shape[0] + 1 - rank) / pool.shape[0]
+    return p[0], p[1:]
+
+
+def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
+    """Benjamini–Hochberg q-values of the p-values ``p`` (1-D; NaN-free)."""
+    p = np.asarray(p, float)
+    m = p.size
+    if m == 0:
+        return p.copy()
+    order = np.argsort(p)
+    ranked = p[order] * m / np.arange(1, m + 1)
+    q = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.minimum(q, 1.0)
+    return out
 
 
 def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null, pseudo_sampler,  # noqa: C901
-             alpha, vif_max, min_rate, random_state, rng):
+             alpha, vif_max, min_rate, random_state, rng, population_statistic,
+             intersection_test, neuron_correction):
     Y, family, neurons = _window_counts(ds, window)
     n = Y.shape[0]
     keep = Y.mean(axis=0) >= min_rate if family == "poisson" else np.ones(Y.shape[1], bool)
@@ -537,21 +608,41 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
     neuron_p = {k: np.zeros(Y.shape[1]) for k in tests}
     dec_p = np.zeros((4, len(null)))
     null_pop = np.zeros((3, len(null), n_null))
+    pop_stat = np.zeros((3, len(null)))
+    p_inter = np.ones(len(null))
+    neuron_p_inter = np.zeros(Y.shape[1])
     for j, kind in enumerate(null):
         ng, nd = null_gains(kind)
+        # per-neuron p-values of the observation and of every null draw (same draws for all
+        # neurons and tests: their dependence is kept, Pesarin's nonparametric combination)
+        pv = [_pool_pvalues(gains[k], ng[k]) for k in tests]
+        # per neuron, the closure's intersection: min p over the three tests vs the joint null
+        u_obs = np.min([po for po, _ in pv], axis=0)
+        u_null = np.min([pn for _, pn in pv], axis=0)
+        neuron_p_inter = np.maximum(neuron_p_inter,
+                                    (1 + (u_null <= u_obs).sum(axis=0)) / (1 + n_null))
         for t_i, k in enumerate(tests):
-            pop = ng[k].sum(axis=1)
+            if population_statistic == "fisher":
+                obs, pop = -np.log(pv[t_i][0]).sum(), -np.log(pv[t_i][1]).sum(axis=1)
+            else:
+                obs, pop = gains[k].sum(), ng[k].sum(axis=1)
+            pop_stat[t_i, j] = obs
             null_pop[t_i, j] = pop
-            null_p[t_i, j] = (1 + np.sum(pop >= gains[k].sum())) / (1 + n_null)
-            p_k = (1 + (ng[k] >= gains[k]).sum(axis=0)) / (1 + n_null)
-            neuron_p[k] = np.maximum(neuron_p[k], p_k)
+            null_p[t_i, j] = (1 + np.sum(pop >= obs)) / (1 + n_null)
+            neuron_p[k] = np.maximum(neuron_p[k], pv[t_i][0])
+        # population intersection: min over the three tests' p-values vs the same minimum
+        # over the joint null draws
+        q_obs, q_null = _pool_pvalues(pop_stat[:, j], null_pop[:, j].T)
+        p_inter[j] = (1 + np.sum(q_null.min(axis=1) <= q_obs.min())) / (1 + n_null)
         dec_p[2:, j] = (1 + (nd >= dec_r2[2:]).sum(axis=0)) / (1 + n_null)
     dec_p[:2] = np.nan  # raw signals share variance; only residual decoding is tested
     pop_p = null_p.max(axis=1)
     p_any, p_soft, p_true = pop_p
+    p_gate = p_inter.max() if intersection_test == "max" else p_any
 
-    # permutation p-values (1 + b) / (1 + m) are valid with "reject if p <= alpha"
-    if p_any > alpha:
+    # permutation p-values (1 + b) / (1 + m) are valid with "reject if p <= alpha"; a soft or
+    # true claim needs its own test and the intersection test (closed testing)
+    if p_gate > alpha:
         verdict = "neither"
     elif not separable:
         verdict = "not identifiable"
@@ -564,9 +655,12 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
     else:
         verdict = "not identifiable"
 
+    neuron_p["gate"] = neuron_p_inter if intersection_test == "max" else neuron_p["any"]
+    neuron_q = {k: benjamini_hochberg(v) for k, v in neuron_p.items()}
+    decide = neuron_q if neuron_correction == "fdr_bh" else neuron_p
     classes = np.full(Y.shape[1], "neither", dtype=object)
-    sig_any = neuron_p["any"] <= alpha
-    s_sig, t_sig = neuron_p["soft"] <= alpha, neuron_p["true"] <= alpha
+    sig_any = decide["gate"] <= alpha
+    s_sig, t_sig = decide["soft"] <= alpha, decide["true"] <= alpha
     classes[sig_any] = "value (ambiguous)"
     classes[sig_any & s_sig & ~t_sig] = "soft"
     classes[sig_any & t_sig & ~s_sig] = "true"
@@ -583,10 +677,15 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
             "loglik_gain": (("signal", "neuron"), np.stack([gains["soft"], gains["true"]])),
             "p_unique": (("signal", "neuron"), np.stack([neuron_p["soft"], neuron_p["true"]])),
             "p_any": ("neuron", neuron_p["any"]),
+            "q_unique": (("signal", "neuron"), np.stack([neuron_q["soft"], neuron_q["true"]])),
+            "q_any": ("neuron", neuron_q["any"]),
+            "p_neuron_gate": ("neuron", neuron_p["gate"]),
             "partial_corr": (("signal", "neuron"), pcorr),
             "neuron_class": ("neuron", classes.astype(str)),
             "pop_loglik_gain": ("test", np.array([gains[k].sum() for k in tests])),
             "pop_p_value": ("test", pop_p),
+            "pop_statistic": (("test", "null"), pop_stat),
+            "p_intersection": ((), float(p_gate)),
             "null_p_value": (("test", "null"), null_p),
             "null_pop_loglik_gain": (("test", "null", "sample"), null_pop),
             "decoding_r2": ("target", dec_r2),
@@ -604,6 +703,8 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
                   window=None if window is None else list(window), drift_basis=drift_basis,
                   cv=cv, n_null=n_null, null=list(null), alpha=alpha, vif_max=vif_max,
                   min_rate=min_rate, family=family,
+                  population_statistic=population_statistic,
+                  intersection_test=intersection_test, neuron_correction=neuron_correction,
                   random_state=random_state if isinstance(random_state, int) else None)
     out.attrs.update(provenance("neuromop.values.encoding.compare_value_encodings", **params))
     out.attrs.update(verdict=verdict, separable=int(separable), alpha=alpha, vif_max=vif_max,

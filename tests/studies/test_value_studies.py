@@ -7,7 +7,12 @@ import warnings
 import pandas as pd
 import pytest
 
-from neuromop.studies import IBLChoiceModelsStudy, ValueRecoveryStudy, ValuesOFCStudy
+from neuromop.studies import (
+    IBLChoiceModelsStudy,
+    ValueCalibrationStudy,
+    ValueRecoveryStudy,
+    ValuesOFCStudy,
+)
 
 
 def test_ibl_choice_models_smoke(shared_datasets, tmp_path):
@@ -49,3 +54,25 @@ def test_value_recovery_rejects_an_unknown_part():
 @pytest.mark.parametrize("cls", [IBLChoiceModelsStudy, ValueRecoveryStudy, ValuesOFCStudy])
 def test_budgets_are_valid_configurations(cls, budget):
     assert cls.for_budget(budget).budget == budget
+
+
+def test_value_calibration_smoke(tmp_path):
+    result = ValueCalibrationStudy.for_budget("smoke").run(tmp_path, progress=False)
+    ds = result.datasets["value_calibration"]
+    assert set(ds["simulator"].values) == {"two_offer", "bandit"}
+    assert ds["verdict_count"].sum("verdict").values.min() == 2  # n_sessions per encoding
+    assert (tmp_path / "value_calibration.png").exists()
+    assert "correct_soft" in result.table
+    # resume: the cached cells give the same numbers
+    again = ValueCalibrationStudy.for_budget("smoke").run(tmp_path, progress=False)
+    assert again.summary == result.summary
+
+
+def test_value_calibration_rejects_an_unknown_simulator():
+    with pytest.raises(ValueError, match="simulators must be one of"):
+        ValueCalibrationStudy.for_budget("smoke", simulators=("drift",))
+
+
+@pytest.mark.parametrize("budget", ["smoke", "default", "paper"])
+def test_value_calibration_budgets_are_valid(budget):
+    assert ValueCalibrationStudy.for_budget(budget).budget == budget

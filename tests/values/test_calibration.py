@@ -1,0 +1,81 @@
+"""Verdict calibration, Wilson intervals, Benjamini-Hochberg and the pooled permutation p-values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import false_discovery_control
+
+from neuromop.values import (
+    VERDICTS,
+    benjamini_hochberg,
+    simulate_bandit_value_population,
+    verdict_calibration,
+    wilson_interval,
+)
+from neuromop.values.encoding import _pool_pvalues
+
+
+def test_wilson_interval_matches_closed_forms():
+    lo, hi = wilson_interval(0, 10)
+    z2 = 1.959963984540054**2
+    assert lo == pytest.approx(0.0, abs=1e-12)
+    assert hi == pytest.approx(z2 / (10 + z2))
+    lo, hi = wilson_interval(5, 10)
+    assert (lo + hi) / 2 == pytest.approx(0.5)
+    assert lo == pytest.approx(0.2365931, rel=1e-6)  # the textbook value
+
+
+def test_benjamini_hochberg_matches_scipy():
+    p = np.random.default_rng(0).uniform(size=50) ** 3
+    np.testing.assert_allclose(benjamini_hochberg(p), false_discovery_control(p, method="bh"))
+
+
+def test_pool_pvalues_match_a_loop():
+    rng = np.random.default_rng(1)
+    obs = rng.normal(size=4)
+    null = np.round(rng.normal(size=(9, 4)), 1)  # with ties
+    p_obs, p_null = _pool_pvalues(obs, null)
+    pool = np.vstack([obs, null])
+    for j in range(4):
+        for i in range(10):
+            want = np.sum(pool[:, j] >= pool[i, j]) / 10
+            got = p_obs[j] if i == 0 else p_null[i - 1, j]
+            assert got == pytest.approx(want)
+
+
+def _bandit(enc, rng):
+    return simulate_bandit_value_population(encoding=enc, n_trials=200, n_neurons=12,
+                                            random_state=rng)
+
+
+@pytest.fixture(scope="module")
+def calibration():
+    return verdict_calibration(_bandit, encodings=("none", "soft"), n_sessions=4,
+                               compare_kwargs={"n_null": 19, "alpha": 0.05}, random_state=0)
+
+
+def test_calibration_is_a_labelled_confusion_matrix(calibration):
+    res = calibration
+    assert list(res["verdict"].values) == list(VERDICTS)
+    np.testing.assert_array_equal(res["verdict_count"].sum("verdict"), [4, 4])
+    np.testing.assert_allclose(res["verdict_rate"].sum("verdict"), 1.0)
+    assert np.all(res["verdict_rate_low"] <= res["verdict_rate"])
+    assert np.all(res["verdict_rate"] <= res["verdict_rate_high"])
+    assert res.attrs["created_by"].endswith("verdict_calibration")
+    assert int(res["n_false_positive"]) > 0
+
+
+def test_calibration_is_seeded(calibration):
+    again = verdict_calibration(_bandit, encodings=("none", "soft"), n_sessions=4,
+                                compare_kwargs={"n_null": 19, "alpha": 0.05}, random_state=0)
+    np.testing.assert_array_equal(again["verdict_count"], calibration["verdict_count"])
+
+
+def test_calibration_checks_its_arguments():
+    with pytest.raises(ValueError, match="encodings"):
+        verdict_calibration(_bandit, encodings=("both",))
+    with pytest.raises(ValueError, match="random_state"):
+        verdict_calibration(_bandit, compare_kwargs={"random_state": 0})
+    with pytest.raises(TypeError, match="simulate"):
+        verdict_calibration("bandit")
