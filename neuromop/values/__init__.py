@@ -20,7 +20,12 @@ from neuromop.values.bandit_population import (
     bandit_pseudo_sampler,
     simulate_bandit_value_population,
 )
-from neuromop.values.calibration import verdict_calibration, wilson_interval
+from neuromop.values.calibration import (
+    design_calibration,
+    design_simulator,
+    verdict_calibration,
+    wilson_interval,
+)
 from neuromop.values.choice_models import (
     CrossValidatedLoglik,
     QLearningChoiceModel,
@@ -73,6 +78,8 @@ __all__ = [
     "compare_models",
     "compare_value_encodings",
     "cross_validated_loglik",
+    "design_calibration",
+    "design_simulator",
     "dra_values",
     "fit_poisson_glm",
     "mdp_values",

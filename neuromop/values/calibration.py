@@ -23,7 +23,8 @@ from neuromop._provenance import provenance
 from neuromop._random import as_generator
 from neuromop.values.encoding import VERDICTS, compare_value_encodings
 
-__all__ = ["ENCODINGS", "verdict_calibration", "wilson_interval"]
+__all__ = ["ENCODINGS", "DesignSimulator", "design_calibration", "design_simulator",
+           "verdict_calibration", "wilson_interval"]
 
 #: Ground-truth encodings of the simulators and the verdict that is correct for each.
 ENCODINGS = {"soft": "soft", "true": "true", "mixed": "mixed", "none": "neither"}
@@ -146,4 +147,169 @@ def verdict_calibration(simulate, *, encodings=("soft", "true", "mixed", "none")
         compare_kwargs={k: v for k, v in kwargs.items() if isinstance(v, int | float | str)},
         random_state=random_state if isinstance(random_state, int) else None))
     out.attrs.update(level=level, n_sessions=n_sessions)
+    return out
+
+
+class DesignSimulator:
+    """Sessions simulated from an encoding model fitted to a recorded session (the user's design).
+
+    Built by :func:`design_simulator`; ``simulator(encoding, rng)`` returns a dataset with the
+    session's own soft and true value series (a random contiguous stretch of ``n_trials``
+    trials when shorter than the recording), its neurons' fitted baseline log-rates (intercept, base
+    covariates and slow drift, trial by trial) and value gains of the fitted magnitude
+    ``sqrt(b_soft^2 + b_true^2)`` (times ``gain_scale``) on the encoding's signal.
+    """
+
+    def __init__(self, soft, true, base_cols, base_names, eta0, gains, n_trials,
+                 window_seconds):
+        self.soft, self.true = soft, true
+        self.base_cols, self.base = base_cols, base_names
+        self.eta0, self.gains = eta0, gains
+        self.n_trials = n_trials
+        self.window_seconds = window_seconds
+
+    def _indices(self, rng) -> np.ndarray:
+        start = int(rng.integers(0, self.soft.size - self.n_trials + 1))
+        return np.arange(start, start + self.n_trials)
+
+    def __call__(self, encoding: str, rng) -> xr.Dataset:
+        w = {"soft": 1.0, "true": 0.0, "mixed": 0.5, "none": 0.0}[encoding]
+        idx = self._indices(rng)
+        soft, true = self.soft[idx], self.true[idx]
+        signal = w * soft + (1 - w) * true
+        signal = (signal - signal.mean()) / (signal.std() or 1.0)
+        g = self.gains * rng.choice([-1.0, 1.0], self.gains.size) * (encoding != "none")
+        with np.errstate(over="ignore"):
+            lam = np.exp(self.eta0[idx] + signal[:, None] * g[None, :])
+        counts = rng.poisson(np.minimum(lam, 1e9)).astype(np.int64)[:, None, :]
+        coords = {"trial": np.arange(idx.size), "time": [self.window_seconds / 2],
+                  "neuron": np.arange(self.gains.size), "value_soft": ("trial", soft),
+                  "value_true": ("trial", true), "gain_soft": ("neuron", g * w),
+                  "gain_true": ("neuron", g * (1 - w))}
+        for name, col in zip(self.base, self.base_cols):
+            coords[name] = ("trial", col[idx])
+        ds = xr.Dataset({"counts": (("trial", "time", "neuron"), counts)}, coords=coords)
+        ds.attrs.update(units="spikes", bin_width=self.window_seconds, source="simulated",
+                        true_encoding=encoding)
+        return ds
+
+
+def design_simulator(ds: xr.Dataset, signals=None, *, base=(), behaviour=None, window=None,
+                     drift_basis: int = 3, min_rate: float = 0.5, gain_scale: float = 1.0,
+                     n_trials: int | None = None) -> DesignSimulator:
+    """A ground-truth simulator of a recorded session's design, for :func:`verdict_calibration`.
+
+    Fits the Poisson encoding model of :func:`compare_value_encodings` (base covariates, slow
+    drift, soft and true value) to every neuron of ``ds`` and keeps the session's signals, the
+    neurons' fitted baselines and their fitted value-gain magnitudes; simulated sessions put
+    that gain on the soft value, the true value, their mixture or nothing.
+
+    Parameters
+    ----------
+    ds, signals, base, behaviour, window, drift_basis, min_rate
+        As for :func:`compare_value_encodings` (counts only).
+    gain_scale : float
+        Multiplies the fitted gains. Fitted magnitudes are biased upwards by noise, so
+        ``gain_scale < 1`` gives a conservative (harder) design.
+    n_trials : int, optional
+        Session length to simulate, at most the recording's (default: all of it); shorter
+        sessions are random contiguous stretches of the recording (keeping its slow
+        structure). Longer sessions would repeat trials, which the blocked cross-validation
+        would see twice, so they are refused: the recording bounds what its design can tell.
+
+    Returns
+    -------
+    DesignSimulator
+        ``simulator(encoding, rng) -> Dataset``; ``simulator.base`` names the base covariates
+        to pass to :func:`compare_value_encodings`.
+    """
+    from neuromop.values.encoding import (
+        _check_base,
+        _dct_basis,
+        _trial_signal,
+        _window_counts,
+        _z,
+        fit_poisson_glm,
+    )
+
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"ds must be an xarray.Dataset, got {type(ds).__name__}")
+    signals = {"soft": "value_soft", "true": "value_true"} if signals is None else dict(signals)
+    if set(signals) != {"soft", "true"}:
+        raise ValueError(f"signals must have exactly the keys 'soft' and 'true', got "
+                         f"{list(signals)}")
+    drift_basis = check_int("drift_basis", drift_basis, low=0)
+    min_rate = check_real("min_rate", min_rate, low=0.0)
+    gain_scale = check_real("gain_scale", gain_scale, low=0.0, high=10.0)
+    base = _check_base(base)
+    Y, family, _ = _window_counts(ds, window)
+    if family != "poisson":
+        raise ValueError("design_simulator needs spike counts (a 'counts' variable); rates and "
+                         "activity have no Poisson model to simulate from")
+    keep = Y.mean(axis=0) >= min_rate
+    if not keep.any():
+        raise ValueError(f"no neuron has a mean count >= min_rate={min_rate} in the window")
+    Y = Y[:, keep]
+    n = Y.shape[0]
+    n_sim = n if n_trials is None else check_int("n_trials", n_trials, low=20, high=n)
+    soft = _z(_trial_signal(ds, behaviour, signals["soft"], "signals['soft']", n))
+    true = _z(_trial_signal(ds, behaviour, signals["true"], "signals['true']", n))
+    base_cols = [_z(_trial_signal(ds, behaviour, b, f"base[{i}]", n)) for i, b in enumerate(base)]
+    B = np.column_stack([np.ones(n), *base_cols, _dct_basis(n, drift_basis)])
+    beta = fit_poisson_glm(np.column_stack([B, soft, true]), Y)
+    eta0 = B @ beta[:B.shape[1]]
+    gains = gain_scale * np.hypot(beta[-2], beta[-1])
+    names = [b if isinstance(b, str) else f"base_{i}" for i, b in enumerate(base)]
+    if window is None:
+        times = ds["time"].values
+        seconds = float(ds.attrs.get("bin_width", 1.0)) * times.size
+    else:
+        seconds = float(window[1] - window[0])
+    return DesignSimulator(soft, true, base_cols, names, eta0, gains, n_sim, seconds)
+
+
+def design_calibration(ds: xr.Dataset, signals=None, *, base=(), behaviour=None, window=None,
+                       n_trials=None, encodings=("soft", "true", "mixed", "none"),
+                       n_sessions: int = 20, gain_scale: float = 1.0, power: float = 0.8,
+                       compare_kwargs: dict | None = None, random_state=None,
+                       progress: bool = False) -> xr.Dataset:
+    """Confusion matrix of the verdicts for *this* recording's design, and the trials needed.
+
+    Simulates sessions from the encoding model fitted to ``ds`` (:func:`design_simulator`) at
+    each session length of ``n_trials`` (default: the recording's; each at most the
+    recording's) and runs
+    :func:`verdict_calibration` on them.
+
+    Returns
+    -------
+    xarray.Dataset
+        The variables of :func:`verdict_calibration` with an extra ``n_trials`` dim;
+        ``trials_for_power`` (encoding): the smallest simulated length whose correct-verdict
+        rate reaches ``power`` (NaN if none does: more trials than recorded are needed).
+    """
+    power = check_real("power", power, low=0.0, high=1.0, low_inclusive=False)
+    act_trials = int(ds.sizes.get("trial", 0))
+    lengths = [act_trials] if n_trials is None else [int(t) for t in np.atleast_1d(n_trials)]
+    kwargs = dict(compare_kwargs or {})
+    kwargs.setdefault("window", window)
+    rng = as_generator(random_state)
+    cells = []
+    for length in lengths:
+        sim = design_simulator(ds, signals, base=base, behaviour=behaviour, window=window,
+                               gain_scale=gain_scale, n_trials=length)
+        kw = {**kwargs, "base": sim.base, "window": None}
+        res = verdict_calibration(sim, encodings=encodings, n_sessions=n_sessions,
+                                  compare_kwargs=kw, random_state=rng, progress=progress)
+        res.attrs = {}
+        cells.append(res.expand_dims(n_trials=[length]))
+    out = xr.concat(cells, dim="n_trials")
+    reached = out["correct_rate"] >= power
+    first = reached.argmax("n_trials")
+    out["trials_for_power"] = xr.where(reached.any("n_trials"),
+                                       out["n_trials"].isel(n_trials=first), np.nan)
+    out["trials_for_power"].attrs["power"] = power
+    out.attrs.update(provenance(
+        "neuromop.values.calibration.design_calibration", n_trials=lengths,
+        encodings=list(encodings), n_sessions=n_sessions, gain_scale=gain_scale, power=power,
+        random_state=random_state if isinstance(random_state, int) else None))
     return out

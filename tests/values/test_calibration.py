@@ -9,7 +9,10 @@ from scipy.stats import false_discovery_control
 from neuromop.values import (
     VERDICTS,
     benjamini_hochberg,
+    design_calibration,
+    design_simulator,
     simulate_bandit_value_population,
+    simulate_value_population,
     verdict_calibration,
     wilson_interval,
 )
@@ -79,3 +82,43 @@ def test_calibration_checks_its_arguments():
         verdict_calibration(_bandit, compare_kwargs={"random_state": 0})
     with pytest.raises(TypeError, match="simulate"):
         verdict_calibration("bandit")
+
+
+@pytest.fixture(scope="module")
+def recorded():
+    return simulate_value_population(encoding="soft", design="separable", n_neurons=30,
+                                     n_trials=300, random_state=3)
+
+
+def test_design_simulator_recovers_the_recorded_gains(recorded):
+    sim = design_simulator(recorded, base=["chosen"])
+    truth = np.abs(recorded["gain_soft"].values)
+    assert np.corrcoef(sim.gains, truth)[0, 1] > 0.9
+    ds = sim("true", np.random.default_rng(0))
+    np.testing.assert_allclose(np.abs(ds["gain_true"]), sim.gains)
+    assert np.all(ds["gain_soft"] == 0)
+    assert ds.sizes["trial"] == 300 and sim.base == ["chosen"]
+    none = sim("none", np.random.default_rng(0))
+    assert np.all(none["gain_soft"] == 0) and np.all(none["gain_true"] == 0)
+
+
+def test_design_simulator_takes_contiguous_stretches_and_refuses_longer_sessions(recorded):
+    sim = design_simulator(recorded, base=["chosen"], n_trials=100)
+    ds = sim("soft", np.random.default_rng(1))
+    soft = recorded["value_soft"].values
+    z = (soft - soft.mean()) / soft.std()
+    got = ds["value_soft"].values
+    assert any(np.allclose(got, z[s:s + 100]) for s in range(201))
+    with pytest.raises(ValueError, match="n_trials"):
+        design_simulator(recorded, n_trials=301)
+
+
+def test_design_calibration_reports_power_per_length(recorded):
+    res = design_calibration(recorded, base=["chosen"], n_trials=[60, 300],
+                             encodings=("soft", "none"), n_sessions=3,
+                             compare_kwargs={"n_null": 19, "alpha": 0.05}, random_state=0)
+    assert list(res["n_trials"].values) == [60, 300]
+    assert res["verdict_count"].dims == ("n_trials", "encoding", "verdict")
+    assert float(res["correct_rate"].sel(n_trials=300, encoding="soft")) >= 2 / 3
+    t = res["trials_for_power"].sel(encoding="soft")
+    assert np.isnan(t) or t in (60, 300)
