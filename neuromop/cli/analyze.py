@@ -74,6 +74,15 @@ def register(group) -> None:
                    help="counting window after alignment, s (default 0.1 0.6)")
     p.add_argument("--n-null", type=int, default=99, help="null samples per test (default 99)")
     p.add_argument("--alpha", type=float, default=0.01, help="significance level (default 0.01)")
+    p.add_argument("--population-statistic", choices=("fisher", "sum"), default="fisher",
+                   help="population statistic: Fisher combination of per-neuron permutation "
+                        "p-values (default) or the raw sum of log-likelihood gains")
+    p.add_argument("--intersection-test", choices=("any", "max"), default="any",
+                   help="gate of the verdict: the both-signals test (default) or the min-p "
+                        "over the three tests (needs --n-null >= 3/alpha - 1)")
+    p.add_argument("--power-sessions", type=int, default=0,
+                   help="simulated sessions per ground truth for the power of this design "
+                        "(default 0: not computed)")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     add_overwrite_flag(p)
@@ -130,7 +139,9 @@ def _values(args: argparse.Namespace) -> int:
     behaviour = _open(args.behaviour) if args.behaviour is not None else None
     report = value_report(ds, behaviour=behaviour, soft=args.soft, true=args.true, base=args.base,
                           window=tuple(args.window), n_null=args.n_null, alpha=args.alpha,
-                          random_state=args.seed)
+                          power_sessions=args.power_sessions,
+                          population_statistic=args.population_statistic,
+                          intersection_test=args.intersection_test, random_state=args.seed)
     paths = write_value_report(report, args.out, title)
     res = report["result"]
     print(f"verdict: {res.attrs['verdict']}  (r(soft, true) = {float(res['signal_corr']):.4f}, "

@@ -68,6 +68,20 @@ def write_value_report(report: dict, out: Path, title: str) -> list[Path]:
             report["choice_table"].to_csv(tmp)
         paths.append(out / "values_choice_models.csv")
         md += ["## Choice models", "", _markdown_table(report["choice_table"]), ""]
+    if report.get("power") is not None:
+        power = report["power"].isel(n_trials=-1)
+        table = power[["correct_rate", "correct_rate_low", "correct_rate_high"]].to_dataframe()
+        table = table.drop(columns=[c for c in table.columns if c not in (
+            "correct_rate", "correct_rate_low", "correct_rate_high")])
+        counts = power["verdict_count"].to_pandas()
+        with atomic_path(out / "values_power.csv") as tmp:
+            counts.to_csv(tmp)
+        paths.append(out / "values_power.csv")
+        md += ["## Power for this design", "",
+               "Sessions simulated from the encoding model fitted to this recording (its signals, "
+               "baselines, drift and fitted gain magnitudes), one ground truth per row; the "
+               "correct verdict of 'none' is 'neither'.", "",
+               _markdown_table(table), "", _markdown_table(counts), ""]
     md += ["## Neurons", "", _markdown_table(neurons), ""]
     with atomic_path(out / "values_report.md") as tmp:
         tmp.write_text("\n".join(md))

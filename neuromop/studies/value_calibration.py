@@ -119,7 +119,8 @@ class ValueCalibrationStudy(Study):
             summary["false_positive_rate"][key] = {
                 "population": _number(getattr(row, "population_fp", None)),
                 "neuron": _number(row.neuron_fp),
-                "neuron_false_soft": _number(row.neuron_false_soft)}
+                "neuron_false_soft": _number(row.neuron_false_soft),
+                "neuron_power": _number(row.neuron_power)}
         return self.finish(out, table=frame.to_string(index=False, float_format="{:.3f}".format),
                            summary=summary, started=started, datasets={"value_calibration": ds},
                            frames={"value_calibration": frame},
@@ -146,5 +147,6 @@ def _table(ds: xr.Dataset):
                     row["population_fp"] = 1.0 - row["correct_none"]
                 row["neuron_fp"] = float(c["neuron_false_positive"])
                 row["neuron_false_soft"] = float(c["neuron_false_soft"])
+                row["neuron_power"] = float(c["neuron_power"])
                 rows.append(row)
     return pd.DataFrame(rows)

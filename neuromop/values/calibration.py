@@ -82,8 +82,9 @@ def verdict_calibration(simulate, *, encodings=("soft", "true", "mixed", "none")
         ``_high``; ``correct_rate`` (encoding) with its interval; per neuron, summed over
         sessions: ``neuron_false_positive`` (fraction of untuned neurons classed as coding any
         value), ``neuron_false_soft`` (true-only neurons classed soft or mixed) and
-        ``neuron_false_true`` (soft-only neurons classed true or mixed), each with ``_low`` /
-        ``_high`` and ``n_`` counts; ``attrs``: provenance.
+        ``neuron_false_true`` (soft-only neurons classed true or mixed) and ``neuron_power``
+        (tuned neurons classed as coding a value), each with ``_low`` / ``_high`` and ``n_``
+        counts; ``attrs``: provenance.
     """
     if not callable(simulate):
         raise TypeError(f"simulate must be callable (encoding, rng) -> Dataset, got "
@@ -102,7 +103,8 @@ def verdict_calibration(simulate, *, encodings=("soft", "true", "mixed", "none")
                          "verdict_calibration's random_state")
     rng = as_generator(random_state)
     counts = np.zeros((len(encodings), len(VERDICTS)), np.int64)
-    neuron = {k: np.zeros(2, np.int64) for k in ("false_positive", "false_soft", "false_true")}
+    neuron = {k: np.zeros(2, np.int64)
+              for k in ("false_positive", "false_soft", "false_true", "power")}
     for i, enc in enumerate(encodings):
         for _ in range(n_sessions):
             ds = simulate(enc, rng)
@@ -117,6 +119,8 @@ def verdict_calibration(simulate, *, encodings=("soft", "true", "mixed", "none")
                                      true_only.sum()]
             neuron["false_true"] += [np.sum(soft_only & np.isin(cls, ["true", "mixed"])),
                                      soft_only.sum()]
+            tuned = g_s | g_t
+            neuron["power"] += [np.sum(tuned & (cls != "neither")), tuned.sum()]
         if progress:
             row = ", ".join(f"{v} {c}" for v, c in zip(VERDICTS, counts[i]) if c)
             print(f"[verdict_calibration] {enc}: {row} (of {n_sessions})", flush=True)
@@ -157,7 +161,8 @@ class DesignSimulator:
     session's own soft and true value series (a random contiguous stretch of ``n_trials``
     trials when shorter than the recording), its neurons' fitted baseline log-rates (intercept, base
     covariates and slow drift, trial by trial) and value gains of the fitted magnitude
-    ``sqrt(b_soft^2 + b_true^2)`` (times ``gain_scale``) on the encoding's signal.
+    ``sqrt(b_soft^2 + b_true^2)``, debiased for noise (minus the coefficients' sampling
+    variances, floored at 0) and times ``gain_scale``, on the encoding's signal.
     """
 
     def __init__(self, soft, true, base_cols, base_names, eta0, gains, n_trials,
@@ -194,6 +199,20 @@ class DesignSimulator:
         return ds
 
 
+def _debiased_gain(X: np.ndarray, Y: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """Value-gain magnitude per neuron with the noise removed: ``sqrt(max(b_s^2 + b_t^2 -
+    v_s - v_t, 0))`` where ``v`` are the sampling variances of the last two coefficients
+    (inverse Fisher information of the Poisson GLM, with its unit ridge). A raw magnitude
+    ``sqrt(b_s^2 + b_t^2)`` is biased upwards by noise, so an untuned population would look
+    tuned and its power would be overstated."""
+    T, p = X.shape
+    mu = np.exp(np.clip(X @ beta, -30.0, 30.0))  # (T, N)
+    XX = (X[:, :, None] * X[:, None, :]).reshape(T, p * p)
+    info = (mu.T @ XX).reshape(-1, p, p) + np.diag(np.r_[0.0, np.ones(p - 1)])[None]
+    var = np.linalg.inv(info)[:, [-2, -1], [-2, -1]].sum(axis=1)
+    return np.sqrt(np.maximum(beta[-2] ** 2 + beta[-1] ** 2 - var, 0.0))
+
+
 def design_simulator(ds: xr.Dataset, signals=None, *, base=(), behaviour=None, window=None,
                      drift_basis: int = 3, min_rate: float = 0.5, gain_scale: float = 1.0,
                      n_trials: int | None = None) -> DesignSimulator:
@@ -209,8 +228,8 @@ def design_simulator(ds: xr.Dataset, signals=None, *, base=(), behaviour=None, w
     ds, signals, base, behaviour, window, drift_basis, min_rate
         As for :func:`compare_value_encodings` (counts only).
     gain_scale : float
-        Multiplies the fitted gains. Fitted magnitudes are biased upwards by noise, so
-        ``gain_scale < 1`` gives a conservative (harder) design.
+        Multiplies the fitted gains (already debiased for noise; ``gain_scale < 1`` gives a
+        conservative, harder design).
     n_trials : int, optional
         Session length to simulate, at most the recording's (default: all of it); shorter
         sessions are random contiguous stretches of the recording (keeping its slow
@@ -256,9 +275,10 @@ def design_simulator(ds: xr.Dataset, signals=None, *, base=(), behaviour=None, w
     true = _z(_trial_signal(ds, behaviour, signals["true"], "signals['true']", n))
     base_cols = [_z(_trial_signal(ds, behaviour, b, f"base[{i}]", n)) for i, b in enumerate(base)]
     B = np.column_stack([np.ones(n), *base_cols, _dct_basis(n, drift_basis)])
-    beta = fit_poisson_glm(np.column_stack([B, soft, true]), Y)
+    X = np.column_stack([B, soft, true])
+    beta = fit_poisson_glm(X, Y)
     eta0 = B @ beta[:B.shape[1]]
-    gains = gain_scale * np.hypot(beta[-2], beta[-1])
+    gains = gain_scale * _debiased_gain(X, Y, beta)
     names = [b if isinstance(b, str) else f"base_{i}" for i, b in enumerate(base)]
     if window is None:
         times = ds["time"].values

@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from neuromop._checks import check_int
+from neuromop.values.calibration import design_calibration
 from neuromop.values.choice_models import RelativeValueLogit, compare_models
 from neuromop.values.encoding import compare_value_encodings
 from neuromop.values.signals import two_offer_values
@@ -38,7 +40,9 @@ def _two_offer_columns(src):
 
 
 def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", base=None,
-                 window=(0.1, 0.6), n_null=99, alpha=0.01, random_state=0) -> dict:
+                 window=(0.1, 0.6), n_null=99, alpha=0.01, power_sessions=0,
+                 population_statistic="fisher", intersection_test="any",
+                 random_state=0) -> dict:
     """Run the whole analysis of the ``values`` command on a dataset.
 
     Parameters
@@ -55,14 +59,20 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
         Base covariates; default ``chosen`` juice for two-offer tasks, none otherwise.
     window : (float, float)
         Counting window (s).
-    n_null, alpha, random_state
+    n_null, alpha, population_statistic, intersection_test, random_state
         Passed to :func:`~neuromop.values.encoding.compare_value_encodings`.
+    power_sessions : int
+        When > 0 (spike counts only), the confusion matrix of the verdicts for this recording's
+        design (:func:`~neuromop.values.calibration.design_calibration`: sessions simulated
+        from the encoding model fitted to it, ``power_sessions`` per ground truth, shift
+        nulls), so that "neither" can be told from "not enough data".
 
     Returns
     -------
     dict
         ``result`` (xarray.Dataset), ``choice_table`` (pandas.DataFrame or None), ``signals``
-        (soft, true arrays), ``behaviour`` (figure inputs or None), ``notes`` (list of str).
+        (soft, true arrays), ``behaviour`` (figure inputs or None), ``notes`` (list of str),
+        ``power`` (xarray.Dataset of :func:`design_calibration`, or None).
     """
 
     if not isinstance(ds, xr.Dataset):
@@ -116,11 +126,41 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
         sampler, null = None, ("shift",)
     result = compare_value_encodings(ds, signals, base=base_arrays, behaviour=behaviour,
                                      window=window, n_null=n_null, null=null,
-                                     pseudo_sampler=sampler, alpha=alpha, random_state=random_state)
+                                     pseudo_sampler=sampler, alpha=alpha,
+                                     population_statistic=population_statistic,
+                                     intersection_test=intersection_test,
+                                     random_state=random_state)
+    power_sessions = check_int("power_sessions", power_sessions, low=0)
+    power = None
+    if power_sessions and result.attrs["family"] == "poisson":
+        power = design_calibration(
+            ds, signals, base=base_arrays, behaviour=behaviour, window=window,
+            n_sessions=power_sessions, random_state=random_state,
+            compare_kwargs=dict(n_null=n_null, alpha=alpha,
+                                population_statistic=population_statistic,
+                                intersection_test=intersection_test))
+        notes.append(_power_note(result.attrs["verdict"], power))
+    elif power_sessions:
+        notes.append("power: not computed (rates or activity have no Poisson model to "
+                     "simulate from)")
     sig_arrays = tuple(np.asarray(src[v].values if isinstance(v, str) else v, float)
                        for v in (signals["soft"], signals["true"]))
     return {"result": result, "choice_table": choice_table, "signals": sig_arrays,
-            "behaviour": fig_behaviour, "notes": notes}
+            "behaviour": fig_behaviour, "notes": notes, "power": power}
+
+
+def _power_note(verdict: str, power) -> str:
+    rate = power["correct_rate"].isel(n_trials=-1)
+    parts = ", ".join(f"{e} {float(rate.sel(encoding=e)):.2f}" for e in rate["encoding"].values)
+    n = int(power["verdict_count"].isel(n_trials=-1).sum("verdict").max())
+    note = (f"power for this design ({n} simulated sessions per ground truth, fitted gains): "
+            f"correct verdict rate {parts}")
+    coded = [e for e in ("soft", "true") if e in rate["encoding"].values]
+    if verdict == "neither" and coded and min(float(rate.sel(encoding=e)) for e in coded) < 0.8:
+        note += ("; the verdict 'neither' is NOT evidence of no value coding: this design "
+                 "detects value coding of the fitted strength less than 80 % of the time "
+                 "(not enough data)")
+    return note
 
 
 
