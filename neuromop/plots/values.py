@@ -154,8 +154,8 @@ def plot_value_calibration(ds):
             for n_n in neurons:
                 c = ds.sel(simulator=sim, n_neurons=n_n, encoding=enc)
                 rate = c["correct_rate"].values
-                err = np.stack([rate - c["correct_rate_low"].values,
-                                c["correct_rate_high"].values - rate])
+                err = np.clip(np.stack([rate - c["correct_rate_low"].values,
+                                        c["correct_rate_high"].values - rate]), 0.0, None)
                 ax.errorbar(trials, rate, yerr=err, color=colors.get(str(enc), "C1"),
                             ls="-" if n_n == neurons[-1] else "--", marker="o", capsize=2,
                             label=f"{enc}, {n_n} neurons")
@@ -170,8 +170,8 @@ def plot_value_calibration(ds):
         for n_n in neurons:
             c = ds.sel(simulator=sim, n_neurons=n_n)
             rate = c["neuron_false_positive"].values
-            err = np.stack([rate - c["neuron_false_positive_low"].values,
-                            c["neuron_false_positive_high"].values - rate])
+            err = np.clip(np.stack([rate - c["neuron_false_positive_low"].values,
+                                    c["neuron_false_positive_high"].values - rate]), 0.0, None)
             ax.errorbar(trials, rate, yerr=err, color=f"C{i}", marker="o", capsize=2,
                         ls="-" if n_n == neurons[-1] else "--", label=f"{sim}, {n_n} neurons")
     ax.axhline(float(ds.attrs.get("alpha", 0.01)), color="k", lw=0.8, ls=":", label="alpha")

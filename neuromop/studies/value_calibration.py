@@ -9,6 +9,10 @@ cell, :func:`~neuromop.values.verdict_calibration` tabulates the verdicts of
 value, a mixture or neither: the confusion matrix, the correct-verdict rate (power) with Wilson
 intervals, the false-positive rate of the population verdict under "neither" and the per-neuron
 error rates (untuned neurons called value-coding, true-only neurons called soft).
+
+The nulls are circular shifts and pseudo-sessions re-simulated from each session's task with
+its generating parameters (``nulls``); with slow, learned signals the shift null alone is
+anti-conservative (see the guide).
 """
 
 from __future__ import annotations
@@ -24,8 +28,10 @@ from neuromop._random import spawn
 from neuromop.plots.values import plot_value_calibration
 from neuromop.studies.protocol import Study, StudyResult, cached_cell
 from neuromop.values import (
+    bandit_pseudo_sampler,
     simulate_bandit_value_population,
     simulate_value_population,
+    two_offer_pseudo_sampler,
     verdict_calibration,
 )
 
@@ -47,6 +53,17 @@ def _simulator(name: str, n_trials: int, n_neurons: int):
         encoding=enc, n_trials=n_trials, n_neurons=n_neurons, random_state=rng)
 
 
+def _pseudo_sampler(simulator: str, ds: xr.Dataset):
+    """Pseudo-sessions of a simulated session's task with its own (generating) parameters."""
+    if simulator == "two_offer":
+        return two_offer_pseudo_sampler(ds["offer_A"].values, ds["offer_B"].values,
+                                        rho=ds.attrs["rho"], temperature=ds.attrs["temperature"])
+    return bandit_pseudo_sampler(ds.sizes["trial"], alpha=ds.attrs["alpha"],
+                                 temperature=ds.attrs["temperature"],
+                                 volatility=ds.attrs["volatility"], n_arms=ds.attrs["n_arms"],
+                                 p_available=ds.attrs["p_available"])
+
+
 @dataclass
 class ValueCalibrationStudy(Study):
     """Confusion matrices of the value verdicts over simulators x trials x neurons."""
@@ -61,6 +78,7 @@ class ValueCalibrationStudy(Study):
     alpha: float = 0.01
     population_statistic: str = "fisher"
     intersection_test: str = "any"
+    nulls: tuple[str, ...] = ("shift", "pseudo")
 
     name: ClassVar[str] = "value-calibration"
     USES_TORCH: ClassVar[bool] = False
@@ -75,15 +93,25 @@ class ValueCalibrationStudy(Study):
         super().__post_init__()
         for sim in self.simulators:
             check_choice("simulators", sim, tuple(SIMULATORS))
+        for kind in self.nulls:
+            check_choice("nulls", kind, ("shift", "pseudo"))
+        if not self.nulls:
+            raise ValueError("nulls must name at least one of 'shift', 'pseudo'")
 
     def cell(self, simulator: str, n_trials: int, n_neurons: int, stream) -> xr.Dataset:
         """The calibration of one (simulator, trials, neurons) cell."""
         kwargs = dict(n_null=self.n_null, alpha=self.alpha, base=list(SIMULATORS[simulator]),
                       population_statistic=self.population_statistic,
-                      intersection_test=self.intersection_test)
+                      intersection_test=self.intersection_test, null=tuple(self.nulls))
+
+        def per_session(ds):
+            if "pseudo" not in self.nulls:
+                return kwargs
+            return {**kwargs, "pseudo_sampler": _pseudo_sampler(simulator, ds)}
+
         return verdict_calibration(_simulator(simulator, n_trials, n_neurons),
                                    encodings=self.encodings, n_sessions=self.n_sessions,
-                                   compare_kwargs=kwargs, random_state=stream)
+                                   compare_kwargs=per_session, random_state=stream)
 
     def sweep(self, out=None, *, progress: bool = True) -> xr.Dataset:
         """Every cell (cached under ``out/cells`` when ``out`` is given), stacked."""

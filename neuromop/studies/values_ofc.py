@@ -35,11 +35,12 @@ class ValuesOFCStudy(Study):
     sessions: int | None = None           # how many sessions (None: all)
     window: tuple[float, float] = (0.1, 0.6)   # s after offer onset
     data_root: str | None = None          # padoa_ofc folder (None: the shared datasets)
+    power_sessions: int = 20              # simulated sessions per ground truth (0: no power)
 
     name: ClassVar[str] = "values-ofc"
     USES_TORCH: ClassVar[bool] = False
     BUDGETS: ClassVar[dict[str, dict]] = {
-        "smoke": dict(n_null=19, alpha=0.05, sessions=1),
+        "smoke": dict(n_null=19, alpha=0.05, sessions=1, power_sessions=1),
         "default": {},
         "paper": dict(n_null=999),
     }
@@ -63,7 +64,7 @@ class ValuesOFCStudy(Study):
             ds = load_padoa_session(root, session, window=(t0, t1),
                                     bin_width=round(t1 - t0, 9), task="JC")
             rep = value_report(ds, window=(t0, t1), n_null=self.n_null, alpha=self.alpha,
-                               random_state=stream)
+                               power_sessions=self.power_sessions, random_state=stream)
             write_value_report(rep, out / session, f"OFC session {session}")
             r, ct = rep["result"], rep["choice_table"]
             summary[session] = {
@@ -79,10 +80,16 @@ class ValuesOFCStudy(Study):
                 "choice_models": ct[["loglik", "bic", "cv_loglik", "param_rho",
                                      "param_steepness"]].to_dict(orient="index"),
             }
+            if rep["power"] is not None:
+                rate = rep["power"]["correct_rate"].isel(n_trials=-1)
+                summary[session]["power"] = {str(e): float(rate.sel(encoding=e))
+                                             for e in rate["encoding"].values}
             lines.append(f"{session}: {summary[session]['verdict']} "
                          f"({summary[session]['n_neurons']} neurons, "
                          f"{summary[session]['n_trials']} trials, r(soft, true) = "
-                         f"{summary[session]['signal_corr']:.3f})")
+                         f"{summary[session]['signal_corr']:.3f})"
+                         + ("" if rep["power"] is None else "; power " + ", ".join(
+                             f"{e} {v:.2f}" for e, v in summary[session]["power"].items())))
             if progress:
                 print(lines[-1], flush=True)
         return self.finish(out, table="\n".join(lines), summary={"sessions": summary},

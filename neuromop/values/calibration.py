@@ -39,7 +39,9 @@ def wilson_interval(successes, trials, level: float = 0.95) -> tuple[np.ndarray,
         p = k / n
         centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
         half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    return centre - half, centre + half
+    # rounding can put a bound a hair past the estimate (k = 0 or n): keep low <= p <= high
+    return np.clip(np.minimum(centre - half, p), 0.0, 1.0), np.clip(np.maximum(centre + half, p),
+                                                                    0.0, 1.0)
 
 
 def _neuron_truth(ds: xr.Dataset, neurons) -> tuple[np.ndarray, np.ndarray]:
@@ -66,8 +68,10 @@ def verdict_calibration(simulate, *, encodings=("soft", "true", "mixed", "none")
         Ground truths to simulate.
     n_sessions : int
         Sessions per encoding.
-    compare_kwargs : dict, optional
-        Passed to :func:`compare_value_encodings` (e.g. ``n_null``, ``alpha``, ``base``).
+    compare_kwargs : dict or callable, optional
+        Passed to :func:`compare_value_encodings` (e.g. ``n_null``, ``alpha``, ``base``); a
+        callable ``compare_kwargs(ds) -> dict`` gives per-session arguments (e.g. a
+        pseudo-session sampler built from the session's own task variables).
     level : float
         Confidence level of the Wilson intervals.
     random_state : None, int or numpy.random.Generator
@@ -97,7 +101,8 @@ def verdict_calibration(simulate, *, encodings=("soft", "true", "mixed", "none")
     n_sessions = check_int("n_sessions", n_sessions, low=1)
     level = check_real("level", level, low=0.0, high=1.0, low_inclusive=False,
                        high_inclusive=False)
-    kwargs = dict(compare_kwargs or {})
+    per_session = compare_kwargs if callable(compare_kwargs) else None
+    kwargs = {} if per_session is not None else dict(compare_kwargs or {})
     if "random_state" in kwargs:
         raise ValueError("compare_kwargs must not set random_state: the nulls are seeded from "
                          "verdict_calibration's random_state")
@@ -108,7 +113,9 @@ def verdict_calibration(simulate, *, encodings=("soft", "true", "mixed", "none")
     for i, enc in enumerate(encodings):
         for _ in range(n_sessions):
             ds = simulate(enc, rng)
-            res = compare_value_encodings(ds, random_state=rng, **kwargs)
+            kw = kwargs if per_session is None else dict(per_session(ds))
+            kw.pop("random_state", None)
+            res = compare_value_encodings(ds, random_state=rng, **kw)
             counts[i, VERDICTS.index(res.attrs["verdict"])] += 1
             g_s, g_t = _neuron_truth(ds, res["neuron"].values)
             cls = res["neuron_class"].values
