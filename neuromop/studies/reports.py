@@ -57,7 +57,8 @@ def write_value_report(report: dict, out: Path, title: str) -> list[Path]:
           f"{res.attrs['n_neurons']} neurons, {res.attrs['n_trials']} trials)", "",
           f"- signal correlation r = {float(res['signal_corr']):.4f}, partial r = "
           f"{float(res['signal_partial_corr']):.4f}, VIF = "
-          f"{', '.join(f'{v:.3g}' for v in res['vif'].values)} (limit {res.attrs['vif_max']}), "
+          f"{', '.join(f'{v:.3g}' for v in res['vif'].values)} (limit "
+          f"{res.attrs['vif_max']:.3g}, rule {res.attrs.get('vif_rule', 'fixed')}), "
           f"condition number = {res.attrs['condition_number']:.3g}; separable: "
           f"{bool(res.attrs['separable'])}",
           *[f"- {n}" for n in report["notes"]], "", "## Population tests", "",

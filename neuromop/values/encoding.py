@@ -36,16 +36,20 @@ reports it as an effect size either way).
 Verdict
 -------
 The verdict follows the closure principle (Marcus, Peritz & Gabriel 1976): a soft or true claim
-needs its own test and the test of the intersection "neither signal adds". The intersection
-test is by default the smallest of the three population p-values (any, soft, true) against the
-minimum over the same null draws (``intersection_test="max"``), so a significant soft or
-true test is not discarded by a weaker "both signals" test, and the family-wise error of the
-verdict stays at ``alpha``. ``"neither"`` if the intersection test is not significant;
-otherwise ``"not identifiable"`` if the signals are too collinear — a variance inflation factor
-``>= vif_max`` (default 10, i.e. ``|partial r| >= 0.95``; beyond it less than 10 % of a signal's
-variance is its own and coefficient estimates are unstable, the classical threshold of
-Marquardt 1970 / Kutner et al.) — and else ``"soft"``, ``"true"`` or ``"mixed"`` from the two
-unique-contribution tests (``"not identifiable"`` if neither unique test is significant).
+needs its own test and the test of the intersection "neither signal adds", so the verdict's
+family-wise error stays at ``alpha``. The intersection test is by default the test of adding
+both signals (``intersection_test="any"``); with ``"max"`` it is the smallest of the three
+population p-values (any, soft, true) against the minimum over the same null draws, so a
+significant soft or true test is not discarded by a weaker "both signals" test (this needs
+``n_null >= 3 / alpha - 1``). ``"neither"`` if the intersection test is not significant;
+otherwise ``"not identifiable"`` if the signals are too collinear for the number of trials: a
+signal's own (unique) variance is ``1 / VIF`` of its variance, so its coefficient is estimated
+from about ``n_trials / VIF`` trials' worth of information; the signals are separable when
+``n_trials / VIF >= min_unique_trials`` (default 30, i.e. VIF < 10 at 300 trials, the
+classical threshold of Marquardt 1970 / Kutner et al. at a typical session length, VIF < 67 at
+2,000 trials). A fixed limit ``vif_max`` (``VIF < vif_max``) replaces the rule when given.
+Else ``"soft"``, ``"true"`` or ``"mixed"`` from the two unique-contribution tests
+(``"not identifiable"`` if neither unique test is significant).
 Neuron classes apply the same rule per neuron, with Benjamini–Hochberg control of the false
 discovery rate across neurons (``neuron_correction="fdr_bh"``).
 """
@@ -397,7 +401,8 @@ def compare_value_encodings(
     null=("shift",),
     pseudo_sampler=None,
     alpha: float = 0.01,
-    vif_max: float = 10.0,
+    vif_max: float | None = None,
+    min_unique_trials: float = 30.0,
     min_rate: float = 0.5,
     population_statistic: str = "fisher",
     intersection_test: str = "any",
@@ -431,8 +436,12 @@ def compare_value_encodings(
         Null types; ``"pseudo"`` needs ``pseudo_sampler(rng) -> {"soft": array, "true": array}``.
     alpha : float
         Significance level of each test.
-    vif_max : float
-        Collinearity limit (see module docstring).
+    vif_max : float, optional
+        Fixed collinearity limit (separable when every VIF < ``vif_max``); default: the
+        trial-dependent rule of ``min_unique_trials``.
+    min_unique_trials : float
+        Separable when ``n_trials / VIF >= min_unique_trials`` for both signals (see module
+        docstring); ignored when ``vif_max`` is given.
     min_rate : float
         Neurons whose mean count in the window is below this are excluded (spikes per trial).
     population_statistic : {"fisher", "sum"}
@@ -484,7 +493,10 @@ def compare_value_encodings(
     cv = check_int("cv", cv, low=2)
     n_null = check_int("n_null", n_null, low=1)
     alpha = check_real("alpha", alpha, low=0.0, high=1.0, low_inclusive=False)
-    vif_max = check_real("vif_max", vif_max, low=1.0, low_inclusive=False)
+    if vif_max is not None:
+        vif_max = check_real("vif_max", vif_max, low=1.0, low_inclusive=False)
+    min_unique_trials = check_real("min_unique_trials", min_unique_trials, low=0.0,
+                                   low_inclusive=False)
     min_rate = check_real("min_rate", min_rate, low=0.0)
     check_choice("population_statistic", population_statistic, ("fisher", "sum"))
     check_choice("intersection_test", intersection_test, ("max", "any"))
@@ -510,7 +522,8 @@ def compare_value_encodings(
     # on a loaded 2-core machine), so run single-threaded.
     with threadpool_limits(limits=1, user_api="blas"):
         return _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null,
-                        pseudo_sampler, alpha, vif_max, min_rate, random_state, rng,
+                        pseudo_sampler, alpha, (vif_max, min_unique_trials), min_rate,
+                        random_state, rng,
                         population_statistic, intersection_test, neuron_correction)
 
 
@@ -555,7 +568,9 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
     base_cols = [_z(_trial_signal(ds, behaviour, b, f"base[{i}]", n)) for i, b in enumerate(base)]
     B = np.column_stack([np.ones(n), *base_cols, _dct_basis(n, drift_basis)])
     diag = collinearity(np.column_stack([soft, true]), B[:, 1:] if B.shape[1] > 1 else None)
-    separable = bool(np.all(diag["vif"] < vif_max))
+    vif_max, min_unique_trials = vif_max
+    limit = n / min_unique_trials if vif_max is None else vif_max
+    separable = bool(np.all(diag["vif"] < limit))
     folds = _blocked_folds(n, cv)
 
     designs = {"base": B, "true": np.column_stack([B, true]), "soft": np.column_stack([B, soft]),
@@ -702,12 +717,15 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
                   base=[b if isinstance(b, str) else "<array>" for b in base],
                   window=None if window is None else list(window), drift_basis=drift_basis,
                   cv=cv, n_null=n_null, null=list(null), alpha=alpha, vif_max=vif_max,
+                  min_unique_trials=min_unique_trials,
                   min_rate=min_rate, family=family,
                   population_statistic=population_statistic,
                   intersection_test=intersection_test, neuron_correction=neuron_correction,
                   random_state=random_state if isinstance(random_state, int) else None)
     out.attrs.update(provenance("neuromop.values.encoding.compare_value_encodings", **params))
-    out.attrs.update(verdict=verdict, separable=int(separable), alpha=alpha, vif_max=vif_max,
+    out.attrs.update(verdict=verdict, separable=int(separable), alpha=alpha,
+                     vif_max=float(limit), vif_rule="fixed" if vif_max is not None else
+                     f"n_trials / {min_unique_trials:g}",
                      condition_number=diag["condition_number"], family=family, n_trials=n,
                      n_neurons=int(Y.shape[1]), n_excluded_neurons=int((~keep).sum()))
     return out

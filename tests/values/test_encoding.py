@@ -197,3 +197,22 @@ def test_fit_poisson_glm_validates_its_arguments(kw, match):
     args = {"X": X, "Y": np.ones((20, 2)), **kw}
     with pytest.raises(ValueError, match=match):
         fit_poisson_glm(args.pop("X"), args.pop("Y"), **args)
+
+
+@pytest.mark.parametrize(("n_trials", "separable"), [(300, False), (2000, True)])
+def test_identifiability_depends_on_the_number_of_trials(n_trials, separable):
+    # the same collinearity (VIF ~ 17): too little unique variance at 300 trials, enough at
+    # 2,000 (n / VIF >= 30 trials' worth of the signal's own variance)
+    ds = simulate_value_population(encoding="soft", design="separable", n_neurons=20,
+                                   n_trials=n_trials, random_state=12)
+    rng = np.random.default_rng(0)
+    soft = ds["value_soft"].values
+    z = (soft - soft.mean()) / soft.std()
+    noise = rng.normal(size=z.size)
+    noise -= noise @ z / (z @ z) * z
+    true = 0.97 * z + np.sqrt(1 - 0.97**2) * noise / noise.std()
+    res = compare_value_encodings(ds, {"soft": "value_soft", "true": true}, base=["chosen"],
+                                  n_null=19, alpha=0.05, random_state=0)
+    assert 10.0 < float(res["vif"].min()) < 30.0
+    assert bool(res.attrs["separable"]) == separable
+    assert res.attrs["vif_max"] == pytest.approx(n_trials / 30.0)
