@@ -76,7 +76,7 @@ class ValueCalibrationStudy(Study):
     n_sessions: int = 20
     n_null: int = 99
     alpha: float = 0.01
-    population_statistic: str = "fisher"
+    population_statistic: str = "sum"
     intersection_test: str = "any"
     nulls: tuple[str, ...] = ("shift", "pseudo")
 

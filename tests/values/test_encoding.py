@@ -216,3 +216,26 @@ def test_identifiability_depends_on_the_number_of_trials(n_trials, separable):
     assert 10.0 < float(res["vif"].min()) < 30.0
     assert bool(res.attrs["separable"]) == separable
     assert res.attrs["vif_max"] == pytest.approx(n_trials / 30.0)
+
+
+def test_fisher_combination_and_min_p_gate_find_a_soft_population():
+    ds = simulate_value_population(encoding="soft", design="separable", n_neurons=30,
+                                   random_state=3)
+    res = compare_value_encodings(ds, base=["chosen"], n_null=59, alpha=0.05, random_state=0,
+                                  population_statistic="fisher", intersection_test="max")
+    assert res.attrs["verdict"] == "soft"
+    assert float(res["p_intersection"]) <= 0.05
+    assert res.attrs["parameters"].count("fisher") == 1
+
+
+def test_min_p_gate_needs_enough_null_draws(small_ds):
+    with pytest.raises(ValueError, match="intersection_test='max'.*n_null >= 59"):
+        compare_value_encodings(small_ds, n_null=19, alpha=0.05, intersection_test="max")
+
+
+def test_bh_across_neurons_warns_when_it_cannot_reject(small_ds):
+    with pytest.warns(RuntimeWarning, match="cannot classify any"):
+        res = compare_value_encodings(small_ds, n_null=19, alpha=0.05,
+                                      neuron_correction="fdr_bh", random_state=0)
+    assert np.all(res["neuron_class"].values == "neither")
+    assert np.all(res["q_unique"] >= res["p_unique"])
