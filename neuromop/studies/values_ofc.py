@@ -81,15 +81,21 @@ class ValuesOFCStudy(Study):
                                      "param_steepness"]].to_dict(orient="index"),
             }
             if rep["power"] is not None:
-                rate = rep["power"]["correct_rate"].isel(n_trials=-1)
-                summary[session]["power"] = {str(e): float(rate.sel(encoding=e))
-                                             for e in rate["encoding"].values}
+                last = rep["power"].isel(n_trials=-1)
+                summary[session]["power"] = {str(e): float(last["correct_rate"].sel(encoding=e))
+                                             for e in last["encoding"].values}
+                summary[session]["detection"] = {
+                    str(e): float(last["detection_rate"].sel(encoding=e))
+                    for e in last["encoding"].values}
             lines.append(f"{session}: {summary[session]['verdict']} "
                          f"({summary[session]['n_neurons']} neurons, "
                          f"{summary[session]['n_trials']} trials, r(soft, true) = "
                          f"{summary[session]['signal_corr']:.3f})"
-                         + ("" if rep["power"] is None else "; power " + ", ".join(
-                             f"{e} {v:.2f}" for e, v in summary[session]["power"].items())))
+                         + ("" if rep["power"] is None else "; correct verdict " + ", ".join(
+                             f"{e} {v:.2f}" for e, v in summary[session]["power"].items())
+                            + "; value coding detected " + ", ".join(
+                             f"{e} {v:.2f}" for e, v in summary[session]["detection"].items()
+                             if e != "none")))
             if progress:
                 print(lines[-1], flush=True)
         return self.finish(out, table="\n".join(lines), summary={"sessions": summary},

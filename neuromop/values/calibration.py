@@ -83,7 +83,9 @@ def verdict_calibration(simulate, *, encodings=("soft", "true", "mixed", "none")
     -------
     xarray.Dataset
         ``verdict_count`` and ``verdict_rate`` (encoding, verdict) with ``verdict_rate_low`` /
-        ``_high``; ``correct_rate`` (encoding) with its interval; per neuron, summed over
+        ``_high``; ``correct_rate`` (encoding) with its interval; ``detection_rate``
+        (encoding): sessions whose verdict is not "neither" (for a coded encoding, the power to
+        detect value coding at all, soft and true told apart or not); per neuron, summed over
         sessions: ``neuron_false_positive`` (fraction of untuned neurons classed as coding any
         value), ``neuron_false_soft`` (true-only neurons classed soft or mixed) and
         ``neuron_false_true`` (soft-only neurons classed true or mixed) and ``neuron_power``
@@ -136,6 +138,8 @@ def verdict_calibration(simulate, *, encodings=("soft", "true", "mixed", "none")
     lo, hi = wilson_interval(counts, n_sessions, level)
     correct = np.array([counts[i, VERDICTS.index(ENCODINGS[e])] for i, e in enumerate(encodings)])
     c_lo, c_hi = wilson_interval(correct, n_sessions, level)
+    detected = n_sessions - counts[:, VERDICTS.index("neither")]
+    d_lo, d_hi = wilson_interval(detected, n_sessions, level)
     out = xr.Dataset(
         {"verdict_count": (("encoding", "verdict"), counts),
          "verdict_rate": (("encoding", "verdict"), rate),
@@ -143,7 +147,10 @@ def verdict_calibration(simulate, *, encodings=("soft", "true", "mixed", "none")
          "verdict_rate_high": (("encoding", "verdict"), hi),
          "correct_rate": ("encoding", correct / n_sessions),
          "correct_rate_low": ("encoding", c_lo),
-         "correct_rate_high": ("encoding", c_hi)},
+         "correct_rate_high": ("encoding", c_hi),
+         "detection_rate": ("encoding", detected / n_sessions),
+         "detection_rate_low": ("encoding", d_lo),
+         "detection_rate_high": ("encoding", d_hi)},
         coords={"encoding": encodings, "verdict": list(VERDICTS)},
     )
     for name, (k, n) in neuron.items():

@@ -150,20 +150,22 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
 
 
 def _power_note(verdict: str, power) -> str:
-    rate = power["correct_rate"].isel(n_trials=-1)
+    last = power.isel(n_trials=-1)
+    rate, det = last["correct_rate"], last["detection_rate"]
+    n = int(last["verdict_count"].sum("verdict").max())
     parts = ", ".join(f"{e} {float(rate.sel(encoding=e)):.2f}" for e in rate["encoding"].values)
-    n = int(power["verdict_count"].isel(n_trials=-1).sum("verdict").max())
-    note = (f"power for this design ({n} simulated sessions per ground truth, fitted gains): "
-            f"correct verdict rate {parts}")
+    note = (f"power for this design ({n} simulated sessions per ground truth, fitted gains "
+            f"debiased for noise): correct verdict rate {parts}")
     coded = [e for e in ("soft", "true") if e in rate["encoding"].values]
-    if verdict == "neither" and coded and min(float(rate.sel(encoding=e)) for e in coded) < 0.8:
-        note += ("; the verdict 'neither' is NOT evidence of no value coding: this design "
-                 "detects value coding of the fitted strength less than 80 % of the time "
-                 "(not enough data)")
+    if coded:
+        worst = min(float(det.sel(encoding=e)) for e in coded)
+        note += f"; value coding of the fitted strength detected (any verdict but 'neither') " \
+                f"in >= {worst:.2f} of sessions"
+        if verdict == "neither" and worst < 0.8:
+            note += ("; the verdict 'neither' is NOT evidence of no value coding: this design "
+                     "detects value coding of the fitted strength less than 80 % of the time "
+                     "(not enough data)")
+        if max(float(rate.sel(encoding=e)) for e in coded) < 0.2:
+            note += ("; soft and true value are not told apart in this design even when one is "
+                     "encoded")
     return note
-
-
-
-
-
-
