@@ -75,15 +75,32 @@ simulators = {
     "bandit": (lambda enc, rng: simulate_bandit_value_population(
         encoding=enc, n_trials=N_TRIALS, n_neurons=N_NEURONS, random_state=rng), []),
 }
+calibrations = {}
 for name, (simulate, base) in simulators.items():
     cal = verdict_calibration(simulate, n_sessions=N_SESSIONS, random_state=SEED,
                               compare_kwargs={"n_null": N_NULL, "alpha": ALPHA, "base": base})
+    calibrations[name] = cal
     print(f"\n{name}: verdict counts over {N_SESSIONS} sessions per encoding")
     print(cal["verdict_count"].to_pandas())
     print("untuned neurons called value-coding: "
           f"{float(cal['neuron_false_positive']):.4f} "
           f"[{float(cal['neuron_false_positive_low']):.4f}, "
           f"{float(cal['neuron_false_positive_high']):.4f}]")
+
+# %%
+import matplotlib.pyplot as plt
+
+fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), constrained_layout=True)
+for ax, (name, cal) in zip(axes, calibrations.items()):
+    rate = cal["verdict_rate"]
+    ax.imshow(rate.values, vmin=0, vmax=1, cmap="Blues")
+    ax.set_xticks(range(rate.sizes["verdict"]), rate["verdict"].values, rotation=30, ha="right")
+    ax.set_yticks(range(rate.sizes["encoding"]), rate["encoding"].values)
+    for i in range(rate.sizes["encoding"]):
+        for j in range(rate.sizes["verdict"]):
+            ax.text(j, i, int(cal["verdict_count"].values[i, j]), ha="center", va="center")
+    ax.set_title(f"{name}: verdict (columns) by ground truth (rows)")
+plt.show()
 
 # %% [markdown]
 # ## 3. Power for one recording's design

@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 from scipy.stats import norm
 
-from neuromop._checks import check_int, check_real
+from neuromop._checks import check_finite_array, check_int, check_real
 from neuromop._provenance import provenance
 from neuromop._random import as_generator
 from neuromop.values.encoding import VERDICTS, compare_value_encodings
@@ -26,14 +26,42 @@ from neuromop.values.encoding import VERDICTS, compare_value_encodings
 __all__ = ["ENCODINGS", "DesignSimulator", "design_calibration", "design_simulator",
            "verdict_calibration", "wilson_interval"]
 
+#: Most simulated sessions per encoding (each costs about a second).
+_MAX_SESSIONS = 100_000
+
 #: Ground-truth encodings of the simulators and the verdict that is correct for each.
 ENCODINGS = {"soft": "soft", "true": "true", "mixed": "mixed", "none": "neither"}
 
 
 def wilson_interval(successes, trials, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval of a binomial proportion (arrays broadcast; NaN where trials = 0)."""
-    k = np.asarray(successes, float)
-    n = np.asarray(trials, float)
+    """Wilson score interval of a binomial proportion (arrays broadcast; NaN where trials = 0).
+
+    Parameters
+    ----------
+    successes, trials : array_like of int
+        Counts, ``0 <= successes <= trials``.
+    level : float
+        Confidence level in (0, 1).
+
+    Returns
+    -------
+    low, high : numpy.ndarray
+    """
+    k = check_finite_array("successes", successes)
+    n = check_finite_array("trials", trials)
+    level = check_real("level", level, low=0.0, high=1.0, low_inclusive=False,
+                       high_inclusive=False)
+    if np.any(k < 0) or np.any(k != np.round(k)):
+        raise ValueError("successes must be non-negative integers")
+    if np.any(n < 0) or np.any(n != np.round(n)):
+        raise ValueError("trials must be non-negative integers")
+    try:
+        over = np.any(k > n)
+    except ValueError:
+        raise ValueError(f"successes and trials must broadcast, got shapes {k.shape} and "
+                         f"{n.shape}") from None
+    if over:
+        raise ValueError("successes must not exceed trials")
     z = norm.ppf(0.5 + level / 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         p = k / n
@@ -95,14 +123,20 @@ def verdict_calibration(simulate, *, encodings=("soft", "true", "mixed", "none")
     if not callable(simulate):
         raise TypeError(f"simulate must be callable (encoding, rng) -> Dataset, got "
                         f"{type(simulate).__name__}")
+    if not isinstance(encodings, tuple | list):
+        raise TypeError(f"encodings must be a list of {list(ENCODINGS)}, got {encodings!r}")
     encodings = list(encodings)
-    unknown = [e for e in encodings if e not in ENCODINGS]
+    unknown = [e for e in encodings if not isinstance(e, str) or e not in ENCODINGS]
     if unknown or not encodings:
         raise ValueError(f"encodings must be a non-empty subset of {list(ENCODINGS)}, got "
                          f"{encodings}")
-    n_sessions = check_int("n_sessions", n_sessions, low=1)
+    n_sessions = check_int("n_sessions", n_sessions, low=1, high=_MAX_SESSIONS)
     level = check_real("level", level, low=0.0, high=1.0, low_inclusive=False,
                        high_inclusive=False)
+    if compare_kwargs is not None and not (callable(compare_kwargs)
+                                           or isinstance(compare_kwargs, dict)):
+        raise TypeError(f"compare_kwargs must be a dict, a callable ds -> dict or None, got "
+                        f"{type(compare_kwargs).__name__}")
     per_session = compare_kwargs if callable(compare_kwargs) else None
     kwargs = {} if per_session is not None else dict(compare_kwargs or {})
     if "random_state" in kwargs:
@@ -322,6 +356,9 @@ def design_calibration(ds: xr.Dataset, signals=None, *, base=(), behaviour=None,
         rate reaches ``power`` (NaN if none does: more trials than recorded are needed).
     """
     power = check_real("power", power, low=0.0, high=1.0, low_inclusive=False)
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"ds must be an xarray.Dataset, got {type(ds).__name__}")
+    n_sessions = check_int("n_sessions", n_sessions, low=1, high=_MAX_SESSIONS)
     act_trials = int(ds.sizes.get("trial", 0))
     lengths = [act_trials] if n_trials is None else [int(t) for t in np.atleast_1d(n_trials)]
     kwargs = dict(compare_kwargs or {})

@@ -63,7 +63,7 @@ import xarray as xr
 from scipy.stats import rankdata
 from threadpoolctl import threadpool_limits
 
-from neuromop._checks import as_array, check_choice, check_int, check_real
+from neuromop._checks import as_array, check_choice, check_finite_array, check_int, check_real
 from neuromop._provenance import provenance
 from neuromop._random import as_generator
 from neuromop.data.schema import activity_variable
@@ -329,8 +329,10 @@ def _pool_pvalues(obs: np.ndarray, null: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
-    """Benjamini–Hochberg q-values of the p-values ``p`` (1-D; NaN-free)."""
-    p = np.asarray(p, float)
+    """Benjamini–Hochberg q-values of the p-values ``p`` (1-D, finite, in [0, 1])."""
+    p = check_finite_array("p", p, ndim=1)
+    if np.any((p < 0) | (p > 1)):
+        raise ValueError("p must hold p-values in [0, 1]")
     m = p.size
     if m == 0:
         return p.copy()

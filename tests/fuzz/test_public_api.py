@@ -694,6 +694,53 @@ case("compare_value_encodings", V.compare_value_encodings,
      n_null=(-1, 0, 2.5, None, "x"), null=("x", None, ("pseudo",), (), OPAQUE),
      alpha=(-0.1, 0.0, 1.5, np.nan, None, "x"), vif_max=(-1.0, np.nan, None, "x"),
      min_rate=(-1.0, np.nan, np.inf, None, "x"), random_state=("seed", -1, OPAQUE))
+@functools.cache
+def bandit_population() -> xr.Dataset:
+    return V.simulate_bandit_value_population(n_trials=40, n_neurons=3, random_state=1)
+
+
+def _tiny_simulator(encoding, rng):
+    return V.simulate_bandit_value_population(encoding=encoding, n_trials=30, n_neurons=3,
+                                              random_state=rng)
+
+
+case("simulate_bandit_value_population", V.simulate_bandit_value_population,
+     fresh(encoding="soft", n_trials=30, n_neurons=3, n_arms=3, p_available=0.6, alpha=0.3,
+           temperature=0.3, volatility=0.05, gain=0.3, frac_tuned=0.7, mix=0.5, drift=0.25,
+           drift_trials=20.0, gain_noise=0.2, window=0.5, random_state=0),
+     encoding="choice", n_trials="int", n_neurons="int", n_arms="int", p_available="prob",
+     alpha="prob", temperature="real", volatility="real", gain="real", frac_tuned="prob",
+     mix="prob", drift="real", drift_trials="real", gain_noise="real", window="real",
+     random_state="random_state")
+case("bandit_pseudo_sampler", V.bandit_pseudo_sampler,
+     fresh(n_trials=30, alpha=0.3, temperature=0.3, volatility=0.05, n_arms=3, p_available=0.6),
+     n_trials="int", alpha="prob", temperature="real", volatility="real", n_arms="int",
+     p_available="prob")
+case("benjamini_hochberg", V.benjamini_hochberg,
+     fresh(p=L(lambda: np.array([0.01, 0.2, 0.03]))), p="array")
+case("wilson_interval", V.wilson_interval, fresh(successes=3, trials=10, level=0.95),
+     _aliases={"successes": ("trials",), "trials": ("successes",)},
+     successes="array", trials="array", level="prob")
+case("verdict_calibration", V.verdict_calibration,
+     fresh(simulate=_tiny_simulator, encodings=("none",), n_sessions=1,
+           compare_kwargs={"n_null": 9, "alpha": 0.1, "cv": 3}, level=0.95, random_state=0),
+     _nan_ok=True,  # documented: per-neuron rates are NaN where no neuron of that kind exists
+     simulate=(None, "x", OPAQUE), encodings=("x", (), ("both",), None),
+     n_sessions="int", compare_kwargs=("x", {"random_state": 0}, OPAQUE), level="prob",
+     random_state="random_state")
+case("design_simulator", V.design_simulator,
+     fresh(ds=L(value_population), base=(), window=None, drift_basis=2, min_rate=0.5,
+           gain_scale=1.0, n_trials=None),
+     ds=X, base=(None, "x", ["bogus"], OPAQUE), window="pair",
+     drift_basis=(-1, 2.5, None, "x"), min_rate=(-1.0, np.nan, None, "x"),
+     gain_scale=(-1.0, np.nan, np.inf, None, "x"), n_trials=(-1, 0, 2.5, "x", 10**9))
+case("design_calibration", V.design_calibration,
+     fresh(ds=L(value_population), base=(), window=None, n_trials=None, encodings=("none",),
+           n_sessions=1, gain_scale=1.0, power=0.8,
+           compare_kwargs={"n_null": 9, "alpha": 0.1, "cv": 3}, random_state=0),
+     _nan_ok=True,  # documented: trials_for_power is NaN when no length reaches the power
+     ds=X, n_sessions="int", gain_scale=(-1.0, np.nan, None, "x"), power="prob",
+     random_state="random_state")
 case("value_report", V.value_report,
      fresh(ds=L(value_population), n_null=9, alpha=0.1, random_state=0),
      _nan_ok=("decoding_p",),
