@@ -123,7 +123,7 @@ def simulate_bandit_value_population(
     window: float = 0.5,
     random_state=None,
 ) -> xr.Dataset:
-    """Poisson population of a Q-learner on a restless two-armed bandit (module docstring).
+    """Poisson population of a Q-learner on a restless multi-armed bandit (module docstring).
 
     Parameters
     ----------

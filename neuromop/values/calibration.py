@@ -365,9 +365,10 @@ def design_calibration(ds: xr.Dataset, signals=None, *, base=(), behaviour=None,
     kwargs.setdefault("window", window)
     rng = as_generator(random_state)
     cells = []
+    sim = design_simulator(ds, signals, base=base, behaviour=behaviour, window=window,
+                           gain_scale=gain_scale)  # the encoding model is fitted once
     for length in lengths:
-        sim = design_simulator(ds, signals, base=base, behaviour=behaviour, window=window,
-                               gain_scale=gain_scale, n_trials=length)
+        sim.n_trials = check_int("n_trials", length, low=20, high=sim.soft.size)
         kw = {**kwargs, "base": sim.base, "window": None}
         res = verdict_calibration(sim, encodings=encodings, n_sessions=n_sessions,
                                   compare_kwargs=kw, random_state=rng, progress=progress)

@@ -95,18 +95,21 @@ def test_ground_truth_verdicts(encoding, design, expected):
     assert bool(res.attrs["separable"]) == (design == "separable")
 
 
+def _correlated_with(signal, r, seed=0):
+    """A standardised signal with correlation exactly ``r`` to ``signal``."""
+    z = (signal - signal.mean()) / signal.std()
+    noise = np.random.default_rng(seed).normal(size=z.size)
+    noise -= noise @ z / (z @ z) * z
+    return r * z + np.sqrt(1 - r**2) * noise / noise.std()
+
+
 @pytest.mark.parametrize(("vif_max", "expected"), [(10.0, "not identifiable"), (50.0, "soft")])
 def test_vif_threshold_decides_identifiability(vif_max, expected):
     # a "true" signal built to correlate r = 0.97 with the encoded soft value (VIF ~ 17):
     # the default limit (10) refuses to separate them; a lax limit lets the tests decide
     ds = simulate_value_population(encoding="soft", design="separable", n_neurons=60,
                                    random_state=12)
-    rng = np.random.default_rng(0)
-    soft = ds["value_soft"].values
-    z = (soft - soft.mean()) / soft.std()
-    noise = rng.normal(size=z.size)
-    noise -= noise @ z / (z @ z) * z
-    true = 0.97 * z + np.sqrt(1 - 0.97**2) * noise / noise.std()
+    true = _correlated_with(ds["value_soft"].values, 0.97)
     res = compare_value_encodings(ds, {"soft": "value_soft", "true": true}, base=["chosen"],
                                   n_null=19, alpha=0.05, vif_max=vif_max, random_state=0)
     assert 10.0 < float(res["vif"].min()) < 50.0
@@ -205,12 +208,7 @@ def test_identifiability_depends_on_the_number_of_trials(n_trials, separable):
     # 2,000 (n / VIF >= 30 trials' worth of the signal's own variance)
     ds = simulate_value_population(encoding="soft", design="separable", n_neurons=20,
                                    n_trials=n_trials, random_state=12)
-    rng = np.random.default_rng(0)
-    soft = ds["value_soft"].values
-    z = (soft - soft.mean()) / soft.std()
-    noise = rng.normal(size=z.size)
-    noise -= noise @ z / (z @ z) * z
-    true = 0.97 * z + np.sqrt(1 - 0.97**2) * noise / noise.std()
+    true = _correlated_with(ds["value_soft"].values, 0.97)
     res = compare_value_encodings(ds, {"soft": "value_soft", "true": true}, base=["chosen"],
                                   n_null=19, alpha=0.05, random_state=0)
     assert 10.0 < float(res["vif"].min()) < 30.0
