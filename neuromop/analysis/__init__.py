@@ -17,6 +17,8 @@ Plain functions over *named* dims that return labelled results with provenance i
   :func:`occupancy_entropy`;
 - :mod:`~neuromop.analysis.tables` -- :func:`variability_table`: lifetime and variability of
   groups of trials (controllers, sources) side by side;
+- :mod:`~neuromop.analysis.sources` -- :func:`compare_sources`: recorded and simulated activity
+  side by side, bootstrap distances and the closest source;
 - :mod:`~neuromop.analysis.report` -- :func:`variability_report`, the whole
   ``neuromop analyze variability``;
 - :mod:`~neuromop.analysis.accessor` -- ``ds.neuromop.<function>(...)``, which only delegates.
@@ -39,6 +41,7 @@ from neuromop.analysis.pooling import (
     pooled_mean_matched_fano_factor,
 )
 from neuromop.analysis.report import variability_report
+from neuromop.analysis.sources import STATISTICS, compare_sources, source_statistics
 from neuromop.analysis.tables import analysis_spans, variability_table
 from neuromop.analysis.variability import (
     MeanMatchingError,
@@ -62,6 +65,9 @@ __all__ = [
     "occupancy_entropy",
     "pair_values",
     "participation_ratio",
+    "STATISTICS",
+    "compare_sources",
+    "source_statistics",
     "pca_spectrum",
     "pooled_mean_matched_fano_factor",
     "signal_correlation",

@@ -5,8 +5,9 @@
 - :mod:`~neuromop.envs.rate_rnn` -- :class:`RateRNNEnv` (torch, batched) and
   :func:`antithetic_candidates`;
 - :mod:`~neuromop.envs.cartpole` -- :class:`ContinuousCartpoleEnv`;
-- :mod:`~neuromop.envs.terminal` -- composable terminal sets (:class:`EnergyBudget`,
-  :class:`SquareBox`, :class:`ShapeSet`, :class:`Corridor`, :class:`InnerSquareReward`);
+- :mod:`~neuromop.envs.terminal` -- composable terminal sets (:class:`ActivityBox`,
+  :class:`EnergyBudget`, :class:`SquareBox`, :class:`ShapeSet`, :class:`Corridor`,
+  :class:`InnerSquareReward`);
 - :mod:`neuromop.envs.spiking` -- the Brian2 wing (:class:`SpikingVectorEnv`,
   :class:`SpikingEnergyBudget`, action designs).
 """
@@ -22,6 +23,7 @@ from neuromop.envs.spiking import (
 )
 from neuromop.envs.terminal import (
     SHAPES,
+    ActivityBox,
     CompositeTerminal,
     Corridor,
     EnergyBudget,
@@ -44,6 +46,7 @@ __all__ = [
     "SpikingNetworkParams",
     "SpikingVectorEnv",
     "SHAPES",
+    "ActivityBox",
     "CompositeTerminal",
     "Corridor",
     "EnergyBudget",

@@ -24,6 +24,7 @@ import numpy as np
 from neuromop._checks import check_int, check_real
 
 __all__ = [
+    "ActivityBox",
     "TaskView",
     "TerminalSet",
     "NeverTerminal",
@@ -218,6 +219,54 @@ class SquareBox(TerminalSet):
 
     def __repr__(self) -> str:
         return f"SquareBox(neurons={self.neurons}, half_width={self.half_width})"
+
+
+class ActivityBox(TerminalSet):
+    """Terminal when any unit's activity leaves its interval ``[lower_i, upper_i]``.
+
+    The box of a network fitted to a recording is usually the range its fitted trajectories
+    visit (see :func:`neuromop.fit.recorded_activity_box`): leaving it means the network went
+    where the recorded population was never seen.
+
+    Parameters
+    ----------
+    lower, upper : array_like, shape (N,)
+        Per-unit bounds (activity units), ``lower < upper``, finite.
+    """
+
+    def __init__(self, lower, upper) -> None:
+        try:
+            lo = np.asarray(lower, dtype=float)
+            hi = np.asarray(upper, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError(f"lower and upper must be arrays of numbers, got {lower!r} and "
+                            f"{upper!r}") from None
+        if lo.ndim != 1 or lo.size == 0 or lo.shape != hi.shape:
+            raise ValueError(f"lower and upper must be 1-D arrays of the same length, got shapes "
+                             f"{lo.shape} and {hi.shape}")
+        if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+            raise ValueError("lower and upper must be finite")
+        if np.any(lo >= hi):
+            raise ValueError(f"lower must be < upper for every unit, got lower >= upper at units "
+                             f"{np.flatnonzero(lo >= hi).tolist()}")
+        import torch
+
+        self.lower, self.upper = lo, hi
+        self._lo = torch.as_tensor(lo, dtype=torch.float32)
+        self._hi = torch.as_tensor(hi, dtype=torch.float32)
+
+    def bind(self, spec: EnvSpec) -> None:
+        if self.lower.size != spec.n_neurons:
+            raise ValueError(f"ActivityBox lower and upper must have n_neurons={spec.n_neurons} "
+                             f"entries, "
+                             f"got {self.lower.size}")
+
+    def is_terminal(self, view: TaskView, aux):
+        x = view.activity
+        return ((x < self._lo) | (x > self._hi)).any(dim=-1)
+
+    def __repr__(self) -> str:
+        return f"ActivityBox(n_units={self.lower.size})"
 
 
 def _polygon(n: int, radius: float, rotation: float = 0.0):

@@ -30,6 +30,12 @@ from neuromop.fit.spiking_model import (
     Transitions,
     collect_transitions,
 )
+from neuromop.fit.trial_env import (
+    TrialMatchedEnv,
+    recorded_activity_box,
+    trial_matched_env,
+    trial_matched_rollout,
+)
 
 __all__ = [
     "FittedRateRNNEnv",
@@ -41,6 +47,10 @@ __all__ = [
     "Transitions",
     "collect_transitions",
     "env_from_fit",
+    "TrialMatchedEnv",
+    "recorded_activity_box",
+    "trial_matched_env",
+    "trial_matched_rollout",
     "fit_rate_rnn",
     "fit_report",
     "per_neuron_r2",

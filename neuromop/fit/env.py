@@ -88,6 +88,18 @@ def env_from_fit(model, *, actions="units", n_candidates=16, action_scale=1.0, n
     FittedRateRNNEnv
         With ``fitted_model`` set to ``model``.
     """
+    return _build_fitted_env(FittedRateRNNEnv, model, actions=actions, n_candidates=n_candidates,
+                             action_scale=action_scale, noise_std=noise_std,
+                             random_state=random_state, extra_context=0, env_kwargs=env_kwargs)
+
+
+def _build_fitted_env(cls, model, *, actions, n_candidates, action_scale, noise_std,
+                      random_state, extra_context, env_kwargs):
+    """An environment of class ``cls`` with the fitted weights (see :func:`env_from_fit`).
+
+    The context is ``[1, extra_context more entries]``; the first drives the units through the
+    fitted bias ``c_``, the others through zero columns (a subclass sets them).
+    """
     import torch
 
     if not isinstance(model, RateRNNRegressor):
@@ -106,10 +118,11 @@ def env_from_fit(model, *, actions="units", n_candidates=16, action_scale=1.0, n
     x0 = model.x0_
     cov = np.cov(x0, rowvar=False) if x0.shape[0] > 1 else np.zeros((n, n))
     evals, evecs = np.linalg.eigh(np.atleast_2d(cov))
+    env_kwargs = dict(env_kwargs)
     env_kwargs.pop("n_contexts", None)
-    env = FittedRateRNNEnv(
+    env = cls(
         n, g=0.0, tau=model.tau, dt=model.alpha_ * model.tau, nonlinearity=model.nonlinearity,
-        candidate_actions=cand, n_contexts=1, context_scale=0.0,
+        candidate_actions=cand, n_contexts=1 + extra_context, context_scale=0.0,
         noise_std=model.input_noise if noise_std is None else noise_std, random_state=0,
         **env_kwargs)
     env.x0_mean = torch.as_tensor(x0.mean(0), dtype=torch.float32)
@@ -117,7 +130,8 @@ def env_from_fit(model, *, actions="units", n_candidates=16, action_scale=1.0, n
                                     dtype=torch.float32)
     env.W = torch.as_tensor(model.W_, dtype=torch.float32)
     env.V = torch.as_tensor(V, dtype=torch.float32)
-    env.C = torch.as_tensor(model.c_[:, None], dtype=torch.float32)
+    env.C = torch.zeros(n, 1 + extra_context)
+    env.C[:, 0] = torch.as_tensor(model.c_, dtype=torch.float32)
     env.currents = cand @ env.V.T
     env.context_index = 0
     env.fitted_model = model

@@ -6,6 +6,8 @@
 - :mod:`~neuromop.plots.mdp` -- occupancy maps, survival curves, cartpole episodes;
 - :mod:`~neuromop.plots.values` -- soft versus true value reports;
 - :mod:`~neuromop.plots.fitting` -- rate-RNN fit reports;
+- :mod:`~neuromop.plots.hypothesis` -- the recording next to each controller
+  (``neuromop run hypothesis``);
 - :func:`save_figure` -- the one way a figure is written (atomically, then closed).
 
 Importing this package does not import matplotlib; drawing a figure does.

@@ -20,6 +20,8 @@ The studies:
   :mod:`~neuromop.studies.predator_prey`, :mod:`~neuromop.studies.half_arena`): ``four-rooms``,
   ``noisy-tv``, ``predator-prey``, ``cartpole-grid``, ``cartpole-half-arena``
   (:mod:`~neuromop.studies.cartpole_grid`);
+- the variability hypothesis on recordings (:mod:`~neuromop.studies.hypothesis`):
+  ``hypothesis``;
 - recordings and values (:mod:`~neuromop.studies.ofc_rnn`, :mod:`~neuromop.studies.values_ofc`,
   :mod:`~neuromop.studies.value_recovery`, :mod:`~neuromop.studies.ibl_choice_models`,
   :mod:`~neuromop.studies.value_calibration`): ``ofc-rnn``, ``values-ofc``, ``value-recovery``,
@@ -30,6 +32,7 @@ The studies:
 from neuromop.studies.cartpole_grid import CartpoleGridStudy
 from neuromop.studies.four_rooms import FourRoomsStudy
 from neuromop.studies.half_arena import HalfArenaStudy
+from neuromop.studies.hypothesis import HypothesisStudy
 from neuromop.studies.ibl_choice_models import IBLChoiceModelsStudy
 from neuromop.studies.noisy_tv import NoisyTVStudy
 from neuromop.studies.ofc_rnn import OFCRNNStudy
@@ -49,8 +52,9 @@ from neuromop.studies.variability_dask import VariabilityDaskStudy
 STUDIES: dict[str, type[Study]] = {cls.name: cls for cls in (
     EnergyStudy, SquareStudy, ShapesStudy, RewardStudy, CorridorStudy, CartpoleStudy,
     BetaSweepStudy, SpikingEnergyStudy, SpikingDesignsStudy, FourRoomsStudy, NoisyTVStudy,
-    PredatorPreyStudy, CartpoleGridStudy, HalfArenaStudy, OFCRNNStudy, ValuesOFCStudy,
-    ValueRecoveryStudy, ValueCalibrationStudy, IBLChoiceModelsStudy, VariabilityDaskStudy)}
+    PredatorPreyStudy, CartpoleGridStudy, HalfArenaStudy, OFCRNNStudy, HypothesisStudy,
+    ValuesOFCStudy, ValueRecoveryStudy, ValueCalibrationStudy, IBLChoiceModelsStudy,
+    VariabilityDaskStudy)}
 
 __all__ = [
     "STUDIES",
@@ -61,6 +65,7 @@ __all__ = [
     "EnergyStudy",
     "FourRoomsStudy",
     "HalfArenaStudy",
+    "HypothesisStudy",
     "IBLChoiceModelsStudy",
     "NoisyTVStudy",
     "OFCRNNStudy",

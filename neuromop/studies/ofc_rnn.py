@@ -28,22 +28,10 @@ from neuromop._io import atomic_path
 from neuromop._random import as_generator, seed_int, spawn
 from neuromop.data import list_padoa_sessions, load_padoa_session, shared_datasets_dir
 from neuromop.envs import SquareBox
+from neuromop.studies.hypothesis_data import add_offer_inputs
 from neuromop.studies.protocol import Study, StudyResult
 
 __all__ = ["OFCRNNStudy", "add_offer_inputs", "format_report"]
-
-
-def add_offer_inputs(ds):
-    """Add inputs ``in_a``/``in_b``: offered quantity / max, on from offer onset (t >= 0)."""
-    on = (ds["time"] >= 0).astype(float)
-    out = ds.copy()
-    for name, coord in (("in_a", "offer_a"), ("in_b", "offer_b")):
-        q = ds[coord].astype(float)
-        out[name] = (q / max(float(q.max()), 1.0) * on).transpose("trial", "time")
-    out = out.assign_coords(offer_pair=("trial", [f"{a}:{b}" for a, b in
-                                                  zip(ds["offer_a"].values,
-                                                      ds["offer_b"].values)]))
-    return out
 
 
 def format_report(results: list[dict]) -> str:

@@ -244,6 +244,19 @@ case("participation_ratio", A.participation_ratio,
      fresh(data=L(counts_ds), sample_dims=("trial", "time"), corrected=True, feature_dim="neuron"),
      _nan_ok=("participation_ratio",),  # documented: NaN where tr(C^2) is not positive
      data=X, sample_dims="dims", corrected="bool", feature_dim="name")
+case("source_statistics", A.source_statistics,
+     fresh(counts=L(counts_ds), condition="condition", repeats=2, random_state=0),
+     _nan_ok=True,  # documented: NaN where a statistic is undefined (silent bins, no matching)
+     counts=X, condition="name", repeats="int", random_state="int")
+case("compare_sources", A.compare_sources,
+     fresh(sources=L(lambda: {"recorded": counts_ds(), "x": [counts_ds(), counts_ds()]}),
+           reference="recorded", condition="condition", n_boot=10, confidence=0.9, repeats=2,
+           random_state=0),
+     _nan_ok=True,  # documented: NaN where a statistic is undefined; entropy of recordings
+     sources=(None, {}, {"recorded": None}, {"recorded": "x", "y": "x"}, "abc", OPAQUE,
+              {"recorded": [], "y": []}),
+     reference="name", condition="name", n_boot="int", confidence="real", repeats="int",
+     random_state="random_state")
 case("pca_spectrum", A.pca_spectrum,
      fresh(data=L(rates_ds), sample_dims=("trial", "time"), feature_dim="neuron"),
      data=X, sample_dims="dims", feature_dim="name")
@@ -881,6 +894,10 @@ case("antithetic_candidates", E.antithetic_candidates,
      fresh(n_candidates=5, n_channels=3, scale=1.0, random_state=0),
      n_candidates="int", n_channels="int", scale="real", random_state="random_state")
 case("shape_fill_std", E.shape_fill_std, fresh(scale=1.0), scale="real")
+case("ActivityBox", lambda **kw: _with_terminal(E.ActivityBox, **kw),
+     fresh(lower=L(lambda: -np.ones(6)), upper=L(lambda: np.ones(6))),
+     _allow=(RuntimeError,), _aliases={"*": ("terminal set", "lower", "upper")},
+     lower="array", upper="array")
 case("SquareBox", lambda **kw: _with_terminal(E.SquareBox, **kw),
      fresh(neurons=(0, 1), half_width=0.5),
      _allow=(RuntimeError,), _aliases={"*": ("terminal set",)},  # a box no start state fits
@@ -1124,6 +1141,29 @@ case("rollout_counts", F.rollout_counts,
      _aliases={"env": ENV_WORDS, "model": ("raternnregressor", "fitted")},
      env="object", controller="object", model="object", n_trials="int", n_steps="int",
      steps_per_bin="int", random_state="random_state")
+case("trial_matched_env", lambda **kw: _step(F.trial_matched_env(**kw)),
+     fresh(model=L(rnn_fit), ds=L(teacher), terminal="recorded", margin=0.25, num_envs=2,
+           n_candidates=3, action_scale=0.5, noise_std=None, random_state=0),
+     _aliases={"model": ("raternnregressor", "fitted"), "ds": ("inputs", "u0", "u1"),
+               "action_scale": ("candidate_actions",)},
+     model="object", ds=X, terminal=(None, "box", 3, OPAQUE), margin="real", num_envs="int",
+     n_candidates="int", action_scale="real", noise_std="real",
+     random_state="random_state")
+case("TrialMatchedEnv", lambda **kw: _step(F.TrialMatchedEnv(**kw)),
+     fresh(n_neurons=4, num_envs=2, n_candidates=3), _no_valid=True,  # by trial_matched_env
+     _aliases={"n_neurons": ("trial_matched_env",)}, n_neurons=(4, 0, None, "x"))
+case("recorded_activity_box", F.recorded_activity_box,
+     fresh(model=L(rnn_fit), ds=L(teacher), margin=0.25),
+     _aliases={"model": ("raternnregressor", "fitted"), "ds": ("inputs", "u0", "u1")},
+     model="object", ds=X, margin="real")
+case("trial_matched_rollout", F.trial_matched_rollout,
+     fresh(env=L(lambda: F.trial_matched_env(rnn_fit(), teacher(), n_candidates=3)),
+           controller=L(lambda: C.RandomController(F.trial_matched_env(
+               rnn_fit(), teacher(), n_candidates=3))),
+           source="random", random_state=0),
+     _aliases={"env": ENV_WORDS},
+     env="object", controller="object", source=(None, "", 3, OPAQUE),
+     random_state="random_state")
 case("simulate_teacher_dataset", F.simulate_teacher_dataset,
      fresh(n_trials=4, n_time=3, n_units=3, n_neurons=2, g=1.5, n_inputs=2, bin_width=0.02,
            tau=0.1, noise=0.05, x0_std=0.3, mean_count=1.5, readout_gain=2.0,

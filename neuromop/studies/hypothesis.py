@@ -1,0 +1,259 @@
+"""The variability hypothesis on a recording, end to end (``neuromop run hypothesis``).
+
+For each recorded session: a rate RNN is fitted to the population (``fit_seeds`` fits, each on
+its own train/test split of the trials, scored held out against a condition-PSTH and a
+linear-dynamical baseline); each fit becomes a :class:`~neuromop.fit.TrialMatchedEnv` whose
+episodes are the recorded trials with their own task inputs and whose terminal set is the range
+of activity that explains the recording (:func:`~neuromop.fit.recorded_activity_box`); a free
+network, uniformly random currents, a NeuroMOP controller and an R (survival, epsilon-greedy)
+controller act on it; their rollouts are read out through the fitted Poisson readout into
+counts with the recording's trials and coordinates. The recording and every controller then go
+through the same analyses (:func:`~neuromop.analysis.compare_sources`: time-resolved and
+mean-matched Fano factors, mean count, spike-count correlation, participation ratio; action
+entropy), with bootstrap intervals over trials and fits, and a verdict: which controller is
+closest per statistic, or that the data cannot tell — stated only after checking that the free
+fitted network reproduces the recorded variability (otherwise the report says it is not a fair
+referee).
+
+Outputs per session: ``<session>_activity.nc`` (every source's counts stacked along ``trial``
+with coordinates ``source``, ``fit`` and ``recorded_trial``; it goes back into
+``neuromop analyze variability --condition source``), ``<session>_comparison.nc`` (the
+statistics with a ``source`` dim), ``<session>.png``; and ``hypothesis.md`` for all sessions.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import xarray as xr
+
+from neuromop._io import atomic_path
+from neuromop._random import as_generator, seed_int, spawn
+from neuromop.analysis import STATISTICS, compare_sources
+from neuromop.studies.hypothesis_data import data_paths, recording_sessions
+from neuromop.studies.hypothesis_report import format_report, session_summary
+from neuromop.studies.protocol import Study, StudyResult, cached_cell
+
+__all__ = ["CONTROLLERS", "HypothesisStudy", "stack_sources"]
+
+#: The controllers acting on every fitted network, in order.
+CONTROLLERS = ("free", "random", "mop", "r")
+
+
+def stack_sources(recorded: xr.Dataset, rollouts: dict[str, list[xr.Dataset]]) -> xr.Dataset:
+    """The recording and every rollout in one ``(trial, time, neuron)`` dataset.
+
+    Trials are stacked: coordinates ``source`` (``"recorded"`` or the controller), ``fit``
+    (fit index; -1 for the recording) and ``recorded_trial`` (the recorded trial each one
+    matches), plus the recording's trial coordinates. ``action_entropy`` (nats) is 0 for the
+    recorded trials (no controller acts on them) and ``terminated`` False.
+    """
+    parts = [recorded[["counts"]].assign_coords(source=("trial", ["recorded"] * recorded.sizes[
+        "trial"]), fit=("trial", np.full(recorded.sizes["trial"], -1)))]
+    parts[0]["action_entropy"] = (("trial", "time"), np.zeros(parts[0]["counts"].shape[:2]))
+    parts[0]["terminated"] = (("trial", "time"), np.zeros(parts[0]["counts"].shape[:2], bool))
+    for name, fits in rollouts.items():
+        for k, roll in enumerate(fits):
+            parts.append(roll[["counts", "action_entropy", "terminated"]].assign_coords(
+                source=("trial", [name] * roll.sizes["trial"]),
+                fit=("trial", np.full(roll.sizes["trial"], k))))
+    labels = recorded["trial"].values
+    parts = [p.assign_coords(recorded_trial=("trial", labels)) for p in parts]
+    out = xr.concat([p.drop_vars("trial") for p in parts], dim="trial",
+                    coords="different", compat="equals", join="override")
+    out = out.assign_coords(trial=np.arange(out.sizes["trial"]))
+    out["counts"] = out["counts"].astype(np.int64)
+    out["counts"].attrs["units"] = "spikes"
+    out["action_entropy"].attrs["units"] = "nats"
+    out.attrs.update(units="spikes", bin_width=float(recorded.attrs["bin_width"]))
+    return out
+
+
+@dataclass
+class HypothesisStudy(Study):
+    """Test the variability hypothesis on recordings: fitted network, free / random / MOP / R
+    under the recorded trial inputs, the same analyses side by side, a verdict."""
+
+    seed: int = 2025
+    data: str = "padoa_ofc"             # padoa_ofc, pynapple_hd, or a dataset file
+    session: str | None = None          # comma-separated OFC sessions (None: all)
+    data_root: str | None = None        # folder of the named data (None: shared datasets)
+    inputs: str | None = None           # data file: comma-separated (trial, time) inputs
+    condition: str | None = None        # data file: trial coordinate naming conditions
+    fit_seeds: int = 3                  # fits per session (each its own split and seed)
+    units: int = 16
+    tau: float = 0.2                    # s
+    epochs: int = 300
+    patience: int = 40
+    input_noise: float = 0.1            # private noise of the fit and the envs
+    test_fraction: float = 0.2          # trials held out for the fit scores
+    margin: float = 0.25                # widening of the recorded activity range (fraction)
+    n_candidates: int = 8
+    action_scale: float = 0.5           # std of the candidate currents
+    alpha: float = 1.0                  # MOP temperature (weight of action entropy)
+    gamma: float = 0.9
+    epsilon: float = 0.05               # R controller's exploration
+    control_epochs: int = 10
+    control_steps: int = 50
+    n_boot: int = 200                   # bootstrap replicates (trials and fits)
+    hd_trial_bins: int = 20             # bins per head-direction pseudo-trial (100 ms each)
+
+    name: ClassVar[str] = "hypothesis"
+    BUDGETS: ClassVar[dict[str, dict]] = {
+        "smoke": dict(session="G180910a", fit_seeds=2, units=8, epochs=15, patience=5,
+                      control_epochs=1, control_steps=10, n_boot=20),
+        "default": {},
+        "paper": dict(fit_seeds=5, units=32, epochs=1000, patience=100, control_epochs=30,
+                      control_steps=100, n_boot=1000),
+    }
+    OPTIONS: ClassVar[dict[str, dict]] = {
+        "data": dict(help="padoa_ofc, pynapple_hd, or a dataset file (.nc/.zarr) with counts "
+                          "that passes neuromop.data.validate"),
+        "session": dict(help="comma-separated padoa_ofc sessions (default: all)"),
+        "data_root": dict(help="folder of padoa_ofc / pynapple_hd (default: shared datasets)"),
+        "inputs": dict(help="data file: comma-separated (trial, time) input variables"),
+        "condition": dict(help="data file: trial coordinate naming conditions"),
+        "fit_seeds": dict(type=int, help="fits per session (default: the budget's)"),
+        "alpha": dict(type=float, help="MOP temperature (default 1)"),
+    }
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.data, str) or not self.data:
+            raise ValueError(f"data must be a non-empty str, got {self.data!r}")
+        for name in ("fit_seeds", "units", "epochs", "n_candidates", "control_epochs",
+                     "control_steps", "n_boot", "hd_trial_bins"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        if self.n_boot < 10:
+            raise ValueError(f"n_boot must be >= 10, got {self.n_boot}")
+        if not 0 < self.test_fraction < 1:
+            raise ValueError(f"test_fraction must be in (0, 1), got {self.test_fraction}")
+        if not self.alpha > 0:
+            raise ValueError(f"alpha must be > 0, got {self.alpha}")
+
+    def input_paths(self) -> list[Path]:
+        """The recording read (hashed into the run's record)."""
+        return data_paths(self.data, self.data_root)
+
+    # ------------------------------------------------------------------ one fit
+    def fit_cell(self, ds, inputs, condition, random_state, *, progress=False) -> xr.Dataset:
+        """Fit one network, act on it with every controller; the rollouts and fit scores."""
+        from neuromop.control import (
+            FreeController,
+            NeuroMOPController,
+            RandomController,
+            RewardController,
+            train,
+        )
+        from neuromop.fit import (
+            LinearDynamicalBaseline,
+            PSTHBaseline,
+            RateRNNRegressor,
+            trial_matched_env,
+            trial_matched_rollout,
+        )
+
+        split, fit_seed, env_seed, control = spawn(random_state, 4)
+        n = ds.sizes["trial"]
+        perm = as_generator(split).permutation(n)
+        n_test = max(1, int(round(self.test_fraction * n)))
+        test, train_ds = ds.isel(trial=np.sort(perm[:n_test])), ds.isel(trial=np.sort(
+            perm[n_test:]))
+        model = RateRNNRegressor(self.units, tau=self.tau, max_epochs=self.epochs,
+                                 patience=self.patience, input_noise=self.input_noise,
+                                 random_state=seed_int(fit_seed), progress=progress)
+        model.fit(train_ds, inputs or None)
+        heldout = [model.score(test), PSTHBaseline(condition).fit(train_ds).score(test),
+                   LinearDynamicalBaseline(min(8, ds.sizes["neuron"])).fit(
+                       train_ds, inputs or None).score(test)]
+        env = trial_matched_env(model, ds, margin=self.margin, n_candidates=self.n_candidates,
+                                action_scale=self.action_scale, random_state=seed_int(env_seed))
+        rollouts = {}
+        for name, stream in zip(CONTROLLERS, spawn(control, len(CONTROLLERS))):
+            ctrl_seed, roll_seed = (seed_int(s) for s in spawn(stream, 2))
+            if name == "free":
+                ctrl = FreeController(env)
+            elif name == "random":
+                ctrl = RandomController(env)
+            else:
+                ctrl = (NeuroMOPController(env, hidden=(64, 64), gamma=self.gamma,
+                                           alpha=self.alpha, random_state=ctrl_seed)
+                        if name == "mop" else
+                        RewardController(env, hidden=(64, 64), gamma=self.gamma,
+                                         epsilon=self.epsilon, random_state=ctrl_seed))
+                train(ctrl, epochs=self.control_epochs, steps_per_epoch=self.control_steps,
+                      random_state=ctrl_seed, progress=progress)
+            rollouts[name] = [trial_matched_rollout(env, ctrl, source=name,
+                                                    random_state=roll_seed)]
+        cell = stack_sources(ds, rollouts)
+        cell = cell.isel(trial=np.flatnonzero(cell["source"].values != "recorded"))
+        cell["heldout_bits_per_spike"] = (("model",), np.array(heldout, dtype=float))
+        cell = cell.assign_coords(model=["rnn", "psth", "lds"])
+        cell["spectral_radius"] = float(np.max(np.abs(model.spectrum())))
+        cell["best_epoch"] = int(model.best_epoch_)
+        return cell
+
+    # ------------------------------------------------------------------ one session
+    def session_result(self, out, name, ds, inputs, condition, random_state, *, progress):
+        """All fits of one session, the comparison and its summary."""
+        cells = []
+        for k, stream in enumerate(spawn(random_state, self.fit_seeds)):
+            cells.append(cached_cell(
+                out / "cells" / f"{name}_fit{k}.nc",
+                lambda s=stream: self.fit_cell(ds, inputs, condition, s, progress=False),
+                label=f"{name}: fit {k + 1}/{self.fit_seeds}", progress=progress))
+        rollouts = {c: [] for c in CONTROLLERS}
+        for cell in cells:
+            for c in CONTROLLERS:
+                part = cell.isel(trial=np.flatnonzero(cell["source"].values == c))
+                roll = ds.drop_vars(list(ds.data_vars))
+                for var in ("counts", "action_entropy", "terminated"):
+                    roll[var] = (part[var].dims, part[var].values)
+                roll.attrs.update(ds.attrs)
+                rollouts[c].append(roll)
+        comparison = compare_sources({"recorded": ds, **rollouts}, condition=condition,
+                                     n_boot=self.n_boot,
+                                     random_state=seed_int(spawn(random_state, 1)[0]))
+        activity = stack_sources(ds, rollouts)
+        activity.attrs.update(source=f"neuromop run hypothesis ({name})")
+        fit_info = {
+            "heldout_bits_per_spike": {m: [float(c["heldout_bits_per_spike"].sel(model=m))
+                                           for c in cells] for m in ("rnn", "psth", "lds")},
+            "spectral_radius": [float(c["spectral_radius"]) for c in cells],
+            "alive_fraction": {c: float(1 - activity["terminated"].values[
+                activity["source"].values == c, -1].mean()) for c in CONTROLLERS},
+        }
+        summary = session_summary(name, ds, comparison, fit_info, inputs, condition)
+        return activity, comparison, summary
+
+    def run(self, out_dir, *, resume: bool = True, progress: bool = True) -> StudyResult:
+        """Every session; ``hypothesis.md``, per-session datasets and figures."""
+        from neuromop.plots.hypothesis import plot_source_comparison
+
+        started = time.perf_counter()
+        out = self.prepare(out_dir, resume=resume)
+        sessions = None if self.session is None else [s for s in self.session.split(",") if s]
+        recordings = recording_sessions(self.data, sessions=sessions, data_root=self.data_root,
+                                        inputs=self.inputs, condition=self.condition,
+                                        hd_trial_bins=self.hd_trial_bins)
+        datasets, figures, summaries = {}, {}, []
+        for (name, ds, inputs, condition), stream in zip(
+                recordings, spawn(self.seed, len(recordings))):
+            activity, comparison, summary = self.session_result(
+                out, name, ds, inputs, condition, stream, progress=progress)
+            datasets[f"{name}_activity"] = activity
+            datasets[f"{name}_comparison"] = comparison
+            figures[name] = plot_source_comparison(comparison, title=name)
+            summaries.append(summary)
+        text = format_report(summaries, statistics=STATISTICS)
+        with atomic_path(out / "hypothesis.md") as tmp:
+            tmp.write_text(text)
+        return self.finish(out, table=text, summary={"sessions": summaries}, started=started,
+                           datasets=datasets, figures=figures,
+                           files={"markdown": out / "hypothesis.md"})
