@@ -232,7 +232,7 @@ NOTEBOOK_STUDIES: dict[str, tuple[str, ...]] = {
 }
 
 #: Studies that read the recorded datasets: their pages are built only when these are present.
-STUDIES_NEEDING_DATA = ("ibl-choice-models", "ofc-rnn", "values-ofc")
+STUDIES_NEEDING_DATA = ("ibl-choice-models", "ofc-rnn", "values-ofc", "hypothesis")
 
 #: Studies too slow for the default build (minutes at the smoke budget): their pages are built
 #: only with ``NEUROMOP_DOCS_ALL_STUDIES=1`` (``spiking-designs`` alone takes ~4 min on 2 cores,
@@ -247,6 +247,7 @@ STUDY_TITLES: dict[str, str] = {
     "variability-dask": "Variability metrics on a dataset larger than memory (dask)",
     "ibl-choice-models": "Choice models of the IBL mice",
     "ofc-rnn": "Rate RNNs fitted to OFC, driven by free / MOP / R controllers",
+    "hypothesis": "The variability hypothesis on the OFC recordings: free / random / MOP / R",
     "values-ofc": "Soft versus true value in the OFC sessions",
 }
 

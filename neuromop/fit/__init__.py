@@ -8,6 +8,11 @@
   environment, and :func:`rollout_counts` to read counts out of its rollouts;
 - :mod:`~neuromop.fit.spiking_model` -- the learned one-step observation model of the Brian2
   network (:class:`SpikingObservationModel`) and its model env (:class:`SpikingModelEnv`);
+- :mod:`~neuromop.fit.trial_env` -- :func:`trial_matched_env`: the fitted network driven by
+  each recorded trial's own inputs, :func:`trial_matched_rollout` into counts with the
+  recording's coordinates, :func:`recorded_activity_box` (a terminal set from the data);
+- :mod:`~neuromop.fit.controller_fit` -- :func:`fit_mop_parameter`: the MOP controller
+  parameter closest to recorded variability, and its recovery (:func:`mop_parameter_recovery`);
 - :mod:`~neuromop.fit.report` -- :func:`fit_report`, the held-out report of ``neuromop fit rnn``.
 """
 
@@ -20,6 +25,11 @@ from neuromop.fit.baselines import (
     simulate_rate_rnn,
     simulate_teacher_dataset,
     variability_summary,
+)
+from neuromop.fit.controller_fit import (
+    PARAMETERS,
+    fit_mop_parameter,
+    mop_parameter_recovery,
 )
 from neuromop.fit.env import FittedRateRNNEnv, env_from_fit, rollout_counts
 from neuromop.fit.report import fit_report
@@ -51,6 +61,9 @@ __all__ = [
     "recorded_activity_box",
     "trial_matched_env",
     "trial_matched_rollout",
+    "PARAMETERS",
+    "fit_mop_parameter",
+    "mop_parameter_recovery",
     "fit_rate_rnn",
     "fit_report",
     "per_neuron_r2",

@@ -53,12 +53,15 @@ class TrialMatchedEnv(FittedRateRNNEnv):
         Euler steps per time bin (the fit's).
     recording : xarray.Dataset
         The recorded trials' coordinates (no data variables), copied onto rollouts.
+    action_scale : float
+        Std of the candidate currents.
     """
 
     schedule = None
     trial_condition = None
     steps_per_bin = 1
     recording = None
+    action_scale = 1.0
 
     @property
     def n_inputs(self) -> int:
@@ -267,6 +270,7 @@ def trial_matched_env(model, ds, *, terminal="recorded", margin=0.25, num_envs=N
                                    np.zeros((1, n_bins, 0)), dtype=torch.float32)
     env.trial_condition = np.asarray(condition, dtype=np.int64).reshape(-1)
     env.steps_per_bin = int(model.n_substeps_)
+    env.action_scale = float(action_scale)
     env.recording = xr.Dataset(coords={k: v for k, v in ds.coords.items()
                                        if set(v.dims) <= {"trial", "time", "neuron"}})
     env.recording.attrs.update(bin_width=model.bin_width_)

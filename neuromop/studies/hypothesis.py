@@ -73,6 +73,24 @@ def stack_sources(recorded: xr.Dataset, rollouts: dict[str, list[xr.Dataset]]) -
     return out
 
 
+def _controller_fit_summary(parameter: str, cells: list[xr.Dataset]) -> dict | None:
+    """Per fit: the grid value closest to the recording and the interval of values the
+    bootstrap cannot tell from it; the held-out distances."""
+    if parameter == "none":
+        return None
+    fits = []
+    for cell in cells:
+        grid = cell["fit_value"].values
+        dist = cell["controller_fit_distance"].values
+        inside = grid[cell["controller_fit_in_interval"].values.astype(bool)]
+        fits.append({"value_hat": float(grid[int(np.nanargmin(dist))]),
+                     "interval": [float(inside.min()), float(inside.max())],
+                     "selection_distance": dist.tolist(),
+                     "heldout_distance": cell["controller_fit_heldout"].values.tolist()})
+    return {"parameter": parameter, "grid": cells[0]["fit_value"].values.tolist(),
+            "fits": fits}
+
+
 @dataclass
 class HypothesisStudy(Study):
     """Test the variability hypothesis on recordings: fitted network, free / random / MOP / R
@@ -100,12 +118,14 @@ class HypothesisStudy(Study):
     control_epochs: int = 10
     control_steps: int = 50
     n_boot: int = 200                   # bootstrap replicates (trials and fits)
+    fit_parameter: str = "action_scale"  # MOP parameter fitted to the recording, or "none"
+    fit_values: tuple[float, ...] = (0.125, 0.25, 0.5, 1.0, 2.0)  # its grid
     hd_trial_bins: int = 20             # bins per head-direction pseudo-trial (100 ms each)
 
     name: ClassVar[str] = "hypothesis"
     BUDGETS: ClassVar[dict[str, dict]] = {
         "smoke": dict(session="G180910a", fit_seeds=2, units=8, epochs=15, patience=5,
-                      control_epochs=1, control_steps=10, n_boot=20),
+                      control_epochs=1, control_steps=10, n_boot=20, fit_values=(0.25, 1.0)),
         "default": {},
         "paper": dict(fit_seeds=5, units=32, epochs=1000, patience=100, control_epochs=30,
                       control_steps=100, n_boot=1000),
@@ -119,6 +139,10 @@ class HypothesisStudy(Study):
         "condition": dict(help="data file: trial coordinate naming conditions"),
         "fit_seeds": dict(type=int, help="fits per session (default: the budget's)"),
         "alpha": dict(type=float, help="MOP temperature (default 1)"),
+        "fit_parameter": dict(choices=("action_scale", "alpha", "none"),
+                              help="MOP parameter fitted to the recorded Fano factor (default "
+                                   "action_scale; alpha is not identifiable without state "
+                                   "entropy)"),
     }
 
     def __post_init__(self) -> None:
@@ -136,6 +160,13 @@ class HypothesisStudy(Study):
             raise ValueError(f"test_fraction must be in (0, 1), got {self.test_fraction}")
         if not self.alpha > 0:
             raise ValueError(f"alpha must be > 0, got {self.alpha}")
+        if self.fit_parameter not in ("action_scale", "alpha", "none"):
+            raise ValueError(f"fit_parameter must be 'action_scale', 'alpha' or 'none', got "
+                             f"{self.fit_parameter!r}")
+        values = tuple(self.fit_values)
+        if len(values) < 2 or not all(isinstance(v, int | float) and v > 0 for v in values):
+            raise ValueError(f"fit_values must hold at least 2 positive numbers, got "
+                             f"{self.fit_values!r}")
 
     def input_paths(self) -> list[Path]:
         """The recording read (hashed into the run's record)."""
@@ -159,7 +190,7 @@ class HypothesisStudy(Study):
             trial_matched_rollout,
         )
 
-        split, fit_seed, env_seed, control = spawn(random_state, 4)
+        split, fit_seed, env_seed, control, param_seed = spawn(random_state, 5)
         n = ds.sizes["trial"]
         perm = as_generator(split).permutation(n)
         n_test = max(1, int(round(self.test_fraction * n)))
@@ -193,11 +224,30 @@ class HypothesisStudy(Study):
                                                     random_state=roll_seed)]
         cell = stack_sources(ds, rollouts)
         cell = cell.isel(trial=np.flatnonzero(cell["source"].values != "recorded"))
+        if self.fit_parameter != "none":
+            cell = cell.merge(self._controller_fit(env, ds, condition, param_seed))
         cell["heldout_bits_per_spike"] = (("model",), np.array(heldout, dtype=float))
         cell = cell.assign_coords(model=["rnn", "psth", "lds"])
         cell["spectral_radius"] = float(np.max(np.abs(model.spectrum())))
         cell["best_epoch"] = int(model.best_epoch_)
         return cell
+
+    def _controller_fit(self, env, ds, condition, random_state) -> xr.Dataset:
+        """The fitted MOP parameter (variables ``controller_fit_*`` over ``fit_value``)."""
+        from neuromop.fit import fit_mop_parameter
+
+        res = fit_mop_parameter(
+            env, ds, parameter=self.fit_parameter, values=self.fit_values,
+            statistic="fano_factor", condition=condition, n_boot=self.n_boot,
+            train_kwargs=dict(hidden=(64, 64), gamma=self.gamma, alpha=self.alpha,
+                              epochs=self.control_epochs, steps_per_epoch=self.control_steps),
+            random_state=seed_int(random_state))
+        return xr.Dataset({"controller_fit_distance": ("fit_value", res["distance"].values),
+                           "controller_fit_heldout": ("fit_value",
+                                                      res["heldout_distance"].values),
+                           "controller_fit_in_interval": ("fit_value",
+                                                          res["in_interval"].values)},
+                          coords={"fit_value": res["value"].values})
 
     # ------------------------------------------------------------------ one session
     def session_result(self, out, name, ds, inputs, condition, random_state, *, progress):
@@ -228,6 +278,7 @@ class HypothesisStudy(Study):
             "spectral_radius": [float(c["spectral_radius"]) for c in cells],
             "alive_fraction": {c: float(1 - activity["terminated"].values[
                 activity["source"].values == c, -1].mean()) for c in CONTROLLERS},
+            "controller_fit": _controller_fit_summary(self.fit_parameter, cells),
         }
         summary = session_summary(name, ds, comparison, fit_info, inputs, condition)
         return activity, comparison, summary

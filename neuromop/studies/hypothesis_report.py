@@ -104,11 +104,29 @@ def session_summary(name, ds, comparison, fit_info, inputs, condition) -> dict:
                                            "fits": v} for m, v in held.items()},
             "spectral_radius": fit_info["spectral_radius"],
             "alive_fraction": fit_info["alive_fraction"], "action_entropy": entropy,
+            "controller_fit": fit_info.get("controller_fit"),
             "statistics": stats, "referee": referee, "verdict": verdict(closest, referee)}
 
 
 def _fmt(x, spec="+.3f") -> str:
     return "—" if x is None else format(x, spec)
+
+
+def _controller_fit_lines(fit: dict | None) -> list[str]:
+    if not fit:
+        return []
+    name = fit["parameter"]
+    lines = ["", f"MOP {name} fitted to the recorded Fano factor (grid {fit['grid']}; per fit: "
+             "the closest value on the selection trials and the values the bootstrap cannot "
+             "tell from it):", ""]
+    for k, f in enumerate(fit["fits"]):
+        lo, hi = f["interval"]
+        wide = " (spans the grid: not identified)" if [lo, hi] == [min(fit["grid"]),
+                                                               max(fit["grid"])] else ""
+        lines.append(f"- fit {k}: {name} = {f['value_hat']:g}, interval [{lo:g}, {hi:g}]"
+                     f"{wide}; held-out Fano distance at the grid values "
+                     + ", ".join(f"{d:.3f}" for d in f["heldout_distance"]))
+    return lines
 
 
 def format_report(summaries: list[dict], *, statistics) -> str:
@@ -151,4 +169,5 @@ def format_report(summaries: list[dict], *, statistics) -> str:
             tied = f" (tied: {entry['tied_with']})" if entry["tied_with"] else ""
             lines.append(f"| {stat} | **closest** | {entry['closest']}{tied} | | |")
         lines += ["", f"Verdict: {s['verdict']}."]
+        lines += _controller_fit_lines(s.get("controller_fit"))
     return "\n".join(lines)
