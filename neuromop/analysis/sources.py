@@ -63,8 +63,11 @@ def _counts(data, name: str) -> xr.DataArray:
     if da.sizes["time"] < 1 or da.sizes["neuron"] < 2:
         raise ValueError(f"{name} must hold at least 1 time bin and 2 neurons, got sizes "
                          f"{dict(da.sizes)}")
-    return check_values(da.transpose("trial", "time", "neuron"), name=name,
-                        counts=True).load()
+    da = check_values(da.transpose("trial", "time", "neuron"), name=name, counts=True).load()
+    if float(da.max()) > 1e9:
+        raise ValueError(f"{name} must hold spike counts per bin below 1e9, got "
+                         f"{float(da.max()):.3g}")
+    return da
 
 
 def _statistics(da: xr.DataArray, condition, repeats, seed) -> dict[str, np.ndarray]:

@@ -34,7 +34,7 @@ import xarray as xr
 from neuromop._checks import check_choice, check_int
 from neuromop._provenance import provenance
 from neuromop._random import as_generator, seed_int, spawn
-from neuromop.analysis.sources import STATISTICS, compare_sources
+from neuromop.analysis.sources import STATISTICS, compare_sources, source_statistics
 from neuromop.fit.trial_env import TrialMatchedEnv, trial_matched_rollout
 
 __all__ = ["PARAMETERS", "fit_mop_parameter", "mop_parameter_recovery"]
@@ -56,7 +56,17 @@ def _check_values(values) -> np.ndarray:
         raise ValueError(f"values must hold at least 2 finite positive numbers, got {values!r}")
     if np.unique(grid).size != grid.size:
         raise ValueError(f"values must be distinct, got {values!r}")
+    if np.any(grid > 1e6):
+        raise ValueError(f"values must be <= 1e6, got {values!r}")
     return np.sort(grid)
+
+
+def _check_train_kwargs(train_kwargs) -> dict:
+    if train_kwargs is None:
+        return {}
+    if not isinstance(train_kwargs, dict):
+        raise TypeError(f"train_kwargs must be a dict, got {type(train_kwargs).__name__}")
+    return dict(train_kwargs)
 
 
 def _scaled(env, scale: float):
@@ -169,18 +179,22 @@ def fit_mop_parameter(env, recorded, *, parameter="action_scale",
     if recorded.sizes.get("trial") != n:
         raise ValueError(f"recorded must hold the env's {n} trials, got "
                          f"{recorded.sizes.get('trial')}")
+    times = env.recording["time"].values
+    if "time" not in recorded.coords or recorded.sizes.get("time") != times.size or \
+            not np.allclose(recorded["time"].values, times):
+        raise ValueError(f"recorded must have the env's {times.size} time bins")
+    source_statistics(recorded["counts"], repeats=1)  # the counts' own checks
     check_choice("parameter", parameter, PARAMETERS)
     grid = _check_values(values)
     check_choice("statistic", statistic, STATISTICS)
     if not isinstance(selection_fraction, int | float) or not 0 < selection_fraction < 1:
         raise ValueError(f"selection_fraction must be in (0, 1), got {selection_fraction!r}")
-    if train_kwargs is not None and not isinstance(train_kwargs, dict):
-        raise TypeError(f"train_kwargs must be a dict, got {type(train_kwargs).__name__}")
+    train_kwargs = _check_train_kwargs(train_kwargs)
     check_int("n_boot", n_boot, low=10, high=1_000_000)
     split, control, boot = spawn(random_state, 3)
     selection = _split(recorded, condition, selection_fraction, as_generator(split))
     heldout = np.setdiff1d(np.arange(n), selection)
-    rollouts = _mop_rollouts(env, parameter, grid, train_kwargs or {}, control)
+    rollouts = _mop_rollouts(env, parameter, grid, train_kwargs, control)
 
     def compare(idx, n_boot_):
         return compare_sources(
@@ -210,7 +224,7 @@ def fit_mop_parameter(env, recorded, *, parameter="action_scale",
                      **provenance("neuromop.fit.fit_mop_parameter", parameter=parameter,
                                   values=grid.tolist(), statistic=statistic,
                                   condition=condition, n_boot=n_boot, confidence=confidence,
-                                  train_kwargs=train_kwargs or {}))
+                                  train_kwargs=train_kwargs))
     return out
 
 
@@ -242,11 +256,11 @@ def mop_parameter_recovery(env, *, parameter="action_scale", true_value=1.0,
                          f"{true_value!r}")
     true_value = float(true_value)
     n_sim = check_int("n_simulations", n_simulations, low=1, high=100_000)
+    train_kwargs = _check_train_kwargs(train_kwargs)
     rows, widths = [], []
     for stream in spawn(random_state, n_sim):
         truth, fit = spawn(stream, 2)
-        recording = _mop_rollouts(env, parameter, [true_value], train_kwargs or {},
-                                  truth)[true_value]
+        recording = _mop_rollouts(env, parameter, [true_value], train_kwargs, truth)[true_value]
         res = fit_mop_parameter(env, recording, parameter=parameter, values=grid,
                                 statistic=statistic, n_boot=n_boot, confidence=confidence,
                                 train_kwargs=train_kwargs, random_state=seed_int(fit))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SOURCE_COLOURS", "plot_source_comparison"]
+__all__ = ["SOURCE_COLOURS", "plot_parameter_recovery", "plot_source_comparison"]
 
 #: One colour per source, shared by every panel.
 SOURCE_COLOURS = {"recorded": "black", "free": "tab:gray", "random": "tab:olive",
@@ -67,4 +67,34 @@ def plot_source_comparison(comparison, *, title: str = ""):
         ax.set_title(f"closest: {closest}", fontsize=9)
     if title:
         fig.suptitle(title)
+    return fig
+
+
+def plot_parameter_recovery(rows: list[dict], grids: dict):
+    """Where the fitted values of each parameter × statistic land on their grid.
+
+    Parameters
+    ----------
+    rows : list of dict
+        ``parameter``, ``statistic``, ``value_hat`` (one per simulation), ``coverage``.
+    grids : dict
+        Parameter name -> its grid of values.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(rows), figsize=(3.6 * len(rows), 3.2),
+                             constrained_layout=True, squeeze=False)
+    for ax, row in zip(axes[0], rows):
+        grid = list(grids[row["parameter"]])
+        hats = np.asarray(row["value_hat"])
+        ax.bar(range(len(grid)), [np.sum(hats == g) for g in grid], color="tab:blue")
+        ax.set_xticks(range(len(grid)), [f"{g:g}" for g in grid])
+        ax.axvline(grid.index(1.0), color="k", ls="--", lw=1)
+        ax.set_xlabel(f"fitted {row['parameter']} (true 1)")
+        ax.set_ylabel("simulations")
+        ax.set_title(f"from {row['statistic']}\ncoverage {row['coverage']:.2f}", fontsize=9)
     return fig

@@ -20,8 +20,8 @@ The studies:
   :mod:`~neuromop.studies.predator_prey`, :mod:`~neuromop.studies.half_arena`): ``four-rooms``,
   ``noisy-tv``, ``predator-prey``, ``cartpole-grid``, ``cartpole-half-arena``
   (:mod:`~neuromop.studies.cartpole_grid`);
-- the variability hypothesis on recordings (:mod:`~neuromop.studies.hypothesis`):
-  ``hypothesis``;
+- the variability hypothesis on recordings (:mod:`~neuromop.studies.hypothesis`,
+  :mod:`~neuromop.studies.controller_recovery`): ``hypothesis``, ``controller-recovery``;
 - recordings and values (:mod:`~neuromop.studies.ofc_rnn`, :mod:`~neuromop.studies.values_ofc`,
   :mod:`~neuromop.studies.value_recovery`, :mod:`~neuromop.studies.ibl_choice_models`,
   :mod:`~neuromop.studies.value_calibration`): ``ofc-rnn``, ``values-ofc``, ``value-recovery``,
@@ -30,6 +30,7 @@ The studies:
 """
 
 from neuromop.studies.cartpole_grid import CartpoleGridStudy
+from neuromop.studies.controller_recovery import ControllerRecoveryStudy
 from neuromop.studies.four_rooms import FourRoomsStudy
 from neuromop.studies.half_arena import HalfArenaStudy
 from neuromop.studies.hypothesis import HypothesisStudy
@@ -53,6 +54,7 @@ STUDIES: dict[str, type[Study]] = {cls.name: cls for cls in (
     EnergyStudy, SquareStudy, ShapesStudy, RewardStudy, CorridorStudy, CartpoleStudy,
     BetaSweepStudy, SpikingEnergyStudy, SpikingDesignsStudy, FourRoomsStudy, NoisyTVStudy,
     PredatorPreyStudy, CartpoleGridStudy, HalfArenaStudy, OFCRNNStudy, HypothesisStudy,
+    ControllerRecoveryStudy,
     ValuesOFCStudy, ValueRecoveryStudy, ValueCalibrationStudy, IBLChoiceModelsStudy,
     VariabilityDaskStudy)}
 
@@ -61,6 +63,7 @@ __all__ = [
     "BetaSweepStudy",
     "CartpoleGridStudy",
     "CartpoleStudy",
+    "ControllerRecoveryStudy",
     "CorridorStudy",
     "EnergyStudy",
     "FourRoomsStudy",

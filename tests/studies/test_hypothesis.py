@@ -158,3 +158,28 @@ def test_unknown_data_and_sessions_are_named(tmp_path, shared_datasets):
         HypothesisStudy.for_budget("smoke", session="X1",
                                    data_root=str(shared_datasets / "padoa_ofc")).run(
             tmp_path / "s", progress=False)
+
+
+def test_controller_recovery_smoke(tmp_path):
+    from neuromop.studies import ControllerRecoveryStudy
+
+    result = ControllerRecoveryStudy.for_budget("smoke").run(tmp_path / "rec", progress=False)
+    (row,) = result.summary["rows"]
+    assert row["parameter"] == "action_scale" and row["statistic"] == "participation_ratio"
+    assert 0.0 <= row["coverage"] <= 1.0 and len(row["value_hat"]) == 2
+    lo, hi = row["coverage_interval"]
+    assert lo <= row["coverage"] <= hi
+    validate(load(tmp_path / "rec" / "recovery.nc"), kind="result")
+    assert (tmp_path / "rec" / "recovery.png").exists()
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(parameters=("beta",)), "parameters"),
+    (dict(statistics=("cv",)), "statistics"),
+    (dict(parameters=()), "must not be empty"),
+])
+def test_controller_recovery_rejects_bad_settings(kwargs, match):
+    from neuromop.studies import ControllerRecoveryStudy
+
+    with pytest.raises(ValueError, match=match):
+        ControllerRecoveryStudy.for_budget("smoke", **kwargs)

@@ -22,7 +22,7 @@ TESTED_ELSEWHERE = {
     "spiking_energy": "tests/studies/test_spiking_energy.py",
     "spiking_designs": "tests/studies/test_spiking_designs.py",
 }
-NEEDS_SHARED_DATA = {"ofc_rnn_variability", "values_ofc"}
+NEEDS_SHARED_DATA = {"ofc_rnn_variability", "values_ofc", "hypothesis"}
 ALL_SCRIPTS = sorted((ROOT / "analysis").glob("*.py"))
 SCRIPTS = [p for p in ALL_SCRIPTS if p.stem not in TESTED_ELSEWHERE]
 
