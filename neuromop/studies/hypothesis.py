@@ -34,7 +34,11 @@ import xarray as xr
 from neuromop._io import atomic_path
 from neuromop._random import as_generator, seed_int, spawn
 from neuromop.analysis import STATISTICS, compare_sources
-from neuromop.studies.hypothesis_data import data_paths, recording_sessions
+from neuromop.studies.hypothesis_data import (
+    add_session_input,
+    data_paths,
+    recording_sessions,
+)
 from neuromop.studies.hypothesis_report import format_report, session_summary
 from neuromop.studies.protocol import Study, StudyResult, cached_cell
 
@@ -121,6 +125,7 @@ class HypothesisStudy(Study):
     fit_parameter: str = "action_scale"  # MOP parameter fitted to the recording, or "none"
     fit_values: tuple[float, ...] = (0.125, 0.25, 0.5, 1.0, 2.0)  # its grid
     hd_trial_bins: int = 20             # bins per head-direction pseudo-trial (100 ms each)
+    session_input: bool = False         # add the trial's position in the session as an input
 
     name: ClassVar[str] = "hypothesis"
     BUDGETS: ClassVar[dict[str, dict]] = {
@@ -138,6 +143,9 @@ class HypothesisStudy(Study):
         "inputs": dict(help="data file: comma-separated (trial, time) input variables"),
         "condition": dict(help="data file: trial coordinate naming conditions"),
         "fit_seeds": dict(type=int, help="fits per session (default: the budget's)"),
+        "session_input": dict(action="store_const", const=True,
+                              help="add the trial's position in the session as a fitted "
+                                   "input (a slow covariate for drifts across the session)"),
         "alpha": dict(type=float, help="MOP temperature (default 1)"),
         "fit_parameter": dict(choices=("action_scale", "alpha", "none"),
                               help="MOP parameter fitted to the recorded Fano factor (default "
@@ -294,6 +302,9 @@ class HypothesisStudy(Study):
                                         inputs=self.inputs, condition=self.condition,
                                         hd_trial_bins=self.hd_trial_bins)
         datasets, figures, summaries = {}, {}, []
+        if self.session_input:
+            recordings = [(name, add_session_input(ds), [*inputs, "in_session"], condition)
+                          for name, ds, inputs, condition in recordings]
         for (name, ds, inputs, condition), stream in zip(
                 recordings, spawn(self.seed, len(recordings))):
             activity, comparison, summary = self.session_result(

@@ -30,8 +30,8 @@ from neuromop.data import (
     validate,
 )
 
-__all__ = ["NAMED_DATA", "add_offer_inputs", "data_paths", "hd_pseudo_trials",
-           "recording_sessions"]
+__all__ = ["NAMED_DATA", "add_offer_inputs", "add_session_input", "data_paths",
+           "hd_pseudo_trials", "recording_sessions"]
 
 #: Data names ``--data`` accepts besides a file path.
 NAMED_DATA = ("padoa_ofc", "pynapple_hd")
@@ -48,6 +48,17 @@ def add_offer_inputs(ds):
     out = out.assign_coords(offer_pair=("trial", [f"{a}:{b}" for a, b in
                                                   zip(ds["offer_a"].values,
                                                       ds["offer_b"].values)]))
+    return out
+
+
+def add_session_input(ds: xr.Dataset, name: str = "in_session") -> xr.Dataset:
+    """Add the input ``name``: the trial's position in the session, 0 (first) to 1 (last),
+    constant within the trial — a slow covariate through which a fitted network can follow
+    drifts of excitability across the session (trials are assumed in recording order)."""
+    n, t = ds.sizes["trial"], ds.sizes["time"]
+    position = np.arange(n) / max(n - 1, 1)
+    out = ds.copy()
+    out[name] = (("trial", "time"), np.repeat(position[:, None], t, axis=1))
     return out
 
 

@@ -183,3 +183,20 @@ def test_controller_recovery_rejects_bad_settings(kwargs, match):
 
     with pytest.raises(ValueError, match=match):
         ControllerRecoveryStudy.for_budget("smoke", **kwargs)
+
+
+def test_session_input_is_the_trials_position(user_file, tmp_path):
+    from neuromop.studies.hypothesis_data import add_session_input
+
+    ds = load(user_file)
+    out = add_session_input(ds)
+    assert out["in_session"].dims == ("trial", "time")
+    np.testing.assert_allclose(out["in_session"].values[:, 0], np.linspace(0, 1, 60))
+    assert "in_session" not in ds
+    code = main(["run", "hypothesis", "--budget", "smoke", "--data", str(user_file),
+                 "--inputs", "u0", "--session-input", "--fit-parameter", "none",
+                 "--out", str(tmp_path / "s"), "--no-progress"])
+    assert code == 0
+    (session,) = json.loads((tmp_path / "s" / "summary.json").read_text())["summary"][
+        "sessions"]
+    assert session["inputs"] == ["u0", "in_session"] and session["controller_fit"] is None
