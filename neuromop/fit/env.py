@@ -34,17 +34,24 @@ class FittedRateRNNEnv(RateRNNEnv):
         """``n`` non-terminal start states from the fitted initial-state Gaussian."""
         import torch
 
-        if self.x0_mean is None:
-            raise ValueError("this FittedRateRNNEnv has no fitted initial states: build it with "
-                             "env_from_fit(model)")
         count = check_int("n", n, low=1)
+        return self._draw_start_states(count, generator, lambda todo: torch.ones(len(todo), 1))
+
+    def _draw_start_states(self, count, generator, context):
+        """``count`` start states: activity from the fitted initial-state Gaussian, redrawn
+        while terminal; ``context(positions)`` gives the context of the states still to draw."""
+        import torch
+
+        if self.x0_mean is None:
+            raise ValueError(f"this {type(self).__name__} has no fitted initial states: build "
+                             "it with env_from_fit(model) or trial_matched_env(model, ds)")
         out = torch.empty(count, self.state_dim)
         todo = torch.arange(count)
         for _ in range(100):
             m = int(todo.numel())
             noise = torch.randn(m, self.n_neurons, generator=generator)
             x = self.x0_mean + noise @ self.x0_factor.T
-            ctx = torch.ones(m, 1)
+            ctx = context(todo)
             aux = self.terminal.initial_aux(self.view(x, ctx))
             cand_states = torch.cat([x, ctx, aux], dim=-1)
             bad = self.is_terminal(cand_states)
@@ -52,7 +59,8 @@ class FittedRateRNNEnv(RateRNNEnv):
             todo = todo[bad]
             if todo.numel() == 0:
                 return out
-        raise RuntimeError("could not draw non-terminal initial states in 100 attempts")
+        raise RuntimeError("could not draw non-terminal initial states in 100 attempts: the "
+                           "fitted initial states lie outside the terminal set's safe region")
 
 
 def env_from_fit(model, *, actions="units", n_candidates=16, action_scale=1.0, noise_std=None,

@@ -84,25 +84,10 @@ class TrialMatchedEnv(FittedRateRNNEnv):
         if self.schedule is None:
             raise ValueError("this TrialMatchedEnv has no recorded trials: build it with "
                              "trial_matched_env(model, ds)")
-        trials = np.asarray(trials, dtype=np.int64)
-        cond = torch.as_tensor(self.trial_condition[trials])
-        count = len(trials)
-        out = torch.empty(count, self.state_dim)
-        todo = torch.arange(count)
-        for _ in range(100):
-            m = int(todo.numel())
-            x = self.x0_mean + torch.randn(m, self.n_neurons, generator=generator) @ \
-                self.x0_factor.T
-            ctx = self._context(cond[todo], torch.zeros(m))
-            aux = self.terminal.initial_aux(self.view(x, ctx))
-            cand = torch.cat([x, ctx, aux], dim=-1)
-            bad = self.is_terminal(cand)
-            out[todo[~bad]] = cand[~bad]
-            todo = todo[bad]
-            if todo.numel() == 0:
-                return out
-        raise RuntimeError("could not draw non-terminal initial states in 100 attempts: the "
-                           "fitted initial states lie outside the terminal set's safe region")
+        cond = torch.as_tensor(self.trial_condition[np.asarray(trials, dtype=np.int64)])
+        return self._draw_start_states(len(cond), generator,
+                                       lambda todo: self._context(cond[todo],
+                                                                  torch.zeros(len(todo))))
 
     def initial_states(self, n, generator):
         """``n`` start states of recorded trials drawn uniformly (with replacement)."""
@@ -141,16 +126,28 @@ class TrialMatchedEnv(FittedRateRNNEnv):
         return out
 
 
-def _fitted_latents(model, ds):
-    """Noise-free latent trajectories of the recorded trials (trial, time, unit), trial ``k``
-    started from the fitted initial state ``k mod n_fitted`` (so the spread of the fitted
-    initial states and every input condition of ``ds`` are covered)."""
+def _fitted_inputs(model, ds) -> np.ndarray:
+    """The fitted input variables of ``ds`` as (trial, time, input), checked."""
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"ds must be an xarray.Dataset, got {type(ds).__name__}")
+    width = ds.attrs.get("bin_width")
+    if width is not None and not np.isclose(float(width), model.bin_width_, rtol=1e-9):
+        raise ValueError(f"ds must have the fitted bin width {model.bin_width_} s, got "
+                         f"bin_width={width} s")
     u = _input_array(ds, model.inputs_ or None, "ds (fitted inputs)")
     if u.shape[2] != model.B_.shape[1]:
         raise ValueError(f"ds must provide the fitted inputs {model.inputs_}, got {u.shape[2]} "
                          f"input channel(s)")
     if not np.all(np.isfinite(u)):
         raise ValueError(f"ds inputs {model.inputs_} must be finite")
+    return u
+
+
+def _fitted_latents(model, ds):
+    """Noise-free latent trajectories of the recorded trials (trial, time, unit), trial ``k``
+    started from the fitted initial state ``k mod n_fitted`` (so the spread of the fitted
+    initial states and every input condition of ``ds`` are covered)."""
+    u = _fitted_inputs(model, ds)
     x0 = model.x0_[np.arange(u.shape[0]) % model.x0_.shape[0]]
     try:
         z, _ = simulate_rate_rnn(model.W_, model.B_, model.c_, model.C_, model.d_, u, x0,
@@ -185,8 +182,6 @@ def recorded_activity_box(model, ds, *, margin=0.25) -> ActivityBox:
     if not isinstance(model, RateRNNRegressor):
         raise TypeError(f"model must be a fitted RateRNNRegressor, got {type(model).__name__}")
     model._check_fitted()
-    if not isinstance(ds, xr.Dataset):
-        raise TypeError(f"ds must be an xarray.Dataset, got {type(ds).__name__}")
     margin = check_real("margin", margin, low=0.0, high=1e6)
     z = _fitted_latents(model, ds).reshape(-1, model.W_.shape[0])
     lo, hi = z.min(0), z.max(0)
@@ -226,18 +221,7 @@ def trial_matched_env(model, ds, *, terminal="recorded", margin=0.25, num_envs=N
     if not isinstance(model, RateRNNRegressor):
         raise TypeError(f"model must be a fitted RateRNNRegressor, got {type(model).__name__}")
     model._check_fitted()
-    if not isinstance(ds, xr.Dataset):
-        raise TypeError(f"ds must be an xarray.Dataset, got {type(ds).__name__}")
-    width = ds.attrs.get("bin_width")
-    if width is not None and not np.isclose(float(width), model.bin_width_, rtol=1e-9):
-        raise ValueError(f"ds must have the fitted bin width {model.bin_width_} s, got "
-                         f"bin_width={width} s")
-    u = _input_array(ds, model.inputs_ or None, "ds (fitted inputs)")
-    if u.shape[2] != model.B_.shape[1]:
-        raise ValueError(f"ds must provide the fitted inputs {model.inputs_}, got {u.shape[2]} "
-                         f"input channel(s)")
-    if not np.all(np.isfinite(u)):
-        raise ValueError(f"ds inputs {model.inputs_} must be finite")
+    u = _fitted_inputs(model, ds)
     n_trials, n_bins = u.shape[0], u.shape[1]
     if n_bins < 2:
         raise ValueError(f"ds must have at least 2 time bins, got {n_bins}")
