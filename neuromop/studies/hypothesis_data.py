@@ -7,8 +7,9 @@ condition)`` tuples:
   ``in_a``/``in_b`` (offered quantity / its maximum, on from offer onset) and the condition
   ``offer_pair``;
 - ``pynapple_hd``: the head-direction NWB file, sleep and wake epochs cut into pseudo-trials
-  of ``hd_trial_bins`` bins of 100 ms, input ``in_wake`` (1 during wake) and condition
-  ``state``;
+  of ``hd_trial_bins`` bins of 100 ms, with inputs ``in_wake`` (1 during wake) and the
+  tracked head direction ``hd_cos``/``hd_sin`` (circular mean per bin; 0 during sleep; wake
+  pseudo-trials before tracking starts are dropped), condition ``state``;
 - a path to a ``.nc``/``.zarr`` file that passes :func:`neuromop.data.validate` with
   ``counts`` (the user's own recording): inputs are the named variables (or none) and the
   condition the named trial coordinate (or none).
@@ -30,8 +31,8 @@ from neuromop.data import (
     validate,
 )
 
-__all__ = ["NAMED_DATA", "add_offer_inputs", "add_session_input", "data_paths",
-           "hd_pseudo_trials", "recording_sessions"]
+__all__ = ["NAMED_DATA", "add_head_direction_inputs", "add_offer_inputs", "add_session_input",
+           "data_paths", "hd_pseudo_trials", "recording_sessions"]
 
 #: Data names ``--data`` accepts besides a file path.
 NAMED_DATA = ("padoa_ofc", "pynapple_hd")
@@ -76,16 +77,56 @@ def hd_pseudo_trials(ds: xr.Dataset, trial_bins: int) -> xr.Dataset:
     counts = ds["counts"].values[:, :k * trial_bins].reshape(n_ep * k, trial_bins, n_neuron)
     tags = np.repeat([str(t) for t in ds["tags"].values], k)
     width = float(ds.attrs["bin_width"])
+    epoch_start = (ds["start_time"].values if "start_time" in ds.coords
+                   else np.zeros(n_ep)) + float(ds["time"].values[0]) - width / 2
+    starts = (epoch_start[:, None] + np.arange(k)[None, :] * trial_bins * width).reshape(-1)
     out = xr.Dataset(
         {"counts": (("trial", "time", "neuron"), counts)},
         coords={"trial": np.arange(n_ep * k), "time": (np.arange(trial_bins) + 0.5) * width,
-                "neuron": ds["neuron"].values, "state": ("trial", tags)})
+                "neuron": ds["neuron"].values, "state": ("trial", tags),
+                "start_time": ("trial", starts)})
     wake = (tags == "wake").astype(float)
     out["in_wake"] = (("trial", "time"), np.repeat(wake[:, None], trial_bins, axis=1))
     out.attrs.update(units="spikes", bin_width=width,
                      source=f"{ds.attrs.get('source', 'NWB file')} cut into pseudo-trials",
                      created_by="neuromop.studies.hypothesis_data.hd_pseudo_trials")
     return out
+
+
+def add_head_direction_inputs(ds: xr.Dataset, times, angles) -> xr.Dataset:
+    """Add inputs ``hd_cos``/``hd_sin``: the circular mean of the head direction per bin.
+
+    ``times`` (s, session clock) and ``angles`` (rad) are the tracked samples; pseudo-trials
+    start at their ``start_time``. Sleep trials get 0; wake trials with a bin holding no sample
+    (before tracking starts) are dropped.
+    """
+    width = float(ds.attrs["bin_width"])
+    n_t = ds.sizes["time"]
+    edges = ds["start_time"].values[:, None] + np.arange(n_t + 1)[None, :] * width
+    idx = np.searchsorted(times, edges)                          # (trial, time + 1)
+    cum_c = np.concatenate([[0.0], np.cumsum(np.cos(angles))])
+    cum_s = np.concatenate([[0.0], np.cumsum(np.sin(angles))])
+    n = np.diff(idx, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = np.diff(cum_c[idx], axis=1) / n
+        s = np.diff(cum_s[idx], axis=1) / n
+    wake = ds["state"].values == "wake"
+    c[~wake], s[~wake] = 0.0, 0.0
+    keep = ~wake | (n > 0).all(axis=1)
+    out = ds.copy()
+    out["hd_cos"] = (("trial", "time"), c)
+    out["hd_sin"] = (("trial", "time"), s)
+    out = out.isel(trial=np.flatnonzero(keep))
+    return out.assign_coords(trial=np.arange(out.sizes["trial"]))
+
+
+def _head_direction(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Timestamps (s) and head direction (rad, ``CompassDirection/ry``) of the NWB file."""
+    import pynwb
+
+    with pynwb.NWBHDF5IO(str(path), "r") as io:
+        series = io.read().acquisition["CompassDirection"].spatial_series["ry"]
+        return np.asarray(series.timestamps[:], float), np.asarray(series.data[:], float)
 
 
 def _user_inputs(ds: xr.Dataset, inputs) -> list[str]:
@@ -137,8 +178,9 @@ def recording_sessions(data: str, *, sessions=None, data_root=None, inputs=None,
                  ["in_a", "in_b"], "offer_pair") for s in names]
     if data == "pynapple_hd":
         path = data_paths(data, data_root)[0]
-        ds = load_nwb(path, bin_width=0.1, epochs="all")
-        return [(path.stem, hd_pseudo_trials(ds, hd_trial_bins), ["in_wake"], "state")]
+        ds = hd_pseudo_trials(load_nwb(path, bin_width=0.1, epochs="all"), hd_trial_bins)
+        ds = add_head_direction_inputs(ds, *_head_direction(path))
+        return [(path.stem, ds, ["in_wake", "hd_cos", "hd_sin"], "state")]
     path = Path(data)
     if not path.exists():
         raise ValueError(f"data must be one of {list(NAMED_DATA)} or an existing dataset file, "

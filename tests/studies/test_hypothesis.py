@@ -200,3 +200,25 @@ def test_session_input_is_the_trials_position(user_file, tmp_path):
     (session,) = json.loads((tmp_path / "s" / "summary.json").read_text())["summary"][
         "sessions"]
     assert session["inputs"] == ["u0", "in_session"] and session["controller_fit"] is None
+
+
+def test_head_direction_inputs_are_circular_means_per_bin():
+    from neuromop.studies.hypothesis_data import add_head_direction_inputs
+
+    counts = np.zeros((2, 40, 2), dtype=int)
+    ds = xr.Dataset({"counts": (("trial", "time", "neuron"), counts)},
+                    coords={"trial": [0, 1], "time": (np.arange(40) + 0.5) * 0.1,
+                            "neuron": [0, 1], "tags": ("trial", ["sleep", "wake"]),
+                            "start_time": ("trial", [0.0, 10.0])},
+                    attrs={"bin_width": 0.1, "units": "spikes", "source": "nwb"})
+    trials = hd_pseudo_trials(ds, 20)          # sleep 0-2 s, 2-4 s; wake 10-12 s, 12-14 s
+    np.testing.assert_allclose(trials["start_time"].values, [0.0, 2.0, 10.0, 12.0])
+    times = np.arange(10.55, 14.0, 0.01)       # tracking starts at 10.55 s: wake trial 0 goes
+    angles = np.full(times.size, np.pi / 3)
+    angles[times >= 13.0] = np.pi              # a turn at 13 s
+    out = add_head_direction_inputs(trials, times, angles)
+    assert out["state"].values.tolist() == ["sleep", "sleep", "wake"]
+    wake = out.isel(trial=2)
+    np.testing.assert_allclose(wake["hd_cos"].values[:10], 0.5, atol=1e-9)
+    np.testing.assert_allclose(wake["hd_cos"].values[10:], -1.0, atol=1e-9)
+    np.testing.assert_allclose(out["hd_sin"].isel(trial=0).values, 0.0)
