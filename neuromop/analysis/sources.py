@@ -9,8 +9,9 @@ reference, and which source is closest — or that the data cannot tell.
 Statistics (``STATISTICS``):
 
 ``fano_factor`` (time)
-    Fano factor across all trials (``ddof=1``), averaged over the neurons with a non-zero mean
-    count in the bin.
+    Fano factor across trials (``ddof=1``) within each ``condition`` (all trials together
+    without one), averaged over the neuron × condition points with a non-zero mean count in the
+    bin.
 ``mean_matched_fano_factor`` (time)
     :func:`~neuromop.analysis.mean_matched_fano_factor` (Churchland et al. 2010), points
     neuron × condition when ``condition`` is given.
@@ -20,6 +21,9 @@ Statistics (``STATISTICS``):
     Mean spike-count correlation over pairs (whole-trial counts, z-scored within ``condition``).
 ``participation_ratio``
     Sample-size-corrected participation ratio of the counts (samples: trial × time).
+``fano_quench`` (only with ``event_time``)
+    Mean of ``fano_factor`` before the task event minus its mean from the event on: positive
+    when variability falls at the event (the quench of Churchland et al. 2010).
 """
 
 from __future__ import annotations
@@ -38,7 +42,6 @@ from neuromop.analysis.correlation import spike_count_correlation
 from neuromop.analysis.dimensionality import participation_ratio
 from neuromop.analysis.variability import (
     MeanMatchingError,
-    fano_factor,
     mean_matched_fano_factor,
 )
 
@@ -70,12 +73,22 @@ def _counts(data, name: str) -> xr.DataArray:
     return da
 
 
-def _statistics(da: xr.DataArray, condition, repeats, seed) -> dict[str, np.ndarray]:
+def _quench(ff: np.ndarray, times: np.ndarray, event_time: float) -> float:
+    """Mean Fano factor before ``event_time`` minus after (NaN if a side has no defined
+    value)."""
+    pre, post = ff[times < event_time], ff[times >= event_time]
+    if not (np.isfinite(pre).any() and np.isfinite(post).any()):
+        return np.nan
+    return float(np.nanmean(pre) - np.nanmean(post))
+
+
+def _statistics(da: xr.DataArray, condition, repeats, seed,
+                event_time=None) -> dict[str, np.ndarray]:
     """The statistics of one count array (numpy values; NaN where undefined)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        ff = fano_factor(da, ddof=1).values
-        fano = np.nanmean(ff, axis=-1) if np.isfinite(ff).any() else np.full(ff.shape[0], np.nan)
+        fano = _within_condition_fano(da.values, None if condition is None else
+                                      da[condition].values)
         try:
             mm = mean_matched_fano_factor(da, condition=condition, repeats=repeats,
                                           random_state=seed)["fano_factor"].values
@@ -85,13 +98,47 @@ def _statistics(da: xr.DataArray, condition, repeats, seed) -> dict[str, np.ndar
         pairs = r[np.triu_indices(r.shape[0], 1)]
         pairs = pairs[np.isfinite(pairs)]
         pr = float(participation_ratio(da))
-    return {"fano_factor": fano, "mean_matched_fano_factor": mm,
-            "mean_count": da.values.mean(axis=(0, 2)),
-            "r_sc": float(pairs.mean()) if pairs.size else np.nan, "participation_ratio": pr}
+    out = {"fano_factor": fano, "mean_matched_fano_factor": mm,
+           "mean_count": da.values.mean(axis=(0, 2)),
+           "r_sc": float(pairs.mean()) if pairs.size else np.nan, "participation_ratio": pr}
+    if event_time is not None:
+        out["fano_quench"] = _quench(fano, da["time"].values, event_time)
+    return out
+
+
+def _within_condition_fano(counts: np.ndarray, labels) -> np.ndarray:
+    """Fano factor (ddof=1) across the trials of each condition, averaged over the neuron ×
+    condition points with a non-zero mean, per time bin (NaN where there is none)."""
+    x = counts.astype(float)
+    if labels is None:
+        groups, n = np.zeros(x.shape[0], dtype=int), np.array([x.shape[0]])
+    else:
+        _, groups, n = np.unique(labels, return_inverse=True, return_counts=True)
+    s1 = np.zeros((n.size,) + x.shape[1:])
+    s2 = np.zeros_like(s1)
+    np.add.at(s1, groups, x)
+    np.add.at(s2, groups, x * x)
+    nn = n[:, None, None].astype(float)
+    mean = s1 / nn
+    var = (s2 - nn * mean ** 2) / (nn - 1)
+    ok = mean > 0
+    ff = np.where(ok, var / np.where(ok, mean, 1.0), 0.0)
+    count = ok.sum(axis=(0, 2))
+    return np.where(count > 0, ff.sum(axis=(0, 2)) / np.maximum(count, 1), np.nan)
+
+
+def _check_event_time(event_time, times: np.ndarray) -> float | None:
+    if event_time is None:
+        return None
+    event_time = check_real("event_time", event_time)
+    if not (times < event_time).any() or not (times >= event_time).any():
+        raise ValueError(f"event_time must leave time bins on both sides (bins "
+                         f"{times.min():g}..{times.max():g} s), got {event_time}")
+    return event_time
 
 
 def source_statistics(counts, *, condition: str | None = None, repeats: int = 10,
-                      random_state=0) -> xr.Dataset:
+                      event_time: float | None = None, random_state=0) -> xr.Dataset:
     """The variability statistics of one ``(trial, time, neuron)`` count set.
 
     Parameters
@@ -102,27 +149,31 @@ def source_statistics(counts, *, condition: str | None = None, repeats: int = 10
         Coordinate along ``trial`` naming conditions (mean matching points, r_sc z-scoring).
     repeats : int
         Mean-matching repeats.
+    event_time : float, optional
+        Time (s) of a task event: adds ``fano_quench``.
     random_state : int
         Seed of the mean matching.
 
     Returns
     -------
     xarray.Dataset
-        One variable per name in :data:`STATISTICS` (dimensionless; ``mean_count`` in spikes
-        per bin), over ``time`` where time-resolved. NaN marks an undefined value (no neuron
-        fired in a bin; the mean matching found no common distribution).
+        One variable per name in :data:`STATISTICS` (and ``fano_quench``; dimensionless;
+        ``mean_count`` in spikes per bin), over ``time`` where time-resolved. NaN marks an
+        undefined value (no neuron fired in a bin; the mean matching found no common
+        distribution).
     """
     da = _counts(counts, "counts")
     repeats = check_int("repeats", repeats, low=1, high=10_000)
     seed = check_int("random_state", random_state, low=0)
     _check_condition(da, condition, "counts")
-    stats = _statistics(da, condition, repeats, seed)
+    event_time = _check_event_time(event_time, da["time"].values)
+    stats = _statistics(da, condition, repeats, seed, event_time)
     out = xr.Dataset({k: (("time",) if k in TIME_STATISTICS else (), v)
                       for k, v in stats.items()}, coords={"time": da["time"].values})
     out["mean_count"].attrs["units"] = "spikes per bin"
     out.attrs.update(source=str(getattr(counts, "attrs", {}).get("source", "counts")),
                      **provenance("neuromop.analysis.source_statistics", condition=condition,
-                                  repeats=repeats, random_state=seed))
+                                  repeats=repeats, event_time=event_time, random_state=seed))
     return out
 
 
@@ -163,7 +214,8 @@ def _difference(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(a[ok] - b[ok])) if ok.any() else np.nan
 
 
-def _pooled(fits: list[xr.DataArray], picks, rng, condition, repeats, seed, resample=True):
+def _pooled(fits: list[xr.DataArray], picks, rng, condition, repeats, seed, event_time,
+            resample=True):
     """Statistics averaged over the picked fits, each resampled over trials (within
     conditions)."""
     parts = []
@@ -171,11 +223,11 @@ def _pooled(fits: list[xr.DataArray], picks, rng, condition, repeats, seed, resa
         da = fits[k]
         labels = None if condition is None else da[condition].values
         idx = _resample(rng, labels, da.sizes["trial"]) if resample else slice(None)
-        parts.append(_statistics(da.isel(trial=idx), condition, repeats, seed))
+        parts.append(_statistics(da.isel(trial=idx), condition, repeats, seed, event_time))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return {s: np.nanmean(np.stack([np.atleast_1d(p[s]) for p in parts]), axis=0)
-                for s in STATISTICS}
+                for s in parts[0]}
 
 
 def _as_fits(value, name: str) -> list[xr.DataArray]:
@@ -187,7 +239,8 @@ def _as_fits(value, name: str) -> list[xr.DataArray]:
 
 def compare_sources(sources: Mapping, *, reference: str = "recorded",
                     condition: str | None = None, n_boot: int = 200, confidence: float = 0.95,
-                    repeats: int = 10, random_state=0) -> xr.Dataset:
+                    repeats: int = 10, event_time: float | None = None,
+                    random_state=0) -> xr.Dataset:
     """Each source's statistics, its distance from the reference, and the closest source.
 
     Parameters
@@ -208,6 +261,8 @@ def compare_sources(sources: Mapping, *, reference: str = "recorded",
         Level of the percentile intervals.
     repeats : int
         Mean-matching repeats.
+    event_time : float, optional
+        Time (s) of a task event (e.g. 0 for offer onset): adds the statistic ``fano_quench``.
     random_state : int or numpy.random.Generator
         Seed of the resampling and the mean matching.
 
@@ -245,19 +300,22 @@ def compare_sources(sources: Mapping, *, reference: str = "recorded",
             if da.sizes["time"] != times.size or not np.allclose(da["time"].values, times):
                 raise ValueError(f"sources[{name!r}] must have the reference's time bins")
             _check_condition(da, condition, f"sources[{name!r}]")
+    event_time = _check_event_time(event_time, times)
+    stats = STATISTICS + (("fano_quench",) if event_time is not None else ())
     rng = as_generator(random_state)
     seed = int(rng.integers(2**31))
     names = list(fits)
     others = [s for s in names if s != reference]
     point = {s: _pooled(fits[s], range(len(fits[s])), rng, condition, repeats, seed,
-                        resample=False) for s in names}
-    boot, dist, diff = _bootstrap(fits, reference, n_boot, rng, condition, repeats, seed)
+                        event_time, resample=False) for s in names}
+    boot, dist, diff = _bootstrap(fits, reference, stats, n_boot, rng,
+                                  (condition, repeats, seed, event_time))
     q = [(1 - confidence) / 2, (1 + confidence) / 2]
     out = xr.Dataset(coords={"source": names, "time": times, "bound": ["low", "high"],
-                             "statistic": list(STATISTICS)})
+                             "statistic": list(stats)})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        for k in STATISTICS:
+        for k in stats:
             dims = ("source", "time") if k in TIME_STATISTICS else ("source",)
             out[k] = (dims, np.stack([np.squeeze(point[s][k]) for s in names]))
             reps = np.stack([np.stack(boot[s][k]) for s in names])  # (source, boot[, time])
@@ -266,10 +324,10 @@ def compare_sources(sources: Mapping, *, reference: str = "recorded",
                 *out[k].shape, 2))
         point_dist = np.array([[_distance(np.atleast_1d(point[s][k]),
                                           np.atleast_1d(point[reference][k]))
-                                for k in STATISTICS] for s in names])
+                                for k in stats] for s in names])
         point_diff = np.array([[_difference(np.atleast_1d(point[s][k]),
                                             np.atleast_1d(point[reference][k]))
-                                for k in STATISTICS] for s in names])
+                                for k in stats] for s in names])
         out["distance"] = (("source", "statistic"), point_dist)
         out["distance_interval"] = (("source", "statistic", "bound"),
                                     np.moveaxis(np.nanquantile(dist, q, axis=0), 0, -1))
@@ -287,26 +345,27 @@ def compare_sources(sources: Mapping, *, reference: str = "recorded",
                      n_fits=str({s: len(fits[s]) for s in names}),
                      **provenance("neuromop.analysis.compare_sources", reference=reference,
                                   condition=condition, n_boot=n_boot, confidence=confidence,
-                                  repeats=repeats, seed=seed))
+                                  repeats=repeats, event_time=event_time, seed=seed))
     return out
 
 
-def _bootstrap(fits, reference, n_boot, rng, condition, repeats, seed):
+def _bootstrap(fits, reference, stats, n_boot, rng, settings):
     """Replicates of every source's statistics and of its distance / difference from the
-    reference (the reference resampled once per replicate, shared by all sources)."""
+    reference (the reference resampled once per replicate, shared by all sources);
+    ``settings`` is ``(condition, repeats, seed, event_time)``."""
     names = list(fits)
-    boot = {s: {k: [] for k in STATISTICS} for s in names}
-    dist = np.full((n_boot, len(names), len(STATISTICS)), np.nan)
+    boot = {s: {k: [] for k in stats} for s in names}
+    dist = np.full((n_boot, len(names), len(stats)), np.nan)
     diff = np.full_like(dist, np.nan)
     for b in range(n_boot):
         rep = {}
         for s in names:
             picks = rng.integers(0, len(fits[s]), len(fits[s]))
-            rep[s] = _pooled(fits[s], picks, rng, condition, repeats, seed)
-            for k in STATISTICS:
+            rep[s] = _pooled(fits[s], picks, rng, *settings)
+            for k in stats:
                 boot[s][k].append(rep[s][k])
         for i, s in enumerate(names):
-            for j, k in enumerate(STATISTICS):
+            for j, k in enumerate(stats):
                 dist[b, i, j] = _distance(rep[s][k], rep[reference][k])
                 diff[b, i, j] = _difference(rep[s][k], rep[reference][k])
     return boot, dist, diff

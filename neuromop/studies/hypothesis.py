@@ -33,7 +33,7 @@ import xarray as xr
 
 from neuromop._io import atomic_path
 from neuromop._random import as_generator, seed_int, spawn
-from neuromop.analysis import STATISTICS, compare_sources
+from neuromop.analysis import compare_sources
 from neuromop.studies.hypothesis_data import (
     add_session_input,
     data_paths,
@@ -126,6 +126,7 @@ class HypothesisStudy(Study):
     fit_values: tuple[float, ...] = (0.125, 0.25, 0.5, 1.0, 2.0)  # its grid
     hd_trial_bins: int = 20             # bins per head-direction pseudo-trial (100 ms each)
     session_input: bool = False         # add the trial's position in the session as an input
+    event_time: float | None = None     # task event (s) of the Fano quench (padoa_ofc: 0)
 
     name: ClassVar[str] = "hypothesis"
     BUDGETS: ClassVar[dict[str, dict]] = {
@@ -143,6 +144,9 @@ class HypothesisStudy(Study):
         "inputs": dict(help="data file: comma-separated (trial, time) input variables"),
         "condition": dict(help="data file: trial coordinate naming conditions"),
         "fit_seeds": dict(type=int, help="fits per session (default: the budget's)"),
+        "event_time": dict(type=float, help="time (s) of the task event whose Fano quench is "
+                                            "compared (default: 0, offer onset, for "
+                                            "padoa_ofc; none otherwise)"),
         "session_input": dict(action="store_const", const=True,
                               help="add the trial's position in the session as a fitted "
                                    "input (a slow covariate for drifts across the session)"),
@@ -275,8 +279,10 @@ class HypothesisStudy(Study):
                     roll[var] = (part[var].dims, part[var].values)
                 roll.attrs.update(ds.attrs)
                 rollouts[c].append(roll)
+        event = self.event_time if self.event_time is not None else (
+            0.0 if self.data == "padoa_ofc" else None)
         comparison = compare_sources({"recorded": ds, **rollouts}, condition=condition,
-                                     n_boot=self.n_boot,
+                                     n_boot=self.n_boot, event_time=event,
                                      random_state=seed_int(spawn(random_state, 1)[0]))
         activity = stack_sources(ds, rollouts)
         activity.attrs.update(source=f"neuromop run hypothesis ({name})")
@@ -313,7 +319,7 @@ class HypothesisStudy(Study):
             datasets[f"{name}_comparison"] = comparison
             figures[name] = plot_source_comparison(comparison, title=name)
             summaries.append(summary)
-        text = format_report(summaries, statistics=STATISTICS)
+        text = format_report(summaries)
         with atomic_path(out / "hypothesis.md") as tmp:
             tmp.write_text(text)
         return self.finish(out, table=text, summary={"sessions": summaries}, started=started,

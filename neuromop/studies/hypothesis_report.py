@@ -8,7 +8,7 @@ __all__ = ["VARIABILITY_STATISTICS", "format_report", "referee_check", "session_
            "verdict"]
 
 #: The statistics the verdict counts (``mean_count`` is context: the rate, not variability).
-VARIABILITY_STATISTICS = ("fano_factor", "mean_matched_fano_factor", "r_sc",
+VARIABILITY_STATISTICS = ("fano_factor", "mean_matched_fano_factor", "fano_quench", "r_sc",
                           "participation_ratio")
 
 
@@ -53,18 +53,19 @@ def verdict(closest: dict, referee: dict) -> str:
     if not referee["reproduces"]:
         return ("no verdict: the free fitted network does not reproduce the recorded "
                 "variability, so it is not a fair referee")
-    named = [closest[s] for s in VARIABILITY_STATISTICS
-             if closest.get(s) not in (None, "not distinguishable", "undefined")]
+    present = [s for s in VARIABILITY_STATISTICS if s in closest]
+    named = [closest[s] for s in present
+             if closest[s] not in ("not distinguishable", "undefined")]
     if not named:
         return "the data cannot decide: no controller is closest on any variability statistic"
     counts = {c: named.count(c) for c in dict.fromkeys(named)}
     best = max(counts, key=counts.get)
     tie = [c for c, k in counts.items() if k == counts[best]]
-    detail = ", ".join(f"{s}: {closest[s]}" for s in VARIABILITY_STATISTICS)
+    detail = ", ".join(f"{s}: {closest[s]}" for s in present)
     if len(tie) > 1:
         return f"mixed: {' and '.join(tie)} are each closest on {counts[best]} statistics " \
                f"({detail})"
-    return f"closest to {best} on {counts[best]} of {len(VARIABILITY_STATISTICS)} variability " \
+    return f"closest to {best} on {counts[best]} of {len(present)} variability " \
            f"statistics ({detail})"
 
 
@@ -129,7 +130,7 @@ def _controller_fit_lines(fit: dict | None) -> list[str]:
     return lines
 
 
-def format_report(summaries: list[dict], *, statistics) -> str:
+def format_report(summaries: list[dict]) -> str:
     """The markdown report of every session."""
     lines = ["# The variability hypothesis on recordings", "",
              "Fitted rate RNNs driven by the recorded trials' inputs; free network, random "
@@ -152,8 +153,7 @@ def format_report(summaries: list[dict], *, statistics) -> str:
                       f"{k} {_fmt(v, '.2f')}" for k, v in s["action_entropy"].items()) + ".", "",
                   "| statistic | source | value | difference from recorded [95 % CI] | "
                   "distance [95 % CI] |", "|---|---|---|---|---|"]
-        for stat in statistics:
-            entry = s["statistics"][stat]
+        for stat, entry in s["statistics"].items():
             for src, v in entry.items():
                 if not isinstance(v, dict):
                     continue

@@ -139,3 +139,41 @@ def test_source_statistics_rejects_bad_input():
         source_statistics(_counts(2.0, n_trials=2))
     with pytest.raises(ValueError, match="condition"):
         source_statistics(_counts(2.0), condition="state")
+
+
+def test_fano_quench_is_positive_when_variability_falls_at_the_event():
+    rng = np.random.default_rng(0)
+    n, t = 400, 10
+    lam = np.full((n, t, 6), 3.0)
+    lam[:, :5] = rng.gamma(1.5, 2.0, size=(n, 5, 6))      # Fano 1 + 3/1.5 = 3 before
+    counts = rng.poisson(lam)
+    ds = xr.Dataset({"counts": (("trial", "time", "neuron"), counts)},
+                    coords={"trial": np.arange(n), "time": (np.arange(t) - 4.5) * 0.1,
+                            "neuron": np.arange(6)},
+                    attrs={"bin_width": 0.1, "units": "spikes", "source": "test"})
+    stats = source_statistics(ds, event_time=0.0)
+    assert float(stats["fano_quench"]) == pytest.approx(2.0, abs=0.3)
+    flat = _counts(3.0, n_trials=400, n_time=10)
+    flat = flat.assign_coords(time=ds["time"].values)
+    out = compare_sources({"recorded": ds, "flat": flat}, event_time=0.0, n_boot=20)
+    assert "fano_quench" in out["statistic"].values
+    lo, hi = out["fano_quench_interval"].sel(source="recorded").values
+    assert lo > 1.0
+    assert abs(float(out["fano_quench"].sel(source="flat"))) < 0.2
+
+
+def test_event_time_must_split_the_bins():
+    with pytest.raises(ValueError, match="event_time"):
+        source_statistics(_counts(2.0), event_time=10.0)
+    with pytest.raises(ValueError, match="event_time"):
+        compare_sources({"recorded": _counts(2.0), "x": _counts(2.0, seed=1)},
+                        event_time=-1.0)
+
+
+def test_within_condition_fano_matches_a_loop_over_conditions():
+    ds = _counts(2.0, n_trials=120, dispersion=3.0)
+    stats = source_statistics(ds, condition="condition")
+    points = [fano_factor(ds["counts"].isel(trial=np.flatnonzero(ds["condition"].values == c)),
+                          ddof=1).values for c in range(4)]
+    ref = np.nanmean(np.concatenate(points, axis=1), axis=1)   # (time, condition x neuron)
+    np.testing.assert_allclose(stats["fano_factor"].values, ref, rtol=1e-10)
