@@ -248,9 +248,13 @@ class HypothesisStudy(Study):
         """The fitted MOP parameter (variables ``controller_fit_*`` over ``fit_value``)."""
         from neuromop.fit import fit_mop_parameter
 
+        # the selection / held-out split is stratified by condition when every condition has
+        # the 4 trials it needs (2 on each side), otherwise it is not stratified
+        small = condition is not None and np.unique(
+            ds[condition].values, return_counts=True)[1].min() < 4
         res = fit_mop_parameter(
             env, ds, parameter=self.fit_parameter, values=self.fit_values,
-            statistic="fano_factor", condition=condition, n_boot=self.n_boot,
+            statistic="fano_factor", condition=None if small else condition, n_boot=self.n_boot,
             train_kwargs=dict(hidden=(64, 64), gamma=self.gamma, alpha=self.alpha,
                               epochs=self.control_epochs, steps_per_epoch=self.control_steps),
             random_state=seed_int(random_state))

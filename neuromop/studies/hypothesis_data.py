@@ -193,4 +193,7 @@ def recording_sessions(data: str, *, sessions=None, data_root=None, inputs=None,
                                   or ds[condition].dims != ("trial",)):
         raise ValueError(f"condition must name a trial coordinate of {path.name}, got "
                          f"{condition!r}")
+    if condition is not None and np.unique(ds[condition].values, return_counts=True)[1].min() < 2:
+        raise ValueError(f"condition {condition!r}: every condition of {path.name} needs at "
+                         "least 2 trials (a variance across trials)")
     return [(path.stem, ds, _user_inputs(ds, inputs), condition)]

@@ -222,3 +222,15 @@ def test_head_direction_inputs_are_circular_means_per_bin():
     np.testing.assert_allclose(wake["hd_cos"].values[:10], 0.5, atol=1e-9)
     np.testing.assert_allclose(wake["hd_cos"].values[10:], -1.0, atol=1e-9)
     np.testing.assert_allclose(out["hd_sin"].isel(trial=0).values, 0.0)
+
+
+def test_a_condition_with_one_trial_is_refused_before_fitting(user_file, tmp_path):
+    ds = load(user_file).load()
+    labels = np.zeros(ds.sizes["trial"], dtype=int)
+    labels[0] = 1                                   # a condition with a single trial
+    path = tmp_path / "single.nc"
+    save(ds.assign_coords(block=("trial", labels)), path)
+    code = main(["run", "hypothesis", "--budget", "smoke", "--data", str(path),
+                 "--condition", "block", "--out", str(tmp_path / "o"), "--no-progress"])
+    assert code == 2
+    assert not (tmp_path / "o" / "cells").exists()
