@@ -82,18 +82,27 @@ def _quench(ff: np.ndarray, times: np.ndarray, event_time: float) -> float:
     return float(np.nanmean(pre) - np.nanmean(post))
 
 
-def _statistics(da: xr.DataArray, condition, repeats, seed,
-                event_time=None) -> dict[str, np.ndarray]:
-    """The statistics of one count array (numpy values; NaN where undefined)."""
+def _statistics(da: xr.DataArray, condition, repeats, seed, event_time=None,
+                resampled=False) -> dict[str, np.ndarray]:
+    """The statistics of one count array (numpy values; NaN where undefined).
+
+    ``resampled``: ``da`` is a bootstrap replicate (trials drawn with replacement within each
+    condition); its variances are scaled by ``n / (n - 1)`` per condition, the expected
+    shrinkage of a variance over ``n`` resampled trials.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        fano = _within_condition_fano(da.values, None if condition is None else
-                                      da[condition].values)
+        labels = None if condition is None else da[condition].values
+        fano = _within_condition_fano(da.values, labels, resampled)
         try:
             mm = mean_matched_fano_factor(da, condition=condition, repeats=repeats,
                                           random_state=seed)["fano_factor"].values
         except MeanMatchingError:
             mm = np.full(da.sizes["time"], np.nan)
+        if resampled:  # the regression slope scales with the variances: mean n / (n - 1)
+            n = (np.unique(labels, return_counts=True)[1] if labels is not None
+                 else np.array([da.sizes["trial"]]))
+            mm = mm * float(np.mean(n / (n - 1.0)))
         r = spike_count_correlation(da, zscore_by=condition).values
         pairs = r[np.triu_indices(r.shape[0], 1)]
         pairs = pairs[np.isfinite(pairs)]
@@ -106,9 +115,10 @@ def _statistics(da: xr.DataArray, condition, repeats, seed,
     return out
 
 
-def _within_condition_fano(counts: np.ndarray, labels) -> np.ndarray:
+def _within_condition_fano(counts: np.ndarray, labels, resampled=False) -> np.ndarray:
     """Fano factor (ddof=1) across the trials of each condition, averaged over the neuron ×
-    condition points with a non-zero mean, per time bin (NaN where there is none)."""
+    condition points with a non-zero mean, per time bin (NaN where there is none); variances
+    scaled by ``n / (n - 1)`` for a bootstrap replicate (``resampled``)."""
     x = counts.astype(float)
     if labels is None:
         groups, n = np.zeros(x.shape[0], dtype=int), np.array([x.shape[0]])
@@ -121,6 +131,8 @@ def _within_condition_fano(counts: np.ndarray, labels) -> np.ndarray:
     nn = n[:, None, None].astype(float)
     mean = s1 / nn
     var = (s2 - nn * mean ** 2) / (nn - 1)
+    if resampled:
+        var = var * nn / (nn - 1)
     ok = mean > 0
     ff = np.where(ok, var / np.where(ok, mean, 1.0), 0.0)
     count = ok.sum(axis=(0, 2))
@@ -223,7 +235,8 @@ def _pooled(fits: list[xr.DataArray], picks, rng, condition, repeats, seed, even
         da = fits[k]
         labels = None if condition is None else da[condition].values
         idx = _resample(rng, labels, da.sizes["trial"]) if resample else slice(None)
-        parts.append(_statistics(da.isel(trial=idx), condition, repeats, seed, event_time))
+        parts.append(_statistics(da.isel(trial=idx), condition, repeats, seed, event_time,
+                                 resampled=resample))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return {s: np.nanmean(np.stack([np.atleast_1d(p[s]) for p in parts]), axis=0)
@@ -258,7 +271,10 @@ def compare_sources(sources: Mapping, *, reference: str = "recorded",
         trials are resampled within each ``condition`` (stratified), so every condition keeps
         its number of trials.
     confidence : float
-        Level of the percentile intervals.
+        Level of the percentile intervals. Resampling trials with replacement shrinks a
+        variance across ``n`` trials by ``(n - 1) / n`` on average; the Fano factors of the
+        replicates are scaled back by ``n / (n - 1)`` (per condition), so that the intervals
+        are centred on the estimates.
     repeats : int
         Mean-matching repeats.
     event_time : float, optional
