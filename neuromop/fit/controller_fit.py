@@ -137,8 +137,8 @@ def fit_mop_parameter(env, recorded, *, parameter="action_scale",
     Parameters
     ----------
     env : TrialMatchedEnv
-        The fitted network driven by the recorded trials (:func:`~neuromop.fit.
-        trial_matched_env` of the same recording).
+        The fitted network driven by the recorded trials
+        (:func:`~neuromop.fit.trial_matched_env` of the same recording).
     recorded : xarray.Dataset
         The recording (``counts``, the trials of ``env`` in the same order).
     parameter : {"action_scale", "alpha"}
