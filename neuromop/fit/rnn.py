@@ -462,14 +462,7 @@ class RateRNNRegressor(BaseEstimator):
         if ds.sizes.get("trial", 0) == 0 or ds.sizes.get("time", 0) == 0:
             raise ValueError(f"ds must hold at least one trial and one time bin, got sizes "
                              f"{dict(ds.sizes)}")
-        width = getattr(ds, "attrs", {}).get("bin_width")
-        if width is not None and not np.isclose(float(width), self.bin_width_, rtol=1e-9):
-            raise ValueError(f"ds must have the fitted bin width {self.bin_width_} s (the fit's "
-                             f"Euler steps are per bin), got bin_width={width} s")
-        u = _input_array(ds, self.inputs_ or None, "ds (fitted inputs)")
-        if u.shape[2] != self.B_.shape[1]:
-            raise ValueError(f"ds must provide the fitted inputs {self.inputs_}, "
-                             f"got {u.shape[2]} input channel(s)")
+        u = self._fitted_input_array(ds)
         rng = as_generator(random_state)
         x0 = self._initial_states(u.shape[0], initial_state, rng)
         gen = torch_generator(rng)
@@ -478,6 +471,21 @@ class RateRNNRegressor(BaseEstimator):
                                      torch.as_tensor(x0, dtype=torch.float32), self.alpha_,
                                      self.n_substeps_, self.input_noise if noise else 0.0, gen)
         return z.numpy()
+
+    def _fitted_input_array(self, ds):
+        """The fitted input variables of ``ds`` as (trial, time, input), checked against the
+        fit (bin width, names, number of channels)."""
+        if not isinstance(ds, xr.Dataset):
+            raise TypeError(f"ds must be an xarray.Dataset, got {type(ds).__name__}")
+        width = getattr(ds, "attrs", {}).get("bin_width")
+        if width is not None and not np.isclose(float(width), self.bin_width_, rtol=1e-9):
+            raise ValueError(f"ds must have the fitted bin width {self.bin_width_} s (the fit's "
+                             f"Euler steps are per bin), got bin_width={width} s")
+        u = _input_array(ds, self.inputs_ or None, "ds (fitted inputs)")
+        if u.shape[2] != self.B_.shape[1]:
+            raise ValueError(f"ds must provide the fitted inputs {self.inputs_}, "
+                             f"got {u.shape[2]} input channel(s)")
+        return u
 
     def _expected(self, z):
         import torch

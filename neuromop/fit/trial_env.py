@@ -30,7 +30,7 @@ from neuromop._checks import MAX_SIZE, check_int, check_real
 from neuromop._provenance import provenance
 from neuromop._random import as_generator, seed_int, torch_generator
 from neuromop.envs.terminal import ActivityBox, TerminalSet
-from neuromop.fit.baselines import _input_array, simulate_rate_rnn
+from neuromop.fit.baselines import simulate_rate_rnn
 from neuromop.fit.env import FittedRateRNNEnv, _build_fitted_env
 from neuromop.fit.rnn import RateRNNRegressor
 
@@ -127,17 +127,8 @@ class TrialMatchedEnv(FittedRateRNNEnv):
 
 
 def _fitted_inputs(model, ds) -> np.ndarray:
-    """The fitted input variables of ``ds`` as (trial, time, input), checked."""
-    if not isinstance(ds, xr.Dataset):
-        raise TypeError(f"ds must be an xarray.Dataset, got {type(ds).__name__}")
-    width = ds.attrs.get("bin_width")
-    if width is not None and not np.isclose(float(width), model.bin_width_, rtol=1e-9):
-        raise ValueError(f"ds must have the fitted bin width {model.bin_width_} s, got "
-                         f"bin_width={width} s")
-    u = _input_array(ds, model.inputs_ or None, "ds (fitted inputs)")
-    if u.shape[2] != model.B_.shape[1]:
-        raise ValueError(f"ds must provide the fitted inputs {model.inputs_}, got {u.shape[2]} "
-                         f"input channel(s)")
+    """The fitted input variables of ``ds`` as (trial, time, input), checked and finite."""
+    u = model._fitted_input_array(ds)
     if not np.all(np.isfinite(u)):
         raise ValueError(f"ds inputs {model.inputs_} must be finite")
     return u
