@@ -241,9 +241,11 @@ def mop_parameter_recovery(env, *, parameter="action_scale", true_value=1.0,
     Returns
     -------
     xarray.Dataset
-        Per ``simulation``: ``value_hat``, ``value_low``, ``value_high``, ``covered`` (bool);
-        attrs ``coverage`` (fraction covered), ``mean_interval_values`` (grid values per
-        interval: how informative the intervals are), ``parameter``, ``true_value``.
+        Per ``simulation``: ``value_hat``, ``value_low``, ``value_high``, ``covered`` (bool),
+        ``interval_values`` (grid values between ``value_low`` and ``value_high``);
+        attrs ``coverage`` (fraction covered), ``mean_interval_values`` (grid values between
+        ``value_low`` and ``value_high``, averaged: how informative the intervals are),
+        ``parameter``, ``true_value``.
     """
     if not isinstance(env, TrialMatchedEnv):
         raise TypeError(f"env must be a TrialMatchedEnv from trial_matched_env, got "
@@ -257,7 +259,7 @@ def mop_parameter_recovery(env, *, parameter="action_scale", true_value=1.0,
     true_value = float(true_value)
     n_sim = check_int("n_simulations", n_simulations, low=1, high=100_000)
     train_kwargs = _check_train_kwargs(train_kwargs)
-    rows, widths = [], []
+    rows = []
     for stream in spawn(random_state, n_sim):
         truth, fit = spawn(stream, 2)
         recording = _mop_rollouts(env, parameter, [true_value], train_kwargs, truth)[true_value]
@@ -265,13 +267,14 @@ def mop_parameter_recovery(env, *, parameter="action_scale", true_value=1.0,
                                 statistic=statistic, n_boot=n_boot, confidence=confidence,
                                 train_kwargs=train_kwargs, random_state=seed_int(fit))
         rows.append((res.attrs["value_hat"], res.attrs["value_low"], res.attrs["value_high"]))
-        widths.append(int(res["in_interval"].sum()))
     a = np.array(rows)
+    widths = [np.sum((grid >= lo) & (grid <= hi)) for lo, hi in a[:, 1:]]
     covered = (a[:, 1] <= true_value) & (true_value <= a[:, 2])
     out = xr.Dataset({"value_hat": (("simulation",), a[:, 0]),
                       "value_low": (("simulation",), a[:, 1]),
                       "value_high": (("simulation",), a[:, 2]),
-                      "covered": (("simulation",), covered)},
+                      "covered": (("simulation",), covered),
+                      "interval_values": (("simulation",), np.asarray(widths, dtype=int))},
                      coords={"simulation": np.arange(n_sim)})
     out.attrs.update(coverage=float(covered.mean()), true_value=true_value,
                      parameter=parameter, mean_interval_values=float(np.mean(widths)),

@@ -125,14 +125,10 @@ class ControllerRecoveryStudy(Study):
                 label=f"{param} from {stat}", progress=progress)
             covered = cell["covered"].values.astype(bool)
             lo, hi = wilson_interval(int(covered.sum()), covered.size)
-            width = float(np.mean([np.sum((np.asarray(_GRIDS[param]) >= a)
-                                          & (np.asarray(_GRIDS[param]) <= b))
-                                   for a, b in zip(cell["value_low"].values,
-                                                   cell["value_high"].values)]))
             rows.append({"parameter": param, "statistic": stat,
                          "coverage": float(covered.mean()), "coverage_interval": [lo, hi],
                          "hat_is_true": float(np.mean(cell["value_hat"].values == 1.0)),
-                         "mean_interval_values": width,
+                         "mean_interval_values": float(cell["interval_values"].mean()),
                          "value_hat": cell["value_hat"].values.tolist()})
             cells.append(cell.expand_dims(combination=[f"{param}/{stat}"]))
         table = format_recovery(rows, self.n_simulations)

@@ -65,8 +65,14 @@ def test_recovery_reports_coverage_and_informativeness(env):
                                  values=(0.25, 1.0, 4.0), n_simulations=2, n_boot=10,
                                  train_kwargs=TRAIN, random_state=0)
     assert rec.sizes["simulation"] == 2
-    assert 0.0 <= rec.attrs["coverage"] <= 1.0
-    assert 1 <= rec.attrs["mean_interval_values"] <= 3
+    grid = np.array([0.25, 1.0, 4.0])
+    low, high = rec["value_low"].values, rec["value_high"].values
+    covered = (low <= 1.0) & (1.0 <= high)
+    np.testing.assert_array_equal(rec["covered"].values, covered)
+    assert rec.attrs["coverage"] == covered.mean()
+    widths = [np.sum((grid >= a) & (grid <= b)) for a, b in zip(low, high)]
+    np.testing.assert_array_equal(rec["interval_values"].values, widths)
+    assert rec.attrs["mean_interval_values"] == np.mean(widths)
     assert bool((rec["value_low"] <= rec["value_hat"]).all())
     assert bool((rec["value_hat"] <= rec["value_high"]).all())
 
