@@ -8,6 +8,7 @@ import numpy as np
 import xarray as xr
 
 __all__ = [
+    "plot_agent_pet",
     "plot_occupancy",
     "plot_survival",
     "plot_energy_histogram",
@@ -142,17 +143,38 @@ def plot_cartpole_episode(ds: xr.Dataset, episode: int = 0, axes=None):
 
 
 def plot_noisy_tv(ds):
-    """Noisy TV: time in the TV room against beta, one line per gamma (mean over trials)."""
-    import matplotlib.pyplot as plt
+    """Noisy TV: time in the TV room and lifetime against beta, one line per gamma (mean with
+    95 % t-intervals over trials; the authors' committed means ± SEM as open squares when the
+    dataset carries them).
 
-    fig, ax = plt.subplots(figsize=(4.5, 3.2))
-    m = ds["time_in_tv_room"].mean("trial")
-    for g in ds["gamma"].values:
-        ax.plot(ds["beta"], m.sel(gamma=g), marker="o", label=f"gamma = {g}")
-    ax.set_xlabel("beta (weight of state entropy)")
-    ax.set_ylabel("time in noisy room (fraction)")
-    ax.legend()
-    fig.tight_layout()
+    Parameters
+    ----------
+    ds : xr.Dataset
+        :meth:`neuromop.studies.NoisyTVStudy.sweep` output.
+    """
+    import matplotlib.pyplot as plt
+    from scipy import stats
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
+    for ax, key, ref, label in (
+            (axes[0], "time_in_tv_room", "authors_time_in_tv_room", "time in noisy room "
+             "(fraction)"),
+            (axes[1], "lifetime", "authors_survival", "lifetime (steps)")):
+        v = ds[key]
+        n = v.sizes["trial"]
+        mean = v.mean("trial")
+        half = v.std("trial", ddof=1) / np.sqrt(n) * stats.t.ppf(0.975, max(n - 1, 1))
+        for k, g in enumerate(ds["gamma"].values):
+            ax.errorbar(ds["beta"], mean.sel(gamma=g), yerr=half.sel(gamma=g), marker="o",
+                        ms=4, capsize=2, color=f"C{k}", label=f"gamma = {g:g}")
+            if f"{ref}_mean" in ds:
+                ax.errorbar(ds["beta"], ds[f"{ref}_mean"].sel(gamma=g),
+                            yerr=ds[f"{ref}_sem"].sel(gamma=g), ls="none", marker="s",
+                            mfc="none", capsize=2, color=f"C{k}",
+                            label="authors (mean ± SEM)" if k == 0 else None)
+        ax.set_xlabel("beta (weight of state entropy)")
+        ax.set_ylabel(label)
+    axes[0].legend(fontsize=7)
     return fig
 
 
@@ -328,4 +350,51 @@ def plot_predator_prey_food_sweep(sweep):
     axes[1].set_xlabel("food gain F (energy levels)")
     axes[1].set_ylabel("clockwise turns (fraction)")
     axes[1].legend(fontsize=7)
+    return fig
+
+
+def plot_agent_pet(ds):
+    """Agent–pet: fence-open fraction against beta per policy (mean with 95 % intervals; the
+    authors' figure data as open squares with their standard errors) and the pet's occupancy
+    at the smallest and largest beta under the exact policy (the fence column outlined).
+
+    Parameters
+    ----------
+    ds : xr.Dataset
+        :meth:`neuromop.studies.AgentPetStudy.sweep` output.
+    """
+    import matplotlib.pyplot as plt
+    from scipy import stats
+
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.4), layout="constrained",
+                             gridspec_kw={"width_ratios": [1.4, 1, 1]})
+    beta = ds["beta"].values
+    frac = ds["open_fraction"]
+    n = frac.sizes["trial"]
+    mean = frac.mean("trial")
+    half = frac.std("trial", ddof=1) / np.sqrt(n) * stats.t.ppf(0.975, max(n - 1, 1))
+    for k, p in enumerate(ds["policy"].values):
+        axes[0].errorbar(beta, mean.sel(policy=p), yerr=half.sel(policy=p), marker="o",
+                         capsize=3, color=f"C{k}", label=f"{p} (this package)")
+    axes[0].errorbar(beta, ds["authors_open_mean"], yerr=ds["authors_open_sem"], ls="none",
+                     marker="s", mfc="none", capsize=2, color="k",
+                     label="authors (mean ± SEM)")
+    axes[0].set_xlabel("beta (weight of the pet's entropy)")
+    axes[0].set_ylabel("fraction of time fence open")
+    axes[0].set_ylim(-0.02, 1.02)
+    axes[0].legend(fontsize=7, loc="lower right")
+    occ = ds["pet_occupancy"].sel(policy=ds["policy"].values[0])
+    vmax = float(occ.isel(beta=[0, -1]).max())
+    fence = np.asarray(ds.attrs.get("fence_cells", []), dtype=float).reshape(-1, 2)
+    for ax, j in zip(axes[1:], (0, -1)):
+        im = ax.imshow(occ.isel(beta=j).values.T, origin="lower", vmin=0, vmax=vmax,
+                       extent=(0.5, occ.sizes["pet_x"] + 0.5, 0.5, occ.sizes["pet_y"] + 0.5),
+                       cmap="viridis")
+        for x, y in fence:
+            ax.add_patch(plt.Rectangle((x - 0.5, y - 0.5), 1, 1, fill=False, ec="w", lw=1,
+                                       ls="--"))
+        ax.set_title(f"pet occupancy, beta = {float(beta[j]):g}", fontsize=9)
+        ax.set_xlabel("pet x")
+        ax.set_ylabel("pet y")
+    fig.colorbar(im, ax=axes[1:], shrink=0.8, label="fraction of steps")
     return fig

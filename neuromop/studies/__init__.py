@@ -17,8 +17,8 @@ The studies:
 - the Brian2 spiking network (:mod:`~neuromop.studies.spiking_energy`,
   :mod:`~neuromop.studies.spiking_designs`): ``spiking-energy``, ``spiking-designs``;
 - exact MOP agents (:mod:`~neuromop.studies.four_rooms`, :mod:`~neuromop.studies.noisy_tv`,
-  :mod:`~neuromop.studies.predator_prey`, :mod:`~neuromop.studies.half_arena`): ``four-rooms``,
-  ``noisy-tv``, ``predator-prey``, ``cartpole-grid``, ``cartpole-half-arena``
+  :mod:`~neuromop.studies.predator_prey`, :mod:`~neuromop.studies.agent_pet`,
+  :mod:`~neuromop.studies.half_arena`): ``four-rooms``, ``noisy-tv``, ``predator-prey``, ``agent-pet``, ``cartpole-grid``, ``cartpole-half-arena``
   (:mod:`~neuromop.studies.cartpole_grid`);
 - the variability hypothesis on recordings (:mod:`~neuromop.studies.hypothesis`,
   :mod:`~neuromop.studies.controller_recovery`): ``hypothesis``, ``controller-recovery``;
@@ -29,6 +29,7 @@ The studies:
 - scale (:mod:`~neuromop.studies.variability_dask`): ``variability-dask``.
 """
 
+from neuromop.studies.agent_pet import AgentPetStudy
 from neuromop.studies.cartpole_grid import CartpoleGridStudy
 from neuromop.studies.controller_recovery import ControllerRecoveryStudy
 from neuromop.studies.four_rooms import FourRoomsStudy
@@ -53,13 +54,14 @@ from neuromop.studies.variability_dask import VariabilityDaskStudy
 STUDIES: dict[str, type[Study]] = {cls.name: cls for cls in (
     EnergyStudy, SquareStudy, ShapesStudy, RewardStudy, CorridorStudy, CartpoleStudy,
     BetaSweepStudy, SpikingEnergyStudy, SpikingDesignsStudy, FourRoomsStudy, NoisyTVStudy,
-    PredatorPreyStudy, CartpoleGridStudy, HalfArenaStudy, OFCRNNStudy, HypothesisStudy,
+    PredatorPreyStudy, AgentPetStudy, CartpoleGridStudy, HalfArenaStudy, OFCRNNStudy, HypothesisStudy,
     ControllerRecoveryStudy,
     ValuesOFCStudy, ValueRecoveryStudy, ValueCalibrationStudy, IBLChoiceModelsStudy,
     VariabilityDaskStudy)}
 
 __all__ = [
     "STUDIES",
+    "AgentPetStudy",
     "BetaSweepStudy",
     "CartpoleGridStudy",
     "CartpoleStudy",

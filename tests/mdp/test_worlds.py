@@ -10,7 +10,14 @@ import pytest
 from neuromop.mdp.model import FiniteMDP
 from neuromop.mdp.rollout import rollout
 from neuromop.mdp.solvers import policy_evaluation, solve_maxent, solve_mop, solve_reward
-from neuromop.mdp.worlds import agent_pet, four_rooms, noisy_tv, predator_prey, recycling_robot
+from neuromop.mdp.worlds import (
+    agent_pet,
+    four_rooms,
+    noisy_tv,
+    predator_prey,
+    recycling_robot,
+    toggle_as_stay_policy,
+)
 from neuromop.mdp.worlds._grid import KING_LABELS, KING_MOVES
 from neuromop.mdp.worlds.pet import TOGGLE
 
@@ -277,6 +284,103 @@ def test_altruistic_agent_opens_the_fence_more(beta_low, beta_high):
         ds = rollout(w, res, n_trials=20, n_steps=1000, random_state=3)
         frac.append(float(ds.fence.mean()))
     assert frac[1] > frac[0]
+
+
+def _authors_pet_transitions(N=5):
+    """The authors' agent-pet step as a slow loop, ported from ``nexts``/``ifa``/``Wnum2`` of
+    their ``gridfriendly_poly.txt`` (0-based (x, y); fence column x = N // 2; lever (0, 0)):
+    (agent x, agent y, pet x, pet y, fence, action) -> {successor tuple: probability}."""
+    out = {}
+    for ax, ay, px, py, c in itertools.product(range(N), range(N), range(N), range(N), (0, 1)):
+        def pet_ok(x, y, c=c):  # form[1]: the fence column is closed to the pet when c == 0
+            return 0 <= x < N and 0 <= y < N and (c == 1 or x != N // 2)
+        pet = [(px + dx, py + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)
+               if pet_ok(px + dx, py + dy)]
+        for a in range(10):
+            if a < 9:
+                nx, ny = ax + a // 3 - 1, ay + a % 3 - 1
+                if not (0 <= nx < N and 0 <= ny < N):
+                    continue  # ifa: off-grid moves are not admissible
+                move = ((nx - ax, ny - ay), (nx, ny, c))
+            else:
+                if (ax, ay) != (0, 0):
+                    continue
+                move = ("toggle", (ax, ay, 1 - c))
+            label, (nx, ny, nc) = move
+            out[(ax, ay, px, py, c, label)] = {(nx, ny, qx, qy, nc): 1 / len(pet)
+                                               for qx, qy in pet}
+    return out
+
+
+def test_pet_authors_rules_match_a_port_of_their_step():
+    w = agent_pet(rules="authors")
+    assert w.start == (3, 2, 5, 5, 0) and w.lever == (1, 1)
+    assert sorted(map(tuple, w.pen)) == [(3, y) for y in range(1, 6)]
+    mdp, lab = w.mdp, w.mdp.state_labels
+    coords = np.stack([lab.get_level_values(k).to_numpy() for k in
+                       ("x", "y", "pet_x", "pet_y", "fence")], axis=1)
+    moves = {i: tuple(KING_MOVES[i]) for i in range(9)}
+    ref = _authors_pet_transitions()
+    n_checked = 0
+    for s in range(mdp.n_states):
+        x, y, px, py, c = coords[s]
+        for a in range(10):
+            label = "toggle" if a == TOGGLE else moves[a]
+            key = (x - 1, y - 1, px - 1, py - 1, c, label)
+            assert mdp.action_mask[s, a] == (key in ref), (coords[s], a)
+            if key not in ref:
+                continue
+            got = {}
+            for nxt, prob in zip(mdp.next_states[s, a], mdp.probs[s, a], strict=True):
+                if prob > 0:
+                    t = tuple(int(v) for v in coords[nxt] - [1, 1, 1, 1, 0])
+                    got[t] = got.get(t, 0.0) + float(prob)
+            want = ref[key]
+            assert got.keys() == want.keys(), (coords[s], a)
+            np.testing.assert_allclose([got[k] for k in want], list(want.values()))
+            n_checked += 1
+    assert n_checked == int(mdp.action_mask.sum())
+
+
+def test_pet_authors_rules_differ_from_the_package_rules():
+    w = agent_pet(rules="authors")
+    # the agent may step onto the pet, and a pet on the closed fence column must step off
+    s = w.state_index(2, 2, 3, 2, 0)
+    assert w.mdp.action_mask[s].sum() == 9
+    nxt = w.mdp.next_states[s, 8][w.mdp.probs[s, 8] > 0]
+    assert not np.any(w.mdp.state_labels.get_level_values("pet_x")[nxt] == 3)
+    package = agent_pet()
+    s = package.state_index(3, 3, 4, 4, 0)
+    assert package.mdp.action_mask[s, 1] == np.False_  # NE onto the pet is refused there
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    (dict(rules="authors", pen=((4, 5), (4, 5))), "pen is not used with rules='authors'"),
+    (dict(fence=((3, 3), (1, 5))), "fence is not used with rules='package'"),
+    (dict(rules="authors", fence=((1, 5), (1, 5))), "no admissible move"),
+    (dict(rules="theirs"), "rules"),
+])
+def test_pet_rules_arguments_are_checked(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        agent_pet(**kwargs)
+
+
+def test_toggle_as_stay_policy_weighs_the_toggle_as_stay():
+    w = agent_pet(rules="authors")
+    res = solve_mop(w.mdp, beta=0.5, gamma=0.98, tol=1e-6)
+    pi = toggle_as_stay_policy(w, res)
+    lever = w.mdp.action_mask[:, TOGGLE]
+    np.testing.assert_allclose(pi.sum(axis=1), 1.0)
+    np.testing.assert_allclose(pi[lever, TOGGLE], pi[lever, 8])
+    # away from the lever it is the exact MOP policy
+    np.testing.assert_allclose(pi[~lever], res.policy[~lever], atol=1e-12)
+    # with the pet's entropy valued, the exact policy toggles far more often from closed
+    closed = lever & (w.mdp.state_labels.get_level_values("fence") == 0)
+    assert np.all(res.policy[closed, TOGGLE] > pi[closed, TOGGLE])
+    with pytest.raises(ValueError, match="solve_mop"):
+        toggle_as_stay_policy(w, solve_reward(w.mdp, reward=np.zeros(w.mdp.n_states)))
+    with pytest.raises(TypeError, match="AgentPetWorld"):
+        toggle_as_stay_policy(w.mdp, res)
 
 
 # ---------------------------------------------------------------- recycling robot (textbook)

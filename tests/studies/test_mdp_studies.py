@@ -8,18 +8,21 @@ import xarray as xr
 
 from neuromop.data import validate
 from neuromop.studies import (
+    AgentPetStudy,
     CartpoleGridStudy,
     FourRoomsStudy,
     HalfArenaStudy,
     NoisyTVStudy,
     PredatorPreyStudy,
 )
+from neuromop.studies.agent_pet import agreement as agent_pet_agreement
 from neuromop.studies.cartpole_grid import AUTHORS_CARTPOLE, authors_cartpole_starts
 from neuromop.studies.half_arena import (
     AUTHORS_HALF_ARENA,
     authors_half_arena_starts,
     mean_interval,
 )
+from neuromop.studies.noisy_tv import agreement as noisy_tv_agreement
 
 
 def test_four_rooms_study_smoke(tmp_path):
@@ -43,6 +46,52 @@ def test_noisy_tv_study_smoke(tmp_path):
     assert ((ds.time_in_tv_room >= 0) & (ds.time_in_tv_room <= 1)).all()
     assert (tmp_path / "noisy_tv.png").exists()
     assert set(result.summary["time_in_tv_room"]) == {"gamma=0.9", "gamma=0.99"}
+    # the authors' committed cells sit beside the package's where their sweep has them
+    assert float(ds.authors_time_in_tv_room_mean.sel(gamma=0.99, beta=0.3)) == 0.8216
+    assert ds.authors_time_in_tv_room_mean.sel(gamma=0.9).isnull().all()
+    assert "authors (SEM)" in result.table
+
+
+def test_noisy_tv_agreement_with_the_authors_cells():
+    ds = xr.Dataset(
+        {"time_in_tv_room": (("beta", "trial"), [[0.1, 0.2, 0.3], [0.5, 0.5, 0.5]]),
+         "authors_time_in_tv_room_mean": ("beta", [0.2, 0.5]),
+         "authors_time_in_tv_room_sem": ("beta", [0.0, 0.0])},
+        coords={"beta": [0.0, 0.1]})
+    sem = np.std([0.1, 0.2, 0.3], ddof=1) / np.sqrt(3)
+    assert noisy_tv_agreement(ds) == pytest.approx(0.0)
+    assert noisy_tv_agreement(ds.assign(authors_time_in_tv_room_mean=("beta", [0.3, 0.5]))
+                              ) == pytest.approx(0.1 / sem)
+    # a cell with no spread on either side says nothing (0/0), not infinite disagreement
+    assert noisy_tv_agreement(ds.isel(beta=[1])) is None
+
+
+def test_agent_pet_study_smoke(tmp_path):
+    result = AgentPetStudy.for_budget("smoke").run(tmp_path, progress=False)
+    ds = xr.load_dataset(tmp_path / "agent_pet.nc")
+    validate(ds, kind="auto")
+    assert ds["open_fraction"].dims == ("policy", "beta", "trial")
+    assert list(ds["policy"].values) == ["exact", "authors-loop"]
+    assert ((ds["open_fraction"] >= 0) & (ds["open_fraction"] <= 1)).all()
+    np.testing.assert_allclose(ds["pet_occupancy"].sum(("pet_x", "pet_y")), 1.0)
+    assert float(ds["authors_open_mean"].sel(beta=0.2)) == 0.8448
+    # valuing the pet's entropy keeps the fence open longer, under both policies
+    mean = ds["open_fraction"].mean("trial")
+    assert (mean.sel(beta=0.2) > mean.sel(beta=0.0)).all()
+    assert result.summary["rises_with_beta"]["exact"]
+    assert "authors (SEM)" in result.table
+    assert (tmp_path / "agent_pet.png").stat().st_size > 0
+
+
+def test_agent_pet_default_reproduces_the_authors_figure_only_with_their_loop():
+    ds = AgentPetStudy.for_budget("default", betas=(0.1, 0.6, 1.0), n_trials=200).sweep(
+        progress=False)
+    z = agent_pet_agreement(ds)
+    # the authors' loop lies within 3 combined standard errors of their data at every beta;
+    # the exact policy does not (measured: at beta = 0.6 and 1 it keeps the fence open
+    # 0.993-0.997 of the time against their 0.982-0.987 with standard errors of 0.003)
+    assert float(z.sel(policy="authors-loop")) < 3
+    assert float(z.sel(policy="exact")) > 3
 
 
 def test_predator_prey_study_smoke(tmp_path):
@@ -65,7 +114,7 @@ def test_predator_prey_study_smoke(tmp_path):
 
 @pytest.mark.parametrize("budget", ["smoke", "default", "paper"])
 @pytest.mark.parametrize("cls", [FourRoomsStudy, NoisyTVStudy, PredatorPreyStudy,
-                                 HalfArenaStudy, CartpoleGridStudy])
+                                 AgentPetStudy, HalfArenaStudy, CartpoleGridStudy])
 def test_budgets_are_valid_configurations(cls, budget):
     study = cls.for_budget(budget)
     assert study.budget == budget

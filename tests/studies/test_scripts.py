@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TESTED_ELSEWHERE = {
     "four_rooms": "tests/studies/test_mdp_studies.py",
     "noisy_tv": "tests/studies/test_mdp_studies.py",
+    "agent_pet": "tests/studies/test_mdp_studies.py",
     "variability_dask": "tests/analysis/test_dask.py",
     "ibl_choice_models": "tests/studies/test_value_studies.py",
     "spiking_energy": "tests/studies/test_spiking_energy.py",

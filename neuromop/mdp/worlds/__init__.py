@@ -19,7 +19,7 @@ from neuromop.mdp.worlds.cartpole import (
 )
 from neuromop.mdp.worlds.cartpole_rollout import cartpole_statistics, simulate_cartpole
 from neuromop.mdp.worlds.four_rooms import four_rooms, noisy_tv
-from neuromop.mdp.worlds.pet import AgentPetWorld, agent_pet
+from neuromop.mdp.worlds.pet import AgentPetWorld, agent_pet, toggle_as_stay_policy
 from neuromop.mdp.worlds.predator_prey import PredatorPreyWorld, predator_prey
 from neuromop.mdp.worlds.recycling import recycling_robot
 
@@ -41,4 +41,5 @@ __all__ = [
     "recycling_robot",
     "simulate_cartpole",
     "solve_cartpole_grid",
+    "toggle_as_stay_policy",
 ]
