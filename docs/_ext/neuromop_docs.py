@@ -228,7 +228,7 @@ NOTEBOOK_STUDIES: dict[str, tuple[str, ...]] = {
     "neuromop_tasks": ("energy", "square", "shapes", "reward", "corridor", "cartpole",
                        "beta-sweep"),
     "spiking_variability": ("spiking-energy",),
-    "tabular_mop": ("four-rooms", "noisy-tv"),
+    "tabular_mop": ("four-rooms", "noisy-tv", "agent-pet"),
 }
 
 #: Studies that read the recorded datasets: their pages are built only when these are present.
@@ -238,6 +238,9 @@ STUDIES_NEEDING_DATA = ("ibl-choice-models", "ofc-rnn", "values-ofc", "hypothesi
 #: only with ``NEUROMOP_DOCS_ALL_STUDIES=1`` (``spiking-designs`` alone takes ~4 min on 2 cores,
 #: which would take the docs test over its time budget).
 SLOW_STUDIES = ("spiking-designs",)
+
+#: Studies that only run other studies (each of which has its own page): no page of their own.
+UMBRELLA_STUDIES = ("mop-figures",)
 
 #: Titles of the generated study pages (the registry name when missing).
 STUDY_TITLES: dict[str, str] = {
@@ -342,7 +345,7 @@ def gallery_studies(data_available: bool, all_studies: bool | None = None) -> li
         all_studies = os.environ.get("NEUROMOP_DOCS_ALL_STUDIES", "0") == "1"
     covered = {s for studies in NOTEBOOK_STUDIES.values() for s in studies}
     return [name for name in STUDIES if name not in covered
-            and (data_available or name not in STUDIES_NEEDING_DATA)
+            and name not in UMBRELLA_STUDIES and (data_available or name not in STUDIES_NEEDING_DATA)
             and (all_studies or name not in SLOW_STUDIES)]
 
 

@@ -18,8 +18,9 @@ The studies:
   :mod:`~neuromop.studies.spiking_designs`): ``spiking-energy``, ``spiking-designs``;
 - exact MOP agents (:mod:`~neuromop.studies.four_rooms`, :mod:`~neuromop.studies.noisy_tv`,
   :mod:`~neuromop.studies.predator_prey`, :mod:`~neuromop.studies.agent_pet`,
-  :mod:`~neuromop.studies.half_arena`): ``four-rooms``, ``noisy-tv``, ``predator-prey``, ``agent-pet``, ``cartpole-grid``, ``cartpole-half-arena``
-  (:mod:`~neuromop.studies.cartpole_grid`);
+  :mod:`~neuromop.studies.cartpole_grid`, :mod:`~neuromop.studies.half_arena`): ``four-rooms``,
+  ``noisy-tv``, ``predator-prey``, ``agent-pet``, ``cartpole-grid``, ``cartpole-half-arena``;
+  the paper's figures 2-5 at once: ``mop-figures`` (:mod:`~neuromop.studies.mop_figures`);
 - the variability hypothesis on recordings (:mod:`~neuromop.studies.hypothesis`,
   :mod:`~neuromop.studies.controller_recovery`): ``hypothesis``, ``controller-recovery``;
 - recordings and values (:mod:`~neuromop.studies.ofc_rnn`, :mod:`~neuromop.studies.values_ofc`,
@@ -36,6 +37,7 @@ from neuromop.studies.four_rooms import FourRoomsStudy
 from neuromop.studies.half_arena import HalfArenaStudy
 from neuromop.studies.hypothesis import HypothesisStudy
 from neuromop.studies.ibl_choice_models import IBLChoiceModelsStudy
+from neuromop.studies.mop_figures import FIGURES, MOPFiguresStudy
 from neuromop.studies.noisy_tv import NoisyTVStudy
 from neuromop.studies.ofc_rnn import OFCRNNStudy
 from neuromop.studies.predator_prey import PredatorPreyStudy
@@ -54,12 +56,14 @@ from neuromop.studies.variability_dask import VariabilityDaskStudy
 STUDIES: dict[str, type[Study]] = {cls.name: cls for cls in (
     EnergyStudy, SquareStudy, ShapesStudy, RewardStudy, CorridorStudy, CartpoleStudy,
     BetaSweepStudy, SpikingEnergyStudy, SpikingDesignsStudy, FourRoomsStudy, NoisyTVStudy,
-    PredatorPreyStudy, AgentPetStudy, CartpoleGridStudy, HalfArenaStudy, OFCRNNStudy, HypothesisStudy,
+    PredatorPreyStudy, AgentPetStudy, CartpoleGridStudy, HalfArenaStudy, MOPFiguresStudy,
+    OFCRNNStudy, HypothesisStudy,
     ControllerRecoveryStudy,
     ValuesOFCStudy, ValueRecoveryStudy, ValueCalibrationStudy, IBLChoiceModelsStudy,
     VariabilityDaskStudy)}
 
 __all__ = [
+    "FIGURES",
     "STUDIES",
     "AgentPetStudy",
     "BetaSweepStudy",
@@ -72,6 +76,7 @@ __all__ = [
     "HalfArenaStudy",
     "HypothesisStudy",
     "IBLChoiceModelsStudy",
+    "MOPFiguresStudy",
     "NoisyTVStudy",
     "OFCRNNStudy",
     "PredatorPreyStudy",

@@ -114,7 +114,8 @@ class AgentPetStudy(Study):
                 after = ds.isel(time=slice(1, None))  # the fence after each of the n_steps
                 open_frac[k, j] = after["fence"].mean("time").values
                 entropy[k, j] = float(ds["action_entropy"].isel(time=slice(0, -1)).mean())
-                toggles[k, j] = float((ds["action"] == TOGGLE).isel(time=slice(0, -1)).mean()) * 1000
+                acted = ds["action"].isel(time=slice(0, -1))
+                toggles[k, j] = float((acted == TOGGLE).mean()) * 1000
                 x = after["pet_x"].values.ravel() - 1
                 y = after["pet_y"].values.ravel() - 1
                 pet_occ[k, j] = np.bincount(x * size + y, minlength=size * size).reshape(

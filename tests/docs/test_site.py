@@ -136,6 +136,12 @@ def test_every_study_has_a_gallery_page(site: Path) -> None:
     slow = os.environ.get("NEUROMOP_DOCS_ALL_STUDIES", "0") != "1"
     expected = {n for n in STUDIES if (data or n not in docs.STUDIES_NEEDING_DATA)
                 and not (slow and n in docs.SLOW_STUDIES)}
+    # an umbrella study is shown by the pages of the studies it runs
+    from neuromop.studies import MOPFiguresStudy
+
+    assert docs.UMBRELLA_STUDIES == (MOPFiguresStudy.name,)
+    runs = {s.name for s in MOPFiguresStudy(figure="all").studies()}
+    shown |= {MOPFiguresStudy.name} if runs <= shown else set()
     assert expected <= shown, f"studies without a gallery page: {sorted(expected - shown)}"
 
 

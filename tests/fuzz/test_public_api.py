@@ -560,6 +560,15 @@ case("agent_pet", M.agent_pet, fresh(size=3, pen=((3, 3), (3, 3)), lever=(1, 1),
      size="int", pen=(None, ((9, 9), (9, 9)), ((3, 3),), ((1, 1), (1, 1)), "ab", OPAQUE),
      lever=(None, (9, 9), (0, 0), (1,), "ab", (1.5, 1)),
      start=((1, 1), (1, 1, 3, 3, 9), "abc", OPAQUE))
+case("agent_pet_authors", M.agent_pet,
+     fresh(size=5, pen=None, lever=(1, 1), start=None, rules="authors", fence=((3, 3), (1, 5))),
+     rules="choice", fence=(((9, 9), (9, 9)), ((3,),), "ab", OPAQUE, ((1, 5), (1, 5))),
+     pen=(((4, 5), (4, 5)),))
+case("toggle_as_stay_policy", M.worlds.toggle_as_stay_policy,
+     fresh(world=L(lambda: M.agent_pet(size=3, pen=((3, 3), (3, 3)))),
+           result=L(lambda: M.solve_mop(M.agent_pet(size=3, pen=((3, 3), (3, 3))).mdp,
+                                        beta=0.5, gamma=0.9))),
+     world="object", result="object")
 case("recycling_robot", M.recycling_robot,
      fresh(alpha=0.8, beta=0.6, r_search=2.0, r_wait=1.0, r_rescue=-3.0),
      alpha="prob", beta="prob", r_search="real", r_wait="real", r_rescue="real")

@@ -12,6 +12,7 @@ from neuromop.studies import (
     CartpoleGridStudy,
     FourRoomsStudy,
     HalfArenaStudy,
+    MOPFiguresStudy,
     NoisyTVStudy,
     PredatorPreyStudy,
 )
@@ -186,3 +187,37 @@ def test_cartpole_authors_starts_and_reference():
     assert s.shape == (300, 4)
     assert np.abs(np.degrees(s)).max() == pytest.approx(0.5)
     assert set(AUTHORS_CARTPOLE["R"]) == {0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4}
+
+
+def test_mop_figures_runs_one_figure_through_the_cli_and_resumes(tmp_path, capsys):
+    from neuromop.cli import main
+
+    out = tmp_path / "figs"
+    assert main(["run", "mop-figures", "--figure", "5", "--budget", "smoke", "--out", str(out),
+                 "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "authors-loop" in printed
+    report = (out / "mop_figures.md").read_text()
+    assert "## Figure 5" in report and "## Figure 2" not in report
+    assert "![agent-pet: agent_pet](agent-pet/agent_pet.png)" in report
+    assert (out / "agent-pet" / "agent_pet.png").stat().st_size > 0
+    validate(xr.load_dataset(out / "agent-pet" / "agent_pet.nc"), kind="auto")
+    first = (out / "agent-pet" / "table.txt").read_text()
+    # the same settings resume study by study; other settings are refused
+    assert main(["run", "mop-figures", "--figure", "5", "--budget", "smoke", "--out", str(out),
+                 "--no-progress"]) == 0
+    assert (out / "agent-pet" / "table.txt").read_text() == first
+    with pytest.raises(ValueError, match="other settings"):
+        MOPFiguresStudy.for_budget("smoke", figure="5", seed=3).run(out, progress=False)
+
+
+def test_mop_figures_maps_every_figure_to_its_studies():
+    study = MOPFiguresStudy.for_budget("smoke", figure="all")
+    assert [s.name for s in study.studies()] == [
+        "four-rooms", "noisy-tv", "cartpole-grid", "cartpole-half-arena", "predator-prey",
+        "agent-pet"]
+    assert all(s.budget == "smoke" and s.seed == 2024 for s in study.studies())
+    assert [s.name for s in MOPFiguresStudy(figure="3").studies()] == [
+        "cartpole-grid", "cartpole-half-arena"]
+    with pytest.raises(ValueError, match="figure"):
+        MOPFiguresStudy(figure="6")

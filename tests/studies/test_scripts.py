@@ -18,6 +18,7 @@ TESTED_ELSEWHERE = {
     "four_rooms": "tests/studies/test_mdp_studies.py",
     "noisy_tv": "tests/studies/test_mdp_studies.py",
     "agent_pet": "tests/studies/test_mdp_studies.py",
+    "mop_figures": "tests/studies/test_mdp_studies.py",
     "variability_dask": "tests/analysis/test_dask.py",
     "ibl_choice_models": "tests/studies/test_value_studies.py",
     "spiking_energy": "tests/studies/test_spiking_energy.py",
