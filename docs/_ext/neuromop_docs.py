@@ -345,7 +345,8 @@ def gallery_studies(data_available: bool, all_studies: bool | None = None) -> li
         all_studies = os.environ.get("NEUROMOP_DOCS_ALL_STUDIES", "0") == "1"
     covered = {s for studies in NOTEBOOK_STUDIES.values() for s in studies}
     return [name for name in STUDIES if name not in covered
-            and name not in UMBRELLA_STUDIES and (data_available or name not in STUDIES_NEEDING_DATA)
+            and name not in UMBRELLA_STUDIES
+            and (data_available or name not in STUDIES_NEEDING_DATA)
             and (all_studies or name not in SLOW_STUDIES)]
 
 

@@ -317,7 +317,7 @@ def plot_cartpole_grid(ds, table):
 def plot_predator_prey_food_sweep(sweep):
     """Predator-prey over the food gain F: mean lifetime with 95 % intervals per mouse (the
     authors' means with their standard errors as open markers) and the fraction of clockwise
-    turns around the obstacle.
+    turns around the obstacle (the authors' fractions, counted by their rule, as open markers).
 
     Parameters
     ----------
@@ -342,6 +342,11 @@ def plot_predator_prey_food_sweep(sweep):
                          label=f"{a}, authors (mean ± SEM)")
         axes[1].plot(F, sweep["clockwise_fraction"].sel(agent=a), marker="o", color=f"C{k}",
                      label=a)
+        if "authors_clockwise_mean" in sweep:
+            axes[1].errorbar(F, sweep["authors_clockwise_mean"].sel(agent=a),
+                             yerr=sweep["authors_clockwise_sem"].sel(agent=a), ls="none",
+                             marker="s", mfc="none", capsize=2, color=f"C{k}",
+                             label=f"{a}, authors (their rule, ± SEM)")
     axes[0].set_xlabel("food gain F (energy levels)")
     axes[0].set_ylabel("lifetime (steps)")
     axes[0].legend(fontsize=7)

@@ -13,7 +13,12 @@ gamma = 0.98. The scripts' recorded lifetimes at F = 15 (``plotting_data_predato
 ``life_H[3]``, ``life_R[3]``) have means 116.3 (MOP, n = 40) and 108.1 (R, n = 42) steps; the
 F sweep (F = 13..20, :data:`AUTHORS_FOOD_SWEEP`) puts the package's lifetimes, with 95 %
 intervals, beside the authors' means and standard errors (their samples are small, 26-58
-lives per F). Turns are counted by :func:`rotations`, not by the authors' rule.
+lives per F), and the fraction of clockwise turns beside theirs (:data:`AUTHORS_CLOCKWISE`).
+Turns are counted by :func:`rotations`, not by the authors' rule (crossings of the obstacle
+column, with a carry-over between their 500-step epochs); both measure the sense of circling
+the obstacle. Their R mouse's epsilon varied with F (0.03-0.065); the package uses one
+``epsilon`` for every F. Their lifetimes come from runs with rebirth at home after death; the
+package's are independent episodes.
 """
 
 from __future__ import annotations
@@ -35,8 +40,8 @@ from neuromop.mdp.worlds import predator_prey
 from neuromop.plots.mdp import plot_predator_prey, plot_predator_prey_food_sweep
 from neuromop.studies.protocol import Study, StudyResult
 
-__all__ = ["AUTHORS_FOOD_SWEEP", "OBSTACLE_CENTRE", "PredatorPreyStudy", "format_table",
-           "rotations"]
+__all__ = ["AUTHORS_CLOCKWISE", "AUTHORS_FOOD_SWEEP", "OBSTACLE_CENTRE", "PredatorPreyStudy",
+           "format_table", "rotations"]
 
 #: The authors' recorded lifetimes (steps) over the food gain F (the mouse's energy levels,
 #: F0 + 1 .. F0 + 8 with F0 = 12) in ``plotting_data_predatorprey.jl`` (``life_H``, ``life_R``):
@@ -50,6 +55,24 @@ AUTHORS_FOOD_SWEEP: dict[int, tuple[tuple[float, float, int], tuple[float, float
     18: ((118.3, 19.5, 40), (127.6, 19.8, 37)),
     19: ((142.9, 19.2, 32), (137.0, 18.4, 35)),
     20: ((126.2, 20.3, 38), (139.4, 24.6, 34)),
+}
+
+#: The authors' fraction of clockwise rotations over F (``plotting_data_predatorprey.jl``:
+#: ``rot2co_..._steps5001``, one 5,001-step run with rebirth per F, cut into 10 epochs of 500
+#: steps): F -> ((MOP mean, standard error over epochs), (R mean, standard error)). Their R
+#: mouse used epsilon 0.045, 0.058, 0.05, 0.03, 0.065, 0.06, 0.06, 0.06 at F = 13..20 and their
+#: rule counts crossings of the obstacle column (x = 3) at arena rows, a rotation being two
+#: crossings in the same sense; :func:`rotations` counts full turns of the angle around the
+#: obstacle's centre instead.
+AUTHORS_CLOCKWISE: dict[int, tuple[tuple[float, float], tuple[float, float]]] = {
+    13: ((0.6303, 0.0385), (0.7674, 0.0573)),
+    14: ((0.4929, 0.0453), (0.8933, 0.0186)),
+    15: ((0.4990, 0.0432), (0.9440, 0.0102)),
+    16: ((0.5178, 0.0212), (0.8758, 0.0108)),
+    17: ((0.4313, 0.0277), (0.7354, 0.0209)),
+    18: ((0.5387, 0.0272), (0.7493, 0.0317)),
+    19: ((0.5054, 0.0315), (0.6870, 0.0261)),
+    20: ((0.4627, 0.0447), (0.6367, 0.0206)),
 }
 
 #: Centre of the authors' obstacle (3, 5)-(3, 6), for counting turns around it.
@@ -214,9 +237,12 @@ class PredatorPreyStudy(Study):
                 print(f"F={F}: lifetime MOP {life[i, 0].mean():.1f}, R {life[i, 1].mean():.1f}"
                       " steps", flush=True)
         ref = np.full((len(self.food_gains), 2, 2), np.nan)
+        ref_cw = np.full((len(self.food_gains), 2, 2), np.nan)
         for i, F in enumerate(self.food_gains):
             if F in AUTHORS_FOOD_SWEEP:
                 ref[i] = [AUTHORS_FOOD_SWEEP[F][k][:2] for k in range(2)]
+            if F in AUTHORS_CLOCKWISE:
+                ref_cw[i] = AUTHORS_CLOCKWISE[F]
         dims = ("food_gain", "agent")
         out = xr.Dataset(
             {"lifetime": (dims + ("trial",), life, {"units": "steps"}),
@@ -225,7 +251,11 @@ class PredatorPreyStudy(Study):
                                     {"units": "fraction of completed turns around the "
                                               "obstacle"}),
              "authors_lifetime_mean": (dims, ref[..., 0], {"units": "steps"}),
-             "authors_lifetime_sem": (dims, ref[..., 1], {"units": "steps"})},
+             "authors_lifetime_sem": (dims, ref[..., 1], {"units": "steps"}),
+             "authors_clockwise_mean": (dims, ref_cw[..., 0],
+                                        {"units": "fraction of rotations (their rule)"}),
+             "authors_clockwise_sem": (dims, ref_cw[..., 1],
+                                       {"units": "fraction of rotations (their rule)"})},
             coords={"food_gain": list(self.food_gains), "agent": ["MOP", "R"],
                     "trial": np.arange(self.n_trials)},
         )
@@ -267,7 +297,7 @@ def format_food_sweep(sweep: xr.Dataset) -> str:
 
     m = mean_interval(sweep["lifetime"])
     lines = [f"{'F':>3} {'agent':<6}{'lifetime (95 % CI)':>24}{'authors (SEM)':>17}"
-             f"{'H(a) nats':>11}{'clockwise':>10}"]
+             f"{'H(a) nats':>11}{'clockwise':>10}{'authors (SEM)':>17}"]
     for F in sweep["food_gain"].values:
         for a in sweep["agent"].values:
             sel = dict(food_gain=F, agent=a)
@@ -277,5 +307,8 @@ def format_food_sweep(sweep: xr.Dataset) -> str:
                 f"{float(sweep['authors_lifetime_mean'].sel(sel)):>10.1f} "
                 f"({float(sweep['authors_lifetime_sem'].sel(sel)):4.1f})"
                 f"{float(sweep['action_entropy'].sel(sel)):>11.3f}"
-                f"{float(sweep['clockwise_fraction'].sel(sel)):>10.3f}")
+                f"{float(sweep['clockwise_fraction'].sel(sel)):>10.3f}"
+                + (f"{float(sweep['authors_clockwise_mean'].sel(sel)):>10.3f} "
+                   f"({float(sweep['authors_clockwise_sem'].sel(sel)):.3f})"
+                   if "authors_clockwise_mean" in sweep else ""))
     return "\n".join(lines)
