@@ -22,6 +22,15 @@ __all__ = [
 ]
 
 
+def _mean_halfwidth(values: xr.DataArray, dim: str = "trial"):
+    """Mean over ``dim`` and the half-width of its 95 % Student-t interval."""
+    from scipy import stats
+
+    n = values.sizes[dim]
+    half = values.std(dim, ddof=1) / np.sqrt(n) * stats.t.ppf(0.975, max(n - 1, 1))
+    return values.mean(dim), half
+
+
 def _axes(ax):
     import matplotlib.pyplot as plt
 
@@ -153,17 +162,13 @@ def plot_noisy_tv(ds):
         :meth:`neuromop.studies.NoisyTVStudy.sweep` output.
     """
     import matplotlib.pyplot as plt
-    from scipy import stats
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
     for ax, key, ref, label in (
             (axes[0], "time_in_tv_room", "authors_time_in_tv_room", "time in noisy room "
              "(fraction)"),
             (axes[1], "lifetime", "authors_survival", "lifetime (steps)")):
-        v = ds[key]
-        n = v.sizes["trial"]
-        mean = v.mean("trial")
-        half = v.std("trial", ddof=1) / np.sqrt(n) * stats.t.ppf(0.975, max(n - 1, 1))
+        mean, half = _mean_halfwidth(ds[key])
         for k, g in enumerate(ds["gamma"].values):
             ax.errorbar(ds["beta"], mean.sel(gamma=g), yerr=half.sel(gamma=g), marker="o",
                         ms=4, capsize=2, color=f"C{k}", label=f"gamma = {g:g}")
@@ -325,14 +330,10 @@ def plot_predator_prey_food_sweep(sweep):
         :meth:`neuromop.studies.PredatorPreyStudy.food_sweep` output.
     """
     import matplotlib.pyplot as plt
-    from scipy import stats
 
     fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6), layout="constrained")
     F = sweep["food_gain"].values
-    life = sweep["lifetime"]
-    n = life.sizes["trial"]
-    mean = life.mean("trial")
-    half = life.std("trial", ddof=1) / np.sqrt(n) * stats.t.ppf(0.975, max(n - 1, 1))
+    mean, half = _mean_halfwidth(sweep["lifetime"])
     for k, a in enumerate(sweep["agent"].values):
         axes[0].errorbar(F + 0.08 * (k - 0.5), mean.sel(agent=a), yerr=half.sel(agent=a),
                          marker="o", capsize=3, color=f"C{k}", label=f"{a} (this package)")
@@ -369,15 +370,11 @@ def plot_agent_pet(ds):
         :meth:`neuromop.studies.AgentPetStudy.sweep` output.
     """
     import matplotlib.pyplot as plt
-    from scipy import stats
 
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.4), layout="constrained",
                              gridspec_kw={"width_ratios": [1.4, 1, 1]})
     beta = ds["beta"].values
-    frac = ds["open_fraction"]
-    n = frac.sizes["trial"]
-    mean = frac.mean("trial")
-    half = frac.std("trial", ddof=1) / np.sqrt(n) * stats.t.ppf(0.975, max(n - 1, 1))
+    mean, half = _mean_halfwidth(ds["open_fraction"])
     for k, p in enumerate(ds["policy"].values):
         axes[0].errorbar(beta, mean.sel(policy=p), yerr=half.sel(policy=p), marker="o",
                          capsize=3, color=f"C{k}", label=f"{p} (this package)")

@@ -39,7 +39,7 @@ from neuromop.mdp.solvers import solve_mop
 from neuromop.mdp.worlds import agent_pet, toggle_as_stay_policy
 from neuromop.mdp.worlds.pet import TOGGLE
 from neuromop.plots.mdp import plot_agent_pet
-from neuromop.studies.half_arena import mean_interval
+from neuromop.studies.half_arena import mean_interval, reference_z
 from neuromop.studies.protocol import Study, StudyResult
 
 __all__ = ["AUTHORS_OPEN", "AUTHORS_OPEN_LONGSIM", "AgentPetStudy", "POLICIES",
@@ -170,9 +170,7 @@ class AgentPetStudy(Study):
 def agreement(ds: xr.Dataset) -> xr.DataArray:
     """Largest |z| over beta between each policy's mean open fraction and the authors' figure
     data, ``z = (mean - authors) / sqrt(sem^2 + authors_sem^2)`` (NaN when no beta matches)."""
-    m = mean_interval(ds["open_fraction"])
-    z = (m["mean"] - ds["authors_open_mean"]) / np.sqrt(m["sem"] ** 2 + ds["authors_open_sem"]
-                                                        ** 2)
+    z = reference_z(ds["open_fraction"], ds["authors_open_mean"], ds["authors_open_sem"])
     return abs(z).max("beta", skipna=True).rename("max_abs_z")
 
 

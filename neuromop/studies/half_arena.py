@@ -101,6 +101,19 @@ def mean_interval(values: xr.DataArray, dim: str = "trial", level: float = 0.95)
     return xr.Dataset({"mean": mean, "sem": sem, "low": mean - half, "high": mean + half})
 
 
+def reference_z(values: xr.DataArray, mean: xr.DataArray, sem: xr.DataArray,
+                dim: str = "trial") -> xr.DataArray:
+    """Standardised difference between the mean of ``values`` over ``dim`` and a reference
+    (the authors' ``mean`` with standard error ``sem``).
+
+    ``z = (mean(values) - mean) / sqrt(sem(values)^2 + sem^2)``; NaN where both standard errors
+    are 0 (identical constants say nothing) or the reference is missing.
+    """
+    m = mean_interval(values, dim)
+    se = np.sqrt(m["sem"] ** 2 + sem ** 2)
+    return ((m["mean"] - mean) / se.where(se > 0)).rename("z")
+
+
 def _rises_then_falls(row: xr.Dataset) -> bool:
     """The time on the noisy half peaks at an inner eta, its interval above the intervals at
     the first and the last eta."""

@@ -169,11 +169,10 @@ def agreement(ds: xr.Dataset) -> float | None:
     """Largest |z| of the time in the TV room against the authors' cells,
     ``z = (mean - authors) / sqrt(sem^2 + authors_sem^2)``, over the cells where either
     standard error is positive (None when there is none)."""
-    from neuromop.studies.half_arena import mean_interval
+    from neuromop.studies.half_arena import reference_z
 
-    m = mean_interval(ds["time_in_tv_room"])
-    se = np.sqrt(m["sem"] ** 2 + ds["authors_time_in_tv_room_sem"] ** 2)
-    z = abs(m["mean"] - ds["authors_time_in_tv_room_mean"]) / se.where(se > 0)
+    z = abs(reference_z(ds["time_in_tv_room"], ds["authors_time_in_tv_room_mean"],
+                        ds["authors_time_in_tv_room_sem"]))
     return None if int(z.count()) == 0 else float(z.max(skipna=True))
 
 
