@@ -337,12 +337,14 @@ def plot_predator_prey_food_sweep(sweep):
     for k, a in enumerate(sweep["agent"].values):
         axes[0].errorbar(F + 0.08 * (k - 0.5), mean.sel(agent=a), yerr=half.sel(agent=a),
                          marker="o", capsize=3, color=f"C{k}", label=f"{a} (this package)")
+        axes[1].plot(F, sweep["clockwise_fraction"].sel(agent=a), marker="o", color=f"C{k}",
+                     label=a)
+        if a not in ("MOP", "R"):  # the authors' mice are MOP and R; one marker each
+            continue
         axes[0].errorbar(F + 0.08 * (k - 0.5), sweep["authors_lifetime_mean"].sel(agent=a),
                          yerr=sweep["authors_lifetime_sem"].sel(agent=a), ls="none",
                          marker="s", mfc="none", capsize=2, color=f"C{k}",
                          label=f"{a}, authors (mean ± SEM)")
-        axes[1].plot(F, sweep["clockwise_fraction"].sel(agent=a), marker="o", color=f"C{k}",
-                     label=a)
         if "authors_clockwise_mean" in sweep:
             axes[1].errorbar(F, sweep["authors_clockwise_mean"].sel(agent=a),
                              yerr=sweep["authors_clockwise_sem"].sel(agent=a), ls="none",

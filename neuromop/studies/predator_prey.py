@@ -16,9 +16,16 @@ intervals, beside the authors' means and standard errors (their samples are smal
 lives per F), and the fraction of clockwise turns beside theirs (:data:`AUTHORS_CLOCKWISE`).
 Turns are counted by :func:`rotations`, not by the authors' rule (crossings of the obstacle
 column, with a carry-over between their 500-step epochs); both measure the sense of circling
-the obstacle. Their R mouse's epsilon varied with F (0.03-0.065); the package uses one
-``epsilon`` for every F. Their lifetimes come from runs with rebirth at home after death; the
-package's are independent episodes.
+the obstacle. Their lifetimes come from runs with rebirth at home after death; the package's
+are independent episodes.
+
+Why the package's MOP mouse outlives theirs at large F: their value iteration gives a mouse
+that eats with energy left the successor energy 1 (the world module's (i)), so their values
+make eating early look nearly fatal and their mouse arrives at the food late. With
+``authors_conventions`` (default) the sweep adds a MOP mouse acting on their values through
+their simulator's rule (:func:`~neuromop.mdp.worlds.predator_prey.authors_simulation_policy`)
+and an R mouse with their epsilon for each F (0.03-0.065, :data:`AUTHORS_R_EPSILON`; the
+package's R uses one ``epsilon``), both in the package's world, beside the package's mice.
 """
 
 from __future__ import annotations
@@ -37,11 +44,12 @@ from neuromop.mdp.agents import random_policy
 from neuromop.mdp.rollout import energy_histogram, occupancy_map, rollout
 from neuromop.mdp.solvers import solve_mop, solve_reward
 from neuromop.mdp.worlds import predator_prey
+from neuromop.mdp.worlds.predator_prey import authors_simulation_policy, authors_value_model
 from neuromop.plots.mdp import plot_predator_prey, plot_predator_prey_food_sweep
 from neuromop.studies.protocol import Study, StudyResult
 
-__all__ = ["AUTHORS_CLOCKWISE", "AUTHORS_FOOD_SWEEP", "OBSTACLE_CENTRE", "PredatorPreyStudy",
-           "format_table", "rotations"]
+__all__ = ["AUTHORS_CLOCKWISE", "AUTHORS_FOOD_SWEEP", "AUTHORS_R_EPSILON", "OBSTACLE_CENTRE",
+           "PredatorPreyStudy", "SWEEP_AGENTS", "format_table", "rotations"]
 
 #: The authors' recorded lifetimes (steps) over the food gain F (the mouse's energy levels,
 #: F0 + 1 .. F0 + 8 with F0 = 12) in ``plotting_data_predatorprey.jl`` (``life_H``, ``life_R``):
@@ -74,6 +82,15 @@ AUTHORS_CLOCKWISE: dict[int, tuple[tuple[float, float], tuple[float, float]]] = 
     19: ((0.5054, 0.0315), (0.6870, 0.0261)),
     20: ((0.4627, 0.0447), (0.6367, 0.0206)),
 }
+
+#: The mice of the F sweep: the package's MOP and R mice, and (``authors_conventions``) a MOP
+#: mouse acting on the values of the authors' value iteration and an R mouse with the authors'
+#: epsilon for that F (:data:`AUTHORS_R_EPSILON`), in the same world.
+SWEEP_AGENTS = ("MOP", "R", "MOP, authors' values", "R, authors' epsilon")
+
+#: The epsilon of the authors' R mouse at each F (``noises`` in ``plotting_data_predatorprey.jl``).
+AUTHORS_R_EPSILON = {13: 0.045, 14: 0.058, 15: 0.05, 16: 0.03, 17: 0.065, 18: 0.06, 19: 0.06,
+                     20: 0.06}
 
 #: Centre of the authors' obstacle (3, 5)-(3, 6), for counting turns around it.
 OBSTACLE_CENTRE = (3.0, 5.5)
@@ -143,6 +160,7 @@ class PredatorPreyStudy(Study):
     n_steps: int = 2000
     tol: float = 1e-2
     food_gains: tuple[int, ...] = tuple(AUTHORS_FOOD_SWEEP)  # F sweep (energy levels)
+    authors_conventions: bool = True  # F sweep: also the mice of the authors' conventions
 
     name: ClassVar[str] = "predator-prey"
     USES_TORCH: ClassVar[bool] = False
@@ -212,19 +230,35 @@ class PredatorPreyStudy(Study):
     def food_sweep(self, *, progress: bool = True) -> xr.Dataset:
         """MOP and R mice at every food gain F of ``food_gains`` (one spawned stream per F and
         agent): lifetimes, action entropy and the fraction of clockwise turns, with the
-        authors' mean lifetimes where they recorded them."""
+        authors' mean lifetimes where they recorded them. With ``authors_conventions`` a third
+        mouse acts on the values of the authors' value iteration
+        (:func:`~neuromop.mdp.worlds.predator_prey.authors_value_model`, through
+        :func:`~neuromop.mdp.worlds.predator_prey.authors_simulation_policy`) and an R mouse
+        uses their epsilon for that F (:data:`AUTHORS_R_EPSILON`, ``epsilon`` where they have
+        none), in the same world (their streams are spawned apart, so the rollouts of the
+        first two are unchanged)."""
+        agents = list(SWEEP_AGENTS[:4 if self.authors_conventions else 2])
         streams = spawn(spawn(self.seed, 2)[1], 2 * len(self.food_gains))
-        life = np.zeros((len(self.food_gains), 2, self.n_trials))
-        entropy = np.zeros((len(self.food_gains), 2))
-        clockwise = np.full((len(self.food_gains), 2), np.nan)
+        extra = spawn(spawn(self.seed, 3)[2], 2 * len(self.food_gains))
+        life = np.zeros((len(self.food_gains), len(agents), self.n_trials))
+        entropy = np.zeros((len(self.food_gains), len(agents)))
+        clockwise = np.full((len(self.food_gains), len(agents)), np.nan)
         for i, F in enumerate(self.food_gains):
             world = predator_prey(n_energy=F, cat_beta=self.cat_beta)
-            pols = (solve_mop(world.mdp, alpha=1.0, beta=0.0, gamma=self.gamma, tol=self.tol),
+            pols = [solve_mop(world.mdp, alpha=1.0, beta=0.0, gamma=self.gamma, tol=self.tol),
                     solve_reward(world.mdp, epsilon=self.epsilon, gamma=self.gamma,
-                                 tol=self.tol))
-            for k, pol in enumerate(pols):
+                                 tol=self.tol)]
+            runs = [streams[2 * i], streams[2 * i + 1]]
+            if self.authors_conventions:
+                theirs = solve_mop(authors_value_model(world), alpha=1.0, beta=0.0,
+                                   gamma=self.gamma, tol=self.tol)
+                pols += [authors_simulation_policy(world, theirs),
+                         solve_reward(world.mdp, epsilon=AUTHORS_R_EPSILON.get(F, self.epsilon),
+                                      gamma=self.gamma, tol=self.tol)]
+                runs += [extra[2 * i], extra[2 * i + 1]]
+            for k, (pol, stream) in enumerate(zip(pols, runs, strict=True)):
                 ds = rollout(world, pol, n_trials=self.n_trials, n_steps=self.n_steps,
-                             random_state=streams[2 * i + k])
+                             random_state=stream)
                 alive = ~ds["terminated"]
                 life[i, k] = lifetime(ds["terminated"])["lifetime"].values
                 entropy[i, k] = float(ds["action_entropy"].where(alive).mean())
@@ -234,15 +268,17 @@ class PredatorPreyStudy(Study):
                 if total > 0:
                     clockwise[i, k] = float(turns.sel(direction="clockwise")) / total
             if progress:
-                print(f"F={F}: lifetime MOP {life[i, 0].mean():.1f}, R {life[i, 1].mean():.1f}"
-                      " steps", flush=True)
-        ref = np.full((len(self.food_gains), 2, 2), np.nan)
-        ref_cw = np.full((len(self.food_gains), 2, 2), np.nan)
-        for i, F in enumerate(self.food_gains):
+                print(f"F={F}: lifetime " + ", ".join(
+                    f"{a} {life[i, k].mean():.1f}" for k, a in enumerate(agents)) + " steps",
+                    flush=True)
+        ref = np.full((len(self.food_gains), len(agents), 2), np.nan)
+        ref_cw = np.full((len(self.food_gains), len(agents), 2), np.nan)
+        for i, F in enumerate(self.food_gains):  # the authors' MOP mouse used their values
+            theirs = [0, 1, 0, 1][:len(agents)]
             if F in AUTHORS_FOOD_SWEEP:
-                ref[i] = [AUTHORS_FOOD_SWEEP[F][k][:2] for k in range(2)]
+                ref[i] = [AUTHORS_FOOD_SWEEP[F][k][:2] for k in theirs]
             if F in AUTHORS_CLOCKWISE:
-                ref_cw[i] = AUTHORS_CLOCKWISE[F]
+                ref_cw[i] = [AUTHORS_CLOCKWISE[F][k] for k in theirs]
         dims = ("food_gain", "agent")
         out = xr.Dataset(
             {"lifetime": (dims + ("trial",), life, {"units": "steps"}),
@@ -256,7 +292,7 @@ class PredatorPreyStudy(Study):
                                         {"units": "fraction of rotations (their rule)"}),
              "authors_clockwise_sem": (dims, ref_cw[..., 1],
                                        {"units": "fraction of rotations (their rule)"})},
-            coords={"food_gain": list(self.food_gains), "agent": ["MOP", "R"],
+            coords={"food_gain": list(self.food_gains), "agent": agents,
                     "trial": np.arange(self.n_trials)},
         )
         out["food_gain"].attrs["long_name"] = "energy levels F (food refills to F)"
@@ -284,10 +320,22 @@ class PredatorPreyStudy(Study):
             figures["predator_prey_food_sweep"] = plot_predator_prey_food_sweep(sweep)
             table += "\n\n" + format_food_sweep(sweep)
             summary["food_sweep"] = {
-                f"F={F}": {a: float(sweep["lifetime"].sel(food_gain=F, agent=a).mean())
-                           for a in ("MOP", "R")} for F in self.food_gains}
+                f"F={F}": {str(a): float(sweep["lifetime"].sel(food_gain=F, agent=a).mean())
+                           for a in sweep["agent"].values} for F in self.food_gains}
+            summary["lifetime_max_abs_z_vs_authors"] = lifetime_agreement(sweep)
         return self.finish(out, table=table, summary=summary, started=started,
                            datasets=datasets, figures=figures)
+
+
+def lifetime_agreement(sweep: xr.Dataset) -> dict[str, float | None]:
+    """Per mouse of the F sweep, the largest |z| over F between its mean lifetime and the
+    authors' (``z = (mean - theirs) / sqrt(sem^2 + their_sem^2)``; None without a match)."""
+    from neuromop.studies.half_arena import reference_z
+
+    z = abs(reference_z(sweep["lifetime"], sweep["authors_lifetime_mean"],
+                        sweep["authors_lifetime_sem"])).max("food_gain", skipna=True)
+    return {str(a): (None if np.isnan(v) else float(v))
+            for a, v in zip(sweep["agent"].values, z.values, strict=True)}
 
 
 def format_food_sweep(sweep: xr.Dataset) -> str:
@@ -296,13 +344,13 @@ def format_food_sweep(sweep: xr.Dataset) -> str:
     from neuromop.studies.half_arena import mean_interval
 
     m = mean_interval(sweep["lifetime"])
-    lines = [f"{'F':>3} {'agent':<6}{'lifetime (95 % CI)':>24}{'authors (SEM)':>17}"
+    lines = [f"{'F':>3} {'agent':<21}{'lifetime (95 % CI)':>24}{'authors (SEM)':>17}"
              f"{'H(a) nats':>11}{'clockwise':>10}{'authors (SEM)':>17}"]
     for F in sweep["food_gain"].values:
         for a in sweep["agent"].values:
             sel = dict(food_gain=F, agent=a)
             lines.append(
-                f"{int(F):>3} {a:<6}{float(m['mean'].sel(sel)):>10.1f} "
+                f"{int(F):>3} {a:<21}{float(m['mean'].sel(sel)):>10.1f} "
                 f"[{float(m['low'].sel(sel)):6.1f}, {float(m['high'].sel(sel)):6.1f}]"
                 f"{float(sweep['authors_lifetime_mean'].sel(sel)):>10.1f} "
                 f"({float(sweep['authors_lifetime_sem'].sel(sel)):4.1f})"
@@ -311,4 +359,6 @@ def format_food_sweep(sweep: xr.Dataset) -> str:
                 + (f"{float(sweep['authors_clockwise_mean'].sel(sel)):>10.3f} "
                    f"({float(sweep['authors_clockwise_sem'].sel(sel)):.3f})"
                    if "authors_clockwise_mean" in sweep else ""))
+    lines.append("largest |z| of the lifetime against the authors': " + ", ".join(
+        f"{a} {'-' if v is None else f'{v:.1f}'}" for a, v in lifetime_agreement(sweep).items()))
     return "\n".join(lines)

@@ -569,6 +569,16 @@ case("toggle_as_stay_policy", M.worlds.toggle_as_stay_policy,
            result=L(lambda: M.solve_mop(M.agent_pet(size=3, pen=((3, 3), (3, 3))).mdp,
                                         beta=0.5, gamma=0.9))),
      world="object", result="object")
+case("authors_value_model", M.worlds.authors_value_model,
+     fresh(world=L(lambda: M.predator_prey(size=4, n_energy=2, walls=(), home=((1, 1),),
+                                           food=(4, 4)))),
+     world="object")
+case("authors_simulation_policy", M.worlds.authors_simulation_policy,
+     fresh(world=L(lambda: M.predator_prey(size=4, n_energy=2, walls=(), home=((1, 1),),
+                                           food=(4, 4))),
+           result=L(lambda: M.solve_mop(M.worlds.authors_value_model(M.predator_prey(
+               size=4, n_energy=2, walls=(), home=((1, 1),), food=(4, 4))), gamma=0.9))),
+     world="object", result="object")
 case("recycling_robot", M.recycling_robot,
      fresh(alpha=0.8, beta=0.6, r_search=2.0, r_wait=1.0, r_rescue=-3.0),
      alpha="prob", beta="prob", r_search="real", r_wait="real", r_rescue="real")

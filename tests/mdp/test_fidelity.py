@@ -15,6 +15,7 @@ from neuromop.mdp.rollout import arena_coverage, rollout
 from neuromop.mdp.solvers import solve_mop, solve_reward
 from neuromop.mdp.worlds import four_rooms, noisy_tv, predator_prey
 from neuromop.mdp.worlds.four_rooms import TV_ROOM
+from neuromop.mdp.worlds.predator_prey import authors_simulation_policy, authors_value_model
 from neuromop.studies.four_rooms import compare_four_rooms
 
 # Lifetimes (steps) recorded by the authors at F = 15 (life_H[3], life_R[3] of
@@ -141,6 +142,75 @@ def test_predator_prey_mop_mouse_is_as_long_lived_but_far_more_variable(pp_rollo
            for k, ds in pp_rollouts.items()}
     assert 0.7 < life["MOP"] / life["R"] < 1.5
     assert ent["MOP"] > 3 * ent["R"]  # measured 1.07 vs 0.25 nats
+
+
+# ln Z of the authors' committed value cuts (data_plotted/Fig2/zcut_E{6,12}cat{2_3,5_4}_...,
+# F = 15): (energy, cat cell) -> {mouse cell: ln Z}, 1-based cells, energy 1..15.
+AUTHORS_ZCUT = {
+    (7, (3, 4)): {(4, 5): 32.31728482675641, (7, 7): 32.389533834870626,
+                  (1, 4): 20.091974542926355, (3, 2): 30.094848888799724,
+                  (6, 6): 33.48682553062433},
+    (7, (6, 5)): {(4, 5): 31.004834778131244, (7, 7): 29.992068552584637,
+                  (1, 4): 27.91382236592241, (3, 2): 27.732248511567647,
+                  (6, 6): 30.934641798842023},
+    (13, (3, 4)): {(4, 5): 34.69740498780217, (7, 7): 34.384427618011415,
+                   (1, 4): 33.58989621574385, (3, 2): 34.955317157980225,
+                   (6, 6): 35.23022182240127},
+    (13, (6, 5)): {(4, 5): 35.264029178385925, (7, 7): 31.960330952819874,
+                   (1, 4): 36.825852738841945, (3, 2): 34.75841065223305,
+                   (6, 6): 33.11679889250239},
+}
+
+
+@pytest.fixture(scope="module")
+def pp_authors():
+    w = predator_prey()
+    return w, solve_mop(authors_value_model(w), beta=0.0, gamma=0.98, tol=1e-10, stop="bound")
+
+
+@pytest.mark.parametrize("cut", list(AUTHORS_ZCUT), ids=lambda c: f"E{c[0]}-cat{c[1]}"
+                         if isinstance(c, tuple) and len(c) == 2 else str(c))
+def test_authors_value_model_reproduces_their_committed_value_cuts(pp_authors, cut):
+    w, res = pp_authors
+    energy, (cx, cy) = cut
+    cells = AUTHORS_ZCUT[cut]
+    states = [w.state_index(x, y, cx, cy, energy) for x, y in cells]
+    # their ln Z is gamma times the package's MOP value of the same model
+    np.testing.assert_allclose(0.98 * res.V[states], list(cells.values()), atol=1e-8)
+
+
+def test_the_package_world_values_differ_from_the_authors_cuts():
+    w = predator_prey()
+    res = solve_mop(w.mdp, beta=0.0, gamma=0.98, tol=1e-10, stop="bound")
+    cells = AUTHORS_ZCUT[(7, (3, 4))]
+    states = [w.state_index(x, y, 3, 4, 7) for x, y in cells]
+    assert np.max(np.abs(0.98 * res.V[states] - list(cells.values()))) > 1.0
+
+
+def test_authors_simulation_policy_is_the_mop_policy_for_the_world_s_own_values():
+    w = predator_prey(n_energy=4)
+    res = solve_mop(w.mdp, beta=0.0, gamma=0.9, tol=1e-10)
+    np.testing.assert_allclose(authors_simulation_policy(w, res), res.policy, atol=1e-12)
+    with pytest.raises(ValueError, match="alpha = 1, beta = 0"):
+        authors_simulation_policy(w, solve_mop(w.mdp, beta=0.5, gamma=0.9))
+    with pytest.raises(TypeError, match="PredatorPreyWorld"):
+        authors_simulation_policy(w.mdp, res)
+
+
+def test_the_authors_values_make_the_mouse_die_sooner():
+    """Their value iteration gives a mouse that eats with energy left the successor energy 1,
+    so eating early looks nearly fatal and their mouse eats late; in the same world it dies
+    sooner than the package's MOP mouse, most clearly at large F (measured at F = 19, 400
+    lives each, three seed pairs: 156 / 153 / 161 vs 211 / 225 / 196 steps, one-sided
+    Mann-Whitney p = 4e-4, 1e-5, 2e-3)."""
+    w = predator_prey(n_energy=19)
+    theirs = solve_mop(authors_value_model(w), beta=0.0, gamma=0.98)
+    mine = solve_mop(w.mdp, beta=0.0, gamma=0.98)
+    kw = dict(n_trials=400, n_steps=3000)
+    life_theirs = (~rollout(w, authors_simulation_policy(w, theirs), random_state=31,
+                            **kw).terminated).sum("time").values
+    life_mine = (~rollout(w, mine, random_state=32, **kw).terminated).sum("time").values
+    assert mannwhitneyu(life_theirs, life_mine, alternative="less").pvalue < 0.01
 
 
 def test_extra_r_agents_leave_the_other_rollouts_unchanged():

@@ -105,6 +105,13 @@ def test_predator_prey_study_smoke(tmp_path):
     sweep = xr.load_dataset(tmp_path / "predator_prey_food_sweep.nc")
     validate(sweep, kind="auto")
     assert sweep["lifetime"].dims == ("food_gain", "agent", "trial")
+    assert list(sweep["agent"].values) == ["MOP", "R", "MOP, authors' values",
+                                           "R, authors' epsilon"]
+    # the authors' mice are compared with the authors' MOP and R lifetimes
+    np.testing.assert_array_equal(
+        sweep["authors_lifetime_mean"].sel(agent="MOP, authors' values"),
+        sweep["authors_lifetime_mean"].sel(agent="MOP"))
+    assert set(result.summary["lifetime_max_abs_z_vs_authors"]) == set(sweep["agent"].values)
     assert list(sweep["food_gain"].values) == [13, 15]
     assert float(sweep["authors_lifetime_mean"].sel(food_gain=15, agent="MOP")) == 116.3
     assert float(sweep["authors_clockwise_mean"].sel(food_gain=15, agent="R")) == 0.944
@@ -112,6 +119,16 @@ def test_predator_prey_study_smoke(tmp_path):
             ).all()
     assert (tmp_path / "predator_prey_food_sweep.png").stat().st_size > 0
     assert "authors" in result.table and set(result.summary["food_sweep"]) == {"F=13", "F=15"}
+
+
+def test_predator_prey_authors_conventions_leave_the_package_mice_unchanged():
+    kw = dict(food_gains=(13,), n_trials=6, n_steps=150)
+    with_theirs = PredatorPreyStudy.for_budget("smoke", **kw).food_sweep(progress=False)
+    without = PredatorPreyStudy.for_budget("smoke", authors_conventions=False,
+                                           **kw).food_sweep(progress=False)
+    assert list(without["agent"].values) == ["MOP", "R"]
+    np.testing.assert_array_equal(with_theirs["lifetime"].sel(agent=["MOP", "R"]).values,
+                                  without["lifetime"].values)
 
 
 @pytest.mark.parametrize("budget", ["smoke", "default", "paper"])

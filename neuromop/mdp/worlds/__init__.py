@@ -20,7 +20,12 @@ from neuromop.mdp.worlds.cartpole import (
 from neuromop.mdp.worlds.cartpole_rollout import cartpole_statistics, simulate_cartpole
 from neuromop.mdp.worlds.four_rooms import four_rooms, noisy_tv
 from neuromop.mdp.worlds.pet import AgentPetWorld, agent_pet, toggle_as_stay_policy
-from neuromop.mdp.worlds.predator_prey import PredatorPreyWorld, predator_prey
+from neuromop.mdp.worlds.predator_prey import (
+    PredatorPreyWorld,
+    authors_simulation_policy,
+    authors_value_model,
+    predator_prey,
+)
 from neuromop.mdp.worlds.recycling import recycling_robot
 
 __all__ = [
@@ -34,6 +39,8 @@ __all__ = [
     "KING_MOVES",
     "PredatorPreyWorld",
     "agent_pet",
+    "authors_simulation_policy",
+    "authors_value_model",
     "cartpole_statistics",
     "four_rooms",
     "noisy_tv",

@@ -31,6 +31,9 @@ Differences from the scripts, on purpose: (i) the scripts' value iteration gives
 eats with energy left the successor energy *0* (``zpos[F-1-df, i] = zpos1[F-food, i]``, which
 should read ``zpos1[F-1, i]``), whereas their simulator (and this MDP) refills to the maximum;
 (ii) they give value 0 to the last alive level instead of ``ln|A(s)|`` of its final action.
+:func:`authors_value_model` is the model their value iteration solves (their committed value
+cuts are reproduced to 1e-8) and :func:`authors_simulation_policy` the mouse their simulator
+runs on those values.
 The authors' MOP mouse uses ``alpha = 1, beta = 0`` (``uhas = 0``); their R mouse is paid -1 on
 death (equivalent to +1 per step alive, the default of
 :func:`~neuromop.mdp.solvers.solve_reward`) with ``epsilon = 0.05`` (``nz``).
@@ -56,7 +59,8 @@ from neuromop.mdp.worlds._grid import (
     _int_tuple,
 )
 
-__all__ = ["PredatorPreyWorld", "predator_prey", "AUTHORS_WALLS", "AUTHORS_HOME"]
+__all__ = ["PredatorPreyWorld", "predator_prey", "authors_value_model",
+           "authors_simulation_policy", "AUTHORS_WALLS", "AUTHORS_HOME"]
 
 #: Cells of the 7 x 7 square that neither animal can occupy: the void around the home and the
 #: obstacle (3, 5), (3, 6) of the authors' arena.
@@ -229,3 +233,95 @@ def predator_prey(
     )
     _check_start(world, world.start)
     return world
+
+
+def authors_value_model(world: PredatorPreyWorld) -> FiniteMDP:
+    """The model the authors' MOP value iteration solves (``gridworld_H.txt``), for their values.
+
+    Two departures from ``world.mdp`` (the module docstring's (i) and (ii)); everything else,
+    including the dynamics their simulator runs, is ``world.mdp``:
+
+    (i) a mouse that eats with energy left (energy >= 2 on the food cell) moves on with energy
+        1 instead of ``n_energy`` (``zpos[F-1-df, i] = zpos1[F-food, i]``);
+    (ii) the lowest energy level off the food cell is worth 0 (their ``zpos`` there is never
+        updated from its initial 1): those states are terminal in this model.
+
+    Their recursion is ``ln Z = gamma ln sum_a exp(E[ln Z'])``, so their ``ln Z`` equals
+    ``gamma * V`` of :func:`~neuromop.mdp.solvers.solve_mop` on this model (alpha = 1,
+    beta = 0), and the MOP policy is the same. Measured: their committed value cuts
+    (``data_plotted/Fig2/zcut_E*cat*_...``) agree to ~1e-8 nats.
+
+    Parameters
+    ----------
+    world : PredatorPreyWorld
+        A world from :func:`predator_prey`.
+
+    Returns
+    -------
+    FiniteMDP
+        Same states, actions and labels as ``world.mdp``. Their simulator acts on these values
+        through the true successors: :func:`authors_simulation_policy`.
+    """
+    if not isinstance(world, PredatorPreyWorld):
+        raise TypeError(f"world must be a PredatorPreyWorld, got {type(world).__name__}")
+    mdp = world.mdp
+    E = world.n_energy
+    ns, p = mdp.next_states.copy(), mdp.probs.copy()
+    mask, terminal = mdp.action_mask.copy(), mdp.terminal.copy()
+    labels = mdp.state_labels
+    energy = labels.get_level_values("energy").to_numpy()
+    on_food = np.zeros(mdp.n_states, dtype=bool)
+    for fx, fy in world.food:
+        on_food |= ((labels.get_level_values("x").to_numpy() == fx)
+                    & (labels.get_level_values("y").to_numpy() == fy))
+    alive = ~terminal
+    # (i) eating with energy left: the successor's energy is 1, not E (same cells)
+    eat = alive & on_food & (energy >= 2)
+    moved = ns[eat]
+    keep = moved != world.dead_state
+    ns[eat] = np.where(keep & (p[eat] > 0), moved - (E - 1), moved)
+    # (ii) the lowest level off the food cell is worth 0: terminal in this model
+    last = alive & ~on_food & (energy == 1)
+    ns[last], p[last] = 0, 0.0
+    ns[last, :, 0] = np.flatnonzero(last)[:, None]
+    p[last, STAY, 0] = 1.0
+    mask[last] = False
+    mask[last, STAY] = True
+    terminal[last] = True
+    return FiniteMDP.from_arrays(ns, p, mask, terminal, state_labels=labels,
+                                 action_labels=mdp.action_labels, name="predator_prey_authors")
+
+
+def authors_simulation_policy(world: PredatorPreyWorld, result) -> np.ndarray:
+    """The MOP mouse of the authors' simulation loop: their values, the true successors.
+
+    Their simulator weighs action ``a`` by ``prod_{s'} Z(s')^{p(s'|s, a)}`` with ``p`` the true
+    dynamics (a mouse that eats is refilled) and ``Z`` their value table, i.e.
+    ``pi(a|s) ∝ exp(gamma * E[V(s') | s, a])`` with ``V`` the MOP values of
+    :func:`authors_value_model` and the expectation under ``world.mdp``.
+
+    Parameters
+    ----------
+    world : PredatorPreyWorld
+        The world.
+    result : SolveResult
+        :func:`~neuromop.mdp.solvers.solve_mop` of ``authors_value_model(world)`` (alpha = 1,
+        beta = 0).
+
+    Returns
+    -------
+    ndarray, shape (S, A)
+        pi(a|s) for rollouts in ``world`` (the dead state keeps its one no-op).
+    """
+    if not isinstance(world, PredatorPreyWorld):
+        raise TypeError(f"world must be a PredatorPreyWorld, got {type(world).__name__}")
+    V = np.asarray(getattr(result, "V", None), dtype=float)
+    params = getattr(result, "params", {}) or {}
+    if (getattr(result, "agent", None) != "mop" or V.shape != (world.mdp.n_states,)
+            or params.get("alpha") != 1.0 or params.get("beta") != 0.0):
+        raise ValueError("result must be solve_mop's solution (alpha = 1, beta = 0) of "
+                         f"authors_value_model(world) ({world.mdp.n_states} states)")
+    mask = world.mdp.action_mask
+    Q = np.where(mask, params["gamma"] * world.mdp.expectation(V), -np.inf)
+    pi = np.exp(Q - Q.max(axis=1, keepdims=True))
+    return pi / pi.sum(axis=1, keepdims=True)
