@@ -134,6 +134,7 @@ class HalfArenaStudy(Study):
     gamma: float = 0.99
     alpha: float = 1.0
     convention: str = "package"  # or "authors": H(eta) also for the 0 N force
+    dead_entropy: bool = False  # the authors' dead layer: a death on the noisy half keeps H(eta)
     tol: float = 1e-2  # sup-norm change of value iteration (nats)
     n_trials: int = 200
     n_steps: int = 5000  # steps per trial (0.02 s each)
@@ -158,8 +159,9 @@ class HalfArenaStudy(Study):
         """Solve one (beta, eta) agent and stream its rollout statistics."""
         params = self.physics(eta)
         sol = solve_cartpole_grid(self.n_points, "mop", alpha=self.alpha, beta=beta,
-                                  gamma=self.gamma, convention=self.convention, tol=self.tol,
-                                  params=params, progress=progress)
+                                  gamma=self.gamma, convention=self.convention,
+                                  dead_entropy=self.dead_entropy, tol=self.tol, params=params,
+                                  progress=progress)
         start_seed, roll_seed = spawn(random_state, 2)
         starts = authors_half_arena_starts(self.n_trials, params.x_max, start_seed)
         ds = cartpole_statistics(sol, self.n_trials, self.n_steps, start=starts,

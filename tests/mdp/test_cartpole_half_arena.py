@@ -12,13 +12,21 @@ from neuromop.mdp.worlds.cartpole import CartpoleParams, cartpole_step, solve_ca
 from neuromop.mdp.worlds.cartpole_rollout import cartpole_statistics, simulate_cartpole
 
 
-def _loop_backup(sol, beta: float, convention: str) -> tuple[np.ndarray, np.ndarray]:
-    """T(V) at every alive grid state, with loops and an independent interpolator (reference)."""
+def _loop_backup(sol, beta: float, convention: str, dead_entropy: bool = False
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """T(V) at every alive grid state, with loops and an independent interpolator (reference).
+
+    With ``dead_entropy`` a dead successor on the noisy half (x > 0) is worth
+    ``beta H(eta) / (1 - gamma)``, and so is the interpolation weight on terminal corners."""
     grid, p = sol.grid, sol.grid.params
     interp = RegularGridInterpolator(grid.axes, sol.V)
+    alive = RegularGridInterpolator(grid.axes, (~grid.terminal_mask()).reshape(
+        grid.n_points).astype(float))
     states = grid.grid_states()
     rows = np.flatnonzero(~grid.terminal_mask())
     gamma, alpha = sol.params["gamma"], sol.params["alpha"]
+    h_eta = -(p.eta * np.log(p.eta) + (1 - p.eta) * np.log(1 - p.eta))
+    worth = beta * h_eta / (1 - gamma) if dead_entropy else 0.0
     out = np.empty(len(rows))
     for k, i in enumerate(rows):
         s = states[i]
@@ -26,7 +34,11 @@ def _loop_backup(sol, beta: float, convention: str) -> tuple[np.ndarray, np.ndar
 
         def value(nxt):
             dead = abs(nxt[0]) >= p.theta_max - 1e-12 or abs(nxt[3]) >= p.x_max - 1e-12
-            return 0.0 if dead else float(interp(nxt[None, :])[0])
+            bonus = worth if nxt[3] > 0 else 0.0
+            if dead:
+                return bonus
+            lost = 1.0 - float(alive(nxt[None, :])[0])
+            return float(interp(nxt[None, :])[0]) + bonus * lost
 
         v0 = value(cartpole_step(s, 0.0, p))
         exps = []
@@ -44,13 +56,30 @@ def _loop_backup(sol, beta: float, convention: str) -> tuple[np.ndarray, np.ndar
     return rows, out
 
 
-@pytest.mark.parametrize("convention", ["package", "authors"])
-def test_half_arena_solution_is_a_fixed_point_of_a_loop_bellman_operator(convention):
+@pytest.mark.parametrize(("convention", "dead_entropy"), [("package", False),
+                                                         ("authors", False),
+                                                         ("authors", True)])
+def test_half_arena_solution_is_a_fixed_point_of_a_loop_bellman_operator(convention,
+                                                                         dead_entropy):
     p = CartpoleParams.preset("authors-half-arena", eta=0.4)
     sol = solve_cartpole_grid((7, 5, 5, 7), "mop", beta=1.0, gamma=0.9, tol=1e-6, params=p,
-                              convention=convention)
-    rows, ref = _loop_backup(sol, 1.0, convention)
+                              convention=convention, dead_entropy=dead_entropy)
+    rows, ref = _loop_backup(sol, 1.0, convention, dead_entropy)
     np.testing.assert_allclose(sol.V.ravel()[rows], ref, atol=1e-3)
+
+
+def test_the_dead_layer_raises_values_near_the_noisy_border_only():
+    p = CartpoleParams.preset("authors-half-arena", eta=0.4)
+    kw = dict(beta=1.0, gamma=0.9, tol=1e-6, params=p, convention="authors")
+    a = solve_cartpole_grid((7, 5, 5, 7), "mop", **kw)
+    b = solve_cartpole_grid((7, 5, 5, 7), "mop", dead_entropy=True, **kw)
+    gain = (b.V - a.V)[..., 1:-1]  # alive x columns
+    assert np.all(gain >= -1e-9) and gain.max() > 1.0
+    # without noise, without beta or for the R agent there is nothing to collect
+    for extra in (dict(beta=0.0), dict(params=CartpoleParams.preset("authors-half-arena"))):
+        c = solve_cartpole_grid((7, 5, 5, 7), "mop", **{**kw, **extra})
+        d = solve_cartpole_grid((7, 5, 5, 7), "mop", dead_entropy=True, **{**kw, **extra})
+        np.testing.assert_array_equal(c.V, d.V)
 
 
 def test_conventions_differ_only_through_the_zero_force_entropy():

@@ -35,6 +35,7 @@ import xarray as xr
 
 from neuromop._checks import (
     MAX_SIZE,
+    check_bool,
     check_choice,
     check_int,
     check_probability,
@@ -215,6 +216,28 @@ def _action_values(succ: np.ndarray, terms, agent: str, gamma: float) -> np.ndar
     a0, e, bonus = terms
     q = r + gamma * ((1 - e) * succ + e * succ[:, a0:a0 + 1])
     return q if bonus is None else q + bonus
+
+
+def _successor_values(P, v32: np.ndarray, n_actions: int, dead) -> np.ndarray:
+    """``succ[i, a] = E[V(step(s_i, force_a))]`` (R, A), plus the dead layer's value if any."""
+    succ = (P @ v32).astype(np.float64).reshape(n_actions, -1).T
+    return succ if dead is None else succ + dead
+
+
+def _dead_layer_values(grid, rows: np.ndarray, P, hyper: dict):
+    """(R, A) value of the terminal part of each successor under the authors' dead layer:
+    the interpolation weight lost to terminal corners times ``beta H(eta) / (1 - gamma)`` when
+    the successor lies on the noisy half, else 0; ``None`` when nothing is collected."""
+    params = grid.params
+    if hyper["beta"] <= 0 or not 0 < params.eta < 1:
+        return None
+    worth = hyper["beta"] * float(_binary_entropy(params.eta)) / (1 - hyper["gamma"])
+    A, R = len(params.forces), len(rows)
+    lost = (1.0 - np.asarray(P.sum(axis=1)).ravel()).reshape(A, R).T
+    states = grid.grid_states()[rows]
+    noisy = np.stack([noise_probability(cartpole_step(states, f, params), params) > 0
+                      for f in params.forces], axis=1)
+    return np.clip(lost, 0.0, 1.0) * noisy * worth
 
 
 @dataclass(frozen=True, eq=False)
@@ -424,6 +447,7 @@ def solve_cartpole_grid(
     gamma: float = 0.98,
     epsilon: float = 0.0,
     convention: str = "package",
+    dead_entropy: bool = False,
     tol: float = 1e-3,
     max_sweeps: int = 10_000,
     params: CartpoleParams | None = None,
@@ -454,9 +478,13 @@ def solve_cartpole_grid(
     convention : {"package", "authors"}
         Entropy of the successor of the 0 N force on the noisy half: 0 (``"package"``: both
         outcomes are the same state) or the binary entropy of ``eta`` like every other force
-        (``"authors"``, as their ``prob_transition``). The authors' dead layer also collects
-        this entropy on the noisy half (``beta H(eta) / (1 - gamma)`` after a death at
-        ``x > 0``); both conventions keep the paper's rule that terminal states are worth 0.
+        (``"authors"``, as their ``prob_transition``).
+    dead_entropy : bool
+        ``False`` (default): terminal states are worth 0 (the paper's rule). ``True``: the
+        authors' dead layer, which keeps moving and collects ``beta H(eta)`` per step while on
+        the noisy half, approximated by a dead cart that stays where it died: a death on the
+        noisy half is worth ``beta H(eta) / (1 - gamma)`` (MOP only; the successor's side
+        decides, the interpolation weight lost to terminal corners is the probability).
     tol : float
         Sup-norm stopping tolerance (> 0).
     max_sweeps : int
@@ -474,6 +502,7 @@ def solve_cartpole_grid(
     epsilon = check_probability("epsilon", epsilon)
     beta = check_real("beta", beta, low=0.0)
     convention = check_choice("convention", convention, ("package", "authors"))
+    dead_entropy = check_bool("dead_entropy", dead_entropy)
     tol = check_real("tol", tol, low=0.0, low_inclusive=False)
     max_sweeps = check_int("max_sweeps", max_sweeps, low=1)
     if params is not None and not isinstance(params, CartpoleParams):
@@ -491,6 +520,8 @@ def solve_cartpole_grid(
              "convention": convention, "tol": tol}
     terms = _noise_terms(noise_probability(grid.grid_states()[rows], grid.params), agent, hyper,
                          grid.params)
+    dead = _dead_layer_values(grid, rows, P, hyper) if dead_entropy and agent == "mop" else None
+    hyper["dead_entropy"] = dead_entropy
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -498,7 +529,7 @@ def solve_cartpole_grid(
         bar = tqdm(total=max_sweeps, desc=f"cartpole {agent} VI", unit="sweep")
     converged, sweeps = False, 0
     for sweeps in range(1, max_sweeps + 1):  # noqa: B007 - sweeps is reported
-        q = _action_values((P @ v32).astype(np.float64).reshape(A, -1).T, terms, agent, gamma)
+        q = _action_values(_successor_values(P, v32, A, dead), terms, agent, gamma)
         if agent == "mop":
             qmax = q.max(axis=1)
             new = qmax + alpha * np.log(np.exp((q - qmax[:, None]) / alpha).sum(axis=1))
@@ -521,7 +552,7 @@ def solve_cartpole_grid(
     if not np.all(np.isfinite(v32)):
         raise ValueError(f"value iteration overflowed float32 with alpha={alpha}, gamma={gamma}: "
                          "lower alpha (values grow like alpha ln K / (1 - gamma))")
-    q = _action_values((P @ v32).astype(np.float64).reshape(A, -1).T, terms, agent, gamma)
+    q = _action_values(_successor_values(P, v32, A, dead), terms, agent, gamma)
     Q = np.zeros((grid.n_grid, A))
     Q[rows] = q
     pol = np.full((grid.n_grid, A), 1.0 / A)
