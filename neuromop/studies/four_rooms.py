@@ -37,7 +37,80 @@ from neuromop.mdp.worlds import four_rooms
 from neuromop.plots.mdp import comparison_figure
 from neuromop.studies.protocol import Study, StudyResult
 
-__all__ = ["FourRoomsStudy", "compare_four_rooms", "format_table"]
+__all__ = ["AUTHORS_FOUR_ROOMS", "FourRoomsStudy", "compare_four_rooms", "format_table"]
+
+#: The authors' four-room statistics (``occupations_final_paper/{h,q}_{s_occ,u_occ,survival}.dat``:
+#: 50 episodes of 50,000 steps per food gain, capacity 100): gain -> agent -> (fraction of free
+#: cells visited: mean, standard error; fraction of energy levels 2..100 visited, mean; fraction
+#: of episodes alive at 50,000 steps). Their R episodes stop when every cell has been visited
+#: (see the module docstring), so their R survival counts those as deaths. Their arena has 103
+#: free cells in the denominator, the package's 104 (R at epsilon 0 visits 2 of 103 there, 3 of
+#: 104 here).
+AUTHORS_FOUR_ROOMS: dict[int, dict[str, tuple[float, float, float, float]]] = {
+    2: {
+        "MOP": (0.5977, 0.0310, 1.0000, 1.00),
+        "R": (0.0194, 0.0000, 0.0303, 1.00),
+        "R eps=0.45": (0.7054, 0.0260, 0.5604, 1.00),
+        "R eps=0.5": (0.5295, 0.0342, 0.9986, 0.02),
+        "random": (0.3150, 0.0112, 1.0000, 0.00),
+    },
+    3: {
+        "MOP": (0.9975, 0.0008, 1.0000, 1.00),
+        "R": (0.0194, 0.0000, 0.0303, 1.00),
+        "R eps=0.45": (0.6773, 0.0347, 0.3331, 1.00),
+        "R eps=0.5": (0.8740, 0.0208, 0.4410, 0.98),
+        "random": (0.2866, 0.0085, 1.0000, 0.00),
+    },
+    5: {
+        "MOP": (1.0000, 0.0000, 1.0000, 1.00),
+        "R": (0.0194, 0.0000, 0.0303, 1.00),
+        "R eps=0.45": (0.7307, 0.0275, 0.3006, 1.00),
+        "R eps=0.5": (0.9103, 0.0168, 0.3739, 0.98),
+        "random": (0.3204, 0.0134, 1.0000, 0.00),
+    },
+    10: {
+        "MOP": (1.0000, 0.0000, 1.0000, 1.00),
+        "R": (0.0194, 0.0000, 0.0303, 1.00),
+        "R eps=0.45": (0.7658, 0.0199, 0.2935, 1.00),
+        "R eps=0.5": (0.8695, 0.0184, 0.3568, 0.94),
+        "random": (0.3186, 0.0112, 1.0000, 0.00),
+    },
+    20: {
+        "MOP": (1.0000, 0.0000, 1.0000, 1.00),
+        "R": (0.0194, 0.0000, 0.0303, 1.00),
+        "R eps=0.45": (0.7332, 0.0275, 0.2921, 1.00),
+        "R eps=0.5": (0.7658, 0.0302, 0.3418, 0.98),
+        "random": (0.3627, 0.0188, 1.0000, 0.00),
+    },
+    30: {
+        "MOP": (1.0000, 0.0000, 1.0000, 1.00),
+        "R": (0.0194, 0.0000, 0.0303, 1.00),
+        "R eps=0.45": (0.7435, 0.0263, 0.2889, 1.00),
+        "R eps=0.5": (0.8728, 0.0213, 0.3483, 1.00),
+        "random": (0.3932, 0.0198, 1.0000, 0.00),
+    },
+    50: {
+        "MOP": (1.0000, 0.0000, 1.0000, 1.00),
+        "R": (0.0194, 0.0000, 0.0303, 1.00),
+        "R eps=0.45": (0.7450, 0.0200, 0.2964, 1.00),
+        "R eps=0.5": (0.8957, 0.0197, 0.3463, 0.92),
+        "random": (0.4544, 0.0246, 1.0000, 0.00),
+    },
+    75: {
+        "MOP": (1.0000, 0.0000, 1.0000, 1.00),
+        "R": (0.0194, 0.0000, 0.0303, 1.00),
+        "R eps=0.45": (0.7759, 0.0224, 0.2806, 1.00),
+        "R eps=0.5": (0.8899, 0.0159, 0.3428, 0.94),
+        "random": (0.4305, 0.0197, 1.0000, 0.00),
+    },
+    100: {
+        "MOP": (1.0000, 0.0000, 1.0000, 1.00),
+        "R": (0.0194, 0.0000, 0.0303, 1.00),
+        "R eps=0.45": (0.7806, 0.0235, 0.3022, 1.00),
+        "R eps=0.5": (0.9142, 0.0136, 0.3406, 0.94),
+        "random": (0.3831, 0.0232, 1.0000, 0.00),
+    },
+}
 
 
 def compare_four_rooms(capacity: int = 100, food_gain: int = 10, n_trials: int = 10,
@@ -98,6 +171,8 @@ def compare_four_rooms(capacity: int = 100, food_gain: int = 10, n_trials: int =
             "survival": float(alive.isel(time=-1).mean()),
             "lifetime_median": float(lifetime(ds["terminated"])["lifetime"].median()),
             "coverage": float(arena_coverage(ds, world).mean()),
+            "coverage_sem": float(arena_coverage(ds, world).std(ddof=1) / np.sqrt(n_trials))
+            if n_trials > 1 else float("nan"),
             "energy_levels_visited": float(np.sum(levels >= 2) / (capacity - 1)),
             "action_entropy": float(ds["action_entropy"].where(alive).mean()),
         }
@@ -122,6 +197,12 @@ def compare_four_rooms(capacity: int = 100, food_gain: int = 10, n_trials: int =
     summary["survival"].attrs["units"] = "fraction of trials alive at the last step"
     summary["lifetime_median"].attrs["units"] = "steps"
     summary["coverage"].attrs["units"] = "fraction of the 104 free cells"
+    summary["coverage_sem"].attrs["units"] = "fraction of the 104 free cells"
+    ref = AUTHORS_FOUR_ROOMS.get(food_gain, {}) if capacity == 100 else {}  # their capacity
+    nan4 = (np.nan,) * 4
+    for k, name in enumerate(("coverage_mean", "coverage_sem", "energy_levels_visited",
+                              "survival")):
+        summary[f"authors_{name}"] = ("agent", [ref.get(a, nan4)[k] for a in agents])
     summary["energy_levels_visited"].attrs["units"] = "fraction of levels 2..capacity"
     summary["action_entropy"].attrs["units"] = "nats"
     summary.attrs.update(provenance(
@@ -136,13 +217,28 @@ def compare_four_rooms(capacity: int = 100, food_gain: int = 10, n_trials: int =
 
 
 def format_table(summary: xr.Dataset) -> str:
-    """The per-agent summary of :func:`compare_four_rooms` as a plain-text table."""
-    cols = ["survival", "lifetime_median", "coverage", "energy_levels_visited", "action_entropy"]
-    head = f"{'agent':<8}" + "".join(f"{c:>23}" for c in cols)
+    """The per-agent summary of :func:`compare_four_rooms` as a plain-text table, with the
+    authors' values (:data:`AUTHORS_FOUR_ROOMS`) where they recorded the food gain: coverage
+    with its 95 % interval (mean ± 1.96 SEM) beside theirs (SEM), energy levels and
+    survival beside theirs."""
+    has_ref = "authors_coverage_mean" in summary and bool(
+        np.isfinite(summary["authors_coverage_mean"]).any())
+    head = (f"{'agent':<12}{'survival':>9}{'life median':>12}{'coverage (95 % CI)':>25}"
+            f"{'energy levels':>14}{'H(a) nats':>10}")
+    if has_ref:
+        head += f"{'authors: coverage (SEM)':>25}{'levels':>8}{'survival':>9}"
     lines = [head, "-" * len(head)]
     for a in summary["agent"].values:
-        vals = "".join(f"{float(summary[c].sel(agent=a)):>23.4g}" for c in cols)
-        lines.append(f"{a:<8}{vals}")
+        v = {k: float(summary[k].sel(agent=a)) for k in summary.data_vars
+             if summary[k].dims == ("agent",)}
+        half = 1.96 * v.get("coverage_sem", np.nan)
+        row = (f"{a:<12}{v['survival']:>9.2f}{v['lifetime_median']:>12.0f}"
+               f"{v['coverage']:>10.3f} [{v['coverage'] - half:.3f}, {v['coverage'] + half:.3f}]"
+               f"{v['energy_levels_visited']:>14.3f}{v['action_entropy']:>10.3f}")
+        if has_ref and np.isfinite(v["authors_coverage_mean"]):
+            row += (f"{v['authors_coverage_mean']:>17.3f} ({v['authors_coverage_sem']:.3f})"
+                    f"{v['authors_energy_levels_visited']:>8.3f}{v['authors_survival']:>9.2f}")
+        lines.append(row)
     return "\n".join(lines)
 
 

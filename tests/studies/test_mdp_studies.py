@@ -18,6 +18,7 @@ from neuromop.studies import (
 )
 from neuromop.studies.agent_pet import agreement as agent_pet_agreement
 from neuromop.studies.cartpole_grid import AUTHORS_CARTPOLE, authors_cartpole_starts
+from neuromop.studies.four_rooms import compare_four_rooms, format_table
 from neuromop.studies.half_arena import (
     AUTHORS_HALF_ARENA,
     authors_half_arena_starts,
@@ -38,6 +39,20 @@ def test_four_rooms_study_smoke(tmp_path):
     assert "coverage" in result.table
     assert result.summary["gain10"]["MOP"]["coverage"] == pytest.approx(
         float(ds.coverage.sel(agent="MOP")))
+
+
+def test_four_rooms_table_puts_the_authors_values_beside_the_package_s():
+    s, _ = compare_four_rooms(capacity=100, food_gain=10, n_trials=3, n_steps=400,
+                              random_state=1, epsilons=(0.45,))
+    assert float(s["authors_coverage_mean"].sel(agent="R eps=0.45")) == 0.7658
+    assert float(s["authors_coverage_mean"].sel(agent="MOP")) == 1.0
+    table = format_table(s)
+    assert "authors: coverage (SEM)" in table and "0.766 (0.020)" in table
+    # the authors' numbers belong to their capacity (100) only
+    other, _ = compare_four_rooms(capacity=30, food_gain=10, n_trials=2, n_steps=200,
+                                  random_state=1)
+    assert other["authors_coverage_mean"].isnull().all()
+    assert "authors" not in format_table(other)
 
 
 def test_noisy_tv_study_smoke(tmp_path):
