@@ -17,10 +17,11 @@ Two policies are rolled out from the same solution:
   as ``stay`` (:func:`~neuromop.mdp.worlds.toggle_as_stay_policy` explains the loop variable
   behind it).
 
-Their committed figure data (``cc0_11x10_...``: 10 episodes per beta, :data:`AUTHORS_OPEN`) are
-put beside both; a second committed set (``fig4_longsim/cc_11x10_*``: 70 episodes per beta,
-:data:`AUTHORS_OPEN_LONGSIM`, 0.50 -> 0.67) comes from a script version that is not in their
-repository and is shown for reference only.
+Their committed figure data (``cc0_11x10_...``: 10 episodes per beta,
+:data:`~neuromop.mdp.paper.AUTHORS_OPEN`) are put beside both; a second committed set
+(``fig4_longsim/cc_11x10_*``: 70 episodes per beta,
+:data:`~neuromop.mdp.paper.AUTHORS_OPEN_LONGSIM`, 0.50 -> 0.67) comes from a script version that is
+not in their repository and is shown for reference only.
 """
 
 from __future__ import annotations
@@ -32,37 +33,24 @@ from typing import ClassVar
 import numpy as np
 import xarray as xr
 
+from neuromop._intervals import mean_interval, reference_z
 from neuromop._provenance import provenance
 from neuromop._random import spawn
+from neuromop.mdp.paper import (  # the authors' numbers, importable from here too
+    AUTHORS_OPEN,
+    AUTHORS_OPEN_LONGSIM,
+)
 from neuromop.mdp.rollout import rollout
 from neuromop.mdp.solvers import solve_mop
 from neuromop.mdp.worlds import agent_pet, toggle_as_stay_policy
 from neuromop.mdp.worlds.pet import TOGGLE
 from neuromop.plots.mdp import plot_agent_pet
-from neuromop.studies.half_arena import mean_interval, reference_z
 from neuromop.studies.protocol import Study, StudyResult
 
-__all__ = ["AUTHORS_OPEN", "AUTHORS_OPEN_LONGSIM", "AgentPetStudy", "POLICIES",
-           "format_agent_pet"]
+__all__ = ["AgentPetStudy", "POLICIES", "format_agent_pet"]
 
 #: Policies the study rolls out from each MOP solution.
 POLICIES = ("exact", "authors-loop")
-
-#: The authors' fence-open fraction per beta (mean, standard error; 10 episodes of 2,000 steps)
-#: from ``cc0_11x10_vid_keycorner_zformedW_friendly2 shortcc nk11gamma0.98N5F2beta2.0miop0nz0.0
-#: has1.0nconf2``, the file ``plotting_data_agentpet.jl`` plots.
-AUTHORS_OPEN: dict[float, tuple[float, float]] = {
-    0.0: (0.3186, 0.0908), 0.1: (0.5344, 0.1059), 0.2: (0.8448, 0.0316), 0.3: (0.9071, 0.0337),
-    0.4: (0.9520, 0.0099), 0.5: (0.9704, 0.0089), 0.6: (0.9818, 0.0032), 0.7: (0.9866, 0.0028),
-    0.8: (0.9887, 0.0042), 0.9: (0.9888, 0.0033), 1.0: (0.9874, 0.0026),
-}
-
-#: The same statistic in ``fig4_longsim/cc_11x10_{0..6}_test_...`` (70 episodes per beta).
-AUTHORS_OPEN_LONGSIM: dict[float, tuple[float, float]] = {
-    0.0: (0.5032, 0.0065), 0.1: (0.5204, 0.0058), 0.2: (0.5382, 0.0070), 0.3: (0.5568, 0.0058),
-    0.4: (0.5731, 0.0064), 0.5: (0.5968, 0.0059), 0.6: (0.6209, 0.0047), 0.7: (0.6298, 0.0052),
-    0.8: (0.6361, 0.0054), 0.9: (0.6415, 0.0057), 1.0: (0.6679, 0.0055),
-}
 
 
 def _reference(table: dict, betas) -> np.ndarray:

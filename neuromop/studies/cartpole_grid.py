@@ -8,15 +8,15 @@ and the (x, theta) occupancy, the paper's heat maps. The hypothesis: MOP survive
 R agents while occupying a wider range of positions and angles; R survives only for small
 epsilon.
 
-The authors' run (``cartpole.jl`` in jorgeerrz/occupancy_max_paper): a 41^4 x 2 grid with
-omega within 6 rad/s and v within 12 m/s (``CartpoleParams.preset("authors")``), gamma = 0.98,
-starts with theta, omega, v and x drawn from {-0.5, ..., 0.5} x pi/180, 1,000 episodes of
-100,000 steps. :data:`AUTHORS_CARTPOLE` holds their committed lifetimes (mean and standard
+The authors' run (``cartpole.jl`` in jorgeerrz/occupancy_max_paper): a 41^4 x 2 grid with omega
+within 6 rad/s and v within 12 m/s (``CartpoleParams.preset("authors")``), gamma = 0.98, starts with
+theta, omega, v and x drawn from {-0.5, ..., 0.5} x pi/180, 1,000 episodes of 100,000 steps.
+:data:`~neuromop.mdp.paper.AUTHORS_CARTPOLE` holds their committed lifetimes (mean and standard
 error). Their R agent adds a negligible reward to break ties between equally surviving actions
-(``degeneracy_cost``, ``delta = 1e-5``); the package's R splits the greedy share among ties
-instead. The ``default`` budget uses a 31^4 grid and 10,000-step episodes (a coarser grid than
-the authors', so lifetimes are shorter); ``paper`` uses their sizes (a 41^4 solve takes ~3.5
-minutes and 3.2 GB per agent).
+(``degeneracy_cost``, ``delta = 1e-5``); the package's R splits the greedy share among ties instead.
+The ``default`` budget uses a 31^4 grid and 10,000-step episodes (a coarser grid than the authors',
+so lifetimes are shorter); ``paper`` uses their sizes (a 41^4 solve takes ~3.5 minutes and 3.2 GB
+per agent).
 """
 
 from __future__ import annotations
@@ -29,39 +29,18 @@ from typing import ClassVar
 import numpy as np
 import xarray as xr
 
+from neuromop._intervals import mean_interval
 from neuromop._random import spawn
+from neuromop.mdp.paper import (  # the authors' numbers, importable from here too
+    AUTHORS_CARTPOLE,
+    authors_cartpole_starts,
+)
 from neuromop.mdp.worlds.cartpole import CartpoleParams, solve_cartpole_grid
 from neuromop.mdp.worlds.cartpole_rollout import cartpole_statistics
 from neuromop.plots.mdp import plot_cartpole_grid
-from neuromop.studies.half_arena import authors_start_draws, mean_interval
 from neuromop.studies.protocol import Study, StudyResult, cached_cell
 
-__all__ = ["AUTHORS_CARTPOLE", "CartpoleGridStudy", "authors_cartpole_starts"]
-
-#: The authors' lifetimes (steps, of 100,000) on the 41^4 x 2 grid, gamma = 0.98, 1,000
-#: episodes: ``survivals/survival_pcts_H_g_0.98_nstates_5651522_maxv_12.0_maxw_6.0.dat`` (MOP)
-#: and ``survival_pcts_R_g_0.98_epsilon_maxtime_100000_...`` (R at each epsilon).
-#: (mean, standard error, fraction reaching 100,000 steps).
-AUTHORS_CARTPOLE: dict = {
-    "n_steps": 100_000,
-    "MOP": (97770.0, 357.1, 0.948),
-    "R": {0.0: (99449.9, 209.9, 0.993), 0.05: (100000.0, 0.0, 1.0),
-          0.1: (100000.0, 0.0, 1.0), 0.15: (99727.3, 146.9, 0.996),
-          0.2: (98535.7, 318.4, 0.971), 0.25: (89816.1, 775.5, 0.813),
-          0.3: (64006.3, 1130.6, 0.375), 0.35: (26836.2, 791.3, 0.035),
-          0.4: (9465.1, 291.2, 0.0)},
-}
-
-
-def authors_cartpole_starts(n_trials: int, random_state=None) -> np.ndarray:
-    """Initial states as in the authors' Fig. 3 runs: theta (rad), omega (rad/s), v (m/s) and
-    x (m) each drawn uniformly from {-0.5, -0.4, ..., 0.5} x pi / 180.
-
-    Returns
-    -------
-    ndarray, shape (n_trials, 4)
-    """
-    return authors_start_draws((n_trials, 4), random_state)
+__all__ = ["CartpoleGridStudy"]
 
 
 @dataclass

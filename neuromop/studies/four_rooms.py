@@ -31,86 +31,16 @@ from neuromop._provenance import provenance
 from neuromop._random import spawn
 from neuromop.analysis import lifetime, survival_curve
 from neuromop.mdp.agents import random_policy
+from neuromop.mdp.paper import (  # the authors' numbers, importable from here too
+    AUTHORS_FOUR_ROOMS,
+)
 from neuromop.mdp.rollout import arena_coverage, energy_histogram, occupancy_map, rollout
 from neuromop.mdp.solvers import solve_mop, solve_reward
 from neuromop.mdp.worlds import four_rooms
 from neuromop.plots.mdp import comparison_figure
 from neuromop.studies.protocol import Study, StudyResult
 
-__all__ = ["AUTHORS_FOUR_ROOMS", "FourRoomsStudy", "compare_four_rooms", "format_table"]
-
-#: The authors' four-room statistics (``occupations_final_paper/{h,q}_{s_occ,u_occ,survival}.dat``:
-#: 50 episodes of 50,000 steps per food gain, capacity 100): gain -> agent -> (fraction of free
-#: cells visited: mean, standard error; fraction of energy levels 2..100 visited, mean; fraction
-#: of episodes alive at 50,000 steps). Their R episodes stop when every cell has been visited
-#: (see the module docstring), so their R survival counts those as deaths. Their arena has 103
-#: free cells in the denominator, the package's 104 (R at epsilon 0 visits 2 of 103 there, 3 of
-#: 104 here).
-AUTHORS_FOUR_ROOMS: dict[int, dict[str, tuple[float, float, float, float]]] = {
-    2: {
-        "MOP": (0.5977, 0.0310, 1.0000, 1.00),
-        "R": (0.0194, 0.0000, 0.0303, 1.00),
-        "R eps=0.45": (0.7054, 0.0260, 0.5604, 1.00),
-        "R eps=0.5": (0.5295, 0.0342, 0.9986, 0.02),
-        "random": (0.3150, 0.0112, 1.0000, 0.00),
-    },
-    3: {
-        "MOP": (0.9975, 0.0008, 1.0000, 1.00),
-        "R": (0.0194, 0.0000, 0.0303, 1.00),
-        "R eps=0.45": (0.6773, 0.0347, 0.3331, 1.00),
-        "R eps=0.5": (0.8740, 0.0208, 0.4410, 0.98),
-        "random": (0.2866, 0.0085, 1.0000, 0.00),
-    },
-    5: {
-        "MOP": (1.0000, 0.0000, 1.0000, 1.00),
-        "R": (0.0194, 0.0000, 0.0303, 1.00),
-        "R eps=0.45": (0.7307, 0.0275, 0.3006, 1.00),
-        "R eps=0.5": (0.9103, 0.0168, 0.3739, 0.98),
-        "random": (0.3204, 0.0134, 1.0000, 0.00),
-    },
-    10: {
-        "MOP": (1.0000, 0.0000, 1.0000, 1.00),
-        "R": (0.0194, 0.0000, 0.0303, 1.00),
-        "R eps=0.45": (0.7658, 0.0199, 0.2935, 1.00),
-        "R eps=0.5": (0.8695, 0.0184, 0.3568, 0.94),
-        "random": (0.3186, 0.0112, 1.0000, 0.00),
-    },
-    20: {
-        "MOP": (1.0000, 0.0000, 1.0000, 1.00),
-        "R": (0.0194, 0.0000, 0.0303, 1.00),
-        "R eps=0.45": (0.7332, 0.0275, 0.2921, 1.00),
-        "R eps=0.5": (0.7658, 0.0302, 0.3418, 0.98),
-        "random": (0.3627, 0.0188, 1.0000, 0.00),
-    },
-    30: {
-        "MOP": (1.0000, 0.0000, 1.0000, 1.00),
-        "R": (0.0194, 0.0000, 0.0303, 1.00),
-        "R eps=0.45": (0.7435, 0.0263, 0.2889, 1.00),
-        "R eps=0.5": (0.8728, 0.0213, 0.3483, 1.00),
-        "random": (0.3932, 0.0198, 1.0000, 0.00),
-    },
-    50: {
-        "MOP": (1.0000, 0.0000, 1.0000, 1.00),
-        "R": (0.0194, 0.0000, 0.0303, 1.00),
-        "R eps=0.45": (0.7450, 0.0200, 0.2964, 1.00),
-        "R eps=0.5": (0.8957, 0.0197, 0.3463, 0.92),
-        "random": (0.4544, 0.0246, 1.0000, 0.00),
-    },
-    75: {
-        "MOP": (1.0000, 0.0000, 1.0000, 1.00),
-        "R": (0.0194, 0.0000, 0.0303, 1.00),
-        "R eps=0.45": (0.7759, 0.0224, 0.2806, 1.00),
-        "R eps=0.5": (0.8899, 0.0159, 0.3428, 0.94),
-        "random": (0.4305, 0.0197, 1.0000, 0.00),
-    },
-    100: {
-        "MOP": (1.0000, 0.0000, 1.0000, 1.00),
-        "R": (0.0194, 0.0000, 0.0303, 1.00),
-        "R eps=0.45": (0.7806, 0.0235, 0.3022, 1.00),
-        "R eps=0.5": (0.9142, 0.0136, 0.3406, 0.94),
-        "random": (0.3831, 0.0232, 1.0000, 0.00),
-    },
-}
+__all__ = ["FourRoomsStudy", "compare_four_rooms", "format_table"]
 
 
 def compare_four_rooms(capacity: int = 100, food_gain: int = 10, n_trials: int = 10,
@@ -218,8 +148,8 @@ def compare_four_rooms(capacity: int = 100, food_gain: int = 10, n_trials: int =
 
 def format_table(summary: xr.Dataset) -> str:
     """The per-agent summary of :func:`compare_four_rooms` as a plain-text table, with the
-    authors' values (:data:`AUTHORS_FOUR_ROOMS`) where they recorded the food gain: coverage
-    with its 95 % interval (mean ± 1.96 SEM) beside theirs (SEM), energy levels and
+    authors' values (:data:`~neuromop.mdp.paper.AUTHORS_FOUR_ROOMS`) where they recorded the food
+    gain: coverage with its 95 % interval (mean ± 1.96 SEM) beside theirs (SEM), energy levels and
     survival beside theirs."""
     has_ref = "authors_coverage_mean" in summary and bool(
         np.isfinite(summary["authors_coverage_mean"]).any())

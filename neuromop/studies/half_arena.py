@@ -9,16 +9,16 @@ noise threatens survival -- a non-monotone curve. The values are exact on the gr
 (:func:`neuromop.mdp.worlds.solve_cartpole_grid`, interpolation as in the authors' code); the
 rollouts stream statistics (:func:`neuromop.mdp.worlds.cartpole_statistics`).
 
-The authors' settings (``cartpole.jl``, "Stochastic half arena", in
-jorgeerrz/occupancy_max_paper): a 31^4 x 2 grid, omega within 3 rad/s, v within 6 m/s,
-gamma = 0.99, alpha = 1, starts at x = -0.9 m with theta, omega and v drawn from
-{-0.5, -0.4, ..., 0.5} x pi/180, 1,000 episodes of 10,000 steps. :data:`AUTHORS_HALF_ARENA`
-holds their committed results (means and standard errors over the 1,000 episodes) so the
-table and figure show them beside the package's numbers. Two differences are deliberate and
-switchable: the package's entropy of the 0 N force's successor is 0 (both outcomes are one
-state; ``convention="authors"`` counts ``H(eta)`` as their code does), and the package keeps
-terminal states at value 0 where the authors' dead layer collects ``beta H(eta)`` per step on
-the noisy half (not reproduced). The fraction of time counts alive steps (the authors also
+The authors' settings (``cartpole.jl``, "Stochastic half arena", in jorgeerrz/occupancy_max_paper):
+a 31^4 x 2 grid, omega within 3 rad/s, v within 6 m/s, gamma = 0.99, alpha = 1, starts at x = -0.9 m
+with theta, omega and v drawn from {-0.5, -0.4, ..., 0.5} x pi/180, 1,000 episodes of 10,000 steps.
+:data:`~neuromop.mdp.paper.AUTHORS_HALF_ARENA` holds their committed results (means and standard
+errors over the 1,000 episodes) so the table and figure show them beside the package's numbers. Two
+differences are deliberate and switchable: the package's entropy of the 0 N force's successor is 0
+(both outcomes are one state; ``convention="authors"`` counts ``H(eta)`` as their code does), and
+the package keeps terminal states at value 0 where the authors' dead layer collects ``beta H(eta)``
+per step on the noisy half (``dead_entropy=True`` approximates it: a death on the noisy half is
+worth ``beta H(eta) / (1 - gamma)``). The fraction of time counts alive steps (the authors also
 count the terminal state).
 """
 
@@ -31,87 +31,19 @@ from typing import ClassVar
 
 import numpy as np
 import xarray as xr
-from scipy import stats
 
+from neuromop._intervals import mean_interval, reference_z  # noqa: F401 (used by the studies)
 from neuromop._random import spawn
+from neuromop.mdp.paper import (  # the authors' numbers, importable from here too
+    AUTHORS_HALF_ARENA,
+    authors_half_arena_starts,
+)
 from neuromop.mdp.worlds.cartpole import CartpoleParams, solve_cartpole_grid
 from neuromop.mdp.worlds.cartpole_rollout import cartpole_statistics
 from neuromop.plots.mdp import plot_half_arena
 from neuromop.studies.protocol import Study, StudyResult, cached_cell
 
-__all__ = ["AUTHORS_HALF_ARENA", "HalfArenaStudy", "authors_half_arena_starts",
-           "authors_start_draws", "mean_interval"]
-
-#: The authors' committed results at eta = 0, 0.1, ..., 1 (31^4 grid, gamma = 0.99, 1,000
-#: episodes of 10,000 steps): ``fraction`` of time at x > 0 and ``lifetime`` (steps), mean and
-#: standard error over episodes, for beta = 0 (``time_stochastic_a_...``,
-#: ``survival_pcts_a_...``) and beta = 1 (``..._sa_...``) in
-#: ``code_occupancy_max/cartpole/stochastic_arena/`` of jorgeerrz/occupancy_max_paper.
-AUTHORS_HALF_ARENA: dict = {
-    "eta": (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
-    "fraction": {
-        0.0: ((0.499, 0.42, 0.3372, 0.2655, 0.2049, 0.1372, 0.0652, 0.0143, 0.0005, 0.0, 0.0),
-              (0.0008, 0.0008, 0.0008, 0.0008, 0.0008, 0.0007, 0.0006, 0.0004, 0.0, 0.0, 0.0)),
-        1.0: ((0.497, 0.7208, 0.78, 0.8099, 0.8096, 0.7748, 0.6958, 0.5441, 0.2578, 0.0172, 0.0),
-              (0.0008, 0.0007, 0.0007, 0.0007, 0.0007, 0.0008, 0.0011, 0.0021, 0.0033, 0.0014,
-               0.0)),
-    },
-    "lifetime": {
-        0.0: ((1e4, 1e4, 1e4, 1e4, 1e4, 9989.0, 9878.2, 9855.6, 9989.0, 9997.9, 9988.4),
-              (0.0, 0.0, 0.0, 0.0, 0.0, 5.7, 28.5, 30.2, 6.0, 2.1, 7.9)),
-        1.0: ((1e4, 1e4, 1e4, 1e4, 9967.2, 9865.3, 9192.0, 5998.0, 2926.5, 7958.2, 9996.2),
-              (0.0, 0.0, 0.0, 0.0, 14.3, 28.5, 66.8, 113.4, 78.9, 98.9, 3.8)),
-    },
-    "n_steps": 10_000,
-}
-
-
-def authors_half_arena_starts(n_trials: int, x_max: float, random_state=None) -> np.ndarray:
-    """Initial states as in the authors' half arena: x = -x_max / 2, and theta (rad), omega
-    (rad/s) and v (m/s) drawn uniformly from {-0.5, -0.4, ..., 0.5} x pi / 180.
-
-    Returns
-    -------
-    ndarray, shape (n_trials, 4)
-    """
-    out = np.full((n_trials, 4), -x_max / 2)
-    out[:, :3] = authors_start_draws((n_trials, 3), random_state)
-    return out
-
-
-def authors_start_draws(shape, random_state=None) -> np.ndarray:
-    """Values drawn uniformly from the authors' start interval {-0.5, -0.4, ..., 0.5} x pi /
-    180 (``interval`` in their ``cartpole.jl``), an array of ``shape``."""
-    grid = np.round(np.arange(-5, 6) / 10, 1) * np.pi / 180
-    return np.random.default_rng(random_state).choice(grid, size=shape)
-
-
-def mean_interval(values: xr.DataArray, dim: str = "trial", level: float = 0.95) -> xr.Dataset:
-    """Mean over ``dim`` with a Student-t interval (``level``) and the standard error.
-
-    Returns
-    -------
-    xr.Dataset
-        ``mean``, ``sem``, ``low``, ``high`` (the remaining dims of ``values``).
-    """
-    n = values.count(dim)
-    mean = values.mean(dim)
-    sem = values.std(dim, ddof=1) / np.sqrt(n)
-    half = sem * stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1))
-    return xr.Dataset({"mean": mean, "sem": sem, "low": mean - half, "high": mean + half})
-
-
-def reference_z(values: xr.DataArray, mean: xr.DataArray, sem: xr.DataArray,
-                dim: str = "trial") -> xr.DataArray:
-    """Standardised difference between the mean of ``values`` over ``dim`` and a reference
-    (the authors' ``mean`` with standard error ``sem``).
-
-    ``z = (mean(values) - mean) / sqrt(sem(values)^2 + sem^2)``; NaN where both standard errors
-    are 0 (identical constants say nothing) or the reference is missing.
-    """
-    m = mean_interval(values, dim)
-    se = np.sqrt(m["sem"] ** 2 + sem ** 2)
-    return ((m["mean"] - mean) / se.where(se > 0)).rename("z")
+__all__ = ["HalfArenaStudy"]
 
 
 def _rises_then_falls(row: xr.Dataset) -> bool:

@@ -10,10 +10,10 @@ survival) and avoid it. Defaults follow the authors' published sweep
 room is the fraction of *alive* steps (the authors also count the death step).
 
 The authors' committed sweep (``tv_room/time_room_betas_..._time_1000.dat`` and
-``survival_room_...``: 100 episodes per (gamma, beta)) is :data:`AUTHORS_NOISY_TV`; the table and
-the figure put the package's means with 95 % t-intervals beside their means and standard
-errors. Their survival counts the start position (1,001 for a full episode), the package's
-lifetime the alive steps (at most ``n_steps``).
+``survival_room_...``: 100 episodes per (gamma, beta)) is
+:data:`~neuromop.mdp.paper.AUTHORS_NOISY_TV`; the table and the figure put the package's means with
+95 % t-intervals beside their means and standard errors. Their survival counts the start position
+(1,001 for a full episode), the package's lifetime the alive steps (at most ``n_steps``).
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ import xarray as xr
 from neuromop._provenance import provenance
 from neuromop._random import spawn
 from neuromop.analysis import lifetime
+from neuromop.mdp.paper import (  # the authors' numbers, importable from here too
+    AUTHORS_NOISY_TV,
+    AUTHORS_NOISY_TV_BETAS,
+)
 from neuromop.mdp.rollout import rollout
 from neuromop.mdp.solvers import solve_mop
 from neuromop.mdp.worlds import noisy_tv
@@ -35,41 +39,7 @@ from neuromop.mdp.worlds.four_rooms import TV_ROOM
 from neuromop.plots.mdp import plot_noisy_tv
 from neuromop.studies.protocol import Study, StudyResult
 
-__all__ = ["AUTHORS_NOISY_TV", "AUTHORS_NOISY_TV_BETAS", "NoisyTVStudy", "agreement",
-           "format_noisy_tv", "time_in_tv_room"]
-
-#: The betas of the authors' committed noisy-TV sweep.
-AUTHORS_NOISY_TV_BETAS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
-
-#: The authors' committed noisy-TV sweep, gamma -> (time in room mean, its SEM, survival mean,
-#: its SEM), each over :data:`AUTHORS_NOISY_TV_BETAS` (100 episodes of 1,000 steps per cell;
-#: time in room as a fraction of the episode's positions, survival in positions).
-AUTHORS_NOISY_TV: dict[float, tuple[tuple[float, ...], ...]] = {
-    0.95: (
-        (0.06381, 0.2215, 0.5497, 0.7457, 0.8488, 0.8644, 0.8818),
-        (0.009911, 0.01731, 0.02062, 0.01293, 0.006897, 0.006697, 0.005621),
-        (943.3, 836.8, 600.9, 486.6, 498.5, 369.6, 371.4),
-        (17.26, 27.97, 35.35, 31.1, 33.98, 25.86, 26.17),
-    ),
-    0.99: (
-        (0.003696, 0.006743, 0.1524, 0.6035, 0.7408, 0.7842, 0.8216),
-        (0.001483, 0.00252, 0.01527, 0.01222, 0.009814, 0.006754, 0.005532),
-        (1001, 1001, 966.6, 804.3, 687.6, 749.2, 709.4),
-        (0, 0, 14.84, 30.05, 35.12, 31.47, 32.52),
-    ),
-    0.995: (
-        (0, 0.0005794, 0.0007992, 0.03155, 0.3882, 0.6655, 0.7329),
-        (0, 0.0005794, 0.000367, 0.006178, 0.01568, 0.01025, 0.008441),
-        (1001, 1001, 1001, 987.2, 905, 785.6, 751.7),
-        (0, 0, 0, 9.731, 24.05, 30.32, 32.96),
-    ),
-    0.999: (
-        (0,) * 7,
-        (0,) * 7,
-        (1001,) * 7,
-        (0,) * 7,
-    ),
-}
+__all__ = ["NoisyTVStudy", "agreement", "format_noisy_tv", "time_in_tv_room"]
 
 
 def _authors_grid(gammas, betas) -> np.ndarray:
@@ -169,7 +139,7 @@ def agreement(ds: xr.Dataset) -> float | None:
     """Largest |z| of the time in the TV room against the authors' cells,
     ``z = (mean - authors) / sqrt(sem^2 + authors_sem^2)``, over the cells where either
     standard error is positive (None when there is none)."""
-    from neuromop.studies.half_arena import reference_z
+    from neuromop._intervals import reference_z
 
     z = abs(reference_z(ds["time_in_tv_room"], ds["authors_time_in_tv_room_mean"],
                         ds["authors_time_in_tv_room_sem"]))
@@ -179,7 +149,7 @@ def agreement(ds: xr.Dataset) -> float | None:
 def format_noisy_tv(ds: xr.Dataset) -> str:
     """Per (gamma, beta): time in the TV room and lifetime (mean [95 % t-interval]) beside the
     authors' means (standard errors)."""
-    from neuromop.studies.half_arena import mean_interval
+    from neuromop._intervals import mean_interval
 
     t, life = mean_interval(ds["time_in_tv_room"]), mean_interval(ds["lifetime"])
     lines = [f"{'gamma':>6}{'beta':>6}{'time in room (95 % CI)':>26}{'authors (SEM)':>16}"

@@ -7,25 +7,25 @@ the R mouse is nearly deterministic. A random mouse starves at home.
 
 World and agents follow the authors' scripts (jorgeerrz/occupancy_max_paper,
 ``code_occupancy_max/predator_prey/gridworld_H.txt`` and ``gridworld_R.txt``): see
-:mod:`neuromop.mdp.worlds.predator_prey`. MOP: alpha = 1, beta = 0, gamma = 0.98. R: +1 per
-step alive (the scripts pay -1 on death, an equivalent affine change), epsilon = 0.05,
-gamma = 0.98. The scripts' recorded lifetimes at F = 15 (``plotting_data_predatorprey.jl``,
-``life_H[3]``, ``life_R[3]``) have means 116.3 (MOP, n = 40) and 108.1 (R, n = 42) steps; the
-F sweep (F = 13..20, :data:`AUTHORS_FOOD_SWEEP`) puts the package's lifetimes, with 95 %
-intervals, beside the authors' means and standard errors (their samples are small, 26-58
-lives per F), and the fraction of clockwise turns beside theirs (:data:`AUTHORS_CLOCKWISE`).
-Turns are counted by :func:`rotations`, not by the authors' rule (crossings of the obstacle
-column, with a carry-over between their 500-step epochs); both measure the sense of circling
-the obstacle. Their lifetimes come from runs with rebirth at home after death; the package's
-are independent episodes.
+:mod:`neuromop.mdp.worlds.predator_prey`. MOP: alpha = 1, beta = 0, gamma = 0.98. R: +1 per step
+alive (the scripts pay -1 on death, an equivalent affine change), epsilon = 0.05, gamma = 0.98. The
+scripts' recorded lifetimes at F = 15 (``plotting_data_predatorprey.jl``, ``life_H[3]``,
+``life_R[3]``) have means 116.3 (MOP, n = 40) and 108.1 (R, n = 42) steps; the F sweep (F = 13..20,
+:data:`~neuromop.mdp.paper.AUTHORS_FOOD_SWEEP`) puts the package's lifetimes, with 95 % intervals,
+beside the authors' means and standard errors (their samples are small, 26-58 lives per F), and the
+fraction of clockwise turns beside theirs (:data:`~neuromop.mdp.paper.AUTHORS_CLOCKWISE`). Turns are
+counted by :func:`rotations`, not by the authors' rule (crossings of the obstacle column, with a
+carry-over between their 500-step epochs); both measure the sense of circling the obstacle. Their
+lifetimes come from runs with rebirth at home after death; the package's are independent episodes.
 
 Why the package's MOP mouse outlives theirs at large F: their value iteration gives a mouse
 that eats with energy left the successor energy 1 (the world module's (i)), so their values
 make eating early look nearly fatal and their mouse arrives at the food late. With
 ``authors_conventions`` (default) the sweep adds a MOP mouse acting on their values through
 their simulator's rule (:func:`~neuromop.mdp.worlds.predator_prey.authors_simulation_policy`)
-and an R mouse with their epsilon for each F (0.03-0.065, :data:`AUTHORS_R_EPSILON`; the
-package's R uses one ``epsilon``), both in the package's world, beside the package's mice.
+and an R mouse with their epsilon for each F (0.03-0.065,
+:data:`~neuromop.mdp.paper.AUTHORS_R_EPSILON`; the package's R uses one ``epsilon``), both in the
+package's world, beside the package's mice.
 """
 
 from __future__ import annotations
@@ -41,6 +41,11 @@ from neuromop._provenance import provenance
 from neuromop._random import spawn
 from neuromop.analysis import lifetime, survival_curve
 from neuromop.mdp.agents import random_policy
+from neuromop.mdp.paper import (  # the authors' numbers, importable from here too
+    AUTHORS_CLOCKWISE,
+    AUTHORS_FOOD_SWEEP,
+    AUTHORS_R_EPSILON,
+)
 from neuromop.mdp.rollout import energy_histogram, occupancy_map, rollout
 from neuromop.mdp.solvers import solve_mop, solve_reward
 from neuromop.mdp.worlds import predator_prey
@@ -48,49 +53,14 @@ from neuromop.mdp.worlds.predator_prey import authors_simulation_policy, authors
 from neuromop.plots.mdp import plot_predator_prey, plot_predator_prey_food_sweep
 from neuromop.studies.protocol import Study, StudyResult
 
-__all__ = ["AUTHORS_CLOCKWISE", "AUTHORS_FOOD_SWEEP", "AUTHORS_R_EPSILON", "OBSTACLE_CENTRE",
-           "PredatorPreyStudy", "SWEEP_AGENTS", "format_table", "rotations"]
+__all__ = ["OBSTACLE_CENTRE", "PredatorPreyStudy", "SWEEP_AGENTS", "format_table", "rotations"]
 
-#: The authors' recorded lifetimes (steps) over the food gain F (the mouse's energy levels,
-#: F0 + 1 .. F0 + 8 with F0 = 12) in ``plotting_data_predatorprey.jl`` (``life_H``, ``life_R``):
-#: F -> ((MOP mean, standard error, n), (R mean, standard error, n)).
-AUTHORS_FOOD_SWEEP: dict[int, tuple[tuple[float, float, int], tuple[float, float, int]]] = {
-    13: ((86.4, 11.0, 54), (78.6, 8.8, 58)),
-    14: ((108.4, 15.8, 44), (103.5, 14.9, 46)),
-    15: ((116.3, 16.8, 40), (108.1, 13.8, 42)),
-    16: ((172.7, 28.2, 26), (157.1, 32.7, 30)),
-    17: ((127.4, 20.5, 37), (138.9, 27.4, 34)),
-    18: ((118.3, 19.5, 40), (127.6, 19.8, 37)),
-    19: ((142.9, 19.2, 32), (137.0, 18.4, 35)),
-    20: ((126.2, 20.3, 38), (139.4, 24.6, 34)),
-}
-
-#: The authors' fraction of clockwise rotations over F (``plotting_data_predatorprey.jl``:
-#: ``rot2co_..._steps5001``, one 5,001-step run with rebirth per F, cut into 10 epochs of 500
-#: steps): F -> ((MOP mean, standard error over epochs), (R mean, standard error)). Their R
-#: mouse used epsilon 0.045, 0.058, 0.05, 0.03, 0.065, 0.06, 0.06, 0.06 at F = 13..20 and their
-#: rule counts crossings of the obstacle column (x = 3) at arena rows, a rotation being two
-#: crossings in the same sense; :func:`rotations` counts full turns of the angle around the
-#: obstacle's centre instead.
-AUTHORS_CLOCKWISE: dict[int, tuple[tuple[float, float], tuple[float, float]]] = {
-    13: ((0.6303, 0.0385), (0.7674, 0.0573)),
-    14: ((0.4929, 0.0453), (0.8933, 0.0186)),
-    15: ((0.4990, 0.0432), (0.9440, 0.0102)),
-    16: ((0.5178, 0.0212), (0.8758, 0.0108)),
-    17: ((0.4313, 0.0277), (0.7354, 0.0209)),
-    18: ((0.5387, 0.0272), (0.7493, 0.0317)),
-    19: ((0.5054, 0.0315), (0.6870, 0.0261)),
-    20: ((0.4627, 0.0447), (0.6367, 0.0206)),
-}
 
 #: The mice of the F sweep: the package's MOP and R mice, and (``authors_conventions``) a MOP
 #: mouse acting on the values of the authors' value iteration and an R mouse with the authors'
-#: epsilon for that F (:data:`AUTHORS_R_EPSILON`), in the same world.
+#: epsilon for that F (:data:`~neuromop.mdp.paper.AUTHORS_R_EPSILON`), in the same world.
 SWEEP_AGENTS = ("MOP", "R", "MOP, authors' values", "R, authors' epsilon")
 
-#: The epsilon of the authors' R mouse at each F (``noises`` in ``plotting_data_predatorprey.jl``).
-AUTHORS_R_EPSILON = {13: 0.045, 14: 0.058, 15: 0.05, 16: 0.03, 17: 0.065, 18: 0.06, 19: 0.06,
-                     20: 0.06}
 
 #: Centre of the authors' obstacle (3, 5)-(3, 6), for counting turns around it.
 OBSTACLE_CENTRE = (3.0, 5.5)
@@ -229,13 +199,13 @@ class PredatorPreyStudy(Study):
 
     def food_sweep(self, *, progress: bool = True) -> xr.Dataset:
         """MOP and R mice at every food gain F of ``food_gains`` (one spawned stream per F and
-        agent): lifetimes, action entropy and the fraction of clockwise turns, with the
-        authors' mean lifetimes where they recorded them. With ``authors_conventions`` a third
-        mouse acts on the values of the authors' value iteration
+        agent): lifetimes, action entropy and the fraction of clockwise turns, with the authors'
+        mean lifetimes where they recorded them. With ``authors_conventions`` a third mouse acts on
+        the values of the authors' value iteration
         (:func:`~neuromop.mdp.worlds.predator_prey.authors_value_model`, through
-        :func:`~neuromop.mdp.worlds.predator_prey.authors_simulation_policy`) and an R mouse
-        uses their epsilon for that F (:data:`AUTHORS_R_EPSILON`, ``epsilon`` where they have
-        none), in the same world (their streams are spawned apart, so the rollouts of the
+        :func:`~neuromop.mdp.worlds.predator_prey.authors_simulation_policy`) and an R mouse uses
+        their epsilon for that F (:data:`~neuromop.mdp.paper.AUTHORS_R_EPSILON`, ``epsilon`` where
+        they have none), in the same world (their streams are spawned apart, so the rollouts of the
         first two are unchanged)."""
         agents = list(SWEEP_AGENTS[:4 if self.authors_conventions else 2])
         streams = spawn(spawn(self.seed, 2)[1], 2 * len(self.food_gains))
@@ -330,7 +300,7 @@ class PredatorPreyStudy(Study):
 def lifetime_agreement(sweep: xr.Dataset) -> dict[str, float | None]:
     """Per mouse of the F sweep, the largest |z| over F between its mean lifetime and the
     authors' (``z = (mean - theirs) / sqrt(sem^2 + their_sem^2)``; None without a match)."""
-    from neuromop.studies.half_arena import reference_z
+    from neuromop._intervals import reference_z
 
     z = abs(reference_z(sweep["lifetime"], sweep["authors_lifetime_mean"],
                         sweep["authors_lifetime_sem"])).max("food_gain", skipna=True)
@@ -341,7 +311,7 @@ def lifetime_agreement(sweep: xr.Dataset) -> dict[str, float | None]:
 def format_food_sweep(sweep: xr.Dataset) -> str:
     """The F sweep as text: mean lifetime with 95 % t-interval per agent, the authors' mean
     and standard error, the action entropy and the clockwise fraction."""
-    from neuromop.studies.half_arena import mean_interval
+    from neuromop._intervals import mean_interval
 
     m = mean_interval(sweep["lifetime"])
     lines = [f"{'F':>3} {'agent':<21}{'lifetime (95 % CI)':>24}{'authors (SEM)':>17}"

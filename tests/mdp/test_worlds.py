@@ -378,7 +378,7 @@ def test_toggle_as_stay_policy_weighs_the_toggle_as_stay():
     closed = lever & (w.mdp.state_labels.get_level_values("fence") == 0)
     assert np.all(res.policy[closed, TOGGLE] > pi[closed, TOGGLE])
     with pytest.raises(ValueError, match="solve_mop"):
-        toggle_as_stay_policy(w, solve_reward(w.mdp, reward=np.zeros(w.mdp.n_states)))
+        toggle_as_stay_policy(w, solve_reward(w.mdp, gamma=0.9))
     with pytest.raises(TypeError, match="AgentPetWorld"):
         toggle_as_stay_policy(w.mdp, res)
 

@@ -7,6 +7,7 @@ import pytest
 import xarray as xr
 
 from neuromop.data import validate
+from neuromop.mdp.paper import AUTHORS_CARTPOLE, authors_cartpole_starts
 from neuromop.studies import (
     AgentPetStudy,
     CartpoleGridStudy,
@@ -17,7 +18,6 @@ from neuromop.studies import (
     PredatorPreyStudy,
 )
 from neuromop.studies.agent_pet import agreement as agent_pet_agreement
-from neuromop.studies.cartpole_grid import AUTHORS_CARTPOLE, authors_cartpole_starts
 from neuromop.studies.four_rooms import compare_four_rooms, format_table
 from neuromop.studies.half_arena import (
     AUTHORS_HALF_ARENA,
