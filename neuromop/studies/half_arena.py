@@ -74,6 +74,14 @@ class HalfArenaStudy(Study):
 
     name: ClassVar[str] = "cartpole-half-arena"
     USES_TORCH: ClassVar[bool] = False
+    OPTIONS: ClassVar[dict[str, dict]] = {
+        "convention": dict(choices=("package", "authors"),
+                           help="entropy of the 0 N force's merged outcomes: 0 (package) or "
+                                "H(eta) (authors)"),
+        "dead_entropy": dict(action="store_const", const=True,
+                             help="the authors' dead layer: a death on the noisy half is worth "
+                                  "beta H(eta) / (1 - gamma)"),
+    }
     BUDGETS: ClassVar[dict[str, dict]] = {
         "smoke": dict(n_points=9, etas=(0.0, 0.5), n_trials=8, n_steps=200, batch_size=8,
                       tol=0.1),

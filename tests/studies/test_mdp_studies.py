@@ -254,3 +254,17 @@ def test_mop_figures_maps_every_figure_to_its_studies():
         "cartpole-grid", "cartpole-half-arena"]
     with pytest.raises(ValueError, match="figure"):
         MOPFiguresStudy(figure="6")
+
+
+def test_half_arena_cli_takes_the_authors_conventions(tmp_path):
+    import json
+
+    from neuromop.cli import main
+
+    out = tmp_path / "ha"
+    assert main(["run", "cartpole-half-arena", "--budget", "smoke", "--convention", "authors",
+                 "--dead-entropy", "--out", str(out), "--no-progress"]) == 0
+    settings = json.loads((out / "summary.json").read_text())["settings"]
+    assert settings["convention"] == "authors" and settings["dead_entropy"] is True
+    ds = xr.load_dataset(out / "half_arena.nc")
+    validate(ds, kind="auto")
