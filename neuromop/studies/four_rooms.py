@@ -180,7 +180,7 @@ class FourRoomsStudy(Study):
     epsilons: tuple[float, ...] = (0.45, 0.5)  # further R agents (the paper's Fig. 2 curves)
     capacity: int = 100
     gamma: float = 0.99
-    n_trials: int = 10
+    n_trials: int = 50  # as the authors (50 episodes of 50,000 steps per gain)
     n_steps: int = 50_000
 
     name: ClassVar[str] = "four-rooms"
