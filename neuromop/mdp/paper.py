@@ -14,6 +14,7 @@ import numpy as np
 __all__ = [
     "AUTHORS_CARTPOLE",
     "AUTHORS_CLOCKWISE",
+    "AUTHORS_ENERGY_OCCUPANCY",
     "AUTHORS_FOOD_SWEEP",
     "AUTHORS_FOUR_ROOMS",
     "AUTHORS_HALF_ARENA",
@@ -209,6 +210,16 @@ AUTHORS_CLOCKWISE: dict[int, tuple[tuple[float, float], tuple[float, float]]] = 
     20: ((0.4627, 0.0447), (0.6367, 0.0206)),
 }
 
+
+#: The authors' fraction of alive time at each energy level 1..15 of the predator-prey mouse
+#: (F = 15; ``data_plotted/Fig2/ep_zformedcommonW_..._nz0.0has0`` for MOP and
+#: ``ep_dp2_..._nz0.05`` for R at epsilon 0.05, as ``plotting_data_predatorprey.jl`` plots them).
+AUTHORS_ENERGY_OCCUPANCY: dict[str, tuple[float, ...]] = {
+    "MOP": (0.05376, 0.06022, 0.06452, 0.06452, 0.06667, 0.06667, 0.06667, 0.06882, 0.06882,
+            0.06882, 0.06882, 0.06882, 0.07097, 0.07097, 0.07097),
+    "R": (0.00167, 0.00731, 0.01879, 0.04842, 0.06324, 0.07076, 0.07535, 0.07848, 0.08182,
+          0.08599, 0.08766, 0.09017, 0.09121, 0.09372, 0.10541),
+}
 
 #: The epsilon of the authors' R mouse at each F (``noises`` in ``plotting_data_predatorprey.jl``).
 AUTHORS_R_EPSILON = {13: 0.045, 14: 0.058, 15: 0.05, 16: 0.03, 17: 0.065, 18: 0.06, 19: 0.06,

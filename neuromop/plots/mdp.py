@@ -184,10 +184,11 @@ def plot_noisy_tv(ds):
 
 
 def plot_predator_prey(ds):
-    """Predator-prey: occupancy maps of the MOP and R mice and the survival curves."""
+    """Predator-prey: occupancy maps of the MOP and R mice, the survival curves and the energy
+    occupancy (the authors' as open markers where the dataset carries them)."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
+    fig, axes = plt.subplots(1, 4, figsize=(15, 3.4))
     for ax, agent in zip(axes[:2], ("MOP", "R"), strict=True):
         occ = ds["occupancy"].sel(agent=agent)
         im = ax.imshow(np.where(occ > 0, occ, np.nan), origin="lower", cmap="viridis",
@@ -199,7 +200,17 @@ def plot_predator_prey(ds):
     axes[2].set_xscale("log")
     axes[2].set_xlabel("time (steps)")
     axes[2].set_ylabel("fraction alive")
-    axes[2].legend()
+    axes[2].legend(fontsize=7)
+    energy = ds["energy_occupancy"]
+    for k, agent in enumerate(ds["agent"].values):
+        axes[3].plot(energy["energy"], energy.sel(agent=agent), color=f"C{k}", label=str(agent))
+        if agent in ("MOP", "R") and "authors_energy_occupancy" in ds:
+            axes[3].plot(energy["energy"], ds["authors_energy_occupancy"].sel(agent=agent),
+                         ls="none", marker="s", mfc="none", color=f"C{k}",
+                         label=f"{agent}, authors")
+    axes[3].set_xlabel("energy level")
+    axes[3].set_ylabel("fraction of alive steps")
+    axes[3].legend(fontsize=7)
     fig.tight_layout()
     return fig
 

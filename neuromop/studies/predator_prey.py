@@ -23,7 +23,9 @@ that eats with energy left the successor energy 1 (the world module's (i)), so t
 make eating early look nearly fatal and their mouse arrives at the food late. With
 ``authors_conventions`` (default) the sweep adds a MOP mouse acting on their values through
 their simulator's rule (:func:`~neuromop.mdp.worlds.predator_prey.authors_simulation_policy`)
-and an R mouse with their epsilon for each F (0.03-0.065,
+(the comparison at F = 15 adds the same mouse: its energy occupancy is 0.007 in total variation
+from their MOP mouse's, the package's MOP mouse 0.077) and an R mouse with their epsilon for each
+F (0.03-0.065,
 :data:`~neuromop.mdp.paper.AUTHORS_R_EPSILON`; the package's R uses one ``epsilon``), both in the
 package's world, beside the package's mice.
 """
@@ -43,6 +45,7 @@ from neuromop.analysis import lifetime, survival_curve
 from neuromop.mdp.agents import random_policy
 from neuromop.mdp.paper import (  # the authors' numbers, importable from here too
     AUTHORS_CLOCKWISE,
+    AUTHORS_ENERGY_OCCUPANCY,
     AUTHORS_FOOD_SWEEP,
     AUTHORS_R_EPSILON,
 )
@@ -103,17 +106,23 @@ def rotations(ds: xr.Dataset, centre: tuple[float, float] = OBSTACLE_CENTRE) -> 
 
 
 def format_table(ds: xr.Dataset) -> str:
-    """Per agent: lifetime mean and median, time at home, action entropy, turns."""
+    """Per agent: lifetime mean and median, time at home, action entropy, turns and, where the
+    authors recorded it, the total-variation distance of the energy occupancy from theirs."""
     rot = ds["rotations"].sum("trial")
-    lines = [f"{'agent':<8}{'life mean':>10}{'median':>8}{'at home':>9}{'H(a) nats':>10}"
-             f"{'cw turns':>9}{'ccw turns':>10}"]
+    lines = [f"{'agent':<21}{'life mean':>10}{'median':>8}{'at home':>9}{'H(a) nats':>10}"
+             f"{'cw turns':>9}{'ccw turns':>10}{'energy TV vs authors':>22}"]
     for a in ds["agent"].values:
         life = ds["lifetime"].sel(agent=a)
-        lines.append(f"{a:<8}{float(life.mean()):>10.1f}{float(life.median()):>8.0f}"
+        tv = "-"
+        if "authors_energy_occupancy" in ds:
+            ref = ds["authors_energy_occupancy"].sel(agent=a)
+            if bool(ref.notnull().all()):
+                tv = f"{0.5 * float(abs(ds['energy_occupancy'].sel(agent=a) - ref).sum()):.3f}"
+        lines.append(f"{a:<21}{float(life.mean()):>10.1f}{float(life.median()):>8.0f}"
                      f"{float(ds['time_at_home'].sel(agent=a)):>9.3f}"
                      f"{float(ds['action_entropy'].sel(agent=a)):>10.3f}"
                      f"{int(rot.sel(agent=a, direction='clockwise')):>9d}"
-                     f"{int(rot.sel(agent=a, direction='anticlockwise')):>10d}")
+                     f"{int(rot.sel(agent=a, direction='anticlockwise')):>10d}{tv:>22}")
     return "\n".join(lines)
 
 
@@ -148,8 +157,14 @@ class PredatorPreyStudy(Study):
             "R": solve_reward(world.mdp, epsilon=self.epsilon, gamma=self.gamma, tol=self.tol),
             "random": random_policy(world.mdp),
         }
+        streams = spawn(self.seed, 3)
+        if self.authors_conventions:  # a stream spawned apart: the other rollouts are unchanged
+            policies["MOP, authors' values"] = authors_simulation_policy(world, solve_mop(
+                authors_value_model(world), alpha=1.0, beta=0.0, gamma=self.gamma,
+                tol=self.tol))
+            streams.append(spawn(self.seed, 4)[3])
         per = {}
-        for (name, pol), stream in zip(policies.items(), spawn(self.seed, 3), strict=True):
+        for (name, pol), stream in zip(policies.items(), streams, strict=True):
             ds = rollout(world, pol, n_trials=self.n_trials, n_steps=self.n_steps,
                          random_state=stream)
             alive = ~ds["terminated"]
@@ -189,6 +204,14 @@ class PredatorPreyStudy(Study):
              "energy_occupancy": stack("energy_occupancy"),
              "rotations": stack("rotations").assign_attrs(units="completed turns")},
         )
+        ref = np.full((len(agents), self.n_energy), np.nan)
+        if self.n_energy == len(AUTHORS_ENERGY_OCCUPANCY["MOP"]):  # their F = 15
+            for k, a in enumerate(agents):
+                theirs = {"MOP": "MOP", "R": "R", "MOP, authors' values": "MOP"}.get(a)
+                if theirs is not None:
+                    ref[k] = AUTHORS_ENERGY_OCCUPANCY[theirs]
+        out["authors_energy_occupancy"] = (("agent", "energy"), ref,
+                                           {"units": "fraction of alive steps"})
         for v in out.data_vars.values():
             for key in ("parameters", "created_by", "created_at", "neuromop_version",
                         "neuromop_commit", "python"):

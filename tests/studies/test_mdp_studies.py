@@ -113,7 +113,12 @@ def test_agent_pet_default_reproduces_the_authors_figure_only_with_their_loop():
 def test_predator_prey_study_smoke(tmp_path):
     result = PredatorPreyStudy.for_budget("smoke").run(tmp_path, progress=False)
     ds = xr.load_dataset(tmp_path / "predator_prey.nc")
-    assert list(ds.agent.values) == ["MOP", "R", "random"]
+    assert list(ds.agent.values) == ["MOP", "R", "random", "MOP, authors' values"]
+    # the authors' energy occupancy (F = 15) sits beside the package's where they recorded it
+    assert ds["authors_energy_occupancy"].sel(agent="random").isnull().all()
+    np.testing.assert_allclose(ds["authors_energy_occupancy"].sel(agent="R").sum(), 1.0,
+                               atol=1e-4)
+    assert "energy TV vs authors" in result.table
     assert ds.rotations.dims == ("agent", "trial", "direction")
     # the MOP mouse acts far more variably than the R mouse (also at the smoke budget)
     assert result.summary["MOP"]["action_entropy"] > 2 * result.summary["R"]["action_entropy"]
