@@ -241,15 +241,15 @@ def authors_value_model(world: PredatorPreyWorld) -> FiniteMDP:
     Two departures from ``world.mdp`` (the module docstring's (i) and (ii)); everything else,
     including the dynamics their simulator runs, is ``world.mdp``:
 
-    (i) a mouse that eats with energy left (energy >= 2 on the food cell) moves on with energy
-        1 instead of ``n_energy`` (``zpos[F-1-df, i] = zpos1[F-food, i]``);
-    (ii) the lowest energy level off the food cell is worth 0 (their ``zpos`` there is never
-        updated from its initial 1): those states are terminal in this model.
+    - (i) a mouse that eats with energy left (energy >= 2 on the food cell) moves on with
+      energy 1 instead of ``n_energy`` (``zpos[F-1-df, i] = zpos1[F-food, i]``);
+    - (ii) the lowest energy level off the food cell is worth 0 (their ``zpos`` there is never
+      updated from its initial 1): those states are terminal in this model.
 
     Their recursion is ``ln Z = gamma ln sum_a exp(E[ln Z'])``, so their ``ln Z`` equals
     ``gamma * V`` of :func:`~neuromop.mdp.solvers.solve_mop` on this model (alpha = 1,
     beta = 0), and the MOP policy is the same. Measured: their committed value cuts
-    (``data_plotted/Fig2/zcut_E*cat*_...``) agree to ~1e-8 nats.
+    (``data_plotted/Fig2/zcut_E*cat*_...``) agree to 2e-13 nats.
 
     Parameters
     ----------
