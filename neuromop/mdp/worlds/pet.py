@@ -143,7 +143,7 @@ def agent_pet(
     A = KING_MOVES.shape[0] + 1
     ag, pt, fence = (g.ravel() for g in np.meshgrid(np.arange(C), np.arange(C), [0, 1],
                                                     indexing="ij"))
-    # agent: moves (not onto the pet), stay, toggle on the lever
+    # agent: moves (not onto the pet under the package rules), stay, toggle on the lever
     ag_next = np.concatenate([layout.dest[ag], ag[:, None]], axis=1)  # (S, A)
     mask = (ag_next >= 0) & ((ag_next != pt[:, None]) | authors)
     mask[:, STAY] = True
