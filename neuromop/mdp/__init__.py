@@ -6,7 +6,8 @@
 - :mod:`~neuromop.mdp.dra` -- :class:`DRAAgent` (Patel, Acerbi & Pouget 2020);
 - :mod:`~neuromop.mdp.learning` -- :func:`q_learning`, :func:`soft_q_learning`;
 - :mod:`~neuromop.mdp.rollout` -- :func:`rollout` of solved agents (``(trial, time)``
-  datasets), occupancy maps and arena coverage;
+  datasets), occupancy maps, arena coverage and :func:`rotations` around an obstacle;
+- :mod:`~neuromop.mdp.paper` -- the MOP paper authors' committed numbers, for comparison;
 - :mod:`neuromop.mdp.worlds` -- the paper's worlds (:func:`four_rooms`, :func:`noisy_tv`,
   :func:`predator_prey`, :func:`agent_pet`, :func:`recycling_robot`, the cartpole grid);
 - :mod:`~neuromop.mdp.agents` -- worlds and agents by name (:func:`build_world`,
@@ -24,7 +25,7 @@ from neuromop.mdp.agents import (
 from neuromop.mdp.dra import DRAAgent
 from neuromop.mdp.learning import MDPSampler, q_learning, soft_q_learning
 from neuromop.mdp.model import FiniteMDP, make_random_mdp
-from neuromop.mdp.rollout import arena_coverage, occupancy_map, rollout
+from neuromop.mdp.rollout import arena_coverage, occupancy_map, rollout, rotations
 from neuromop.mdp.solvers import (
     ConvergenceWarning,
     SolveResult,
@@ -57,6 +58,7 @@ __all__ = [
     "occupancy_map",
     "policy_evaluation",
     "rollout",
+    "rotations",
     "q_learning",
     "solve_maxent",
     "solve_mop",

@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from neuromop._checks import MAX_SIZE, check_bool, check_int
+from neuromop._checks import MAX_SIZE, check_bool, check_choice, check_int
 from neuromop._provenance import provenance
 from neuromop._random import as_generator
 from neuromop.mdp.model import FiniteMDP
 
-__all__ = ["rollout", "occupancy_map", "arena_coverage", "energy_histogram"]
+__all__ = ["rollout", "occupancy_map", "arena_coverage", "energy_histogram", "rotations"]
 
 
 def _unpack(world: object) -> tuple[FiniteMDP, object | None]:
@@ -284,3 +284,91 @@ def energy_histogram(ds: xr.Dataset, capacity: int | None = None) -> xr.DataArra
     frac = counts / total if total > 0 else counts
     return xr.DataArray(frac, dims=("energy",), coords={"energy": np.arange(1, cap + 1)},
                         name="energy_occupancy", attrs={"units": "fraction of alive steps"})
+
+
+def rotations(ds: xr.Dataset, centre: tuple[float, float] = (3.0, 5.5), *,
+              rule: str = "angle") -> xr.DataArray:
+    """Clockwise and anticlockwise turns of an agent around an obstacle, per trial.
+
+    Parameters
+    ----------
+    ds : xr.Dataset
+        A :func:`rollout` of a grid world: ``x``, ``y`` (cells) and ``terminated`` over
+        ``(trial, time)``. Only alive steps count.
+    centre : (x, y)
+        Centre of the obstacle (cells); the default is the predator-prey obstacle (3, 5)-(3, 6).
+    rule : {"angle", "authors"}
+        ``"angle"``: the unwrapped polar angle around ``centre`` is accumulated; a clockwise
+        (anticlockwise) turn is counted each time it falls (rises) a full 2 pi below (above) the
+        angle at the previous counted turn. ``"authors"``: the rule of the MOP paper authors'
+        predator-prey script (``gridworld_H.txt``, ``maxwell_d``): a crossing is a move from the
+        obstacle's column (x = round(centre x); theirs also requires an arena row, which in their
+        world every cell of the column the agent can cross from is) to the side opposite the
+        one the agent came from; two successive crossings at different rows make
+        half a turn, clockwise when ``(y_cross - y_previous) * side > 0`` (side +1 right, -1
+        left); a crossing at the same row as the previous one drops an unpaired half turn; full
+        turns are pairs of half turns of one sense. (Their script drops only the clockwise half
+        turn, a typo ``rota2cl``, and carries counts over between its 500-step epochs; both
+        senses are treated alike here and a trial is counted whole.)
+
+    Returns
+    -------
+    xr.DataArray
+        Dims ``(trial, direction)`` with ``direction = ["clockwise", "anticlockwise"]``
+        (completed turns).
+    """
+    _check_xy(ds)
+    try:
+        c = np.asarray(centre, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"centre must be two numbers (x, y), got {centre!r}") from None
+    if c.shape != (2,) or not np.all(np.isfinite(c)):
+        raise ValueError(f"centre must be two finite numbers (x, y), got {centre!r}")
+    rule = check_choice("rule", rule, ("angle", "authors"))
+    alive = ~ds["terminated"].values
+    x, y = ds["x"].values.astype(float), ds["y"].values.astype(float)
+    counts = (_angle_turns if rule == "angle" else _crossing_turns)(x, y, alive, c)
+    return xr.DataArray(counts, dims=("trial", "direction"),
+                        coords={"trial": ds["trial"].values,
+                                "direction": ["clockwise", "anticlockwise"]},
+                        name="rotations", attrs={"units": "completed turns", "rule": rule,
+                                                 "centre": c.tolist()})
+
+
+def _angle_turns(x, y, alive, c) -> np.ndarray:
+    step = np.diff(np.arctan2(y - c[1], x - c[0]), axis=1)
+    step = (step + np.pi) % (2 * np.pi) - np.pi  # wrapped angle change in (-pi, pi]
+    step = np.where(alive[:, 1:], step, 0.0)
+    n = x.shape[0]
+    angle, ref = np.zeros(n), np.zeros(n)
+    counts = np.zeros((n, 2), dtype=np.int64)
+    for t in range(step.shape[1]):  # the reference angle depends on earlier turns
+        angle += step[:, t]
+        cw, ccw = angle <= ref - 2 * np.pi, angle >= ref + 2 * np.pi
+        counts[:, 0] += cw
+        counts[:, 1] += ccw
+        ref = np.where(cw | ccw, angle, ref)
+    return counts
+
+
+def _crossing_turns(x, y, alive, c) -> np.ndarray:
+    column = round(c[0])
+    n, T = x.shape
+    side = np.sign(x[:, 0] - column)  # 0 on the column itself: set when it first leaves it
+    last_row = np.zeros(n)  # row of the previous crossing (0: none yet)
+    halves = np.zeros((n, 2), dtype=np.int64)
+    for t in range(1, T):
+        ok = alive[:, t] & alive[:, t - 1]
+        on_column = ok & (x[:, t - 1] == column)
+        crossed = on_column & ((x[:, t] - column) * side == -1)
+        row = y[:, t - 1]
+        side = np.where(crossed, x[:, t] - column, side)
+        sense = (row - last_row) * side
+        counted = crossed & (last_row > 0)
+        halves[:, 0] += counted & (sense > 0)
+        halves[:, 1] += counted & (sense < 0)
+        same = counted & (sense == 0)
+        halves[same] = (halves[same] // 2) * 2  # an unpaired half turn is dropped
+        last_row = np.where(crossed, row, last_row)
+        side = np.where(on_column & (side == 0), x[:, t] - column, side)
+    return halves // 2

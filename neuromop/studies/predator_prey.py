@@ -49,7 +49,12 @@ from neuromop.mdp.paper import (  # the authors' numbers, importable from here t
     AUTHORS_FOOD_SWEEP,
     AUTHORS_R_EPSILON,
 )
-from neuromop.mdp.rollout import energy_histogram, occupancy_map, rollout
+from neuromop.mdp.rollout import (  # rotations: importable from here too
+    energy_histogram,
+    occupancy_map,
+    rollout,
+    rotations,
+)
 from neuromop.mdp.solvers import solve_mop, solve_reward
 from neuromop.mdp.worlds import predator_prey
 from neuromop.mdp.worlds.predator_prey import authors_simulation_policy, authors_value_model
@@ -67,42 +72,6 @@ SWEEP_AGENTS = ("MOP", "R", "MOP, authors' values", "R, authors' epsilon")
 
 #: Centre of the authors' obstacle (3, 5)-(3, 6), for counting turns around it.
 OBSTACLE_CENTRE = (3.0, 5.5)
-
-
-def rotations(ds: xr.Dataset, centre: tuple[float, float] = OBSTACLE_CENTRE) -> xr.DataArray:
-    """Completed clockwise and anticlockwise turns of the mouse around ``centre``, per trial.
-
-    The unwrapped polar angle of the mouse around ``centre`` is accumulated over alive steps; a
-    clockwise (anticlockwise) turn is counted each time it falls (rises) a full 2 pi below
-    (above) the angle at the previous counted turn. Vectorised over trials.
-
-    Returns
-    -------
-    xr.DataArray
-        Dims ``(trial, direction)`` with ``direction = ["clockwise", "anticlockwise"]``.
-    """
-    x = ds["x"].values.astype(float) - centre[0]
-    y = ds["y"].values.astype(float) - centre[1]
-    alive = ~ds["terminated"].values
-    step = np.diff(np.arctan2(y, x), axis=1)
-    step = (step + np.pi) % (2 * np.pi) - np.pi  # wrapped angle change in (-pi, pi]
-    step = np.where(alive[:, 1:], step, 0.0)
-    n = x.shape[0]
-    angle = np.zeros(n)
-    ref = np.zeros(n)
-    counts = np.zeros((n, 2), dtype=np.int64)
-    for t in range(step.shape[1]):  # the reference angle depends on earlier turns
-        angle += step[:, t]
-        cw = angle <= ref - 2 * np.pi
-        ccw = angle >= ref + 2 * np.pi
-        counts[:, 0] += cw
-        counts[:, 1] += ccw
-        ref = np.where(cw | ccw, angle, ref)
-    return xr.DataArray(counts, dims=("trial", "direction"),
-                        coords={"trial": ds["trial"].values,
-                                "direction": ["clockwise", "anticlockwise"]},
-                        name="rotations", attrs={"units": "completed turns",
-                                                 "centre": list(centre)})
 
 
 def format_table(ds: xr.Dataset) -> str:
@@ -235,7 +204,7 @@ class PredatorPreyStudy(Study):
         extra = spawn(spawn(self.seed, 3)[2], 2 * len(self.food_gains))
         life = np.zeros((len(self.food_gains), len(agents), self.n_trials))
         entropy = np.zeros((len(self.food_gains), len(agents)))
-        clockwise = np.full((len(self.food_gains), len(agents)), np.nan)
+        clockwise = np.full((2, len(self.food_gains), len(agents)), np.nan)  # angle, theirs
         for i, F in enumerate(self.food_gains):
             world = predator_prey(n_energy=F, cat_beta=self.cat_beta)
             pols = [solve_mop(world.mdp, alpha=1.0, beta=0.0, gamma=self.gamma, tol=self.tol),
@@ -255,11 +224,12 @@ class PredatorPreyStudy(Study):
                 alive = ~ds["terminated"]
                 life[i, k] = lifetime(ds["terminated"])["lifetime"].values
                 entropy[i, k] = float(ds["action_entropy"].where(alive).mean())
-                turns = rotations(ds.assign(x=ds["x"].where(alive, 1),
-                                            y=ds["y"].where(alive, 1))).sum("trial")
-                total = float(turns.sum())
-                if total > 0:
-                    clockwise[i, k] = float(turns.sel(direction="clockwise")) / total
+                placed = ds.assign(x=ds["x"].where(alive, 1), y=ds["y"].where(alive, 1))
+                for r, rule in enumerate(("angle", "authors")):
+                    turns = rotations(placed, rule=rule).sum("trial")
+                    total = float(turns.sum())
+                    if total > 0:
+                        clockwise[r, i, k] = float(turns.sel(direction="clockwise")) / total
             if progress:
                 print(f"F={F}: lifetime " + ", ".join(
                     f"{a} {life[i, k].mean():.1f}" for k, a in enumerate(agents)) + " steps",
@@ -276,9 +246,11 @@ class PredatorPreyStudy(Study):
         out = xr.Dataset(
             {"lifetime": (dims + ("trial",), life, {"units": "steps"}),
              "action_entropy": (dims, entropy, {"units": "nats"}),
-             "clockwise_fraction": (dims, clockwise,
+             "clockwise_fraction": (dims, clockwise[0],
                                     {"units": "fraction of completed turns around the "
                                               "obstacle"}),
+             "clockwise_fraction_authors_rule": (
+                 dims, clockwise[1], {"units": "fraction of turns, the authors' crossing rule"}),
              "authors_lifetime_mean": (dims, ref[..., 0], {"units": "steps"}),
              "authors_lifetime_sem": (dims, ref[..., 1], {"units": "steps"}),
              "authors_clockwise_mean": (dims, ref_cw[..., 0],
@@ -338,7 +310,7 @@ def format_food_sweep(sweep: xr.Dataset) -> str:
 
     m = mean_interval(sweep["lifetime"])
     lines = [f"{'F':>3} {'agent':<21}{'lifetime (95 % CI)':>24}{'authors (SEM)':>17}"
-             f"{'H(a) nats':>11}{'clockwise':>10}{'authors (SEM)':>17}"]
+             f"{'H(a) nats':>11}{'cw (angle)':>11}{'cw (their rule)':>16}{'authors (SEM)':>17}"]
     for F in sweep["food_gain"].values:
         for a in sweep["agent"].values:
             sel = dict(food_gain=F, agent=a)
@@ -348,7 +320,8 @@ def format_food_sweep(sweep: xr.Dataset) -> str:
                 f"{float(sweep['authors_lifetime_mean'].sel(sel)):>10.1f} "
                 f"({float(sweep['authors_lifetime_sem'].sel(sel)):4.1f})"
                 f"{float(sweep['action_entropy'].sel(sel)):>11.3f}"
-                f"{float(sweep['clockwise_fraction'].sel(sel)):>10.3f}"
+                f"{float(sweep['clockwise_fraction'].sel(sel)):>11.3f}"
+                f"{float(sweep['clockwise_fraction_authors_rule'].sel(sel)):>16.3f}"
                 + (f"{float(sweep['authors_clockwise_mean'].sel(sel)):>10.3f} "
                    f"({float(sweep['authors_clockwise_sem'].sel(sel)):.3f})"
                    if "authors_clockwise_mean" in sweep else ""))

@@ -542,6 +542,9 @@ case("occupancy_map", M.occupancy_map,
            per_trial=False),
      _aliases={"world": ("world", "grid")}, ds=X, world="object", alive_only="bool",
      per_trial="bool")
+case("rotations", M.rotations,
+     fresh(ds=L(lambda: small_rooms()[1]), centre=(3.0, 5.5), rule="angle"),
+     ds=X, centre="pair", rule="choice")
 case("four_rooms", M.four_rooms,
      fresh(capacity=5, food_gain=2, noisy_tv=False, eta=1.0, start=None),
      capacity="int", food_gain="int", noisy_tv="bool", eta="prob",

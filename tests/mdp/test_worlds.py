@@ -6,9 +6,10 @@ import itertools
 
 import numpy as np
 import pytest
+import xarray as xr
 
 from neuromop.mdp.model import FiniteMDP
-from neuromop.mdp.rollout import rollout
+from neuromop.mdp.rollout import rollout, rotations
 from neuromop.mdp.solvers import policy_evaluation, solve_maxent, solve_mop, solve_reward
 from neuromop.mdp.worlds import (
     agent_pet,
@@ -466,3 +467,41 @@ def test_noisy_tv_builder_is_the_authors_setup():
     assert len(adm) == 9
     np.testing.assert_allclose(P, np.broadcast_to(P[0], P.shape), atol=1e-15)
     np.testing.assert_allclose(P[0][P[0] > 0], 1 / 9, atol=1e-15)
+
+
+# ---------------------------------------------------------------- turns around an obstacle
+def _path_dataset(paths):
+    x = np.array([[c[0] for c in p] for p in paths])
+    y = np.array([[c[1] for c in p] for p in paths])
+    return xr.Dataset({"x": (("trial", "time"), x), "y": (("trial", "time"), y),
+                       "terminated": (("trial", "time"), np.zeros(x.shape, dtype=bool))},
+                      coords={"trial": np.arange(len(paths)), "time": np.arange(x.shape[1])})
+
+
+# up the left of the obstacle (3, 5)-(3, 6), right along the top, down the right, back: clockwise
+LOOP = [(2, 4), (2, 5), (2, 6), (2, 7), (3, 7), (4, 7), (4, 6), (4, 5), (4, 4), (3, 4)]
+
+
+@pytest.mark.parametrize("rule", ["angle", "authors"])
+def test_rotations_count_turns_in_their_sense(rule):
+    clockwise = LOOP * 3 + [(2, 4), (2, 5), (2, 6)]  # steps past the start close the third turn
+    anticlockwise = clockwise[::-1]
+    gap = [(2, 7), (3, 7), (4, 7), (3, 7)] * 9  # back and forth above the obstacle
+    ds = _path_dataset([clockwise, anticlockwise, gap[:len(clockwise)]])
+    r = rotations(ds, rule=rule)
+    # the angle rule counts every loop; the crossing rule needs a first crossing to start
+    expected = 3 if rule == "angle" else 2
+    np.testing.assert_array_equal(r.values, [[expected, 0], [0, expected], [0, 0]])
+    assert r.attrs["rule"] == rule
+
+
+def test_rotations_ignore_dead_steps_and_check_their_input():
+    ds = _path_dataset([LOOP * 3 + [(2, 4), (2, 5)]])
+    dead = ds.assign(terminated=ds["terminated"].copy(data=np.arange(32)[None, :] >= 10))
+    assert int(rotations(dead).sel(direction="clockwise")) <= 1
+    with pytest.raises(ValueError, match="centre"):
+        rotations(ds, centre=(3.0,))
+    with pytest.raises(ValueError, match="rule"):
+        rotations(ds, rule="spiral")
+    with pytest.raises(ValueError, match="lacks"):
+        rotations(ds.drop_vars("y"))

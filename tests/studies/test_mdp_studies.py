@@ -135,6 +135,7 @@ def test_predator_prey_study_smoke(tmp_path):
     assert list(sweep["food_gain"].values) == [13, 15]
     assert float(sweep["authors_lifetime_mean"].sel(food_gain=15, agent="MOP")) == 116.3
     assert float(sweep["authors_clockwise_mean"].sel(food_gain=15, agent="R")) == 0.944
+    assert sweep["clockwise_fraction_authors_rule"].dims == ("food_gain", "agent")
     assert (sweep["action_entropy"].sel(agent="MOP") > sweep["action_entropy"].sel(agent="R")
             ).all()
     assert (tmp_path / "predator_prey_food_sweep.png").stat().st_size > 0
