@@ -147,7 +147,8 @@ class AgentPetStudy(Study):
         summary = {
             "open_fraction": {p: {f"beta={b:g}": float(m["mean"].sel(policy=p, beta=b))
                                   for b in self.betas} for p in POLICIES},
-            "max_abs_z_vs_authors": {p: float(z.sel(policy=p)) for p in POLICIES},
+            "max_abs_z_vs_authors": {p: None if np.isnan(float(z.sel(policy=p))) else
+                                     float(z.sel(policy=p)) for p in POLICIES},
             "rises_with_beta": {p: bool(m["mean"].sel(policy=p)[-1] > m["high"].sel(
                 policy=p)[0]) for p in POLICIES},
         }
@@ -180,5 +181,6 @@ def format_agent_pet(ds: xr.Dataset) -> str:
         lines.append(row)
     z = agreement(ds)
     lines.append("largest |z| against the authors' figure data: " + ", ".join(
-        f"{p} {float(z.sel(policy=p)):.1f}" for p in ds["policy"].values))
+        f"{p} {float(z.sel(policy=p)):.1f}" if np.isfinite(float(z.sel(policy=p))) else f"{p} -"
+        for p in ds["policy"].values))
     return "\n".join(lines)
