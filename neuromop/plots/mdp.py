@@ -333,7 +333,8 @@ def plot_cartpole_grid(ds, table):
 def plot_predator_prey_food_sweep(sweep):
     """Predator-prey over the food gain F: mean lifetime with 95 % intervals per mouse (the
     authors' means with their standard errors as open markers) and the fraction of clockwise
-    turns around the obstacle (the authors' fractions, counted by their rule, as open markers).
+    turns around the obstacle, counted by the authors' crossing rule when the sweep has it (their
+    fractions as open markers).
 
     Parameters
     ----------
@@ -345,11 +346,12 @@ def plot_predator_prey_food_sweep(sweep):
     fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6), layout="constrained")
     F = sweep["food_gain"].values
     mean, half = _mean_halfwidth(sweep["lifetime"])
+    theirs = "clockwise_fraction_authors_rule" in sweep  # counted as the authors counted
+    cw_key = "clockwise_fraction_authors_rule" if theirs else "clockwise_fraction"
     for k, a in enumerate(sweep["agent"].values):
         axes[0].errorbar(F + 0.08 * (k - 0.5), mean.sel(agent=a), yerr=half.sel(agent=a),
                          marker="o", capsize=3, color=f"C{k}", label=f"{a} (this package)")
-        axes[1].plot(F, sweep["clockwise_fraction"].sel(agent=a), marker="o", color=f"C{k}",
-                     label=a)
+        axes[1].plot(F, sweep[cw_key].sel(agent=a), marker="o", color=f"C{k}", label=a)
         if a not in ("MOP", "R"):  # the authors' mice are MOP and R; one marker each
             continue
         axes[0].errorbar(F + 0.08 * (k - 0.5), sweep["authors_lifetime_mean"].sel(agent=a),
@@ -367,7 +369,8 @@ def plot_predator_prey_food_sweep(sweep):
     axes[1].axhline(0.5, color="0.6", lw=0.8, ls=":")
     axes[1].set_ylim(-0.02, 1.02)
     axes[1].set_xlabel("food gain F (energy levels)")
-    axes[1].set_ylabel("clockwise turns (fraction)")
+    axes[1].set_ylabel("clockwise turns (fraction" + (", their crossing rule)" if theirs
+                                                      else ")"))
     axes[1].legend(fontsize=7)
     return fig
 
