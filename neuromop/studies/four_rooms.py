@@ -97,11 +97,12 @@ def compare_four_rooms(capacity: int = 100, food_gain: int = 10, n_trials: int =
         rollouts[name] = ds
         alive = ~ds["terminated"]
         levels = np.unique(ds["energy"].values[alive.values])
+        coverage = arena_coverage(ds, world)
         rows[name] = {
             "survival": float(alive.isel(time=-1).mean()),
             "lifetime_median": float(lifetime(ds["terminated"])["lifetime"].median()),
-            "coverage": float(arena_coverage(ds, world).mean()),
-            "coverage_sem": float(arena_coverage(ds, world).std(ddof=1) / np.sqrt(n_trials))
+            "coverage": float(coverage.mean()),
+            "coverage_sem": float(coverage.std(ddof=1) / np.sqrt(n_trials))
             if n_trials > 1 else float("nan"),
             "energy_levels_visited": float(np.sum(levels >= 2) / (capacity - 1)),
             "action_entropy": float(ds["action_entropy"].where(alive).mean()),

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from neuromop._checks import check_choice, check_int
+from neuromop.mdp._backup import _softmax_policy
 from neuromop.mdp.model import FiniteMDP
 from neuromop.mdp.worlds._grid import (
     KING_LABELS,
@@ -221,6 +222,4 @@ def toggle_as_stay_policy(world: AgentPetWorld, result) -> np.ndarray:
     mask = world.mdp.action_mask
     on_lever = mask[:, TOGGLE]
     Q[on_lever, TOGGLE] = Q[on_lever, STAY]
-    Q = np.where(mask, Q / result.params["alpha"], -np.inf)
-    pi = np.exp(Q - Q.max(axis=1, keepdims=True))
-    return pi / pi.sum(axis=1, keepdims=True)
+    return _softmax_policy(np.where(mask, Q, -np.inf).T.copy(), result.params["alpha"], mask.T)

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from neuromop._checks import MAX_SIZE, check_int, check_real
+from neuromop.mdp._backup import _softmax_policy
 from neuromop.mdp.model import FiniteMDP
 from neuromop.mdp.worlds._grid import (
     KING_LABELS,
@@ -323,5 +324,4 @@ def authors_simulation_policy(world: PredatorPreyWorld, result) -> np.ndarray:
                          f"authors_value_model(world) ({world.mdp.n_states} states)")
     mask = world.mdp.action_mask
     Q = np.where(mask, params["gamma"] * world.mdp.expectation(V), -np.inf)
-    pi = np.exp(Q - Q.max(axis=1, keepdims=True))
-    return pi / pi.sum(axis=1, keepdims=True)
+    return _softmax_policy(Q.T.copy(), 1.0, mask.T)
