@@ -10,6 +10,7 @@ from neuromop.data.loaders import (
     load_nwb,
     load_padoa_session,
     load_padoa_spikes,
+    load_trial_table,
 )
 from neuromop.data.paths import shared_datasets_dir
 from neuromop.data.schema import (
@@ -46,6 +47,7 @@ __all__ = [
     "load_nwb",
     "load_padoa_session",
     "load_padoa_spikes",
+    "load_trial_table",
     "make_spike_table",
     "make_spiking_dataset",
     "save",

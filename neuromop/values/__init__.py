@@ -13,6 +13,11 @@
   restless bandit, over-dispersed counts, drifting gains);
 - :mod:`~neuromop.values.calibration` -- :func:`verdict_calibration`: the confusion matrix of the
   verdicts for a design, with per-neuron error rates;
+- :mod:`~neuromop.values.two_step` -- the two-step task: :class:`TwoStepChoiceModel` (hybrid
+  model-based / model-free with eligibility trace and perseveration) and its learned per-trial
+  values (:func:`two_step_values`);
+- :mod:`~neuromop.values.pooling` -- :func:`pool_value_encodings`: one verdict from several
+  sessions' comparisons;
 - :mod:`~neuromop.values.report` -- :func:`value_report`, the whole ``neuromop analyze values``.
 """
 
@@ -43,6 +48,7 @@ from neuromop.values.encoding import (
     fit_poisson_glm,
 )
 from neuromop.values.mdp_choice_models import MDPChoiceModel
+from neuromop.values.pooling import pool_value_encodings
 from neuromop.values.prior_choice_model import PriorLearningChoiceModel
 from neuromop.values.report import value_report
 from neuromop.values.signals import (
@@ -60,6 +66,13 @@ from neuromop.values.simulation import (
     simulate_value_population,
     two_offer_pseudo_sampler,
 )
+from neuromop.values.two_step import (
+    TwoStepChoiceModel,
+    two_step_pseudo_sampler,
+    two_step_reward_probabilities,
+    two_step_stay_probabilities,
+    two_step_values,
+)
 
 __all__ = [
     "OFC_PAIRS",
@@ -71,6 +84,7 @@ __all__ = [
     "QLearningChoiceModel",
     "RelativeValueLogit",
     "SoftmaxChoiceModel",
+    "TwoStepChoiceModel",
     "bandit_pseudo_sampler",
     "bandit_values",
     "benjamini_hochberg",
@@ -84,6 +98,7 @@ __all__ = [
     "fit_poisson_glm",
     "mdp_values",
     "offer_design",
+    "pool_value_encodings",
     "policy_entropy",
     "simulate_bandit_value_population",
     "simulate_value_population",
@@ -91,6 +106,10 @@ __all__ = [
     "softmax_policy",
     "two_offer_pseudo_sampler",
     "two_offer_values",
+    "two_step_pseudo_sampler",
+    "two_step_reward_probabilities",
+    "two_step_stay_probabilities",
+    "two_step_values",
     "value_report",
     "verdict_calibration",
     "wilson_interval",

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
+from scipy.signal import lfilter
 from scipy.special import expit, logit
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
@@ -318,6 +319,31 @@ def _session_starts(groups, n_trials: int) -> np.ndarray:
         raise ValueError(f"groups must have shape ({n_trials},) (one label per trial), "
                          f"got {g.shape}")
     return np.r_[True, g[1:] != g[:-1]]
+
+
+def _delta_rule_values(target: np.ndarray, updated: np.ndarray, alpha: float, q0: float,
+                       starts: np.ndarray) -> np.ndarray:
+    """Value *before* each trial of one delta-rule learner, shape (n_trials,).
+
+    ``q <- q + alpha (target_t - q)`` on the trials where ``updated`` is True, ``q = q0`` at each
+    session start (``starts``). Evaluated without a Python loop over trials: on the updated
+    trials of a session the rule is a first-order linear filter (``scipy.signal.lfilter``) and
+    values are carried forward to the other trials.
+    """
+    n = target.size
+    idx = np.arange(n)
+    seg = np.cumsum(starts) - 1  # session index per trial
+    hit = np.flatnonzero(updated)
+    after = np.full(n, np.nan)
+    for s in np.unique(seg[hit]):
+        sub = hit[seg[hit] == s]
+        after[sub], _ = lfilter([alpha], [1.0, -(1.0 - alpha)], target[sub],
+                                zi=[(1.0 - alpha) * q0])
+    # value before trial t = value after the last update before t in the same session
+    last = np.where(updated, idx, -1)
+    last = np.maximum.accumulate(np.r_[-1, last[:-1]])
+    session_start = np.maximum.accumulate(np.where(starts, idx, 0))
+    return np.where(last >= session_start, after[np.maximum(last, 0)], q0)
 
 
 def _reward_design(X, n_actions: int, covariate: bool) -> np.ndarray:

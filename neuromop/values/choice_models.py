@@ -31,7 +31,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 from scipy.special import expit, log_expit, logsumexp
 from sklearn.base import clone
 
@@ -47,6 +46,7 @@ from neuromop._random import as_generator
 from neuromop.values._choice_base import (
     _check_y,
     _ChoiceModel,
+    _delta_rule_values,
     _reward_design,
     _session_starts,
 )
@@ -307,26 +307,9 @@ class QLearningChoiceModel(_ChoiceModel):
 
     def _q_values(self, alpha: float, data: dict) -> np.ndarray:
         """Values before each trial, shape (n_trials, n_actions)."""
-        y, r, starts = data["y"], data["r"], data["starts"]
-        n = y.size
-        seg = np.cumsum(starts) - 1  # session index per trial
-        Q = np.empty((n, self.n_actions))
-        idx = np.arange(n)
-        for a in range(self.n_actions):
-            chosen = np.flatnonzero(y == a)
-            after = np.full(n, np.nan)
-            for s in np.unique(seg[chosen]) if chosen.size else []:
-                sub = chosen[seg[chosen] == s]
-                vals, _ = lfilter([alpha], [1.0, -(1.0 - alpha)], r[sub],
-                                  zi=[(1.0 - alpha) * self.q0])
-                after[sub] = vals
-            # value before trial t = value after the last a-choice before t in the same session
-            last = np.where(~np.isnan(after), idx, -1)
-            last = np.maximum.accumulate(np.r_[-1, last[:-1]])
-            session_start = np.maximum.accumulate(np.where(starts, idx, 0))
-            ok = last >= session_start
-            Q[:, a] = np.where(ok, after[np.maximum(last, 0)], self.q0)
-        return Q
+        y = data["y"]
+        return np.stack([_delta_rule_values(data["r"], y == a, alpha, self.q0, data["starts"])
+                         for a in range(self.n_actions)], axis=1)
 
     def _utilities(self, theta, data):
         Q = self._q_values(theta[0], data)

@@ -318,6 +318,25 @@ def compare_value_encodings(
                         population_statistic, intersection_test, neuron_correction)
 
 
+def _verdict(p_gate: float, separable: bool, p_soft: float, p_true: float, alpha: float) -> str:
+    """The population verdict (see the module docstring).
+
+    Permutation p-values ``(1 + b) / (1 + m)`` are valid with "reject if p <= alpha"; a soft or
+    true claim needs its own test and the intersection test (closed testing).
+    """
+    if p_gate > alpha:
+        return "neither"
+    if not separable:
+        return "not identifiable"
+    if p_soft <= alpha and p_true <= alpha:
+        return "mixed"
+    if p_soft <= alpha:
+        return "soft"
+    if p_true <= alpha:
+        return "true"
+    return "not identifiable"
+
+
 def _pool_pvalues(obs: np.ndarray, null: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Permutation p-values of the observed (...) and of every null draw (n_null, ...) within
     the pool of all ``n_null + 1`` values: ``#{pool >= value} / (n_null + 1)`` (for the
@@ -455,20 +474,7 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
     p_any, p_soft, p_true = pop_p
     p_gate = p_inter.max() if intersection_test == "max" else p_any
 
-    # permutation p-values (1 + b) / (1 + m) are valid with "reject if p <= alpha"; a soft or
-    # true claim needs its own test and the intersection test (closed testing)
-    if p_gate > alpha:
-        verdict = "neither"
-    elif not separable:
-        verdict = "not identifiable"
-    elif p_soft <= alpha and p_true <= alpha:
-        verdict = "mixed"
-    elif p_soft <= alpha:
-        verdict = "soft"
-    elif p_true <= alpha:
-        verdict = "true"
-    else:
-        verdict = "not identifiable"
+    verdict = _verdict(p_gate, separable, p_soft, p_true, alpha)
 
     neuron_p["gate"] = neuron_p_inter if intersection_test == "max" else neuron_p["any"]
     neuron_q = {k: benjamini_hochberg(v) for k, v in neuron_p.items()}
