@@ -78,6 +78,9 @@ def pool_value_encodings(results: Sequence[xr.Dataset], *, labels: Sequence | No
     ValueError
         If fewer than two results are given or their test settings differ.
     """
+    if not isinstance(results, Sequence) or isinstance(results, str):
+        raise TypeError(f"results must be a list of compare_value_encodings results, got "
+                        f"{type(results).__name__}")
     results = list(results)
     if len(results) < 2:
         raise ValueError(f"results must hold at least two sessions' comparisons, got "
@@ -89,7 +92,12 @@ def pool_value_encodings(results: Sequence[xr.Dataset], *, labels: Sequence | No
             raise ValueError(f"results[{k}] was run with other settings than results[0] "
                              f"({', '.join(f'{n}={s[n]!r} vs {settings[0][n]!r}' for n in diff)}); "
                              "pooled null draws need the same tests")
-    labels = list(range(len(results))) if labels is None else list(labels)
+    if labels is None:
+        labels = list(range(len(results)))
+    elif not isinstance(labels, Sequence | np.ndarray) or isinstance(labels, str):
+        raise TypeError(f"labels must be a sequence of session labels, got "
+                        f"{type(labels).__name__}")
+    labels = list(labels)
     if len(labels) != len(results):
         raise ValueError(f"labels must have one entry per result ({len(results)}), got "
                          f"{len(labels)}")

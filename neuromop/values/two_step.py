@@ -38,6 +38,8 @@ change trial by trial, ready for :func:`~neuromop.values.compare_value_encodings
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -107,7 +109,7 @@ def two_step_reward_probabilities(n_trials: int, *, step_sd: float = 0.025,
 
 def _two_step_design(X) -> np.ndarray:
     """Validate ``X`` = [second-stage state, second-stage action, reward] -> 2-D float array."""
-    x = np.asarray(X, dtype=float)
+    x = check_finite_array("X", X)
     if x.ndim != 2 or x.shape[1] != 3:
         raise ValueError("X must have shape (n_trials, 3) = [second-stage state (0/1), "
                          f"second-stage action (0/1), reward], got {x.shape}")
@@ -411,10 +413,11 @@ def two_step_pseudo_sampler(model: TwoStepChoiceModel, n_trials: int, *, signals
         raise TypeError(f"model must be a TwoStepChoiceModel, got {type(model).__name__}")
     model._require_fit()
     n_trials = check_int("n_trials", n_trials, low=2, high=MAX_SIZE)
-    signals = {"soft": "value_soft", "true": "value_true"} if signals is None else dict(signals)
-    if set(signals) != {"soft", "true"}:
-        raise ValueError(f"signals must have exactly the keys 'soft' and 'true', got "
-                         f"{list(signals)}")
+    if signals is None:
+        signals = {"soft": "value_soft", "true": "value_true"}
+    if not isinstance(signals, Mapping) or set(signals) != {"soft", "true"}:
+        raise ValueError(f"signals must be a dict with exactly the keys 'soft' and 'true', "
+                         f"got {signals!r}")
 
     def sampler(rng):
         X, y = model.simulate(n_trials, random_state=rng)

@@ -823,6 +823,70 @@ case("MDPChoiceModel", lambda X, y, **kw: V.MDPChoiceModel(**kw).fit(X, y),
      _aliases={"mdp": MDP_WORDS},
      X="array", y="array", mdp="object", agent="choice", reward="array", gamma="prob",
      n_restarts="steps", random_state="random_state")
+TWO_STEP = {"alpha1": 0.5, "alpha2": 0.5, "eligibility": 0.5, "temperature1": 0.2,
+            "temperature2": 0.2, "perseveration": 0.05, "w": 0.5}
+
+
+@functools.cache
+def two_step_data() -> tuple[np.ndarray, np.ndarray]:
+    return V.TwoStepChoiceModel().simulate(40, params=TWO_STEP, random_state=0)
+
+
+@functools.cache
+def two_step_fit():
+    return V.TwoStepChoiceModel(n_restarts=1, random_state=0).fit(*two_step_data())
+
+
+@functools.cache
+def two_step_results() -> list:
+    return [V.compare_value_encodings(value_population(), drift_basis=2, cv=3, n_null=9,
+                                      alpha=0.1, random_state=k) for k in range(2)]
+
+
+def trial_frame() -> pd.DataFrame:
+    return pd.DataFrame({"t": [1.0, 2.0, 3.0], "choice": [0, 1, 0], "side": ["L", "R", "L"]})
+
+
+case("TwoStepChoiceModel", lambda X, y, **kw: V.TwoStepChoiceModel(**kw).fit(X, y),
+     fresh(X=L(lambda: two_step_data()[0]), y=L(lambda: two_step_data()[1]), model="hybrid",
+           eligibility=None, perseveration=True, p_common=0.7, q0=0.5, n_restarts=1,
+           random_state=0),
+     X="array", y="array", model="choice", eligibility=(-0.1, 1.5, np.nan, "x", OPAQUE),
+     perseveration="bool", p_common=(0.5, 1.0, 0.2, np.nan, None, "x"), q0="real",
+     n_restarts="steps", random_state="random_state")
+case("TwoStepChoiceModel.simulate", lambda model, **kw: model.simulate(**kw),
+     fresh(model=L(V.TwoStepChoiceModel), n_trials=5, reward_probabilities=None,
+           params=TWO_STEP, random_state=0),
+     _allow=(RuntimeError,), _aliases={"params": ("not fitted",)},  # params=None: fitted ones
+     n_trials="int", params="mapping", random_state="random_state",
+     reward_probabilities=(np.full((5, 2, 2), 2.0), np.zeros((4, 2, 2)), np.full((5, 2, 2),
+                           np.nan), "x", OPAQUE))
+case("two_step_reward_probabilities", V.two_step_reward_probabilities,
+     fresh(n_trials=10, step_sd=0.025, bounds=(0.25, 0.75), random_state=0),
+     n_trials="int", step_sd="real", bounds="pair", random_state="random_state")
+case("two_step_stay_probabilities", V.two_step_stay_probabilities,
+     fresh(X=L(lambda: two_step_data()[0]), y=L(lambda: two_step_data()[1]), p_common=0.7),
+     _nan_ok=True,  # documented: NaN in a cell no trial fell into
+     X="array", y="array", p_common="prob")
+case("two_step_values", V.two_step_values,
+     fresh(model=L(two_step_fit), X=L(lambda: two_step_data()[0]),
+           y=L(lambda: two_step_data()[1])),
+     _aliases={"model": ("twostepchoicemodel",)},
+     model="object", X="array", y="array")
+case("two_step_pseudo_sampler", V.two_step_pseudo_sampler,
+     fresh(model=L(two_step_fit), n_trials=40, signals=None),
+     _aliases={"model": ("twostepchoicemodel",)},
+     model="object", n_trials="int", signals=("x", {"soft": "a"}, OPAQUE))
+case("pool_value_encodings", V.pool_value_encodings,
+     fresh(results=L(two_step_results), labels=None, min_unique_trials=None),
+     results=(None, [], "x", [OPAQUE, OPAQUE], OPAQUE), labels=([1], OPAQUE, 3),
+     min_unique_trials=(-1.0, 0.0, np.nan, "x"))
+case("load_trial_table", D.load_trial_table,
+     fresh(trials=L(trial_frame), spike_times=L(lambda: np.array([0.9, 1.2, 2.1, 3.3])),
+           spike_neurons=None, event="t", window=(-0.5, 0.5), bin_width=0.25, session="s"),
+     trials=(None, "x", pd.DataFrame({"t": [np.nan]}), pd.DataFrame(), OPAQUE),
+     spike_times="array", event="name", window="pair", bin_width="size_real",
+     session=(3, OPAQUE))
 case("compare_models", V.compare_models,
      fresh(models=L(lambda: {"a": V.SoftmaxChoiceModel(n_restarts=1, random_state=0)}),
            y=L(lambda: offers()[1]), X=L(lambda: offers()[0]), cv=3),

@@ -31,6 +31,7 @@ from neuromop.values.choice_models import (
 from neuromop.values.dra_choice_model import DRAChoiceModel
 from neuromop.values.mdp_choice_models import MDPChoiceModel
 from neuromop.values.prior_choice_model import PriorLearningChoiceModel
+from neuromop.values.two_step import TwoStepChoiceModel
 
 
 def _chain(S: int = 6) -> FiniteMDP:
@@ -51,7 +52,8 @@ def _all_models():
             QLearningChoiceModel(n_restarts=1, random_state=0),
             DRAChoiceModel(n_restarts=1, random_state=0),
             PriorLearningChoiceModel(n_restarts=1, random_state=0),
-            MDPChoiceModel(_chain(), n_restarts=1, random_state=0)]
+            MDPChoiceModel(_chain(), n_restarts=1, random_state=0),
+            TwoStepChoiceModel(n_restarts=1, random_state=0)]
 
 
 # -- 1. scikit-learn's common checks -------------------------------------------------------------
@@ -63,6 +65,7 @@ _MEANING = {
     "DRAChoiceModel": "the reward of each trial (plus one covariate per action)",
     "PriorLearningChoiceModel": "[rewarded side (0/1), evidence features]",
     "MDPChoiceModel": "integer state indices of the MDP",
+    "TwoStepChoiceModel": "[second-stage state (0/1), second-stage action (0/1), reward]",
 }
 _FIT_ON_GENERIC_DATA = [
     "check_fit_score_takes_y", "check_estimators_overwrite_params",
@@ -95,7 +98,7 @@ def _inapplicable(estimator) -> dict[str, str]:
         for c in ("check_fit2d_1feature", "check_fit_idempotent", "check_fit_check_is_fitted",
                   "check_n_features_in"):
             del out[c]
-    if name in ("QLearningChoiceModel", "DRAChoiceModel"):
+    if name in ("QLearningChoiceModel", "DRAChoiceModel", "TwoStepChoiceModel"):
         out["check_estimators_unfitted"] = _SEQUENTIAL_PREDICT
     return out
 
@@ -149,10 +152,16 @@ def _case(name: str):
         m = MDPChoiceModel(_chain(), agent="maxent", n_restarts=1, random_state=0)
         X = rng.integers(0, 6, 150)
         return m, X, m.simulate(X, {"temperature": 0.3}, random_state=2), False
+    if name == "two_step":
+        m = TwoStepChoiceModel(n_restarts=1, random_state=0)
+        X, y = m.simulate(150, random_state=1, params={
+            "alpha1": 0.5, "alpha2": 0.5, "eligibility": 0.5, "temperature1": 0.2,
+            "temperature2": 0.2, "perseveration": 0.05, "w": 0.5})
+        return m, X, y, True
     raise KeyError(name)
 
 
-CASES = ["softmax", "relative_value", "q_learning", "dra", "prior", "mdp"]
+CASES = ["softmax", "relative_value", "q_learning", "dra", "prior", "mdp", "two_step"]
 
 
 def _proba(model, X, y, sequential):

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from neuromop._checks import as_array, check_finite_array
 from neuromop._provenance import provenance
 from neuromop.data.schema import validate
 from neuromop.data.spikes import bin_edges, bin_spikes
@@ -117,6 +118,15 @@ def load_trial_table(
                          "trials first)")
     if session is not None and not isinstance(session, str):
         raise TypeError(f"session must be a str label, got {type(session).__name__}")
+    if not hasattr(spike_times, "rescale"):  # a quantities array is rescaled by cut_trials
+        spike_times = check_finite_array("spike_times", spike_times, ndim=1, allow_empty=True)
+        if spike_times.size == 0:
+            raise ValueError("spike_times holds no spike: no neuron to count")
+    if spike_neurons is not None:
+        spike_neurons = as_array("spike_neurons", spike_neurons)
+        if spike_neurons.shape != np.shape(spike_times):
+            raise ValueError(f"spike_neurons must have one label per spike, shape "
+                             f"{np.shape(spike_times)}, got {spike_neurons.shape}")
     edges = bin_edges(window, bin_width)  # checked before the spikes are cut
     window = (float(edges[0]), float(edges[-1]))
     coords = _columns(trials, event)

@@ -1,0 +1,71 @@
+"""Pooling the soft-versus-true comparison over sessions (pool_value_encodings)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neuromop.values import (
+    compare_value_encodings,
+    pool_value_encodings,
+    simulate_value_population,
+)
+
+
+def _sessions(encoding: str, n: int = 4, **compare):
+    kwargs = {"n_null": 99, "alpha": 0.01, **compare}
+    return [compare_value_encodings(
+        simulate_value_population(encoding=encoding, n_neurons=8, n_trials=200, gain=0.12,
+                                  random_state=100 + k), random_state=200 + k, **kwargs)
+        for k in range(n)]
+
+
+@pytest.fixture(scope="module")
+def weak_soft():
+    return _sessions("soft")
+
+
+def test_weak_sessions_pool_into_a_soft_verdict(weak_soft):
+    """Measured (seeds 100-103): sessions alone 'neither' x3 and 'soft' once; pooled soft at
+    p = 0.01 (any), 0.01 (soft), 1.0 (true)."""
+    pooled = pool_value_encodings(weak_soft)
+    assert sum(r.attrs["verdict"] == "neither" for r in weak_soft) >= 2
+    assert pooled.attrs["verdict"] == "soft"
+    assert list(pooled.session_verdict.values) == [r.attrs["verdict"] for r in weak_soft]
+    assert pooled.attrs["n_neurons"] == sum(r.attrs["n_neurons"] for r in weak_soft)
+
+
+def test_pooled_statistic_and_null_are_sums_over_sessions(weak_soft):
+    pooled = pool_value_encodings(weak_soft, labels=["a", "b", "c", "d"])
+    np.testing.assert_allclose(pooled.null_pop_statistic,
+                               sum(r.null_pop_loglik_gain.values for r in weak_soft))
+    np.testing.assert_allclose(pooled.pop_statistic,
+                               sum(r.pop_statistic.values[:, 0] for r in weak_soft))
+    unique = sum(r.attrs["n_trials"] / r.vif.values for r in weak_soft)
+    np.testing.assert_allclose(pooled.unique_trials, unique)
+    assert list(pooled.session.values) == ["a", "b", "c", "d"]
+    p = (1 + (pooled.null_pop_statistic >= pooled.pop_statistic).sum("sample")) / 100
+    np.testing.assert_allclose(pooled.null_p_value, p)
+
+
+def test_untuned_sessions_pool_into_neither():
+    pooled = pool_value_encodings(_sessions("none", 3))
+    assert pooled.attrs["verdict"] == "neither"
+    assert float(pooled.pop_p_value.sel(test="any")) > 0.01
+
+
+def test_a_stricter_pooled_identifiability_rule_makes_it_not_identifiable(weak_soft):
+    unique = float(pool_value_encodings(weak_soft).unique_trials.min())
+    pooled = pool_value_encodings(weak_soft, min_unique_trials=2 * unique)
+    assert pooled.attrs["verdict"] == "not identifiable"
+    assert pooled.attrs["separable"] == 0
+
+
+def test_sessions_with_other_tests_are_refused(weak_soft):
+    other = _sessions("none", 1, n_null=199)
+    with pytest.raises(ValueError, match="n_null"):
+        pool_value_encodings([weak_soft[0], other[0]])
+    with pytest.raises(ValueError, match="at least two"):
+        pool_value_encodings(weak_soft[:1])
+    with pytest.raises(ValueError, match="labels"):
+        pool_value_encodings(weak_soft, labels=["a"])
