@@ -15,7 +15,8 @@
   verdicts for a design, with per-neuron error rates;
 - :mod:`~neuromop.values.two_step` -- the two-step task: :class:`TwoStepChoiceModel` (hybrid
   model-based / model-free with eligibility trace and perseveration) and its learned per-trial
-  values (:func:`two_step_values`);
+  values (:func:`two_step_values`); :mod:`~neuromop.values.two_step_population` -- a simulated
+  two-step recording as a lab hands it over (trial table, spike times, ground truth);
 - :mod:`~neuromop.values.pooling` -- :func:`pool_value_encodings`: one verdict from several
   sessions' comparisons;
 - :mod:`~neuromop.values.report` -- :func:`value_report`, the whole ``neuromop analyze values``.
@@ -73,8 +74,14 @@ from neuromop.values.two_step import (
     two_step_stay_probabilities,
     two_step_values,
 )
+from neuromop.values.two_step_population import (
+    DEFAULT_TWO_STEP_PARAMS,
+    TwoStepRecording,
+    simulate_two_step_recording,
+)
 
 __all__ = [
+    "DEFAULT_TWO_STEP_PARAMS",
     "OFC_PAIRS",
     "VERDICTS",
     "CrossValidatedLoglik",
@@ -85,6 +92,7 @@ __all__ = [
     "RelativeValueLogit",
     "SoftmaxChoiceModel",
     "TwoStepChoiceModel",
+    "TwoStepRecording",
     "bandit_pseudo_sampler",
     "bandit_values",
     "benjamini_hochberg",
@@ -101,6 +109,7 @@ __all__ = [
     "pool_value_encodings",
     "policy_entropy",
     "simulate_bandit_value_population",
+    "simulate_two_step_recording",
     "simulate_value_population",
     "soft_value",
     "softmax_policy",

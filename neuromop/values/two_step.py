@@ -341,16 +341,19 @@ def two_step_stay_probabilities(X, y, groups=None, *, p_common: float = 0.7) -> 
     return table
 
 
-def two_step_values(model: TwoStepChoiceModel, X, y, groups=None, *,
+def two_step_values(model: TwoStepChoiceModel, X, y, groups=None, *, params: dict | None = None,
                     trial=None) -> xr.Dataset:
-    """Per-trial learned soft and true values of a fitted :class:`TwoStepChoiceModel`.
+    """Per-trial learned soft and true values of a :class:`TwoStepChoiceModel`.
 
     Parameters
     ----------
     model : TwoStepChoiceModel
-        A fitted model.
+        A fitted model, or any model when ``params`` are given.
     X, y, groups
         The trials, as for ``model.fit`` (values before each trial's choice).
+    params : dict, optional
+        Values of the model's free parameters (default: the fitted ones), e.g. the generating
+        parameters of a simulated agent.
     trial : array_like, optional
         Trial coordinate (default ``0..n_trials-1``).
 
@@ -368,9 +371,12 @@ def two_step_values(model: TwoStepChoiceModel, X, y, groups=None, *,
     """
     if not isinstance(model, TwoStepChoiceModel):
         raise TypeError(f"model must be a TwoStepChoiceModel, got {type(model).__name__}")
-    model._require_fit()
-    data = model._prepare(model._check_input(X, reset=False), y, groups)
-    par = model._full(model._theta_)
+    if params is None:
+        model._require_fit()
+        data = model._prepare(model._check_input(X, reset=False), y, groups)
+    else:
+        data = model._prepare(_two_step_design(X), y, groups)
+    par = model._full(model._simulation_theta(params, data))
     v = model._learn(par, data)
     n = data["y"].size
     sig = _signals_from_q(v["u"], par["temperature1"], data["y"])

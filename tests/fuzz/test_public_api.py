@@ -59,6 +59,7 @@ NOT_FUZZED = {
     "TerminalSet": "a base class; takes no arguments",
     "TaskView": "a record of tensors the environments build for terminal sets",
     "SolveResult": "a record the solvers build (fuzzed through them and result_dataset)",
+    "TwoStepRecording": "a record simulate_two_step_recording builds (fuzzed through it)",
     "CrossValidatedLoglik": "a record cross_validated_loglik builds",
 }
 
@@ -887,6 +888,13 @@ case("load_trial_table", D.load_trial_table,
      trials=(None, "x", pd.DataFrame({"t": [np.nan]}), pd.DataFrame(), OPAQUE),
      spike_times="array", event="name", window="pair", bin_width="size_real",
      session=(3, OPAQUE))
+case("simulate_two_step_recording", V.simulate_two_step_recording,
+     fresh(encoding="soft", n_trials=20, n_neurons=3, params=None, gain=0.3, frac_tuned=0.7,
+           mix=0.5, drift=0.2, drift_trials=50.0, gain_noise=0.2, window=0.5,
+           trial_duration=3.0, random_state=0),
+     encoding="choice", n_trials="int", n_neurons="int", params=("x", {"w": 0.5}, OPAQUE),
+     gain="real", frac_tuned="prob", mix="prob", drift="real", drift_trials="real",
+     gain_noise="real", window="real", trial_duration="real", random_state="random_state")
 case("compare_models", V.compare_models,
      fresh(models=L(lambda: {"a": V.SoftmaxChoiceModel(n_restarts=1, random_state=0)}),
            y=L(lambda: offers()[1]), X=L(lambda: offers()[0]), cv=3),
