@@ -11,10 +11,15 @@ Fits four models to the IBL trials table (``ibl_behavior`` in the shared dataset
   prior weight) plus the contrast term and bias
   (:class:`~neuromop.values.PriorLearningChoiceModel`);
 - ``dra``: the Dynamic Resource Allocator (memory cost lambda, inverse temperature beta, value
-  learning rate) plus the contrast term and bias (:class:`~neuromop.values.DRAChoiceModel`).
+  learning rate) plus the contrast term and bias (:class:`~neuromop.values.DRAChoiceModel`);
+- ``psychometric``, ``psychometric_stimulus_prior``, ``psychometric_action_kernel``,
+  ``psychometric_both``: :class:`~neuromop.values.PsychometricChoiceModel` -- lapse rates, a
+  fitted contrast exponent, and no history, a block prior learned from the rewarded side, an
+  action kernel over the mouse's own past choices, or both.
 
 Choices ``0`` (no-go / timeouts) are dropped; option 1 = a right-side response (IBL choice -1).
-Contrast enters every model through the same transform ``f(c) = c ** contrast_power``.
+Contrast enters the first four models through the same transform ``f(c) = c ** contrast_power``;
+the psychometric models fit the exponent.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from neuromop.studies.protocol import Study, StudyResult
 from neuromop.values import (
     DRAChoiceModel,
     PriorLearningChoiceModel,
+    PsychometricChoiceModel,
     QLearningChoiceModel,
     SoftmaxChoiceModel,
     compare_models,
@@ -42,6 +48,9 @@ from neuromop.values import (
 __all__ = ["IBLChoiceModelsStudy", "build_models", "load_design", "to_markdown"]
 
 _TRIALS_FILE = "ibl_trials_11_sessions.csv"
+#: The psychometric models: name -> history term (``PsychometricChoiceModel(prior=...)``).
+_HISTORY = {"psychometric": "none", "psychometric_stimulus_prior": "stimulus",
+            "psychometric_action_kernel": "action", "psychometric_both": "both"}
 
 
 def load_design(path, contrast_power: float, max_sessions=None, max_trials=None) -> dict:
@@ -66,16 +75,21 @@ def load_design(path, contrast_power: float, max_sessions=None, max_trials=None)
         "reward": (frame["feedback"].to_numpy() == 1).astype(float),
         "cov": np.column_stack([f_l, f_r]),
         "right_rewarded": frame["right_rewarded"].to_numpy(),
+        "contrast": frame[["cl", "cr"]].to_numpy(),
         "groups": frame["session"].to_numpy(),
     }
 
 
 def build_models(design: dict, n_restarts: int, n_nodes: int, random_state=0) -> dict:
-    """The four models with their design matrices (one spawned seed per model)."""
-    seeds = [seed_int(s) for s in spawn(random_state, 4)]
+    """The models with their design matrices (one spawned seed per model)."""
+    seeds = [seed_int(s) for s in spawn(random_state, 4 + len(_HISTORY))]
     X_q = np.column_stack([design["reward"], design["cov"]])
     X_prior = np.column_stack([design["right_rewarded"],
                                design["cov"][:, 1] - design["cov"][:, 0]])
+    X_psy = np.column_stack([design["contrast"], design["right_rewarded"]])
+    psychometric = {name: (PsychometricChoiceModel(prior=prior, n_restarts=n_restarts,
+                                                   random_state=seed), X_psy)
+                    for (name, prior), seed in zip(_HISTORY.items(), seeds[4:])}
     return {
         "static_softmax": (SoftmaxChoiceModel(bias=True, n_restarts=n_restarts,
                                               random_state=seeds[0]), design["cov"]),
@@ -85,7 +99,7 @@ def build_models(design: dict, n_restarts: int, n_nodes: int, random_state=0) ->
                                                     random_state=seeds[2]), X_prior),
         "dra": (DRAChoiceModel(covariate=True, bias=True, learning_rate=None, n_nodes=n_nodes,
                                n_restarts=n_restarts, random_state=seeds[3]), X_q),
-    }
+    } | psychometric
 
 
 def to_markdown(table: pd.DataFrame) -> str:
@@ -101,7 +115,7 @@ def to_markdown(table: pd.DataFrame) -> str:
 
 @dataclass
 class IBLChoiceModelsStudy(Study):
-    """Leave-one-session-out comparison of four choice models on the IBL mice."""
+    """Leave-one-session-out comparison of eight choice models on the IBL mice."""
 
     data: str | None = None            # trials table (None: the shared datasets' IBL table)
     contrast_power: float = 0.5

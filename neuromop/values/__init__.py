@@ -5,7 +5,8 @@
 - :mod:`~neuromop.values.choice_models` -- scikit-learn-style choice models fitted to
   behaviour (:class:`SoftmaxChoiceModel`, :class:`QLearningChoiceModel`,
   :class:`RelativeValueLogit`, model comparison by cross-validated likelihood), with
-  :class:`DRAChoiceModel`, :class:`MDPChoiceModel` and :class:`PriorLearningChoiceModel`;
+  :class:`DRAChoiceModel`, :class:`MDPChoiceModel`, :class:`PriorLearningChoiceModel` and
+  :class:`PsychometricChoiceModel` (lapses, contrast exponent, block prior, action kernel);
 - :mod:`~neuromop.values.encoding` -- :func:`compare_value_encodings`: do neurons encode the soft
   or the true value? (Poisson GLMs, decoding, collinearity, drift-respecting nulls);
 - :mod:`~neuromop.values.simulation` -- populations tuned to soft or true values, with ground truth;
@@ -51,6 +52,7 @@ from neuromop.values.encoding import (
 from neuromop.values.mdp_choice_models import MDPChoiceModel
 from neuromop.values.pooling import pool_value_encodings
 from neuromop.values.prior_choice_model import PriorLearningChoiceModel
+from neuromop.values.psychometric import PsychometricChoiceModel
 from neuromop.values.report import value_report
 from neuromop.values.signals import (
     bandit_values,
@@ -88,6 +90,7 @@ __all__ = [
     "DRAChoiceModel",
     "MDPChoiceModel",
     "PriorLearningChoiceModel",
+    "PsychometricChoiceModel",
     "QLearningChoiceModel",
     "RelativeValueLogit",
     "SoftmaxChoiceModel",

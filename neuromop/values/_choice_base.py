@@ -1,8 +1,9 @@
 """Maximum-likelihood machinery shared by the choice models (see :mod:`.choice_models`).
 
-Parameters are optimised in an unbounded space (``log`` for positive, ``logit`` for (0, 1)
-parameters) by L-BFGS-B from several seeded random starts; standard errors come from the
-numerical Hessian (delta method) and Wald intervals are mapped back through the transform.
+Parameters are optimised in an unbounded space (``log`` for positive, ``logit`` for (0, 1),
+``half_logit`` for (0, 0.5) parameters such as lapse rates) by L-BFGS-B from several seeded
+random starts; standard errors come from the numerical Hessian (delta method) and Wald intervals
+are mapped back through the transform.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ class _ChoiceModel(BaseEstimator):
 
     # -- to be provided by subclasses --------------------------------------------------
     def _spec(self, data) -> list[tuple[str, str, tuple[float, float]]]:
-        """(name, transform in {'log','logit','identity'}, init range in natural units)."""
+        """(name, transform in {'log','logit','half_logit','identity'}, init range in natural
+        units)."""
         raise NotImplementedError
 
     def _prepare(self, X, y, groups) -> dict:
@@ -97,6 +99,8 @@ class _ChoiceModel(BaseEstimator):
                 out[..., i] = np.exp(u[..., i])
             elif t == "logit":
                 out[..., i] = expit(u[..., i])
+            elif t == "half_logit":
+                out[..., i] = 0.5 * expit(u[..., i])
         return out
 
     @staticmethod
@@ -107,6 +111,8 @@ class _ChoiceModel(BaseEstimator):
                 out[..., i] = np.log(theta[..., i])
             elif t == "logit":
                 out[..., i] = logit(theta[..., i])
+            elif t == "half_logit":
+                out[..., i] = logit(2.0 * theta[..., i])
         return out
 
     # -- fitting --------------------------------------------------------------------------
@@ -192,8 +198,10 @@ class _ChoiceModel(BaseEstimator):
             lo = self._to_natural(u_hat - _Z95 * se_u, transforms)
             hi = self._to_natural(u_hat + _Z95 * se_u, transforms)
         theta = self._to_natural(u_hat, transforms)
-        jac = np.array([theta[i] if t == "log" else theta[i] * (1 - theta[i]) if t == "logit"
-                        else 1.0 for i, t in enumerate(transforms)])
+        # d(natural)/d(unbounded) of each transform (delta method)
+        slope = {"log": lambda v: v, "logit": lambda v: v * (1 - v),
+                 "half_logit": lambda v: v * (1 - 2 * v), "identity": lambda v: 1.0}
+        jac = np.array([slope[t](theta[i]) for i, t in enumerate(transforms)])
         self.se_ = dict(zip(names, (jac * se_u).tolist()))
         self.ci_ = {n: (float(a), float(b)) for n, a, b in zip(names, lo, hi)}
 

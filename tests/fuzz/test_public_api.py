@@ -895,6 +895,29 @@ case("simulate_two_step_recording", V.simulate_two_step_recording,
      encoding="choice", n_trials="int", n_neurons="int", params=("x", {"w": 0.5}, OPAQUE),
      gain="real", frac_tuned="prob", mix="prob", drift="real", drift_trials="real",
      gain_noise="real", window="real", trial_duration="real", random_state="random_state")
+@functools.cache
+def psychometric_data() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    side = (rng.random(40) < 0.5).astype(float)
+    c = rng.choice([0.0, 0.25, 1.0], 40)
+    X = np.column_stack([np.where(side == 0, c, 0.0), np.where(side == 1, c, 0.0), side])
+    return X, (rng.random(40) < 0.3 + 0.4 * side).astype(int)
+
+
+case("PsychometricChoiceModel", lambda **kw: _fit(V.PsychometricChoiceModel, **kw),
+     fresh(X=L(lambda: psychometric_data()[0]), y=L(lambda: psychometric_data()[1]),
+           prior="action", lapses=True, contrast_power=None, n_restarts=1, random_state=0),
+     _nan_ok=True,  # documented: NaN standard errors of unidentified parameters (warned)
+     X="array", y="array", prior="choice", lapses="bool",
+     contrast_power=(0.0, -1.0, np.nan, np.inf, "x", OPAQUE), n_restarts="steps",
+     random_state="random_state")
+case("PsychometricChoiceModel.simulate", lambda model, **kw: model.simulate(**kw),
+     fresh(model=L(V.PsychometricChoiceModel), X=L(lambda: psychometric_data()[0]),
+           groups=None, params={"contrast_weight": 3.0, "bias": 0.0, "contrast_power": 0.5,
+                                "lapse_left": 0.05, "lapse_right": 0.05, "action_rate": 0.2,
+                                "action_weight": 0.5}, random_state=0),
+     _allow=(RuntimeError,), _aliases={"params": ("not fitted",)},
+     X="array", params="mapping", random_state="random_state")
 case("compare_models", V.compare_models,
      fresh(models=L(lambda: {"a": V.SoftmaxChoiceModel(n_restarts=1, random_state=0)}),
            y=L(lambda: offers()[1]), X=L(lambda: offers()[0]), cv=3),

@@ -24,7 +24,9 @@ def test_ibl_choice_models_smoke(shared_datasets, tmp_path):
         result = IBLChoiceModelsStudy.for_budget("smoke", data=str(path)).run(
             tmp_path, progress=False)
     table = pd.read_csv(tmp_path / "choice_models.csv", index_col="model")
-    assert list(table.index) == ["static_softmax", "q_learning", "prior_learning", "dra"]
+    assert list(table.index) == ["static_softmax", "q_learning", "prior_learning", "dra",
+                                 "psychometric", "psychometric_stimulus_prior",
+                                 "psychometric_action_kernel", "psychometric_both"]
     assert table["n_trials"].eq(160).all()
     assert (table["cv_loglik"] < 0).all() and table["best_bic"].sum() == 1
     assert "prior_learning" in (tmp_path / "ibl_choice_models.md").read_text()

@@ -31,6 +31,7 @@ from neuromop.values.choice_models import (
 from neuromop.values.dra_choice_model import DRAChoiceModel
 from neuromop.values.mdp_choice_models import MDPChoiceModel
 from neuromop.values.prior_choice_model import PriorLearningChoiceModel
+from neuromop.values.psychometric import PsychometricChoiceModel
 from neuromop.values.two_step import TwoStepChoiceModel
 
 
@@ -53,7 +54,8 @@ def _all_models():
             DRAChoiceModel(n_restarts=1, random_state=0),
             PriorLearningChoiceModel(n_restarts=1, random_state=0),
             MDPChoiceModel(_chain(), n_restarts=1, random_state=0),
-            TwoStepChoiceModel(n_restarts=1, random_state=0)]
+            TwoStepChoiceModel(n_restarts=1, random_state=0),
+            PsychometricChoiceModel(n_restarts=1, random_state=0)]
 
 
 # -- 1. scikit-learn's common checks -------------------------------------------------------------
@@ -66,6 +68,7 @@ _MEANING = {
     "PriorLearningChoiceModel": "[rewarded side (0/1), evidence features]",
     "MDPChoiceModel": "integer state indices of the MDP",
     "TwoStepChoiceModel": "[second-stage state (0/1), second-stage action (0/1), reward]",
+    "PsychometricChoiceModel": "[contrast left, contrast right (>= 0), rewarded side (0/1)]",
 }
 _FIT_ON_GENERIC_DATA = [
     "check_fit_score_takes_y", "check_estimators_overwrite_params",
@@ -98,7 +101,8 @@ def _inapplicable(estimator) -> dict[str, str]:
         for c in ("check_fit2d_1feature", "check_fit_idempotent", "check_fit_check_is_fitted",
                   "check_n_features_in"):
             del out[c]
-    if name in ("QLearningChoiceModel", "DRAChoiceModel", "TwoStepChoiceModel"):
+    if name in ("QLearningChoiceModel", "DRAChoiceModel", "TwoStepChoiceModel",
+                "PsychometricChoiceModel"):
         out["check_estimators_unfitted"] = _SEQUENTIAL_PREDICT
     return out
 
@@ -158,10 +162,20 @@ def _case(name: str):
             "alpha1": 0.5, "alpha2": 0.5, "eligibility": 0.5, "temperature1": 0.2,
             "temperature2": 0.2, "perseveration": 0.05, "w": 0.5})
         return m, X, y, True
+    if name == "psychometric":
+        side = np.repeat(rng.integers(0, 2, 10), 20).astype(float)
+        c = rng.choice([0.0, 0.125, 0.25, 1.0], side.size)
+        X = np.column_stack([np.where(side == 0, c, 0.0), np.where(side == 1, c, 0.0), side])
+        m = PsychometricChoiceModel(n_restarts=1, random_state=0)
+        y = m.simulate(X, params={"contrast_weight": 3.0, "bias": 0.0, "contrast_power": 0.5,
+                                  "lapse_left": 0.05, "lapse_right": 0.05, "action_rate": 0.2,
+                                  "action_weight": 0.8}, random_state=2)
+        return m, X, y, True
     raise KeyError(name)
 
 
-CASES = ["softmax", "relative_value", "q_learning", "dra", "prior", "mdp", "two_step"]
+CASES = ["softmax", "relative_value", "q_learning", "dra", "prior", "mdp", "two_step",
+         "psychometric"]
 
 
 def _proba(model, X, y, sequential):
