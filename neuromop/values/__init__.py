@@ -9,6 +9,8 @@
   :class:`PsychometricChoiceModel` (lapses, contrast exponent, block prior, action kernel);
 - :mod:`~neuromop.values.encoding` -- :func:`compare_value_encodings`: do neurons encode the soft
   or the true value? (Poisson GLMs, decoding, collinearity, drift-respecting nulls);
+- :mod:`~neuromop.values.entropy` -- :func:`value_entropy_ratio`: is "soft" more than "true
+  plus entropy"? (the population's entropy-to-value weight ratio against the temperature);
 - :mod:`~neuromop.values.simulation` -- populations tuned to soft or true values, with ground truth;
   :mod:`~neuromop.values.bandit_population` -- an independently written one (a Q-learner on a
   restless bandit, over-dispersed counts, drifting gains);
@@ -49,6 +51,7 @@ from neuromop.values.encoding import (
     compare_value_encodings,
     fit_poisson_glm,
 )
+from neuromop.values.entropy import value_entropy_ratio
 from neuromop.values.mdp_choice_models import MDPChoiceModel
 from neuromop.values.pooling import pool_value_encodings
 from neuromop.values.prior_choice_model import PriorLearningChoiceModel
@@ -122,6 +125,7 @@ __all__ = [
     "two_step_reward_probabilities",
     "two_step_stay_probabilities",
     "two_step_values",
+    "value_entropy_ratio",
     "value_report",
     "verdict_calibration",
     "wilson_interval",

@@ -918,6 +918,16 @@ case("PsychometricChoiceModel.simulate", lambda model, **kw: model.simulate(**kw
                                 "action_weight": 0.5}, random_state=0),
      _allow=(RuntimeError,), _aliases={"params": ("not fitted",)},
      X="array", params="mapping", random_state="random_state")
+case("value_entropy_ratio", V.value_entropy_ratio,
+     fresh(ds=L(value_population), temperature=2.0, true="value_true",
+           entropy="policy_entropy", base=(), window=None, drift_basis=2, min_rate=0.5,
+           level=0.95),
+     _nan_ok=("ratio_low", "ratio_high", "neuron_ratio"),  # documented: +-inf (unbounded)
+     ds=X, behaviour=(3, "x", OPAQUE, xr.Dataset()), temperature="real",
+     true=(None, "bogus", 3, OPAQUE), entropy=(None, "bogus", 3, OPAQUE),
+     base=(None, "x", ["bogus"], OPAQUE), window="pair",
+     drift_basis=(-1, 2.5, None, "x", 10**9), min_rate=(-1.0, np.nan, np.inf, None, "x"),
+     level="prob")
 case("compare_models", V.compare_models,
      fresh(models=L(lambda: {"a": V.SoftmaxChoiceModel(n_restarts=1, random_state=0)}),
            y=L(lambda: offers()[1]), X=L(lambda: offers()[0]), cv=3),
