@@ -164,6 +164,9 @@ def value_entropy_ratio(
     Y, family, neurons = _window_counts(ds, window)
     if family != "poisson":
         raise ValueError("value_entropy_ratio needs spike counts (a 'counts' variable)")
+    if Y.shape[0] < 3 or Y.shape[1] == 0:
+        raise ValueError(f"ds must hold at least 3 trials and one neuron, got {Y.shape[0]} "
+                         f"trial(s) x {Y.shape[1]} neuron(s)")
     if Y.max() > 1e9:  # exp(30) caps the GLM's rates: such numbers are not spike counts
         raise ValueError(f"ds counts reach {Y.max():.3g} spikes in the window; expected spike "
                          "counts (below 1e9)")
