@@ -80,6 +80,12 @@ class ValuesOFCStudy(Study):
                 "choice_models": ct[["loglik", "bic", "cv_loglik", "param_rho",
                                      "param_steepness"]].to_dict(orient="index"),
             }
+            if rep["entropy_ratio"] is not None:
+                er = rep["entropy_ratio"]
+                summary[session]["entropy_ratio"] = {
+                    k: float(er[k]) for k in ("ratio", "ratio_low", "ratio_high",
+                                              "p_ratio_soft", "p_ratio_true")} | {
+                    "temperature": er.attrs["temperature"]}
             if rep["power"] is not None:
                 last = rep["power"].isel(n_trials=-1)
                 summary[session]["power"] = {str(e): float(last["correct_rate"].sel(encoding=e))

@@ -17,6 +17,7 @@ from neuromop._checks import check_int
 from neuromop.values.calibration import design_calibration
 from neuromop.values.choice_models import RelativeValueLogit, compare_models
 from neuromop.values.encoding import compare_value_encodings
+from neuromop.values.entropy import value_entropy_ratio
 from neuromop.values.signals import two_offer_values
 from neuromop.values.simulation import two_offer_pseudo_sampler
 
@@ -72,7 +73,10 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
     dict
         ``result`` (xarray.Dataset), ``choice_table`` (pandas.DataFrame or None), ``signals``
         (soft, true arrays), ``behaviour`` (figure inputs or None), ``notes`` (list of str),
-        ``power`` (xarray.Dataset of :func:`design_calibration`, or None).
+        ``power`` (xarray.Dataset of :func:`design_calibration`, or None),
+        ``entropy_ratio`` (xarray.Dataset of
+        :func:`~neuromop.values.entropy.value_entropy_ratio` for two-offer tasks with spike
+        counts, or None).
     """
 
     if not isinstance(ds, xr.Dataset):
@@ -143,10 +147,28 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
     elif power_sessions:
         notes.append("power: not computed (rates or activity have no Poisson model to "
                      "simulate from)")
+    ratio = None
+    if offers is not None and result.attrs["family"] == "poisson":
+        ratio = value_entropy_ratio(ds, temperature=tau, true=vals["value_true"].values,
+                                    entropy=vals["policy_entropy"].values, base=base_arrays,
+                                    behaviour=behaviour, window=window)
+        notes.append(_ratio_note(ratio))
     sig_arrays = tuple(np.asarray(src[v].values if isinstance(v, str) else v, float)
                        for v in (signals["soft"], signals["true"]))
     return {"result": result, "choice_table": choice_table, "signals": sig_arrays,
-            "behaviour": fig_behaviour, "notes": notes, "power": power}
+            "behaviour": fig_behaviour, "notes": notes, "power": power,
+            "entropy_ratio": ratio}
+
+
+def _ratio_note(ratio: xr.Dataset) -> str:
+    tau = ratio.attrs["temperature"]
+    return (f"entropy-to-value weight ratio (value_entropy_ratio; soft coding predicts the "
+            f"temperature {tau:.3g}, true coding 0): {float(ratio['ratio']):.3g} "
+            f"[{float(ratio['ratio_low']):.3g}, {float(ratio['ratio_high']):.3g}] "
+            f"({100 * ratio.attrs['level']:.0f} %); p(ratio = tau) "
+            f"{float(ratio['p_ratio_soft']):.3g}, p(ratio = 0) "
+            f"{float(ratio['p_ratio_true']):.3g} (asymptotic; corr(V_true, H) = "
+            f"{ratio.attrs['corr_value_entropy']:.2f})")
 
 
 def _power_note(verdict: str, power) -> str:

@@ -43,6 +43,14 @@ def test_cli_writes_report(cli_run):
     assert "Verdict: true" in (out / "values_report.md").read_text()
 
 
+def test_report_gives_the_entropy_to_value_ratio_of_a_true_population(cli_run):
+    _, out = cli_run
+    line = next(x for x in (out / "values_report.md").read_text().splitlines()
+                if "entropy-to-value weight ratio" in x)
+    ratio = float(line.split("true coding 0): ")[1].split()[0])
+    assert abs(ratio) < 0.5  # true coding: 0 (soft coding would give the temperature, ~2)
+
+
 def test_cli_generic_signals_without_offers(tmp_path, capsys):
     ds = simulate_value_population(encoding="soft", n_neurons=20, random_state=3)
     ds = ds.drop_vars(["offer_A", "offer_B"])
