@@ -137,6 +137,16 @@ class _ChoiceModel(BaseEstimator):
             val = -float(ll[use].sum())
             return val if np.isfinite(val) else 1e300
 
+        batched = self._batched_negll(data, use, transforms)
+        objective, jac = negll, None
+        if batched is not None:  # value and forward-difference gradient in one batched pass
+            def objective(u):
+                u = np.asarray(u, float)
+                step = _FD_STEP * np.maximum(1.0, np.abs(u))
+                vals = batched(np.vstack([u, u + np.diag(step)]))
+                return vals[0], (vals[1:] - vals[0]) / step
+            jac = True
+
         rng = as_generator(self.random_state)
         for name, _, (lo, hi) in spec:
             if not (np.isfinite(lo) and np.isfinite(hi) and np.isfinite(hi - lo)):
@@ -147,7 +157,7 @@ class _ChoiceModel(BaseEstimator):
         for _ in range(self.n_restarts):
             theta0 = np.array([rng.uniform(*s[2]) for s in spec])
             u0 = self._to_unbounded(theta0, transforms)
-            res = minimize(negll, u0, method="L-BFGS-B")
+            res = minimize(objective, u0, method="L-BFGS-B", jac=jac)
             if best is None or res.fun < best.fun:
                 best = res
         u_hat = np.clip(best.x, -30.0, 30.0)
@@ -164,8 +174,23 @@ class _ChoiceModel(BaseEstimator):
         self.classes_ = np.arange(self._n_options(data))
         self._theta_ = theta
         self._transforms_ = transforms
+        if batched is not None:
+            negll = _Memo(batched, u_hat)  # the Hessian's points, evaluated in one batch
         self._hessian_errors(negll, u_hat, names, transforms)
         return self
+
+    def _batched_negll(self, data: dict, use: np.ndarray, transforms: list[str]):
+        """``f(U) -> (B,)`` negative log-likelihoods of B unbounded parameter vectors in one
+        pass, when the model has ``_trial_loglik_batch(thetas (B, k), data) -> (B, n)``."""
+        if not hasattr(self, "_trial_loglik_batch"):
+            return None
+
+        def f(U):
+            th = self._to_natural(np.clip(np.atleast_2d(U), -30.0, 30.0), transforms)
+            vals = -self._trial_loglik_batch(th, data)[:, use].sum(axis=1)
+            return np.where(np.isfinite(vals), vals, 1e300)
+
+        return f
 
     def _hessian_errors(self, negll, u_hat, names, transforms):
         k = len(u_hat)
@@ -297,6 +322,37 @@ class _ChoiceModel(BaseEstimator):
         lo, hi = np.quantile(draws, q, axis=0)
         self.bootstrap_ci_ = {n: (float(a), float(b)) for n, a, b in zip(self.param_names_, lo, hi)}
         return self.bootstrap_ci_
+
+
+#: Relative forward-difference step of batched gradients (scipy's default, sqrt(eps)).
+_FD_STEP = float(np.sqrt(np.finfo(float).eps))
+
+
+class _Memo:
+    """``negll(u)`` for the points of the numerical Hessian around ``u_hat``, all evaluated in
+    one batched call on first use (the points are those :meth:`_hessian_errors` asks for)."""
+
+    def __init__(self, batched, u_hat):
+        k = u_hat.size
+        h = 1e-4 * np.maximum(1.0, np.abs(u_hat))
+        points = [u_hat]
+        for i in range(k):
+            ei = np.zeros(k)
+            ei[i] = h[i]
+            points += [u_hat + ei, u_hat - ei]
+            for j in range(i + 1, k):
+                ej = np.zeros(k)
+                ej[j] = h[j]
+                points += [u_hat + ei + ej, u_hat + ei - ej, u_hat - ei + ej, u_hat - ei - ej]
+        values = batched(np.array(points))
+        self._table = {tuple(p): float(v) for p, v in zip(points, values)}
+        self._batched = batched
+
+    def __call__(self, u):
+        key = tuple(np.asarray(u, float))
+        if key not in self._table:
+            self._table[key] = float(self._batched(np.asarray(u, float)[None])[0])
+        return self._table[key]
 
 
 def _check_y(y, n_trials: int | None, n_options: int | None = None) -> np.ndarray:

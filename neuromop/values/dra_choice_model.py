@@ -169,18 +169,20 @@ class DRAChoiceModel(_ChoiceModel):
         return spec
 
     def _unpack(self, theta) -> dict:
-        theta = np.asarray(theta, dtype=float)
-        K = self.n_actions
-        out = {"lambda_": theta[0], "beta": theta[1]}
+        """Natural parameters of a batch ``theta`` (B, k): each (B,), biases (B, K)."""
+        theta = np.atleast_2d(np.asarray(theta, dtype=float))
+        B, K = theta.shape[0], self.n_actions
+        out = {"lambda_": theta[:, 0], "beta": theta[:, 1]}
         j = 2
         if self.learning_rate is None:
-            out["alpha"] = theta[j]
+            out["alpha"] = theta[:, j]
             j += 1
         else:
-            out["alpha"] = float(self.learning_rate)
-        out["weight"] = theta[j] if self.covariate else 0.0
+            out["alpha"] = np.full(B, float(self.learning_rate))
+        out["weight"] = theta[:, j] if self.covariate else np.zeros(B)
         j += int(self.covariate)
-        out["bias"] = np.r_[0.0, theta[j:j + K - 1]] if self.bias else np.zeros(K)
+        out["bias"] = (np.column_stack([np.zeros(B), theta[:, j:j + K - 1]]) if self.bias
+                       else np.zeros((B, K)))
         return out
 
     # ------------------------------------------------------------------ the recursion
@@ -190,10 +192,11 @@ class DRAChoiceModel(_ChoiceModel):
         return np.clip(sigma + self.sigma_learning_rate * (grad - lam * cost), lo, hi)
 
     def _trajectories(self, theta, data):
-        """Log choice probabilities (n, K), memory means and sigmas before every trial."""
+        """Log choice probabilities (B, n, K), memory means and sigmas before every trial, for
+        a batch of parameter vectors ``theta`` (B, k) (a single vector gives B = 1)."""
         p = self._unpack(theta)
+        B = p["beta"].size
         K, G, T = self.n_actions, data["n_seg"], data["n_pos"]
-        n = data["y"].size
         seg, pos = data["seg"], data["pos"]
         # padded (session, position) arrays; padding trials leave the state untouched
         onehot = np.zeros((G, T, K))
@@ -202,32 +205,36 @@ class DRAChoiceModel(_ChoiceModel):
         onehot[seg, pos, data["y"]] = 1.0
         rew[seg, pos] = data["r"]
         live[seg, pos] = True
-        shift = np.zeros((G, T, K)) + p["bias"]
+        shift = np.zeros((B, G, T, K)) + p["bias"][:, None, None, :]
         if self.covariate:
-            shift[seg, pos] += p["weight"] * data["cov"]
+            shift[:, seg, pos] += p["weight"][:, None, None] * data["cov"][None]
         Z, w = _gauss_hermite_grid(int(self.n_nodes), K)  # (M, K), (M,)
-        beta, alpha, lam = p["beta"], p["alpha"], p["lambda_"]
-        q = np.full((G, K), float(self.q0))
+        beta = p["beta"][:, None, None, None]              # (B, 1, 1, 1) against (B, G, M, K)
+        alpha, lam = p["alpha"][:, None, None], p["lambda_"][:, None, None]
+        q = np.full((B, G, K), float(self.q0))
         s0 = self.sigma_base if self.sigma_init is None else self.sigma_init
-        sigma = np.full((G, K), float(s0))
-        logP = np.empty((G, T, K))
-        Q = np.empty((G, T, K))
-        S = np.empty((G, T, K))
+        sigma = np.full((B, G, K), float(s0))
+        logP = np.empty((B, G, T, K))
+        Q = np.empty((B, G, T, K))
+        S = np.empty((B, G, T, K))
         for t in range(T):  # sequential: sigma(t+1) is a nonlinear function of sigma(t)
-            Q[:, t], S[:, t] = q, sigma
-            u = beta * (q[:, None, :] + Z[None] * sigma[:, None, :] + shift[:, t, None, :])
-            pi = softmax(u, axis=-1)  # (G, M, K)
-            logP[:, t] = np.log(np.maximum(np.einsum("m,gmk->gk", w, pi), 1e-300))
-            adv = q[:, None, :] - np.einsum("gmk,gk->gm", pi, q)[..., None]
-            grad = beta * np.einsum("m,mk,gmk->gk", w, Z, pi * adv)
-            m = live[:, t, None]
-            q = q + m * alpha * onehot[:, t] * (rew[:, t, None] - q)
+            Q[:, :, t], S[:, :, t] = q, sigma
+            u = beta * (q[:, :, None, :] + Z * sigma[:, :, None, :] + shift[:, :, t, None, :])
+            pi = softmax(u, axis=-1)  # (B, G, M, K)
+            logP[:, :, t] = np.log(np.maximum(np.einsum("m,bgmk->bgk", w, pi), 1e-300))
+            adv = q[:, :, None, :] - np.einsum("bgmk,bgk->bgm", pi, q)[..., None]
+            grad = beta[..., 0] * np.einsum("m,mk,bgmk->bgk", w, Z, pi * adv)
+            m = live[None, :, t, None]
+            q = q + m * alpha * onehot[None, :, t] * (rew[None, :, t, None] - q)
             sigma = np.where(m, self._sigma_step(sigma, grad, lam), sigma)
-        return logP[seg, pos], Q[seg, pos], S[seg, pos], n
+        return logP[:, seg, pos], Q[:, seg, pos], S[:, seg, pos]
+
+    def _trial_loglik_batch(self, thetas, data):
+        logP, *_ = self._trajectories(thetas, data)
+        return logP[:, np.arange(data["y"].size), data["y"]]
 
     def _trial_loglik(self, theta, data):
-        logP, *_ = self._trajectories(theta, data)
-        return logP[np.arange(data["y"].size), data["y"]]
+        return self._trial_loglik_batch(theta, data)[0]
 
     # ------------------------------------------------------------------ public API
     def predict_proba(self, X, y, groups=None) -> np.ndarray:
@@ -235,14 +242,14 @@ class DRAChoiceModel(_ChoiceModel):
         self._require_fit()
         x = self._check_input(X, reset=False)
         logP, *_ = self._trajectories(self._theta_, self._prepare(x, y, groups))
-        return np.exp(logP)
+        return np.exp(logP[0])
 
     def memories(self, X, y, groups=None) -> tuple[np.ndarray, np.ndarray]:
         """Fitted memory means ``qbar`` and sigmas before each trial, each (n, K) (reward units)."""
         self._require_fit()
         x = self._check_input(X, reset=False)
-        _, Q, S, _ = self._trajectories(self._theta_, self._prepare(x, y, groups))
-        return Q, S
+        _, Q, S = self._trajectories(self._theta_, self._prepare(x, y, groups))
+        return Q[0], S[0]
 
     def simulate(self, rewards_fn, n_trials: int, covariates=None, random_state=None,
                  params: dict | None = None, *, sigma_updates: str = "expected",
@@ -281,7 +288,7 @@ class DRAChoiceModel(_ChoiceModel):
         if not callable(rewards_fn):
             raise TypeError(f"rewards_fn must be callable, got {type(rewards_fn).__name__}")
         theta = self._simulation_theta(params, None)
-        p = self._unpack(theta)
+        p = {name: value[0] for name, value in self._unpack(theta).items()}
         cov = np.zeros((n_trials, K))
         if self.covariate:
             if covariates is None:
