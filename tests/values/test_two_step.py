@@ -96,7 +96,8 @@ def test_stay_table_counts_every_pair_of_consecutive_trials_in_a_session(session
 
 def test_parameters_recovered_within_their_intervals():
     """1,500 trials in 3 sessions: every true parameter inside its 95 % Wald interval, and the
-    hybrid beats the pure model-free fit by BIC (measured: w = 0.50 [0.40, 0.61])."""
+    hybrid beats the pure model-free fit by BIC (measured: w = 0.58 [0.48, 0.67], BIC 2,861.7
+    vs 2,923.6)."""
     m = TwoStepChoiceModel()
     parts = [m.simulate(500, params=PARAMS, random_state=10 + k) for k in range(3)]
     X = np.concatenate([p[0] for p in parts])
