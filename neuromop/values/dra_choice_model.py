@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
-from scipy.special import softmax
+from scipy.special import expit, softmax
 
 from neuromop._checks import check_choice, check_finite_array, check_int, check_real
 from neuromop._random import as_generator
@@ -49,6 +49,32 @@ from neuromop.values._choice_base import (
 )
 
 __all__ = ["DRAChoiceModel"]
+
+
+def _expected_policy(q, sigma, shift, beta, Z, w):
+    """``E_zeta[pi(a | zeta)]`` and the expected sigma gradient ``g_b`` (both (..., K)) on the
+    quadrature nodes ``Z`` (M, K) with weights ``w`` (M,); ``beta`` broadcasts against (..., 1).
+
+    Two actions take a cheaper but identical route: ``pi_1 = f(u_1 - u_0)`` (``f`` the logistic
+    function) and ``pi_b (q_b - sum_a pi_a q_a) = +-pi_0 pi_1 (q_1 - q_0)``, so no softmax over
+    the action axis is formed.
+    """
+    if q.shape[-1] == 2:
+        b = beta[..., 0]
+        d = (q[..., 1] + shift[..., 1]) - (q[..., 0] + shift[..., 0])
+        x = b[..., None] * (d[..., None] + Z[:, 1] * sigma[..., 1, None]
+                            - Z[:, 0] * sigma[..., 0, None])        # (..., M)
+        f = expit(x)
+        p1 = f @ w
+        ff = f * (1.0 - f)
+        gap = b * (q[..., 1] - q[..., 0])
+        grad = np.stack([-gap * (ff @ (w * Z[:, 0])), gap * (ff @ (w * Z[:, 1]))], axis=-1)
+        return np.stack([1.0 - p1, p1], axis=-1), grad
+    u = beta[..., None] * (q[..., None, :] + Z * sigma[..., None, :] + shift[..., None, :])
+    pi = softmax(u, axis=-1)                              # (..., M, K)
+    adv = q[..., None, :] - np.einsum("...mk,...k->...m", pi, q)[..., None]
+    grad = beta * np.einsum("m,mk,...mk->...k", w, Z, pi * adv)
+    return np.einsum("m,...mk->...k", w, pi), grad
 
 
 def _gauss_hermite_grid(n_nodes: int, n_actions: int) -> tuple[np.ndarray, np.ndarray]:
@@ -209,7 +235,7 @@ class DRAChoiceModel(_ChoiceModel):
         if self.covariate:
             shift[:, seg, pos] += p["weight"][:, None, None] * data["cov"][None]
         Z, w = _gauss_hermite_grid(int(self.n_nodes), K)  # (M, K), (M,)
-        beta = p["beta"][:, None, None, None]              # (B, 1, 1, 1) against (B, G, M, K)
+        beta = p["beta"][:, None, None]                    # (B, 1, 1) against (B, G, K)
         alpha, lam = p["alpha"][:, None, None], p["lambda_"][:, None, None]
         q = np.full((B, G, K), float(self.q0))
         s0 = self.sigma_base if self.sigma_init is None else self.sigma_init
@@ -219,11 +245,8 @@ class DRAChoiceModel(_ChoiceModel):
         S = np.empty((B, G, T, K))
         for t in range(T):  # sequential: sigma(t+1) is a nonlinear function of sigma(t)
             Q[:, :, t], S[:, :, t] = q, sigma
-            u = beta * (q[:, :, None, :] + Z * sigma[:, :, None, :] + shift[:, :, t, None, :])
-            pi = softmax(u, axis=-1)  # (B, G, M, K)
-            logP[:, :, t] = np.log(np.maximum(np.einsum("m,bgmk->bgk", w, pi), 1e-300))
-            adv = q[:, :, None, :] - np.einsum("bgmk,bgk->bgm", pi, q)[..., None]
-            grad = beta[..., 0] * np.einsum("m,mk,bgmk->bgk", w, Z, pi * adv)
+            P, grad = _expected_policy(q, sigma, shift[:, :, t], beta, Z, w)
+            logP[:, :, t] = np.log(np.maximum(P, 1e-300))
             m = live[None, :, t, None]
             q = q + m * alpha * onehot[None, :, t] * (rew[None, :, t, None] - q)
             sigma = np.where(m, self._sigma_step(sigma, grad, lam), sigma)
@@ -310,9 +333,7 @@ class DRAChoiceModel(_ChoiceModel):
             a = int(rng.choice(K, p=pi))
             r = float(rewards_fn(t, a, rng))
             if sigma_updates == "expected":
-                pis = softmax(beta * (q + Z * sigma + shift), axis=-1)
-                adv = q[None, :] - (pis @ q)[:, None]
-                grad = beta * np.einsum("m,mk,mk->k", w, Z, pis * adv)
+                _, grad = _expected_policy(q, sigma, shift, np.array([beta]), Z, w)
             else:
                 zeta = rng.standard_normal((W, K))
                 pis = softmax(beta * (q + zeta * sigma + shift), axis=-1)
