@@ -23,9 +23,9 @@ and the tests of ``ratio = tau`` (soft) and ``ratio = 0`` (true); ``S_min`` agai
 with ``N - 1`` degrees of freedom tests whether one ratio fits every neuron. Untuned neurons
 (``b ~ 0``) contribute no information about the direction.
 
-These are Wald-type (asymptotic) tests on GLM coefficients whose covariance is scaled by each
-neuron's Pearson dispersion (quasi-Poisson); the drift basis absorbs slow baseline changes, but
-unmodelled slow structure makes them optimistic. The permutation tests of
+These are Wald-type (asymptotic) tests on GLM coefficients with a Newey-West (HAC) covariance,
+robust to over-dispersion and to residuals autocorrelated across trials; the drift basis absorbs
+slow baseline changes. The permutation tests of
 :func:`~neuromop.values.compare_value_encodings` are the calibrated verdict; this function gives
 the effect size behind it (the ratio, with its interval).
 """
@@ -36,7 +36,7 @@ import numpy as np
 import xarray as xr
 from scipy.stats import chi2
 
-from neuromop._checks import check_int, check_real
+from neuromop._checks import check_choice, check_int, check_real
 from neuromop._provenance import provenance
 from neuromop.values._glm import _dct_basis, _z, fit_poisson_glm
 from neuromop.values.encoding import _check_base, _trial_signal, _window_counts
@@ -46,16 +46,28 @@ __all__ = ["value_entropy_ratio"]
 _GRID = 7200  # angles over [0, pi): 0.025 deg resolution before refinement
 
 
-def _coefficients(X: np.ndarray, Y: np.ndarray, cols: slice, l2: float):
-    """GLM coefficients of ``cols`` per neuron and their quasi-Poisson covariance (penalised
-    Fisher information scaled by each neuron's Pearson dispersion, at least 1)."""
+def _coefficients(X: np.ndarray, Y: np.ndarray, cols: slice, l2: float, covariance: str):
+    """GLM coefficients of ``cols`` per neuron, their covariance and each neuron's Pearson
+    dispersion. ``covariance="hac"``: the Newey-West sandwich ``H^-1 M H^-1`` (scores
+    autocorrelated over trials up to the rule-of-thumb lag ``4 (T / 100)^(2/9)``, Bartlett
+    weights); ``"quasi"``: the penalised Fisher information scaled by the dispersion (>= 1)."""
     beta = fit_poisson_glm(X, Y, l2=l2)
     mu = np.exp(np.clip(X @ beta, -30.0, 30.0))             # (T, N)
-    pen = np.full(X.shape[1], float(l2))
+    T, p = X.shape
+    pen = np.full(p, float(l2))
     pen[0] = 0.0
     H = np.einsum("ti,tn,tj->nij", X, mu, X) + np.diag(pen)  # (N, p, p)
-    dispersion = np.maximum(((Y - mu) ** 2 / mu).sum(axis=0) / (X.shape[0] - X.shape[1]), 1.0)
-    cov = np.linalg.inv(H) * dispersion[:, None, None]
+    Hinv = np.linalg.inv(H)
+    dispersion = np.maximum(((Y - mu) ** 2 / mu).sum(axis=0) / (T - p), 1.0)
+    if covariance == "quasi":
+        cov = Hinv * dispersion[:, None, None]
+    else:
+        score = X[:, :, None] * (Y - mu)[:, None, :]          # (T, p, N)
+        M = np.einsum("tin,tjn->nij", score, score)
+        for lag in range(1, int(np.floor(4 * (T / 100) ** (2 / 9))) + 1):
+            g = np.einsum("tin,tjn->nij", score[lag:], score[:-lag])
+            M += (1 - lag / (np.floor(4 * (T / 100) ** (2 / 9)) + 1)) * (g + g.transpose(0, 2, 1))
+        cov = Hinv @ M @ Hinv
     return beta[cols].T, cov[:, cols, cols], dispersion      # (N, 2), (N, 2, 2), (N,)
 
 
@@ -103,6 +115,7 @@ def value_entropy_ratio(
     drift_basis: int = 3,
     min_rate: float = 0.5,
     level: float = 0.95,
+    covariance: str = "hac",
 ) -> xr.Dataset:
     """Estimate the population's entropy-to-value weight ratio and test ``tau`` (soft) and 0.
 
@@ -127,6 +140,10 @@ def value_entropy_ratio(
         Neurons whose mean window count is below this are left out.
     level : float
         Confidence level of the ratio's interval, in (0, 1).
+    covariance : {"hac", "quasi"}
+        Covariance of each neuron's coefficients: the Newey-West sandwich (robust to
+        over-dispersion and to residuals autocorrelated across trials, the default) or the
+        quasi-Poisson one (Fisher information scaled by the Pearson dispersion).
 
     Returns
     -------
@@ -134,7 +151,7 @@ def value_entropy_ratio(
         Per neuron: ``coef`` and ``coef_se`` (neuron, regressor ``["value", "entropy"]``; log
         rate per value unit and per nat), ``neuron_ratio`` (``b_H / b_V``, value units per nat;
         inf where ``b_V = 0``), ``dispersion`` (Pearson chi-square / residual degrees of
-        freedom, at least 1: the coefficients' covariance is scaled by it, quasi-Poisson).
+        freedom, at least 1).
         Population: ``ratio`` (the estimate), ``ratio_low`` and
         ``ratio_high`` (the confidence set's bounds; ``±inf`` when it contains pure entropy
         coding, ``phi = 90 deg``), ``p_ratio_soft`` (ratio = ``tau``), ``p_ratio_true`` (ratio =
@@ -160,6 +177,7 @@ def value_entropy_ratio(
     min_rate = check_real("min_rate", min_rate, low=0.0)
     level = check_real("level", level, low=0.0, high=1.0, low_inclusive=False,
                        high_inclusive=False)
+    check_choice("covariance", covariance, ("hac", "quasi"))
     base = _check_base(base)
     Y, family, neurons = _window_counts(ds, window)
     if family != "poisson":
@@ -183,7 +201,7 @@ def value_entropy_ratio(
     base_cols = [_z(_trial_signal(ds, behaviour, b, f"base[{i}]", n)) for i, b in enumerate(base)]
     X = np.column_stack([np.ones(n), *base_cols, _dct_basis(n, drift_basis), _z(v), _z(h)])
     p = X.shape[1]
-    b_z, c_z, dispersion = _coefficients(X, Y, slice(p - 2, p), l2=1.0)
+    b_z, c_z, dispersion = _coefficients(X, Y, slice(p - 2, p), l2=1.0, covariance=covariance)
     b = b_z / scale                                           # per value unit, per nat
     c = c_z / np.outer(scale, scale)[None]
     se = np.sqrt(np.diagonal(c, axis1=1, axis2=2))
@@ -219,7 +237,8 @@ def value_entropy_ratio(
                                 entropy=entropy if isinstance(entropy, str) else "<array>",
                                 base=[x if isinstance(x, str) else "<array>" for x in base],
                                 window=None if window is None else list(window),
-                                drift_basis=drift_basis, min_rate=min_rate, level=level))
+                                drift_basis=drift_basis, min_rate=min_rate, level=level,
+                                covariance=covariance))
     out.attrs.update(temperature=tau, level=level, n_trials=n, n_neurons=len(neurons),
                      corr_value_entropy=float(np.corrcoef(v, h)[0, 1]))
     return out

@@ -927,7 +927,7 @@ case("value_entropy_ratio", V.value_entropy_ratio,
      true=(None, "bogus", 3, OPAQUE), entropy=(None, "bogus", 3, OPAQUE),
      base=(None, "x", ["bogus"], OPAQUE), window="pair",
      drift_basis=(-1, 2.5, None, "x", 10**9), min_rate=(-1.0, np.nan, np.inf, None, "x"),
-     level="prob")
+     level="prob", covariance="choice")
 case("compare_models", V.compare_models,
      fresh(models=L(lambda: {"a": V.SoftmaxChoiceModel(n_restarts=1, random_state=0)}),
            y=L(lambda: offers()[1]), X=L(lambda: offers()[0]), cv=3),
