@@ -155,7 +155,8 @@ class IBLChoiceModelsStudy(Study):
         out = self.prepare(out_dir, resume=resume)
         design = load_design(path, self.contrast_power, self.max_sessions, self.max_trials)
         models = build_models(design, self.n_restarts, self.n_nodes, self.seed)
-        table = compare_models(models, design["y"], groups=design["groups"], cv="groups")
+        table = compare_models(models, design["y"], groups=design["groups"], cv="groups",
+                               progress=progress)
         table["cv_loglik_per_trial"] = table["cv_loglik"] / table["n_trials"]
         md = (f"# IBL choice models ({len(pd.unique(design['groups']))} sessions, "
               f"{design['y'].size} trials, budget {self.budget}, leave-one-session-out CV)\n\n"

@@ -37,6 +37,7 @@ from sklearn.base import clone
 from neuromop._checks import (
     MAX_SIZE,
     as_array,
+    check_bool,
     check_choice,
     check_finite_array,
     check_int,
@@ -421,7 +422,8 @@ def cross_validated_loglik(model: _ChoiceModel, X, y, *, cv=5, groups=None) -> C
     return CrossValidatedLoglik(total, total / n_valid, np.array(fold_ll), n_valid)
 
 
-def compare_models(models: dict, y, *, X=None, groups=None, cv=5) -> pd.DataFrame:
+def compare_models(models: dict, y, *, X=None, groups=None, cv=5,
+                   progress: bool = False) -> pd.DataFrame:
     """Fit and compare choice models on the same choices.
 
     Parameters
@@ -431,6 +433,8 @@ def compare_models(models: dict, y, *, X=None, groups=None, cv=5) -> pd.DataFram
     y, X, groups, cv
         Choices, shared inputs, session labels and cross-validation (see
         :func:`cross_validated_loglik`); ``cv=None`` skips cross-validation (``cv_loglik`` NaN).
+    progress : bool
+        Show a progress bar over the models (the model being fitted in its postfix).
 
     Returns
     -------
@@ -440,8 +444,13 @@ def compare_models(models: dict, y, *, X=None, groups=None, cv=5) -> pd.DataFram
     """
     if not isinstance(models, dict) or not models:
         raise TypeError("models must be a non-empty dict name -> model or (model, X)")
+    from tqdm.auto import tqdm
+
     rows = {}
-    for name, entry in models.items():
+    bar = tqdm(models.items(), desc="choice models", unit="model",
+               disable=not check_bool("progress", progress))
+    for name, entry in bar:
+        bar.set_postfix_str(name)
         model, Xm = entry if isinstance(entry, tuple) else (entry, X)
         if not isinstance(model, _ChoiceModel):
             raise TypeError(f"models[{name!r}] must be a neuromop choice model or (model, X), "
