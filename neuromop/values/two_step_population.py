@@ -7,7 +7,7 @@ true value, both or neither, with slow log-rate drift and trial-to-trial gain no
 (over-dispersed counts). The output is raw — a trial table with event times on the session
 clock and spike times with neuron labels — so that it exercises the glue a user writes
 (:func:`~neuromop.data.load_trial_table`, a choice-model fit, :func:`two_step_values`), with the
-ground truth kept aside in :attr:`TwoStepRecording.truth`.
+ground truth kept aside in ``TwoStepRecording.truth``.
 """
 
 from __future__ import annotations
