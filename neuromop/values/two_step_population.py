@@ -22,6 +22,7 @@ import xarray as xr
 from neuromop._checks import MAX_SIZE, check_choice, check_int, check_real
 from neuromop._provenance import provenance
 from neuromop._random import as_generator
+from neuromop.values.bandit_population import _ar1, _zscore
 from neuromop.values.two_step import TwoStepChoiceModel, two_step_values
 
 __all__ = ["DEFAULT_TWO_STEP_PARAMS", "TwoStepRecording", "simulate_two_step_recording"]
@@ -55,18 +56,6 @@ class TwoStepRecording:
     spike_times: np.ndarray
     spike_neurons: np.ndarray
     truth: xr.Dataset
-
-
-def _ar1(rng, n_trials: int, n_neurons: int, sd: float, length: float) -> np.ndarray:
-    """Stationary AR(1) log-rate drift (trial, neuron) with SD ``sd`` and time constant
-    ``length`` trials."""
-    rho = np.exp(-1.0 / length)
-    x = np.empty((n_trials, n_neurons))
-    x[0] = rng.normal(0.0, sd, n_neurons)
-    shocks = rng.normal(0.0, sd * np.sqrt(1 - rho ** 2), (n_trials - 1, n_neurons))
-    for t in range(1, n_trials):  # recursion over trials (not a hot path)
-        x[t] = rho * x[t - 1] + shocks[t - 1]
-    return x
 
 
 def simulate_two_step_recording(
@@ -141,8 +130,7 @@ def simulate_two_step_recording(
     X, y = agent.simulate(n_trials, params=params, random_state=rng)
     truth = two_step_values(agent, X, y, params=params)
 
-    z = {k: (v - v.mean()) / (v.std() if v.std() > 0 else 1.0)
-         for k, v in (("soft", truth.value_soft.values), ("true", truth.value_true.values))}
+    z = {"soft": _zscore(truth.value_soft.values), "true": _zscore(truth.value_true.values)}
     tuned = rng.random(n_neurons) < frac_tuned
     magnitude = gain * rng.uniform(0.5, 1.5, n_neurons) * rng.choice([-1.0, 1.0], n_neurons)
     weight_soft = {"soft": 1.0, "true": 0.0, "mixed": mix, "none": 0.0}[encoding]
@@ -151,7 +139,7 @@ def simulate_two_step_recording(
     g_true = np.where(tuned, weight_true * magnitude, 0.0)
     baseline = rng.uniform(2.0, 12.0, n_neurons)  # Hz
     log_rate = (np.log(baseline)[None, :] + np.outer(z["soft"], g_soft)
-                + np.outer(z["true"], g_true) + _ar1(rng, n_trials, n_neurons, drift, drift_trials)
+                + np.outer(z["true"], g_true) + drift * _ar1(rng, n_trials, n_neurons, drift_trials)
                 + rng.normal(-0.5 * gain_noise ** 2, gain_noise, (n_trials, n_neurons)))
 
     choice_time = np.arange(n_trials) * trial_duration + rng.uniform(0.5, 1.0, n_trials)
