@@ -174,9 +174,9 @@ class _ChoiceModel(BaseEstimator):
         self.classes_ = np.arange(self._n_options(data))
         self._theta_ = theta
         self._transforms_ = transforms
-        if batched is not None:
-            negll = _Memo(batched, u_hat)  # the Hessian's points, evaluated in one batch
-        self._hessian_errors(negll, u_hat, names, transforms)
+        evaluate = batched if batched is not None else (  # the Hessian's points at once
+            lambda points: np.array([negll(u) for u in points]))
+        self._hessian_errors(evaluate, u_hat, names, transforms)
         return self
 
     def _batched_negll(self, data: dict, use: np.ndarray, transforms: list[str]):
@@ -192,23 +192,28 @@ class _ChoiceModel(BaseEstimator):
 
         return f
 
-    def _hessian_errors(self, negll, u_hat, names, transforms):
+    def _hessian_errors(self, evaluate, u_hat, names, transforms):
+        """Central-difference Hessian of the negative log-likelihood at ``u_hat``;
+        ``evaluate(points (P, k)) -> (P,)`` gives it at every point the differences need."""
         k = len(u_hat)
         h = 1e-4 * np.maximum(1.0, np.abs(u_hat))
-        H = np.empty((k, k))
-        f0 = negll(u_hat)
+        e = np.diag(h)
+        points, where = [u_hat], {}
         for i in range(k):
-            for j in range(i, k):
-                ei = np.zeros(k)
-                ej = np.zeros(k)
-                ei[i] = h[i]
-                ej[j] = h[j]
-                if i == j:
-                    val = (negll(u_hat + ei) - 2 * f0 + negll(u_hat - ei)) / h[i] ** 2
-                else:
-                    val = (negll(u_hat + ei + ej) - negll(u_hat + ei - ej)
-                           - negll(u_hat - ei + ej) + negll(u_hat - ei - ej)) / (4 * h[i] * h[j])
-                H[i, j] = H[j, i] = val
+            where[i, i] = len(points)
+            points += [u_hat + e[i], u_hat - e[i]]
+            for j in range(i + 1, k):
+                where[i, j] = len(points)
+                points += [u_hat + e[i] + e[j], u_hat + e[i] - e[j], u_hat - e[i] + e[j],
+                           u_hat - e[i] - e[j]]
+        f = evaluate(np.array(points))
+        H = np.empty((k, k))
+        for (i, j), a in where.items():
+            if i == j:
+                val = (f[a] - 2 * f[0] + f[a + 1]) / h[i] ** 2
+            else:
+                val = (f[a] - f[a + 1] - f[a + 2] + f[a + 3]) / (4 * h[i] * h[j])
+            H[i, j] = H[j, i] = val
         self.hessian_ = H
         eig = np.linalg.eigvalsh(H)
         if np.any(eig <= 0):
@@ -326,33 +331,6 @@ class _ChoiceModel(BaseEstimator):
 
 #: Relative forward-difference step of batched gradients (scipy's default, sqrt(eps)).
 _FD_STEP = float(np.sqrt(np.finfo(float).eps))
-
-
-class _Memo:
-    """``negll(u)`` for the points of the numerical Hessian around ``u_hat``, all evaluated in
-    one batched call on first use (the points are those :meth:`_hessian_errors` asks for)."""
-
-    def __init__(self, batched, u_hat):
-        k = u_hat.size
-        h = 1e-4 * np.maximum(1.0, np.abs(u_hat))
-        points = [u_hat]
-        for i in range(k):
-            ei = np.zeros(k)
-            ei[i] = h[i]
-            points += [u_hat + ei, u_hat - ei]
-            for j in range(i + 1, k):
-                ej = np.zeros(k)
-                ej[j] = h[j]
-                points += [u_hat + ei + ej, u_hat + ei - ej, u_hat - ei + ej, u_hat - ei - ej]
-        values = batched(np.array(points))
-        self._table = {tuple(p): float(v) for p, v in zip(points, values)}
-        self._batched = batched
-
-    def __call__(self, u):
-        key = tuple(np.asarray(u, float))
-        if key not in self._table:
-            self._table[key] = float(self._batched(np.asarray(u, float)[None])[0])
-        return self._table[key]
 
 
 def _check_y(y, n_trials: int | None, n_options: int | None = None) -> np.ndarray:

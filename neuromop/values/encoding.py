@@ -337,6 +337,13 @@ def _verdict(p_gate: float, separable: bool, p_soft: float, p_true: float, alpha
     return "not identifiable"
 
 
+def _intersection_p(stat: np.ndarray, null: np.ndarray) -> float:
+    """p-value of the smallest of the tests' p-values (``stat`` (test,), ``null`` (test,
+    sample)) against the same minimum over the joint null draws (the closure's intersection)."""
+    q_obs, q_null = _pool_pvalues(stat, null.T)
+    return float((1 + np.sum(q_null.min(axis=1) <= q_obs.min())) / (1 + null.shape[1]))
+
+
 def _pool_pvalues(obs: np.ndarray, null: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Permutation p-values of the observed (...) and of every null draw (n_null, ...) within
     the pool of all ``n_null + 1`` values: ``#{pool >= value} / (n_null + 1)`` (for the
@@ -466,8 +473,7 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
             neuron_p[k] = np.maximum(neuron_p[k], pv[t_i][0])
         # population intersection: min over the three tests' p-values vs the same minimum
         # over the joint null draws
-        q_obs, q_null = _pool_pvalues(pop_stat[:, j], null_pop[:, j].T)
-        p_inter[j] = (1 + np.sum(q_null.min(axis=1) <= q_obs.min())) / (1 + n_null)
+        p_inter[j] = _intersection_p(pop_stat[:, j], null_pop[:, j])
         dec_p[2:, j] = (1 + (nd >= dec_r2[2:]).sum(axis=0)) / (1 + n_null)
     dec_p[:2] = np.nan  # raw signals share variance; only residual decoding is tested
     pop_p = null_p.max(axis=1)

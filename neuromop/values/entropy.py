@@ -28,9 +28,9 @@ robust to over-dispersion and to residuals autocorrelated across trials; the dri
 slow baseline changes. Measured over 100 sessions of 500 trials x 40 neurons per cell, rejection
 rates of a true ratio (tau for soft populations, 0 for true ones) at 0.05 / 0.01: two-offer
 simulator 5 % / 0 % and 8 % / 1 %; restless-bandit simulator (drifting gains, over-dispersed
-counts) 13 % / 2 % and 9 % / 4 % -- optimistic at 0.05 there, so read the tests at 0.01. The permutation tests of
-:func:`~neuromop.values.compare_value_encodings` are the calibrated verdict; this function gives
-the effect size behind it (the ratio, with its interval).
+counts) 13 % / 2 % and 9 % / 4 % -- optimistic at 0.05 there, so read the tests at 0.01. The
+permutation tests of :func:`~neuromop.values.compare_value_encodings` are the calibrated verdict;
+this function gives the effect size behind it (the ratio, with its interval).
 """
 
 from __future__ import annotations
@@ -67,9 +67,10 @@ def _coefficients(X: np.ndarray, Y: np.ndarray, cols: slice, l2: float, covarian
     else:
         score = X[:, :, None] * (Y - mu)[:, None, :]          # (T, p, N)
         M = np.einsum("tin,tjn->nij", score, score)
-        for lag in range(1, int(np.floor(4 * (T / 100) ** (2 / 9))) + 1):
+        max_lag = int(np.floor(4 * (T / 100) ** (2 / 9)))
+        for lag in range(1, max_lag + 1):
             g = np.einsum("tin,tjn->nij", score[lag:], score[:-lag])
-            M += (1 - lag / (np.floor(4 * (T / 100) ** (2 / 9)) + 1)) * (g + g.transpose(0, 2, 1))
+            M += (1 - lag / (max_lag + 1)) * (g + g.transpose(0, 2, 1))
         cov = Hinv @ M @ Hinv
     return beta[cols].T, cov[:, cols, cols], dispersion      # (N, 2), (N, 2, 2), (N,)
 

@@ -24,7 +24,7 @@ import xarray as xr
 
 from neuromop._checks import check_real
 from neuromop._provenance import provenance
-from neuromop.values.encoding import _pool_pvalues, _verdict
+from neuromop.values.encoding import _intersection_p, _verdict
 
 __all__ = ["pool_value_encodings"]
 
@@ -110,11 +110,7 @@ def pool_value_encodings(results: Sequence[xr.Dataset], *, labels: Sequence | No
     tests = results[0]["test"].values.tolist()
     p = dict(zip(tests, pop_p))
     if settings[0]["intersection_test"] == "max":
-        p_inter = []
-        for j in range(stat.shape[1]):
-            q_obs, q_null = _pool_pvalues(stat[:, j], null[:, j].T)
-            p_inter.append((1 + np.sum(q_null.min(axis=1) <= q_obs.min())) / (1 + n_null))
-        p_gate = float(max(p_inter))
+        p_gate = max(_intersection_p(stat[:, j], null[:, j]) for j in range(stat.shape[1]))
     else:
         p_gate = float(p["any"])
 

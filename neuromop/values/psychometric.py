@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from neuromop._checks import MAX_SIZE, check_choice, check_finite_array, check_int, check_real
+from neuromop._checks import check_choice, check_finite_array, check_real
 from neuromop._random import as_generator
 from neuromop.values._choice_base import (
     _check_y,
@@ -177,7 +177,6 @@ class PsychometricChoiceModel(_ChoiceModel):
         x = check_finite_array("X", X, ndim=2)
         data = self._prepare(x, np.zeros(x.shape[0], int), groups)
         par = self._named(self._simulation_theta(params, data))
-        check_int("n_trials", x.shape[0], low=1, high=MAX_SIZE)
         rng = as_generator(random_state)
         n = x.shape[0]
         y = np.zeros(n, np.int64)

@@ -69,3 +69,18 @@ def test_sessions_with_other_tests_are_refused(weak_soft):
         pool_value_encodings(weak_soft[:1])
     with pytest.raises(ValueError, match="labels"):
         pool_value_encodings(weak_soft, labels=["a"])
+
+
+def test_max_intersection_gate_is_the_min_p_of_the_pooled_tests():
+    results = _sessions("soft", 3, alpha=0.05, intersection_test="max")
+    pooled = pool_value_encodings(results)
+    # by hand, for the one null type: each test's p-value of the observation and of every null
+    # draw within the pool of all draws, then the rank of the smallest
+    stat = pooled.pop_statistic.values                                   # (test,)
+    draws = pooled.null_pop_statistic.values[:, 0, :]                    # (test, sample)
+    pool = np.concatenate([stat[:, None], draws], axis=1)                # (test, 1 + sample)
+    p_all = np.array([[(row >= v).mean() for v in row] for row in pool])  # (test, 1 + sample)
+    smallest = p_all.min(axis=0)
+    expected = (1 + np.sum(smallest[1:] <= smallest[0])) / pool.shape[1]
+    assert pooled.attrs["p_intersection"] == pytest.approx(expected)
+    assert pooled.attrs["verdict"] == "soft"
