@@ -325,11 +325,25 @@ def _episodes(value: object, name: str, dim: Hashable) -> xr.DataArray:
     return value
 
 
+def _like_lifetimes(value: object, name: str, life: xr.DataArray, dim: Hashable,
+                    kinds: str) -> xr.DataArray:
+    """``value`` per episode with the dims and shape of ``life`` and a dtype kind in ``kinds``."""
+    out = _episodes(value, name, dim)
+    if out.dtype.kind not in kinds:
+        expected = "boolean" if kinds == "b" else "numbers of steps"
+        raise TypeError(f"{name} must be {expected}, got dtype {out.dtype}")
+    if out.shape != life.shape or set(out.dims) != set(life.dims):
+        raise ValueError(f"{name} must have the dims and shape of lifetimes "
+                         f"({life.dims}, {life.shape}), got {out.dims}, {out.shape}")
+    return out.transpose(*life.dims)
+
+
 def restricted_mean_lifetime(
     lifetimes: object,
     censored: object = None,
     *,
     horizon: float | None = None,
+    entry: object = None,
     dim: str = "trial",
 ) -> xr.Dataset:
     """Restricted mean lifetime and survival from episodes that may not have ended.
@@ -352,6 +366,11 @@ def restricted_mean_lifetime(
     horizon : float, optional
         Restriction time h (steps, > 0). Default: the longest lifetime observed (``S`` is
         held at its last value beyond the last observation when h is larger).
+    entry : same shape as ``lifetimes``, optional
+        Age (steps, ``0 <= entry <= lifetime``) at which each episode came under observation
+        (left truncation, e.g. episodes already running when a training epoch starts). An
+        episode is at risk at age ``t`` only when ``entry < t``: without it, episodes seen
+        because they lived long are over-represented (length bias). ``None``: all from 0.
     dim : str, default "trial"
         The episode dim reduced over.
 
@@ -374,31 +393,33 @@ def restricted_mean_lifetime(
     values = np.asarray(life.values, dtype=float)
     if not np.all(np.isfinite(values)) or np.any(values < 0):
         raise ValueError("lifetimes must be finite and non-negative (steps)")
-    if censored is None:
-        cens = xr.zeros_like(life, dtype=bool)
-    else:
-        cens = _episodes(censored, "censored", dim)
-        if cens.dtype != bool:
-            raise TypeError(f"censored must be boolean, got dtype {cens.dtype}")
-        if cens.shape != life.shape or set(cens.dims) != set(life.dims):
-            raise ValueError(f"censored must have the dims and shape of lifetimes "
-                             f"({life.dims}, {life.shape}), got {cens.dims}, {cens.shape}")
-        cens = cens.transpose(*life.dims)
+    cens = (xr.zeros_like(life, dtype=bool) if censored is None
+            else _like_lifetimes(censored, "censored", life, dim, "b"))
+    start = (xr.zeros_like(life, dtype=float) if entry is None
+             else _like_lifetimes(entry, "entry", life, dim, "iuf").astype(float))
+    if (not np.all(np.isfinite(start.values)) or np.any(start.values < 0)
+            or np.any(start.values > values)):
+        raise ValueError("entry must be finite, >= 0 and <= the episode's lifetime (steps)")
     if horizon is None:
         h = float(values.max())
     else:
         h = check_real("horizon", horizon, low=0.0, low_inclusive=False)
 
-    def reduce(t: np.ndarray, c: np.ndarray) -> np.ndarray:
+    def reduce(t: np.ndarray, c: np.ndarray, e: np.ndarray) -> np.ndarray:
         t, c = t.astype(float), c.astype(bool)
         times, d = np.unique(t[~c & (t <= h)], return_counts=True)
-        n_at = t.size - np.searchsorted(np.sort(t), times, side="left")
+        # at risk at age t_i: not gone (t >= t_i) and observed from before t_i (entry < t_i;
+        # entry 0 is observed from the start, age 0 included)
+        late = np.sort(e[e > 0])
+        n_at = ((t.size - np.searchsorted(np.sort(t), times, side="left"))
+                - (late.size - np.searchsorted(late, times, side="left")))
         s = np.cumprod(1.0 - d / n_at)
         grid = np.concatenate([[0.0], times, [h]])
         area = float(np.sum(np.concatenate([[1.0], s]) * np.diff(grid)))
         return np.array([area, s[-1] if s.size else 1.0, float((~c).sum()), float(c.sum())])
 
-    out = xr.apply_ufunc(reduce, life.astype(float), cens, input_core_dims=[[dim], [dim]],
+    out = xr.apply_ufunc(reduce, life.astype(float), cens, start,
+                         input_core_dims=[[dim], [dim], [dim]],
                          output_core_dims=[["_stat"]], vectorize=True)
     ds = xr.Dataset({
         "restricted_mean_lifetime": out.isel(_stat=0).assign_attrs(

@@ -1,7 +1,9 @@
 """``neuromop run NAME``: run any study of :data:`neuromop.studies.STUDIES` end to end.
 
 Every study gets the same flags (``--budget``, ``--out``, ``--seed``, ``--threads``,
-``--no-resume``, ``--no-progress``) plus its own ``OPTIONS``; the handler builds
+``--no-resume``, ``--no-progress``) plus its own ``OPTIONS``; studies with per-controller
+metrics also take ``--seeds S [S ...]`` (:func:`~neuromop.studies.seeds.run_over_seeds`: one
+run per root seed, mean and interval over them). The handler builds
 ``STUDIES[NAME].for_budget(budget, seed=..., **options)``, runs it and prints its table, the
 files written and the wall time.
 """
@@ -26,8 +28,14 @@ def register(group) -> None:
                             "paper: the publication sizes)")
         p.add_argument("--out", default=f"neuromop_{name.replace('-', '_')}",
                        help="output folder (checkpoints, datasets, table, figures)")
-        p.add_argument("--seed", type=int, default=None,
-                       help="root seed of every random stream (default: the study's)")
+        seeding = p.add_mutually_exclusive_group()
+        seeding.add_argument("--seed", type=int, default=None,
+                             help="root seed of every random stream (default: the study's)")
+        if cls.REPLICABLE:
+            seeding.add_argument(
+                "--seeds", type=int, nargs="+", default=None, metavar="SEED",
+                help="run once per root seed (each in --out/seed_<s>) and print mean and 95 %% "
+                     "t-interval over the seeds per controller, with a figure with error bars")
         p.add_argument("--threads", type=int, default=1,
                        help="torch intra-op threads (1 is fastest for these small networks)")
         p.add_argument("--no-resume", action="store_true",
@@ -58,7 +66,16 @@ def _handler(name: str):
             # the networks are small (batch 256, width 64-128): one thread is fastest, and two
             # threads on a loaded 2-core machine slowed fitted value iteration several-fold
             torch.set_num_threads(args.threads)
-        result = study.run(args.out, resume=not args.no_resume, progress=not args.no_progress)
+        if getattr(args, "seeds", None) is not None:
+            from neuromop.studies.seeds import run_over_seeds
+
+            if any(s < 0 for s in args.seeds):
+                raise ValueError(f"--seeds must be >= 0, got {args.seeds}")
+            result = run_over_seeds(study, args.seeds, args.out, resume=not args.no_resume,
+                                    progress=not args.no_progress)
+        else:
+            result = study.run(args.out, resume=not args.no_resume,
+                               progress=not args.no_progress)
         print(result.table)
         for role, path in result.files.items():
             if role in ("summary", "table") or str(path).endswith(".png"):

@@ -364,7 +364,9 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
         ``lifetime_restricted`` (Kaplan-Meier restricted mean lifetime in steps, up to
         ``horizon``: the env's ``max_episode_steps`` or else the longest episode observed, from
         the episodes that ended during the epoch and those still running at its end or
-        truncated, which are censored; finite even when no episode ends), ``survival`` (the
+        truncated, which are censored; episodes already running when the epoch starts enter
+        the risk set at their age then, so long-lived episodes are not over-counted; finite
+        even when no episode ends), ``survival`` (the
         Kaplan-Meier fraction living beyond ``horizon``), ``horizon``, ``n_censored``,
         ``lifetime`` (mean length in steps of the episodes that ended during the epoch; NaN if
         none), ``n_episodes``,
@@ -416,7 +418,11 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
     for epoch in bar:
         t0 = time.perf_counter()
         collected, lengths, truncated, entropies, activity = [], [], [], [], []
+        entries = []
         n_terminated = n_acting = 0
+        # age of each running episode when the epoch starts (left truncation: an episode
+        # seen because it already lived long must not count as a fresh one)
+        entry = torch.where(env.pending_reset, 0, env.elapsed_steps)
         for _ in range(steps_per_epoch):
             states = env.states
             acting = ~env.pending_reset
@@ -431,9 +437,12 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
             done = term | trunc
             lengths.append(info["episode_length"][done])
             truncated.append(trunc[done] & ~term[done])
+            entries.append(entry[done])
+            entry = torch.where(done, 0, entry)  # the next episode is seen from its start
         running = ~done  # censored: still alive when the epoch ends
         life_all = torch.cat(lengths + [info["episode_length"][running]])
         censored = torch.cat(truncated + [torch.ones(int(running.sum()), dtype=torch.bool)])
+        entered = torch.cat(entries + [entry[running]])
         buffer = (buffer + [torch.cat(collected)])[-replay_epochs:]
         train_states = torch.cat(buffer)
         if not controller.input_statistics_set_:
@@ -457,7 +466,8 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
         ended = torch.cat(lengths)
         act_traj = torch.stack(activity)  # (steps, agents, neurons)
         horizon = env.max_episode_steps or max(int(life_all.max()), 1)
-        km = restricted_mean_lifetime(life_all.numpy(), censored.numpy(), horizon=horizon)
+        km = restricted_mean_lifetime(life_all.numpy(), censored.numpy(), horizon=horizon,
+                                      entry=entered.numpy())
         record = {
             "epoch": epoch,
             "lifetime_restricted": float(km["restricted_mean_lifetime"]),

@@ -268,6 +268,13 @@ class ModelBasedVectorEnv(abc.ABC):
         return nxt.clone(), reward, terminated, truncated, info
 
     @property
+    def elapsed_steps(self):
+        """Long tensor (num_envs,): steps taken in each environment's current episode."""
+        if self._elapsed is None:
+            raise RuntimeError("call reset() first")
+        return self._elapsed.clone()
+
+    @property
     def pending_reset(self):
         """Bool mask (num_envs,): environments whose next :meth:`step` resets them."""
         if self._needs_reset is None:

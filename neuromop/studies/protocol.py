@@ -50,7 +50,8 @@ from neuromop.data.io import save, save_output
 from neuromop.plots import save_figure
 
 __all__ = ["BUDGET_NAMES", "SETTINGS_FILE", "ScriptArgs", "SettingsMismatchError", "Study",
-           "StudyResult", "content_hash", "jsonable", "run_script", "script_arguments"]
+           "StudyResult", "content_hash", "jsonable", "prepare_folder", "run_script",
+           "script_arguments", "write_outputs"]
 
 
 def content_hash(path) -> str:
@@ -147,6 +148,9 @@ class Study:
     OPTIONS: ClassVar[dict[str, dict]] = {}
     #: Whether the study trains torch models (the CLI then sets torch's thread count).
     USES_TORCH: ClassVar[bool] = True
+    #: Whether its summary has per-controller metrics that ``--seeds`` summarises over seeds
+    #: (:func:`~neuromop.studies.seeds.run_over_seeds`).
+    REPLICABLE: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         if (not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0):
@@ -201,30 +205,11 @@ class Study:
         SettingsMismatchError
             ``resume=True`` and the folder holds a run made with other settings.
         """
-        out = Path(out_dir)
-        if out.exists() and not out.is_dir():
-            raise ValueError(f"out_dir must be a folder, got the file {out}")
-        record = out / SETTINGS_FILE
         mine = {"study": self.name, "neuromop_version": __version__, "settings": self.settings()}
         inputs = self.input_paths()
         if inputs:  # a run on other data is another run
             mine["inputs"] = {str(p): content_hash(p) for p in inputs}
-        if resume and record.exists():
-            try:
-                theirs = json.loads(record.read_text())
-            except (OSError, ValueError) as exc:
-                raise SettingsMismatchError(
-                    f"{record} is unreadable ({exc}); rerun with --no-resume (resume=False) "
-                    "to start over, or choose another --out") from None
-            if theirs != mine:
-                raise SettingsMismatchError(
-                    f"{out} holds a run of other settings ({_differences(theirs, mine)}); "
-                    "rerun with --no-resume (resume=False) to replace it, or choose another "
-                    "--out")
-        out.mkdir(parents=True, exist_ok=True)
-        remove_orphans(out)  # temporary files of a killed earlier run
-        write_json_atomic(record, mine)
-        return out
+        return prepare_folder(out_dir, mine, resume=resume)
 
     def finish(self, out: Path, *, table: str, summary: dict, started: float,
                datasets: dict | None = None, frames: dict | None = None,
@@ -237,35 +222,78 @@ class Study:
         figure) as ``<name>.png``.
         """
 
-        datasets, frames, figures = dict(datasets or {}), dict(frames or {}), dict(figures or {})
-        written = {} if files is None else {k: Path(v) for k, v in files.items()}
-        prov = self.provenance()
-        for name, ds in datasets.items():
-            for key, value in prov.items():
-                ds.attrs.setdefault(f"study_{key}", value)
-            written[name] = save_output(ds, out / f"{name}.nc", source=f"neuromop run {self.name}",
-                                        provenance=prov)
-        for name, frame in frames.items():
-            with atomic_path(out / f"{name}.csv") as tmp:
-                frame.to_csv(tmp, index=type(frame.index).__name__ != "RangeIndex")
-            written[name] = out / f"{name}.csv"
-        for name, fig in figures.items():
-            written[name] = save_figure(fig, out / f"{name}.png")
-        seconds = time.perf_counter() - started
-        with atomic_path(out / "table.txt") as tmp:
-            tmp.write_text(table + "\n")
-        written["table"] = out / "table.txt"
-        written["summary"] = write_json_atomic(out / "summary.json", {
-            "study": self.name, "summary": jsonable(summary), "settings": self.settings(),
-            "provenance": prov, "seconds": seconds,
-            "files": {k: str(v) for k, v in written.items()}})
-        return StudyResult(study=self.name, settings=self.settings(), table=table,
-                           summary=summary, datasets=datasets, frames=frames, files=written,
-                           seconds=seconds, provenance=prov)
+        return write_outputs(out, study=self.name, settings=self.settings(),
+                             provenance=self.provenance(), table=table, summary=summary,
+                             started=started, datasets=datasets, frames=frames,
+                             figures=figures, files=files)
 
     def run(self, out_dir, *, resume: bool = True, progress: bool = True) -> StudyResult:
         """Run the study end to end and write its outputs into ``out_dir``."""
         raise NotImplementedError(f"{type(self).__name__} must define run()")
+
+
+def prepare_folder(out_dir, record: dict, *, resume: bool = True) -> Path:
+    """Create ``out_dir`` and write ``record`` as its settings; refuse to mix runs.
+
+    The body of :meth:`Study.prepare`, for any run described by a JSON-ready ``record``
+    (``study``, ``neuromop_version``, ``settings`` and, optionally, ``inputs``).
+
+    Raises
+    ------
+    SettingsMismatchError
+        ``resume=True`` and the folder holds a run whose record differs.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"out_dir must be a folder, got the file {out}")
+    path = out / SETTINGS_FILE
+    if resume and path.exists():
+        try:
+            theirs = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise SettingsMismatchError(
+                f"{path} is unreadable ({exc}); rerun with --no-resume (resume=False) "
+                "to start over, or choose another --out") from None
+        if theirs != record:
+            raise SettingsMismatchError(
+                f"{out} holds a run of other settings ({_differences(theirs, record)}); "
+                "rerun with --no-resume (resume=False) to replace it, or choose another "
+                "--out")
+    out.mkdir(parents=True, exist_ok=True)
+    remove_orphans(out)  # temporary files of a killed earlier run
+    write_json_atomic(path, record)
+    return out
+
+
+def write_outputs(out: Path, *, study: str, settings: dict, provenance: dict, table: str,
+                  summary: dict, started: float, datasets: dict | None = None,
+                  frames: dict | None = None, figures: dict | None = None,
+                  files: dict | None = None) -> StudyResult:
+    """The body of :meth:`Study.finish`: write the shared outputs of a run into ``out``."""
+    datasets, frames, figures = dict(datasets or {}), dict(frames or {}), dict(figures or {})
+    written = {} if files is None else {k: Path(v) for k, v in files.items()}
+    for name, ds in datasets.items():
+        for key, value in provenance.items():
+            ds.attrs.setdefault(f"study_{key}", value)
+        written[name] = save_output(ds, out / f"{name}.nc", source=f"neuromop run {study}",
+                                    provenance=provenance)
+    for name, frame in frames.items():
+        with atomic_path(out / f"{name}.csv") as tmp:
+            frame.to_csv(tmp, index=type(frame.index).__name__ != "RangeIndex")
+        written[name] = out / f"{name}.csv"
+    for name, fig in figures.items():
+        written[name] = save_figure(fig, out / f"{name}.png")
+    seconds = time.perf_counter() - started
+    with atomic_path(out / "table.txt") as tmp:
+        tmp.write_text(table + "\n")
+    written["table"] = out / "table.txt"
+    written["summary"] = write_json_atomic(out / "summary.json", {
+        "study": study, "summary": jsonable(summary), "settings": settings,
+        "provenance": provenance, "seconds": seconds,
+        "files": {k: str(v) for k, v in written.items()}})
+    return StudyResult(study=study, settings=settings, table=table, summary=summary,
+                       datasets=datasets, frames=frames, files=written, seconds=seconds,
+                       provenance=provenance)
 
 
 def _differences(theirs: dict, mine: dict) -> str:

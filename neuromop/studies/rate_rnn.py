@@ -56,6 +56,7 @@ class ControlStudy(Study):
     eval_trials: int = 64
 
     STREAMS: ClassVar[tuple[str, ...]] = ("network", "training", "evaluation", "extra")
+    REPLICABLE: ClassVar[bool] = True
 
     # ------------------------------------------------------------------ building blocks
     def make_env(self, **overrides):
@@ -161,7 +162,9 @@ class EnergyStudy(RateRNNStudy):
     """Energy-budget task: terminal when the running activity cost exceeds ``max_energy``.
 
     Free / random / MOP / R (``epsilon``-greedy); the table adds MOP's action entropy in bins
-    of the distance to the threshold (:func:`entropy_by_distance`).
+    of the distance to the threshold (:func:`entropy_by_distance`); its nearest and farthest
+    bins (a sixth of the alive steps each) are the metrics ``entropy_near_threshold`` and
+    ``entropy_far_from_threshold`` (nats).
     """
 
     max_energy: float = 0.1
@@ -185,6 +188,9 @@ class EnergyStudy(RateRNNStudy):
         datasets, metrics = self.rollouts(env, {**_baselines(env), **controllers})
         ebd = entropy_by_distance(datasets["rollout_mop"], self.max_energy)
         metrics["MOP"]["entropy_by_distance"] = ebd
+        if ebd["entropy"]:  # the sixths of alive steps nearest to and farthest from threshold
+            metrics["MOP"]["entropy_near_threshold"] = ebd["entropy"][0]
+            metrics["MOP"]["entropy_far_from_threshold"] = ebd["entropy"][-1]
         named = dict(zip(metrics, datasets.values()))
         fig = plot_energy_task(named, metrics, histories, self)
         pairs = ", ".join(f"{d:.3f}:{h:.2f}" for d, h in zip(ebd["distance"], ebd["entropy"]))

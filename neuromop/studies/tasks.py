@@ -27,7 +27,8 @@ from neuromop.studies.protocol import StudyResult
 from neuromop.studies.rate_rnn import PAPER, SMOKE, ControlStudy, RateRNNStudy, format_table
 
 __all__ = ["BetaSweepStudy", "CartpoleStudy", "CorridorStudy", "RewardStudy",
-           "entropy_by_region", "format_beta_table", "inner_occupancy", "input_drive_statistics"]
+           "entropy_by_region", "format_beta_table", "inner_occupancy", "input_drive_statistics",
+           "room_crossings"]
 
 
 @dataclass
@@ -40,7 +41,7 @@ class RewardStudy(RateRNNStudy):
 
     half_width: float = 0.5
     inner_half_width: float = 0.2
-    mus: tuple[float, ...] = (0.0, 1.0, 4.0)
+    mus: tuple[float, ...] = (0.0, 0.1, 0.5)    # the paper's values (smoke: 0 and 4)
 
     name: ClassVar[str] = "reward"
     BUDGETS: ClassVar[dict[str, dict]] = {"smoke": dict(SMOKE, mus=(0.0, 4.0)), "default": {},
@@ -119,9 +120,13 @@ class CorridorStudy(RateRNNStudy):
                                                 "random": RandomController(env), "MOP": mop})
         named = dict(zip(metrics, datasets.values()))
         metrics["MOP"]["entropy_by_region"] = entropy_by_region(named["MOP"], env.terminal)
+        for name, ds in named.items():
+            metrics[name]["room_crossings"] = room_crossings(ds, env.terminal)
         fig = plot_corridor_task(named, metrics, histories, self)
-        table = format_table(metrics) + "\nMOP action entropy by region: " + ", ".join(
+        table = (format_table(metrics) + "\nMOP action entropy by region: " + ", ".join(
             f"{k}: {v:.3f}" for k, v in metrics["MOP"]["entropy_by_region"].items())
+            + "\nroom-to-room crossings per trial: " + ", ".join(
+                f"{k}: {v['room_crossings']:.2f}" for k, v in metrics.items()))
         return self.result(out, started=started, datasets=datasets, metrics=metrics,
                            histories=histories, figure=fig, table=table)
 
@@ -138,6 +143,26 @@ def entropy_by_region(ds, corridor) -> dict[str, float]:
         m = alive & (region == code)
         out[name] = float(ent[m].mean()) if m.any() else float("nan")
     return out
+
+
+def room_crossings(ds, corridor) -> float:
+    """Mean number of room-to-room crossings per trial (alive steps of a corridor rollout).
+
+    A crossing is a visit to one room after the last room visited was the other one (the
+    corridor in between does not count as a room); a trial that never leaves its room has 0.
+    """
+    import torch
+
+    alive = ds["alive"].values
+    region = corridor.region(torch.as_tensor(ds["readout"].values)).numpy()
+    room = np.where(alive & (region != 1) & (region >= 0), region, -1)  # 0 left, 2 right
+    # carry the last room visited forward along time, then count its changes
+    idx = np.where(room >= 0, np.arange(room.shape[1]), 0)
+    last = np.maximum.accumulate(idx, axis=1)
+    seen = np.maximum.accumulate(room >= 0, axis=1)
+    carried = np.where(seen, np.take_along_axis(room, last, axis=1), -1)
+    changes = (carried[:, 1:] != carried[:, :-1]) & (carried[:, :-1] >= 0)
+    return float(changes.sum(axis=1).mean())
 
 
 @dataclass

@@ -284,6 +284,10 @@ case("restricted_mean_lifetime", A.restricted_mean_lifetime,
      fresh(lifetimes=np.array([3, 5, 7, 10]), censored=np.array([False, False, True, True]),
            horizon=8.0, dim="trial"),
      lifetimes="array", censored="array", horizon="real", dim="name")
+case("restricted_mean_lifetime:entry", A.restricted_mean_lifetime,
+     fresh(lifetimes=np.array([3, 5, 7, 10]), censored=np.array([False, False, True, True]),
+           horizon=8.0, entry=np.array([0, 0, 4, 6])),
+     entry="array")
 case("cv", A.cv, fresh(intervals=L(intervals), ddof=1), intervals="array", ddof="int")
 case("cv:table", A.cv, fresh(intervals=L(lambda: spike_table().to_dataframe())),
      _aliases={"intervals": ("spike table",)}, intervals="frame")

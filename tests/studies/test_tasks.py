@@ -197,3 +197,22 @@ def test_readout_spread_is_nan_without_enough_alive_samples():
 def test_spread_history_rejects_records_without_the_evaluation():
     with pytest.raises(ValueError, match="readout_std"):
         spread_history([{"epoch": 0, "lifetime": 3.0}])
+
+
+def test_room_crossings_counts_room_changes_by_hand():
+    import xarray as xr
+
+    from neuromop.envs import Corridor
+    from neuromop.studies.tasks import room_crossings
+
+    corridor = Corridor(room_offset=0.5, room_half=0.25, corridor_half=0.08)
+    left, mid, right, out = (-0.5, 0.0), (0.0, 0.0), (0.5, 0.0), (0.0, 0.9)
+    paths = [[left, mid, right, mid, left, left],      # left -> right -> left: 2
+             [mid, right, right, right, right, right],  # starts in the corridor: 0
+             [left, mid, right, out, out, out],         # one crossing, then dead: 1
+             [right, mid, right, mid, right, right]]   # back into the same room: 0
+    alive = np.array([[True] * 6, [True] * 6, [True, True, True, True, False, False],
+                      [True] * 6])
+    ds = xr.Dataset({"readout": (("trial", "time", "readout"), np.array(paths)),
+                     "alive": (("trial", "time"), alive)})
+    assert room_crossings(ds, corridor) == pytest.approx((2 + 0 + 1 + 0) / 4)

@@ -1,0 +1,112 @@
+"""A controller study over root seeds: training curves and metrics with intervals over seeds."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neuromop.plots.tasks import _color
+
+__all__ = ["plot_seed_replicates"]
+
+#: Axis labels (with units) of the metrics every rate-RNN rollout reports.
+LABELS = {"lifetime": "lifetime (steps)",
+          "survival": "survival (fraction alive at the end;\nerror bars clipped to [0, 1])",
+          "action_entropy": "action entropy (nats)", "activity_std": "activity std (x units)",
+          "participation_ratio": "participation ratio (neurons)"}
+
+
+def _interval(values: np.ndarray, level: float = 0.95):
+    """Mean and Student-t half-width over axis 0 (NaN-aware; half-width NaN below 2 values)."""
+    import warnings
+
+    from scipy import stats
+
+    n = np.sum(np.isfinite(values), axis=0)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns stay NaN
+        mean = np.nanmean(values, axis=0)
+        sd = np.nanstd(values, axis=0, ddof=1)
+        half = sd / np.sqrt(n) * stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1))
+    return mean, np.where(n > 1, half, np.nan)
+
+
+def plot_seed_replicates(ds, *, title: str = "", max_panels: int = 12):
+    """Training curves (mean and 95 % band over seeds) and each metric per controller.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        :func:`~neuromop.studies.seeds.seed_dataset`: metrics per ``(seed, controller)`` and
+        ``history_*`` per ``(seed, controller, epoch)``.
+    title : str
+        Figure title.
+    max_panels : int
+        Most metric panels drawn (the shared metrics first).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Bars are means over seeds, error bars 95 % Student-t intervals, dots the seeds.
+    """
+    import matplotlib.pyplot as plt
+
+    controllers = [str(c) for c in ds["controller"].values]
+    metrics = [v for v in ds.data_vars if "epoch" not in ds[v].dims
+               and np.isfinite(ds[v].values).any()]
+    metrics = ([m for m in LABELS if m in metrics]
+               + [m for m in metrics if m not in LABELS])[:max_panels]
+    curves = [k for k in ("history_lifetime_restricted", "history_survival") if k in ds]
+    n = len(curves) + len(metrics)
+    cols = min(4, n)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.9 * cols, 3.3 * rows),
+                             constrained_layout=True, squeeze=False)
+    axes = axes.ravel()
+    n_seeds = ds.sizes["seed"]
+    for ax, key in zip(axes, curves):
+        epochs = ds["epoch"].values
+        for j, c in enumerate(controllers):
+            values = ds[key].values[:, j, :]
+            if not np.isfinite(values).any():
+                continue
+            mean, half = _interval(values)
+            ax.plot(epochs, mean, "o-", ms=3, color=_color(c), label=c)
+            ax.fill_between(epochs, mean - half, mean + half, color=_color(c), alpha=0.2,
+                            lw=0)
+        horizon = ds["history_horizon"].values if "history_horizon" in ds else None
+        cap = (f", capped at {int(np.nanmax(horizon))}" if horizon is not None
+               and np.isfinite(horizon).any() else "")
+        survival = key.endswith("survival")
+        ax.set(xlabel="training epoch",
+               ylabel="survival (Kaplan-Meier; band clipped to [0, 1])" if survival
+               else "restricted mean lifetime (steps" + cap + ")",
+               title="training (mean, 95 % band)")
+        if survival:
+            ax.set_ylim(-0.02, 1.02)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.legend(fontsize=7)
+    rng = np.random.default_rng(0)  # jitter of the seed dots only
+    for ax, key in zip(axes[len(curves):], metrics):
+        has = np.isfinite(ds[key].values).any(axis=0)  # controllers that report the metric
+        values = ds[key].values[:, has]  # (seed, controller)
+        names = [c for c, h in zip(controllers, has) if h]
+        mean, half = _interval(values)
+        x = np.arange(len(names))
+        ax.bar(x, mean, color=[_color(c) for c in names], alpha=0.75)
+        ax.errorbar(x, mean, yerr=np.nan_to_num(half), fmt="none", ecolor="k", capsize=4)
+        for j in range(len(names)):
+            ax.plot(x[j] + rng.uniform(-0.15, 0.15, n_seeds), values[:, j], "k.", ms=4)
+        ax.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
+        label = LABELS.get(key, key.replace("_", " ")
+                           + (" (nats)" if "entropy" in key else ""))
+        if key == "survival":
+            ax.set_ylim(0, 1.05)
+        ax.set_xlim(-0.7, max(len(names), 4) - 0.3)
+        ax.set_ylabel(label, fontsize=8)
+        ax.set_title(key.replace("_", " "), fontsize=9)
+    for ax in axes[n:]:
+        ax.axis("off")
+    fig.suptitle((title + "\n" if title else "")
+                 + f"bars: mean over {n_seeds} seeds; error bars: 95 % t-interval; dots: seeds",
+                 fontsize=10)
+    return fig

@@ -1,0 +1,319 @@
+"""A controller study replicated over root seeds: mean and Student-t interval per controller.
+
+``neuromop run TASK --seeds 0 1 2`` (or :func:`run_over_seeds`) runs the study once per root
+seed -- a new network, new training and new evaluation streams each time -- and summarises what
+holds across them. The output folder holds:
+
+- ``seed_<s>/`` -- the study's own run for seed ``s`` (checkpoints, rollouts, table, figure);
+  each resumes on its own, and its rollouts go into ``neuromop analyze variability``;
+- ``seeds.nc`` -- every scalar metric of every controller per ``(seed, controller)`` and the
+  training histories per ``(seed, controller, epoch)`` (a result dataset);
+- ``seeds_table.csv`` -- mean, 95 % Student-t interval and seed count per controller and
+  metric, and the paired differences from the reference controller;
+- ``table.txt``, ``summary.json`` and ``<task>_seeds.png`` (error bars over seeds).
+
+The interval of a mean over n seeds uses Student's t with n - 1 degrees of freedom (n = 3:
+t = 4.30); a paired difference (reference minus other, the same seed's network and initial
+states) is summarised the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from neuromop._checks import check_int
+from neuromop._intervals import mean_interval
+from neuromop._provenance import provenance
+from neuromop._version import __version__
+from neuromop.studies.protocol import (
+    StudyResult,
+    jsonable,
+    prepare_folder,
+    write_outputs,
+)
+
+__all__ = ["run_over_seeds", "scalar_metrics", "seed_summary", "format_seed_table"]
+
+#: Metrics printed first (the ones every rate-RNN rollout has), with their table headers.
+MAIN_METRICS = {"lifetime": "lifetime", "survival": "survival", "action_entropy": "H(a) nats",
+                "activity_std": "act. std", "participation_ratio": "PR"}
+
+
+def scalar_metrics(controllers: dict) -> dict[str, dict[str, float]]:
+    """The scalar metrics of a study's ``summary["controllers"]``.
+
+    Numbers are kept; a dict of numbers (e.g. ``entropy_by_region``) becomes one metric per
+    entry named ``<key>_<entry>``; lists and the per-run standard errors (``*_sem``) are left
+    out (a standard error over one seed's trials says nothing across seeds).
+
+    Returns
+    -------
+    dict
+        Controller name -> metric name -> value.
+    """
+    out = {}
+    for name, metrics in controllers.items():
+        row = {}
+        for key, value in metrics.items():
+            if key.endswith("_sem") or isinstance(value, bool):
+                continue
+            if isinstance(value, (int, float)):
+                row[key] = float(value)
+            elif isinstance(value, dict) and value and all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool)
+                    for v in value.values()):
+                for sub, v in value.items():
+                    row[f"{key}_{_slug(sub)}"] = float(v)
+        out[name] = row
+    return out
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in str(text).lower()).strip("_")
+
+
+def _history_keys(histories: dict) -> list[str]:
+    keys = []
+    for hist in histories.values():
+        for record in hist:
+            for k, v in record.items():
+                if (k != "epoch" and k not in keys and isinstance(v, (int, float))
+                        and not isinstance(v, bool)):
+                    keys.append(k)
+    return keys
+
+
+def seed_dataset(results: dict[int, StudyResult]) -> xr.Dataset:
+    """Per-seed metrics and training histories of replicate runs as one labelled dataset.
+
+    Parameters
+    ----------
+    results : dict of int to StudyResult
+        Root seed -> the run of the study with that seed (``summary["controllers"]`` and,
+        when the controllers were trained, ``summary["histories"]``).
+
+    Returns
+    -------
+    xarray.Dataset
+        One variable per scalar metric with dims ``(seed, controller)`` and one
+        ``history_<key>`` per numeric training-history entry with dims
+        ``(seed, controller, epoch)``; NaN where a controller lacks a metric (e.g. the free
+        network's training history).
+    """
+    seeds = sorted(results)
+    per_seed = {s: scalar_metrics(results[s].summary["controllers"]) for s in seeds}
+    controllers = list(per_seed[seeds[0]])
+    for s in seeds[1:]:
+        if list(per_seed[s]) != controllers:
+            raise ValueError(f"seed {s} ran controllers {list(per_seed[s])}, seed {seeds[0]} "
+                             f"ran {controllers}: replicate runs must share their settings")
+    metrics = []
+    for s in seeds:
+        for row in per_seed[s].values():
+            metrics += [m for m in row if m not in metrics]
+    data = {m: (("seed", "controller"),
+                np.array([[per_seed[s][c].get(m, np.nan) for c in controllers] for s in seeds]))
+            for m in metrics}
+    coords = {"seed": seeds, "controller": controllers}
+    histories = {s: results[s].summary.get("histories", {}) for s in seeds}
+    keys = _history_keys({f"{s}/{c}": h for s in seeds for c, h in histories[s].items()})
+    n_epochs = max((len(h) for s in seeds for h in histories[s].values()), default=0)
+    if keys and n_epochs:
+        coords["epoch"] = np.arange(n_epochs)
+        for key in keys:
+            arr = np.full((len(seeds), len(controllers), n_epochs), np.nan)
+            for i, s in enumerate(seeds):
+                for j, c in enumerate(controllers):
+                    for record in histories[s].get(c, []):
+                        value = record.get(key)
+                        if isinstance(value, (int, float)) and not isinstance(value, bool):
+                            arr[i, j, int(record["epoch"])] = value
+            data[f"history_{key}"] = (("seed", "controller", "epoch"), arr)
+    ds = xr.Dataset(data, coords=coords)
+    ds.attrs["units"] = ("lifetime and history_lifetime*: steps; action entropies: nats; "
+                         "survival: fraction of trials; activity std: activity units")
+    return ds
+
+
+def reference_controller(controllers: Sequence[str]) -> str | None:
+    """The controller the others are compared with: ``"MOP"`` when present, else the first
+    controller whose name starts with ``MOP``; ``None`` when there is none."""
+    names = list(controllers)
+    if "MOP" in names:
+        return "MOP"
+    return next((n for n in names if str(n).startswith("MOP")), None)
+
+
+def seed_summary(ds: xr.Dataset, level: float = 0.95) -> pd.DataFrame:
+    """Mean and Student-t interval over seeds per controller and metric, and paired differences.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The dataset of :func:`seed_dataset`.
+    level : float
+        Coverage of the intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (``comparison``, ``metric``): ``comparison`` is a controller name or
+        ``"<reference> - <other>"`` (a paired difference over seeds); columns ``mean``, ``low``,
+        ``high``, ``n_seeds`` and ``values`` (the per-seed numbers, comma-separated).
+    """
+    metrics = [v for v in ds.data_vars if "epoch" not in ds[v].dims]
+    ref = reference_controller(ds["controller"].values.tolist())
+    rows = []
+
+    def add(label, values):
+        values = values.dropna("seed")
+        n = int(values.sizes["seed"])
+        if n == 0:
+            return
+        if n == 1:  # no interval from one seed
+            mean, low, high = float(values.mean()), float("nan"), float("nan")
+        else:
+            m = mean_interval(values, "seed", level)
+            mean, low, high = float(m["mean"]), float(m["low"]), float(m["high"])
+        rows.append({"comparison": label, "metric": name, "mean": mean, "low": low,
+                     "high": high, "n_seeds": n,
+                     "values": ", ".join(f"{v:.6g}" for v in values.values)})
+
+    for c in ds["controller"].values.tolist():
+        for name in metrics:
+            add(c, ds[name].sel(controller=c))
+    if ref is not None:
+        for c in ds["controller"].values.tolist():
+            if c == ref:
+                continue
+            for name in metrics:
+                add(f"{ref} - {c}", ds[name].sel(controller=ref) - ds[name].sel(controller=c))
+    return pd.DataFrame(rows, columns=["comparison", "metric", "mean", "low", "high",
+                                       "n_seeds", "values"])
+
+
+def format_seed_table(summary: pd.DataFrame, *, title: str = "") -> str:
+    """Plain-text table of :func:`seed_summary`: ``mean ± half-width of the 95 % interval`` per
+    controller (rows) and metric (columns, the shared ones first), then the paired
+    differences (the interval bounds are in the frame and ``seeds_table.csv``)."""
+    def cell(row):
+        if not np.isfinite(row["low"]):
+            return f"{row['mean']:.3g}"
+        return f"{row['mean']:.3g} ± {(row['high'] - row['low']) / 2:.2g}"
+
+    metrics = list(dict.fromkeys(summary["metric"]))
+    ordered = [m for m in MAIN_METRICS if m in metrics] + [m for m in metrics
+                                                            if m not in MAIN_METRICS]
+    lines = [title] if title else []
+    for part, comparisons in (("controller", [c for c in dict.fromkeys(summary["comparison"])
+                                              if " - " not in c]),
+                              ("paired difference", [c for c in dict.fromkeys(
+                                  summary["comparison"]) if " - " in c])):
+        if not comparisons:
+            continue
+        lines.append(f"\n{part}: mean ± 95 % t-interval half-width over seeds")
+        for start in range(0, len(ordered), 4):
+            chunk = ordered[start:start + 4]
+            width = 20
+            body = []
+            for c in comparisons:
+                cells = []
+                for m in chunk:
+                    hit = summary[(summary["comparison"] == c) & (summary["metric"] == m)]
+                    cells.append(cell(hit.iloc[0]) if len(hit) else "-")
+                if any(x != "-" for x in cells):
+                    body.append(f"{c[:19]:<20}" + "".join(f"{x:>{width}}" for x in cells))
+            if body:
+                head = f"{'':<20}" + "".join(f"{_header(m)[:width - 1]:>{width}}"
+                                             for m in chunk)
+                lines += [head, "-" * len(head), *body]
+    return "\n".join(lines)
+
+
+def _header(metric: str) -> str:
+    """A short column header for a metric name."""
+    if metric in MAIN_METRICS:
+        return MAIN_METRICS[metric]
+    for long, short in (("entropy_by_region_", "H(a) "), ("entropy_", "H(a) "),
+                        ("_threshold", " thr."), ("_from", "")):
+        metric = metric.replace(long, short)
+    return metric.replace("_", " ")
+
+
+def _check_seeds(seeds) -> tuple[int, ...]:
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence):
+        raise TypeError(f"seeds must be a sequence of ints >= 0, got {seeds!r}")
+    seeds = tuple(check_int("seeds", s, low=0) for s in seeds)
+    if len(seeds) < 2:
+        raise ValueError(f"seeds must hold at least 2 root seeds for an interval, got "
+                         f"{list(seeds)}")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {list(seeds)}")
+    return seeds
+
+
+def run_over_seeds(study, seeds: Sequence[int], out_dir, *, resume: bool = True,
+                   progress: bool = True) -> StudyResult:
+    """Run ``study`` once per root seed and summarise its controllers over the seeds.
+
+    Parameters
+    ----------
+    study : neuromop.studies.Study
+        A study whose summary has per-controller metrics (``summary["controllers"]``), e.g.
+        :class:`~neuromop.studies.EnergyStudy`; its ``seed`` is replaced by each of ``seeds``.
+    seeds : sequence of int
+        At least two distinct root seeds (>= 0).
+    out_dir : path-like
+        Output folder (see the module docstring); ``seed_<s>/`` holds each run.
+    resume : bool
+        Resume the runs a folder holds when its settings match exactly (``False``: start over).
+    progress : bool
+        Show each run's progress.
+
+    Returns
+    -------
+    StudyResult
+        ``summary``: ``{"seeds", "reference", "rows"}`` (the rows of :func:`seed_summary`);
+        ``datasets``: ``{"seeds": seed_dataset}``; ``frames``: ``{"seeds_table": ...}``.
+    """
+    seeds = _check_seeds(seeds)
+    if not hasattr(study, "run") or not dataclasses.is_dataclass(study):
+        raise TypeError(f"study must be a Study configuration, got {type(study).__name__}")
+    started = time.perf_counter()
+    settings = {**study.settings(), "seed": None, "seeds": list(seeds)}
+    record = {"study": study.name, "neuromop_version": __version__, "settings": settings,
+              "replicates": "seeds"}
+    out = prepare_folder(out_dir, record, resume=resume)
+    results = {}
+    for s in seeds:
+        if progress:
+            print(f"{study.name}: seed {s} ({seeds.index(s) + 1} of {len(seeds)})", flush=True)
+        results[s] = dataclasses.replace(study, seed=s).run(out / f"seed_{s}", resume=resume,
+                                                             progress=progress)
+        if "controllers" not in results[s].summary:
+            raise TypeError(f"study {study.name!r} has no per-controller metrics to summarise "
+                            "over seeds")
+    ds = seed_dataset(results)
+    table_frame = seed_summary(ds)
+    title = (f"{study.name} over seeds {', '.join(map(str, seeds))} (budget {study.budget}, "
+             f"{len(seeds)} runs)")
+    table = format_seed_table(table_frame, title=title)
+    prov = provenance("neuromop.studies.run_over_seeds", study=study.name, budget=study.budget,
+                      seeds=list(seeds), settings=settings)
+    from neuromop.plots.seeds import plot_seed_replicates
+
+    fig = plot_seed_replicates(ds, title=title)
+    summary = {"seeds": list(seeds), "reference": reference_controller(ds["controller"].values),
+               "rows": jsonable(table_frame.to_dict(orient="records")),
+               "runs": {str(s): str(Path(out / f"seed_{s}")) for s in seeds}}
+    return write_outputs(out, study=study.name, settings=settings, provenance=prov,
+                         table=table, summary=summary, started=started,
+                         datasets={"seeds": ds}, frames={"seeds_table": table_frame},
+                         figures={f"{study.name.replace('-', '_')}_seeds": fig})
