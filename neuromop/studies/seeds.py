@@ -39,7 +39,8 @@ from neuromop.studies.protocol import (
     write_outputs,
 )
 
-__all__ = ["run_over_seeds", "scalar_metrics", "seed_summary", "format_seed_table"]
+__all__ = ["format_seed_table", "reference_controller", "run_over_seeds", "scalar_metrics",
+           "seed_dataset", "seed_summary"]
 
 #: Metrics printed first (the ones every rate-RNN rollout has), with their table headers.
 MAIN_METRICS = {"lifetime": "lifetime", "survival": "survival", "action_entropy": "H(a) nats",
