@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = {
     "analysis": ["--quick"],
     "analysis_memory": ["--quick"],
+    "fvi_ablation": ["--tasks", "corridor", "--seeds", "0", "1", "--budget", "smoke",
+                     "--variants", "defaults", "replay_epochs=4", "--no-progress"],
     "mdp_solve": ["--quick"],
     "rnn_fit": ["--epochs", "1"],
     "rnn_step": ["--n-neurons", "20", "--agents", "8", "--candidates", "4", "--seconds", "0.05"],
@@ -28,6 +30,7 @@ REPORTS = {
     "analysis": {"speedup": "elephant", "binning_vs_pynapple": "pynapple",
                  "r_sc_vs_numpy": "numpy.corrcoef", "dask_peak_rss": "float64_array_nbytes",
                  "dask_memory_cases": "baseline"},
+    "fvi_ablation": {"baseline": "defaults", "rows": "replay_epochs=4 - defaults"},
 }
 
 

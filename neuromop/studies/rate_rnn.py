@@ -48,11 +48,13 @@ class ControlStudy(Study):
     gamma: float = 0.9
     hidden: tuple[int, ...] = (128, 128)
     learning_rate: float = 1e-3
+    optimizer: str = "adam"             # "adam", "sgd" or "rmsprop"
     epochs: int = 15
     steps_per_epoch: int = 100
     fit_iterations: int = 200
     batch_size: int = 256
     target_updates: int = 2
+    replay_epochs: int = 1              # epochs whose visited states form the training set
     eval_trials: int = 64
 
     STREAMS: ClassVar[tuple[str, ...]] = ("network", "training", "evaluation", "extra")
@@ -66,7 +68,7 @@ class ControlStudy(Study):
     def controller_kwargs(self) -> dict:
         """Keyword arguments shared by the learning controllers."""
         return dict(hidden=self.hidden, gamma=self.gamma, learning_rate=self.learning_rate,
-                    random_state=self.random_streams()["training"])
+                    optimizer=self.optimizer, random_state=self.random_streams()["training"])
 
     def train_all(self, controllers: dict, out: Path, *, resume: bool,
                   progress: bool) -> dict[str, list[dict]]:
@@ -77,7 +79,7 @@ class ControlStudy(Study):
         for name, ctrl in controllers.items():
             train(ctrl, epochs=self.epochs, steps_per_epoch=self.steps_per_epoch,
                   fit_iterations=self.fit_iterations, batch_size=self.batch_size,
-                  target_updates=self.target_updates,
+                  target_updates=self.target_updates, replay_epochs=self.replay_epochs,
                   random_state=self.random_streams()["training"],
                   checkpoint_dir=out / slug(name), resume=resume, progress=progress)
             histories[name] = ctrl.history_

@@ -1,0 +1,154 @@
+"""Ablation of fitted value iteration: variant x task -> survival, lifetime, std, PR, entropy.
+
+Each variant changes one group of training settings of a controller study (``neuromop run
+TASK``) and leaves everything else at the budget's values; the baseline is ``defaults`` (the
+study as shipped), run in the same invocation with the same root seeds. Every (variant, seed)
+is a full run of the study through :func:`neuromop.studies.seeds.run_over_seeds` (resumable,
+in ``--out/<task>/<variant>/``), so the variant's controllers are trained, rolled out and
+summarised exactly as the study does. Reported per task, variant and controller: the mean over
+seeds of each metric with its 95 % Student-t interval, and the paired difference from
+``defaults`` (same seed: same network, initial states and evaluation noise).
+
+Variants (the issue-14 diagnosis list): ``replay_epochs=4`` (train on the states of the last 4
+epochs), ``target_refresh=4x100`` (the same 400 gradient steps per epoch, the target network
+refreshed 4 times instead of 2), ``learning_rate=3e-4``, ``sgd`` (plain SGD, learning rate
+0.01, as the paper's cartpole), ``epochs=30`` (twice the training) and ``gamma=0.95`` (a
+longer horizon: a setting of the agent, not of the fit, listed to show how much of the effect
+is the horizon).
+
+Prints JSON (and writes it with ``--out-json``). Usage::
+
+    python benchmarks/fvi_ablation.py --tasks energy square --seeds 0 1 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy import stats
+
+from neuromop._io import write_json_atomic
+from neuromop.studies import STUDIES
+from neuromop.studies.seeds import run_over_seeds, seed_summary
+
+#: Variant name -> overrides of the study's settings.
+VARIANTS = {
+    "defaults": {},
+    "replay_epochs=4": {"replay_epochs": 4},
+    "target_refresh=4x100": {"target_updates": 4, "fit_iterations": 100},
+    "learning_rate=3e-4": {"learning_rate": 3e-4},
+    "sgd": {"optimizer": "sgd", "learning_rate": 1e-2},
+    "epochs=30": {"epochs": 30},
+    "gamma=0.95": {"gamma": 0.95},
+}
+METRICS = ("survival", "lifetime", "activity_std", "participation_ratio", "action_entropy")
+
+
+def _overrides(variant: str, budget: str, cls) -> dict:
+    over = dict(VARIANTS[variant])
+    if budget == "smoke" and "epochs" in over:  # keep the tiny run tiny: double the smoke's
+        over["epochs"] = 2 * cls.for_budget("smoke").epochs
+    if budget == "smoke" and "fit_iterations" in over:
+        over["fit_iterations"] = max(1, cls.for_budget("smoke").fit_iterations // 2)
+    return over
+
+
+def ablate(task: str, variants, seeds, budget: str, out: Path, progress: bool) -> dict:
+    """Run every variant of ``task`` over ``seeds``; per controller and metric the mean and
+    interval, and the paired difference from ``defaults``."""
+    cls = STUDIES[task]
+    datasets, rows = {}, []
+    for variant in variants:
+        study = cls.for_budget(budget, **_overrides(variant, budget, cls))
+        t0 = time.perf_counter()
+        result = run_over_seeds(study, seeds, out / task / variant.replace("=", "_"),
+                                progress=progress)
+        datasets[variant] = result.datasets["seeds"]
+        frame = seed_summary(result.datasets["seeds"])
+        for rec in frame[frame["metric"].isin(METRICS)].to_dict(orient="records"):
+            if " - " in rec["comparison"]:
+                continue
+            rows.append({"task": task, "variant": variant, "controller": rec["comparison"],
+                         "metric": rec["metric"], "mean": rec["mean"], "low": rec["low"],
+                         "high": rec["high"], "values": rec["values"],
+                         "seconds_per_seed": (time.perf_counter() - t0) / len(seeds)})
+    base = datasets.get("defaults")
+    if base is not None:
+        for variant, ds in datasets.items():
+            if variant == "defaults":
+                continue
+            both = [c for c in ds["controller"].values if c in base["controller"].values]
+            for c in both:
+                for m in METRICS:
+                    if m not in ds or m not in base:
+                        continue
+                    d = (ds[m].sel(controller=c) - base[m].sel(controller=c)).values
+                    d = d[np.isfinite(d)]
+                    if len(d) < 2:
+                        continue
+                    half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+                    rows.append({"task": task, "variant": f"{variant} - defaults",
+                                 "controller": str(c), "metric": m, "mean": float(d.mean()),
+                                 "low": float(d.mean() - half), "high": float(d.mean() + half),
+                                 "values": ", ".join(f"{v:.6g}" for v in d)})
+    return {"rows": rows}
+
+
+def format_rows(rows: list[dict], controller: str = "MOP") -> str:
+    """One line per (task, variant): mean ± half-width per metric of ``controller``."""
+    lines = []
+    keys = sorted({(r["task"], r["variant"]) for r in rows},
+                  key=lambda k: (k[0], " - " in k[1], k[1] != "defaults", k[1]))
+    for task, variant in keys:
+        cells = []
+        for m in METRICS:
+            hit = [r for r in rows if (r["task"], r["variant"], r["metric"]) == (task, variant, m)
+                   and r["controller"] == controller]
+            if hit:
+                r = hit[0]
+                half = (r["high"] - r["low"]) / 2 if np.isfinite(r["low"]) else float("nan")
+                cells.append(f"{m} {r['mean']:.3g} ± {half:.2g}")
+        if cells:
+            lines.append(f"{task:<10}{variant:<34}" + "; ".join(cells))
+    return "\n".join(lines)
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", nargs="+", default=["energy"],
+                        choices=[n for n, c in STUDIES.items() if c.REPLICABLE])
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--budget", default="default", choices=("smoke", "default", "paper"))
+    parser.add_argument("--controller", default="MOP", help="controller of the printed table")
+    parser.add_argument("--out", default="fvi_ablation", help="folder of the runs (resumable)")
+    parser.add_argument("--out-json", default=None, help="write the JSON here too")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+    if "defaults" not in args.variants:
+        parser.error("--variants must include defaults (the baseline)")
+    torch.set_num_threads(args.threads)
+    rows = []
+    for task in args.tasks:
+        rows += ablate(task, args.variants, args.seeds, args.budget, Path(args.out),
+                       not args.no_progress)["rows"]
+    report = {"benchmark": "fvi_ablation", "baseline": "defaults", "budget": args.budget,
+              "seeds": args.seeds, "variants": {v: VARIANTS[v] for v in args.variants},
+              "threads": args.threads, "python": platform.python_version(),
+              "torch": torch.__version__, "rows": rows}
+    print(format_rows(rows, args.controller))
+    print(json.dumps(report, indent=2, default=str))
+    if args.out_json:
+        write_json_atomic(args.out_json, report)
+    return report
+
+
+if __name__ == "__main__":
+    main()
