@@ -9,7 +9,8 @@ from neuromop.envs.terminal import SHAPES, ShapeSet, shape_fill_std
 __all__ = ["plot_energy_task", "plot_square_task", "plot_shapes_task", "plot_reward_task",
            "plot_corridor_task", "plot_cartpole_task", "plot_beta_sweep"]
 
-COLORS = {"free": "0.5", "random": "tab:olive", "MOP": "tab:blue", "R": "tab:red"}
+COLORS = {"free": "0.5", "random": "tab:olive", "MOP": "tab:blue", "R": "tab:red",
+          "untrained MOP": "tab:cyan"}
 
 
 def _color(name: str) -> str:
@@ -280,8 +281,9 @@ def plot_cartpole_task(datasets: dict, summary: dict, histories: dict, study):
     for ax, name in zip(axes, names):
         ds = datasets[name]
         alive = ds["alive"].values
-        ax.hist2d(ds["x"].values[alive], ds["theta"].values[alive], bins=40,
-                  range=[[-1.8, 1.8], [-0.62, 0.62]], cmap="Blues")
+        *_, image = ax.hist2d(ds["x"].values[alive], ds["theta"].values[alive], bins=40,
+                              range=[[-1.8, 1.8], [-0.62, 0.62]], cmap="Blues")
+        fig.colorbar(image, ax=ax, label="alive time steps per bin")
         ax.set(title=f"{name} (lifetime {summary[name]['lifetime']:.0f})", xlabel="x (m)",
                ylabel="theta (rad)")
     _lifetime_history_panel(axes[-1], histories)

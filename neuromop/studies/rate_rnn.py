@@ -153,10 +153,18 @@ def _controllers(study, epsilons) -> dict:
     return out
 
 
-def _baselines(env) -> dict:
-    from neuromop.control import FreeController, RandomController
+def _baselines(study, env) -> dict:
+    """Free network, random currents and an untrained MOP controller.
 
-    return {"free": FreeController(env), "random": RandomController(env)}
+    The untrained MOP controller (the value network as initialised: optimistic, the same value
+    for every non-terminal state) already avoids states that end on the next step through the
+    exact one-step model; what it lacks is what training adds, so a task whose effect it
+    already shows needs no training for it.
+    """
+    from neuromop.control import FreeController, NeuroMOPController, RandomController
+
+    return {"free": FreeController(env), "random": RandomController(env),
+            "untrained MOP": NeuroMOPController(study.make_env(), **study.controller_kwargs())}
 
 
 @dataclass
@@ -187,7 +195,7 @@ class EnergyStudy(RateRNNStudy):
         controllers = _controllers(self, (self.epsilon,))
         histories = self.train_all(controllers, out, resume=resume, progress=progress)
         env = self.make_env()
-        datasets, metrics = self.rollouts(env, {**_baselines(env), **controllers})
+        datasets, metrics = self.rollouts(env, {**_baselines(self, env), **controllers})
         ebd = entropy_by_distance(datasets["rollout_mop"], self.max_energy)
         metrics["MOP"]["entropy_by_distance"] = ebd
         if ebd["entropy"]:  # the sixths of alive steps nearest to and farthest from threshold
@@ -231,7 +239,7 @@ class SquareStudy(RateRNNStudy):
         controllers = _controllers(self, tuple(self.epsilons))
         histories = self.train_all(controllers, out, resume=resume, progress=progress)
         env = self.make_env()
-        datasets, metrics = self.rollouts(env, {**_baselines(env), **controllers})
+        datasets, metrics = self.rollouts(env, {**_baselines(self, env), **controllers})
         named = dict(zip(metrics, datasets.values()))
         fig = plot_square_task(named, metrics, histories, self)
         return self.result(out, started=started, datasets=datasets, metrics=metrics,

@@ -198,7 +198,9 @@ class CartpoleStudy(ControlStudy):
                  "R": RewardController(self.make_env(), epsilon=self.epsilon, **kw)}
         histories = self.train_all(ctrls, out, resume=resume, progress=progress)
         env = self.make_env()
-        datasets, metrics = self.rollouts(env, {"random": RandomController(env), **ctrls})
+        untrained = NeuroMOPController(self.make_env(), **kw)  # one-step lookahead only
+        datasets, metrics = self.rollouts(env, {"random": RandomController(env),
+                                                "untrained MOP": untrained, **ctrls})
         named = dict(zip(metrics, datasets.values()))
         fig = plot_cartpole_task(named, metrics, histories, self)
         return self.result(out, started=started, datasets=datasets, metrics=metrics,

@@ -120,7 +120,7 @@ def test_cartpole_smoke_runs_and_reports_every_controller(tmp_path):
     # earlier assertion held by the luck of one seed.
     result = _smoke("cartpole", tmp_path)
     summary, hist = result["controllers"], result["histories"]["MOP"]
-    assert set(summary) == {"random", "MOP", "R"}
+    assert set(summary) == {"random", "untrained MOP", "MOP", "R"}
     for metrics in summary.values():
         assert 0 < metrics["lifetime"] <= 150 and 0 <= metrics["survival"] <= 1
     assert [h["epoch"] for h in hist] == list(range(5))
