@@ -14,6 +14,31 @@ LABELS = {"lifetime": "lifetime (steps)",
           "action_entropy": "action entropy (nats)", "activity_std": "activity std (x units)",
           "participation_ratio": "participation ratio (neurons)"}
 
+#: Axis labels of the training curves.
+CURVES = {"history_survival": "survival (Kaplan-Meier; band clipped to [0, 1])",
+          "history_trajectory_std": "within-trajectory readout std\n(mean over contexts)",
+          "history_activity_std": "activity std over the epoch (x units)"}
+
+
+def _palette(controllers: list[str]) -> dict[str, object]:
+    """One colour per controller: its family's (as in the task figures), in
+    shades of the family's colour map when several controllers share it (a sweep)."""
+    import matplotlib.pyplot as plt
+
+    base = {c: _color(c) for c in controllers}
+    maps = {"tab:blue": "Blues", "tab:red": "Reds", "0.5": "Greys", "tab:cyan": "GnBu",
+            "tab:olive": "YlGn", "k": "Greys"}
+    out = {}
+    for colour in dict.fromkeys(base.values()):
+        members = [c for c in controllers if base[c] == colour]
+        if len(members) == 1:
+            out[members[0]] = colour
+            continue
+        cmap = plt.get_cmap(maps.get(colour, "Greys"))
+        for i, c in enumerate(members):
+            out[c] = cmap(0.4 + 0.55 * i / (len(members) - 1))
+    return out
+
 
 def _interval(values: np.ndarray, level: float = 0.95):
     """Mean and Student-t half-width over axis 0 (NaN-aware; half-width NaN below 2 values)."""
@@ -56,6 +81,7 @@ def plot_seed_replicates(ds, *, title: str = "", max_panels: int = 12):
     metrics = ([m for m in LABELS if m in metrics]
                + [m for m in metrics if m not in LABELS])[:max_panels]
     curves = [k for k in ("history_lifetime_restricted", "history_survival") if k in ds]
+    curves += [k for k in ("history_trajectory_std", "history_activity_std") if k in ds][:1]
     n = len(curves) + len(metrics)
     cols = min(4, n)
     rows = int(np.ceil(n / cols))
@@ -63,6 +89,7 @@ def plot_seed_replicates(ds, *, title: str = "", max_panels: int = 12):
                              constrained_layout=True, squeeze=False)
     axes = axes.ravel()
     n_seeds = ds.sizes["seed"]
+    colours = _palette(controllers)
     for ax, key in zip(axes, curves):
         epochs = ds["epoch"].values
         for j, c in enumerate(controllers):
@@ -70,19 +97,21 @@ def plot_seed_replicates(ds, *, title: str = "", max_panels: int = 12):
             if not np.isfinite(values).any():
                 continue
             mean, half = _interval(values)
-            ax.plot(epochs, mean, "o-", ms=3, color=_color(c), label=c)
-            ax.fill_between(epochs, mean - half, mean + half, color=_color(c), alpha=0.2,
+            ax.plot(epochs, mean, "o-", ms=3, color=colours[c], label=c)
+            ax.fill_between(epochs, mean - half, mean + half, color=colours[c], alpha=0.2,
                             lw=0)
         horizon = ds["history_horizon"].values if "history_horizon" in ds else None
         cap = (f", capped at {int(np.nanmax(horizon))}" if horizon is not None
                and np.isfinite(horizon).any() else "")
         survival = key.endswith("survival")
-        ax.set(xlabel="training epoch",
-               ylabel="survival (Kaplan-Meier; band clipped to [0, 1])" if survival
-               else "restricted mean lifetime (steps" + cap + ")",
-               title="training (mean, 95 % band)")
+        ax.set(xlabel="training epoch", ylabel=CURVES.get(key) or (
+            "restricted mean lifetime (steps" + cap + ")"), title="training (mean, 95 % band)")
         if survival:
             ax.set_ylim(-0.02, 1.02)
+        elif cap and key.endswith("lifetime_restricted"):
+            ax.set_ylim(0, 1.05 * float(np.nanmax(horizon)))
+        else:  # standard deviations: the band is clipped at 0
+            ax.set_ylim(bottom=0)
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.legend(fontsize=7)
     rng = np.random.default_rng(0)  # jitter of the seed dots only
@@ -92,7 +121,7 @@ def plot_seed_replicates(ds, *, title: str = "", max_panels: int = 12):
         names = [c for c, h in zip(controllers, has) if h]
         mean, half = _interval(values)
         x = np.arange(len(names))
-        ax.bar(x, mean, color=[_color(c) for c in names], alpha=0.75)
+        ax.bar(x, mean, color=[colours[c] for c in names], alpha=0.8)
         ax.errorbar(x, mean, yerr=np.nan_to_num(half), fmt="none", ecolor="k", capsize=4)
         for j in range(len(names)):
             ax.plot(x[j] + rng.uniform(-0.15, 0.15, n_seeds), values[:, j], "k.", ms=4)
@@ -101,6 +130,8 @@ def plot_seed_replicates(ds, *, title: str = "", max_panels: int = 12):
                            + (" (nats)" if "entropy" in key else ""))
         if key == "survival":
             ax.set_ylim(0, 1.05)
+        elif np.nanmin(values) >= 0:  # a non-negative metric: the interval is clipped at 0
+            ax.set_ylim(bottom=0)
         ax.set_xlim(-0.7, max(len(names), 4) - 0.3)
         ax.set_ylabel(label, fontsize=8)
         ax.set_title(key.replace("_", " "), fontsize=9)

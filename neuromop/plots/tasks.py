@@ -14,7 +14,13 @@ COLORS = {"free": "0.5", "random": "tab:olive", "MOP": "tab:blue", "R": "tab:red
 
 
 def _color(name: str) -> str:
-    return COLORS.get(name, COLORS["R"] if name.startswith("R") else "k")
+    """The colour of a controller; variants (``"MOP square"``, ``"R eps=0.2"``) take their
+    family's."""
+    if name in COLORS:
+        return COLORS[name]
+    family = next((k for k in ("untrained MOP", "MOP", "free", "random", "R")
+                   if name.startswith(k + " ")), None)
+    return COLORS[family] if family else "k"
 
 
 def _bars(ax, summary: dict, key: str, label: str) -> None:

@@ -80,14 +80,25 @@ def _slug(text: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in str(text).lower()).strip("_")
 
 
+def _number(value) -> float | None:
+    """A history entry as one number: a number, or the mean of a dict of numbers (e.g. one
+    value per context of the six-shapes task); ``None`` otherwise."""
+    def is_number(v):
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    if is_number(value):
+        return float(value)
+    if isinstance(value, dict) and value and all(is_number(v) for v in value.values()):
+        return float(np.mean(list(value.values())))
+    return None
+
+
 def _history_keys(histories: dict) -> list[str]:
     keys = []
     for hist in histories.values():
         for record in hist:
-            for k, v in record.items():
-                if (k != "epoch" and k not in keys and isinstance(v, (int, float))
-                        and not isinstance(v, bool)):
-                    keys.append(k)
+            keys += [k for k, v in record.items()
+                     if k != "epoch" and k not in keys and _number(v) is not None]
     return keys
 
 
@@ -105,7 +116,8 @@ def seed_dataset(results: dict[int, StudyResult]) -> xr.Dataset:
     xarray.Dataset
         One variable per scalar metric with dims ``(seed, controller)`` and one
         ``history_<key>`` per numeric training-history entry with dims
-        ``(seed, controller, epoch)``; NaN where a controller lacks a metric (e.g. the free
+        ``(seed, controller, epoch)`` (an entry that is a dict of numbers, e.g. one per
+        context, is their mean); NaN where a controller lacks a metric (e.g. the free
         network's training history).
     """
     seeds = sorted(results)
@@ -115,15 +127,19 @@ def seed_dataset(results: dict[int, StudyResult]) -> xr.Dataset:
         if list(per_seed[s]) != controllers:
             raise ValueError(f"seed {s} ran controllers {list(per_seed[s])}, seed {seeds[0]} "
                              f"ran {controllers}: replicate runs must share their settings")
+    histories = {s: results[s].summary.get("histories", {}) for s in seeds}
+    # a trained controller evaluated under other names (six shapes: "MOP" is rolled out as
+    # "MOP square", ...) keeps its training history under its own name
+    controllers += [c for c in histories[seeds[0]] if c not in controllers]
     metrics = []
     for s in seeds:
         for row in per_seed[s].values():
             metrics += [m for m in row if m not in metrics]
     data = {m: (("seed", "controller"),
-                np.array([[per_seed[s][c].get(m, np.nan) for c in controllers] for s in seeds]))
+                np.array([[per_seed[s].get(c, {}).get(m, np.nan) for c in controllers]
+                          for s in seeds]))
             for m in metrics}
     coords = {"seed": seeds, "controller": controllers}
-    histories = {s: results[s].summary.get("histories", {}) for s in seeds}
     keys = _history_keys({f"{s}/{c}": h for s in seeds for c, h in histories[s].items()})
     n_epochs = max((len(h) for s in seeds for h in histories[s].values()), default=0)
     if keys and n_epochs:
@@ -133,8 +149,8 @@ def seed_dataset(results: dict[int, StudyResult]) -> xr.Dataset:
             for i, s in enumerate(seeds):
                 for j, c in enumerate(controllers):
                     for record in histories[s].get(c, []):
-                        value = record.get(key)
-                        if isinstance(value, (int, float)) and not isinstance(value, bool):
+                        value = _number(record.get(key))
+                        if value is not None:
                             arr[i, j, int(record["epoch"])] = value
             data[f"history_{key}"] = (("seed", "controller", "epoch"), arr)
     ds = xr.Dataset(data, coords=coords)
