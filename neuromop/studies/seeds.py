@@ -229,6 +229,7 @@ def format_seed_table(summary: pd.DataFrame, *, title: str = "") -> str:
     ordered = [m for m in MAIN_METRICS if m in metrics] + [m for m in metrics
                                                             if m not in MAIN_METRICS]
     lines = [title] if title else []
+    label = min(44, max([20] + [len(str(c)) + 2 for c in summary["comparison"]]))
     for part, comparisons in (("controller", [c for c in dict.fromkeys(summary["comparison"])
                                               if " - " not in c]),
                               ("paired difference", [c for c in dict.fromkeys(
@@ -238,7 +239,7 @@ def format_seed_table(summary: pd.DataFrame, *, title: str = "") -> str:
         lines.append(f"\n{part}: mean ± 95 % t-interval half-width over seeds")
         for start in range(0, len(ordered), 4):
             chunk = ordered[start:start + 4]
-            width = 20
+            width = max([20] + [len(_header(m)) + 2 for m in chunk])
             body = []
             for c in comparisons:
                 cells = []
@@ -246,10 +247,10 @@ def format_seed_table(summary: pd.DataFrame, *, title: str = "") -> str:
                     hit = summary[(summary["comparison"] == c) & (summary["metric"] == m)]
                     cells.append(cell(hit.iloc[0]) if len(hit) else "-")
                 if any(x != "-" for x in cells):
-                    body.append(f"{c[:19]:<20}" + "".join(f"{x:>{width}}" for x in cells))
+                    body.append(f"{c[:label - 1]:<{label}}"
+                                + "".join(f"{x:>{width}}" for x in cells))
             if body:
-                head = f"{'':<20}" + "".join(f"{_header(m)[:width - 1]:>{width}}"
-                                             for m in chunk)
+                head = f"{'':<{label}}" + "".join(f"{_header(m):>{width}}" for m in chunk)
                 lines += [head, "-" * len(head), *body]
     return "\n".join(lines)
 
