@@ -9,12 +9,12 @@ summarised exactly as the study does. Reported per task, variant and controller:
 seeds of each metric with its 95 % Student-t interval, and the paired difference from
 ``defaults`` (same seed: same network, initial states and evaluation noise).
 
-Variants (the issue-14 diagnosis list): ``replay_epochs=4`` (train on the states of the last 4
-epochs), ``target_refresh=4x100`` (the same 400 gradient steps per epoch, the target network
-refreshed 4 times instead of 2), ``learning_rate=3e-4``, ``sgd`` (plain SGD, learning rate
-0.01, as the paper's cartpole), ``epochs=30`` (twice the training) and ``gamma=0.95`` (a
-longer horizon: a setting of the agent, not of the fit, listed to show how much of the effect
-is the horizon).
+Variants (the issue-14 diagnosis list), relative to the budget's settings: ``replay_epochs=4``
+(train on the states of the last 4 epochs), ``replay all epochs``, ``target refresh x2`` (the
+same gradient steps per epoch, the target network refreshed twice as often),
+``learning_rate/3``, ``sgd`` (plain SGD, learning rate 0.01, as the paper's cartpole),
+``epochs x2`` (twice the training) and ``gamma=0.95`` (a longer horizon: a setting of the
+agent, not of the fit, listed to show how much of the effect is the horizon).
 
 Prints JSON (and writes it with ``--out-json``). Usage::
 
@@ -37,26 +37,23 @@ from neuromop._io import write_json_atomic
 from neuromop.studies import STUDIES
 from neuromop.studies.seeds import run_over_seeds, seed_summary
 
-#: Variant name -> overrides of the study's settings.
+#: Variant name -> overrides of a study's settings, given the budget's configuration.
 VARIANTS = {
-    "defaults": {},
-    "replay_epochs=4": {"replay_epochs": 4},
-    "target_refresh=4x100": {"target_updates": 4, "fit_iterations": 100},
-    "learning_rate=3e-4": {"learning_rate": 3e-4},
-    "sgd": {"optimizer": "sgd", "learning_rate": 1e-2},
-    "epochs=30": {"epochs": 30},
-    "gamma=0.95": {"gamma": 0.95},
+    "defaults": lambda st: {},
+    "replay_epochs=4": lambda st: {"replay_epochs": 4},
+    "replay all epochs": lambda st: {"replay_epochs": st.epochs},
+    "target refresh x2": lambda st: {"target_updates": 2 * st.target_updates,
+                                     "fit_iterations": max(1, st.fit_iterations // 2)},
+    "learning_rate/3": lambda st: {"learning_rate": st.learning_rate / 3},
+    "sgd": lambda st: {"optimizer": "sgd", "learning_rate": 1e-2},
+    "epochs x2": lambda st: {"epochs": 2 * st.epochs},
+    "gamma=0.95": lambda st: {"gamma": 0.95},
 }
 METRICS = ("survival", "lifetime", "activity_std", "participation_ratio", "action_entropy")
 
 
 def _overrides(variant: str, budget: str, cls) -> dict:
-    over = dict(VARIANTS[variant])
-    if budget == "smoke" and "epochs" in over:  # keep the tiny run tiny: double the smoke's
-        over["epochs"] = 2 * cls.for_budget("smoke").epochs
-    if budget == "smoke" and "fit_iterations" in over:
-        over["fit_iterations"] = max(1, cls.for_budget("smoke").fit_iterations // 2)
-    return over
+    return VARIANTS[variant](cls.for_budget(budget))
 
 
 def ablate(task: str, variants, seeds, budget: str, out: Path, progress: bool) -> dict:
@@ -67,8 +64,8 @@ def ablate(task: str, variants, seeds, budget: str, out: Path, progress: bool) -
     for variant in variants:
         study = cls.for_budget(budget, **_overrides(variant, budget, cls))
         t0 = time.perf_counter()
-        result = run_over_seeds(study, seeds, out / task / variant.replace("=", "_"),
-                                progress=progress)
+        folder = "".join(ch if ch.isalnum() or ch == "." else "_" for ch in variant)
+        result = run_over_seeds(study, seeds, out / task / folder, progress=progress)
         datasets[variant] = result.datasets["seeds"]
         frame = seed_summary(result.datasets["seeds"])
         for rec in frame[frame["metric"].isin(METRICS)].to_dict(orient="records"):
@@ -140,7 +137,9 @@ def main(argv=None) -> dict:
         rows += ablate(task, args.variants, args.seeds, args.budget, Path(args.out),
                        not args.no_progress)["rows"]
     report = {"benchmark": "fvi_ablation", "baseline": "defaults", "budget": args.budget,
-              "seeds": args.seeds, "variants": {v: VARIANTS[v] for v in args.variants},
+              "seeds": args.seeds,
+              "variants": {t: {v: _overrides(v, args.budget, STUDIES[t]) for v in args.variants}
+                           for t in args.tasks},
               "threads": args.threads, "python": platform.python_version(),
               "torch": torch.__version__, "rows": rows}
     print(format_rows(rows, args.controller))
