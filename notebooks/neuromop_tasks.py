@@ -129,7 +129,7 @@ summarize_rollout(square.datasets["rollout_mop"])
 # and MOP after the first and last epoch, all from the same start states. The value network
 # starts at V = 0, so the untrained controller is exactly the random one; training raises the
 # within-trajectory std in every context (at the default budget, seed 0: 0.105-0.156 untrained,
-# 0.154-0.200 after 15 epochs), most of it in the first epoch.
+# 0.154-0.200 after 15 epochs, the default of that time), most of it in the first epoch.
 
 # %%
 shapes = ShapesStudy.for_budget(BUDGET).run(OUT / "shapes", progress=False)

@@ -49,7 +49,7 @@ class ControlStudy(Study):
     hidden: tuple[int, ...] = (128, 128)
     learning_rate: float = 1e-3
     optimizer: str = "adam"             # "adam", "sgd" or "rmsprop"
-    epochs: int = 15
+    epochs: int = 30                    # 15 left training short: see benchmarks/fvi_ablation.py
     steps_per_epoch: int = 100
     fit_iterations: int = 200
     batch_size: int = 256
