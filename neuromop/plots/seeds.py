@@ -12,7 +12,14 @@ __all__ = ["plot_seed_replicates"]
 LABELS = {"lifetime": "lifetime (steps)",
           "survival": "survival (fraction alive at the end;\nerror bars clipped to [0, 1])",
           "action_entropy": "action entropy (nats)", "activity_std": "activity std (x units)",
-          "participation_ratio": "participation ratio (neurons)"}
+          "participation_ratio": "participation ratio (neurons)",
+          "saturation": "fraction of |x| above the saturation level",
+          "input_saturation": "fraction of |tanh(h)| above the saturation level",
+          "log_gain": "sum ln f'(h) (nats per step)",
+          "zero_action_fraction": "fraction of steps with zero current",
+          "action_dimensionality": "participation ratio of the currents",
+          "room_crossings": "room-to-room crossings per trial",
+          "inner_occupancy": "fraction of alive time in the inner square"}
 
 #: Axis labels of the training curves.
 CURVES = {"history_survival": "survival (Kaplan-Meier; band clipped to [0, 1])",
