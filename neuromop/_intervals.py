@@ -1,7 +1,7 @@
 """Means with Student-t intervals over a named dim, and distances to a published reference.
 
-Private helpers of the studies that put the package's numbers beside the MOP paper authors'
-(:mod:`neuromop.mdp.paper`).
+Private helpers of the studies: summaries over seeds (:mod:`neuromop.studies.seeds`) and the
+package's numbers beside the MOP paper authors' (:mod:`neuromop.mdp.paper`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import xarray as xr
 from scipy import stats
 
-__all__ = ["mean_interval", "reference_z"]
+__all__ = ["interval_rows", "mean_interval", "reference_z"]
 
 
 def mean_interval(values: xr.DataArray, dim: str = "trial", level: float = 0.95) -> xr.Dataset:
@@ -39,3 +39,34 @@ def reference_z(values: xr.DataArray, mean: xr.DataArray, sem: xr.DataArray,
     m = mean_interval(values, dim)
     se = np.sqrt(m["sem"] ** 2 + sem ** 2)
     return ((m["mean"] - mean) / se.where(se > 0)).rename("z")
+
+
+def interval_rows(ds: xr.Dataset, dim: str, group: str, reference=None,
+                  level: float = 0.95) -> list[dict]:
+    """Mean and Student-t interval over ``dim`` of every variable with dims ``(dim, group)``,
+    per label of ``group`` and, when ``reference`` is a label, of the paired differences
+    ``reference - other``.
+
+    Returns one row per (comparison, variable): ``comparison`` (the label or
+    ``"<reference> - <other>"``), ``metric``, ``mean``, ``low``, ``high``, ``n`` (finite values)
+    and ``values`` (comma-separated); comparisons without a finite value are left out and one
+    value has NaN bounds.
+    """
+    names = [v for v in ds.data_vars if set(ds[v].dims) == {dim, group}]
+    labels = ds[group].values.tolist()
+    pairs = [(c, ds[n].sel({group: c}), n) for c in labels for n in names]
+    if reference is not None:
+        pairs += [(f"{reference} - {c}", ds[n].sel({group: reference}) - ds[n].sel({group: c}),
+                   n) for c in labels if c != reference for n in names]
+    rows = []
+    for label, values, name in pairs:
+        values = values.dropna(dim)
+        n = int(values.sizes[dim])
+        if n == 0:
+            continue
+        m = mean_interval(values, dim, level)
+        low, high = (float(m["low"]), float(m["high"])) if n > 1 else (np.nan, np.nan)
+        rows.append({"comparison": label, "metric": name, "mean": float(m["mean"]), "low": low,
+                     "high": high, "n": n,
+                     "values": ", ".join(f"{v:.6g}" for v in values.values)})
+    return rows

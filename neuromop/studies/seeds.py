@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from neuromop._checks import check_int
-from neuromop._intervals import mean_interval
+from neuromop._intervals import interval_rows
 from neuromop._provenance import provenance
+from neuromop._replicates import check_seeds, history_keys, number, slug_of
 from neuromop._version import __version__
 from neuromop.studies.protocol import (
     StudyResult,
@@ -71,35 +71,9 @@ def scalar_metrics(controllers: dict) -> dict[str, dict[str, float]]:
                     isinstance(v, (int, float)) and not isinstance(v, bool)
                     for v in value.values()):
                 for sub, v in value.items():
-                    row[f"{key}_{_slug(sub)}"] = float(v)
+                    row[f"{key}_{slug_of(sub)}"] = float(v)
         out[name] = row
     return out
-
-
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in str(text).lower()).strip("_")
-
-
-def _number(value) -> float | None:
-    """A history entry as one number: a number, or the mean of a dict of numbers (e.g. one
-    value per context of the six-shapes task); ``None`` otherwise."""
-    def is_number(v):
-        return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-    if is_number(value):
-        return float(value)
-    if isinstance(value, dict) and value and all(is_number(v) for v in value.values()):
-        return float(np.mean(list(value.values())))
-    return None
-
-
-def _history_keys(histories: dict) -> list[str]:
-    keys = []
-    for hist in histories.values():
-        for record in hist:
-            keys += [k for k, v in record.items()
-                     if k != "epoch" and k not in keys and _number(v) is not None]
-    return keys
 
 
 def seed_dataset(results: dict[int, StudyResult]) -> xr.Dataset:
@@ -140,7 +114,7 @@ def seed_dataset(results: dict[int, StudyResult]) -> xr.Dataset:
                           for s in seeds]))
             for m in metrics}
     coords = {"seed": seeds, "controller": controllers}
-    keys = _history_keys({f"{s}/{c}": h for s in seeds for c, h in histories[s].items()})
+    keys = history_keys({f"{s}/{c}": h for s in seeds for c, h in histories[s].items()})
     n_epochs = max((len(h) for s in seeds for h in histories[s].values()), default=0)
     if keys and n_epochs:
         coords["epoch"] = np.arange(n_epochs)
@@ -149,7 +123,7 @@ def seed_dataset(results: dict[int, StudyResult]) -> xr.Dataset:
             for i, s in enumerate(seeds):
                 for j, c in enumerate(controllers):
                     for record in histories[s].get(c, []):
-                        value = _number(record.get(key))
+                        value = number(record.get(key))
                         if value is not None:
                             arr[i, j, int(record["epoch"])] = value
             data[f"history_{key}"] = (("seed", "controller", "epoch"), arr)
@@ -185,35 +159,11 @@ def seed_summary(ds: xr.Dataset, level: float = 0.95) -> pd.DataFrame:
         ``"<reference> - <other>"`` (a paired difference over seeds); columns ``mean``, ``low``,
         ``high``, ``n_seeds`` and ``values`` (the per-seed numbers, comma-separated).
     """
-    metrics = [v for v in ds.data_vars if "epoch" not in ds[v].dims]
-    ref = reference_controller(ds["controller"].values.tolist())
-    rows = []
-
-    def add(label, values):
-        values = values.dropna("seed")
-        n = int(values.sizes["seed"])
-        if n == 0:
-            return
-        if n == 1:  # no interval from one seed
-            mean, low, high = float(values.mean()), float("nan"), float("nan")
-        else:
-            m = mean_interval(values, "seed", level)
-            mean, low, high = float(m["mean"]), float(m["low"]), float(m["high"])
-        rows.append({"comparison": label, "metric": name, "mean": mean, "low": low,
-                     "high": high, "n_seeds": n,
-                     "values": ", ".join(f"{v:.6g}" for v in values.values)})
-
-    for c in ds["controller"].values.tolist():
-        for name in metrics:
-            add(c, ds[name].sel(controller=c))
-    if ref is not None:
-        for c in ds["controller"].values.tolist():
-            if c == ref:
-                continue
-            for name in metrics:
-                add(f"{ref} - {c}", ds[name].sel(controller=ref) - ds[name].sel(controller=c))
-    return pd.DataFrame(rows, columns=["comparison", "metric", "mean", "low", "high",
-                                       "n_seeds", "values"])
+    rows = interval_rows(ds, "seed", "controller",
+                         reference_controller(ds["controller"].values.tolist()), level)
+    frame = pd.DataFrame(rows, columns=["comparison", "metric", "mean", "low", "high", "n",
+                                        "values"])
+    return frame.rename(columns={"n": "n_seeds"})
 
 
 def format_seed_table(summary: pd.DataFrame, *, title: str = "") -> str:
@@ -265,18 +215,6 @@ def _header(metric: str) -> str:
     return metric.replace("_", " ")
 
 
-def _check_seeds(seeds) -> tuple[int, ...]:
-    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence):
-        raise TypeError(f"seeds must be a sequence of ints >= 0, got {seeds!r}")
-    seeds = tuple(check_int("seeds", s, low=0) for s in seeds)
-    if len(seeds) < 2:
-        raise ValueError(f"seeds must hold at least 2 root seeds for an interval, got "
-                         f"{list(seeds)}")
-    if len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds must be distinct, got {list(seeds)}")
-    return seeds
-
-
 def run_over_seeds(study, seeds: Sequence[int], out_dir, *, resume: bool = True,
                    progress: bool = True) -> StudyResult:
     """Run ``study`` once per root seed and summarise its controllers over the seeds.
@@ -301,7 +239,7 @@ def run_over_seeds(study, seeds: Sequence[int], out_dir, *, resume: bool = True,
         ``summary``: ``{"seeds", "reference", "rows"}`` (the rows of :func:`seed_summary`);
         ``datasets``: ``{"seeds": seed_dataset}``; ``frames``: ``{"seeds_table": ...}``.
     """
-    seeds = _check_seeds(seeds)
+    seeds = check_seeds(seeds)
     if not hasattr(study, "run") or not dataclasses.is_dataclass(study):
         raise TypeError(f"study must be a Study configuration, got {type(study).__name__}")
     started = time.perf_counter()
