@@ -11,7 +11,7 @@ __all__ = ["plot_seed_replicates"]
 #: Axis labels (with units) of the metrics every rate-RNN rollout reports.
 LABELS = {"lifetime": "lifetime (steps)",
           "survival": "survival (fraction alive at the end;\nerror bars clipped to [0, 1])",
-          "action_entropy": "action entropy (nats)", "activity_std": "activity std (x units)",
+          "action_entropy": "action entropy (nats)", "activity_std": "activity std (state units)",
           "participation_ratio": "participation ratio (neurons)",
           "saturation": "fraction of |x| above the saturation level",
           "input_saturation": "fraction of |tanh(h)| above the saturation level",
@@ -24,7 +24,7 @@ LABELS = {"lifetime": "lifetime (steps)",
 #: Axis labels of the training curves.
 CURVES = {"history_survival": "survival (Kaplan-Meier; band clipped to [0, 1])",
           "history_trajectory_std": "within-trajectory readout std\n(mean over contexts)",
-          "history_activity_std": "activity std over the epoch (x units)"}
+          "history_activity_std": "activity std over the epoch (state units)"}
 
 
 def _palette(controllers: list[str]) -> dict[str, object]:
