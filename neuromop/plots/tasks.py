@@ -78,8 +78,8 @@ def plot_energy_task(datasets: dict, summary: dict, histories: dict, study):
     _lifetime_history_panel(ax, histories)
     _bars(axes[1, 0], summary, "lifetime", "lifetime (steps)")
     _bars(axes[1, 1], summary, "action_entropy", "action entropy (nats)")
-    _bars(axes[1, 2], summary, "activity_std", "activity std")
-    _bars(axes[1, 3], summary, "participation_ratio", "participation ratio")
+    _bars(axes[1, 2], summary, "activity_std", "activity std (x units)")
+    _bars(axes[1, 3], summary, "participation_ratio", "participation ratio (neurons)")
     fig.suptitle("NeuroMOP energy task: free / random / MOP / R")
     return fig
 
@@ -107,7 +107,7 @@ def plot_square_task(datasets: dict, summary: dict, histories: dict, study):
         ax.axis("off")
     _bars(axes[1, 0], summary, "lifetime", "lifetime (steps)")
     _bars(axes[1, 1], summary, "action_entropy", "action entropy (nats)")
-    _bars(axes[1, 2], summary, "activity_std", "activity std")
+    _bars(axes[1, 2], summary, "activity_std", "activity std (x units)")
     for ax in axes[1, 3:]:
         ax.axis("off")
     fig.suptitle("NeuroMOP square confinement")
