@@ -31,9 +31,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy import stats
 
+from neuromop._intervals import interval_rows
 from neuromop._io import write_json_atomic
+from neuromop._replicates import slug_of
 from neuromop.studies import STUDIES
 from neuromop.studies.seeds import run_over_seeds, seed_summary
 
@@ -64,8 +65,7 @@ def ablate(task: str, variants, seeds, budget: str, out: Path, progress: bool) -
     for variant in variants:
         study = cls.for_budget(budget, **_overrides(variant, budget, cls))
         t0 = time.perf_counter()
-        folder = "".join(ch if ch.isalnum() or ch == "." else "_" for ch in variant)
-        result = run_over_seeds(study, seeds, out / task / folder, progress=progress)
+        result = run_over_seeds(study, seeds, out / task / slug_of(variant), progress=progress)
         datasets[variant] = result.datasets["seeds"]
         frame = seed_summary(result.datasets["seeds"])
         for rec in frame[frame["metric"].isin(METRICS)].to_dict(orient="records"):
@@ -76,24 +76,16 @@ def ablate(task: str, variants, seeds, budget: str, out: Path, progress: bool) -
                          "high": rec["high"], "values": rec["values"],
                          "seconds_per_seed": (time.perf_counter() - t0) / len(seeds)})
     base = datasets.get("defaults")
-    if base is not None:
-        for variant, ds in datasets.items():
-            if variant == "defaults":
-                continue
-            both = [c for c in ds["controller"].values if c in base["controller"].values]
-            for c in both:
-                for m in METRICS:
-                    if m not in ds or m not in base:
-                        continue
-                    d = (ds[m].sel(controller=c) - base[m].sel(controller=c)).values
-                    d = d[np.isfinite(d)]
-                    if len(d) < 2:
-                        continue
-                    half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
-                    rows.append({"task": task, "variant": f"{variant} - defaults",
-                                 "controller": str(c), "metric": m, "mean": float(d.mean()),
-                                 "low": float(d.mean() - half), "high": float(d.mean() + half),
-                                 "values": ", ".join(f"{v:.6g}" for v in d)})
+    for variant, ds in datasets.items():
+        if base is None or variant == "defaults":
+            continue
+        common = [m for m in METRICS if m in ds and m in base]
+        diff = ds[common] - base[common]  # aligned on seed and controller: paired runs
+        for rec in interval_rows(diff, "seed", "controller"):
+            rows.append({"task": task, "variant": f"{variant} - defaults",
+                         "controller": str(rec["comparison"]), "metric": rec["metric"],
+                         "mean": rec["mean"], "low": rec["low"], "high": rec["high"],
+                         "values": rec["values"]})
     return {"rows": rows}
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from neuromop._checks import check_int
 
-__all__ = ["check_seeds", "history_keys", "number", "slug_of"]
+__all__ = ["check_seeds", "history_keys", "is_number", "number", "slug_of"]
 
 
 def slug_of(text: str) -> str:
@@ -16,12 +16,14 @@ def slug_of(text: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in str(text).lower()).strip("_")
 
 
+def is_number(value) -> bool:
+    """Whether ``value`` is an int or float (a bool is not)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def number(value) -> float | None:
     """A history entry as one number: a number, or the mean of a dict of numbers (e.g. one
     value per context of the six-shapes task); ``None`` otherwise."""
-    def is_number(v):
-        return isinstance(v, (int, float)) and not isinstance(v, bool)
-
     if is_number(value):
         return float(value)
     if isinstance(value, dict) and value and all(is_number(v) for v in value.values()):

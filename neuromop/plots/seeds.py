@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from neuromop._intervals import mean_interval
 from neuromop.plots.tasks import _color
 
 __all__ = ["plot_seed_replicates"]
@@ -48,18 +49,17 @@ def _palette(controllers: list[str]) -> dict[str, object]:
 
 
 def _interval(values: np.ndarray, level: float = 0.95):
-    """Mean and Student-t half-width over axis 0 (NaN-aware; half-width NaN below 2 values)."""
+    """Mean and Student-t half-width over axis 0 (:func:`neuromop._intervals.mean_interval`;
+    NaN-aware, half-width NaN below 2 values)."""
     import warnings
 
-    from scipy import stats
+    import xarray as xr
 
-    n = np.sum(np.isfinite(values), axis=0)
-    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+    dims = ("seed", *(f"dim_{i}" for i in range(1, values.ndim)))
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns stay NaN
-        mean = np.nanmean(values, axis=0)
-        sd = np.nanstd(values, axis=0, ddof=1)
-        half = sd / np.sqrt(n) * stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1))
-    return mean, np.where(n > 1, half, np.nan)
+        m = mean_interval(xr.DataArray(values, dims=dims), "seed", level)
+    return m["mean"].values, (m["high"] - m["mean"]).values
 
 
 def plot_seed_replicates(ds, *, title: str = "", max_panels: int = 12):

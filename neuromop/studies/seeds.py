@@ -30,7 +30,7 @@ import xarray as xr
 
 from neuromop._intervals import interval_rows
 from neuromop._provenance import provenance
-from neuromop._replicates import check_seeds, history_keys, number, slug_of
+from neuromop._replicates import check_seeds, history_keys, is_number, number, slug_of
 from neuromop._version import __version__
 from neuromop.studies.protocol import (
     StudyResult,
@@ -63,13 +63,11 @@ def scalar_metrics(controllers: dict) -> dict[str, dict[str, float]]:
     for name, metrics in controllers.items():
         row = {}
         for key, value in metrics.items():
-            if key.endswith("_sem") or isinstance(value, bool):
+            if key.endswith("_sem"):
                 continue
-            if isinstance(value, (int, float)):
+            if is_number(value):
                 row[key] = float(value)
-            elif isinstance(value, dict) and value and all(
-                    isinstance(v, (int, float)) and not isinstance(v, bool)
-                    for v in value.values()):
+            elif isinstance(value, dict) and value and all(map(is_number, value.values())):
                 for sub, v in value.items():
                     row[f"{key}_{slug_of(sub)}"] = float(v)
         out[name] = row
@@ -248,9 +246,9 @@ def run_over_seeds(study, seeds: Sequence[int], out_dir, *, resume: bool = True,
               "replicates": "seeds"}
     out = prepare_folder(out_dir, record, resume=resume)
     results = {}
-    for s in seeds:
+    for i, s in enumerate(seeds, start=1):
         if progress:
-            print(f"{study.name}: seed {s} ({seeds.index(s) + 1} of {len(seeds)})", flush=True)
+            print(f"{study.name}: seed {s} ({i} of {len(seeds)})", flush=True)
         results[s] = dataclasses.replace(study, seed=s).run(out / f"seed_{s}", resume=resume,
                                                              progress=progress)
         if "controllers" not in results[s].summary:
