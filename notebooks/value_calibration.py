@@ -106,10 +106,13 @@ plt.show()
 # ## 3. Power for one recording's design
 #
 # `design_calibration` fits the encoding model to a recorded session (here a simulated one
-# stands in for it), simulates sessions with the recording's own signals, baselines, drift and
+# stands in for it), simulates sessions with the recording's own signals, baselines, drift,
+# residual variability (over-dispersion and unmodelled slow drift, as a latent log-rate) and
 # fitted gain magnitudes, and reports the confusion matrix at each session length — shorter
-# lengths are contiguous stretches of the recording — and the fewest trials that reach 80 %
-# correct verdicts.
+# lengths are contiguous stretches of the recording — and the fewest simulated trials that
+# reach 80 % correct verdicts. With two or more lengths it also fits the probit power curve
+# `Phi(a + b sqrt(n))` to the counts (`power_curve`) and solves it for 80 %: an answer beyond
+# the recording's length is flagged "extrapolated" and carries a bootstrap interval.
 
 # %%
 recording = simulate_value_population(encoding="true", design="separable",
@@ -120,4 +123,7 @@ power = design_calibration(recording, base=["chosen"],
                            compare_kwargs={"n_null": N_NULL, "alpha": ALPHA},
                            random_state=SEED)
 print(power["correct_rate"].to_pandas())
-print("trials for 80 % power:", power["trials_for_power"].to_series().to_dict())
+print("trials for 80 % power (simulated lengths):",
+      power["trials_for_power"].to_series().to_dict())
+print(power[["trials_for_power_fitted", "trials_for_power_fitted_low",
+             "trials_for_power_fitted_high", "power_extrapolation"]].to_dataframe())

@@ -22,6 +22,7 @@ from neuromop._checks import check_finite_array, check_int, check_real
 from neuromop._provenance import provenance
 from neuromop._random import as_generator
 from neuromop.values.encoding import VERDICTS, compare_value_encodings
+from neuromop.values.power_curve import power_curve
 
 __all__ = ["ENCODINGS", "DesignSimulator", "design_calibration", "design_simulator",
            "verdict_calibration", "wilson_interval"]
@@ -113,7 +114,9 @@ def verdict_calibration(simulate, *, encodings=("soft", "true", "mixed", "none")
         ``verdict_count`` and ``verdict_rate`` (encoding, verdict) with ``verdict_rate_low`` /
         ``_high``; ``correct_rate`` (encoding) with its interval; ``detection_rate``
         (encoding): sessions whose verdict is not "neither" (for a coded encoding, the power to
-        detect value coding at all, soft and true told apart or not); per neuron, summed over
+        detect value coding at all, soft and true told apart or not); ``separable_count``
+        (encoding): sessions whose signals passed the identifiability rule (a soft, true or
+        mixed verdict needs it); per neuron, summed over
         sessions: ``neuron_false_positive`` (fraction of untuned neurons classed as coding any
         value), ``neuron_false_soft`` (true-only neurons classed soft or mixed) and
         ``neuron_false_true`` (soft-only neurons classed true or mixed) and ``neuron_power``
@@ -144,6 +147,7 @@ def verdict_calibration(simulate, *, encodings=("soft", "true", "mixed", "none")
                          "verdict_calibration's random_state")
     rng = as_generator(random_state)
     counts = np.zeros((len(encodings), len(VERDICTS)), np.int64)
+    separable = np.zeros(len(encodings), np.int64)
     neuron = {k: np.zeros(2, np.int64)
               for k in ("false_positive", "false_soft", "false_true", "power")}
     for i, enc in enumerate(encodings):
@@ -153,6 +157,7 @@ def verdict_calibration(simulate, *, encodings=("soft", "true", "mixed", "none")
             kw.pop("random_state", None)
             res = compare_value_encodings(ds, random_state=rng, **kw)
             counts[i, VERDICTS.index(res.attrs["verdict"])] += 1
+            separable[i] += int(res.attrs["separable"])
             g_s, g_t = _neuron_truth(ds, res["neuron"].values)
             cls = res["neuron_class"].values
             untuned = ~g_s & ~g_t
@@ -184,7 +189,8 @@ def verdict_calibration(simulate, *, encodings=("soft", "true", "mixed", "none")
          "correct_rate_high": ("encoding", c_hi),
          "detection_rate": ("encoding", detected / n_sessions),
          "detection_rate_low": ("encoding", d_lo),
-         "detection_rate_high": ("encoding", d_hi)},
+         "detection_rate_high": ("encoding", d_hi),
+         "separable_count": ("encoding", separable)},
         coords={"encoding": encodings, "verdict": list(VERDICTS)},
     )
     for name, (k, n) in neuron.items():
@@ -210,16 +216,37 @@ class DesignSimulator:
     trials when shorter than the recording), its neurons' fitted baseline log-rates (intercept, base
     covariates and slow drift, trial by trial) and value gains of the fitted magnitude
     ``sqrt(b_soft^2 + b_true^2)``, debiased for noise (minus the coefficients' sampling
-    variances, floored at 0) and times ``gain_scale``, on the encoding's signal.
+    variances, floored at 0) and times ``gain_scale``, on the encoding's signal; and the
+    fitted model's residual variability as a latent log-rate per neuron: white noise of SD
+    ``white_sd`` plus a stationary AR(1) of SD ``slow_sd`` and coefficient ``slow_ar`` (the
+    over-dispersion and the drift the smooth baseline missed, which make a recording harder
+    than a Poisson model of it).
     """
 
     def __init__(self, soft, true, base_cols, base_names, eta0, gains, n_trials,
-                 window_seconds):
+                 window_seconds, white_sd=None, slow_sd=None, slow_ar=0.0):
         self.soft, self.true = soft, true
         self.base_cols, self.base = base_cols, base_names
         self.eta0, self.gains = eta0, gains
         self.n_trials = n_trials
         self.window_seconds = window_seconds
+        zeros = np.zeros(gains.size)
+        self.white_sd = zeros if white_sd is None else white_sd
+        self.slow_sd = zeros if slow_sd is None else slow_sd
+        self.slow_ar = slow_ar
+
+    def _residual(self, n: int, rng) -> np.ndarray:
+        """Latent log-rate noise (n, N): white plus a stationary AR(1), mean-corrected so that
+        ``E[exp(noise)] = 1``."""
+        z = rng.standard_normal((n, self.slow_sd.size))
+        slow = np.empty_like(z)
+        slow[0] = z[0]
+        innov = np.sqrt(1.0 - self.slow_ar**2)
+        for t in range(1, n):
+            slow[t] = self.slow_ar * slow[t - 1] + innov * z[t]
+        white = rng.standard_normal(z.shape)
+        var = self.white_sd**2 + self.slow_sd**2
+        return slow * self.slow_sd + white * self.white_sd - var / 2
 
     def _indices(self, rng) -> np.ndarray:
         start = int(rng.integers(0, self.soft.size - self.n_trials + 1))
@@ -232,8 +259,9 @@ class DesignSimulator:
         signal = w * soft + (1 - w) * true
         signal = (signal - signal.mean()) / (signal.std() or 1.0)
         g = self.gains * rng.choice([-1.0, 1.0], self.gains.size) * (encoding != "none")
-        with np.errstate(over="ignore"):
-            lam = np.exp(self.eta0[idx] + signal[:, None] * g[None, :])
+        noise = self._residual(idx.size, rng)
+        eta = np.clip(self.eta0[idx] + signal[:, None] * g[None, :] + noise, -50.0, 50.0)
+        lam = np.exp(eta)
         counts = rng.poisson(np.minimum(lam, 1e9)).astype(np.int64)[:, None, :]
         coords = {"trial": np.arange(idx.size), "time": [self.window_seconds / 2],
                   "neuron": np.arange(self.gains.size), "value_soft": ("trial", soft),
@@ -247,23 +275,54 @@ class DesignSimulator:
         return ds
 
 
-def _debiased_gain(X: np.ndarray, Y: np.ndarray, beta: np.ndarray) -> np.ndarray:
+def _debiased_gain(X: np.ndarray, Y: np.ndarray, beta: np.ndarray,
+                   dispersion: np.ndarray | float = 1.0) -> np.ndarray:
     """Value-gain magnitude per neuron with the noise removed: ``sqrt(max(b_s^2 + b_t^2 -
     v_s - v_t, 0))`` where ``v`` are the sampling variances of the last two coefficients
-    (inverse Fisher information of the Poisson GLM, with its unit ridge). A raw magnitude
-    ``sqrt(b_s^2 + b_t^2)`` is biased upwards by noise, so an untuned population would look
-    tuned and its power would be overstated."""
+    (inverse Fisher information of the Poisson GLM, with its unit ridge, times the neuron's
+    Pearson dispersion). A raw magnitude ``sqrt(b_s^2 + b_t^2)`` is biased upwards by noise,
+    so an untuned population would look tuned and its power would be overstated."""
     T, p = X.shape
     mu = np.exp(np.clip(X @ beta, -30.0, 30.0))  # (T, N)
     XX = (X[:, :, None] * X[:, None, :]).reshape(T, p * p)
     info = (mu.T @ XX).reshape(-1, p, p) + np.diag(np.r_[0.0, np.ones(p - 1)])[None]
-    var = np.linalg.inv(info)[:, [-2, -1], [-2, -1]].sum(axis=1)
+    var = np.linalg.inv(info)[:, [-2, -1], [-2, -1]].sum(axis=1) * dispersion
     return np.sqrt(np.maximum(beta[-2] ** 2 + beta[-1] ** 2 - var, 0.0))
+
+
+def _residual_noise(Y: np.ndarray, mu: np.ndarray, max_lag: int = 10
+                    ) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """The counts' variability beyond the fitted Poisson means ``mu`` as a latent log-rate:
+    per neuron a white SD and a slow SD, a pooled slow AR(1) coefficient, and the Pearson
+    dispersion per neuron.
+
+    Moments of a Poisson-lognormal count: with ``r = (y - mu) / mu`` the latent log-rate's
+    autocovariance is ``C(0) = log(1 + mean(r^2 - y / mu^2))`` and ``C(k) = log(1 +
+    mean(r_t r_{t+k}))`` for ``k >= 1`` (the Poisson noise is independent across trials). Lag
+    products of one neuron are too noisy to fit, so the lags ``1..max_lag`` averaged over
+    neurons are fitted with ``A rho^k`` (least squares over a grid of ``rho``); the slow
+    share ``A / C(0)`` (at most 1) splits each neuron's ``C(0)`` into slow and white parts.
+    ``C(0)`` is capped at 9 (a latent SD of 3 log units, a factor of 20 in rate)."""
+    mu = np.maximum(mu, 1e-9)
+    r = (Y - mu) / mu
+    c0 = np.minimum(np.log1p(np.maximum(np.mean(r**2 - Y / mu**2, axis=0), 0.0)), 9.0)
+    lags = np.arange(1, min(max_lag, Y.shape[0] - 2) + 1)
+    ck = np.array([np.mean(np.log1p(np.maximum(np.mean(r[k:] * r[:-k], axis=0), -0.99)))
+                   for k in lags])
+    rhos = np.linspace(0.0, 0.99, 100)
+    basis = rhos[:, None] ** lags[None, :]
+    amp = np.maximum((basis @ ck) / np.maximum((basis**2).sum(1), 1e-12), 0.0)
+    sse = ((ck[None, :] - amp[:, None] * basis) ** 2).sum(1)
+    best = int(np.argmin(sse))
+    share = float(min(amp[best] / c0.mean(), 1.0)) if c0.mean() > 0 else 0.0
+    dispersion = np.maximum(np.mean((Y - mu) ** 2 / mu, axis=0), 1.0)
+    return (np.sqrt((1 - share) * c0), np.sqrt(share * c0), float(rhos[best]), dispersion)
 
 
 def design_simulator(ds: xr.Dataset, signals=None, *, base=(), behaviour=None, window=None,
                      drift_basis: int = 3, min_rate: float = 0.5, gain_scale: float = 1.0,
-                     n_trials: int | None = None) -> DesignSimulator:
+                     n_trials: int | None = None, residual_noise: bool = True
+                     ) -> DesignSimulator:
     """A ground-truth simulator of a recorded session's design, for :func:`verdict_calibration`.
 
     Fits the Poisson encoding model of :func:`compare_value_encodings` (base covariates, slow
@@ -282,7 +341,15 @@ def design_simulator(ds: xr.Dataset, signals=None, *, base=(), behaviour=None, w
         Session length to simulate, at most the recording's (default: all of it); shorter
         sessions are random contiguous stretches of the recording (keeping its slow
         structure). Longer sessions would repeat trials, which the blocked cross-validation
-        would see twice, so they are refused: the recording bounds what its design can tell.
+        would see twice, so they are refused (:func:`~neuromop.values.power_curve` answers
+        beyond the recording's length).
+    residual_noise : bool
+        Simulate the fitted model's residual variability as a latent log-rate per neuron,
+        white plus slow AR(1) (variances and the pooled AR coefficient from the moments of
+        the Pearson residuals: over-dispersion and drift the smooth baseline missed), and
+        debias the gains with the Pearson dispersion. Without it the simulated sessions are
+        Poisson around a smooth baseline, easier than an over-dispersed recording, and the
+        power is overstated.
 
     Returns
     -------
@@ -324,23 +391,31 @@ def design_simulator(ds: xr.Dataset, signals=None, *, base=(), behaviour=None, w
     base_cols = [_z(_trial_signal(ds, behaviour, b, f"base[{i}]", n)) for i, b in enumerate(base)]
     B = np.column_stack([np.ones(n), *base_cols, _dct_basis(n, drift_basis)])
     X = np.column_stack([B, soft, true])
+    if not isinstance(residual_noise, bool | np.bool_):
+        raise TypeError(f"residual_noise must be a bool, got {type(residual_noise).__name__}")
     beta = fit_poisson_glm(X, Y)
     eta0 = B @ beta[:B.shape[1]]
-    gains = gain_scale * _debiased_gain(X, Y, beta)
+    if residual_noise:
+        white, slow, ar, dispersion = _residual_noise(Y, np.exp(np.clip(X @ beta, -30.0,
+                                                                        30.0)))
+    else:
+        white, slow, ar, dispersion = None, None, 0.0, 1.0
+    gains = gain_scale * _debiased_gain(X, Y, beta, dispersion)
     names = [b if isinstance(b, str) else f"base_{i}" for i, b in enumerate(base)]
     if window is None:
         times = ds["time"].values
         seconds = float(ds.attrs.get("bin_width", 1.0)) * times.size
     else:
         seconds = float(window[1] - window[0])
-    return DesignSimulator(soft, true, base_cols, names, eta0, gains, n_sim, seconds)
+    return DesignSimulator(soft, true, base_cols, names, eta0, gains, n_sim, seconds, white, slow,
+                           ar)
 
 
 def design_calibration(ds: xr.Dataset, signals=None, *, base=(), behaviour=None, window=None,
                        n_trials=None, encodings=("soft", "true", "mixed", "none"),
                        n_sessions: int = 20, gain_scale: float = 1.0, power: float = 0.8,
                        compare_kwargs: dict | None = None, random_state=None,
-                       progress: bool = False) -> xr.Dataset:
+                       progress: bool = False, residual_noise: bool = True) -> xr.Dataset:
     """Confusion matrix of the verdicts for *this* recording's design, and the trials needed.
 
     Simulates sessions from the encoding model fitted to ``ds`` (:func:`design_simulator`) at
@@ -348,12 +423,35 @@ def design_calibration(ds: xr.Dataset, signals=None, *, base=(), behaviour=None,
     recording's) and runs
     :func:`verdict_calibration` on them.
 
+    With two or more session lengths, the counts are also fitted with the probit power curve
+    of :func:`~neuromop.values.power_curve` (correct-verdict probability against the root
+    trial count), which gives the trials needed for ``power`` between the simulated lengths
+    or beyond the recording's (an extrapolation, flagged and with a bootstrap interval).
+
+    Parameters
+    ----------
+    ds, signals, base, behaviour, window
+        As for :func:`compare_value_encodings` (counts only).
+    n_trials : int or sequence of int, optional
+        Session lengths to simulate, each between 20 and the recording's trial count
+        (default: the recording's only).
+    encodings, n_sessions, compare_kwargs, progress
+        As for :func:`verdict_calibration`.
+    gain_scale, residual_noise
+        As for :func:`design_simulator`.
+    power : float
+        Target probability of the correct verdict.
+    random_state : None, int or numpy.random.Generator
+        Seeds the simulations, the nulls and the power curve's bootstrap.
+
     Returns
     -------
     xarray.Dataset
         The variables of :func:`verdict_calibration` with an extra ``n_trials`` dim;
         ``trials_for_power`` (encoding): the smallest simulated length whose correct-verdict
-        rate reaches ``power`` (NaN if none does: more trials than recorded are needed).
+        rate reaches ``power`` (NaN if none does: more trials than simulated are needed);
+        with two or more lengths, the variables of :func:`~neuromop.values.power_curve`
+        (``trials_for_power_fitted`` with its interval, ``power_extrapolation``, ...).
     """
     power = check_real("power", power, low=0.0, high=1.0, low_inclusive=False)
     if not isinstance(ds, xr.Dataset):
@@ -366,7 +464,7 @@ def design_calibration(ds: xr.Dataset, signals=None, *, base=(), behaviour=None,
     rng = as_generator(random_state)
     cells = []
     sim = design_simulator(ds, signals, base=base, behaviour=behaviour, window=window,
-                           gain_scale=gain_scale)  # the encoding model is fitted once
+                           gain_scale=gain_scale, residual_noise=residual_noise)  # fitted once
     for length in lengths:
         sim.n_trials = check_int("n_trials", length, low=20, high=sim.soft.size)
         kw = {**kwargs, "base": sim.base, "window": None}
@@ -380,8 +478,12 @@ def design_calibration(ds: xr.Dataset, signals=None, *, base=(), behaviour=None,
     out["trials_for_power"] = xr.where(reached.any("n_trials"),
                                        out["n_trials"].isel(n_trials=first), np.nan)
     out["trials_for_power"].attrs["power"] = power
+    if np.unique(lengths).size >= 2:
+        curve = power_curve(out, power=power, random_state=rng)
+        out = out.assign({name: curve[name] for name in curve.data_vars})
     out.attrs.update(provenance(
         "neuromop.values.calibration.design_calibration", n_trials=lengths,
         encodings=list(encodings), n_sessions=n_sessions, gain_scale=gain_scale, power=power,
+        residual_noise=residual_noise,
         random_state=random_state if isinstance(random_state, int) else None))
     return out

@@ -66,7 +66,10 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
         When > 0 (spike counts only), the confusion matrix of the verdicts for this recording's
         design (:func:`~neuromop.values.calibration.design_calibration`: sessions simulated
         from the encoding model fitted to it, ``power_sessions`` per ground truth, shift
-        nulls), so that "neither" can be told from "not enough data".
+        nulls), so that "neither" can be told from "not enough data"; sessions of half the
+        recording's length are simulated too, and the power curve through both lengths
+        (:func:`~neuromop.values.power_curve.power_curve`) gives the trials a correct soft or
+        true verdict needs 80 % of the time, beyond the recording's length if need be.
 
     Returns
     -------
@@ -137,9 +140,11 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
     power_sessions = check_int("power_sessions", power_sessions, low=0)
     power = None
     if power_sessions and result.attrs["family"] == "poisson":
+        n_rec = int(ds.sizes["trial"])
+        lengths = sorted({max(20, n_rec // 2), n_rec}) if n_rec >= 20 else None
         power = design_calibration(
             ds, signals, base=base_arrays, behaviour=behaviour, window=window,
-            n_sessions=power_sessions, random_state=random_state,
+            n_trials=lengths, n_sessions=power_sessions, random_state=random_state,
             compare_kwargs=dict(n_null=n_null, alpha=alpha,
                                 population_statistic=population_statistic,
                                 intersection_test=intersection_test))
@@ -190,4 +195,22 @@ def _power_note(verdict: str, power) -> str:
         if max(float(rate.sel(encoding=e)) for e in coded) < 0.2:
             note += ("; soft and true value are not told apart in this design even when one is "
                      "encoded")
+    if "trials_for_power_fitted" in power:
+        note += "; " + "; ".join(_trials_needed_note(power, e) for e in coded)
     return note
+
+
+def _trials_needed_note(power, encoding: str) -> str:
+    row = power.sel(encoding=encoding)
+    target = float(power["trials_for_power_fitted"].attrs["power"])
+    status = str(row["power_extrapolation"].item())
+    head = f"a correct '{encoding}' verdict {100 * target:.0f} % of the time needs"
+    if status == "not rising":
+        return f"{head} more trials than any number: its rate does not rise with trials here"
+    n, lo, hi = (float(row[v]) for v in ("trials_for_power_fitted",
+                                          "trials_for_power_fitted_low",
+                                          "trials_for_power_fitted_high"))
+    hi_text = "no bound" if not np.isfinite(hi) else f"{hi:.0f}"
+    where = ("beyond the recording's trials: extrapolated" if status == "extrapolated"
+             else "within the recording's trials")
+    return f"{head} ~{n:.0f} trials [{lo:.0f}, {hi_text}] ({where}, probit power curve)"

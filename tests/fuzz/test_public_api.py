@@ -770,17 +770,37 @@ case("verdict_calibration", V.verdict_calibration,
      random_state="random_state")
 case("design_simulator", V.design_simulator,
      fresh(ds=L(value_population), base=(), window=None, drift_basis=2, min_rate=0.5,
-           gain_scale=1.0, n_trials=None),
-     ds=X, base=(None, "x", ["bogus"], OPAQUE), window="pair",
+           gain_scale=1.0, n_trials=None, residual_noise=True),
+     ds=X, base=(None, "x", ["bogus"], OPAQUE), window="pair", residual_noise="bool",
      drift_basis=(-1, 2.5, None, "x"), min_rate=(-1.0, np.nan, None, "x"),
      gain_scale=(-1.0, np.nan, np.inf, None, "x"), n_trials=(-1, 0, 2.5, "x", 10**9))
 case("design_calibration", V.design_calibration,
      fresh(ds=L(value_population), base=(), window=None, n_trials=None, encodings=("none",),
            n_sessions=1, gain_scale=1.0, power=0.8,
-           compare_kwargs={"n_null": 9, "alpha": 0.1, "cv": 3}, random_state=0),
+           compare_kwargs={"n_null": 9, "alpha": 0.1, "cv": 3}, random_state=0,
+           residual_noise=True),
      _nan_ok=True,  # documented: trials_for_power is NaN when no length reaches the power
-     ds=X, n_sessions="int", gain_scale=(-1.0, np.nan, None, "x"), power="prob",
+     ds=X, n_sessions="int", residual_noise="bool", gain_scale=(-1.0, np.nan, None, "x"),
+     power="prob",
      random_state="random_state")
+@functools.cache
+def power_counts() -> xr.Dataset:
+    """A design_calibration-like dataset: correct verdicts at three session lengths."""
+    counts = np.zeros((3, 2, len(V.VERDICTS)), np.int64)
+    counts[:, 0, V.VERDICTS.index("soft")] = [5, 12, 18]
+    counts[:, 0, V.VERDICTS.index("neither")] = [15, 8, 2]
+    counts[:, 1, V.VERDICTS.index("neither")] = [19, 20, 19]
+    counts[:, 1, V.VERDICTS.index("soft")] = [1, 0, 1]
+    return xr.Dataset({"verdict_count": (("n_trials", "encoding", "verdict"), counts)},
+                      coords={"n_trials": [100, 200, 300], "encoding": ["soft", "none"],
+                              "verdict": list(V.VERDICTS)})
+
+
+case("power_curve", V.power_curve,
+     fresh(calibration=L(power_counts), power=0.8, level=0.95, n_boot=19, random_state=0),
+     _nan_ok=True,  # documented: NaN trial counts for "none", inf where a curve does not rise
+     calibration=(None, "x", OPAQUE, xr.Dataset()), power="prob", level="prob",
+     n_boot=(-1, 0, 2.5, None, "x", 10**9), random_state="random_state")
 case("value_report", V.value_report,
      fresh(ds=L(value_population), n_null=9, alpha=0.1, random_state=0),
      _nan_ok=("decoding_p",),

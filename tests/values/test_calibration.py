@@ -16,6 +16,7 @@ from neuromop.values import (
     verdict_calibration,
     wilson_interval,
 )
+from neuromop.values.calibration import _residual_noise
 from neuromop.values.encoding import _pool_pvalues
 
 
@@ -122,3 +123,56 @@ def test_design_calibration_reports_power_per_length(recorded):
     assert float(res["correct_rate"].sel(n_trials=300, encoding="soft")) >= 2 / 3
     t = res["trials_for_power"].sel(encoding="soft")
     assert np.isnan(t) or t in (60, 300)
+    # two lengths: the power curve is fitted and says where 80 % is reached
+    status = str(res["power_extrapolation"].sel(encoding="soft").item())
+    assert status in ("within simulated lengths", "extrapolated", "not rising")
+    assert str(res["power_extrapolation"].sel(encoding="none").item()) == "not applicable"
+    assert res["trials_for_power_fitted"].attrs["units"] == "trials"
+
+
+def _lognormal_poisson(rng, n, n_neurons, mean, white, slow, rho):
+    """Counts with a latent log-rate: white noise plus a stationary AR(1), E[rate] = mean."""
+    z = rng.standard_normal((n, n_neurons))
+    ar = np.empty_like(z)
+    ar[0] = z[0]
+    for t in range(1, n):
+        ar[t] = rho * ar[t - 1] + np.sqrt(1 - rho**2) * z[t]
+    eta = np.log(mean) + slow * ar + white * rng.standard_normal(z.shape) - (white**2
+                                                                            + slow**2) / 2
+    return rng.poisson(np.exp(eta)).astype(float)
+
+
+def test_residual_noise_recovers_white_and_slow_parts():
+    rng = np.random.default_rng(0)
+    mu = np.full((3000, 40), 5.0)
+    Y = _lognormal_poisson(rng, 3000, 40, 5.0, white=0.3, slow=0.3, rho=0.9)
+    white, slow, rho, dispersion = _residual_noise(Y, mu)
+    assert np.median(white) == pytest.approx(0.3, abs=0.05)
+    assert np.median(slow) == pytest.approx(0.3, abs=0.05)
+    assert rho == pytest.approx(0.9, abs=0.05)
+    assert np.all(dispersion > 1.5)  # 1 + mu (exp(0.18) - 1) = 1.99 in expectation
+
+
+def test_residual_noise_is_near_zero_for_poisson_counts():
+    rng = np.random.default_rng(1)
+    Y = rng.poisson(5.0, size=(2000, 40)).astype(float)
+    white, slow, _, dispersion = _residual_noise(Y, np.full(Y.shape, 5.0))
+    assert np.sqrt(np.median(white**2 + slow**2)) < 0.05
+    assert np.median(dispersion) == pytest.approx(1.0, abs=0.05)
+
+
+def test_design_simulator_reproduces_the_recordings_overdispersion():
+    rec = simulate_bandit_value_population(encoding="none", n_trials=400, n_neurons=20,
+                                           drift=0.0, gain_noise=0.3, random_state=2)
+    with_noise = design_simulator(rec)("none", np.random.default_rng(0))
+    poisson = design_simulator(rec, residual_noise=False)("none", np.random.default_rng(0))
+
+    def excess(ds):  # Var / mean per neuron, over trials, then the median
+        y = ds["counts"].sum("time").values.astype(float)
+        return float(np.median(y.var(0) / y.mean(0)))
+
+    assert excess(poisson) == pytest.approx(1.0, abs=0.15)
+    assert excess(with_noise) == pytest.approx(excess(rec), rel=0.2)
+    assert excess(rec) > 1.3
+    with pytest.raises(TypeError, match="residual_noise"):
+        design_simulator(rec, residual_noise="yes")
