@@ -78,11 +78,24 @@ def write_value_report(report: dict, out: Path, title: str) -> list[Path]:
         with atomic_path(out / "values_power.csv") as tmp:
             counts.to_csv(tmp)
         paths.append(out / "values_power.csv")
+        save_output(report["power"], out / "values_power.nc",
+                    source=f"neuromop analyze values: {title} (power)")
+        paths.append(out / "values_power.nc")
         md += ["## Power for this design", "",
                "Sessions simulated from the encoding model fitted to this recording (its signals, "
-               "baselines, drift and fitted gain magnitudes), one ground truth per row; the "
-               "correct verdict of 'none' is 'neither'.", "",
+               "baselines, drift, residual over-dispersion and fitted gain magnitudes), one "
+               "ground truth per row; the correct verdict of 'none' is 'neither'.", "",
                _markdown_table(table), "", _markdown_table(counts), ""]
+        if "trials_for_power_fitted" in report["power"]:
+            need = report["power"][["trials_for_power_fitted", "trials_for_power_fitted_low",
+                                    "trials_for_power_fitted_high", "power_extrapolation"]]
+            need = need.drop_sel(encoding=[e for e in need["encoding"].values if e == "none"])
+            target = report["power"]["trials_for_power_fitted"].attrs["power"]
+            md += [f"Trials for a correct verdict {100 * target:.0f} % of the time (probit "
+                   "power curve in sqrt(trials) through the simulated lengths, 95 % bootstrap "
+                   "interval; 'extrapolated' answers lie beyond the recording and assume the "
+                   "power keeps growing as a fixed-effect test's does):", "",
+                   _markdown_table(need.to_dataframe()), ""]
     md += ["## Neurons", "", _markdown_table(neurons), ""]
     with atomic_path(out / "values_report.md") as tmp:
         tmp.write_text("\n".join(md))

@@ -91,3 +91,27 @@ def test_numbers_in_csv_match_result(cli_run):
     np.testing.assert_allclose(neurons["delta_d2_soft"].values,
                                res["delta_d2"].sel(signal="soft").values)
     res.close()
+
+
+def test_cli_power_sessions_write_the_power_and_the_trials_needed(tmp_path, capsys):
+    from neuromop.data import load, validate
+
+    ds = simulate_value_population(encoding="soft", design="separable", n_neurons=15,
+                                   n_trials=120, random_state=4)
+    path = tmp_path / "short.nc"
+    save(ds, path)
+    out = tmp_path / "r"
+    code = main(["analyze", "values", str(path), "--out", str(out), "--n-null", "19",
+                 "--alpha", "0.05", "--power-sessions", "3"])
+    assert code == 0, capsys.readouterr().err
+    power = load(out / "values_power.nc")
+    validate(power, kind="result")
+    assert list(power["n_trials"].values) == [60, 120]  # half and full length
+    assert set(power["power_extrapolation"].values) <= {
+        "within simulated lengths", "extrapolated", "not rising", "not estimable",
+        "not applicable"}
+    text = (out / "values_report.md").read_text()
+    assert "Trials for a correct verdict 80 % of the time" in text
+    assert "trials_for_power_fitted" in text
+    note = next(x for x in text.splitlines() if x.startswith("- power for this design"))
+    assert "a correct 'soft' verdict 80 % of the time needs" in note
