@@ -80,6 +80,9 @@ def register(group) -> None:
     p.add_argument("--intersection-test", choices=("any", "max"), default="any",
                    help="gate of the verdict: the both-signals test (default) or the min-p "
                         "over the three tests (needs --n-null >= 3/alpha - 1)")
+    p.add_argument("--link", choices=("log", "softplus"), default="log",
+                   help="link of the Poisson encoding models: multiplicative tuning (log, "
+                        "default) or rectified-linear-like tuning (softplus)")
     p.add_argument("--power-sessions", type=int, default=0,
                    help="simulated sessions per ground truth for the power of this design "
                         "(default 0: not computed)")
@@ -141,7 +144,8 @@ def _values(args: argparse.Namespace) -> int:
                           window=tuple(args.window), n_null=args.n_null, alpha=args.alpha,
                           power_sessions=args.power_sessions,
                           population_statistic=args.population_statistic,
-                          intersection_test=args.intersection_test, random_state=args.seed)
+                          intersection_test=args.intersection_test, link=args.link,
+                          random_state=args.seed)
     paths = write_value_report(report, args.out, title)
     res = report["result"]
     print(f"verdict: {res.attrs['verdict']}  (r(soft, true) = {float(res['signal_corr']):.4f}, "

@@ -8,7 +8,7 @@ correlations and cross-validated ridge decoding.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import gammaln
+from scipy.special import expit, gammaln
 
 from neuromop._checks import check_finite_array, check_int, check_real
 
@@ -17,8 +17,10 @@ __all__ = ["collinearity", "fit_poisson_glm"]
 
 # ----------------------------------------------------------------------------- GLM core
 def fit_poisson_glm(X: np.ndarray, Y: np.ndarray, *, l2: float = 1.0, max_iter: int = 50,
-                    tol: float = 1e-6, beta0: np.ndarray | None = None) -> np.ndarray:
-    """Poisson GLM (log link) for many neurons sharing one design, by Newton's method.
+                    tol: float = 1e-6, beta0: np.ndarray | None = None,
+                    link: str = "log") -> np.ndarray:
+    """Poisson GLM for many neurons sharing one design, by Newton's method (log link) or
+    Fisher scoring (softplus link).
 
     Parameters
     ----------
@@ -34,11 +36,17 @@ def fit_poisson_glm(X: np.ndarray, Y: np.ndarray, *, l2: float = 1.0, max_iter: 
         Newton iterations and tolerance on the largest coefficient change.
     beta0 : numpy.ndarray, shape (n_features, n_neurons), optional
         Warm start.
+    link : {"log", "softplus"}
+        ``"log"``: mean count ``exp(X beta)`` (multiplicative tuning); ``"softplus"``: mean
+        count ``log(1 + exp(X beta))`` — tuning that is linear in the signal above a soft
+        threshold (rectified-linear-like, the form of many value-coding neurons), which a log
+        link can only approximate with curvature that looks like a second signal.
 
     Returns
     -------
     numpy.ndarray, shape (n_features, n_neurons)
-        Coefficients (log-rate per unit of each column).
+        Coefficients (log-rate per unit of each column for the log link; counts per unit,
+        above threshold, for the softplus link).
     """
     X = check_finite_array("X", X, ndim=2)
     Y = check_finite_array("Y", Y, ndim=2)
@@ -50,10 +58,13 @@ def fit_poisson_glm(X: np.ndarray, Y: np.ndarray, *, l2: float = 1.0, max_iter: 
     l2 = check_real("l2", l2, low=0.0)
     max_iter = check_int("max_iter", max_iter, low=1)
     tol = check_real("tol", tol, low=0.0, low_inclusive=False)
+    if link not in ("log", "softplus"):
+        raise ValueError(f"link must be one of ['log', 'softplus'], got {link!r}")
     N = Y.shape[1]
     if beta0 is None:
         beta = np.zeros((p, N))
-        beta[0] = np.log(Y.mean(axis=0) + 1e-3)
+        m = Y.mean(axis=0) + 1e-3
+        beta[0] = np.log(m) if link == "log" else np.log(np.expm1(m))
     else:
         beta = check_finite_array("beta0", beta0, ndim=2)
         if beta.shape != (p, N):
@@ -64,9 +75,16 @@ def fit_poisson_glm(X: np.ndarray, Y: np.ndarray, *, l2: float = 1.0, max_iter: 
     pen = np.full(p, float(l2))
     pen[0] = 0.0
     for _ in range(max_iter):
-        mu = np.exp(np.clip(X @ beta, -30.0, 30.0))
-        H = (XX.T @ mu).T.reshape(N, p, p) + np.diag(pen)
-        g = (X.T @ (Y - mu)).T - (pen[:, None] * beta).T
+        if link == "log":
+            mu = np.exp(np.clip(X @ beta, -30.0, 30.0))
+            w, r = mu, Y - mu
+        else:  # Fisher scoring: weight sigma^2 / mu, score (y / mu - 1) sigma
+            eta = np.clip(X @ beta, -30.0, 1e6)
+            mu = np.maximum(np.logaddexp(0.0, eta), 1e-10)
+            sig = expit(eta)
+            w, r = sig**2 / mu, (Y / mu - 1.0) * sig
+        H = (XX.T @ w).T.reshape(N, p, p) + np.diag(pen)
+        g = (X.T @ r).T - (pen[:, None] * beta).T
         step = np.linalg.solve(H, g[:, :, None])[:, :, 0].T
         big = np.abs(step).max(axis=0)
         step = step * np.minimum(1.0, 5.0 / np.maximum(big, 1e-300))  # damp wild first steps
@@ -85,12 +103,20 @@ def _ridge_gauss(X, Y, l2):
     return np.linalg.solve(X.T @ X + np.diag(pen), X.T @ Y)
 
 
+def _mean_count(eta: np.ndarray, family: str) -> np.ndarray:
+    if family == "poisson-softplus":
+        return np.maximum(np.logaddexp(0.0, np.clip(eta, -30.0, 1e6)), 1e-10)
+    return np.exp(np.clip(eta, -30.0, 30.0))
+
+
 def _heldout(X, Y, test, family, beta0=None):
-    """Fit on ~test, return held-out log-lik and deviance per neuron, and the coefficients."""
+    """Fit on ~test, return held-out log-lik and deviance per neuron, and the coefficients.
+    ``family``: "poisson" (log link), "poisson-softplus" or "gaussian"."""
     tr = ~test
-    if family == "poisson":
-        beta = fit_poisson_glm(X[tr], Y[tr], beta0=beta0)
-        mu = np.exp(np.clip(X[test] @ beta, -30.0, 30.0))
+    if family.startswith("poisson"):
+        link = "softplus" if family == "poisson-softplus" else "log"
+        beta = fit_poisson_glm(X[tr], Y[tr], beta0=beta0, link=link)
+        mu = _mean_count(X[test] @ beta, family)
         y = Y[test]
         ll = (y * np.log(mu) - mu - gammaln(y + 1.0)).sum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):

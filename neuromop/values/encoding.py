@@ -190,6 +190,7 @@ def compare_value_encodings(
     population_statistic: str = "sum",
     intersection_test: str = "any",
     neuron_correction: str = "none",
+    link: str = "log",
     random_state=None,
 ) -> xr.Dataset:
     """Test whether a population encodes soft value, true value, both or neither.
@@ -251,6 +252,11 @@ def compare_value_encodings(
         ``1 / (1 + n_null)``) it needs ``n_null >= n_neurons / alpha - 1`` (4,000 draws for
         40 neurons at 0.01); a ``RuntimeWarning`` says when it cannot reject any neuron.
         ``q_unique`` and ``q_any`` are reported either way.
+    link : {"log", "softplus"}
+        Link of the Poisson GLMs (spike counts only): multiplicative tuning (``"log"``) or a
+        rate linear in the signals above a soft threshold (``"softplus"``, for
+        rectified-linear tuning; see :func:`fit_poisson_glm`). Compare the two with the
+        held-out log-likelihoods ``heldout_loglik`` of two runs.
     random_state : None, int or numpy.random.Generator
 
     Returns
@@ -292,6 +298,7 @@ def compare_value_encodings(
     check_choice("population_statistic", population_statistic, ("fisher", "sum"))
     check_choice("intersection_test", intersection_test, ("max", "any"))
     check_choice("neuron_correction", neuron_correction, ("fdr_bh", "none"))
+    check_choice("link", link, ("log", "softplus"))
     base = _check_base(base)
     if intersection_test == "max" and 3.0 / (1 + n_null) > alpha:
         raise ValueError(f"intersection_test='max' with n_null={n_null} cannot reach alpha="
@@ -315,7 +322,7 @@ def compare_value_encodings(
         return _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null,
                         pseudo_sampler, alpha, (vif_max, min_unique_trials), min_rate,
                         random_state, rng,
-                        population_statistic, intersection_test, neuron_correction)
+                        population_statistic, intersection_test, neuron_correction, link)
 
 
 def _verdict(p_gate: float, separable: bool, p_soft: float, p_true: float, alpha: float) -> str:
@@ -372,8 +379,9 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
 
 def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null, pseudo_sampler,  # noqa: C901
              alpha, vif_max, min_rate, random_state, rng, population_statistic,
-             intersection_test, neuron_correction):
+             intersection_test, neuron_correction, link):
     Y, family, neurons = _window_counts(ds, window)
+    glm = "poisson-softplus" if family == "poisson" and link == "softplus" else family
     n = Y.shape[0]
     keep = Y.mean(axis=0) >= min_rate if family == "poisson" else np.ones(Y.shape[1], bool)
     if not keep.any():
@@ -402,9 +410,9 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
     designs = {"base": B, "true": np.column_stack([B, true]), "soft": np.column_stack([B, soft]),
                "both": np.column_stack([B, soft, true])}
     ll, dev, betas = {}, {}, {}
-    ll0, dev0, _ = _cv(B[:, :1], Y, folds, family)
+    ll0, dev0, _ = _cv(B[:, :1], Y, folds, glm)
     for m, X in designs.items():
-        ll[m], dev[m], betas[m] = _cv(X, Y, folds, family)
+        ll[m], dev[m], betas[m] = _cv(X, Y, folds, glm)
     d2 = {m: 1.0 - dev[m] / dev0 for m in _MODELS}
     gains = {"any": ll["both"] - ll["base"], "soft": ll["both"] - ll["true"],
              "true": ll["both"] - ll["soft"]}
@@ -428,10 +436,10 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
                 t_any = _z(np.asarray(ps["true"], float))
                 r_s = _residualize(s_any, np.column_stack([B, t_any]))[1]
                 r_t = _residualize(t_any, np.column_stack([B, s_any]))[1]
-            l_any, _, _ = _cv(np.column_stack([B, s_any, t_any]), Y, folds, family)
-            l_s, _, _ = _cv(np.column_stack([B, fit_s + r_s, true]), Y, folds, family,
+            l_any, _, _ = _cv(np.column_stack([B, s_any, t_any]), Y, folds, glm)
+            l_s, _, _ = _cv(np.column_stack([B, fit_s + r_s, true]), Y, folds, glm,
                             warm=betas["both"])
-            l_t, _, _ = _cv(np.column_stack([B, soft, fit_t + r_t]), Y, folds, family,
+            l_t, _, _ = _cv(np.column_stack([B, soft, fit_t + r_t]), Y, folds, glm,
                             warm=betas["both"])
             out["any"][i] = l_any - ll["base"]
             out["soft"][i] = l_s - ll["true"]
@@ -530,7 +538,7 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
                   window=None if window is None else list(window), drift_basis=drift_basis,
                   cv=cv, n_null=n_null, null=list(null), alpha=alpha, vif_max=vif_max,
                   min_unique_trials=min_unique_trials,
-                  min_rate=min_rate, family=family,
+                  min_rate=min_rate, family=family, link=link,
                   population_statistic=population_statistic,
                   intersection_test=intersection_test, neuron_correction=neuron_correction,
                   random_state=random_state if isinstance(random_state, int) else None)
@@ -538,6 +546,7 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
     out.attrs.update(verdict=verdict, separable=int(separable), alpha=alpha,
                      vif_max=float(limit), vif_rule="fixed" if vif_max is not None else
                      f"n_trials / {min_unique_trials:g}",
-                     condition_number=diag["condition_number"], family=family, n_trials=n,
+                     condition_number=diag["condition_number"], family=family, link=link,
+                     n_trials=n,
                      n_neurons=int(Y.shape[1]), n_excluded_neurons=int((~keep).sum()))
     return out

@@ -42,7 +42,7 @@ def _two_offer_columns(src):
 
 def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", base=None,
                  window=(0.1, 0.6), n_null=99, alpha=0.01, power_sessions=0,
-                 population_statistic="sum", intersection_test="any",
+                 population_statistic="sum", intersection_test="any", link="log",
                  random_state=0) -> dict:
     """Run the whole analysis of the ``values`` command on a dataset.
 
@@ -60,8 +60,9 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
         Base covariates; default ``chosen`` juice for two-offer tasks, none otherwise.
     window : (float, float)
         Counting window (s).
-    n_null, alpha, population_statistic, intersection_test, random_state
-        Passed to :func:`~neuromop.values.encoding.compare_value_encodings`.
+    n_null, alpha, population_statistic, intersection_test, link, random_state
+        Passed to :func:`~neuromop.values.encoding.compare_value_encodings`, for the
+        recording and for the power simulations.
     power_sessions : int
         When > 0 (spike counts only), the confusion matrix of the verdicts for this recording's
         design (:func:`~neuromop.values.calibration.design_calibration`: sessions simulated
@@ -135,7 +136,7 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
                                      window=window, n_null=n_null, null=null,
                                      pseudo_sampler=sampler, alpha=alpha,
                                      population_statistic=population_statistic,
-                                     intersection_test=intersection_test,
+                                     intersection_test=intersection_test, link=link,
                                      random_state=random_state)
     power_sessions = check_int("power_sessions", power_sessions, low=0)
     power = None
@@ -147,7 +148,7 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
             n_trials=lengths, n_sessions=power_sessions, random_state=random_state,
             compare_kwargs=dict(n_null=n_null, alpha=alpha,
                                 population_statistic=population_statistic,
-                                intersection_test=intersection_test))
+                                intersection_test=intersection_test, link=link))
         notes.append(_power_note(result.attrs["verdict"], power))
     elif power_sessions:
         notes.append("power: not computed (rates or activity have no Poisson model to "

@@ -115,3 +115,21 @@ def test_cli_power_sessions_write_the_power_and_the_trials_needed(tmp_path, caps
     assert "trials_for_power_fitted" in text
     note = next(x for x in text.splitlines() if x.startswith("- power for this design"))
     assert "a correct 'soft' verdict 80 % of the time needs" in note
+
+
+def test_cli_link_softplus_is_recorded_in_the_result(tmp_path, capsys):
+    ds = simulate_value_population(encoding="soft", design="separable", n_neurons=10,
+                                   n_trials=100, random_state=5)
+    path = tmp_path / "s.nc"
+    save(ds, path)
+    code = main(["analyze", "values", str(path), "--out", str(tmp_path / "r"), "--n-null", "19",
+                 "--alpha", "0.05", "--link", "softplus"])
+    assert code == 0, capsys.readouterr().err
+    res = xr.open_dataset(tmp_path / "r" / "values_result.nc", engine="h5netcdf")
+    assert res.attrs["link"] == "softplus"
+    res.close()
+    with pytest.raises(SystemExit) as exc:  # argparse: usage message, exit status 2
+        main(["analyze", "values", str(path), "--out", str(tmp_path / "q"), "--link",
+              "identity"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'identity'" in capsys.readouterr().err

@@ -715,8 +715,9 @@ case("collinearity", V.collinearity,
 case("fit_poisson_glm", V.fit_poisson_glm,
      fresh(X=L(lambda: np.column_stack([np.ones(30), np.linspace(-1, 1, 30)])),
            Y=L(lambda: np.random.default_rng(0).poisson(2.0, (30, 2)).astype(float)), l2=1.0,
-           max_iter=20, tol=1e-6),
-     X="array", Y="array", l2="real", max_iter="int", tol="real", beta0="array")
+           max_iter=20, tol=1e-6, link="log"),
+     X="array", Y="array", l2="real", max_iter="int", tol="real", beta0="array",
+     link="choice")
 case("offer_design", V.offer_design, fresh(design="separable"), design="choice")
 case("simulate_value_population", V.simulate_value_population,
      fresh(encoding="soft", design="separable", n_neurons=3, n_trials=20, mix=0.5, gain=0.3,
@@ -727,9 +728,10 @@ case("simulate_value_population", V.simulate_value_population,
      n_bins="int", temperature="real", random_state="random_state")
 case("compare_value_encodings", V.compare_value_encodings,
      fresh(ds=L(value_population), base=(), window=None, drift_basis=2, cv=3, n_null=9,
-           null=("shift",), alpha=0.1, vif_max=10.0, min_rate=0.5, random_state=0),
+           null=("shift",), alpha=0.1, vif_max=10.0, min_rate=0.5, link="softplus",
+           random_state=0),
      _nan_ok=("decoding_p",),  # documented: NaN for the raw signals (not tested)
-     ds=X, base=(None, "x", ["bogus"], [np.zeros(3)], OPAQUE), window="pair",
+     ds=X, base=(None, "x", ["bogus"], [np.zeros(3)], OPAQUE), window="pair", link="choice",
      drift_basis=(-1, 2.5, None, "x", 10**9), cv=(0, 1, -1, 2.5, None, "x", 10**6),
      n_null=(-1, 0, 2.5, None, "x"), null=("x", None, ("pseudo",), (), OPAQUE),
      alpha=(-0.1, 0.0, 1.5, np.nan, None, "x"), vif_max=(-1.0, np.nan, None, "x"),
@@ -807,7 +809,7 @@ case("value_report", V.value_report,
      ds=(None, "x", OPAQUE, xr.Dataset()), behaviour=(3, "x", OPAQUE, xr.Dataset()),
      soft=(None, "bogus", 3), true=(None, "bogus", 3), base=("x", ["bogus"], OPAQUE),
      window=((0.6, 0.1), (np.nan, 1.0), "ab", None), n_null=(-1, 0, None, "x"),
-     alpha=(-0.1, 1.5, np.nan, None))
+     alpha=(-0.1, 1.5, np.nan, None), link=("x", None, 3, "identity"))
 case("SoftmaxChoiceModel", lambda **kw: _fit(V.SoftmaxChoiceModel, **kw),
      fresh(X=L(lambda: offers()[0]), y=L(lambda: offers()[1]), bias=True, n_restarts=1,
            random_state=0),

@@ -138,6 +138,33 @@ def test_rate_data_use_gaussian_model():
     assert res.attrs["verdict"] == "soft"
 
 
+def test_softplus_poisson_glm_matches_scipy_reference_and_recovers_the_weights():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([np.ones(20_000), rng.normal(size=(20_000, 2))])
+    beta_true = np.array([[0.5, 2.0], [1.5, -1.0], [0.0, 0.8]])
+    Y = rng.poisson(np.logaddexp(0.0, X @ beta_true)).astype(float)
+    np.testing.assert_allclose(fit_poisson_glm(X, Y, link="softplus", l2=0.0), beta_true,
+                               atol=0.05)
+    X, Y = X[:200], Y[:200]
+    beta = fit_poisson_glm(X, Y, link="softplus", l2=1.0)
+    for n in range(2):
+        def nll(b, y=Y[:, n]):
+            mu = np.logaddexp(0.0, X @ b)
+            return np.sum(mu - y * np.log(mu)) + 0.5 * np.sum(b[1:] ** 2)
+
+        ref = minimize(nll, np.zeros(3), method="BFGS", options={"gtol": 1e-10}).x
+        np.testing.assert_allclose(beta[:, n], ref, atol=1e-5)
+
+
+def test_softplus_link_runs_end_to_end_and_says_so(small_ds):
+    res = compare_value_encodings(small_ds, n_null=19, alpha=0.05, link="softplus",
+                                  random_state=0)
+    assert res.attrs["link"] == "softplus" and res.attrs["family"] == "poisson"
+    assert np.all(np.isfinite(res["heldout_loglik"]))
+    with pytest.raises(ValueError, match="link"):
+        compare_value_encodings(small_ds, n_null=19, alpha=0.05, link="identity")
+
+
 @pytest.fixture(scope="module")
 def small_ds():
     return simulate_value_population(n_neurons=10, n_trials=60, random_state=1)
@@ -194,6 +221,7 @@ def test_nan_counts_are_refused_not_summed_as_zero():
     (dict(max_iter=0), "max_iter"),
     (dict(Y=-np.ones((20, 2))), "non-negative"),
     (dict(Y=np.ones((19, 2))), "one row per row of X"),
+    (dict(link="identity"), "link"),
 ])
 def test_fit_poisson_glm_validates_its_arguments(kw, match):
     X = np.column_stack([np.ones(20), np.linspace(-1, 1, 20)])
