@@ -212,6 +212,7 @@ def _trials_needed_note(power, encoding: str) -> str:
                                           "trials_for_power_fitted_low",
                                           "trials_for_power_fitted_high"))
     hi_text = "no bound" if not np.isfinite(hi) else f"{hi:.0f}"
-    where = ("beyond the recording's trials: extrapolated" if status == "extrapolated"
-             else "within the recording's trials")
+    where = ("beyond the recording's trials: extrapolated, assuming power grows like a "
+             "fixed-effect test's, which is optimistic when values and drift are slow"
+             if status == "extrapolated" else "within the recording's trials")
     return f"{head} ~{n:.0f} trials [{lo:.0f}, {hi_text}] ({where}, probit power curve)"
