@@ -440,7 +440,7 @@ def design_calibration(ds: xr.Dataset, signals=None, *, base=(), behaviour=None,
     gain_scale, residual_noise
         As for :func:`design_simulator`.
     power : float
-        Target probability of the correct verdict.
+        Target probability of the correct verdict, in (0, 1).
     random_state : None, int or numpy.random.Generator
         Seeds the simulations, the nulls and the power curve's bootstrap.
 
@@ -453,7 +453,8 @@ def design_calibration(ds: xr.Dataset, signals=None, *, base=(), behaviour=None,
         with two or more lengths, the variables of :func:`~neuromop.values.power_curve`
         (``trials_for_power_fitted`` with its interval, ``power_extrapolation``, ...).
     """
-    power = check_real("power", power, low=0.0, high=1.0, low_inclusive=False)
+    power = check_real("power", power, low=0.0, high=1.0, low_inclusive=False,
+                       high_inclusive=False)
     if not isinstance(ds, xr.Dataset):
         raise TypeError(f"ds must be an xarray.Dataset, got {type(ds).__name__}")
     n_sessions = check_int("n_sessions", n_sessions, low=1, high=_MAX_SESSIONS)

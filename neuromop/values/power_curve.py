@@ -330,7 +330,7 @@ def power_curve(calibration: xr.Dataset, *, power: float = 0.8, level: float = 0
                                    "n_trials": calibration["n_trials"].values})
     res["trials_for_power_fitted"].attrs.update(
         units="trials", power=power,
-        description=f"trials where Phi(a + b sqrt(n / n_max)) = {power}")
+        description=f"trials where P(separable) Phi(a + b sqrt(n / n_max)) = {power}")
     res.attrs.update(power=power, level=level, n_max=n_max, n_boot=n_boot)
     res.attrs.update(provenance("neuromop.values.power_curve.power_curve", power=power,
                                 level=level, n_boot=n_boot,
