@@ -12,6 +12,7 @@ import numpy as np
 
 from neuromop._io import atomic_path, write_json_atomic
 from neuromop.data.io import save_output
+from neuromop.data.schema import validate
 from neuromop.plots import save_figure
 from neuromop.plots.values import value_report_figures
 from neuromop.plots.variability import (
@@ -39,6 +40,13 @@ def write_value_report(report: dict, out: Path, title: str) -> list[Path]:
     markdown), the result (netCDF) and figures; returns the paths written."""
 
     res = report["result"]
+    # check every dataset before writing anything: no half-written report
+    sources = {"result": f"neuromop analyze values: {title}",
+               "power": f"neuromop analyze values: {title} (power)"}
+    for key, source in sources.items():
+        if report.get(key) is not None:
+            report[key].attrs.setdefault("source", source)
+            validate(report[key], kind="auto")
     out.mkdir(parents=True, exist_ok=True)
     neurons = res[["delta_d2", "p_unique", "partial_corr"]].to_dataframe().unstack("signal")
     neurons.columns = [f"{a}_{b}" for a, b in neurons.columns]
@@ -50,7 +58,7 @@ def write_value_report(report: dict, out: Path, title: str) -> list[Path]:
         with atomic_path(out / f"values_{name}.csv") as tmp:
             df.to_csv(tmp)
         paths.append(out / f"values_{name}.csv")
-    save_output(res, out / "values_result.nc", source=f"neuromop analyze values: {title}")
+    save_output(res, out / "values_result.nc", source=sources["result"])
     paths.append(out / "values_result.nc")
     md = [f"# Soft versus true value: {title}", "",
           f"**Verdict: {res.attrs['verdict']}** (alpha = {res.attrs['alpha']}, "
@@ -78,8 +86,7 @@ def write_value_report(report: dict, out: Path, title: str) -> list[Path]:
         with atomic_path(out / "values_power.csv") as tmp:
             counts.to_csv(tmp)
         paths.append(out / "values_power.csv")
-        save_output(report["power"], out / "values_power.nc",
-                    source=f"neuromop analyze values: {title} (power)")
+        save_output(report["power"], out / "values_power.nc", source=sources["power"])
         paths.append(out / "values_power.nc")
         md += ["## Power for this design", "",
                "Sessions simulated from the encoding model fitted to this recording (its signals, "

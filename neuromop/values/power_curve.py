@@ -236,13 +236,13 @@ def power_curve(calibration: xr.Dataset, *, power: float = 0.8, level: float = 0
         of ``Phi(a + b sqrt(n / n_max))`` for the correct verdict among separable sessions,
         ``n_max`` the longest simulated length, in attrs); ``separable_curve_intercept`` and
         ``_slope`` (the same for P(separable); NaN when every session was separable);
-        ``trials_for_power_fitted`` (trials where the product reaches ``power``; inf when the
-        fitted curves do not rise; NaN for the ground truth "none", whose correct verdict
-        "neither" is a specificity, not a power, and when not estimable) with ``_low`` /
-        ``_high`` (percentile bootstrap of the counts from the fitted curves, measured
-        coverage 0.91-0.93 at 95 % when the curve's form is right;
-        ``_high`` is inf when more than ``(1 - level) / 2`` of the bootstrap curves do not
-        rise); ``extrapolation_factor`` (the fitted count over ``n_max``: above 1 the
+        ``trials_for_power_fitted`` (trials where the product reaches ``power``; NaN when the
+        fitted curves do not rise -- status "not rising" --, for the ground truth "none",
+        whose correct verdict "neither" is a specificity, not a power, and when not
+        estimable) with ``_low`` / ``_high`` (percentile bootstrap of the counts from the
+        fitted curves, measured coverage 0.91-0.93 at 95 % when the curve's form is right;
+        NaN means no bound: more than ``(1 - level) / 2`` of the bootstrap curves never reach
+        the power); ``extrapolation_factor`` (the fitted count over ``n_max``: above 1 the
         answer lies beyond what was simulated, and above about 3 it leans on the curve's form
         more than on the counts); ``power_extrapolation`` (one of "within simulated lengths",
         "extrapolated", "not rising", "not estimable" -- fewer than two lengths with separable
@@ -316,11 +316,14 @@ def power_curve(calibration: xr.Dataset, *, power: float = 0.8, level: float = 0
         boot = _bootstrap(theta, theta_sep, s, m[:, j], power, n_boot, rng) * n_max
         # order statistics, not interpolation: the bootstrap may hold inf (curves that do
         # not rise)
-        out["trials_for_power_fitted"][j] = n_star
-        out["trials_for_power_fitted_low"][j] = float(np.quantile(boot, tail, method="lower"))
-        out["trials_for_power_fitted_high"][j] = float(np.quantile(boot, 1 - tail,
-                                                                   method="higher"))
-        out["extrapolation_factor"][j] = n_star / n_max
+        # the output contract has no +inf: a count never reached is NaN, with the status
+        finite = np.isfinite(n_star)
+        low = float(np.quantile(boot, tail, method="lower"))
+        high = float(np.quantile(boot, 1 - tail, method="higher"))
+        out["trials_for_power_fitted"][j] = n_star if finite else np.nan
+        out["trials_for_power_fitted_low"][j] = low if np.isfinite(low) else np.nan
+        out["trials_for_power_fitted_high"][j] = high if np.isfinite(high) else np.nan
+        out["extrapolation_factor"][j] = n_star / n_max if finite else np.nan
         status[j] = ("not rising" if np.isinf(n_star) else
                      "extrapolated" if n_star > n_max else "within simulated lengths")
     data = {name: ("encoding", vals) for name, vals in out.items()}

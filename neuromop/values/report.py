@@ -208,6 +208,9 @@ def _trials_needed_note(power, encoding: str) -> str:
     head = f"a correct '{encoding}' verdict {100 * target:.0f} % of the time needs"
     if status == "not rising":
         return f"{head} more trials than any number: its rate does not rise with trials here"
+    if status == "not estimable":
+        return (f"{head} an unknown number of trials (fewer than two simulated lengths had "
+                "separable signals)")
     n, lo, hi = (float(row[v]) for v in ("trials_for_power_fitted",
                                           "trials_for_power_fitted_low",
                                           "trials_for_power_fitted_high"))

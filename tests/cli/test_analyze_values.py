@@ -133,3 +133,18 @@ def test_cli_link_softplus_is_recorded_in_the_result(tmp_path, capsys):
               "identity"])
     assert exc.value.code == 2
     assert "invalid choice: 'identity'" in capsys.readouterr().err
+
+
+def test_a_report_that_breaks_the_contract_writes_nothing(tmp_path):
+    from neuromop.data.schema import ValidationError
+    from neuromop.studies.reports import write_value_report
+    from neuromop.values import value_report
+
+    ds = simulate_value_population(encoding="soft", n_neurons=8, n_trials=80, random_state=6)
+    report = value_report(ds, n_null=19, alpha=0.05, power_sessions=1, random_state=0)
+    bad = report["power"].copy()
+    bad["trials_for_power_fitted"] = bad["trials_for_power_fitted"].fillna(np.inf)
+    report["power"] = bad
+    with pytest.raises(ValidationError, match=r"\+inf"):
+        write_value_report(report, tmp_path / "r", "bad")
+    assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())

@@ -7,6 +7,7 @@ import pytest
 import xarray as xr
 from scipy.stats import norm
 
+from neuromop.data import validate
 from neuromop.values import VERDICTS, power_curve
 from neuromop.values.power_curve import _fit, _refine
 
@@ -93,8 +94,11 @@ def test_a_curve_that_does_not_rise_says_so():
                       n_boot=49, random_state=0)
     mixed = res.sel(encoding="mixed")
     assert str(mixed["power_extrapolation"].item()) == "not rising"
-    assert np.isinf(mixed["trials_for_power_fitted"]) and np.isinf(
+    # never reached: NaN, not inf (the output contract has no +inf), with the status
+    assert np.isnan(mixed["trials_for_power_fitted"]) and np.isnan(
         mixed["trials_for_power_fitted_high"])
+    assert not np.isposinf(res["trials_for_power_fitted_high"]).any()
+    validate(res.assign_attrs(source="test"), kind="result")
     none = res.sel(encoding="none")
     assert str(none["power_extrapolation"].item()) == "not applicable"
     assert np.isnan(none["trials_for_power_fitted"])
