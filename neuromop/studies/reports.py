@@ -101,7 +101,8 @@ def write_value_report(report: dict, out: Path, title: str) -> list[Path]:
             md += [f"Trials for a correct verdict {100 * target:.0f} % of the time (probit "
                    "power curve in sqrt(trials) through the simulated lengths, 95 % bootstrap "
                    "interval; 'extrapolated' answers lie beyond the recording and assume the "
-                   "power keeps growing as a fixed-effect test's does):", "",
+                   "power keeps growing as a fixed-effect test's does; NaN: never reached, or "
+                   "no upper bound):", "",
                    _markdown_table(need.to_dataframe()), ""]
     md += ["## Neurons", "", _markdown_table(neurons), ""]
     with atomic_path(out / "values_report.md") as tmp:
