@@ -54,7 +54,7 @@ from neuromop.values.encoding import (
 from neuromop.values.entropy import value_entropy_ratio
 from neuromop.values.mdp_choice_models import MDPChoiceModel
 from neuromop.values.pooling import pool_value_encodings
-from neuromop.values.power_curve import power_curve
+from neuromop.values.power_analysis import power_curve
 from neuromop.values.prior_choice_model import PriorLearningChoiceModel
 from neuromop.values.psychometric import PsychometricChoiceModel
 from neuromop.values.report import value_report

@@ -22,7 +22,7 @@ from neuromop._checks import check_finite_array, check_int, check_real
 from neuromop._provenance import provenance
 from neuromop._random import as_generator
 from neuromop.values.encoding import VERDICTS, compare_value_encodings
-from neuromop.values.power_curve import power_curve
+from neuromop.values.power_analysis import power_curve
 
 __all__ = ["ENCODINGS", "DesignSimulator", "design_calibration", "design_simulator",
            "verdict_calibration", "wilson_interval"]

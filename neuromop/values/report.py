@@ -69,7 +69,7 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
         from the encoding model fitted to it, ``power_sessions`` per ground truth, shift
         nulls), so that "neither" can be told from "not enough data"; sessions of half the
         recording's length are simulated too, and the power curve through both lengths
-        (:func:`~neuromop.values.power_curve.power_curve`) gives the trials a correct soft or
+        (:func:`~neuromop.values.power_analysis.power_curve`) gives the trials a correct soft or
         true verdict needs 80 % of the time, beyond the recording's length if need be.
 
     Returns

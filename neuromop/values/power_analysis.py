@@ -335,7 +335,7 @@ def power_curve(calibration: xr.Dataset, *, power: float = 0.8, level: float = 0
         units="trials", power=power,
         description=f"trials where P(separable) Phi(a + b sqrt(n / n_max)) = {power}")
     res.attrs.update(power=power, level=level, n_max=n_max, n_boot=n_boot)
-    res.attrs.update(provenance("neuromop.values.power_curve.power_curve", power=power,
+    res.attrs.update(provenance("neuromop.values.power_analysis.power_curve", power=power,
                                 level=level, n_boot=n_boot,
                                 random_state=random_state if isinstance(random_state, int)
                                 else None))

@@ -9,7 +9,7 @@ from scipy.stats import norm
 
 from neuromop.data import validate
 from neuromop.values import VERDICTS, power_curve
-from neuromop.values.power_curve import _fit, _refine
+from neuromop.values.power_analysis import _fit, _refine
 
 LENGTHS = np.array([100, 200, 300, 400])
 
