@@ -11,6 +11,7 @@ from neuromop.plots.figure import save_figure
 __all__ = [
     "plot_decoding",
     "plot_null_distributions",
+    "plot_power_curve",
     "plot_psychometric",
     "plot_signals",
     "plot_unique_variance",
@@ -179,4 +180,57 @@ def plot_value_calibration(ds):
     ax.set_ylabel("untuned neurons called value-coding")
     ax.legend(fontsize=7)
     fig.tight_layout()
+    return fig
+
+
+def plot_power_curve(power, *, ax=None):
+    """Correct-verdict rate against trials for one recording's design (the output of
+    :func:`~neuromop.values.design_calibration` with two or more lengths): the simulated
+    rates with Wilson intervals, the fitted power curve (solid up to the longest simulated
+    length, dashed beyond: an extrapolation), the target power and, per encoding, the trial
+    count where the curve reaches it."""
+    from scipy.stats import norm
+
+    fig, ax = _axes(ax)
+    colors = {"soft": "C0", "true": "C3", "mixed": "C4"}
+    trials = power["n_trials"].values.astype(float)
+    n_max = float(trials.max())
+    target = float(power["trials_for_power_fitted"].attrs["power"])
+    needed = power["trials_for_power_fitted"]
+    finite = needed.values[np.isfinite(needed.values)]
+    right = max(2.0 * n_max, 1.2 * float(finite.max()) if finite.size else 0.0)
+    right = min(right, 10.0 * n_max)
+    grid = np.linspace(1.0, right, 300)
+    for enc in power["encoding"].values:
+        if str(enc) == "none":
+            continue
+        c = power.sel(encoding=enc)
+        color = colors.get(str(enc), "C1")
+        rate = c["correct_rate"].values
+        err = np.clip(np.stack([rate - c["correct_rate_low"].values,
+                                c["correct_rate_high"].values - rate]), 0.0, None)
+        ax.errorbar(trials, rate, yerr=err, color=color, marker="o", ls="none", capsize=2,
+                    label=f"{enc}: simulated")
+        a, b = float(c["power_curve_intercept"]), float(c["power_curve_slope"])
+        if not (np.isfinite(a) and np.isfinite(b)):
+            continue
+        curve = norm.cdf(a + b * np.sqrt(grid / n_max))
+        a_s, b_s = float(c["separable_curve_intercept"]), float(c["separable_curve_slope"])
+        if np.isfinite(a_s) and np.isfinite(b_s):
+            curve = curve * norm.cdf(a_s + b_s * np.sqrt(grid / n_max))
+        inside = grid <= n_max
+        ax.plot(grid[inside], curve[inside], color=color, lw=1.5)
+        ax.plot(grid[~inside], curve[~inside], color=color, lw=1.5, ls="--")
+        n = float(c["trials_for_power_fitted"])
+        if np.isfinite(n) and n <= right:
+            ax.axvline(n, color=color, lw=0.8, ls=":")
+            ax.text(n, 0.02, f" {n:.0f}", color=color, fontsize=7, rotation=90, va="bottom")
+    ax.axhline(target, color="0.5", lw=0.8, label=f"target {target:.0%}")
+    ax.axvline(n_max, color="k", lw=0.6, alpha=0.4)
+    ax.set_xlim(0, right)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("trials per session")
+    ax.set_ylabel("correct verdict (fraction of sessions)")
+    ax.set_title("Power for this design (dashed: extrapolated)", fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
     return fig

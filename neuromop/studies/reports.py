@@ -14,7 +14,7 @@ from neuromop._io import atomic_path, write_json_atomic
 from neuromop.data.io import save_output
 from neuromop.data.schema import validate
 from neuromop.plots import save_figure
-from neuromop.plots.values import value_report_figures
+from neuromop.plots.values import plot_power_curve, value_report_figures
 from neuromop.plots.variability import (
     plot_across_trial_std,
     plot_fano_factor,
@@ -110,6 +110,8 @@ def write_value_report(report: dict, out: Path, title: str) -> list[Path]:
     paths.append(out / "values_report.md")
     soft, true = report["signals"]
     paths += value_report_figures(res, out, soft=soft, true=true, behaviour=report["behaviour"])
+    if report.get("power") is not None and "trials_for_power_fitted" in report["power"]:
+        paths.append(save_figure(plot_power_curve(report["power"]), out / "values_power.png"))
     return paths
 
 

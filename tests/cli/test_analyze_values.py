@@ -110,6 +110,7 @@ def test_cli_power_sessions_write_the_power_and_the_trials_needed(tmp_path, caps
     assert set(power["power_extrapolation"].values) <= {
         "within simulated lengths", "extrapolated", "not rising", "not estimable",
         "not applicable"}
+    assert (out / "values_power.png").is_file()
     text = (out / "values_report.md").read_text()
     assert "Trials for a correct verdict 80 % of the time" in text
     assert "trials_for_power_fitted" in text

@@ -187,3 +187,25 @@ def test_too_few_separable_lengths_are_not_estimable():
     bad = with_separable(calibration({"soft": [0, 0, 0, 30]}, 40), {"soft": [0, 0, 0, 41]})
     with pytest.raises(ValueError, match="separable_count"):
         power_curve(bad)
+
+
+def test_the_power_figure_draws_counts_curves_and_the_target():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from neuromop.plots.values import plot_power_curve
+
+    ds = calibration({"soft": [10, 24, 30, 34], "none": [38, 39, 38, 39]}, 40)
+    curve = power_curve(ds, n_boot=19, random_state=0)
+    p = ds["verdict_count"].sel(verdict="soft") / 40
+    ds = ds.assign(correct_rate=p, correct_rate_low=p - 0.05, correct_rate_high=p + 0.05)
+    ds = ds.assign({name: curve[name] for name in curve.data_vars})
+    fig = plot_power_curve(ds)
+    ax = fig.axes[0]
+    # the soft curve in two parts (simulated range, extrapolation) plus the target line
+    assert len(ax.get_lines()) >= 3
+    assert ax.get_xlabel() == "trials per session"
+    n = float(curve["trials_for_power_fitted"].sel(encoding="soft"))
+    assert any(len(line.get_xdata()) == 2 and np.allclose(line.get_xdata(), [n, n])
+               for line in ax.get_lines())  # the vertical marker of the trials needed
+    matplotlib.pyplot.close(fig)
