@@ -90,7 +90,12 @@ def _learner(rng, p_reward: np.ndarray, available: np.ndarray, alpha: float,
 
 def _ar1(rng, n_trials: int, n_series: int, time_constant: float) -> np.ndarray:
     """Unit-variance AR(1) series (n_trials, n_series) with the given time constant (trials)."""
-    phi = np.exp(-1.0 / time_constant)
+    return _ar1_series(rng, n_trials, n_series, np.exp(-1.0 / time_constant))
+
+
+def _ar1_series(rng, n_trials: int, n_series: int, phi) -> np.ndarray:
+    """Stationary unit-variance AR(1) series (n_trials, n_series) with coefficient ``phi``
+    (a scalar, or one per series)."""
     x = np.empty((n_trials, n_series))
     x[0] = rng.normal(size=n_series)
     eps = rng.normal(size=(n_trials, n_series)) * np.sqrt(1 - phi**2)

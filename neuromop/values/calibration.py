@@ -21,7 +21,8 @@ from scipy.stats import norm
 from neuromop._checks import check_finite_array, check_int, check_real
 from neuromop._provenance import provenance
 from neuromop._random import as_generator
-from neuromop.values.encoding import VERDICTS, compare_value_encodings
+from neuromop.values.bandit_population import _ar1_series
+from neuromop.values.encoding import ENCODINGS, VERDICTS, compare_value_encodings
 from neuromop.values.power_analysis import power_curve
 
 __all__ = ["ENCODINGS", "DesignSimulator", "design_calibration", "design_simulator",
@@ -30,8 +31,6 @@ __all__ = ["ENCODINGS", "DesignSimulator", "design_calibration", "design_simulat
 #: Most simulated sessions per encoding (each costs about a second).
 _MAX_SESSIONS = 100_000
 
-#: Ground-truth encodings of the simulators and the verdict that is correct for each.
-ENCODINGS = {"soft": "soft", "true": "true", "mixed": "mixed", "none": "neither"}
 
 
 def wilson_interval(successes, trials, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -238,13 +237,8 @@ class DesignSimulator:
     def _residual(self, n: int, rng) -> np.ndarray:
         """Latent log-rate noise (n, N): white plus a stationary AR(1), mean-corrected so that
         ``E[exp(noise)] = 1``."""
-        z = rng.standard_normal((n, self.slow_sd.size))
-        slow = np.empty_like(z)
-        slow[0] = z[0]
-        innov = np.sqrt(1.0 - self.slow_ar**2)
-        for t in range(1, n):
-            slow[t] = self.slow_ar * slow[t - 1] + innov * z[t]
-        white = rng.standard_normal(z.shape)
+        slow = _ar1_series(rng, n, self.slow_sd.size, self.slow_ar)
+        white = rng.standard_normal(slow.shape)
         var = self.white_sd**2 + self.slow_sd**2
         return slow * self.slow_sd + white * self.white_sd - var / 2
 
@@ -275,15 +269,15 @@ class DesignSimulator:
         return ds
 
 
-def _debiased_gain(X: np.ndarray, Y: np.ndarray, beta: np.ndarray,
+def _debiased_gain(X: np.ndarray, beta: np.ndarray, mu: np.ndarray,
                    dispersion: np.ndarray | float = 1.0) -> np.ndarray:
     """Value-gain magnitude per neuron with the noise removed: ``sqrt(max(b_s^2 + b_t^2 -
     v_s - v_t, 0))`` where ``v`` are the sampling variances of the last two coefficients
     (inverse Fisher information of the Poisson GLM, with its unit ridge, times the neuron's
     Pearson dispersion). A raw magnitude ``sqrt(b_s^2 + b_t^2)`` is biased upwards by noise,
-    so an untuned population would look tuned and its power would be overstated."""
+    so an untuned population would look tuned and its power would be overstated. ``mu``
+    (T, N) are the fitted mean counts ``exp(X beta)``."""
     T, p = X.shape
-    mu = np.exp(np.clip(X @ beta, -30.0, 30.0))  # (T, N)
     XX = (X[:, :, None] * X[:, None, :]).reshape(T, p * p)
     info = (mu.T @ XX).reshape(-1, p, p) + np.diag(np.r_[0.0, np.ones(p - 1)])[None]
     var = np.linalg.inv(info)[:, [-2, -1], [-2, -1]].sum(axis=1) * dispersion
@@ -395,12 +389,12 @@ def design_simulator(ds: xr.Dataset, signals=None, *, base=(), behaviour=None, w
         raise TypeError(f"residual_noise must be a bool, got {type(residual_noise).__name__}")
     beta = fit_poisson_glm(X, Y)
     eta0 = B @ beta[:B.shape[1]]
+    mu = np.exp(np.clip(X @ beta, -30.0, 30.0))  # fitted mean counts (T, N)
     if residual_noise:
-        white, slow, ar, dispersion = _residual_noise(Y, np.exp(np.clip(X @ beta, -30.0,
-                                                                        30.0)))
+        white, slow, ar, dispersion = _residual_noise(Y, mu)
     else:
         white, slow, ar, dispersion = None, None, 0.0, 1.0
-    gains = gain_scale * _debiased_gain(X, Y, beta, dispersion)
+    gains = gain_scale * _debiased_gain(X, beta, mu, dispersion)
     names = [b if isinstance(b, str) else f"base_{i}" for i, b in enumerate(base)]
     if window is None:
         times = ds["time"].values

@@ -84,6 +84,9 @@ __all__ = ["VERDICTS", "benjamini_hochberg", "collinearity", "compare_value_enco
            "fit_poisson_glm"]
 
 VERDICTS = ("soft", "true", "mixed", "neither", "not identifiable")
+
+#: Ground-truth encodings of the simulators and the verdict that is correct for each.
+ENCODINGS = {"soft": "soft", "true": "true", "mixed": "mixed", "none": "neither"}
 _MODELS = ("base", "true", "soft", "both")
 
 

@@ -41,11 +41,9 @@ from scipy.stats import chi2, norm
 from neuromop._checks import check_int, check_real
 from neuromop._provenance import provenance
 from neuromop._random import as_generator
+from neuromop.values.encoding import ENCODINGS
 
 __all__ = ["power_curve"]
-
-#: Ground truth -> the verdict that is correct for it (as in ``calibration.ENCODINGS``).
-_CORRECT = {"soft": "soft", "true": "true", "mixed": "mixed", "none": "neither"}
 
 #: Statuses of the trial count, per ground truth.
 STATUSES = ("within simulated lengths", "extrapolated", "not rising", "not estimable",
@@ -196,13 +194,13 @@ def _correct_counts(calibration: xr.Dataset) -> tuple[np.ndarray, np.ndarray, li
         raise ValueError(f"calibration['verdict_count'] must have dims (n_trials, encoding, "
                          f"verdict), got {counts.dims}")
     encodings = [str(e) for e in counts["encoding"].values]
-    unknown = [e for e in encodings if e not in _CORRECT]
+    unknown = [e for e in encodings if e not in ENCODINGS]
     if unknown:
         raise ValueError(f"calibration has unknown encodings {unknown}; expected a subset of "
-                         f"{list(_CORRECT)}")
+                         f"{list(ENCODINGS)}")
     counts = counts.transpose("n_trials", "encoding", "verdict")
     verdicts = [str(v) for v in counts["verdict"].values]
-    k = np.stack([counts.sel(encoding=e).values[:, verdicts.index(_CORRECT[e])]
+    k = np.stack([counts.sel(encoding=e).values[:, verdicts.index(ENCODINGS[e])]
                   for e in encodings], axis=1).astype(float)
     m = counts.sum("verdict").values.astype(float)
     if np.any(m < 1) or not np.all(np.isfinite(k)):
