@@ -25,10 +25,16 @@ through a step would rise too steeply and promise power too early.
 The fit maximises the binomial likelihood with the Jeffreys-prior (Firth) penalty, which keeps
 the estimates finite when the counts separate (every short session wrong, every long one
 right; Kosmidis & Firth, Biometrika 2021). The interval of the trial count is a parametric
-bootstrap of the counts from the fitted curve; its upper bound is infinite when a share of the
-bootstrap curves do not rise. Its coverage, measured over 150 replicate calibrations in three
-designs (40 or 200 sessions per length, the answer inside or 2.5 times beyond the simulated
+bootstrap of the counts from the fitted curve; it has no upper bound when a share of the
+bootstrap curves do not reach the power. Its coverage, measured over 150 replicate calibrations
+in three designs (40 or 200 sessions per length, the answer inside or 2.5 times beyond the simulated
 lengths), was 0.91-0.93 for a 95 % interval: slightly narrow, as percentile bootstraps are.
+
+Both slopes are constrained to be non-negative (a falling fit becomes the flat curve at its
+pooled rate): more trials cannot lower a test's power nor shut the identifiability rule, and
+with two lengths an unconstrained curve through a dip would promise that power falls. A curve
+that rises times one that is flat below the target plateaus below it: status "plateaus below
+the target", with the plateau reported.
 """
 
 from __future__ import annotations
@@ -46,8 +52,12 @@ from neuromop.values.encoding import ENCODINGS
 __all__ = ["power_curve"]
 
 #: Statuses of the trial count, per ground truth.
-STATUSES = ("within simulated lengths", "extrapolated", "not rising", "not estimable",
-            "not applicable")
+STATUSES = ("within simulated lengths", "extrapolated", "plateaus below the target",
+            "not rising", "not estimable", "not applicable")
+
+#: Farthest scaled root length searched: ``sqrt(10^4)``, i.e. 10,000 times the longest
+#: simulated length. The fitted power there is reported as the curve's plateau.
+_S_CAP = 100.0
 
 
 def _penalised_nll(theta: np.ndarray, s: np.ndarray, k: np.ndarray, m: np.ndarray
@@ -101,11 +111,28 @@ def _refine(theta: np.ndarray, s, k, m, iters: int = 60) -> np.ndarray:
     """Damped Newton steps batched over replicates; a replicate whose likelihood is flat or
     infinite (no weight at two lengths) keeps its start (see :func:`_newton`)."""
     with np.errstate(invalid="ignore", over="ignore"):
-        return _newton(theta, s, k, m, iters)
+        return _flatten_falling(_newton(theta, s, k, m, iters), k, m)
+
+
+def _flatten_falling(theta: np.ndarray, k: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Rows of ``theta`` (B, 2) whose slope is negative become the flat curve at the pooled
+    rate ``(sum k + 1/2) / (sum m + 1)`` (the Jeffreys estimate of one binomial).
+
+    More trials cannot make a test less powerful, nor the identifiability rule shut, so a
+    falling fitted curve is sampling noise of a flat one (with two lengths it passes through
+    both rates, and a second-length dip would otherwise promise that power falls)."""
+    theta = np.array(theta, dtype=float, copy=True)
+    m = np.broadcast_to(m, k.shape)
+    falling = theta[:, 1] < 0
+    if falling.any():
+        rate = (k[falling].sum(-1) + 0.5) / (m[falling].sum(-1) + 1.0)
+        theta[falling] = np.column_stack([norm.ppf(rate), np.zeros(rate.size)])
+    return theta
 
 
 def _fit(s: np.ndarray, k: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """Intercept and slope of the probit curve on the scaled root trial count ``s``."""
+    """Intercept and slope (>= 0, see :func:`_flatten_falling`) of the probit curve on the
+    scaled root trial count ``s``."""
     rate = (k.sum() + 0.5) / (m.sum() + 1.0)
     best = None
     for slope in (0.0, 2.0):  # two starts: a flat curve and a rising one
@@ -115,7 +142,7 @@ def _fit(s: np.ndarray, k: np.ndarray, m: np.ndarray) -> np.ndarray:
                        options={"xatol": 1e-7, "fatol": 1e-10, "maxiter": 4000})
         if best is None or res.fun < best.fun:
             best = res
-    return best.x
+    return _flatten_falling(best.x[None], k[None], m[None])[0]
 
 
 def _sep_prob(theta_sep, s: np.ndarray) -> np.ndarray:
@@ -125,29 +152,33 @@ def _sep_prob(theta_sep, s: np.ndarray) -> np.ndarray:
     return norm.cdf(theta_sep[..., :1] + theta_sep[..., 1:] * s)
 
 
+def _power(theta: np.ndarray, theta_sep, x: np.ndarray) -> np.ndarray:
+    """``Phi(a + b x) P_sep(x)`` for rows of ``theta`` (B, 2) at scaled root lengths ``x`` (B,)."""
+    return norm.cdf(theta[:, 0] + theta[:, 1] * x) * _sep_prob(theta_sep, x[:, None])[:, 0]
+
+
 def _solve(theta: np.ndarray, theta_sep, target: float, s_min: float) -> np.ndarray:
     """Scaled trial counts ``(s*)^2 = n / n_max`` where ``Phi(a + b s) P_sep(s)`` first reaches
-    ``target``, batched over rows of ``theta`` (B, 2); inf where it never does. A curve that
-    does not rise but is at ``target`` already at the shortest simulated length ``s_min``
-    gives ``s_min^2``."""
+    ``target``, batched over rows of ``theta`` (B, 2); inf where it does not by ``_S_CAP``.
+    The slopes are >= 0, so the product never falls and bisection finds the first crossing.
+    A flat curve (every slope 0) at ``target`` already gives ``s_min^2``, the shortest
+    simulated length: below it nothing was measured."""
     def gap(x):
-        return (norm.cdf(theta[:, 0] + theta[:, 1] * x)
-                * _sep_prob(theta_sep, x[:, None])[:, 0] - target)
+        return _power(theta, theta_sep, x) - target
 
-    rising = theta[:, 1] > 0
+    flat = theta[:, 1] <= 0
     if theta_sep is not None:
-        rising &= theta_sep[:, 1] > 0
-    lo, hi = np.zeros(theta.shape[0]), np.full(theta.shape[0], 100.0)  # up to 10^4 n_max
-    reach = rising & (gap(hi) >= 0)
-    done = rising & (gap(lo) >= 0)
-    flat = ~rising & (gap(np.full(lo.size, s_min)) >= 0)
+        flat &= theta_sep[:, 1] <= 0
+    lo, hi = np.zeros(theta.shape[0]), np.full(theta.shape[0], _S_CAP)
+    reach = gap(hi) >= 0
+    done = ~flat & (gap(lo) >= 0)
     for _ in range(60):  # bisection on the root length
         mid = (lo + hi) / 2
         up = gap(mid) >= 0
         hi = np.where(up, mid, hi)
         lo = np.where(up, lo, mid)
     out = np.where(done, 0.0, np.where(flat, s_min**2, hi**2))
-    return np.where(reach | done | flat, out, np.inf)
+    return np.where(reach, out, np.inf)
 
 
 def _bootstrap(theta, theta_sep, s, m, target, n_boot, rng) -> np.ndarray:
@@ -233,20 +264,26 @@ def power_curve(calibration: xr.Dataset, *, power: float = 0.8, level: float = 0
         Per ``encoding``: ``power_curve_intercept`` and ``power_curve_slope`` (``a`` and ``b``
         of ``Phi(a + b sqrt(n / n_max))`` for the correct verdict among separable sessions,
         ``n_max`` the longest simulated length, in attrs); ``separable_curve_intercept`` and
-        ``_slope`` (the same for P(separable); NaN when every session was separable);
-        ``trials_for_power_fitted`` (trials where the product reaches ``power``; NaN when the
-        fitted curves do not rise -- status "not rising" --, for the ground truth "none",
-        whose correct verdict "neither" is a specificity, not a power, and when not
-        estimable) with ``_low`` / ``_high`` (percentile bootstrap of the counts from the
-        fitted curves, measured coverage 0.91-0.93 at 95 % when the curve's form is right;
-        NaN means no bound: more than ``(1 - level) / 2`` of the bootstrap curves never reach
-        the power); ``extrapolation_factor`` (the fitted count over ``n_max``: above 1 the
+        ``_slope`` (the same for P(separable); NaN when every session was separable). Slopes
+        are constrained to be >= 0: a curve fitted falling is replaced by the flat curve at
+        its pooled rate, since more trials cannot lower a test's power.
+        ``trials_for_power_fitted`` (trials where the product reaches ``power``; NaN when it
+        does not within 10,000 times ``n_max`` -- status "not rising" when no curve rises,
+        "plateaus below the target" when one rises but the other is flat below the target --,
+        for the ground truth "none", whose correct verdict "neither" is a specificity, not a
+        power, and when not estimable) with ``_low`` / ``_high`` (percentile bootstrap of the
+        counts from the fitted curves, measured coverage 0.91-0.93 at 95 % when the curve's
+        form is right; NaN means no bound: more than ``(1 - level) / 2`` of the bootstrap
+        curves never reach the power); ``power_plateau`` (the fitted probability of the
+        correct verdict at 10,000 times ``n_max``: 1 when both curves rise, else the flat
+        curve's level); ``extrapolation_factor`` (the fitted count over ``n_max``: above 1 the
         answer lies beyond what was simulated, and above about 3 it leans on the curve's form
         more than on the counts); ``power_extrapolation`` (one of "within simulated lengths",
-        "extrapolated", "not rising", "not estimable" -- fewer than two lengths with separable
-        sessions -- and "not applicable"); ``power_curve_deviance`` and ``power_curve_fit_p``
-        (goodness of fit of the correct counts; NaN when the lengths leave no degrees of
-        freedom); per ``(n_trials, encoding)``: ``fitted_correct_rate``.
+        "extrapolated", "plateaus below the target", "not rising", "not estimable" -- fewer
+        than two lengths with separable sessions -- and "not applicable");
+        ``power_curve_deviance`` and ``power_curve_fit_p`` (goodness of fit of the correct
+        counts; NaN when the lengths leave no degrees of freedom); per
+        ``(n_trials, encoding)``: ``fitted_correct_rate``.
         ``attrs``: ``power``, ``level``, ``n_max``, provenance.
 
     Raises
@@ -280,7 +317,7 @@ def power_curve(calibration: xr.Dataset, *, power: float = 0.8, level: float = 0
         "power_curve_intercept", "power_curve_slope", "trials_for_power_fitted",
         "trials_for_power_fitted_low", "trials_for_power_fitted_high", "extrapolation_factor",
         "power_curve_deviance", "power_curve_fit_p", "separable_curve_intercept",
-        "separable_curve_slope")}
+        "separable_curve_slope", "power_plateau")}
     fitted = np.full((lengths.size, E), np.nan)
     status = np.array(["not applicable"] * E, dtype=object)
     sep = _separable_counts(calibration, encodings, m)
@@ -322,8 +359,12 @@ def power_curve(calibration: xr.Dataset, *, power: float = 0.8, level: float = 0
         out["trials_for_power_fitted_low"][j] = low if np.isfinite(low) else np.nan
         out["trials_for_power_fitted_high"][j] = high if np.isfinite(high) else np.nan
         out["extrapolation_factor"][j] = n_star / n_max if finite else np.nan
-        status[j] = ("not rising" if np.isinf(n_star) else
-                     "extrapolated" if n_star > n_max else "within simulated lengths")
+        th_sep = None if theta_sep is None else theta_sep[None]
+        out["power_plateau"][j] = float(_power(theta[None], th_sep, np.array([_S_CAP]))[0])
+        rises = theta[1] > 0 or (theta_sep is not None and theta_sep[1] > 0)
+        status[j] = ("extrapolated" if finite and n_star > n_max else
+                     "within simulated lengths" if finite else
+                     "plateaus below the target" if rises else "not rising")
     data = {name: ("encoding", vals) for name, vals in out.items()}
     data["power_extrapolation"] = ("encoding", status.astype(str))
     data["fitted_correct_rate"] = (("n_trials", "encoding"), fitted)

@@ -208,6 +208,10 @@ def _trials_needed_note(power, encoding: str) -> str:
     head = f"a correct '{encoding}' verdict {100 * target:.0f} % of the time needs"
     if status == "not rising":
         return f"{head} more trials than any number: its rate does not rise with trials here"
+    if status == "plateaus below the target":
+        return (f"{head} more trials than any number: its rate levels off near "
+                f"{float(row['power_plateau']):.2f} (one factor, separability or the tests' "
+                "power, does not rise with trials here)")
     if status == "not estimable":
         return (f"{head} an unknown number of trials (fewer than two simulated lengths had "
                 "separable signals)")

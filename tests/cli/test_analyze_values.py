@@ -108,8 +108,8 @@ def test_cli_power_sessions_write_the_power_and_the_trials_needed(tmp_path, caps
     validate(power, kind="result")
     assert list(power["n_trials"].values) == [60, 120]  # half and full length
     assert set(power["power_extrapolation"].values) <= {
-        "within simulated lengths", "extrapolated", "not rising", "not estimable",
-        "not applicable"}
+        "within simulated lengths", "extrapolated", "plateaus below the target", "not rising",
+        "not estimable", "not applicable"}
     assert (out / "values_power.png").is_file()
     text = (out / "values_report.md").read_text()
     assert "Trials for a correct verdict 80 % of the time" in text

@@ -179,6 +179,51 @@ def test_a_rising_separable_share_caps_the_power():
     assert str(res["power_extrapolation"].item()) == "extrapolated"
 
 
+def test_a_falling_conditional_curve_is_flattened_not_read_as_never_rising():
+    # two lengths: separable in 3 then 6 of 8 sessions (rising), correct among the separable
+    # in 3 of 3 then 5 of 6 (a dip of one session). Unconstrained, the conditional curve falls
+    # and the product rises then falls, and the status said "not rising" though the correct
+    # rate rose (0.375 -> 0.625). Constrained, the conditional curve is flat at the pooled
+    # (8 + 1/2) / (9 + 1) = 0.85, which is above 0.8, so the rising separable share reaches it
+    lengths = np.array([150, 300])
+    ds = with_separable(calibration({"soft": [3, 5]}, 8, lengths=lengths), {"soft": [3, 6]})
+    res = power_curve(ds, n_boot=99, random_state=0).sel(encoding="soft")
+    assert float(res["power_curve_slope"]) == 0.0
+    assert float(norm.cdf(res["power_curve_intercept"])) == pytest.approx(0.85)
+    assert float(res["separable_curve_slope"]) > 0
+    assert str(res["power_extrapolation"].item()) == "extrapolated"
+    assert float(res["power_plateau"]) == pytest.approx(0.85, abs=1e-6)
+    fitted = res["fitted_correct_rate"].values
+    assert fitted[1] > fitted[0]
+
+
+def test_a_rising_curve_times_a_flat_one_below_the_target_plateaus():
+    # every session separable at 300 and 400 trials and half at 100 and 200 (rising); among
+    # the separable, 60 % correct at every length (flat): the product levels off at 0.6
+    ds = with_separable(calibration({"true": [12, 12, 24, 24]}, 40),
+                        {"true": [20, 20, 40, 40]})
+    res = power_curve(ds, n_boot=49, random_state=0).sel(encoding="true")
+    assert str(res["power_extrapolation"].item()) == "plateaus below the target"
+    # the Jeffreys penalty leaves the flat conditional curve a slight slope (0.005): at
+    # 10,000 times the longest length it has crept from 0.6 to 0.78, still below 0.8
+    assert 0.55 < float(res["power_plateau"]) < 0.8
+    assert np.all(np.diff(res["fitted_correct_rate"].values) > 0)
+    assert np.isnan(res["trials_for_power_fitted"])
+
+
+def test_bootstrap_curves_never_fall():
+    rng = np.random.default_rng(1)
+    s = np.sqrt(LENGTHS / LENGTHS.max())
+    m = np.full(4, 20.0)
+    k = rng.binomial(20, 0.5, size=(200, 4)).astype(float)  # flat truth: half the fits fall
+    theta = _refine(np.tile([0.0, 0.5], (200, 1)), s, k, m)
+    assert np.all(theta[:, 1] >= 0)
+    flat = theta[:, 1] == 0
+    assert flat.sum() > 30
+    np.testing.assert_allclose(norm.cdf(theta[flat, 0]),
+                               (k[flat].sum(1) + 0.5) / (m.sum() + 1))
+
+
 def test_too_few_separable_lengths_are_not_estimable():
     ds = with_separable(calibration({"soft": [0, 0, 0, 30]}, 40), {"soft": [0, 0, 0, 40]})
     res = power_curve(ds, n_boot=19, random_state=0).sel(encoding="soft")
