@@ -254,3 +254,13 @@ def test_the_power_figure_draws_counts_curves_and_the_target():
     assert any(len(line.get_xdata()) == 2 and np.allclose(line.get_xdata(), [n, n])
                for line in ax.get_lines())  # the vertical marker of the trials needed
     matplotlib.pyplot.close(fig)
+
+
+def test_the_report_note_names_the_plateau():
+    from neuromop.values.report import _trials_needed_note
+
+    ds = with_separable(calibration({"true": [12, 12, 24, 24]}, 40),
+                        {"true": [20, 20, 40, 40]})
+    note = _trials_needed_note(power_curve(ds, n_boot=19, random_state=0), "true")
+    assert "levels off near 0.7" in note or "levels off near 0.6" in note
+    assert "more trials than any number" in note
