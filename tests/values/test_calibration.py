@@ -103,6 +103,25 @@ def test_design_simulator_recovers_the_recorded_gains(recorded):
     assert np.all(none["gain_soft"] == 0) and np.all(none["gain_true"] == 0)
 
 
+@pytest.mark.parametrize("encoding", ["soft", "none"])
+def test_design_simulator_gains_carry_the_populations_energy_not_its_noise(encoding):
+    # sum of squared gains over 12 recordings (20 neurons, 30 % untuned, gain 0.08): per-neuron
+    # variance subtraction floored at 0 gave 1.24 times the truth's energy on tuned and a
+    # third of the tuned energy on untuned populations (40 recordings); the population's
+    # energy minus its summed sampling variance gave 0.97 and 0.08
+    energy, truth = [], []
+    for seed in range(12):
+        rec = simulate_value_population(encoding=encoding, n_trials=300, n_neurons=20,
+                                        gain=0.08, random_state=3000 + seed)
+        energy.append(np.sum(design_simulator(rec, base=["chosen"]).gains ** 2))
+        truth.append(np.sum(rec["gain_soft"].values ** 2 + rec["gain_true"].values ** 2))
+    tuned = 20 * 0.7 * 0.08**2 * (1 + 1 / 12)  # E[g^2] of uniform [0.5, 1.5] * 0.08
+    if encoding == "soft":
+        assert np.mean(energy) / np.mean(truth) == pytest.approx(1.0, abs=0.25)
+    else:
+        assert np.mean(energy) < 0.2 * tuned
+
+
 def test_design_simulator_takes_contiguous_stretches_and_refuses_longer_sessions(recorded):
     sim = design_simulator(recorded, base=["chosen"], n_trials=100)
     ds = sim("soft", np.random.default_rng(1))
