@@ -184,6 +184,11 @@ def _power_note(verdict: str, power) -> str:
     parts = ", ".join(f"{e} {float(rate.sel(encoding=e)):.2f}" for e in rate["encoding"].values)
     note = (f"power for this design ({n} simulated sessions per ground truth, fitted gains "
             f"debiased for noise): correct verdict rate {parts}")
+    if "value_gain_energy" in power:
+        e, lo, hi = (float(power[v]) for v in ("value_gain_energy", "value_gain_energy_low",
+                                                "value_gain_energy_high"))
+        note += (f" at the fitted value-signal strength sum g^2 = {e:.3g} [{lo:.3g}, {hi:.3g}] "
+                 "(95 %; one recording pins it down only this well, and power falls with it)")
     coded = [e for e in ("soft", "true") if e in rate["encoding"].values]
     if coded:
         worst = min(float(det.sel(encoding=e)) for e in coded)

@@ -116,6 +116,8 @@ def test_cli_power_sessions_write_the_power_and_the_trials_needed(tmp_path, caps
     assert "trials_for_power_fitted" in text
     note = next(x for x in text.splitlines() if x.startswith("- power for this design"))
     assert "a correct 'soft' verdict 80 % of the time needs" in note
+    assert "value-signal strength sum g^2 = " in note
+    assert float(power["value_gain_energy_low"]) <= float(power["value_gain_energy"])
 
 
 def test_cli_link_softplus_is_recorded_in_the_result(tmp_path, capsys):

@@ -109,13 +109,18 @@ def test_design_simulator_gains_carry_the_populations_energy_not_its_noise(encod
     # variance subtraction floored at 0 gave 1.24 times the truth's energy on tuned and a
     # third of the tuned energy on untuned populations (40 recordings); the population's
     # energy minus its summed sampling variance gave 0.97 and 0.08
-    energy, truth = [], []
+    # its standard error covered the recording's own energy 38 of 40 times at 1.96 SE
+    energy, truth, covered = [], [], 0
     for seed in range(12):
         rec = simulate_value_population(encoding=encoding, n_trials=300, n_neurons=20,
                                         gain=0.08, random_state=3000 + seed)
-        energy.append(np.sum(design_simulator(rec, base=["chosen"]).gains ** 2))
+        sim = design_simulator(rec, base=["chosen"])
+        energy.append(np.sum(sim.gains ** 2))
+        assert sim.gain_energy == pytest.approx(energy[-1])
         truth.append(np.sum(rec["gain_soft"].values ** 2 + rec["gain_true"].values ** 2))
+        covered += abs(sim.gain_energy - truth[-1]) <= 1.96 * sim.gain_energy_se
     tuned = 20 * 0.7 * 0.08**2 * (1 + 1 / 12)  # E[g^2] of uniform [0.5, 1.5] * 0.08
+    assert covered >= 9
     if encoding == "soft":
         assert np.mean(energy) / np.mean(truth) == pytest.approx(1.0, abs=0.25)
     else:
@@ -148,6 +153,9 @@ def test_design_calibration_reports_power_per_length(recorded):
                       "not rising")
     assert str(res["power_extrapolation"].sel(encoding="none").item()) == "not applicable"
     assert res["trials_for_power_fitted"].attrs["units"] == "trials"
+    low, mid, high = (float(res[v]) for v in ("value_gain_energy_low", "value_gain_energy",
+                                               "value_gain_energy_high"))
+    assert 0 <= low <= mid < high
 
 
 def _lognormal_poisson(rng, n, n_neurons, mean, white, slow, rho):
@@ -196,3 +204,16 @@ def test_design_simulator_reproduces_the_recordings_overdispersion():
     assert excess(rec) > 1.3
     with pytest.raises(TypeError, match="residual_noise"):
         design_simulator(rec, residual_noise="yes")
+
+
+def test_energy_threshold_keeps_the_strong_neurons_and_the_total():
+    from neuromop.values.calibration import _energy_threshold
+
+    raw = np.array([0.20, 0.01, 0.012, 0.008, 0.0])
+    v = np.full(5, 0.01)
+    energy = float(raw.sum() - v.sum())  # 0.18
+    lam = _energy_threshold(raw, v, energy)
+    g2 = np.maximum(raw - lam * v, 0.0)
+    assert lam >= 1 and g2.sum() == pytest.approx(energy)
+    assert g2[0] > 0.17 and np.all(g2[1:] == 0)  # noise-level neurons are zeroed
+    assert _energy_threshold(raw, v, 0.0) == np.inf
