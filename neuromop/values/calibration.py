@@ -212,13 +212,14 @@ class DesignSimulator:
 
     Built by :func:`design_simulator`; ``simulator(encoding, rng)`` returns a dataset with the
     session's own soft and true value series (a random contiguous stretch of ``n_trials``
-    trials when shorter than the recording), its neurons' fitted baseline log-rates (intercept, base
-    covariates and slow drift, trial by trial) and value gains of the fitted magnitude
-    ``sqrt(b_soft^2 + b_true^2)``, debiased for noise (scaled so that the population's
-    energy loses the coefficients' summed sampling variances) and times ``gain_scale``, on
-    the encoding's signal; and the fitted model's residual variability as a latent log-rate
-    per neuron: white noise of SD ``white_sd`` plus a stationary AR(1) of SD ``slow_sd`` and
-    coefficient ``slow_ar`` (the over-dispersion and the drift the smooth baseline missed,
+    trials when shorter than the recording), its neurons' fitted baseline log-rates
+    (intercept, base covariates and slow drift, trial by trial) and value gains of the fitted
+    magnitude ``sqrt(b_soft^2 + b_true^2)``, debiased for noise (soft-thresholded so that the
+    population's sum of squared gains is the fitted one minus the coefficients' summed
+    sampling variances) and times ``gain_scale``, on the encoding's signal; and the fitted
+    model's residual variability as a latent log-rate per neuron: white noise of SD
+    ``white_sd`` plus a stationary AR(1) of SD ``slow_sd`` and coefficient ``slow_ar`` (the
+    over-dispersion and the drift the smooth baseline missed,
     which make a recording harder than a Poisson model of it).
 
     ``gain_energy`` is the simulated population's ``sum g^2`` (log-rate units squared per SD
@@ -227,12 +228,11 @@ class DesignSimulator:
     estimate (its relative error is often tens of per cent).
     """
 
-    gain_energy: float = float("nan")
-    gain_energy_se: float = float("nan")
-
     def __init__(self, soft, true, base_cols, base_names, eta0, gains, n_trials,
-                 window_seconds, white_sd=None, slow_sd=None, slow_ar=0.0):
+                 window_seconds, white_sd=None, slow_sd=None, slow_ar=0.0,
+                 gain_energy=float("nan"), gain_energy_se=float("nan")):
         self.soft, self.true = soft, true
+        self.gain_energy, self.gain_energy_se = gain_energy, gain_energy_se
         self.base_cols, self.base = base_cols, base_names
         self.eta0, self.gains = eta0, gains
         self.n_trials = n_trials
@@ -454,11 +454,9 @@ def design_simulator(ds: xr.Dataset, signals=None, *, base=(), behaviour=None, w
         seconds = float(ds.attrs.get("bin_width", 1.0)) * times.size
     else:
         seconds = float(window[1] - window[0])
-    sim = DesignSimulator(soft, true, base_cols, names, eta0, gains, n_sim, seconds, white, slow,
-                          ar)
-    sim.gain_energy = gain_scale**2 * energy
-    sim.gain_energy_se = gain_scale**2 * energy_se
-    return sim
+    return DesignSimulator(soft, true, base_cols, names, eta0, gains, n_sim, seconds, white, slow,
+                           ar, gain_energy=gain_scale**2 * energy,
+                           gain_energy_se=gain_scale**2 * energy_se)
 
 
 def design_calibration(ds: xr.Dataset, signals=None, *, base=(), behaviour=None, window=None,
