@@ -500,10 +500,12 @@ def design_calibration(ds: xr.Dataset, signals=None, *, base=(), behaviour=None,
         rate reaches ``power`` (NaN if none does: more trials than simulated are needed);
         with two or more lengths, the variables of :func:`~neuromop.values.power_curve`
         (``trials_for_power_fitted`` with its interval, ``power_extrapolation``, ...);
-        ``value_gain_energy`` with ``_low`` / ``_high`` (scalars): the simulated population's
-        value-signal strength ``sum g^2`` and its 95 % interval as an estimate of the
-        recording's. The rates hold at that strength; at the interval's low end a design is
-        weaker (rerun with ``gain_scale = sqrt(low / value_gain_energy)`` to see how much).
+        ``value_gain_energy`` with ``_low`` / ``_high`` and ``_se`` (scalars): the simulated
+        population's value-signal strength ``sum g^2`` and its 95 % interval and standard
+        error as an estimate of the recording's. The rates hold at that strength; at the
+        interval's low end a design is weaker (rerun with ``gain_scale = sqrt(low /
+        value_gain_energy)`` to see how much). The power curve's interval includes this
+        uncertainty (see :func:`~neuromop.values.power_curve`).
     """
     power = check_real("power", power, low=0.0, high=1.0, low_inclusive=False,
                        high_inclusive=False)
@@ -529,7 +531,8 @@ def design_calibration(ds: xr.Dataset, signals=None, *, base=(), behaviour=None,
     z = float(norm.ppf(0.975))
     energy = {"value_gain_energy": sim.gain_energy,
               "value_gain_energy_low": max(sim.gain_energy - z * sim.gain_energy_se, 0.0),
-              "value_gain_energy_high": sim.gain_energy + z * sim.gain_energy_se}
+              "value_gain_energy_high": sim.gain_energy + z * sim.gain_energy_se,
+              "value_gain_energy_se": sim.gain_energy_se}
     out = out.assign({name: ((), value) for name, value in energy.items()})
     out["value_gain_energy"].attrs.update(
         units="(log-rate per SD of the value signal)^2",

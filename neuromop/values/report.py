@@ -227,4 +227,6 @@ def _trials_needed_note(power, encoding: str) -> str:
     where = ("beyond the recording's trials: extrapolated, assuming power grows like a "
              "fixed-effect test's, which is optimistic when values and drift are slow"
              if status == "extrapolated" else "within the recording's trials")
-    return f"{head} ~{n:.0f} trials [{lo:.0f}, {hi_text}] ({where}, probit power curve)"
+    spread = (", the interval including the uncertainty of the value-signal strength"
+              if "value_gain_energy_se" in power else "")
+    return f"{head} ~{n:.0f} trials [{lo:.0f}, {hi_text}] ({where}, probit power curve{spread})"

@@ -264,3 +264,46 @@ def test_the_report_note_names_the_plateau():
     note = _trials_needed_note(power_curve(ds, n_boot=19, random_state=0), "true")
     assert "levels off near 0.7" in note or "levels off near 0.6" in note
     assert "more trials than any number" in note
+
+
+def with_energy(ds: xr.Dataset, energy: float, se: float) -> xr.Dataset:
+    return ds.assign(value_gain_energy=((), energy), value_gain_energy_se=((), se))
+
+
+def test_energy_uncertainty_widens_the_interval_not_the_estimate():
+    ds = with_energy(calibration({"soft": [8, 16, 22, 27]}, 40), 0.1, 0.04)
+    wide = power_curve(ds, n_boot=299, random_state=0).sel(encoding="soft")
+    narrow = power_curve(ds, n_boot=299, energy_uncertainty=False,
+                         random_state=0).sel(encoding="soft")
+    assert float(wide["trials_for_power_fitted"]) == float(narrow["trials_for_power_fitted"])
+    span = {name: float(r["trials_for_power_fitted_high"] - r["trials_for_power_fitted_low"])
+            for name, r in (("wide", wide), ("narrow", narrow))}
+    assert span["wide"] > 1.3 * span["narrow"]
+    assert wide.attrs["energy_relative_se"] == pytest.approx(0.4)
+    assert np.isnan(narrow.attrs["energy_relative_se"])
+    with pytest.raises(TypeError, match="energy_uncertainty"):
+        power_curve(ds, energy_uncertainty="yes")
+
+
+def test_interval_with_energy_uncertainty_covers_the_trials_of_the_true_strength():
+    # the recording's value energy is estimated with 30 % relative error; the calibration's
+    # counts come from sessions simulated at the estimate, whose probit slope in sqrt(n) is
+    # the true one times sqrt(estimate / truth). The 95 % interval should cover the trials
+    # needed at the true strength (measured: 56 of 60); the count noise alone
+    # (energy_uncertainty=False) covers it far less often (17 of 60)
+    a, b = -2.0, 0.18
+    rng = np.random.default_rng(5)
+    covered = {True: 0, False: 0}
+    for rep in range(60):
+        ratio = max(1.0 + 0.3 * rng.standard_normal(), 0.05)
+        k = rng.binomial(100, norm.cdf(a + b * np.sqrt(ratio) * np.sqrt(LENGTHS)))
+        ds = with_energy(calibration({"soft": k}, 100), ratio, 0.3 * ratio)
+        for flag in (True, False):
+            res = power_curve(ds, n_boot=199, energy_uncertainty=flag,
+                              random_state=rep).sel(encoding="soft")
+            lo = float(res["trials_for_power_fitted_low"])
+            hi = float(res["trials_for_power_fitted_high"])
+            hi = np.inf if np.isnan(hi) else hi
+            covered[flag] += lo <= true_trials(a, b) <= hi
+    assert covered[True] >= 50
+    assert covered[False] < covered[True]
