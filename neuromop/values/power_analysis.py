@@ -318,7 +318,8 @@ def power_curve(calibration: xr.Dataset, *, power: float = 0.8, level: float = 0
         ``power_curve_deviance`` and ``power_curve_fit_p`` (goodness of fit of the correct
         counts; NaN when the lengths leave no degrees of freedom); per
         ``(n_trials, encoding)``: ``fitted_correct_rate``.
-        ``attrs``: ``power``, ``level``, ``n_max``, provenance.
+        ``attrs``: ``power``, ``level``, ``n_max``, ``energy_relative_se`` (the energy's
+        relative standard error the interval carries; NaN when it carries none), provenance.
 
     Raises
     ------
