@@ -223,10 +223,16 @@ def _trials_needed_note(power, encoding: str) -> str:
     n, lo, hi = (float(row[v]) for v in ("trials_for_power_fitted",
                                           "trials_for_power_fitted_low",
                                           "trials_for_power_fitted_high"))
-    hi_text = "no bound" if not np.isfinite(hi) else f"{hi:.0f}"
+    shortest = float(power["n_trials"].min())
+
+    def text(x: float) -> str:  # below the shortest simulated length the curve is a guess
+        return f"fewer than {shortest:.0f}" if x < shortest else f"{x:.0f}"
+
+    hi_text = "no bound" if not np.isfinite(hi) else text(hi)
     where = ("beyond the recording's trials: extrapolated, assuming power grows like a "
              "fixed-effect test's, which is optimistic when values and drift are slow"
              if status == "extrapolated" else "within the recording's trials")
     spread = (", the interval including the uncertainty of the value-signal strength"
               if "value_gain_energy_se" in power else "")
-    return f"{head} ~{n:.0f} trials [{lo:.0f}, {hi_text}] ({where}, probit power curve{spread})"
+    return (f"{head} ~{text(n)} trials [{text(lo)}, {hi_text}] ({where}, probit power "
+            f"curve{spread})")

@@ -307,3 +307,14 @@ def test_interval_with_energy_uncertainty_covers_the_trials_of_the_true_strength
             covered[flag] += lo <= true_trials(a, b) <= hi
     assert covered[True] >= 50
     assert covered[False] < covered[True]
+
+
+def test_the_report_note_does_not_quote_counts_below_the_shortest_length():
+    from neuromop.values.report import _trials_needed_note
+
+    # 80 % is already reached at the shortest length: the curve puts it below 100 trials
+    ds = calibration({"soft": [36, 38, 39, 40]}, 40)
+    res = power_curve(ds, n_boot=49, random_state=0)
+    assert float(res["trials_for_power_fitted"].sel(encoding="soft")) < 100
+    note = _trials_needed_note(res, "soft")
+    assert "~fewer than 100 trials [fewer than 100," in note
