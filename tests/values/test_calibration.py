@@ -206,6 +206,20 @@ def test_design_simulator_reproduces_the_recordings_overdispersion():
         design_simulator(rec, residual_noise="yes")
 
 
+def test_gain_energy_holds_when_the_signals_are_collinear():
+    # the OFC-like design (r(soft, true) = 0.999): measured as |b|^2, the coefficients' noise
+    # along the signals' difference swamped the signal and the debiased energy was 0 on 10 of
+    # 10 recordings (truth 0.34); on the predictor's scale, b' R b, it averaged 0.32
+    energy, truth = [], []
+    for seed in range(6):
+        rec = simulate_value_population(encoding="soft", design="ofc", n_trials=300,
+                                        n_neurons=20, gain=0.15, random_state=seed)
+        energy.append(design_simulator(rec, base=["chosen"]).gain_energy)
+        truth.append(np.sum(rec["gain_soft"].values ** 2))
+    assert np.mean(energy) / np.mean(truth) == pytest.approx(1.0, abs=0.3)
+    assert min(energy) > 0
+
+
 def test_energy_threshold_keeps_the_strong_neurons_and_the_total():
     from neuromop.values.calibration import _energy_threshold
 
