@@ -201,15 +201,15 @@ def plot_power_curve(power, *, ax=None):
     right = max(2.0 * n_max, 1.2 * float(finite.max()) if finite.size else 0.0)
     right = min(right, 10.0 * n_max)
     grid = np.linspace(1.0, right, 300)
-    for enc in power["encoding"].values:
-        if str(enc) == "none":
-            continue
+    coded = [e for e in power["encoding"].values if str(e) != "none"]
+    for i, enc in enumerate(coded):
+        dodge = (i - (len(coded) - 1) / 2) * 0.012 * right  # overlapping rates stay visible
         c = power.sel(encoding=enc)
         color = colors.get(str(enc), "C1")
         rate = c["correct_rate"].values
         err = np.clip(np.stack([rate - c["correct_rate_low"].values,
                                 c["correct_rate_high"].values - rate]), 0.0, None)
-        ax.errorbar(trials, rate, yerr=err, color=color, marker="o", ls="none", capsize=2,
+        ax.errorbar(trials + dodge, rate, yerr=err, color=color, marker="o", ls="none", capsize=2,
                     label=f"{enc}: simulated")
         a, b = float(c["power_curve_intercept"]), float(c["power_curve_slope"])
         if not (np.isfinite(a) and np.isfinite(b)):
