@@ -107,9 +107,9 @@ def test_design_simulator_recovers_the_recorded_gains(recorded):
 def test_design_simulator_gains_carry_the_populations_energy_not_its_noise(encoding):
     # sum of squared gains over 12 recordings (20 neurons, 30 % untuned, gain 0.08): per-neuron
     # variance subtraction floored at 0 gave 1.24 times the truth's energy on tuned and a
-    # third of the tuned energy on untuned populations (40 recordings); the population's
-    # energy minus its summed sampling variance gave 0.97 and 0.08
-    # its standard error covered the recording's own energy 38 of 40 times at 1.96 SE
+    # third of the tuned energy on untuned populations (40 recordings); the shrinkage that
+    # keeps the population's noncentrality gave 1.00 and 0.03 of it
+    # its standard error covered the recording's own energy 36 of 40 times at 1.96 SE
     energy, truth, covered = [], [], 0
     for seed in range(12):
         rec = simulate_value_population(encoding=encoding, n_trials=300, n_neurons=20,
@@ -209,7 +209,8 @@ def test_design_simulator_reproduces_the_recordings_overdispersion():
 def test_gain_energy_holds_when_the_signals_are_collinear():
     # the OFC-like design (r(soft, true) = 0.999): measured as |b|^2, the coefficients' noise
     # along the signals' difference swamped the signal and the debiased energy was 0 on 10 of
-    # 10 recordings (truth 0.34); on the predictor's scale, b' R b, it averaged 0.32
+    # 10 recordings (truth 0.34); on the predictor's scale, b' R b, shrunk by the Wald
+    # statistics, it averaged 0.88 times the truth's
     energy, truth = [], []
     for seed in range(6):
         rec = simulate_value_population(encoding="soft", design="ofc", n_trials=300,
