@@ -217,11 +217,10 @@ class DesignSimulator:
     magnitude ``sqrt(b' R b)`` (the log-rate SD the two coefficients add, ``R`` the signals'
     correlation matrix), debiased for noise (shrunk with a common threshold on the neurons'
     Wald statistics so that the population keeps its estimated noncentrality) and times
-    ``gain_scale``, on the encoding's signal; and the fitted model's residual
-    variability as a latent log-rate per neuron: white noise of SD ``white_sd`` plus a
-    stationary AR(1) of SD ``slow_sd`` and coefficient ``slow_ar`` (the over-dispersion and
-    the drift the smooth baseline missed,
-    which make a recording harder than a Poisson model of it).
+    ``gain_scale``, on the encoding's signal; and the fitted model's residual variability as
+    a latent log-rate per neuron: white noise of SD ``white_sd`` plus a stationary AR(1) of SD
+    ``slow_sd`` and coefficient ``slow_ar`` (the over-dispersion and the drift the smooth
+    baseline missed, which make a recording harder than a Poisson model of it).
 
     ``gain_energy`` is the simulated population's ``sum g^2`` (log-rate units squared per SD
     of the signal, squared) and ``gain_energy_se`` its standard error as an estimate of the
