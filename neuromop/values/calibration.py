@@ -316,8 +316,14 @@ def _gain_energy(X: np.ndarray, beta: np.ndarray, mu: np.ndarray,
     b = beta[-2:].T  # (N, 2)
     S = X[:, -2:]
     R = S.T @ S / T  # the signals' (z-scored) correlation matrix
-    e = np.einsum("ni,ij,nj->n", b, R, b)  # predictor-scale energy of the fitted coefficients
-    d = np.einsum("ni,nij,nj->n", b, np.linalg.inv(V), b)  # Wald statistics, 2 dof
+    # a neuron whose variance is not finite (absurd counts: infinite dispersion) carries no
+    # measurable value signal
+    ok = np.isfinite(V).all(axis=(1, 2)) & np.isfinite(b).all(axis=1)
+    V_inv = np.zeros_like(V)
+    V_inv[ok] = np.linalg.inv(V[ok])
+    b = np.where(ok[:, None], b, 0.0)
+    e = np.einsum("ni,ij,nj->n", b, R, b)  # predictor-scale energy of the coefficients
+    d = np.einsum("ni,nij,nj->n", b, V_inv, b)  # Wald statistics, 2 dof
     ncp = max(float(np.sum(d - 2.0)), 0.0)  # unbiased total noncentrality
     lam = _energy_threshold(d, np.full(d.size, 2.0), ncp)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -232,3 +232,18 @@ def test_energy_threshold_keeps_the_strong_neurons_and_the_total():
     assert lam >= 1 and g2.sum() == pytest.approx(energy)
     assert g2[0] > 0.17 and np.all(g2[1:] == 0)  # noise-level neurons are zeroed
     assert _energy_threshold(raw, v, 0.0) == np.inf
+
+
+def test_gain_energy_gives_no_gain_to_a_neuron_with_infinite_variance():
+    # an absurd count (1e300) makes a neuron's dispersion infinite; its gain is 0 and the
+    # others', the energy and its error stay finite (the fuzz suite found a NaN gain here)
+    from neuromop.values.calibration import _gain_energy
+
+    rng = np.random.default_rng(0)
+    X = np.column_stack([np.ones(50), rng.standard_normal((50, 2))])
+    X[:, 1:] = (X[:, 1:] - X[:, 1:].mean(0)) / X[:, 1:].std(0)
+    beta = rng.normal(0.0, 0.3, (3, 4))
+    gains, energy, se = _gain_energy(X, beta, np.exp(X @ beta),
+                                     np.array([np.inf, 1.0, 1.0, np.nan]))
+    assert gains[0] == 0 and gains[3] == 0
+    assert np.all(np.isfinite(gains)) and np.isfinite(energy) and np.isfinite(se)
