@@ -43,6 +43,7 @@ VARIANTS = {
     "defaults": lambda st: {},
     "replay_epochs=4": lambda st: {"replay_epochs": 4},
     "replay all epochs": lambda st: {"replay_epochs": st.epochs},
+    "pre-terminal memory 20": lambda st: {"pre_terminal_steps": 20},
     "target refresh x2": lambda st: {"target_updates": 2 * st.target_updates,
                                      "fit_iterations": max(1, st.fit_iterations // 2)},
     "learning_rate/3": lambda st: {"learning_rate": st.learning_rate / 3},

@@ -19,6 +19,9 @@ TINY = {
     "analysis_memory": ["--quick"],
     "fvi_ablation": ["--tasks", "corridor", "--seeds", "0", "1", "--budget", "smoke",
                      "--variants", "defaults", "replay_epochs=4", "--no-progress"],
+    "fvi_referee": ["--seeds", "0", "1", "--epochs", "2", "--hidden", "8", "--grid-points", "11",
+                    "--n-trials", "8", "--n-steps", "50", "--variants", "defaults",
+                    "pre-terminal memory 20"],
     "mdp_solve": ["--quick"],
     "rnn_fit": ["--epochs", "1"],
     "rnn_step": ["--n-neurons", "20", "--agents", "8", "--candidates", "4", "--seconds", "0.05"],
@@ -31,6 +34,7 @@ REPORTS = {
                  "r_sc_vs_numpy": "numpy.corrcoef", "dask_peak_rss": "float64_array_nbytes",
                  "dask_memory_cases": "baseline"},
     "fvi_ablation": {"baseline": "defaults", "rows": "replay_epochs=4 - defaults"},
+    "fvi_referee": {"baseline": "defaults", "rows": "pre-terminal memory 20 - defaults"},
 }
 
 

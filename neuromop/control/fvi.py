@@ -7,7 +7,8 @@ it and evaluates the successors of every candidate action through the environmen
 One *epoch* of :func:`train`: (1) every agent of ``controller.env`` (``env.num_envs`` of them,
 continuing their trajectories across epochs with next-step autoreset) takes ``steps_per_epoch``
 actions drawn from the current policy; the non-terminal states it acts from are the training set
-(optionally pooled with those of the previous ``replay_epochs - 1`` epochs); (2)
+(optionally pooled with those of the previous ``replay_epochs - 1`` epochs, and with a memory of
+the states that preceded terminations, ``pre_terminal_steps``); (2)
 ``target_updates`` times: freeze ``theta_k`` (a copy of the network), compute the Bellman targets
 of all training states, and fit the network to them with ``fit_iterations`` minibatch steps of
 the controller's optimiser.
@@ -314,6 +315,47 @@ def _optimizer_step(controller, epoch: int) -> None:
             f"{controller.gamma})") from exc
 
 
+def _pre_terminal_states(states, acting, terminated, steps: int):
+    """States of the last ``steps`` steps of every episode that terminated within the epoch.
+
+    ``states`` (T, B, D), ``acting`` and ``terminated`` (T, B): ``terminated[t, i]`` when agent
+    ``i``'s action at step ``t`` led to a terminal state; an episode's steps are the run of
+    acting steps that ends there.
+    """
+    T = states.shape[0]
+    to_end = torch.full(acting.shape, steps, dtype=torch.long)  # steps to the termination
+    for t in range(T - 1, -1, -1):
+        later = to_end[t + 1] + 1 if t + 1 < T else torch.full_like(to_end[t], steps)
+        same = acting[t] & (acting[t + 1] if t + 1 < T else torch.zeros_like(acting[t]))
+        to_end[t] = torch.where(terminated[t], 0, torch.where(same, later.clamp(max=steps),
+                                                              steps))
+    return states[(to_end < steps) & acting]
+
+
+class _PreTerminalMemory:
+    """States of the last ``steps`` steps before each termination, kept across epochs (the
+    newest ``capacity`` of them); ``steps = 0`` keeps none."""
+
+    def __init__(self, steps: int, capacity: int, state_dim: int) -> None:
+        self.steps, self.capacity = steps, capacity
+        self.states = torch.empty(0, state_dim)
+        self._path: list[tuple] = []
+
+    def record(self, states, acting, terminated) -> None:
+        """One step of every agent: the states acted from, who acted, whose action ended."""
+        if self.steps:
+            self._path.append((states, acting, terminated))
+
+    def end_epoch(self):
+        """Add the epoch's pre-terminal states; the memory's states."""
+        if self._path:
+            states, acting, terminated = (torch.stack(x) for x in zip(*self._path))
+            new = _pre_terminal_states(states, acting, terminated, self.steps)
+            self.states = torch.cat([self.states, new])[-self.capacity:]
+        self._path = []
+        return self.states
+
+
 def _check_train_objects(controller, callback) -> None:
     if not isinstance(controller, FittedValueController):
         raise TypeError("controller must be a fitted-value-iteration controller (NeuroMOP or "
@@ -324,7 +366,8 @@ def _check_train_objects(controller, callback) -> None:
 
 def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoch: int = 100,
           fit_iterations: int = 200, batch_size: int = 256, target_updates: int = 1,
-          replay_epochs: int = 1, random_state: int | None = None, checkpoint_dir=None,
+          replay_epochs: int = 1, pre_terminal_steps: int = 0,
+          random_state: int | None = None, checkpoint_dir=None,
           resume: bool = False, progress: bool = True,
           callback: Callable[[int, dict], None] | None = None) -> list[dict]:
     """Train ``controller`` by fitted value iteration on its environment.
@@ -346,6 +389,16 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
         Value-iteration steps (target freezes) per epoch on the epoch's states.
     replay_epochs : int
         Number of most recent epochs whose states form the training set.
+    pre_terminal_steps : int
+        Keep the states of the last ``pre_terminal_steps`` steps of every episode that ends in
+        a terminal state in a memory that stays in the training set for the rest of training
+        (at most one epoch's worth of states, ``num_envs * steps_per_epoch``, the oldest
+        dropped first). ``0`` (default): no memory. The policy weighs the values of every
+        candidate's successor, so the fit must be right on the few states from which every
+        path ends: without the memory they are a sliver of each epoch's states and vanish
+        from the training set once agents stop visiting them (the fitted value then
+        overestimates them by ~12 nats on a 2-neuron energy task; see
+        ``benchmarks/fvi_referee.py``).
     random_state : int, optional
         Seed of the environment and sampling streams; defaults to ``controller.random_state``.
     checkpoint_dir : path-like, optional
@@ -383,6 +436,7 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
     batch_size = check_int("batch_size", batch_size, low=1, high=MAX_SIZE)
     target_updates = check_int("target_updates", target_updates, low=1)
     replay_epochs = check_int("replay_epochs", replay_epochs, low=1)
+    pre_terminal_steps = check_int("pre_terminal_steps", pre_terminal_steps, low=0)
     random_state = (controller.random_state if random_state is None
                     else check_int("random_state", random_state, low=0))
     if resume and checkpoint_dir is None:
@@ -391,7 +445,8 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
     net = controller.value_net_
     config = _config(controller, steps_per_epoch=steps_per_epoch, fit_iterations=fit_iterations,
                      batch_size=batch_size, target_updates=target_updates,
-                     replay_epochs=replay_epochs, random_state=random_state)
+                     replay_epochs=replay_epochs, random_state=random_state,
+                     **({"pre_terminal_steps": pre_terminal_steps} if pre_terminal_steps else {}))
     ckpt_path = None if checkpoint_dir is None else Path(checkpoint_dir) / CHECKPOINT_NAME
 
     env_stream, act_stream, batch_stream = spawn(random_state, 3)
@@ -399,6 +454,8 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
     act_gen = torch_generator(act_stream)
     batch_gen = torch_generator(batch_stream)
     buffer: list[torch.Tensor] = []
+    memory = _PreTerminalMemory(pre_terminal_steps, env.num_envs * steps_per_epoch,
+                                env.state_dim)
     start = 0
     if resume and ckpt_path.exists():
         ckpt = load_matching_checkpoint(ckpt_path, config)
@@ -408,6 +465,7 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
         act_gen.set_state(ckpt["act_gen"])
         batch_gen.set_state(ckpt["batch_gen"])
         buffer = list(ckpt["buffer"])
+        memory.states = ckpt.get("memory", memory.states)
         start = int(ckpt["epoch"]) + 1
     else:
         controller.history_ = []
@@ -432,6 +490,7 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
             entropies.append(row_entropy(probs[acting]))
             activity.append(env.activity(states))
             _, _, term, trunc, info = env.step(action)
+            memory.record(states, acting, term & acting)
             n_terminated += int((term & acting).sum())
             n_acting += int(acting.sum())
             done = term | trunc
@@ -444,7 +503,7 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
         censored = torch.cat(truncated + [torch.ones(int(running.sum()), dtype=torch.bool)])
         entered = torch.cat(entries + [entry[running]])
         buffer = (buffer + [torch.cat(collected)])[-replay_epochs:]
-        train_states = torch.cat(buffer)
+        train_states = torch.cat(buffer + [memory.end_epoch()])
         if not controller.input_statistics_set_:
             net.set_input_statistics(train_states)
             controller.input_statistics_set_ = True
@@ -489,7 +548,7 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
             save_torch_atomic({"epoch": epoch, "config": config,
                                "controller": controller.state_dict(), "env": env.get_state(),
                                "act_gen": act_gen.get_state(), "batch_gen": batch_gen.get_state(),
-                               "buffer": buffer}, ckpt_path)
+                               "buffer": buffer, "memory": memory.states}, ckpt_path)
         bar.set_postfix(life=f"{record['lifetime_restricted']:.0f}/{horizon}",
                         alive=f"{record['survival']:.2f}", H=f"{record['action_entropy']:.2f}",
                         loss=f"{loss_value:.3g}")

@@ -183,7 +183,7 @@ def grid_mdp_from_env(env, axes) -> tuple[FiniteMDP, np.ndarray]:
     for d, ax in enumerate(axs):
         pos = (np.clip(flat[:, d], ax[0], ax[-1]) - ax[0]) / (ax[1] - ax[0])
         i0 = np.clip(np.floor(pos).astype(np.int64), 0, len(ax) - 2)
-        frac[:, d] = pos - i0
+        frac[:, d] = np.clip(pos - i0, 0.0, 1.0)  # (hi - lo) / step can exceed n - 1 by ulps
         base += i0 * strides[d]
     bits = (np.arange(2**D)[:, None] >> np.arange(D)[None, :]) & 1
     idx = base[:, None] + (bits * strides[None, :]).sum(axis=1)[None, :]
@@ -224,12 +224,19 @@ def exact_value_agreement(controller, axes, *, n_trials: int = 64, n_steps: int 
     and gamma; R with its epsilon and +1 per step alive). The exact value, interpolated at the
     states the controller visits in ``n_trials`` rollouts, is compared with the fitted one.
 
+    The exact policy (the controller's own rule — MOP's softmax over ``gamma V(x') / alpha`` or
+    R's epsilon-greedy choice — applied to the exact value interpolated at the successors) is
+    rolled out from the fitted controller's starts, so the two survivals compare policies, not
+    starts: a start from which no policy survives (e.g. an energy already too high to shed)
+    costs both.
+
     Returns
     -------
     xr.Dataset
         ``spearman``, ``pearson``, ``value_fitted_mean``, ``value_exact_mean`` (nats for MOP,
-        steps for R), ``n_states``, ``lifetime_mean`` of the fitted controller (steps),
-        ``sweeps``; ``value_fitted`` and ``value_exact`` along ``state``.
+        steps for R), ``n_states``, ``sweeps``; per ``policy`` (``fitted``, ``exact``):
+        ``lifetime_mean`` (steps) and ``survival`` (fraction alive after ``n_steps``);
+        ``value_fitted`` and ``value_exact`` along ``state``.
     """
     from scipy.interpolate import RegularGridInterpolator
 
@@ -255,17 +262,25 @@ def exact_value_agreement(controller, axes, *, n_trials: int = 64, n_steps: int 
     shape = tuple(len(a) for a in axes)
     V = np.asarray(sol.V)[: len(grid_states)].reshape(shape)
     interp = RegularGridInterpolator([np.asarray(a, float) for a in axes], V)
-    roll_seed, sub_seed = spawn(random_state, 2)
+    roll_seed, sub_seed, exact_seed = spawn(random_state, 3)
     ds = rollout(env, controller, n_steps, n_trials=n_trials, random_state=roll_seed)
     alive = ds["alive"].values
     states = _visited_states(env, ds, alive)
+    lo = np.array([a[0] for a in axes])
+    hi = np.array([a[-1] for a in axes])
+    starts = torch.as_tensor(_visited_states(env, ds.isel(time=[0]),
+                                             np.ones((n_trials, 1), dtype=bool)),
+                             dtype=torch.float32)
+    exact = rollout(env, _ExactGridPolicy(controller, interp, lo, hi), n_steps,
+                    n_trials=n_trials, random_state=exact_seed, initial_states=starts,
+                    record_activity=False)
+    life = {"fitted": ds["lifetime"].values.astype(float),
+            "exact": exact["lifetime"].values.astype(float)}
     rng = np.random.default_rng(sub_seed)
     if len(states) > max_states:
         states = states[rng.choice(len(states), max_states, replace=False)]
     if len(states) < 2:
         raise ValueError("the controller visited fewer than 2 alive states; nothing to compare")
-    lo = np.array([a[0] for a in axes])
-    hi = np.array([a[-1] for a in axes])
     v_exact = interp(np.clip(states, lo, hi))
     v_fit = controller.value(torch.as_tensor(states, dtype=torch.float32)).numpy().astype(float)
     out = xr.Dataset(
@@ -275,17 +290,42 @@ def exact_value_agreement(controller, axes, *, n_trials: int = 64, n_steps: int 
             "value_fitted_mean": ((), float(v_fit.mean())),
             "value_exact_mean": ((), float(v_exact.mean())),
             "n_states": len(states),
-            "lifetime_mean": ((), float(ds["lifetime"].mean()), {"units": "steps"}),
+            "lifetime_mean": ("policy", [life[k].mean() for k in ("fitted", "exact")],
+                              {"units": "steps"}),
+            "survival": ("policy", [float(np.mean(life[k] >= n_steps))
+                                    for k in ("fitted", "exact")]),
             "sweeps": int(sol.sweeps),
             "value_fitted": ("state", v_fit),
             "value_exact": ("state", v_exact),
         },
-        coords={"state": np.arange(len(states))},
+        coords={"policy": ["fitted", "exact"], "state": np.arange(len(states))},
     )
     out.attrs.update(provenance("neuromop.control.referee.exact_value_agreement",
                                 n_trials=n_trials, n_steps=n_steps, grid=list(shape),
                                 n_grid_states=mdp.n_states, controller=repr(controller)))
     return out
+
+
+class _ExactGridPolicy:
+    """The exact grid value acting through a fitted controller's policy rule: its successors
+    from the env's model, their exact value by multilinear interpolation (0 when terminal)."""
+
+    def __init__(self, controller, interp, lo: np.ndarray, hi: np.ndarray) -> None:
+        self.controller, self.interp, self.lo, self.hi = controller, interp, lo, hi
+
+    def action_probabilities(self, states):
+        from neuromop.control.mop import NeuroMOPController
+
+        env, ctrl = self.controller.env, self.controller
+        with torch.no_grad():
+            nxt = env.predict(states)
+            term = env.is_terminal(nxt)
+        flat = nxt.numpy().astype(float).reshape(-1, nxt.shape[-1])
+        v = self.interp(np.clip(flat, self.lo, self.hi)).reshape(term.shape)
+        values = torch.as_tensor(v, dtype=torch.float32).masked_fill(term, 0.0)
+        if isinstance(ctrl, NeuroMOPController):  # beta = mu = 0 (checked by the referee)
+            return torch.softmax(ctrl.gamma * values / ctrl.alpha, dim=-1)
+        return ctrl._probabilities_from_successors(values, term, None)
 
 
 def _visited_states(env, ds: xr.Dataset, alive: np.ndarray) -> np.ndarray:

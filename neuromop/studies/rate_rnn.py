@@ -55,6 +55,7 @@ class ControlStudy(Study):
     batch_size: int = 256
     target_updates: int = 2
     replay_epochs: int = 1              # epochs whose visited states form the training set
+    pre_terminal_steps: int = 0         # steps before each termination kept in the training set
     eval_trials: int = 64
 
     STREAMS: ClassVar[tuple[str, ...]] = ("network", "training", "evaluation", "extra")
@@ -80,6 +81,7 @@ class ControlStudy(Study):
             train(ctrl, epochs=self.epochs, steps_per_epoch=self.steps_per_epoch,
                   fit_iterations=self.fit_iterations, batch_size=self.batch_size,
                   target_updates=self.target_updates, replay_epochs=self.replay_epochs,
+                  pre_terminal_steps=self.pre_terminal_steps,
                   random_state=self.random_streams()["training"],
                   checkpoint_dir=out / slug(name), resume=resume, progress=progress)
             histories[name] = ctrl.history_

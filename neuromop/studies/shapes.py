@@ -132,7 +132,7 @@ class ShapesStudy(RateRNNStudy):
         starts = self.spread_initial_states(env)
         kw = dict(steps_per_epoch=self.steps_per_epoch, fit_iterations=self.fit_iterations,
                   batch_size=self.batch_size, target_updates=self.target_updates,
-                  replay_epochs=self.replay_epochs,
+                  replay_epochs=self.replay_epochs, pre_terminal_steps=self.pre_terminal_steps,
                   random_state=self.random_streams()["training"], checkpoint_dir=out / "mop")
         pending = {}
         if resume:

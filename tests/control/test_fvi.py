@@ -15,9 +15,9 @@ SETTINGS = dict(steps_per_epoch=6, fit_iterations=5, batch_size=16, target_updat
 
 
 
-def _controller(kind: str = "mop", seed: int = 0):
+def _controller(kind: str = "mop", seed: int = 0, max_energy: float = 0.12):
     env = RateRNNEnv(12, num_envs=6, n_candidates=4, g=2.0, action_scale=2.0, noise_std=0.05,
-                     terminal=EnergyBudget(0.12), max_episode_steps=10, random_state=1)
+                     terminal=EnergyBudget(max_energy), max_episode_steps=10, random_state=1)
     if kind == "mop":
         return NeuroMOPController(env, hidden=(16,), gamma=0.8, random_state=seed)
     return RewardController(env, epsilon=0.1, hidden=(16,), gamma=0.8, random_state=seed)
@@ -38,10 +38,13 @@ def _same_hist(a, b):
             assert (math.isnan(ra[k]) and math.isnan(rb[k])) or ra[k] == rb[k], k
 
 
-@pytest.mark.parametrize("kind", ["mop", "r"])
+@pytest.mark.parametrize("kind", ["mop", "r", "memory"])
 def test_resume_after_interruption_is_identical(kind, tmp_path):
-    full = _controller(kind)
-    train(full, epochs=4, checkpoint_dir=tmp_path / "full", **SETTINGS)
+    settings = {**SETTINGS, "pre_terminal_steps": 3} if kind == "memory" else SETTINGS
+    budget = 0.03 if kind == "memory" else 0.12  # the memory needs terminations
+    kind = "mop" if kind == "memory" else kind
+    full = _controller(kind, max_energy=budget)
+    train(full, epochs=4, checkpoint_dir=tmp_path / "full", **settings)
 
     class Interrupt(Exception):
         pass
@@ -50,13 +53,16 @@ def test_resume_after_interruption_is_identical(kind, tmp_path):
         if epoch == 1:
             raise Interrupt
 
-    first = _controller(kind)
+    first = _controller(kind, max_energy=budget)
     with pytest.raises(Interrupt):
         train(first, epochs=4, checkpoint_dir=tmp_path / "cut", callback=stop_after_two,
-              **SETTINGS)
+              **settings)
     assert len(first.history_) == 2
-    resumed = _controller(kind)  # fresh objects, as after a crash
-    train(resumed, epochs=4, checkpoint_dir=tmp_path / "cut", resume=True, **SETTINGS)
+    if "pre_terminal_steps" in settings:  # the memory is part of the checkpoint
+        saved = torch.load(tmp_path / "cut" / "checkpoint.pt", weights_only=True)
+        assert saved["memory"].shape[0] > 0
+    resumed = _controller(kind, max_energy=budget)  # fresh objects, as after a crash
+    train(resumed, epochs=4, checkpoint_dir=tmp_path / "cut", resume=True, **settings)
     assert torch.equal(_params(full), _params(resumed))
     _same_hist(_hist(full), _hist(resumed))
     assert torch.equal(full.env.states, resumed.env.states)
@@ -217,3 +223,19 @@ def test_training_lifetime_of_a_fixed_policy_matches_its_rollout():
     ds = rollout(env, ctrl, 60, n_trials=512, random_state=2)
     capped = float(ds["lifetime"].clip(max=60).mean())
     assert trained == pytest.approx(capped, rel=0.1)
+
+
+def test_pre_terminal_memory_keeps_the_last_steps_of_terminated_episodes_only():
+    from neuromop.control.fvi import _pre_terminal_states
+
+    T, B = 6, 2
+    states = torch.arange(T * B, dtype=torch.float32).reshape(T, B, 1)  # state = 2 t + agent
+    acting = torch.ones(T, B, dtype=torch.bool)
+    acting[3, 0] = False  # agent 0: episode at steps 0-2 ends, pending reset at 3, 4-5 ends
+    terminated = torch.zeros(T, B, dtype=torch.bool)
+    terminated[2, 0] = terminated[5, 0] = terminated[4, 1] = True
+    kept = _pre_terminal_states(states, acting, terminated, 2).ravel().tolist()
+    assert sorted(kept) == [2.0, 4.0, 7.0, 8.0, 9.0, 10.0]  # never across an episode start
+    assert _pre_terminal_states(states, acting, torch.zeros_like(terminated), 5).numel() == 0
+    with pytest.raises(ValueError, match="pre_terminal_steps"):
+        train(_controller(), epochs=1, **{**SETTINGS, "pre_terminal_steps": -1})

@@ -114,6 +114,42 @@ def test_training_brings_a_two_neuron_network_to_its_exact_value():
     assert float(after["spearman"]) > float(before["spearman"]) + 0.1
     assert float(after["spearman"]) > 0.8
     assert after["value_exact"].dims == ("state",)
+    assert list(after["policy"].values) == ["fitted", "exact"]
+
+
+def _energy_env(num_envs=64):
+    from neuromop.envs import EnergyBudget
+
+    return RateRNNEnv(2, num_envs=num_envs, g=2.0, dt=0.1, n_candidates=16, action_scale=2.0,
+                      terminal=EnergyBudget(0.1, 1.0), max_episode_steps=500, random_state=0)
+
+
+def test_grid_weights_stay_probabilities_at_the_far_edge_of_an_axis():
+    """(0.10001 - 0) / step exceeds 10 by a few ulps on this 11-point axis: an interpolation
+    weight of -1.5e-18 made the finite MDP refuse its own probabilities."""
+    from neuromop.control.referee import grid_mdp_from_env
+
+    axes = [np.linspace(-1, 1, 11), np.linspace(-1, 1, 11), np.linspace(0, 0.10001, 11)]
+    mdp, states = grid_mdp_from_env(_energy_env(2), axes)
+    assert mdp.n_states == 11**3 + 1 and len(states) == 11**3
+
+
+def test_the_exact_mop_policy_of_an_energy_task_dies_only_from_doomed_starts():
+    """The exact MOP solution (gamma = 0.9) of a 2-neuron energy budget, rolled out from the
+    untrained controller's starts: some starts carry activity too high to shed before the
+    running cost crosses the budget (measured: deaths at steps 2-6 on 21^3 to 61^3 grids),
+    and no exact-policy episode that outlives that transient dies in 500 steps."""
+    from neuromop.control.referee import exact_value_agreement
+
+    ctrl = NeuroMOPController(_energy_env(), hidden=(8,), gamma=0.9, random_state=0)
+    axes = [np.linspace(-1, 1, 21), np.linspace(-1, 1, 21), np.linspace(0, 0.10001, 21)]
+    out = exact_value_agreement(ctrl, axes, n_trials=128, n_steps=500, random_state=0)
+    exact_survival = float(out["survival"].sel(policy="exact"))
+    exact_life = float(out["lifetime_mean"].sel(policy="exact"))
+    # mean lifetime = 500 s + mean early death (<= 10 steps) (1 - s) if every death is early
+    assert exact_life <= 500 * exact_survival + 10 * (1 - exact_survival) + 1e-9
+    assert exact_survival > 0.8
+    assert float(out["survival"].sel(policy="fitted")) < exact_survival  # untrained
 
 
 def test_grid_referee_refuses_what_it_cannot_model():
