@@ -10,7 +10,9 @@ seeds of each metric with its 95 % Student-t interval, and the paired difference
 ``defaults`` (same seed: same network, initial states and evaluation noise).
 
 Variants (the issue-14 diagnosis list), relative to the budget's settings: ``replay_epochs=4``
-(train on the states of the last 4 epochs), ``replay all epochs``, ``target refresh x2`` (the
+(train on the states of the last 4 epochs), ``replay all epochs``, ``no pre-terminal memory``
+(``pre_terminal_steps=0``: the states before terminations are not kept; the default keeps 20
+steps since it raised MOP's energy survival from 0.66 to 0.85), ``target refresh x2`` (the
 same gradient steps per epoch, the target network refreshed twice as often),
 ``learning_rate/3``, ``sgd`` (plain SGD, learning rate 0.01, as the paper's cartpole),
 ``epochs x2`` (twice the training) and ``gamma=0.95`` (a longer horizon: a setting of the
@@ -43,7 +45,7 @@ VARIANTS = {
     "defaults": lambda st: {},
     "replay_epochs=4": lambda st: {"replay_epochs": 4},
     "replay all epochs": lambda st: {"replay_epochs": st.epochs},
-    "pre-terminal memory 20": lambda st: {"pre_terminal_steps": 20},
+    "no pre-terminal memory": lambda st: {"pre_terminal_steps": 0},
     "target refresh x2": lambda st: {"target_updates": 2 * st.target_updates,
                                      "fit_iterations": max(1, st.fit_iterations // 2)},
     "learning_rate/3": lambda st: {"learning_rate": st.learning_rate / 3},

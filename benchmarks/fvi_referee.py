@@ -15,8 +15,9 @@ after step ``early_steps``) counts the fit's own failures. Also reported: the fi
 value of the visited states' successors, split into *doomed* ones (exact value below
 ``doomed_below`` nats; a safe state is worth ~27.7 = ln 16 / (1 - 0.9)) and safe ones.
 
-The baseline is ``defaults`` (:func:`neuromop.control.train`'s settings as the studies use
-them), run in the same invocation with the same seeds; each variant's mean over seeds comes
+The baseline is ``defaults`` (:func:`neuromop.control.train`'s own defaults at the studies'
+sizes: no pre-terminal memory, which the controller studies now keep for 20 steps), run in the
+same invocation with the same seeds; each variant's mean over seeds comes
 with its 95 % Student-t interval. Prints a table and JSON (``--out-json`` writes it too)::
 
     python benchmarks/fvi_referee.py --seeds 0 1 2

@@ -55,7 +55,8 @@ class ControlStudy(Study):
     batch_size: int = 256
     target_updates: int = 2
     replay_epochs: int = 1              # epochs whose visited states form the training set
-    pre_terminal_steps: int = 0         # steps before each termination kept in the training set
+    pre_terminal_steps: int = 20        # steps before each termination kept in the training
+                                        # set (see benchmarks/fvi_referee.py)
     eval_trials: int = 64
 
     STREAMS: ClassVar[tuple[str, ...]] = ("network", "training", "evaluation", "extra")
