@@ -436,7 +436,8 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
     batch_size = check_int("batch_size", batch_size, low=1, high=MAX_SIZE)
     target_updates = check_int("target_updates", target_updates, low=1)
     replay_epochs = check_int("replay_epochs", replay_epochs, low=1)
-    pre_terminal_steps = check_int("pre_terminal_steps", pre_terminal_steps, low=0)
+    pre_terminal_steps = check_int("pre_terminal_steps", pre_terminal_steps, low=0,
+                                   high=MAX_SIZE)
     random_state = (controller.random_state if random_state is None
                     else check_int("random_state", random_state, low=0))
     if resume and checkpoint_dir is None:
