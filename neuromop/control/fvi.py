@@ -322,13 +322,13 @@ def _pre_terminal_states(states, acting, terminated, steps: int):
     ``i``'s action at step ``t`` led to a terminal state; an episode's steps are the run of
     acting steps that ends there.
     """
-    T = states.shape[0]
     to_end = torch.full(acting.shape, steps, dtype=torch.long)  # steps to the termination
-    for t in range(T - 1, -1, -1):
-        later = to_end[t + 1] + 1 if t + 1 < T else torch.full_like(to_end[t], steps)
-        same = acting[t] & (acting[t + 1] if t + 1 < T else torch.zeros_like(acting[t]))
-        to_end[t] = torch.where(terminated[t], 0, torch.where(same, later.clamp(max=steps),
-                                                              steps))
+    after, after_acting = to_end[0], torch.zeros_like(acting[0])  # the step after t
+    for t in range(states.shape[0] - 1, -1, -1):
+        same_episode = acting[t] & after_acting
+        to_end[t] = torch.where(terminated[t], 0, torch.where(
+            same_episode, (after + 1).clamp(max=steps), steps))
+        after, after_acting = to_end[t], acting[t]
     return states[(to_end < steps) & acting]
 
 

@@ -311,11 +311,12 @@ class _ExactGridPolicy:
     from the env's model, their exact value by multilinear interpolation (0 when terminal)."""
 
     def __init__(self, controller, interp, lo: np.ndarray, hi: np.ndarray) -> None:
-        self.controller, self.interp, self.lo, self.hi = controller, interp, lo, hi
-
-    def action_probabilities(self, states):
         from neuromop.control.mop import NeuroMOPController
 
+        self.controller, self.interp, self.lo, self.hi = controller, interp, lo, hi
+        self.softmax = isinstance(controller, NeuroMOPController)
+
+    def action_probabilities(self, states):
         env, ctrl = self.controller.env, self.controller
         with torch.no_grad():
             nxt = env.predict(states)
@@ -323,7 +324,7 @@ class _ExactGridPolicy:
         flat = nxt.numpy().astype(float).reshape(-1, nxt.shape[-1])
         v = self.interp(np.clip(flat, self.lo, self.hi)).reshape(term.shape)
         values = torch.as_tensor(v, dtype=torch.float32).masked_fill(term, 0.0)
-        if isinstance(ctrl, NeuroMOPController):  # beta = mu = 0 (checked by the referee)
+        if self.softmax:  # MOP with beta = mu = 0 (checked by the referee)
             return torch.softmax(ctrl.gamma * values / ctrl.alpha, dim=-1)
         return ctrl._probabilities_from_successors(values, term, None)
 
