@@ -385,8 +385,8 @@ def power_curve(calibration: xr.Dataset, *, power: float = 0.8, level: float = 0
             out["power_curve_fit_p"][j] = float(chi2.sf(dev, dof))
         if not coded:
             continue
-        n_star = float(_solve(theta[None], None if theta_sep is None else theta_sep[None],
-                              power, float(s.min()))[0] * n_max)
+        th_sep = None if theta_sep is None else theta_sep[None]
+        n_star = float(_solve(theta[None], th_sep, power, float(s.min()))[0] * n_max)
         ratio = (None if not np.isfinite(rel_se) else
                  np.maximum(1.0 + rel_se * rng.standard_normal(n_boot), 0.0))
         boot = _bootstrap(theta, theta_sep, s, m[:, j], power, n_boot, rng, ratio) * n_max
@@ -400,7 +400,6 @@ def power_curve(calibration: xr.Dataset, *, power: float = 0.8, level: float = 0
         out["trials_for_power_fitted_low"][j] = low if np.isfinite(low) else np.nan
         out["trials_for_power_fitted_high"][j] = high if np.isfinite(high) else np.nan
         out["extrapolation_factor"][j] = n_star / n_max if finite else np.nan
-        th_sep = None if theta_sep is None else theta_sep[None]
         out["power_plateau"][j] = float(_power(theta[None], th_sep, np.array([_S_CAP]))[0])
         rises = theta[1] > 0 or (theta_sep is not None and theta_sep[1] > 0)
         status[j] = ("extrapolated" if finite and n_star > n_max else
