@@ -15,6 +15,9 @@ Variants (the issue-14 diagnosis list), relative to the budget's settings: ``rep
 steps since it raised MOP's energy survival from 0.66 to 0.85), ``target refresh x2`` (the
 same gradient steps per epoch, the target network refreshed twice as often),
 ``learning_rate/3``, ``sgd`` (plain SGD, learning rate 0.01, as the paper's cartpole),
+``average 10 epochs`` (the trained network is the weight average of the last 10 epochs'),
+``pessimistic targets`` (each target the smaller of those of the current and the previous
+target network), ``pessimistic + average 10`` (both; against R's epoch-to-epoch collapse),
 ``epochs x2`` (twice the training) and ``gamma=0.95`` (a longer horizon: a setting of the
 agent, not of the fit, listed to show how much of the effect is the horizon).
 
@@ -46,6 +49,10 @@ VARIANTS = {
     "replay_epochs=4": lambda st: {"replay_epochs": 4},
     "replay all epochs": lambda st: {"replay_epochs": st.epochs},
     "no pre-terminal memory": lambda st: {"pre_terminal_steps": 0},
+    "average 10 epochs": lambda st: {"average_epochs": min(10, max(1, st.epochs))},
+    "pessimistic targets": lambda st: {"pessimistic_targets": True},
+    "pessimistic + average 10": lambda st: {"pessimistic_targets": True,
+                                            "average_epochs": min(10, max(1, st.epochs))},
     "target refresh x2": lambda st: {"target_updates": 2 * st.target_updates,
                                      "fit_iterations": max(1, st.fit_iterations // 2)},
     "learning_rate/3": lambda st: {"learning_rate": st.learning_rate / 3},

@@ -20,7 +20,6 @@ run resumed with the same arguments ends bit-identical to an uninterrupted one.
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -41,6 +40,7 @@ from neuromop._checks import (
 from neuromop._io import load_torch_safe, save_torch_atomic
 from neuromop._random import blank_linear, seed_int, spawn, torch_generator
 from neuromop.analysis.agent_metrics import restricted_mean_lifetime
+from neuromop.control._fvi_memory import PreTerminalMemory, TargetNetwork, WeightAverage
 from neuromop.envs.base import ModelBasedVectorEnv
 
 __all__ = ["CHECKPOINT_NAME", "FittedValueController", "ValueNetwork", "row_entropy",
@@ -315,45 +315,20 @@ def _optimizer_step(controller, epoch: int) -> None:
             f"{controller.gamma})") from exc
 
 
-def _pre_terminal_states(states, acting, terminated, steps: int):
-    """States of the last ``steps`` steps of every episode that terminated within the epoch.
-
-    ``states`` (T, B, D), ``acting`` and ``terminated`` (T, B): ``terminated[t, i]`` when agent
-    ``i``'s action at step ``t`` led to a terminal state; an episode's steps are the run of
-    acting steps that ends there.
-    """
-    to_end = torch.full(acting.shape, steps, dtype=torch.long)  # steps to the termination
-    after, after_acting = to_end[0], torch.zeros_like(acting[0])  # the step after t
-    for t in range(states.shape[0] - 1, -1, -1):
-        same_episode = acting[t] & after_acting
-        to_end[t] = torch.where(terminated[t], 0, torch.where(
-            same_episode, (after + 1).clamp(max=steps), steps))
-        after, after_acting = to_end[t], acting[t]
-    return states[(to_end < steps) & acting]
-
-
-class _PreTerminalMemory:
-    """States of the last ``steps`` steps before each termination, kept across epochs (the
-    newest ``capacity`` of them); ``steps = 0`` keeps none."""
-
-    def __init__(self, steps: int, capacity: int, state_dim: int) -> None:
-        self.steps, self.capacity = steps, capacity
-        self.states = torch.empty(0, state_dim)
-        self._path: list[tuple] = []
-
-    def record(self, states, acting, terminated) -> None:
-        """One step of every agent: the states acted from, who acted, whose action ended."""
-        if self.steps:
-            self._path.append((states, acting, terminated))
-
-    def end_epoch(self):
-        """Add the epoch's pre-terminal states; the memory's states."""
-        if self._path:
-            states, acting, terminated = (torch.stack(x) for x in zip(*self._path))
-            new = _pre_terminal_states(states, acting, terminated, self.steps)
-            self.states = torch.cat([self.states, new])[-self.capacity:]
-        self._path = []
-        return self.states
+def _fit(controller, states, targets, fit_iterations: int, batch_size: int, batch_gen,
+         epoch: int, loss_value: float) -> float:
+    """``fit_iterations`` minibatch steps towards ``targets``; the mean loss of the last tenth
+    (``loss_value`` unchanged when no step is made)."""
+    net = controller.value_net_
+    losses = []
+    for _ in range(fit_iterations):
+        idx = torch.randint(states.shape[0], (batch_size,), generator=batch_gen)
+        loss = torch.mean(((net(states[idx]) - targets[idx]) / net.value_scale) ** 2)
+        controller.optimizer_.zero_grad()
+        loss.backward()
+        _optimizer_step(controller, epoch)
+        losses.append(loss.item())
+    return float(np.mean(losses[-max(1, len(losses) // 10):])) if losses else loss_value
 
 
 def _check_train_objects(controller, callback) -> None:
@@ -366,8 +341,8 @@ def _check_train_objects(controller, callback) -> None:
 
 def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoch: int = 100,
           fit_iterations: int = 200, batch_size: int = 256, target_updates: int = 1,
-          replay_epochs: int = 1, pre_terminal_steps: int = 0,
-          random_state: int | None = None, checkpoint_dir=None,
+          replay_epochs: int = 1, pre_terminal_steps: int = 0, average_epochs: int = 1,
+          pessimistic_targets: bool = False, random_state: int | None = None, checkpoint_dir=None,
           resume: bool = False, progress: bool = True,
           callback: Callable[[int, dict], None] | None = None) -> list[dict]:
     """Train ``controller`` by fitted value iteration on its environment.
@@ -399,6 +374,18 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
         from the training set once agents stop visiting them (the fitted value then
         overestimates them by ~12 nats on a 2-neuron energy task; see
         ``benchmarks/fvi_referee.py``).
+    average_epochs : int
+        The trained controller's value network is the average of its weights at the end of
+        the last ``average_epochs`` epochs (stochastic weight averaging; the copies are saved
+        in the checkpoint, so a resumed run averages the same ones). ``1`` (default): the last
+        epoch's network. A greedy policy follows whichever successor the latest fit happens to
+        overestimate, and its survival changes from one epoch to the next; the average
+        smooths those epoch-to-epoch errors (see ``benchmarks/fvi_ablation.py``).
+    pessimistic_targets : bool
+        Each target is the smaller of the targets computed with the current and the previous
+        target network (a clipped double estimate: the maximum or log-sum-exp over noisy
+        successor values is biased upwards, most where the fit is poorest, next to terminal
+        states). ``False`` (default): the current target network only.
     random_state : int, optional
         Seed of the environment and sampling streams; defaults to ``controller.random_state``.
     checkpoint_dir : path-like, optional
@@ -438,6 +425,10 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
     replay_epochs = check_int("replay_epochs", replay_epochs, low=1)
     pre_terminal_steps = check_int("pre_terminal_steps", pre_terminal_steps, low=0,
                                    high=MAX_SIZE)
+    average_epochs = check_int("average_epochs", average_epochs, low=1, high=MAX_SIZE)
+    if not isinstance(pessimistic_targets, bool | np.bool_):
+        raise TypeError(f"pessimistic_targets must be a bool, got {pessimistic_targets!r}")
+    pessimistic_targets = bool(pessimistic_targets)
     random_state = (controller.random_state if random_state is None
                     else check_int("random_state", random_state, low=0))
     if resume and checkpoint_dir is None:
@@ -447,7 +438,9 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
     config = _config(controller, steps_per_epoch=steps_per_epoch, fit_iterations=fit_iterations,
                      batch_size=batch_size, target_updates=target_updates,
                      replay_epochs=replay_epochs, random_state=random_state,
-                     **({"pre_terminal_steps": pre_terminal_steps} if pre_terminal_steps else {}))
+                     **({"pre_terminal_steps": pre_terminal_steps} if pre_terminal_steps else {}),
+                     **({"average_epochs": average_epochs} if average_epochs > 1 else {}),
+                     **({"pessimistic_targets": True} if pessimistic_targets else {}))
     ckpt_path = None if checkpoint_dir is None else Path(checkpoint_dir) / CHECKPOINT_NAME
 
     env_stream, act_stream, batch_stream = spawn(random_state, 3)
@@ -455,8 +448,10 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
     act_gen = torch_generator(act_stream)
     batch_gen = torch_generator(batch_stream)
     buffer: list[torch.Tensor] = []
-    memory = _PreTerminalMemory(pre_terminal_steps, env.num_envs * steps_per_epoch,
+    memory = PreTerminalMemory(pre_terminal_steps, env.num_envs * steps_per_epoch,
                                 env.state_dim)
+    averager = WeightAverage(average_epochs)
+    target = TargetNetwork(pessimistic_targets)
     start = 0
     if resume and ckpt_path.exists():
         ckpt = load_matching_checkpoint(ckpt_path, config)
@@ -467,6 +462,8 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
         batch_gen.set_state(ckpt["batch_gen"])
         buffer = list(ckpt["buffer"])
         memory.states = ckpt.get("memory", memory.states)
+        averager.snapshots = list(ckpt.get("snapshots", []))
+        target.load_previous(net, ckpt.get("previous_target"))
         start = int(ckpt["epoch"]) + 1
     else:
         controller.history_ = []
@@ -510,19 +507,10 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
             controller.input_statistics_set_ = True
         loss_value = math.nan
         for _ in range(target_updates):
-            target_net = copy.deepcopy(net).eval()
-            targets = controller.bellman_target(train_states, target_net)
-            losses = []
-            for _ in range(fit_iterations):
-                idx = torch.randint(train_states.shape[0], (batch_size,), generator=batch_gen)
-                pred = net(train_states[idx])
-                loss = torch.mean(((pred - targets[idx]) / net.value_scale) ** 2)
-                controller.optimizer_.zero_grad()
-                loss.backward()
-                _optimizer_step(controller, epoch)
-                losses.append(loss.item())
-            if losses:
-                loss_value = float(np.mean(losses[-max(1, len(losses) // 10):]))
+            targets = target.targets(controller, train_states)
+            loss_value = _fit(controller, train_states, targets, fit_iterations, batch_size,
+                              batch_gen, epoch, loss_value)
+        averager.record(net)
         ended = torch.cat(lengths)
         act_traj = torch.stack(activity)  # (steps, agents, neurons)
         horizon = env.max_episode_steps or max(int(life_all.max()), 1)
@@ -549,11 +537,17 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
             save_torch_atomic({"epoch": epoch, "config": config,
                                "controller": controller.state_dict(), "env": env.get_state(),
                                "act_gen": act_gen.get_state(), "batch_gen": batch_gen.get_state(),
-                               "buffer": buffer, "memory": memory.states}, ckpt_path)
+                               "buffer": buffer, "memory": memory.states,
+                               "snapshots": averager.snapshots,
+                               "previous_target": target.previous_state()},
+                              ckpt_path)
         bar.set_postfix(life=f"{record['lifetime_restricted']:.0f}/{horizon}",
                         alive=f"{record['survival']:.2f}", H=f"{record['action_entropy']:.2f}",
                         loss=f"{loss_value:.3g}")
         if callback is not None:
             callback(epoch, record)
     bar.close()
+    averaged = averager.average()
+    if averaged is not None:
+        net.load_state_dict(averaged)
     return controller.history_

@@ -57,6 +57,8 @@ class ControlStudy(Study):
     replay_epochs: int = 1              # epochs whose visited states form the training set
     pre_terminal_steps: int = 20        # steps before each termination kept in the training
                                         # set (see benchmarks/fvi_referee.py)
+    average_epochs: int = 1             # trained network = weight average of the last epochs
+    pessimistic_targets: bool = False   # targets: min over the current and previous target net
     eval_trials: int = 64
 
     STREAMS: ClassVar[tuple[str, ...]] = ("network", "training", "evaluation", "extra")
@@ -83,6 +85,8 @@ class ControlStudy(Study):
                   fit_iterations=self.fit_iterations, batch_size=self.batch_size,
                   target_updates=self.target_updates, replay_epochs=self.replay_epochs,
                   pre_terminal_steps=self.pre_terminal_steps,
+                  average_epochs=self.average_epochs,
+                  pessimistic_targets=self.pessimistic_targets,
                   random_state=self.random_streams()["training"],
                   checkpoint_dir=out / slug(name), resume=resume, progress=progress)
             histories[name] = ctrl.history_

@@ -38,11 +38,15 @@ def _same_hist(a, b):
             assert (math.isnan(ra[k]) and math.isnan(rb[k])) or ra[k] == rb[k], k
 
 
-@pytest.mark.parametrize("kind", ["mop", "r", "memory"])
+EXTRA = {"memory": {"pre_terminal_steps": 3},
+         "averaged": {"average_epochs": 3, "pessimistic_targets": True}}
+
+
+@pytest.mark.parametrize("kind", ["mop", "r", "memory", "averaged"])
 def test_resume_after_interruption_is_identical(kind, tmp_path):
-    settings = {**SETTINGS, "pre_terminal_steps": 3} if kind == "memory" else SETTINGS
+    settings = {**SETTINGS, **EXTRA.get(kind, {})}
     budget = 0.03 if kind == "memory" else 0.12  # the memory needs terminations
-    kind = "mop" if kind == "memory" else kind
+    kind = {"memory": "mop", "averaged": "r"}.get(kind, kind)
     full = _controller(kind, max_energy=budget)
     train(full, epochs=4, checkpoint_dir=tmp_path / "full", **settings)
 
@@ -61,6 +65,9 @@ def test_resume_after_interruption_is_identical(kind, tmp_path):
     if "pre_terminal_steps" in settings:  # the memory is part of the checkpoint
         saved = torch.load(tmp_path / "cut" / "checkpoint.pt", weights_only=True)
         assert saved["memory"].shape[0] > 0
+    if "average_epochs" in settings:  # so are the weight copies and the previous target
+        saved = torch.load(tmp_path / "cut" / "checkpoint.pt", weights_only=True)
+        assert len(saved["snapshots"]) == 2 and saved["previous_target"] is not None
     resumed = _controller(kind, max_energy=budget)  # fresh objects, as after a crash
     train(resumed, epochs=4, checkpoint_dir=tmp_path / "cut", resume=True, **settings)
     assert torch.equal(_params(full), _params(resumed))
@@ -226,7 +233,7 @@ def test_training_lifetime_of_a_fixed_policy_matches_its_rollout():
 
 
 def test_pre_terminal_memory_keeps_the_last_steps_of_terminated_episodes_only():
-    from neuromop.control.fvi import _pre_terminal_states
+    from neuromop.control._fvi_memory import pre_terminal_states
 
     T, B = 6, 2
     states = torch.arange(T * B, dtype=torch.float32).reshape(T, B, 1)  # state = 2 t + agent
@@ -234,8 +241,50 @@ def test_pre_terminal_memory_keeps_the_last_steps_of_terminated_episodes_only():
     acting[3, 0] = False  # agent 0: episode at steps 0-2 ends, pending reset at 3, 4-5 ends
     terminated = torch.zeros(T, B, dtype=torch.bool)
     terminated[2, 0] = terminated[5, 0] = terminated[4, 1] = True
-    kept = _pre_terminal_states(states, acting, terminated, 2).ravel().tolist()
+    kept = pre_terminal_states(states, acting, terminated, 2).ravel().tolist()
     assert sorted(kept) == [2.0, 4.0, 7.0, 8.0, 9.0, 10.0]  # never across an episode start
-    assert _pre_terminal_states(states, acting, torch.zeros_like(terminated), 5).numel() == 0
+    assert pre_terminal_states(states, acting, torch.zeros_like(terminated), 5).numel() == 0
     with pytest.raises(ValueError, match="pre_terminal_steps"):
         train(_controller(), epochs=1, **{**SETTINGS, "pre_terminal_steps": -1})
+
+
+@pytest.mark.parametrize("kind", ["mop", "r"])
+def test_the_trained_network_is_the_average_of_the_last_epochs(kind):
+    ctrl = _controller(kind)
+    copies = []
+    train(ctrl, epochs=5, average_epochs=3, callback=lambda e, r: copies.append(_params(ctrl)),
+          **SETTINGS)
+    # the callback sees each epoch's own fit; the controller ends with their mean
+    assert torch.allclose(_params(ctrl), torch.stack(copies[-3:]).mean(dim=0), atol=1e-6)
+    assert not torch.allclose(_params(ctrl), copies[-1])
+    last = _controller(kind)
+    train(last, epochs=5, **SETTINGS)
+    assert torch.equal(_params(last), copies[-1])  # averaging leaves the fits themselves alone
+
+
+def test_pessimistic_targets_are_the_minimum_of_the_current_and_previous_copies():
+    from neuromop.control._fvi_memory import TargetNetwork
+
+    ctrl = _controller("r")
+    ctrl.env.reset(seed=0)
+    states = ctrl.env.states
+    target = TargetNetwork(pessimistic=True)
+    first = target.targets(ctrl, states)  # no previous copy yet: the plain target
+    assert torch.equal(first, ctrl.bellman_target(states, ctrl.value_net_))
+    with torch.no_grad():  # move the network: the next copy differs from the previous one
+        for p in ctrl.value_net_.parameters():
+            p.add_(0.3 * torch.randn(p.shape, generator=torch.Generator().manual_seed(1)))
+    second = target.targets(ctrl, states)
+    now = ctrl.bellman_target(states, ctrl.value_net_)
+    assert torch.equal(second, torch.minimum(now, first))
+    assert (second < now).any()
+    plain = TargetNetwork(pessimistic=False)
+    plain.targets(ctrl, states)
+    assert plain.previous is None and plain.previous_state() is None
+
+
+def test_averaging_and_pessimism_arguments_are_checked():
+    with pytest.raises(ValueError, match="average_epochs"):
+        train(_controller(), epochs=1, average_epochs=0, **SETTINGS)
+    with pytest.raises(TypeError, match="pessimistic_targets"):
+        train(_controller(), epochs=1, pessimistic_targets="yes", **SETTINGS)
