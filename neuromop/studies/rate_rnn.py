@@ -187,6 +187,8 @@ class EnergyStudy(RateRNNStudy):
     max_energy: float = 0.1
     energy_time_constant: float = 1.0   # units of tau
     epsilon: float = 0.05
+    average_epochs: int = 10            # R's fit collapses from epoch to epoch without these
+    pessimistic_targets: bool = True    # two (benchmarks/fvi_ablation.py; guide: control)
 
     name: ClassVar[str] = "energy"
 
