@@ -380,7 +380,8 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
         in the checkpoint, so a resumed run averages the same ones). ``1`` (default): the last
         epoch's network. A greedy policy follows whichever successor the latest fit happens to
         overestimate, and its survival changes from one epoch to the next; the average
-        smooths those epoch-to-epoch errors (see ``benchmarks/fvi_ablation.py``).
+        smooths those epoch-to-epoch errors (see ``benchmarks/fvi_ablation.py``). The history
+        and ``callback`` see each epoch's own network.
     pessimistic_targets : bool
         Each target is the smaller of the targets computed with the current and the previous
         target network (a clipped double estimate: the maximum or log-sum-exp over noisy
@@ -449,7 +450,7 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
     batch_gen = torch_generator(batch_stream)
     buffer: list[torch.Tensor] = []
     memory = PreTerminalMemory(pre_terminal_steps, env.num_envs * steps_per_epoch,
-                                env.state_dim)
+                               env.state_dim)
     averager = WeightAverage(average_epochs)
     target = TargetNetwork(pessimistic_targets)
     start = 0
