@@ -43,16 +43,22 @@ from neuromop._replicates import slug_of
 from neuromop.studies import STUDIES
 from neuromop.studies.seeds import run_over_seeds, seed_summary
 
+
+def _last_10(study) -> int:
+    """Epochs averaged by the averaging variants: 10, or all of a shorter training."""
+    return min(10, max(1, study.epochs))
+
+
 #: Variant name -> overrides of a study's settings, given the budget's configuration.
 VARIANTS = {
     "defaults": lambda st: {},
     "replay_epochs=4": lambda st: {"replay_epochs": 4},
     "replay all epochs": lambda st: {"replay_epochs": st.epochs},
     "no pre-terminal memory": lambda st: {"pre_terminal_steps": 0},
-    "average 10 epochs": lambda st: {"average_epochs": min(10, max(1, st.epochs))},
+    "average 10 epochs": lambda st: {"average_epochs": _last_10(st)},
     "pessimistic targets": lambda st: {"pessimistic_targets": True},
     "pessimistic + average 10": lambda st: {"pessimistic_targets": True,
-                                            "average_epochs": min(10, max(1, st.epochs))},
+                                            "average_epochs": _last_10(st)},
     "target refresh x2": lambda st: {"target_updates": 2 * st.target_updates,
                                      "fit_iterations": max(1, st.fit_iterations // 2)},
     "learning_rate/3": lambda st: {"learning_rate": st.learning_rate / 3},

@@ -32,6 +32,7 @@ from torch import nn
 from neuromop._checks import (
     FLOAT32_MAX,
     MAX_SIZE,
+    check_bool,
     check_choice,
     check_int,
     check_int_tuple,
@@ -427,9 +428,7 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
     pre_terminal_steps = check_int("pre_terminal_steps", pre_terminal_steps, low=0,
                                    high=MAX_SIZE)
     average_epochs = check_int("average_epochs", average_epochs, low=1, high=MAX_SIZE)
-    if not isinstance(pessimistic_targets, bool | np.bool_):
-        raise TypeError(f"pessimistic_targets must be a bool, got {pessimistic_targets!r}")
-    pessimistic_targets = bool(pessimistic_targets)
+    pessimistic_targets = check_bool("pessimistic_targets", pessimistic_targets)
     random_state = (controller.random_state if random_state is None
                     else check_int("random_state", random_state, low=0))
     if resume and checkpoint_dir is None:
