@@ -192,6 +192,12 @@ class RateRNNEnv(ModelBasedVectorEnv):
         """Linear readouts ``R x``, shape ``(..., n_readouts)``."""
         return self.activity(states) @ self.R.T
 
+    @property
+    def time_unit(self) -> str:
+        """Unit of ``dt`` and of a rollout's ``time``: ``"tau"`` (membrane time constants) when
+        ``tau == 1``, else ``"a.u."`` (whatever unit ``tau`` and ``dt`` were given in)."""
+        return "tau" if self.tau == 1.0 else "a.u."
+
     def state_variables(self, states) -> dict:
         x, ctx, aux = self.split(states)
         out = {name: aux[..., i] for i, name in enumerate(self.terminal.aux_names)}

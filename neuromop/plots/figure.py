@@ -33,3 +33,18 @@ def save_figure(fig, path: str | Path, dpi: int = 120, **savefig_kwargs) -> Path
         fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png", **savefig_kwargs)
     plt.close(fig)
     return path
+
+
+def _time_label(time) -> str:
+    """Axis label of a ``time`` coordinate with its ``units`` attr (``"time (s)"`` if none).
+
+    Parameters
+    ----------
+    time : xarray.DataArray
+        A ``time`` coordinate (rollouts of a rate RNN carry ``"tau"``, recordings ``"s"``).
+
+    Returns
+    -------
+    str
+    """
+    return f"time ({time.attrs.get('units', 's')})"

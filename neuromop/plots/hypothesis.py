@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from neuromop.plots.figure import _time_label
+
 __all__ = ["SOURCE_COLOURS", "plot_parameter_recovery", "plot_source_comparison"]
 
 #: One colour per source, shared by every panel.
@@ -49,7 +51,7 @@ def plot_source_comparison(comparison, *, title: str = ""):
                 lim = comparison[band].sel(source=src)
                 ax.fill_between(t, lim.sel(bound="low"), lim.sel(bound="high"), color=colour,
                                 alpha=0.15, lw=0)
-        ax.set_xlabel("time (s)")
+        ax.set_xlabel(_time_label(comparison["time"]))
         ax.set_ylabel(label)
     axes.flat[0].legend(fontsize=7, frameon=False)
     for ax, (var, label) in zip(axes.flat[4:], _SCALAR_PANELS):

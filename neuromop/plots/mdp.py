@@ -7,6 +7,8 @@ from collections.abc import Mapping
 import numpy as np
 import xarray as xr
 
+from neuromop.plots.figure import _time_label
+
 __all__ = [
     "plot_agent_pet",
     "plot_occupancy",
@@ -147,7 +149,7 @@ def plot_cartpole_episode(ds: xr.Dataset, episode: int = 0, axes=None):
     axes[0].set_ylabel("theta (rad)")
     axes[1].plot(t, e["x"].values[alive])
     axes[1].set_ylabel("x (m)")
-    axes[1].set_xlabel("time (s)")
+    axes[1].set_xlabel(_time_label(e["time"]))
     return axes
 
 

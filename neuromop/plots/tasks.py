@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from neuromop.envs.terminal import SHAPES, ShapeSet, shape_fill_std
+from neuromop.plots.figure import _time_label
 
 __all__ = ["plot_energy_task", "plot_square_task", "plot_shapes_task", "plot_reward_task",
            "plot_corridor_task", "plot_cartpole_task", "plot_beta_sweep"]
@@ -60,13 +61,13 @@ def plot_energy_task(datasets: dict, summary: dict, histories: dict, study):
     ax = axes[0, 0]
     for i in range(min(4, mop.sizes["neuron"])):
         ax.plot(t, mop["activity"].values[trial, :, i], lw=0.8)
-    ax.set(title="MOP: activity of 4 neurons", xlabel="time (tau)", ylabel="x")
+    ax.set(title="MOP: activity of 4 neurons", xlabel=_time_label(mop["time"]), ylabel="x")
     ax = axes[0, 1]
     for name, ds in datasets.items():
         e = np.where(ds["alive"].values, ds["energy"].values, np.nan)
         ax.plot(ds["time"].values, e[0], color=_color(name), lw=1, label=name)
     ax.axhline(study.max_energy, color="k", ls="--", lw=1, label="threshold")
-    ax.set(title="energy (trial 0)", xlabel="time (tau)", ylabel="E")
+    ax.set(title="energy (trial 0)", xlabel=_time_label(mop["time"]), ylabel="E")
     ax.legend(fontsize=7)
     ax = axes[0, 2]
     ebd = summary["MOP"]["entropy_by_distance"]

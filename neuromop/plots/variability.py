@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from neuromop.plots.figure import _time_label
+
 __all__ = [
     "plot_across_trial_std",
     "plot_fano_factor",
@@ -45,7 +47,7 @@ def plot_fano_factor(result: xr.Dataset, ax=None):
                         linewidth=0)
         ax.plot(t, result[key], color=color, label=label)
     ax.axhline(1.0, color="k", linewidth=0.5, linestyle=":")
-    ax.set_xlabel("time (s)")
+    ax.set_xlabel(_time_label(result["time"]))
     ax.set_ylabel("Fano factor")
     ax.legend(frameon=False)
     return fig
@@ -96,7 +98,7 @@ def plot_across_trial_std(std_over_time: xr.DataArray, ax=None):
     fig, ax = _axes(ax)
     t = std_over_time["time"].values
     ax.plot(t, std_over_time.values, color="C0")
-    ax.set_xlabel("time (s)")
+    ax.set_xlabel(_time_label(std_over_time["time"]))
     ax.set_ylabel(f"across-trial std ({std_over_time.attrs.get('units', 'a.u.')})")
     if "n_alive" in std_over_time.coords:
         twin = ax.twinx()

@@ -31,6 +31,29 @@ def test_rollout_dataset_layout_and_contract():
     np.testing.assert_allclose(np.diff(ds["time"].values), env.dt)
 
 
+@pytest.mark.parametrize(("tau", "dt", "unit"), [(1.0, 0.1, "tau"), (20.0, 1.0, "a.u.")])
+def test_rate_rnn_rollout_time_is_in_the_unit_of_tau_not_seconds(tau, dt, unit):
+    env = RateRNNEnv(4, num_envs=2, tau=tau, dt=dt, random_state=0)
+    ds = rollout(env, RandomController(env), 3, random_state=0)
+    assert ds["time"].attrs["units"] == unit
+    np.testing.assert_allclose(ds["time"].values, dt * np.arange(4))
+
+
+def test_cartpole_rollout_time_is_in_seconds_and_plots_label_the_unit():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from neuromop.envs import ContinuousCartpoleEnv
+    from neuromop.plots.variability import plot_across_trial_std
+
+    env = ContinuousCartpoleEnv(2)
+    ds = rollout(env, RandomController(env), 3, random_state=0)
+    assert ds["time"].attrs["units"] == "s"
+    rnn = rollout(_env(), RandomController(_env()), 3, random_state=0)
+    fig = plot_across_trial_std(rnn["activity"].std("trial").mean("neuron"))
+    assert fig.axes[0].get_xlabel() == "time (tau)"
+
+
 def test_free_rollout_matches_manual_simulation_and_lifetime():
     env = _env()
     ds = rollout(env, FreeController(env), 60, random_state=1)
