@@ -13,7 +13,12 @@ from the same starts. The exact policy dies only from starts whose activity is t
 shed (in the first few steps), so ``late_deaths`` (episodes of the fitted policy that end
 after step ``early_steps``) counts the fit's own failures. Also reported: the fitted minus exact
 value of the visited states' successors, split into *doomed* ones (exact value below
-``doomed_below`` nats; a safe state is worth ~27.7 = ln 16 / (1 - 0.9)) and safe ones.
+``doomed_below``; a safe state is worth ~27.7 nats = ln 16 / (1 - 0.9) to MOP, ~10 steps =
+1 / (1 - 0.9) to R) and safe ones.
+
+``--controller R`` referees the epsilon-greedy survival-reward network
+(:class:`~neuromop.control.RewardController`, eps = 0.05 as in the energy study) against the
+exact epsilon-greedy R solution of the same grid (doomed below 7 steps by default).
 
 The baseline is ``defaults`` (:func:`neuromop.control.train`'s own defaults at the studies'
 sizes: no pre-terminal memory, which the controller studies now keep for 20 steps), run in the
@@ -21,6 +26,7 @@ same invocation with the same seeds; each variant's mean over seeds comes
 with its 95 % Student-t interval. Prints a table and JSON (``--out-json`` writes it too)::
 
     python benchmarks/fvi_referee.py --seeds 0 1 2
+    python benchmarks/fvi_referee.py --seeds 0 1 2 --controller R
 """
 
 from __future__ import annotations
@@ -38,17 +44,27 @@ from scipy.interpolate import RegularGridInterpolator
 
 from neuromop._intervals import interval_rows
 from neuromop._io import write_json_atomic
-from neuromop.control import NeuroMOPController, exact_value_agreement, rollout, train
+from neuromop.control import (
+    NeuroMOPController,
+    RewardController,
+    exact_value_agreement,
+    rollout,
+    train,
+)
 from neuromop.control.referee import grid_mdp_from_env
 from neuromop.envs import EnergyBudget, RateRNNEnv
-from neuromop.mdp import solve_mop
+from neuromop.mdp import solve_mop, solve_reward
 
 #: Variant name -> keyword arguments of :func:`neuromop.control.train` beyond the baseline's.
 VARIANTS = {
     "defaults": {},
     "pre-terminal memory 20": {"pre_terminal_steps": 20},
     "replay all epochs": {"replay_epochs": 30},
+    "average 10 epochs": {"average_epochs": 10},
+    "pessimistic + average 10": {"average_epochs": 10, "pessimistic_targets": True},
 }
+#: Controller name -> default ``doomed_below`` (nats for MOP, steps of survival for R).
+DOOMED_BELOW = {"MOP": 20.0, "R": 7.0}
 TRAINING = dict(steps_per_epoch=100, fit_iterations=200, batch_size=256, target_updates=2)
 METRICS = ("spearman", "pearson", "survival_fitted", "survival_exact", "late_deaths",
            "error_doomed", "error_safe")
@@ -59,6 +75,7 @@ class Args:
     """Settings of the benchmark (sizes of the energy study unless said)."""
 
     seeds: tuple[int, ...] = (0, 1, 2)   # root seeds
+    controller: str = "MOP"              # "MOP" or "R" (epsilon-greedy, eps = epsilon)
     variants: tuple[str, ...] = tuple(VARIANTS)
     epochs: int = 30                     # training epochs
     hidden: tuple[int, ...] = (128, 128)  # value network
@@ -67,8 +84,10 @@ class Args:
     n_steps: int = 500                   # steps per rollout
     early_steps: int = 10                # deaths up to this step count as doomed starts
     max_energy: float = 0.1              # energy budget (activity squared)
-    doomed_below: float = 20.0           # nats: successors below this exact value are doomed
+    doomed_below: float | None = None    # successors below this exact value are doomed
+    #                                      (None: DOOMED_BELOW of the controller)
     gamma: float = 0.9
+    epsilon: float = 0.05                # R's exploration probability
 
 
 def make_env(seed: int, max_energy: float) -> RateRNNEnv:
@@ -88,7 +107,10 @@ def _successor_errors(ctrl, states: np.ndarray, args: Args) -> dict:
     successors (exact value below ``doomed_below``) and over safe ones."""
     env, axes = ctrl.env, _axes(args)
     mdp, grid = grid_mdp_from_env(env, axes)
-    sol = solve_mop(mdp, alpha=ctrl.alpha, beta=0.0, gamma=ctrl.gamma, tol=1e-6)
+    if isinstance(ctrl, NeuroMOPController):
+        sol = solve_mop(mdp, alpha=ctrl.alpha, beta=0.0, gamma=ctrl.gamma, tol=1e-6)
+    else:
+        sol = solve_reward(mdp, epsilon=ctrl.epsilon, gamma=ctrl.gamma, tol=1e-6)
     V = np.asarray(sol.V)[: len(grid)].reshape([len(a) for a in axes])
     interp = RegularGridInterpolator(axes, V)
     with torch.no_grad():
@@ -98,8 +120,9 @@ def _successor_errors(ctrl, states: np.ndarray, args: Args) -> dict:
         v_fit = ctrl.value(flat).numpy().astype(float).reshape(term.shape)
     lo, hi = [a[0] for a in axes], [a[-1] for a in axes]
     v_ex = interp(np.clip(flat.numpy().astype(float), lo, hi)).reshape(term.shape)
-    doomed = (v_ex < args.doomed_below) & ~term
-    safe = (v_ex >= args.doomed_below) & ~term
+    below = DOOMED_BELOW[args.controller] if args.doomed_below is None else args.doomed_below
+    doomed = (v_ex < below) & ~term
+    safe = (v_ex >= below) & ~term
     diff = v_fit - v_ex
     return {"error_doomed": float(diff[doomed].mean()) if doomed.any() else np.nan,
             "error_safe": float(diff[safe].mean()) if safe.any() else np.nan}
@@ -107,8 +130,12 @@ def _successor_errors(ctrl, states: np.ndarray, args: Args) -> dict:
 
 def referee_run(variant: str, seed: int, args: Args) -> dict:
     """Train one controller and referee it; the metrics of :data:`METRICS`."""
-    ctrl = NeuroMOPController(make_env(seed, args.max_energy), hidden=args.hidden,
-                              gamma=args.gamma, random_state=seed)
+    env = make_env(seed, args.max_energy)
+    if args.controller == "MOP":
+        ctrl = NeuroMOPController(env, hidden=args.hidden, gamma=args.gamma, random_state=seed)
+    else:
+        ctrl = RewardController(env, epsilon=args.epsilon, hidden=args.hidden, gamma=args.gamma,
+                                random_state=seed)
     t0 = time.perf_counter()
     train(ctrl, epochs=args.epochs, progress=False, **TRAINING, **VARIANTS[variant])
     seconds = time.perf_counter() - t0
@@ -132,6 +159,9 @@ def run(args: Args) -> dict:
     """Every variant over every seed; rows of mean and interval, and paired differences."""
     if "defaults" not in args.variants:
         raise ValueError("variants must include defaults (the baseline)")
+    if args.controller not in DOOMED_BELOW:
+        raise ValueError(f"controller must be one of {sorted(DOOMED_BELOW)}, got "
+                         f"{args.controller!r}")
     per = {v: [referee_run(v, s, args) for s in args.seeds] for v in args.variants}
     ds = xr.Dataset({m: (("seed", "variant"), [[per[v][i][m] for v in args.variants]
                                                for i in range(len(args.seeds))])
@@ -159,6 +189,7 @@ def format_rows(rows: list[dict]) -> str:
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", nargs="+", type=int, default=list(Args.seeds))
+    parser.add_argument("--controller", default=Args.controller, choices=list(DOOMED_BELOW))
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--epochs", type=int, default=Args.epochs)
     parser.add_argument("--hidden", nargs="+", type=int, default=list(Args.hidden))
@@ -171,9 +202,9 @@ def main(argv=None) -> dict:
     if "defaults" not in a.variants:
         parser.error("--variants must include defaults (the baseline)")
     torch.set_num_threads(a.threads)
-    args = Args(seeds=tuple(a.seeds), variants=tuple(a.variants), epochs=a.epochs,
-                hidden=tuple(a.hidden), grid_points=a.grid_points, n_trials=a.n_trials,
-                n_steps=a.n_steps)
+    args = Args(seeds=tuple(a.seeds), controller=a.controller, variants=tuple(a.variants),
+                epochs=a.epochs, hidden=tuple(a.hidden), grid_points=a.grid_points,
+                n_trials=a.n_trials, n_steps=a.n_steps)
     result = run(args)
     report = {"benchmark": "fvi_referee", "baseline": "defaults", "settings": vars(args),
               "training": TRAINING, "variants": {v: VARIANTS[v] for v in args.variants},

@@ -54,3 +54,17 @@ def test_benchmark_runs_at_a_tiny_size(name, tmp_path):
     for key, baseline in REPORTS.get(name, {}).items():
         assert key in result, f"{name} does not report {key}"
         assert baseline in json.dumps(result[key]), f"{name}: {key} names no {baseline!r}"
+
+
+def test_fvi_referee_referees_the_r_network_against_the_exact_r_solution(tmp_path):
+    args = [*TINY["fvi_referee"][:-1], "pessimistic + average 10", "--controller", "R",
+            "--epochs", "3"]
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "fvi_referee.py"), *args],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout[proc.stdout.index("{"):])
+    assert result["settings"]["controller"] == "R"
+    run = result["runs"]["pessimistic + average 10"][0]
+    # R's survival reward: values are steps, at most 1 / (1 - gamma) = 10 for the exact policy
+    assert 0.0 <= run["survival_exact"] <= 1.0
+    assert {"error_doomed", "error_safe", "spearman"} <= set(run)
