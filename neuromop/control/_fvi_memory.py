@@ -94,10 +94,12 @@ class TargetNetwork:
     def targets(self, controller, states):
         """Targets of ``states`` (B,) from a copy of the controller's current network."""
         current = copy.deepcopy(controller.value_net_).eval()
-        targets = controller.bellman_target(states, current)
+        if not (self.pessimistic and self.previous is not None):
+            targets = controller.bellman_target(states, current)
+        else:  # one prediction of the successors for both copies
+            both = controller.bellman_targets(states, [current, self.previous])
+            targets = torch.minimum(both[0], both[1])
         if self.pessimistic:
-            if self.previous is not None:
-                targets = torch.minimum(targets, controller.bellman_target(states, self.previous))
             self.previous = current
         return targets
 

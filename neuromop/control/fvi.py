@@ -187,8 +187,8 @@ class FittedValueController:
     def _value_scale(self) -> float:
         return 1.0 / (1.0 - self.gamma)
 
-    def bellman_target(self, states, net=None):
-        """Fitted-VI target ``y(x)`` of each state, shape (B,), using ``net`` (default: current)."""
+    def _target_from_successors(self, states, values, terminal, reward):
+        """Targets (..., B) from successor ``values`` (..., B, K), ``terminal`` and ``reward``."""
         raise NotImplementedError
 
     def _probabilities_from_successors(self, values, terminal, reward):
@@ -211,17 +211,31 @@ class FittedValueController:
         reward : torch.Tensor, shape (B, K)
             ``env.extrinsic_reward(x')``.
         """
-        net = self.value_net_ if net is None else net
+        values, terminal, reward = self._successors(
+            states, [self.value_net_ if net is None else net])
+        return values[0], terminal, reward
+
+    def _successors(self, states, nets):
+        """:meth:`successor_values` under each of ``nets`` (values (n_nets, B, K)); the successors
+        are predicted once."""
         outs_v, outs_t, outs_r = [], [], []
         with torch.no_grad():
             for start in range(0, states.shape[0], self.chunk_size):
                 nxt = self.env.predict(states[start:start + self.chunk_size])
                 term = self.env.is_terminal(nxt)
-                val = net(nxt).masked_fill(term, 0.0)
-                outs_v.append(val)
+                outs_v.append(torch.stack([net(nxt).masked_fill(term, 0.0) for net in nets]))
                 outs_t.append(term)
                 outs_r.append(self.env.extrinsic_reward(nxt))
-        return torch.cat(outs_v), torch.cat(outs_t), torch.cat(outs_r)
+        return torch.cat(outs_v, dim=1), torch.cat(outs_t), torch.cat(outs_r)
+
+    def bellman_target(self, states, net=None):
+        """Fitted-VI target ``y(x)`` of each state, shape (B,), using ``net`` (default: current)."""
+        return self.bellman_targets(states, [self.value_net_ if net is None else net])[0]
+
+    def bellman_targets(self, states, nets):
+        """:meth:`bellman_target` under each of ``nets``, shape (n_nets, B), from one prediction
+        of the successors (the pessimistic targets of :func:`train` use two networks)."""
+        return self._target_from_successors(states, *self._successors(states, list(nets)))
 
     def action_probabilities(self, states):
         """Policy ``pi(a | x)`` for each state, shape (B, K)."""

@@ -80,9 +80,8 @@ class NeuroMOPController(FittedValueController):
         values, _, reward = self.successor_values(states)
         return torch.softmax(self._logits(states, values, reward), dim=-1)
 
-    def bellman_target(self, states, net=None):
-        """``alpha ln sum_a exp((gamma V(x') + beta H + mu r(x')) / alpha)`` for each state (B,)."""
-        values, _, reward = self.successor_values(states, net)
+    def _target_from_successors(self, states, values, terminal, reward):
+        """``alpha ln sum_a exp((gamma V(x') + beta H + mu r(x')) / alpha)`` for each state."""
         return self.alpha * torch.logsumexp(self._logits(states, values, reward), dim=-1)
 
     @property

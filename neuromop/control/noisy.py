@@ -53,9 +53,11 @@ class _NoiseAveraged:
         reward : torch.Tensor (B, K)
             Mean extrinsic reward of the successors.
         """
+        return super().successor_values(states, net)
+
+    def _successors(self, states, nets):
         if self.noise_samples == 0:
-            return super().successor_values(states, net)
-        net = self.value_net_ if net is None else net
+            return super()._successors(states, nets)
         gen = torch_generator(self.noise_random_state)
         v_sum = t_sum = r_sum = None
         with torch.no_grad():
@@ -64,10 +66,10 @@ class _NoiseAveraged:
                 for start in range(0, states.shape[0], self.chunk_size):
                     nxt = self.env.predict(states[start:start + self.chunk_size], generator=gen)
                     term = self.env.is_terminal(nxt)
-                    outs_v.append(net(nxt).masked_fill(term, 0.0))
+                    outs_v.append(torch.stack([net(nxt).masked_fill(term, 0.0) for net in nets]))
                     outs_t.append(term.to(states.dtype))
                     outs_r.append(self.env.extrinsic_reward(nxt))
-                v, t, r = torch.cat(outs_v), torch.cat(outs_t), torch.cat(outs_r)
+                v, t, r = torch.cat(outs_v, dim=1), torch.cat(outs_t), torch.cat(outs_r)
                 v_sum = v if v_sum is None else v_sum + v
                 t_sum = t if t_sum is None else t_sum + t
                 r_sum = r if r_sum is None else r_sum + r

@@ -55,9 +55,8 @@ class RewardController(FittedValueController):
         greedy = torch.nn.functional.one_hot(q.argmax(dim=-1), k).to(q.dtype)
         return (1.0 - self.epsilon) * greedy + self.epsilon / k
 
-    def bellman_target(self, states, net=None):
-        """``(1 - eps) max_a Q + eps mean_a Q`` for each state (B,)."""
-        values, terminal, _ = self.successor_values(states, net)
+    def _target_from_successors(self, states, values, terminal, reward):
+        """``(1 - eps) max_a Q + eps mean_a Q`` for each state."""
         q = self.q_values(values, terminal)
         return (1.0 - self.epsilon) * q.max(dim=-1).values + self.epsilon * q.mean(dim=-1)
 

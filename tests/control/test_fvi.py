@@ -283,6 +283,30 @@ def test_pessimistic_targets_are_the_minimum_of_the_current_and_previous_copies(
     assert plain.previous is None and plain.previous_state() is None
 
 
+@pytest.mark.parametrize("kind", ["mop", "r", "noisy mop"])
+def test_targets_under_two_networks_predict_the_successors_once(kind, monkeypatch):
+    import copy
+
+    from neuromop.control import NoisyNeuroMOPController
+
+    ctrl = (NoisyNeuroMOPController(_controller().env, hidden=(8,), noise_samples=2)
+            if kind == "noisy mop" else _controller(kind))
+    ctrl.env.reset(seed=0)
+    states = ctrl.env.states
+    other = copy.deepcopy(ctrl.value_net_)
+    with torch.no_grad():
+        for p in other.parameters():
+            p.add_(0.3 * torch.randn(p.shape, generator=torch.Generator().manual_seed(2)))
+    one_by_one = torch.stack([ctrl.bellman_target(states, net) for net in (ctrl.value_net_, other)])
+    calls = []
+    predict = ctrl.env.predict
+    monkeypatch.setattr(ctrl.env, "predict", lambda *a, **k: calls.append(1) or predict(*a, **k))
+    both = ctrl.bellman_targets(states, [ctrl.value_net_, other])
+    torch.testing.assert_close(both, one_by_one, rtol=0, atol=1e-6)
+    assert not torch.equal(both[0], both[1])
+    assert len(calls) == max(getattr(ctrl, "noise_samples", 1), 1)  # once per noise sample
+
+
 def test_averaging_and_pessimism_arguments_are_checked():
     with pytest.raises(ValueError, match="average_epochs"):
         train(_controller(), epochs=1, average_epochs=0, **SETTINGS)
