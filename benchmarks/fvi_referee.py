@@ -196,6 +196,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--grid-points", type=int, default=Args.grid_points)
     parser.add_argument("--n-trials", type=int, default=Args.n_trials)
     parser.add_argument("--n-steps", type=int, default=Args.n_steps)
+    parser.add_argument("--gamma", type=float, default=Args.gamma, help="discount factor")
     parser.add_argument("--out-json", default=None, help="write the JSON here too")
     parser.add_argument("--threads", type=int, default=1)
     a = parser.parse_args(argv)
@@ -204,7 +205,7 @@ def main(argv=None) -> dict:
     torch.set_num_threads(a.threads)
     args = Args(seeds=tuple(a.seeds), controller=a.controller, variants=tuple(a.variants),
                 epochs=a.epochs, hidden=tuple(a.hidden), grid_points=a.grid_points,
-                n_trials=a.n_trials, n_steps=a.n_steps)
+                n_trials=a.n_trials, n_steps=a.n_steps, gamma=a.gamma)
     result = run(args)
     report = {"benchmark": "fvi_referee", "baseline": "defaults", "settings": vars(args),
               "training": TRAINING, "variants": {v: VARIANTS[v] for v in args.variants},
