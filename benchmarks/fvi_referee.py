@@ -22,8 +22,10 @@ exact epsilon-greedy R solution of the same grid (doomed below 7 steps by defaul
 
 The baseline is ``defaults`` (:func:`neuromop.control.train`'s own defaults at the studies'
 sizes: no pre-terminal memory, which the controller studies now keep for 20 steps), run in the
-same invocation with the same seeds; each variant's mean over seeds comes
-with its 95 % Student-t interval. Prints a table and JSON (``--out-json`` writes it too)::
+same invocation with the same seeds; ``energy study`` is the energy study's training (memory of
+20 steps, pessimistic targets, the average of the last 10 epochs). Each variant's mean over
+seeds comes with its 95 % Student-t interval. Prints a table and JSON (``--out-json`` writes
+it too)::
 
     python benchmarks/fvi_referee.py --seeds 0 1 2
     python benchmarks/fvi_referee.py --seeds 0 1 2 --controller R
@@ -62,6 +64,7 @@ VARIANTS = {
     "replay all epochs": {"replay_epochs": 30},
     "average 10 epochs": {"average_epochs": 10},
     "pessimistic + average 10": {"average_epochs": 10, "pessimistic_targets": True},
+    "energy study": {"pre_terminal_steps": 20, "average_epochs": 10, "pessimistic_targets": True},
 }
 #: Controller name -> default ``doomed_below`` (nats for MOP, steps of survival for R).
 DOOMED_BELOW = {"MOP": 20.0, "R": 7.0}
