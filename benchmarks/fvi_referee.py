@@ -8,9 +8,10 @@ and root seed (the seed draws the network, the controller's weights and streams,
 starts), a :class:`~neuromop.control.NeuroMOPController` is trained with the controller
 studies' settings (30 epochs x 100 steps x 64 agents, 2 target refreshes x 200 Adam steps,
 gamma = 0.9) and refereed by :func:`neuromop.control.exact_value_agreement`: rank and linear
-correlation of the fitted and exact values on visited states and the survival of both policies
-from the same starts. The exact policy dies only from starts whose activity is too high to
-shed (in the first few steps), so ``late_deaths`` (episodes of the fitted policy that end
+correlation of the fitted and exact values on visited states, and the survival, activity std
+(``std_*``) and action entropy (``entropy_*``, nats) of both policies from the same starts.
+The exact policy dies only from starts whose activity is too high to shed (in the first few
+steps), so ``late_deaths`` (episodes of the fitted policy that end
 after step ``early_steps``) counts the fit's own failures. Also reported: the fitted minus exact
 value of the visited states' successors, split into *doomed* ones (exact value below
 ``doomed_below``; a safe state is worth ~27.7 nats = ln 16 / (1 - 0.9) to MOP, ~10 steps =
@@ -70,7 +71,8 @@ VARIANTS = {
 DOOMED_BELOW = {"MOP": 20.0, "R": 7.0}
 TRAINING = dict(steps_per_epoch=100, fit_iterations=200, batch_size=256, target_updates=2)
 METRICS = ("spearman", "pearson", "survival_fitted", "survival_exact", "late_deaths",
-           "error_doomed", "error_safe")
+           "error_doomed", "error_safe", "std_fitted", "std_exact", "entropy_fitted",
+           "entropy_exact")
 
 
 @dataclass
@@ -154,6 +156,10 @@ def referee_run(variant: str, seed: int, args: Args) -> dict:
     return {"spearman": float(agr["spearman"]), "pearson": float(agr["pearson"]),
             "survival_fitted": float(agr["survival"].sel(policy="fitted")),
             "survival_exact": float(agr["survival"].sel(policy="exact")),
+            "std_fitted": float(agr["activity_std"].sel(policy="fitted")),
+            "std_exact": float(agr["activity_std"].sel(policy="exact")),
+            "entropy_fitted": float(agr["action_entropy"].sel(policy="fitted")),
+            "entropy_exact": float(agr["action_entropy"].sel(policy="exact")),
             "late_deaths": int(np.sum((life > args.early_steps) & (life < args.n_steps))),
             **_successor_errors(ctrl, visited, args), "train_seconds": seconds}
 

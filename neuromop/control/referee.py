@@ -24,7 +24,7 @@ from scipy import stats
 from neuromop._checks import MAX_SIZE, check_finite_array, check_int
 from neuromop._provenance import provenance
 from neuromop._random import spawn, torch_generator
-from neuromop.control.rollout import rollout
+from neuromop.control.rollout import rollout, summarize_rollout
 from neuromop.envs.base import ModelBasedVectorEnv
 from neuromop.mdp.model import FiniteMDP
 from neuromop.mdp.worlds.cartpole import CartpoleSolution
@@ -235,7 +235,9 @@ def exact_value_agreement(controller, axes, *, n_trials: int = 64, n_steps: int 
     xr.Dataset
         ``spearman``, ``pearson``, ``value_fitted_mean``, ``value_exact_mean`` (nats for MOP,
         steps for R), ``n_states``, ``sweeps``; per ``policy`` (``fitted``, ``exact``):
-        ``lifetime_mean`` (steps) and ``survival`` (fraction alive after ``n_steps``);
+        ``lifetime_mean`` (steps), ``survival`` (fraction alive after ``n_steps``) and the
+        rollouts' ``activity_std``, ``participation_ratio`` and ``action_entropy`` (nats), as
+        :func:`~neuromop.control.summarize_rollout` defines them;
         ``value_fitted`` and ``value_exact`` along ``state``.
     """
     from scipy.interpolate import RegularGridInterpolator
@@ -272,10 +274,10 @@ def exact_value_agreement(controller, axes, *, n_trials: int = 64, n_steps: int 
                                              np.ones((n_trials, 1), dtype=bool)),
                              dtype=torch.float32)
     exact = rollout(env, _ExactGridPolicy(controller, interp, lo, hi), n_steps,
-                    n_trials=n_trials, random_state=exact_seed, initial_states=starts,
-                    record_activity=False)
+                    n_trials=n_trials, random_state=exact_seed, initial_states=starts)
     life = {"fitted": ds["lifetime"].values.astype(float),
             "exact": exact["lifetime"].values.astype(float)}
+    summaries = [summarize_rollout(ds), summarize_rollout(exact)]  # fitted, exact
     rng = np.random.default_rng(sub_seed)
     if len(states) > max_states:
         states = states[rng.choice(len(states), max_states, replace=False)]
@@ -294,6 +296,10 @@ def exact_value_agreement(controller, axes, *, n_trials: int = 64, n_steps: int 
                               {"units": "steps"}),
             "survival": ("policy", [float(np.mean(life[k] >= n_steps))
                                     for k in ("fitted", "exact")]),
+            **{key: ("policy", [summary[key] for summary in summaries], attrs)
+               for key, attrs in (("activity_std", {"units": "a.u."}),
+                                  ("participation_ratio", {}),
+                                  ("action_entropy", {"units": "nats"}))},
             "sweeps": int(sol.sweeps),
             "value_fitted": ("state", v_fit),
             "value_exact": ("state", v_exact),
