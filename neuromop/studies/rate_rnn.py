@@ -26,6 +26,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from neuromop._checks import check_int
 from neuromop.envs import EnergyBudget, RateRNNEnv, SquareBox
 from neuromop.plots.tasks import plot_energy_task, plot_square_task
 from neuromop.studies.protocol import Study, StudyResult
@@ -63,6 +64,21 @@ class ControlStudy(Study):
 
     STREAMS: ClassVar[tuple[str, ...]] = ("network", "training", "evaluation", "extra")
     REPLICABLE: ClassVar[bool] = True
+    OPTIONS: ClassVar[dict[str, dict]] = {
+        "epochs": dict(type=int, metavar="N",
+                       help="training epochs of every controller (default: the budget's; the "
+                            "energy MOP's survival still rises from 30 to 60)"),
+    }
+    #: Training sizes that must be positive ints (``pre_terminal_steps`` may be 0).
+    POSITIVE: ClassVar[tuple[str, ...]] = (
+        "num_envs", "horizon", "epochs", "steps_per_epoch", "fit_iterations", "batch_size",
+        "target_updates", "replay_epochs", "average_epochs", "eval_trials")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in self.POSITIVE:
+            check_int(name, getattr(self, name), low=1)
+        check_int("pre_terminal_steps", self.pre_terminal_steps, low=0)
 
     # ------------------------------------------------------------------ building blocks
     def make_env(self, **overrides):

@@ -109,3 +109,19 @@ def test_study_options_reach_the_configuration():
     args = build_parser().parse_args(["run", "spiking-energy", "--method", "softq",
                                       "--design", "halves_50ms"])
     assert (args.method, args.design) == ("softq", "halves_50ms")
+
+
+@pytest.mark.parametrize("task", ["energy", "cartpole", "corridor"])
+def test_controller_studies_take_the_training_epochs_from_the_command_line(task):
+    from neuromop.studies import STUDIES
+
+    args = build_parser().parse_args(["run", task, "--budget", "smoke", "--epochs", "7"])
+    overrides = {k: getattr(args, k) for k in STUDIES[task].OPTIONS}
+    assert STUDIES[task].for_budget("smoke", **overrides).epochs == 7
+
+
+def test_a_training_size_below_one_is_refused_before_anything_is_written(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", "energy", "--epochs", "0", "--out", str(out)]) == 2
+    assert "epochs must be >= 1, got 0" in capsys.readouterr().err
+    assert not out.exists()
