@@ -68,6 +68,9 @@ class ControlStudy(Study):
         "epochs": dict(type=int, metavar="N",
                        help="training epochs of every controller (default: the budget's; the "
                             "energy MOP's survival still rises from 30 to 60)"),
+        "replay_epochs": dict(type=int, metavar="N",
+                              help="epochs whose visited states form the training set "
+                                   "(default: the budget's, 1)"),
     }
     #: Training sizes that must be positive ints (``pre_terminal_steps`` may be 0).
     POSITIVE: ClassVar[tuple[str, ...]] = (

@@ -112,12 +112,14 @@ def test_study_options_reach_the_configuration():
 
 
 @pytest.mark.parametrize("task", ["energy", "cartpole", "corridor"])
-def test_controller_studies_take_the_training_epochs_from_the_command_line(task):
+def test_controller_studies_take_epochs_and_replay_from_the_command_line(task):
     from neuromop.studies import STUDIES
 
-    args = build_parser().parse_args(["run", task, "--budget", "smoke", "--epochs", "7"])
+    args = build_parser().parse_args(["run", task, "--budget", "smoke", "--epochs", "7",
+                                      "--replay-epochs", "4"])
     overrides = {k: getattr(args, k) for k in STUDIES[task].OPTIONS}
-    assert STUDIES[task].for_budget("smoke", **overrides).epochs == 7
+    study = STUDIES[task].for_budget("smoke", **overrides)
+    assert (study.epochs, study.replay_epochs) == (7, 4)
 
 
 def test_a_training_size_below_one_is_refused_before_anything_is_written(tmp_path, capsys):
