@@ -118,9 +118,10 @@ def row_entropy(probs):
 class FittedValueController:
     """Base of controllers that learn ``V(x; theta)`` by fitted value iteration on a model env.
 
-    Subclasses define the Bellman target (:meth:`bellman_target`) and the policy
-    (``_probabilities_from_successors``); this class evaluates successor values, samples
-    actions and holds the network.
+    Subclasses define the Bellman target and the policy from the successors' values
+    (``_target_from_successors``, ``_probabilities_from_successors``); this class predicts the
+    successors, evaluates their values (:meth:`successor_values`, :meth:`bellman_target`,
+    :meth:`bellman_targets`), samples actions and holds the network.
 
     Parameters
     ----------
