@@ -213,6 +213,13 @@ def _header(metric: str) -> str:
     return metric.replace("_", " ")
 
 
+def _changed_settings(study) -> dict:
+    """The study's settings that differ from its budget's (the seed aside), e.g. ``epochs``."""
+    base = type(study).for_budget(study.budget)
+    return {f.name: getattr(study, f.name) for f in dataclasses.fields(study)
+            if f.name != "seed" and getattr(study, f.name) != getattr(base, f.name)}
+
+
 def run_over_seeds(study, seeds: Sequence[int], out_dir, *, resume: bool = True,
                    progress: bool = True) -> StudyResult:
     """Run ``study`` once per root seed and summarise its controllers over the seeds.
@@ -256,8 +263,9 @@ def run_over_seeds(study, seeds: Sequence[int], out_dir, *, resume: bool = True,
                             "over seeds")
     ds = seed_dataset(results)
     table_frame = seed_summary(ds)
+    changed = "".join(f"{k}={v}, " for k, v in _changed_settings(study).items())
     title = (f"{study.name} over seeds {', '.join(map(str, seeds))} (budget {study.budget}, "
-             f"{len(seeds)} runs)")
+             f"{changed}{len(seeds)} runs)")
     table = format_seed_table(table_frame, title=title)
     prov = provenance("neuromop.studies.run_over_seeds", study=study.name, budget=study.budget,
                       seeds=list(seeds), settings=settings)

@@ -138,6 +138,12 @@ def test_table_prints_mean_and_half_width_and_the_paired_differences():
     assert "MOP - R" in text and f"6 ± {half:.2g}" in text
 
 
+def test_the_title_names_the_settings_that_differ_from_the_budget(corridor_seeds):
+    result, out, _ = corridor_seeds
+    assert "(budget smoke, epochs=2, 3 runs)" in (out / "table.txt").read_text()
+    assert "seed=" not in (out / "table.txt").read_text().splitlines()[0]
+
+
 def test_cli_seeds_flag(tmp_path, capsys):
     code = main(["run", "corridor", "--budget", "smoke", "--seeds", "0", "1",
                  "--out", str(tmp_path / "c"), "--no-progress"])
