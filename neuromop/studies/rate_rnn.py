@@ -66,8 +66,8 @@ class ControlStudy(Study):
     REPLICABLE: ClassVar[bool] = True
     OPTIONS: ClassVar[dict[str, dict]] = {
         "epochs": dict(type=int, metavar="N",
-                       help="training epochs of every controller (default: the budget's; the "
-                            "energy MOP's survival still rises from 30 to 60)"),
+                       help="training epochs of every controller (default: the budget's, 30; "
+                            "the energy MOP's survival rose from 0.81 at 30 to 0.92 at 90)"),
         "replay_epochs": dict(type=int, metavar="N",
                               help="epochs whose visited states form the training set "
                                    "(default: the budget's, 1)"),
