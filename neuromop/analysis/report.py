@@ -215,8 +215,9 @@ def _rate_report(da: xr.DataArray, alive: np.ndarray | None) -> dict:
     mean_t[ok] = np.nanmean(xm[:, ok], axis=0)
     std_t[ok] = np.nanstd(xm[:, ok], axis=0, ddof=1)
     std_over_time = xr.DataArray(
-        std_t.mean(axis=-1), dims="time", coords={"time": da["time"].values,
-                                                  "n_alive": ("time", n_alive)},
+        std_t.mean(axis=-1), dims="time",
+        coords={"time": ("time", da["time"].values, dict(da["time"].attrs)),
+                "n_alive": ("time", n_alive)},
         name="across_trial_std", attrs={"units": da.attrs.get("units", "a.u."),
                                         "long_name": "across-trial std, mean over neurons"})
     samples = x[mask & ok[None, :]]  # (n_samples, neuron), trials alive with company
@@ -250,6 +251,7 @@ def _rate_report(da: xr.DataArray, alive: np.ndarray | None) -> dict:
                                                                corrected=False)),
         "participation_ratio": float(participation_ratio(stacked, "sample", corrected=True)),
         "time_s": std_over_time["time"].values.tolist(),
+        "time_units": str(da["time"].attrs.get("units", "s")),  # "tau" for a rate RNN
         "across_trial_std": [None if not np.isfinite(v) else float(v)
                              for v in std_over_time.values],
     }

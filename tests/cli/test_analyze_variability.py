@@ -49,6 +49,23 @@ def test_variability_command_writes_table_figures_and_json(tmp_path, capsys):
     assert summary["condition"] == "condition" and summary["notes"] == []
 
 
+def test_a_rate_rnn_rollout_is_analysed_in_units_of_tau(tmp_path, capsys):
+    from neuromop.control import RandomController, rollout
+    from neuromop.envs import RateRNNEnv
+    from neuromop.plots.variability import plot_across_trial_std
+
+    env = RateRNNEnv(6, num_envs=4, random_state=0)
+    rollout(env, RandomController(env), 20, random_state=0).to_netcdf(tmp_path / "r.nc",
+                                                                    engine="h5netcdf")
+    assert main(["analyze", "variability", str(tmp_path / "r.nc"), "--out",
+                 str(tmp_path / "out")]) == 0
+    summary = json.loads((tmp_path / "out" / "variability.json").read_text())
+    assert summary["time_units"] == "tau"
+    report = na.variability_report(xr.open_dataset(tmp_path / "r.nc", engine="h5netcdf"))
+    fig = plot_across_trial_std(report["std_over_time"])
+    assert fig.axes[0].get_xlabel() == "time (tau)"
+
+
 def test_variability_command_explains_when_matching_is_impossible(tmp_path, capsys):
     write_dataset(tmp_path / "jump.nc", overlap=False)
     rc = main(["analyze", "variability", str(tmp_path / "jump.nc"), "--out",
