@@ -94,11 +94,9 @@ class TargetNetwork:
     def targets(self, controller, states):
         """Targets of ``states`` (B,) from a copy of the controller's current network."""
         current = copy.deepcopy(controller.value_net_).eval()
-        if not (self.pessimistic and self.previous is not None):
-            targets = controller.bellman_target(states, current)
-        else:  # one prediction of the successors for both copies
-            both = controller.bellman_targets(states, [current, self.previous])
-            targets = torch.minimum(both[0], both[1])
+        pessimistic = self.pessimistic and self.previous is not None
+        nets = [current, self.previous] if pessimistic else [current]
+        targets = controller.bellman_targets(states, nets).min(dim=0).values  # one prediction
         if self.pessimistic:
             self.previous = current
         return targets

@@ -64,9 +64,8 @@ def rollout(env: ModelBasedVectorEnv, controller, n_steps: int, *, n_trials: int
         an extra ``readout`` dim) and ``lifetime`` (trial; steps before the first terminal
         state, ``n_steps`` if none). ``time`` is ``step * dt`` (``dt`` of the env if it has one,
         else 1), its ``units`` attr the env's ``time_unit`` (``"tau"`` for a rate RNN with
-        ``tau = 1``, ``"s"`` for the cartpole; ``"s"`` for an env with ``dt`` but no
-        ``time_unit``, ``"steps"`` for one with neither); attrs carry units, bin width and
-        provenance.
+        ``tau = 1``, ``"s"`` for the cartpole, ``"steps"`` for an env without ``dt``); attrs
+        carry units, bin width and provenance.
     """
     if not isinstance(env, ModelBasedVectorEnv):
         raise TypeError(f"env must be a ModelBasedVectorEnv, got {type(env).__name__}")
@@ -138,8 +137,7 @@ def rollout(env: ModelBasedVectorEnv, controller, n_steps: int, *, n_trials: int
     ds["lifetime"] = lifetime(ds["terminated"])["lifetime"].clip(max=n_steps).drop_attrs()
     ds["lifetime"].attrs["units"] = "steps"
     ds["action_entropy"].attrs["units"] = "nats"
-    ds["time"].attrs["units"] = str(getattr(env, "time_unit", "s" if hasattr(env, "dt")
-                                            else "steps"))
+    ds["time"].attrs["units"] = env.time_unit
     ds.attrs.update(provenance("neuromop.control.rollout", n_steps=n_steps, n_trials=n_trials,
                                random_state=random_state, env=repr(env),
                                controller=repr(controller)))

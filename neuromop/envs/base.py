@@ -171,6 +171,12 @@ class ModelBasedVectorEnv(abc.ABC):
         """The neural (or physical) part of ``states``, shape ``(..., n_units)`` (default: all)."""
         return states
 
+    @property
+    def time_unit(self) -> str:
+        """Unit of ``dt`` and of a rollout's ``time``: ``"s"`` for an env with a ``dt`` (the
+        cartpole's physics step), ``"steps"`` for one without; the rate RNN overrides it."""
+        return "s" if hasattr(self, "dt") else "steps"
+
     def state_variables(self, states) -> dict[str, Any]:
         """Named auxiliary quantities of ``states`` for rollouts (e.g. ``energy``, ``readout``).
 

@@ -36,9 +36,6 @@ class ContinuousCartpoleEnv(ModelBasedVectorEnv):
         Truncation horizon of :meth:`step`.
     """
 
-    #: Unit of ``dt`` (the physics step) and of a rollout's ``time``.
-    time_unit = "s"
-
     def __init__(self, num_envs: int = 64, *, params=None, init_scale: float = 0.1,
                  noise_std: float = 0.0, max_episode_steps: int | None = None) -> None:
         import torch
