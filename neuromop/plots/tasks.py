@@ -93,8 +93,8 @@ def plot_square_task(datasets: dict, summary: dict, histories: dict, study):
     import matplotlib.pyplot as plt
 
     names = [n for n in datasets if n != "random"]
-    fig, axes = plt.subplots(2, max(3, len(names)), figsize=(3.6 * max(3, len(names)), 7),
-                             constrained_layout=True)
+    cols = max(6, len(names))
+    fig, axes = plt.subplots(2, cols, figsize=(3.6 * cols, 7), constrained_layout=True)
     h = study.half_width
     for ax, name in zip(axes[0], names):
         ds = datasets[name]
@@ -103,21 +103,30 @@ def plot_square_task(datasets: dict, summary: dict, histories: dict, study):
             ok = alive[tr]
             ax.plot(act[tr, ok, 0], act[tr, ok, 1], lw=0.5, color=_color(name), alpha=0.6)
         ax.plot([-h, h, h, -h, -h], [-h, -h, h, h, -h], "k-", lw=1)
-        ax.set(title=name, xlim=(-1, 1), ylim=(-1, 1), xlabel="x0", ylabel="x1", aspect="equal")
+        ax.set(title=name, xlim=(-1, 1), ylim=(-1, 1), xlabel="x0 (state units)",
+               ylabel="x1 (state units)", aspect="equal")
     for ax in axes[0, len(names):]:
         ax.axis("off")
     _bars(axes[1, 0], summary, "lifetime", "lifetime (steps)")
-    _bars(axes[1, 1], summary, "action_entropy", "action entropy (nats)")
-    _bars(axes[1, 2], summary, "activity_std", "activity std (x units)")
-    for ax in axes[1, 3:]:
+    _bars(axes[1, 1], summary, "survival", "survival (fraction alive at the end)")
+    _bars(axes[1, 2], summary, "action_entropy", "action entropy (nats)")
+    _bars(axes[1, 3], summary, "activity_std", "activity std (state units)")
+    _bars(axes[1, 4], summary, "participation_ratio", "participation ratio (neurons)")
+    _lifetime_history_panel(axes[1, 5], histories)
+    for ax in axes[1, 6:]:
         ax.axis("off")
     fig.suptitle("NeuroMOP square confinement")
     return fig
 
 
 def _history_panel(ax, histories: dict, key: str, label: str) -> None:
+    styles = ("o-", "s--", "^:", "d-.")          # variants of one family share its colour
+    used: dict[str, int] = {}
     for name, hist in histories.items():
-        ax.plot([h["epoch"] for h in hist], [h[key] for h in hist], "o-", color=_color(name),
+        color = _color(name)
+        style = styles[used.get(color, 0) % len(styles)]
+        used[color] = used.get(color, 0) + 1
+        ax.plot([h["epoch"] for h in hist], [h[key] for h in hist], style, color=color,
                 label=name, ms=3)
     ax.set(xlabel="epoch", ylabel=label)
     ax.legend(fontsize=7)
@@ -221,24 +230,29 @@ def plot_shapes_task(datasets: dict, summary: dict, histories: dict, study,
 def plot_reward_task(datasets: dict, summary: dict, histories: dict, study):
     """Mu sweep: occupancy density of neurons (0, 1) with the rewarded inner square.
 
-    ``summary``: controller name -> metrics with ``inner_occupancy``.
+    ``summary``: controller name -> metrics with ``inner_occupancy``; ``histories``:
+    controller name -> training history (the last panel: lifetime over epochs).
     """
     import matplotlib.pyplot as plt
 
     names = list(datasets)
-    fig, axes = plt.subplots(1, len(names) + 1, figsize=(3.8 * (len(names) + 1), 3.8),
+    fig, axes = plt.subplots(1, len(names) + 2, figsize=(3.8 * (len(names) + 2), 3.8),
                              constrained_layout=True)
     h, hi = study.half_width, study.inner_half_width
     for ax, name in zip(axes, names):
         ds = datasets[name]
         pts = ds["activity"].values[..., :2][ds["alive"].values]
-        ax.hist2d(pts[:, 0], pts[:, 1], bins=40, range=[[-h, h], [-h, h]], cmap="Blues")
+        *_, image = ax.hist2d(pts[:, 0], pts[:, 1], bins=40, range=[[-h, h], [-h, h]],
+                              cmap="Blues")
+        fig.colorbar(image, ax=ax, label="alive time steps per bin", shrink=0.8)
         ax.plot([-hi, hi, hi, -hi, -hi], [-hi, -hi, hi, hi, -hi], "r-", lw=1)
-        ax.set(title=name, xlabel="x0", ylabel="x1", aspect="equal")
+        ax.set(title=name, xlabel="x0 (state units)", ylabel="x1 (state units)",
+               aspect="equal")
     occ = [summary[name]["inner_occupancy"] for name in names]
-    axes[-1].bar(range(len(names)), occ, color=_color("MOP"))
-    axes[-1].set_xticks(range(len(names)), names, rotation=30, ha="right")
-    axes[-1].set(ylabel="fraction of time in inner square")
+    axes[len(names)].bar(range(len(names)), occ, color=_color("MOP"))
+    axes[len(names)].set_xticks(range(len(names)), names, rotation=30, ha="right")
+    axes[len(names)].set(ylabel="fraction of time in inner square")
+    _lifetime_history_panel(axes[-1], histories)
     fig.suptitle("NeuroMOP with extrinsic reward mu in the inner square")
     return fig
 

@@ -36,11 +36,14 @@ class RewardStudy(RateRNNStudy):
     """Square confinement plus an extrinsic reward ``mu`` inside an inner square (mu sweep).
 
     One MOP controller per ``mus`` entry; the table adds each one's occupancy of the inner
-    square (:func:`inner_occupancy`).
+    square (:func:`inner_occupancy`). ``action_scale = 1.0`` as in
+    :class:`~neuromop.studies.SquareStudy`: with currents of std 2 every controller survives
+    every training episode from the first epoch, so lifetime over epochs shows nothing.
     """
 
     half_width: float = 0.5
     inner_half_width: float = 0.2
+    action_scale: float = 1.0
     mus: tuple[float, ...] = (0.0, 0.1, 0.5)    # the paper's values (smoke: 0 and 4)
 
     name: ClassVar[str] = "reward"

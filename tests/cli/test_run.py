@@ -77,13 +77,16 @@ def test_bad_arguments_exit_with_code_2(tmp_path, capsys):
     assert "--seed" in capsys.readouterr().err
 
 
-def test_square_smoke_mop_stays_inside_and_greedy_r_with_large_epsilon_leaves(tmp_path):
+def test_square_smoke_training_helps_mop_and_greedy_r_with_large_epsilon_leaves(tmp_path):
+    # Smoke budget (4 epochs, 40 neurons), seed 0. Checked on seeds 0-3: MOP outlives the
+    # untrained controller (seed 3: both survive every start) and R eps=0.2 on every one.
     previous = torch.get_num_threads()
     code = main(["run", "square", "--budget", "smoke", "--out", str(tmp_path), "--no-progress"])
     torch.set_num_threads(previous)
     assert code == 0
     summary = json.loads((tmp_path / "summary.json").read_text())["summary"]["controllers"]
-    assert summary["MOP"]["survival"] >= 0.9
+    assert summary["MOP"]["lifetime"] > summary["untrained MOP"]["lifetime"]
+    assert summary["MOP"]["survival"] > summary["untrained MOP"]["survival"]
     assert summary["MOP"]["lifetime"] > 3 * summary["free"]["lifetime"]
     assert summary["R eps=0.2"]["survival"] < summary["MOP"]["survival"]
     assert summary["MOP"]["action_entropy"] > summary["R eps=0.2"]["action_entropy"]
