@@ -232,6 +232,15 @@ show(cartpole.files["cartpole_task"])
 # 408 / 231 for beta = 0 / 0.005 / 0.02); with antithetic std 0.3 the currents barely steer
 # (MOP survival <= 8 %). At the smoke budget the direction is not reliable (log gain rose with
 # beta = 0.02 in 2 of 4 seeds), so no test asserts it.
+#
+# A wider sweep, beta = 0 / 0.02 / 0.1 / 0.5 (default budget, seeds 0-2), does not make
+# activity-space saturation fall either: input saturation falls (0.365 / 0.351 / 0.298 / 0.252,
+# seed 0; monotone in seeds 0 and 1, seed 2 0.371 / 0.320 / 0.242 / 0.251) and sum ln f'(h)
+# rises, but mostly because the controller stops acting (zero current 5-6 % of steps at
+# beta = 0, 49-64 % at 0.1, 69-84 % at 0.5); the free network then drifts to saturation
+# (|x| > 0.8: 0.021-0.053 at beta = 0, 0.053-0.110 at 0.1) and leaves the square (lifetime
+# 213-401 steps at beta = 0, 48-57 at 0.5). With this state-entropy term, larger beta means
+# "do not act", not "occupy the non-saturating range".
 
 # %%
 beta = BetaSweepStudy.for_budget(BUDGET).run(OUT / "beta", progress=False)
