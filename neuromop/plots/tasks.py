@@ -88,7 +88,8 @@ def plot_energy_task(datasets: dict, summary: dict, histories: dict, study):
 def plot_square_task(datasets: dict, summary: dict, histories: dict, study):
     """Square confinement: trajectories of the two constrained neurons and the metric bars.
 
-    ``summary``: controller name -> metrics (:func:`~neuromop.control.summarize_rollout`).
+    ``summary``: controller name -> metrics (:func:`~neuromop.control.summarize_rollout`);
+    ``histories``: controller name -> training history (the last panel: lifetime over epochs).
     """
     import matplotlib.pyplot as plt
 
