@@ -79,7 +79,7 @@ def plot_energy_task(datasets: dict, summary: dict, histories: dict, study):
     _lifetime_history_panel(ax, histories)
     _bars(axes[1, 0], summary, "lifetime", "lifetime (steps)")
     _bars(axes[1, 1], summary, "action_entropy", "action entropy (nats)")
-    _bars(axes[1, 2], summary, "activity_std", "activity std (x units)")
+    _bars(axes[1, 2], summary, "activity_std", "activity std (state units)")
     _bars(axes[1, 3], summary, "participation_ratio", "participation ratio (neurons)")
     fig.suptitle("NeuroMOP energy task: free / random / MOP / R")
     return fig
