@@ -67,12 +67,12 @@ def test_the_continuous_env_refuses_half_arena_noise():
 
 
 # ---------------------------------------------------------------- any low-dimensional env
-def _square_env(num_envs=64):
+def _square_env(num_envs=64, **overrides):
     from neuromop.envs import SquareBox
 
-    return RateRNNEnv(2, num_envs=num_envs, n_candidates=5, g=1.5, action_scale=1.0,
-                      terminal=SquareBox((0, 1), 0.5), max_episode_steps=200, init_std=0.2,
-                      random_state=0)
+    kw = dict(n_candidates=5, g=1.5, action_scale=1.0, terminal=SquareBox((0, 1), 0.5),
+              max_episode_steps=200, init_std=0.2, random_state=0)
+    return RateRNNEnv(2, num_envs=num_envs, **{**kw, **overrides})
 
 
 AXES = [np.linspace(-0.5, 0.5, 21)] * 2
@@ -214,13 +214,10 @@ def test_training_brings_the_within_trial_std_to_the_exact_policys_and_no_furthe
     epoch 5 on stays within 0.03 of it, ending 0.001-0.012 below it after 30 epochs. Checked
     on seed 0."""
     from neuromop.control.referee import exact_value_agreement
-    from neuromop.envs import SquareBox
     from neuromop.envs.rate_rnn import antithetic_candidates
 
     cand = antithetic_candidates(17, 2, 1.0, np.random.default_rng(100))
-    env = RateRNNEnv(2, num_envs=64, g=1.5, candidate_actions=cand,
-                     terminal=SquareBox((0, 1), 0.5), max_episode_steps=300, init_std=0.2,
-                     random_state=0)
+    env = _square_env(candidate_actions=cand, max_episode_steps=300)
     ctrl = NeuroMOPController(env, hidden=(64, 64), gamma=0.9, initial_value=0.0,
                               random_state=0)
     axes = [np.linspace(-0.5, 0.5, 41)] * 2
