@@ -95,6 +95,9 @@ class ValueCalibrationStudy(Study):
             check_choice("simulators", sim, tuple(SIMULATORS))
         for kind in self.nulls:
             check_choice("nulls", kind, ("shift", "pseudo"))
+        check_choice("population_statistic", self.population_statistic,
+                     ("sum", "fisher", "directional"))
+        check_choice("intersection_test", self.intersection_test, ("any", "max"))
         if not self.nulls:
             raise ValueError("nulls must name at least one of 'shift', 'pseudo'")
 

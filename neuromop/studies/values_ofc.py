@@ -17,6 +17,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from neuromop._checks import check_choice
 from neuromop._random import spawn
 from neuromop.data import list_padoa_sessions, load_padoa_session, shared_datasets_dir
 from neuromop.studies.protocol import Study, StudyResult
@@ -36,6 +37,7 @@ class ValuesOFCStudy(Study):
     window: tuple[float, float] = (0.1, 0.6)   # s after offer onset
     data_root: str | None = None          # padoa_ofc folder (None: the shared datasets)
     power_sessions: int = 20              # simulated sessions per ground truth (0: no power)
+    population_statistic: str = "sum"     # "sum", "fisher" or "directional" (see encoding)
 
     name: ClassVar[str] = "values-ofc"
     USES_TORCH: ClassVar[bool] = False
@@ -44,6 +46,11 @@ class ValuesOFCStudy(Study):
         "default": {},
         "paper": dict(n_null=999),
     }
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_choice("population_statistic", self.population_statistic,
+                     ("sum", "fisher", "directional"))
 
     def input_paths(self) -> list[Path]:
         """The ``padoa_ofc`` folder read (hashed into the run's record)."""
@@ -64,7 +71,9 @@ class ValuesOFCStudy(Study):
             ds = load_padoa_session(root, session, window=(t0, t1),
                                     bin_width=round(t1 - t0, 9), task="JC")
             rep = value_report(ds, window=(t0, t1), n_null=self.n_null, alpha=self.alpha,
-                               power_sessions=self.power_sessions, random_state=stream)
+                               power_sessions=self.power_sessions,
+                               population_statistic=self.population_statistic,
+                               random_state=stream)
             write_value_report(rep, out / session, f"OFC session {session}")
             r, ct = rep["result"], rep["choice_table"]
             summary[session] = {

@@ -32,6 +32,16 @@ null draws (every draw's per-neuron p-values computed in the same pool: Pesarin'
 nonparametric combination, which keeps the dependence between neurons), so every neuron counts
 equally; it is more sensitive to a per-neuron null that is slightly anti-conservative (slow
 signals under circular shifts), and is best used with pseudo-session nulls.
+``population_statistic="directional"`` pools the neurons' *unique coefficients* instead of
+their gains (the "any" test keeps the sum): if every neuron's value signal is the same mixture
+``w V_soft + (1 - w) V_true`` with its own gain, each neuron's soft coefficient given the true
+value has the sign of its value tuning (its coefficient on the true value alone) and a size
+proportional to it, so the weighted sum ``sum_n (r_n / s_n) (b_n / s_n)`` (``b_n`` the unique
+coefficient, ``r_n`` the reference, ``s_n`` the coefficient's spread over the null draws) grows
+like ``sqrt(sum_n z_n^2)`` with the neurons, where a sum of gains or of chi-square statistics
+only grows like ``sum_n z_n^2 / sqrt(n_neurons)``. It is one-sided (a unique coefficient of the
+opposite sign to the value tuning, e.g. ``V_true - c H``, is not evidence of soft value) and
+relies on the same link being right for every neuron.
 
 Verdict
 -------
@@ -60,7 +70,6 @@ import warnings
 
 import numpy as np
 import xarray as xr
-from scipy.stats import rankdata
 from threadpoolctl import threadpool_limits
 
 from neuromop._checks import as_array, check_choice, check_finite_array, check_int, check_real
@@ -78,6 +87,12 @@ from neuromop.values._glm import (
     _z,
     collinearity,
     fit_poisson_glm,
+)
+from neuromop.values._population_tests import (
+    _directional,
+    _fold_mean,
+    _intersection_p,
+    _pool_pvalues,
 )
 
 __all__ = ["VERDICTS", "benjamini_hochberg", "collinearity", "compare_value_encodings",
@@ -231,7 +246,7 @@ def compare_value_encodings(
         docstring); ignored when ``vif_max`` is given.
     min_rate : float
         Neurons whose mean count in the window is below this are excluded (spikes per trial).
-    population_statistic : {"sum", "fisher"}
+    population_statistic : {"sum", "fisher", "directional"}
         Population statistic of each test: ``"sum"`` adds the raw log-likelihood gains (nats);
         ``"fisher"`` combines the neurons' permutation p-values, ``-sum_n ln p_n``, with every
         null draw's p-values computed in the same pool (a nonparametric combination: each
@@ -239,7 +254,10 @@ def compare_value_encodings(
         on a restless-bandit population with slow learned values and the shift null alone,
         ``"fisher"`` called true-only populations "mixed" in 5 of 100 sessions at alpha = 0.01
         (``"sum"``: 1 of 100); with pseudo-sessions both held the level. Use ``"fisher"`` with
-        ``null=("shift", "pseudo")``.
+        ``null=("shift", "pseudo")``. ``"directional"`` (unique tests only; "any" keeps the
+        sum) adds the neurons' unique coefficients signed and weighted by their value tuning
+        (module docstring): the most powerful when the neurons share one mixture of the two
+        values.
     intersection_test : {"any", "max"}
         Test of "neither signal adds" that gates the verdict (closure principle: the verdict's
         family-wise error stays at ``alpha`` either way). ``"any"``: the test of adding both
@@ -298,7 +316,7 @@ def compare_value_encodings(
     min_unique_trials = check_real("min_unique_trials", min_unique_trials, low=0.0,
                                    low_inclusive=False)
     min_rate = check_real("min_rate", min_rate, low=0.0)
-    check_choice("population_statistic", population_statistic, ("fisher", "sum"))
+    check_choice("population_statistic", population_statistic, ("directional", "fisher", "sum"))
     check_choice("intersection_test", intersection_test, ("max", "any"))
     check_choice("neuron_correction", neuron_correction, ("fdr_bh", "none"))
     check_choice("link", link, ("log", "softplus"))
@@ -345,23 +363,6 @@ def _verdict(p_gate: float, separable: bool, p_soft: float, p_true: float, alpha
     if p_true <= alpha:
         return "true"
     return "not identifiable"
-
-
-def _intersection_p(stat: np.ndarray, null: np.ndarray) -> float:
-    """p-value of the smallest of the tests' p-values (``stat`` (test,), ``null`` (test,
-    sample)) against the same minimum over the joint null draws (the closure's intersection)."""
-    q_obs, q_null = _pool_pvalues(stat, null.T)
-    return float((1 + np.sum(q_null.min(axis=1) <= q_obs.min())) / (1 + null.shape[1]))
-
-
-def _pool_pvalues(obs: np.ndarray, null: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Permutation p-values of the observed (...) and of every null draw (n_null, ...) within
-    the pool of all ``n_null + 1`` values: ``#{pool >= value} / (n_null + 1)`` (for the
-    observation, ``(1 + #{null >= obs}) / (1 + n_null)``)."""
-    pool = np.concatenate([np.asarray(obs, float)[None], np.asarray(null, float)], axis=0)
-    rank = rankdata(pool, axis=0, method="min")  # 1 + number strictly smaller
-    p = (pool.shape[0] + 1 - rank) / pool.shape[0]
-    return p[0], p[1:]
 
 
 def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
@@ -424,8 +425,17 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
     fit_s, res_s = _residualize(soft, np.column_stack([B, true]))
     fit_t, res_t = _residualize(true, np.column_stack([B, soft]))
 
+    # unique coefficients (fold means) and the direction each test expects them in: the
+    # neuron's coefficient on the other signal alone (same sign as its value tuning)
+    n_base = B.shape[1]
+    coef_obs = {"soft": _fold_mean(betas["both"], n_base),
+                "true": _fold_mean(betas["both"], n_base + 1)}
+    reference = {"soft": _fold_mean(betas["true"], n_base),
+                 "true": _fold_mean(betas["soft"], n_base)}
+
     def null_gains(kind: str) -> dict:
         out = {k: np.empty((n_null, Y.shape[1])) for k in gains}
+        coef = {k: np.empty((n_null, Y.shape[1])) for k in ("soft", "true")}
         dec = np.empty((n_null, 2))
         lo = max(1, n // 10)
         for i in range(n_null):
@@ -440,15 +450,17 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
                 r_s = _residualize(s_any, np.column_stack([B, t_any]))[1]
                 r_t = _residualize(t_any, np.column_stack([B, s_any]))[1]
             l_any, _, _ = _cv(np.column_stack([B, s_any, t_any]), Y, folds, glm)
-            l_s, _, _ = _cv(np.column_stack([B, fit_s + r_s, true]), Y, folds, glm,
-                            warm=betas["both"])
-            l_t, _, _ = _cv(np.column_stack([B, soft, fit_t + r_t]), Y, folds, glm,
-                            warm=betas["both"])
+            l_s, _, b_s = _cv(np.column_stack([B, fit_s + r_s, true]), Y, folds, glm,
+                              warm=betas["both"])
+            l_t, _, b_t = _cv(np.column_stack([B, soft, fit_t + r_t]), Y, folds, glm,
+                              warm=betas["both"])
             out["any"][i] = l_any - ll["base"]
             out["soft"][i] = l_s - ll["true"]
             out["true"][i] = l_t - ll["soft"]
+            coef["soft"][i] = _fold_mean(b_s, n_base)
+            coef["true"][i] = _fold_mean(b_t, n_base + 1)
             dec[i] = _decode_r2(dec_cache, np.column_stack([r_s, r_t]))
-        return out, dec
+        return out, dec, coef
 
     F = np.sqrt(Y + 0.375)  # Anscombe transform for decoding and partial correlations
     targets = np.column_stack([soft, true, res_s, res_t])
@@ -464,7 +476,7 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
     p_inter = np.ones(len(null))
     neuron_p_inter = np.zeros(Y.shape[1])
     for j, kind in enumerate(null):
-        ng, nd = null_gains(kind)
+        ng, nd, nc = null_gains(kind)
         # per-neuron p-values of the observation and of every null draw (same draws for all
         # neurons and tests: their dependence is kept, Pesarin's nonparametric combination)
         pv = [_pool_pvalues(gains[k], ng[k]) for k in tests]
@@ -476,6 +488,8 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
         for t_i, k in enumerate(tests):
             if population_statistic == "fisher":
                 obs, pop = -np.log(pv[t_i][0]).sum(), -np.log(pv[t_i][1]).sum(axis=1)
+            elif population_statistic == "directional" and k != "any":
+                obs, pop = _directional(coef_obs[k], nc[k], reference[k])
             else:
                 obs, pop = gains[k].sum(), ng[k].sum(axis=1)
             pop_stat[t_i, j] = obs

@@ -24,7 +24,8 @@ import xarray as xr
 
 from neuromop._checks import check_real
 from neuromop._provenance import provenance
-from neuromop.values.encoding import _intersection_p, _verdict
+from neuromop.values._population_tests import _intersection_p
+from neuromop.values.encoding import _verdict
 
 __all__ = ["pool_value_encodings"]
 

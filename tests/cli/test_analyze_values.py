@@ -63,6 +63,21 @@ def test_cli_generic_signals_without_offers(tmp_path, capsys):
     assert not (tmp_path / "r" / "values_choice_models.csv").exists()
 
 
+def test_cli_directional_statistic_reaches_the_result_and_its_provenance(tmp_path):
+    ds = simulate_value_population(encoding="soft", design="separable", n_neurons=20,
+                                   random_state=3).drop_vars(["offer_A", "offer_B"])
+    path = tmp_path / "soft.nc"
+    save(ds, path)
+    code = main(["analyze", "values", str(path), "--out", str(tmp_path / "r"), "--n-null", "19",
+                 "--alpha", "0.05", "--base", "chosen", "--population-statistic",
+                 "directional"])
+    assert code == 0
+    res = xr.open_dataset(tmp_path / "r" / "values_result.nc", engine="h5netcdf")
+    assert res.attrs["verdict"] == "soft"
+    assert '"population_statistic": "directional"' in res.attrs["parameters"]
+    res.close()
+
+
 def test_cli_missing_variable_is_a_clear_error(tmp_path, capsys):
     ds = simulate_value_population(n_neurons=5, n_trials=40, random_state=4)
     ds = ds.drop_vars(["offer_A", "offer_B", "value_true"])

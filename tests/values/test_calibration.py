@@ -16,8 +16,8 @@ from neuromop.values import (
     verdict_calibration,
     wilson_interval,
 )
+from neuromop.values._population_tests import _pool_pvalues
 from neuromop.values.calibration import _residual_noise
-from neuromop.values.encoding import _pool_pvalues
 
 
 def test_wilson_interval_matches_closed_forms():
