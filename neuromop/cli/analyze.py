@@ -74,11 +74,12 @@ def register(group) -> None:
                    help="counting window after alignment, s (default 0.1 0.6)")
     p.add_argument("--n-null", type=int, default=99, help="null samples per test (default 99)")
     p.add_argument("--alpha", type=float, default=0.01, help="significance level (default 0.01)")
-    p.add_argument("--population-statistic", choices=("sum", "fisher", "directional"),
-                   default="sum",
-                   help="population statistic: the sum of log-likelihood gains (default), "
-                        "Fisher's combination of per-neuron permutation p-values, or the "
-                        "directional (shared-mixture) statistic of the unique coefficients")
+    p.add_argument("--population-statistic", choices=("directional", "sum", "fisher"),
+                   default="directional",
+                   help="population statistic: the unique coefficients signed and weighted by "
+                        "the neurons' value tuning (directional, default), the sum of "
+                        "log-likelihood gains, or Fisher's combination of per-neuron "
+                        "permutation p-values")
     p.add_argument("--intersection-test", choices=("any", "max"), default="any",
                    help="gate of the verdict: the both-signals test (default) or the min-p "
                         "over the three tests (needs --n-null >= 3/alpha - 1)")

@@ -76,12 +76,17 @@ class ValueCalibrationStudy(Study):
     n_sessions: int = 20
     n_null: int = 99
     alpha: float = 0.01
-    population_statistic: str = "sum"
+    population_statistic: str = "directional"
     intersection_test: str = "any"
     nulls: tuple[str, ...] = ("shift", "pseudo")
 
     name: ClassVar[str] = "value-calibration"
     USES_TORCH: ClassVar[bool] = False
+    OPTIONS: ClassVar[dict[str, dict]] = {
+        "population_statistic": dict(
+            choices=("sum", "fisher", "directional"),
+            help="population statistic of the value tests (see compare_value_encodings)"),
+    }
     BUDGETS: ClassVar[dict[str, dict]] = {
         "smoke": dict(n_trials=(120,), n_neurons=(8,), encodings=("soft", "none"),
                       n_sessions=2, n_null=19, alpha=0.05),

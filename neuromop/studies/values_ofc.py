@@ -37,10 +37,15 @@ class ValuesOFCStudy(Study):
     window: tuple[float, float] = (0.1, 0.6)   # s after offer onset
     data_root: str | None = None          # padoa_ofc folder (None: the shared datasets)
     power_sessions: int = 20              # simulated sessions per ground truth (0: no power)
-    population_statistic: str = "sum"     # "sum", "fisher" or "directional" (see encoding)
+    population_statistic: str = "directional"  # or "sum", "fisher" (see encoding)
 
     name: ClassVar[str] = "values-ofc"
     USES_TORCH: ClassVar[bool] = False
+    OPTIONS: ClassVar[dict[str, dict]] = {
+        "population_statistic": dict(
+            choices=("sum", "fisher", "directional"),
+            help="population statistic of the value tests (see compare_value_encodings)"),
+    }
     BUDGETS: ClassVar[dict[str, dict]] = {
         "smoke": dict(n_null=19, alpha=0.05, sessions=1, power_sessions=1),
         "default": {},

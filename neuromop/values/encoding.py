@@ -25,23 +25,24 @@ both nulls the larger p-value is used.
 
 Population statistic
 --------------------
-Each test's population statistic is by default the sum of the neurons' held-out
-log-likelihood gains (nats). ``population_statistic="fisher"`` is Fisher's combination of the
-neurons' permutation p-values, ``-sum_n ln p_n``, whose null distribution comes from the same
-null draws (every draw's per-neuron p-values computed in the same pool: Pesarin's
-nonparametric combination, which keeps the dependence between neurons), so every neuron counts
-equally; it is more sensitive to a per-neuron null that is slightly anti-conservative (slow
-signals under circular shifts), and is best used with pseudo-session nulls.
-``population_statistic="directional"`` pools the neurons' *unique coefficients* instead of
-their gains (the "any" test keeps the sum): if every neuron's value signal is the same mixture
-``w V_soft + (1 - w) V_true`` with its own gain, each neuron's soft coefficient given the true
-value has the sign of its value tuning (its coefficient on the true value alone) and a size
-proportional to it, so the weighted sum ``sum_n (r_n / s_n) (b_n / s_n)`` (``b_n`` the unique
-coefficient, ``r_n`` the reference, ``s_n`` the coefficient's spread over the null draws) grows
-like ``sqrt(sum_n z_n^2)`` with the neurons, where a sum of gains or of chi-square statistics
-only grows like ``sum_n z_n^2 / sqrt(n_neurons)``. It is one-sided (a unique coefficient of the
-opposite sign to the value tuning, e.g. ``V_true - c H``, is not evidence of soft value) and
-relies on the same link being right for every neuron.
+``population_statistic="directional"`` (the default) pools the neurons' *unique coefficients*
+in the two unique tests (the "any" test keeps the sum below). If every neuron's value signal is
+the same mixture ``w V_soft + (1 - w) V_true`` with its own gain, each neuron's soft
+coefficient given the true value has the sign of its value tuning (its coefficient on the true
+value alone, ``r_n``) and a size proportional to it, so the weighted sum
+``T = sum_n (r_n / s_n) (b_n / s_n) / sqrt(sum_n (r_n / s_n)^2)`` (``b_n`` the unique
+coefficient, ``s_n`` its spread over the pool of null draws) grows like ``sqrt(sum_n z_n^2)``
+with the neurons, where a sum of gains or of chi-square statistics grows only like
+``sum_n z_n^2 / sqrt(n_neurons)``. It is one-sided (a unique coefficient of the opposite sign
+to the value tuning, e.g. ``V_true - c H``, is not evidence of soft value), and neurons whose
+unique signals point against each other cancel. ``population_statistic="sum"`` adds the
+neurons' held-out log-likelihood gains (nats). ``population_statistic="fisher"`` is Fisher's
+combination of the neurons' permutation p-values, ``-sum_n ln p_n``, whose null distribution
+comes from the same null draws (every draw's per-neuron p-values computed in the same pool:
+Pesarin's nonparametric combination, which keeps the dependence between neurons), so every
+neuron counts equally; it is more sensitive to a per-neuron null that is slightly
+anti-conservative (slow signals under circular shifts), and is best used with pseudo-session
+nulls.
 
 Verdict
 -------
@@ -205,7 +206,7 @@ def compare_value_encodings(
     vif_max: float | None = None,
     min_unique_trials: float = 30.0,
     min_rate: float = 0.5,
-    population_statistic: str = "sum",
+    population_statistic: str = "directional",
     intersection_test: str = "any",
     neuron_correction: str = "none",
     link: str = "log",
@@ -246,18 +247,20 @@ def compare_value_encodings(
         docstring); ignored when ``vif_max`` is given.
     min_rate : float
         Neurons whose mean count in the window is below this are excluded (spikes per trial).
-    population_statistic : {"sum", "fisher", "directional"}
-        Population statistic of each test: ``"sum"`` adds the raw log-likelihood gains (nats);
-        ``"fisher"`` combines the neurons' permutation p-values, ``-sum_n ln p_n``, with every
-        null draw's p-values computed in the same pool (a nonparametric combination: each
-        neuron counts equally, so a few high-rate drifting neurons do not dominate). Measured
-        on a restless-bandit population with slow learned values and the shift null alone,
-        ``"fisher"`` called true-only populations "mixed" in 5 of 100 sessions at alpha = 0.01
-        (``"sum"``: 1 of 100); with pseudo-sessions both held the level. Use ``"fisher"`` with
-        ``null=("shift", "pseudo")``. ``"directional"`` (unique tests only; "any" keeps the
-        sum) adds the neurons' unique coefficients signed and weighted by their value tuning
-        (module docstring): the most powerful when the neurons share one mixture of the two
-        values.
+    population_statistic : {"directional", "sum", "fisher"}
+        Population statistic of each test. ``"directional"`` (default; unique tests only, the
+        "any" test keeps the sum) adds the neurons' unique coefficients signed and weighted by
+        their value tuning (module docstring); on the restless-bandit simulator (300 trials,
+        20 neurons, shift and pseudo-session nulls, alpha = 0.01) it found mixed populations
+        in 28 of 30 sessions where the sum found 2, true-only ones in 287 of 299 (sum: 74 of
+        100), and called true-only populations soft or mixed in 3 of 299. ``"sum"`` adds the
+        raw log-likelihood gains (nats); ``"fisher"`` combines the neurons' permutation
+        p-values, ``-sum_n ln p_n``, with every null draw's p-values computed in the same pool
+        (a nonparametric combination: each neuron counts equally, so a few high-rate drifting
+        neurons do not dominate). With the shift null alone ``"fisher"`` called true-only
+        bandit populations "mixed" in 5 of 100 sessions at alpha = 0.01 (``"sum"``: 1 of
+        100); with pseudo-sessions both held the level. Use ``"fisher"`` with
+        ``null=("shift", "pseudo")``.
     intersection_test : {"any", "max"}
         Test of "neither signal adds" that gates the verdict (closure principle: the verdict's
         family-wise error stays at ``alpha`` either way). ``"any"``: the test of adding both

@@ -5,8 +5,10 @@ neurons, trials, drift and nulls). :func:`pool_value_encodings` then adds the se
 population statistics, test by test and null type by null type, and forms the pooled null
 distribution by adding the sessions' null draws index by index: draws of independent sessions
 are independent, so the ``i``-th sum is a draw of the sum under the joint null (the same
-construction as a stratified permutation test). Both population statistics add over sessions:
-``"sum"`` (held-out log-likelihood gains, nats) and ``"fisher"`` (``-sum ln p`` over neurons).
+construction as a stratified permutation test). Every population statistic adds over sessions:
+``"directional"`` (each session's statistic is a normalised weighted sum of z-scores, so the
+pooled one is Stouffer's), ``"sum"`` (held-out log-likelihood gains, nats) and ``"fisher"``
+(``-sum ln p`` over neurons).
 
 Identifiability pools the information too: a signal's unique variance in session ``k`` is worth
 about ``n_k / VIF_k`` trials, so the pooled signals are separable when

@@ -114,6 +114,20 @@ def test_study_options_reach_the_configuration():
     assert (args.method, args.design) == ("softq", "halves_50ms")
 
 
+@pytest.mark.parametrize("study", ["value-calibration", "values-ofc"])
+def test_value_studies_take_the_population_statistic_from_the_command_line(study, capsys):
+    from neuromop.studies import STUDIES
+
+    args = build_parser().parse_args(["run", study, "--budget", "smoke",
+                                      "--population-statistic", "sum"])
+    overrides = {k: getattr(args, k) for k in STUDIES[study].OPTIONS}
+    assert STUDIES[study].for_budget("smoke", **overrides).population_statistic == "sum"
+    assert STUDIES[study].for_budget("smoke").population_statistic == "directional"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", study, "--population-statistic", "median"])
+    assert "invalid choice: 'median'" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("task", ["energy", "cartpole", "corridor"])
 def test_controller_studies_take_epochs_and_replay_from_the_command_line(task):
     from neuromop.studies import STUDIES

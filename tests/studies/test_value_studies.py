@@ -70,6 +70,12 @@ def test_value_calibration_smoke(tmp_path):
     assert again.summary == result.summary
 
 
+@pytest.mark.parametrize("cls", [ValueCalibrationStudy, ValuesOFCStudy])
+def test_value_studies_refuse_an_unknown_population_statistic(cls):
+    with pytest.raises(ValueError, match="population_statistic"):
+        cls.for_budget("smoke", population_statistic="median")
+
+
 def test_value_calibration_rejects_an_unknown_simulator():
     with pytest.raises(ValueError, match="simulators must be one of"):
         ValueCalibrationStudy.for_budget("smoke", simulators=("drift",))
