@@ -74,12 +74,13 @@ def register(group) -> None:
                    help="counting window after alignment, s (default 0.1 0.6)")
     p.add_argument("--n-null", type=int, default=99, help="null samples per test (default 99)")
     p.add_argument("--alpha", type=float, default=0.01, help="significance level (default 0.01)")
-    p.add_argument("--population-statistic", choices=("directional", "sum", "fisher"),
-                   default="directional",
+    p.add_argument("--population-statistic", choices=("auto", "directional", "sum", "fisher"),
+                   default="auto",
                    help="population statistic: the unique coefficients signed and weighted by "
-                        "the neurons' value tuning (directional, default), the sum of "
-                        "log-likelihood gains, or Fisher's combination of per-neuron "
-                        "permutation p-values")
+                        "the neurons' value tuning (directional), the sum of log-likelihood "
+                        "gains, or Fisher's combination of per-neuron permutation p-values; "
+                        "auto (default): directional with pseudo-session nulls (two-offer "
+                        "tasks), sum with circular shifts alone")
     p.add_argument("--intersection-test", choices=("any", "max"), default="any",
                    help="gate of the verdict: the both-signals test (default) or the min-p "
                         "over the three tests (needs --n-null >= 3/alpha - 1)")

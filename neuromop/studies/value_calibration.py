@@ -76,7 +76,7 @@ class ValueCalibrationStudy(Study):
     n_sessions: int = 20
     n_null: int = 99
     alpha: float = 0.01
-    population_statistic: str = "directional"
+    population_statistic: str = "auto"
     intersection_test: str = "any"
     nulls: tuple[str, ...] = ("shift", "pseudo")
 
@@ -84,7 +84,7 @@ class ValueCalibrationStudy(Study):
     USES_TORCH: ClassVar[bool] = False
     OPTIONS: ClassVar[dict[str, dict]] = {
         "population_statistic": dict(
-            choices=("sum", "fisher", "directional"),
+            choices=("auto", "directional", "sum", "fisher"),
             help="population statistic of the value tests (see compare_value_encodings)"),
     }
     BUDGETS: ClassVar[dict[str, dict]] = {
@@ -101,7 +101,7 @@ class ValueCalibrationStudy(Study):
         for kind in self.nulls:
             check_choice("nulls", kind, ("shift", "pseudo"))
         check_choice("population_statistic", self.population_statistic,
-                     ("sum", "fisher", "directional"))
+                     ("auto", "directional", "sum", "fisher"))
         check_choice("intersection_test", self.intersection_test, ("any", "max"))
         if not self.nulls:
             raise ValueError("nulls must name at least one of 'shift', 'pseudo'")

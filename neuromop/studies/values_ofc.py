@@ -37,13 +37,13 @@ class ValuesOFCStudy(Study):
     window: tuple[float, float] = (0.1, 0.6)   # s after offer onset
     data_root: str | None = None          # padoa_ofc folder (None: the shared datasets)
     power_sessions: int = 20              # simulated sessions per ground truth (0: no power)
-    population_statistic: str = "directional"  # or "sum", "fisher" (see encoding)
+    population_statistic: str = "auto"    # or "directional", "sum", "fisher" (see encoding)
 
     name: ClassVar[str] = "values-ofc"
     USES_TORCH: ClassVar[bool] = False
     OPTIONS: ClassVar[dict[str, dict]] = {
         "population_statistic": dict(
-            choices=("sum", "fisher", "directional"),
+            choices=("auto", "directional", "sum", "fisher"),
             help="population statistic of the value tests (see compare_value_encodings)"),
     }
     BUDGETS: ClassVar[dict[str, dict]] = {
@@ -55,7 +55,7 @@ class ValuesOFCStudy(Study):
     def __post_init__(self) -> None:
         super().__post_init__()
         check_choice("population_statistic", self.population_statistic,
-                     ("sum", "fisher", "directional"))
+                     ("auto", "directional", "sum", "fisher"))
 
     def input_paths(self) -> list[Path]:
         """The ``padoa_ofc`` folder read (hashed into the run's record)."""

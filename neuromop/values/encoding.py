@@ -25,7 +25,7 @@ both nulls the larger p-value is used.
 
 Population statistic
 --------------------
-``population_statistic="directional"`` (the default) pools the neurons' *unique coefficients*
+``population_statistic="directional"`` pools the neurons' *unique coefficients*
 in the two unique tests (the "any" test keeps the sum below). If every neuron's value signal is
 the same mixture ``w V_soft + (1 - w) V_true`` with its own gain, each neuron's soft
 coefficient given the true value has the sign of its value tuning (its coefficient on the true
@@ -35,7 +35,10 @@ coefficient, ``s_n`` its spread over the pool of null draws) grows like ``sqrt(s
 with the neurons, where a sum of gains or of chi-square statistics grows only like
 ``sum_n z_n^2 / sqrt(n_neurons)``. It is one-sided (a unique coefficient of the opposite sign
 to the value tuning, e.g. ``V_true - c H``, is not evidence of soft value), and neurons whose
-unique signals point against each other cancel. ``population_statistic="sum"`` adds the
+unique signals point against each other cancel; and a slow fluctuation shared by the neurons
+is pooled coherently too, which circular shifts of a single session under-sample, so it holds
+its level only with pseudo-session nulls (the default ``"auto"`` uses it when
+``null`` includes ``"pseudo"``, the sum otherwise). ``population_statistic="sum"`` adds the
 neurons' held-out log-likelihood gains (nats). ``population_statistic="fisher"`` is Fisher's
 combination of the neurons' permutation p-values, ``-sum_n ln p_n``, whose null distribution
 comes from the same null draws (every draw's per-neuron p-values computed in the same pool:
@@ -206,7 +209,7 @@ def compare_value_encodings(
     vif_max: float | None = None,
     min_unique_trials: float = 30.0,
     min_rate: float = 0.5,
-    population_statistic: str = "directional",
+    population_statistic: str = "auto",
     intersection_test: str = "any",
     neuron_correction: str = "none",
     link: str = "log",
@@ -247,16 +250,20 @@ def compare_value_encodings(
         docstring); ignored when ``vif_max`` is given.
     min_rate : float
         Neurons whose mean count in the window is below this are excluded (spikes per trial).
-    population_statistic : {"directional", "sum", "fisher"}
-        Population statistic of each test. ``"directional"`` (default; unique tests only, the
-        "any" test keeps the sum) adds the neurons' unique coefficients signed and weighted by
-        their value tuning (module docstring); on the restless-bandit simulator (300 trials,
-        20 neurons, shift and pseudo-session nulls, alpha = 0.01) it found mixed populations
-        in 28 of 30 sessions where the sum found 2, true-only ones in 287 of 299 (sum: 74 of
-        100), and called true-only populations soft or mixed in 3 of 299. ``"sum"`` adds the
-        raw log-likelihood gains (nats); ``"fisher"`` combines the neurons' permutation
-        p-values, ``-sum_n ln p_n``, with every null draw's p-values computed in the same pool
-        (a nonparametric combination: each neuron counts equally, so a few high-rate drifting
+    population_statistic : {"auto", "directional", "sum", "fisher"}
+        Population statistic of each test. ``"directional"`` (unique tests only, the "any"
+        test keeps the sum) adds the neurons' unique coefficients signed and weighted by their
+        value tuning (module docstring); on the restless-bandit simulator (300 trials, 20
+        neurons, shift and pseudo-session nulls, alpha = 0.01) it found mixed populations in
+        28 of 30 sessions where the sum found 2 and true-only ones in 288 of 300 (sum: 74 of
+        100), and called true-only populations soft or mixed in 3 of 300. It pools a shared
+        slow drift coherently, so it needs the pseudo-session null: with circular shifts alone
+        it called true-only two-offer populations (slow drift, half shared) "mixed" in 5 of
+        100 sessions (the sum: 0). ``"auto"`` (default) is ``"directional"`` when ``null``
+        includes ``"pseudo"`` and ``"sum"`` otherwise. ``"sum"`` adds the raw
+        log-likelihood gains (nats); ``"fisher"`` combines the neurons' permutation p-values,
+        ``-sum_n ln p_n``, with every null draw's p-values computed in the same pool (a
+        nonparametric combination: each neuron counts equally, so a few high-rate drifting
         neurons do not dominate). With the shift null alone ``"fisher"`` called true-only
         bandit populations "mixed" in 5 of 100 sessions at alpha = 0.01 (``"sum"``: 1 of
         100); with pseudo-sessions both held the level. Use ``"fisher"`` with
@@ -319,7 +326,8 @@ def compare_value_encodings(
     min_unique_trials = check_real("min_unique_trials", min_unique_trials, low=0.0,
                                    low_inclusive=False)
     min_rate = check_real("min_rate", min_rate, low=0.0)
-    check_choice("population_statistic", population_statistic, ("directional", "fisher", "sum"))
+    check_choice("population_statistic", population_statistic,
+                 ("auto", "directional", "fisher", "sum"))
     check_choice("intersection_test", intersection_test, ("max", "any"))
     check_choice("neuron_correction", neuron_correction, ("fdr_bh", "none"))
     check_choice("link", link, ("log", "softplus"))
@@ -387,6 +395,8 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
 def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null, pseudo_sampler,  # noqa: C901
              alpha, vif_max, min_rate, random_state, rng, population_statistic,
              intersection_test, neuron_correction, link):
+    if population_statistic == "auto":  # the statistic whose level holds with these nulls
+        population_statistic = "directional" if "pseudo" in null else "sum"
     Y, family, neurons = _window_counts(ds, window)
     glm = "poisson-softplus" if family == "poisson" and link == "softplus" else family
     n = Y.shape[0]

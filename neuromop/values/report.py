@@ -42,7 +42,7 @@ def _two_offer_columns(src):
 
 def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", base=None,
                  window=(0.1, 0.6), n_null=99, alpha=0.01, power_sessions=0,
-                 population_statistic="directional", intersection_test="any", link="log",
+                 population_statistic="auto", intersection_test="any", link="log",
                  random_state=0) -> dict:
     """Run the whole analysis of the ``values`` command on a dataset.
 

@@ -122,7 +122,7 @@ def test_value_studies_take_the_population_statistic_from_the_command_line(study
                                       "--population-statistic", "sum"])
     overrides = {k: getattr(args, k) for k in STUDIES[study].OPTIONS}
     assert STUDIES[study].for_budget("smoke", **overrides).population_statistic == "sum"
-    assert STUDIES[study].for_budget("smoke").population_statistic == "directional"
+    assert STUDIES[study].for_budget("smoke").population_statistic == "auto"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["run", study, "--population-statistic", "median"])
     assert "invalid choice: 'median'" in capsys.readouterr().err

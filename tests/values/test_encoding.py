@@ -128,6 +128,16 @@ def test_pseudo_session_null_runs_and_agrees():
     assert list(res["null"].values) == ["shift", "pseudo"]
     np.testing.assert_allclose(res["pop_p_value"], res["null_p_value"].max("null"))
     assert res.attrs["verdict"] == "true"
+    # the default statistic is the directional one with pseudo-sessions (its level needs them)
+    assert '"population_statistic": "directional"' in res.attrs["parameters"]
+
+
+def test_default_statistic_is_the_sum_with_circular_shifts_alone(small_ds):
+    res = compare_value_encodings(small_ds, n_null=19, alpha=0.05, random_state=0)
+    explicit = compare_value_encodings(small_ds, n_null=19, alpha=0.05, random_state=0,
+                                       population_statistic="sum")
+    assert '"population_statistic": "sum"' in res.attrs["parameters"]
+    np.testing.assert_array_equal(res["pop_statistic"], explicit["pop_statistic"])
 
 
 def test_rate_data_use_gaussian_model():
