@@ -300,7 +300,8 @@ def compare_value_encodings(
         ``decoding_r2`` and ``decoding_p`` (target; ``decoding_p`` is NaN for the raw ``soft``
         and ``true`` targets, which share variance: only the residual targets are tested),
         ``signal_corr``, ``vif`` (signal); ``attrs``: ``verdict``, ``separable``,
-        ``condition_number`` and provenance.
+        ``condition_number``, ``population_statistic`` (the one used, ``"auto"`` resolved)
+        and provenance.
     """
     if not isinstance(ds, xr.Dataset):
         raise TypeError(f"ds must be an xarray.Dataset, got {type(ds).__name__}")
@@ -574,6 +575,7 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
                   random_state=random_state if isinstance(random_state, int) else None)
     out.attrs.update(provenance("neuromop.values.encoding.compare_value_encodings", **params))
     out.attrs.update(verdict=verdict, separable=int(separable), alpha=alpha,
+                     population_statistic=population_statistic,
                      vif_max=float(limit), vif_rule="fixed" if vif_max is not None else
                      f"n_trials / {min_unique_trials:g}",
                      condition_number=diag["condition_number"], family=family, link=link,

@@ -62,7 +62,8 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
         Counting window (s).
     n_null, alpha, population_statistic, intersection_test, link, random_state
         Passed to :func:`~neuromop.values.encoding.compare_value_encodings`, for the
-        recording and for the power simulations.
+        recording and for the power simulations (these use the statistic the recording's test
+        used, ``"auto"`` resolved by its nulls, with shift nulls).
     power_sessions : int
         When > 0 (spike counts only), the confusion matrix of the verdicts for this recording's
         design (:func:`~neuromop.values.calibration.design_calibration`: sessions simulated
@@ -147,7 +148,8 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
             ds, signals, base=base_arrays, behaviour=behaviour, window=window,
             n_trials=lengths, n_sessions=power_sessions, random_state=random_state,
             compare_kwargs=dict(n_null=n_null, alpha=alpha,
-                                population_statistic=population_statistic,
+                                # the recording's own test (resolved from "auto" by its nulls)
+                                population_statistic=result.attrs["population_statistic"],
                                 intersection_test=intersection_test, link=link))
         notes.append(_power_note(result.attrs["verdict"], power))
     elif power_sessions:

@@ -166,3 +166,22 @@ def test_a_report_that_breaks_the_contract_writes_nothing(tmp_path):
     with pytest.raises(ValidationError, match=r"\+inf"):
         write_value_report(report, tmp_path / "r", "bad")
     assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())
+
+
+def test_report_power_simulations_use_the_statistic_of_the_recordings_test(monkeypatch):
+    import neuromop.values.report as report_module
+
+    seen = {}
+    real = report_module.design_calibration
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs["compare_kwargs"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(report_module, "design_calibration", spy)
+    ds = simulate_value_population(encoding="soft", n_neurons=8, n_trials=80, random_state=6)
+    report = report_module.value_report(ds, n_null=19, alpha=0.05, power_sessions=1,
+                                        random_state=0)
+    # a two-offer recording is tested with pseudo-sessions, so "auto" is the directional one
+    assert report["result"].attrs["population_statistic"] == "directional"
+    assert seen["population_statistic"] == "directional"

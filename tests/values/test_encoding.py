@@ -137,6 +137,7 @@ def test_default_statistic_is_the_sum_with_circular_shifts_alone(small_ds):
     explicit = compare_value_encodings(small_ds, n_null=19, alpha=0.05, random_state=0,
                                        population_statistic="sum")
     assert '"population_statistic": "sum"' in res.attrs["parameters"]
+    assert res.attrs["population_statistic"] == "sum"
     np.testing.assert_array_equal(res["pop_statistic"], explicit["pop_statistic"])
 
 
