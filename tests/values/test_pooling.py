@@ -84,3 +84,14 @@ def test_max_intersection_gate_is_the_min_p_of_the_pooled_tests():
     expected = (1 + np.sum(smallest[1:] <= smallest[0])) / pool.shape[1]
     assert pooled.attrs["p_intersection"] == pytest.approx(expected)
     assert pooled.attrs["verdict"] == "soft"
+
+
+def test_directional_sessions_pool_by_adding_their_statistics(weak_soft):
+    directional = _sessions("soft", population_statistic="directional")
+    pooled = pool_value_encodings(directional)
+    np.testing.assert_allclose(pooled.pop_statistic,
+                               sum(r.pop_statistic.values[:, 0] for r in directional))
+    assert pooled.attrs["verdict"] == "soft"
+    # the default with shifts alone is the sum: sessions tested otherwise are not pooled
+    with pytest.raises(ValueError, match="population_statistic"):
+        pool_value_encodings([weak_soft[0], directional[1]])
