@@ -40,8 +40,8 @@ def _directional(obs: np.ndarray, null: np.ndarray, reference: np.ndarray):
     ``obs`` (neuron,) and ``null`` (draw, neuron) are the neurons' unique coefficients;
     ``reference`` (neuron,) the direction each neuron's value tuning gives them. Each neuron's
     coefficient is scaled by its spread over the pool of all draws (observed included, so the
-    scale is the same for every member of the pool: a symmetric function, which keeps the
-    permutation test exact) and weighted by its expected z-score under a shared mixture,
+    scale is the same for every member of the pool and the observation stays exchangeable
+    with the draws) and weighted by its expected z-score under a shared mixture,
     ``reference / sd``: ``T = sum_n (r_n / s_n) (b_n / s_n) / sqrt(sum_n (r_n / s_n)^2)``.
     One-sided: a soft (true) claim needs unique coefficients of the same sign as the value
     tuning.
