@@ -74,8 +74,18 @@ def plot_decoding(result, *, ax=None):
     return fig
 
 
+#: x-axis label of each population statistic (the "any" test is the sum for "directional")
+_STATISTIC_LABEL = {"sum": "population Δ held-out log-lik (nats)",
+                    "fisher": "Fisher's −Σ ln p over neurons",
+                    "directional": "directional statistic (weighted Σ z)"}
+
+
 def plot_null_distributions(result, *, axes=None):
-    """Observed population log-likelihood gains against their null distributions."""
+    """Each test's observed population statistic against its null distributions.
+
+    The observed value is drawn once per null type, in its colour: the directional and Fisher
+    statistics depend on the null draws they are compared with.
+    """
     import matplotlib.pyplot as plt
 
     tests = list(result["test"].values)
@@ -84,13 +94,17 @@ def plot_null_distributions(result, *, axes=None):
                                  constrained_layout=True)
     else:
         fig = np.ravel(axes)[0].figure
+    statistic = result.attrs.get("population_statistic", "sum")
     for ax, test in zip(np.ravel(axes), tests):
-        for kind in result["null"].values:
+        for i, kind in enumerate(result["null"].values):
+            colour = f"C{i}"
             ax.hist(result["null_pop_loglik_gain"].sel(test=test, null=kind).values, bins=20,
-                    alpha=0.5, label=f"null: {kind}")
-        ax.axvline(float(result["pop_loglik_gain"].sel(test=test)), color="k", lw=1.5)
+                    alpha=0.5, color=colour, label=f"null: {kind}")
+            ax.axvline(float(result["pop_statistic"].sel(test=test, null=kind)), color=colour,
+                       lw=1.5, ls=("-", "--")[i % 2], label=f"observed ({kind})")
         ax.set_title(f"{test}: p = {float(result['pop_p_value'].sel(test=test)):.3g}", fontsize=9)
-        ax.set_xlabel("population Δ held-out log-lik (nats)")
+        used = "sum" if statistic == "directional" and test == "any" else statistic
+        ax.set_xlabel(_STATISTIC_LABEL.get(used, used))
     np.ravel(axes)[0].legend(fontsize=7, frameon=False)
     return fig
 

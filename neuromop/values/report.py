@@ -139,6 +139,12 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
                                      population_statistic=population_statistic,
                                      intersection_test=intersection_test, link=link,
                                      random_state=random_state)
+    used = result.attrs["population_statistic"]
+    notes.append(f"population statistic: {used}"
+                 + (" ('auto': directional with pseudo-session nulls, the sum with circular "
+                    "shifts alone)" if population_statistic == "auto" else "")
+                 + ("; the 'any' test keeps the sum of log-likelihood gains"
+                    if used == "directional" else ""))
     power_sessions = check_int("power_sessions", power_sessions, low=0)
     power = None
     if power_sessions and result.attrs["family"] == "poisson":

@@ -185,3 +185,5 @@ def test_report_power_simulations_use_the_statistic_of_the_recordings_test(monke
     # a two-offer recording is tested with pseudo-sessions, so "auto" is the directional one
     assert report["result"].attrs["population_statistic"] == "directional"
     assert seen["population_statistic"] == "directional"
+    assert any(note.startswith("population statistic: directional ('auto'")
+               for note in report["notes"])
