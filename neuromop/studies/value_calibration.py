@@ -34,6 +34,7 @@ from neuromop.values import (
     two_offer_pseudo_sampler,
     verdict_calibration,
 )
+from neuromop.values.encoding import POPULATION_STATISTICS
 
 __all__ = ["SIMULATORS", "ValueCalibrationStudy"]
 
@@ -84,7 +85,7 @@ class ValueCalibrationStudy(Study):
     USES_TORCH: ClassVar[bool] = False
     OPTIONS: ClassVar[dict[str, dict]] = {
         "population_statistic": dict(
-            choices=("auto", "directional", "sum", "fisher"),
+            choices=POPULATION_STATISTICS,
             help="population statistic of the value tests (see compare_value_encodings)"),
     }
     BUDGETS: ClassVar[dict[str, dict]] = {
@@ -100,8 +101,7 @@ class ValueCalibrationStudy(Study):
             check_choice("simulators", sim, tuple(SIMULATORS))
         for kind in self.nulls:
             check_choice("nulls", kind, ("shift", "pseudo"))
-        check_choice("population_statistic", self.population_statistic,
-                     ("auto", "directional", "sum", "fisher"))
+        check_choice("population_statistic", self.population_statistic, POPULATION_STATISTICS)
         check_choice("intersection_test", self.intersection_test, ("any", "max"))
         if not self.nulls:
             raise ValueError("nulls must name at least one of 'shift', 'pseudo'")

@@ -23,6 +23,7 @@ from neuromop.data import list_padoa_sessions, load_padoa_session, shared_datase
 from neuromop.studies.protocol import Study, StudyResult
 from neuromop.studies.reports import write_value_report
 from neuromop.values import value_report
+from neuromop.values.encoding import POPULATION_STATISTICS
 
 __all__ = ["ValuesOFCStudy"]
 
@@ -43,7 +44,7 @@ class ValuesOFCStudy(Study):
     USES_TORCH: ClassVar[bool] = False
     OPTIONS: ClassVar[dict[str, dict]] = {
         "population_statistic": dict(
-            choices=("auto", "directional", "sum", "fisher"),
+            choices=POPULATION_STATISTICS,
             help="population statistic of the value tests (see compare_value_encodings)"),
     }
     BUDGETS: ClassVar[dict[str, dict]] = {
@@ -54,8 +55,7 @@ class ValuesOFCStudy(Study):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_choice("population_statistic", self.population_statistic,
-                     ("auto", "directional", "sum", "fisher"))
+        check_choice("population_statistic", self.population_statistic, POPULATION_STATISTICS)
 
     def input_paths(self) -> list[Path]:
         """The ``padoa_ofc`` folder read (hashed into the run's record)."""

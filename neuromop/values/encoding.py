@@ -104,6 +104,9 @@ __all__ = ["VERDICTS", "benjamini_hochberg", "collinearity", "compare_value_enco
 
 VERDICTS = ("soft", "true", "mixed", "neither", "not identifiable")
 
+#: Population statistics of :func:`compare_value_encodings` (``"auto"`` picks one by the nulls).
+POPULATION_STATISTICS = ("auto", "directional", "sum", "fisher")
+
 #: Ground-truth encodings of the simulators and the verdict that is correct for each.
 ENCODINGS = {"soft": "soft", "true": "true", "mixed": "mixed", "none": "neither"}
 _MODELS = ("base", "true", "soft", "both")
@@ -327,8 +330,7 @@ def compare_value_encodings(
     min_unique_trials = check_real("min_unique_trials", min_unique_trials, low=0.0,
                                    low_inclusive=False)
     min_rate = check_real("min_rate", min_rate, low=0.0)
-    check_choice("population_statistic", population_statistic,
-                 ("auto", "directional", "fisher", "sum"))
+    check_choice("population_statistic", population_statistic, POPULATION_STATISTICS)
     check_choice("intersection_test", intersection_test, ("max", "any"))
     check_choice("neuron_correction", neuron_correction, ("fdr_bh", "none"))
     check_choice("link", link, ("log", "softplus"))
