@@ -388,6 +388,41 @@ def _delta_rule_values(target: np.ndarray, updated: np.ndarray, alpha: float, q0
     return np.where(last >= session_start, after[np.maximum(last, 0)], q0)
 
 
+def _linear_recursion(coef: np.ndarray, drive: np.ndarray, x0: float, starts: np.ndarray,
+                      block: int = 8) -> np.ndarray:
+    """``x`` before each step of ``x <- coef_t x + drive_t``, ``x = x0`` at each session start.
+
+    Shape (n_steps,). The time-varying recursion is solved exactly in blocks of ``block`` steps:
+    within a block every value is a product-weighted sum of the block's drives (cumulative
+    products of the coefficients, no division, so coefficients of exactly 0 are fine) plus the
+    block's input times the product of its coefficients; the values entering the blocks obey
+    the same recursion one level up (``log_block(n_steps)`` levels, no loop over steps).
+    """
+    n = coef.size
+    c = np.asarray(coef, dtype=float).copy()
+    d = np.asarray(drive, dtype=float).copy()
+    reset = np.flatnonzero(starts[1:])  # the step into a session start restarts from x0
+    c[reset], d[reset] = 0.0, x0
+    nb = -(-n // block)
+    pad = nb * block - n
+    c = np.r_[c, np.ones(pad)].reshape(nb, block)
+    d = np.r_[d, np.zeros(pad)].reshape(nb, block)
+    # weight of drive i in the value before step k (k = 0..block): prod_{i<m<k} c_m
+    src = np.arange(block)[:, None]
+    col = np.arange(block)[None, :]
+    ones = np.ones((nb, block, block))
+    cp = np.cumprod(np.where(col > src, c[:, None, :], ones), axis=2)  # prod_{i<m<=k} c_m
+    w = np.zeros((nb, block, block + 1))
+    w[:, :, 1:] = np.where(col >= src, cp, 0.0)  # value before step k uses cp[i, k - 1]
+    inner = np.einsum("bi,bik->bk", d, w)  # (nb, block + 1): drive part of the block's values
+    gain = np.concatenate([np.ones((nb, 1)), np.cumprod(c, axis=1)], axis=1)  # prod_{m<k} c_m
+    # the values entering the blocks follow the same recursion, one step per block
+    z = (np.array([float(x0)]) if nb == 1 else
+         _linear_recursion(gain[:, -1], inner[:, -1], x0, np.zeros(nb, bool), block))
+    x = gain[:, :-1] * z[:, None] + inner[:, :-1]
+    return x.reshape(-1)[:n]
+
+
 def _reward_design(X, n_actions: int, covariate: bool) -> np.ndarray:
     """Validate ``X`` = [reward, (covariate per action)] of learning choice models -> 2-D array."""
 

@@ -23,6 +23,7 @@ Models
 :class:`QLearningChoiceModel`
     Delta-rule values ``Q_c <- Q_c + alpha (r - Q_c)`` for the chosen action, softmax with
     temperature ``tau`` over ``Q_a + w x_a (+ b_a)``; values reset at each new session (``groups``).
+    With ``forgetting`` the values of the unchosen actions relax toward ``q0`` (F-Q learning).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from neuromop.values._choice_base import (
     _check_y,
     _ChoiceModel,
     _delta_rule_values,
+    _linear_recursion,
     _reward_design,
     _session_starts,
 )
@@ -248,7 +250,9 @@ class QLearningChoiceModel(_ChoiceModel):
     """Delta-rule Q-learning with softmax choice.
 
     ``Q_c <- Q_c + alpha (r - Q_c)`` after each trial for the chosen action ``c``;
-    ``P(a) ∝ exp((Q_a + w x_a + b_a) / tau)``; values start at ``q0`` in each session.
+    ``P(a) ∝ exp((Q_a + w x_a + b_a) / tau)``; values start at ``q0`` in each session. With
+    forgetting, every unchosen action ``u`` relaxes as ``Q_u <- Q_u + phi (q0 - Q_u)`` (Ito &
+    Doya's F-Q learning when ``q0 = 0``).
 
     Parameters
     ----------
@@ -259,7 +263,16 @@ class QLearningChoiceModel(_ChoiceModel):
     bias : bool
         Fit biases ``b_a`` for actions ``1..K-1``.
     q0 : float
-        Initial value of every action (reward units).
+        Initial value of every action, and the value unchosen actions relax to with
+        ``forgetting`` (reward units).
+    forgetting : {"none", "equal", "free"}
+        ``"none"``: unchosen values stay put (the standard delta rule). ``"equal"``: they relax
+        toward ``q0`` at the learning rate (``phi = alpha``; Katahira 2015), so every value
+        decays with the same time constant ``1 / alpha`` trials whether chosen or not.
+        ``"free"``: their own rate ``phi`` (parameter ``forgetting``) is fitted. Without
+        forgetting, values of a side that is chosen and rewarded as often as the other (a
+        psychometric task with blocks of stimulus priors) carry no history: the fit then
+        drives ``alpha`` and ``tau`` to 0 with a finite ratio (an accumulating reward count).
     n_restarts, random_state
         Optimiser restarts and seed.
 
@@ -267,21 +280,24 @@ class QLearningChoiceModel(_ChoiceModel):
     -----
     ``X`` has shape (n_trials, 1) or (n_trials, 1 + n_actions): column 0 is the reward obtained on
     the trial (after the choice), the remaining columns the covariates ``x_a``. The recursion is
-    evaluated without a Python loop over trials: on the sub-sequence of trials where action ``a``
-    is chosen the update is a first-order linear filter (``scipy.signal.lfilter``), and values
-    are carried forward to the other trials.
+    evaluated without a Python loop over trials: without forgetting, on the sub-sequence of
+    trials where action ``a`` is chosen the update is a first-order linear filter
+    (``scipy.signal.lfilter``) and values are carried forward to the other trials; with it, the
+    time-varying recursion is solved in blocks of trials.
     """
 
     sequential = True
     _X_allows_1d = True
 
     def __init__(self, *, n_actions: int = 2, covariate: bool = False, bias: bool = False,
-                 q0: float = 0.5, n_restarts: int = 5, random_state=None):
+                 q0: float = 0.5, forgetting: str = "none", n_restarts: int = 5,
+                 random_state=None):
         super().__init__(n_restarts=n_restarts, random_state=random_state)
         self.n_actions = n_actions
         self.covariate = covariate
         self.bias = bias
         self.q0 = q0
+        self.forgetting = forgetting
 
     def _n_options(self, data):
         return self.n_actions
@@ -289,6 +305,7 @@ class QLearningChoiceModel(_ChoiceModel):
     def _prepare(self, X, y, groups):
         K = check_int("n_actions", self.n_actions, low=2, high=MAX_SIZE)
         check_real("q0", self.q0)
+        check_choice("forgetting", self.forgetting, ("none", "equal", "free"))
         x = _reward_design(X, K, self.covariate)
         yy = _check_y(y, x.shape[0], K)
         n = x.shape[0]
@@ -300,22 +317,36 @@ class QLearningChoiceModel(_ChoiceModel):
 
     def _spec(self, data):
         spec = [("alpha", "logit", (0.05, 0.8)), ("temperature", "log", (0.05, 0.5))]
+        if self.forgetting == "free":
+            spec.append(("forgetting", "logit", (0.05, 0.5)))
         if self.covariate:
             spec.append(("weight", "identity", (0.5, 3.0)))
         if self.bias:
             spec += [(f"bias_{a}", "identity", (-0.2, 0.2)) for a in range(1, self.n_actions)]
         return spec
 
-    def _q_values(self, alpha: float, data: dict) -> np.ndarray:
+    def _forgetting_rate(self, theta) -> float:
+        """Rate ``phi`` at which unchosen values relax toward ``q0``."""
+        if self.forgetting == "free":
+            return theta[2]
+        return theta[0] if self.forgetting == "equal" else 0.0
+
+    def _q_values(self, theta, data: dict) -> np.ndarray:
         """Values before each trial, shape (n_trials, n_actions)."""
-        y = data["y"]
-        return np.stack([_delta_rule_values(data["r"], y == a, alpha, self.q0, data["starts"])
+        y, alpha, phi = data["y"], theta[0], self._forgetting_rate(theta)
+        if self.forgetting == "none":
+            return np.stack([_delta_rule_values(data["r"], y == a, alpha, self.q0,
+                                                data["starts"])
+                             for a in range(self.n_actions)], axis=1)
+        return np.stack([_linear_recursion(np.where(y == a, 1.0 - alpha, 1.0 - phi),
+                                           np.where(y == a, alpha * data["r"], phi * self.q0),
+                                           self.q0, data["starts"])
                          for a in range(self.n_actions)], axis=1)
 
     def _utilities(self, theta, data):
-        Q = self._q_values(theta[0], data)
+        Q = self._q_values(theta, data)
         u = Q.copy()
-        j = 2
+        j = 3 if self.forgetting == "free" else 2
         if self.covariate:
             u = u + theta[j] * data["cov"]
             j += 1
@@ -339,7 +370,7 @@ class QLearningChoiceModel(_ChoiceModel):
         """Fitted Q-values before each trial, shape (n_trials, n_actions) (reward units)."""
         self._require_fit()
         x = self._check_input(X, reset=False)
-        return self._q_values(self._theta_[0], self._prepare(x, y, groups))
+        return self._q_values(self._theta_, self._prepare(x, y, groups))
 
     def simulate(self, rewards_fn, n_trials: int, covariates=None, random_state=None,
                  params: dict | None = None):
@@ -351,11 +382,12 @@ class QLearningChoiceModel(_ChoiceModel):
         rng = as_generator(random_state)
         K = self.n_actions
         q = np.full(K, float(self.q0))
+        phi = self._forgetting_rate(theta)
         X = np.zeros((n_trials, 1 + (K if self.covariate else 0)))
         y = np.zeros(n_trials, np.int64)
         for t in range(n_trials):  # generative loop: trial t depends on t-1 (not a hot path)
             u = q.copy()
-            j = 2
+            j = 3 if self.forgetting == "free" else 2
             if self.covariate:
                 X[t, 1:] = covariates[t]
                 u = u + theta[j] * covariates[t]
@@ -365,6 +397,8 @@ class QLearningChoiceModel(_ChoiceModel):
             p = np.exp(u / theta[1] - logsumexp(u / theta[1]))
             a = int(rng.choice(K, p=p))
             r = float(rewards_fn(t, a, rng))
+            chosen = np.arange(K) == a
+            q[~chosen] += phi * (self.q0 - q[~chosen])
             q[a] += theta[0] * (r - q[a])
             X[t, 0], y[t] = r, a
         return X, y

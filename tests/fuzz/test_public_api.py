@@ -822,8 +822,9 @@ case("RelativeValueLogit", lambda **kw: _fit(V.RelativeValueLogit, **kw),
      random_state="random_state")
 case("QLearningChoiceModel", lambda **kw: _fit(V.QLearningChoiceModel, **kw),
      fresh(X=L(lambda: bandit_data()[0]), y=L(lambda: bandit_data()[1]), n_actions=2,
-           covariate=False, bias=False, q0=0.5, n_restarts=1, random_state=0),
-     X="array", y="array", n_actions="int", q0="real", n_restarts="steps",
+           covariate=False, bias=False, q0=0.5, forgetting="free", n_restarts=1,
+           random_state=0),
+     X="array", y="array", n_actions="int", q0="real", forgetting="choice", n_restarts="steps",
      random_state="random_state")
 case("QLearningChoiceModel.simulate", lambda model, **kw: model.simulate(**kw),
      fresh(model=L(V.QLearningChoiceModel), rewards_fn=lambda t, a, rng: 1.0, n_trials=5,
