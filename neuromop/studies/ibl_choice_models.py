@@ -1,12 +1,17 @@
 """Which choice model explains the IBL mice's behaviour best?
 
-Fits four models to the IBL trials table (``ibl_behavior`` in the shared datasets folder, or
+Fits ten models to the IBL trials table (``ibl_behavior`` in the shared datasets folder, or
 ``data``) with leave-one-session-out cross-validated log-likelihood, AIC and BIC:
 
 - ``static_softmax``: softmax over the transformed contrast on each side plus a side bias
   (the psychometric curve; no learning);
 - ``q_learning``: delta-rule values of the chosen side (learning rate, temperature) plus the
   contrast term and bias;
+- ``q_learning_forgetting``, ``q_learning_free_forgetting``: the same with the unchosen side's
+  value relaxing toward its initial value, at the learning rate or at its own fitted rate
+  (F-Q learning; :class:`~neuromop.values.QLearningChoiceModel` ``forgetting="equal"`` /
+  ``"free"``; with two sides and rewards 0/1 the first is ``prior_learning`` in another
+  parametrisation, and scores the same);
 - ``prior_learning``: a block prior learned from which side was rewarded (learning rate and
   prior weight) plus the contrast term and bias
   (:class:`~neuromop.values.PriorLearningChoiceModel`);
@@ -18,7 +23,7 @@ Fits four models to the IBL trials table (``ibl_behavior`` in the shared dataset
   action kernel over the mouse's own past choices, or both.
 
 Choices ``0`` (no-go / timeouts) are dropped; option 1 = a right-side response (IBL choice -1).
-Contrast enters the first four models through the same transform ``f(c) = c ** contrast_power``;
+Contrast enters the first six models through the same transform ``f(c) = c ** contrast_power``;
 the psychometric models fit the exponent.
 """
 
@@ -82,19 +87,25 @@ def load_design(path, contrast_power: float, max_sessions=None, max_trials=None)
 
 def build_models(design: dict, n_restarts: int, n_nodes: int, random_state=0) -> dict:
     """The models with their design matrices (one spawned seed per model)."""
-    seeds = [seed_int(s) for s in spawn(random_state, 4 + len(_HISTORY))]
+    seeds = [seed_int(s) for s in spawn(random_state, 4 + len(_HISTORY) + 2)]
     X_q = np.column_stack([design["reward"], design["cov"]])
     X_prior = np.column_stack([design["right_rewarded"],
                                design["cov"][:, 1] - design["cov"][:, 0]])
     X_psy = np.column_stack([design["contrast"], design["right_rewarded"]])
     psychometric = {name: (PsychometricChoiceModel(prior=prior, n_restarts=n_restarts,
                                                    random_state=seed), X_psy)
-                    for (name, prior), seed in zip(_HISTORY.items(), seeds[4:])}
+                    for (name, prior), seed in zip(_HISTORY.items(), seeds[4:-2])}
     return {
         "static_softmax": (SoftmaxChoiceModel(bias=True, n_restarts=n_restarts,
                                               random_state=seeds[0]), design["cov"]),
         "q_learning": (QLearningChoiceModel(covariate=True, bias=True, n_restarts=n_restarts,
                                             random_state=seeds[1]), X_q),
+        "q_learning_forgetting": (QLearningChoiceModel(
+            covariate=True, bias=True, forgetting="equal", n_restarts=n_restarts,
+            random_state=seeds[-2]), X_q),
+        "q_learning_free_forgetting": (QLearningChoiceModel(
+            covariate=True, bias=True, forgetting="free", n_restarts=n_restarts,
+            random_state=seeds[-1]), X_q),
         "prior_learning": (PriorLearningChoiceModel(n_restarts=n_restarts,
                                                     random_state=seeds[2]), X_prior),
         "dra": (DRAChoiceModel(covariate=True, bias=True, learning_rate=None, n_nodes=n_nodes,
@@ -115,7 +126,7 @@ def to_markdown(table: pd.DataFrame) -> str:
 
 @dataclass
 class IBLChoiceModelsStudy(Study):
-    """Leave-one-session-out comparison of eight choice models on the IBL mice."""
+    """Leave-one-session-out comparison of ten choice models on the IBL mice."""
 
     data: str | None = None            # trials table (None: the shared datasets' IBL table)
     contrast_power: float = 0.5

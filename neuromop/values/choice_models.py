@@ -273,6 +273,8 @@ class QLearningChoiceModel(_ChoiceModel):
         forgetting, values of a side that is chosen and rewarded as often as the other (a
         psychometric task with blocks of stimulus priors) carry no history: the fit then
         drives ``alpha`` and ``tau`` to 0 with a finite ratio (an accumulating reward count).
+        With two actions, rewards 0/1 and ``q0 = 0.5``, ``"equal"`` is the same model as
+        :class:`~neuromop.values.PriorLearningChoiceModel` on the rewarded side.
     n_restarts, random_state
         Optimiser restarts and seed.
 

@@ -24,7 +24,8 @@ def test_ibl_choice_models_smoke(shared_datasets, tmp_path):
         result = IBLChoiceModelsStudy.for_budget("smoke", data=str(path)).run(
             tmp_path, progress=False)
     table = pd.read_csv(tmp_path / "choice_models.csv", index_col="model")
-    assert list(table.index) == ["static_softmax", "q_learning", "prior_learning", "dra",
+    assert list(table.index) == ["static_softmax", "q_learning", "q_learning_forgetting",
+                                 "q_learning_free_forgetting", "prior_learning", "dra",
                                  "psychometric", "psychometric_stimulus_prior",
                                  "psychometric_action_kernel", "psychometric_both"]
     assert table["n_trials"].eq(160).all()

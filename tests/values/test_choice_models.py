@@ -178,6 +178,7 @@ def _action_kernel_sessions(seed, n_sessions=3, n=500, rate=1 / 6, kernel_weight
     rewarded equally often, so reward history alone carries no side preference."""
     rng = np.random.default_rng(seed)
     X, y = np.zeros((n_sessions * n, 3)), np.zeros(n_sessions * n, np.int64)
+    kernel = 0.0
     for t in range(n_sessions * n):
         kernel = 0.0 if t % n == 0 else kernel
         side = rng.integers(0, 2)
@@ -202,6 +203,25 @@ def test_forgetting_gives_an_identified_learning_rate_where_the_delta_rule_has_n
     assert fits["equal"].loglik_ > fits["none"].loglik_ + 2.0
     low, high = fits["equal"].ci_["alpha"]
     assert 0.0 < low < fits["equal"].params_["alpha"] < high < 0.5
+
+
+def test_equal_forgetting_is_the_rewarded_side_prior_on_two_choices_with_binary_rewards():
+    """With two actions, rewards 0/1 and q0 = 0.5, Q_right - Q_left under forgetting at the
+    learning rate moves toward +-0.5 by the rewarded side, whatever was chosen: the model is
+    PriorLearningChoiceModel on the rewarded side (k = 1 / (2 tau), weight_0 = w / tau)."""
+    from neuromop.values import PriorLearningChoiceModel
+
+    X, y, groups = _action_kernel_sessions(2)
+    rewarded_right = np.where(X[:, 0] == 1, y, 1 - y).astype(float)
+    q = QLearningChoiceModel(covariate=True, bias=True, forgetting="equal", n_restarts=2,
+                             random_state=0).fit(X, y, groups)
+    prior = PriorLearningChoiceModel(n_restarts=2, random_state=0).fit(
+        np.column_stack([rewarded_right, X[:, 2] - X[:, 1]]), y, groups)
+    assert q.loglik_ == pytest.approx(prior.loglik_, abs=1e-5)
+    assert q.params_["alpha"] == pytest.approx(prior.params_["alpha"], rel=1e-3)
+    tau = q.params_["temperature"]
+    assert 1 / (2 * tau) == pytest.approx(prior.params_["prior_weight"], rel=1e-3)
+    assert q.params_["weight"] / tau == pytest.approx(prior.params_["weight_0"], rel=1e-3)
 
 
 @pytest.mark.slow
