@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = {
     "analysis": ["--quick"],
     "analysis_memory": ["--quick"],
+    "choice_likelihood": ["--quick", "--repeats", "2"],
     "fvi_ablation": ["--tasks", "corridor", "--seeds", "0", "1", "--budget", "smoke",
                      "--variants", "defaults", "replay_epochs=4", "--no-progress"],
     "fvi_referee": ["--seeds", "0", "1", "--epochs", "2", "--hidden", "8", "--grid-points", "11",
@@ -33,6 +34,7 @@ REPORTS = {
     "analysis": {"speedup": "elephant", "binning_vs_pynapple": "pynapple",
                  "r_sc_vs_numpy": "numpy.corrcoef", "dask_peak_rss": "float64_array_nbytes",
                  "dask_memory_cases": "baseline"},
+    "choice_likelihood": {"baseline": "trial_loop"},
     "fvi_ablation": {"baseline": "defaults", "rows": "replay_epochs=4 - defaults"},
     "fvi_referee": {"baseline": "defaults", "rows": "pre-terminal memory 20 - defaults"},
 }
