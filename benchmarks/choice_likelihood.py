@@ -52,11 +52,11 @@ def _simulate(forgetting: str, n_sessions: int, n_trials: int, seed: int):
     return model, params, X, y, np.repeat(np.arange(n_sessions), n_trials)
 
 
-def _best_of(fn, repeats: int) -> float:
+def _best_of(repeats: int, fn, *args) -> float:
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        fn()
+        fn(*args)
         times.append(time.perf_counter() - t0)
     return min(times)
 
@@ -69,8 +69,8 @@ def run(n_sessions: int, n_trials: int, repeats: int, seed: int) -> dict:
         theta = np.array([params[name] for name, _, _ in model._spec(data)])
         fast = float(model._trial_loglik(theta, data).sum())
         slow = loop_loglik(X, y, groups, params, forgetting)
-        t_fast = _best_of(lambda: model._trial_loglik(theta, data), repeats)
-        t_loop = _best_of(lambda: loop_loglik(X, y, groups, params, forgetting), max(1, repeats // 5))
+        t_fast = _best_of(repeats, model._trial_loglik, theta, data)
+        t_loop = _best_of(max(1, repeats // 5), loop_loglik, X, y, groups, params, forgetting)
         rows[forgetting] = {"vectorised_s": t_fast, "trial_loop_s": t_loop,
                             "speedup_vs_trial_loop": t_loop / t_fast,
                             "loglik_difference": abs(fast - slow)}
