@@ -14,6 +14,8 @@ coordinates (the ground truth), e.g. :func:`~neuromop.values.simulate_value_popu
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import xarray as xr
 from scipy.stats import norm
@@ -266,7 +268,8 @@ class DesignSimulator:
         lam = np.exp(eta)
         counts = rng.poisson(np.minimum(lam, 1e9)).astype(np.int64)[:, None, :]
         coords = {"trial": np.arange(idx.size), "time": [self.window_seconds / 2],
-                  "neuron": np.arange(self.gains.size), "value_soft": ("trial", soft),
+                  "neuron": np.arange(self.gains.size), "recording_trial": ("trial", idx),
+                  "value_soft": ("trial", soft),
                   "value_true": ("trial", true), "gain_soft": ("neuron", g * w),
                   "gain_true": ("neuron", g * (1 - w))}
         for name, col in zip(self.base, self.base_cols):
@@ -476,6 +479,24 @@ def design_simulator(ds: xr.Dataset, signals=None, *, base=(), behaviour=None, w
                            gain_energy_se=gain_scale**2 * energy_se)
 
 
+def _on_recorded_trials(kwargs: dict, ds: xr.Dataset) -> dict:
+    """``kwargs`` with its recording-length ``pseudo_sampler`` cut to the recorded trials of a
+    simulated session (``recording_trial``)."""
+    idx, sampler = ds["recording_trial"].values, kwargs["pseudo_sampler"]
+
+    def stretch(rng) -> dict:
+        out = {}
+        for name, values in sampler(rng).items():
+            values = np.asarray(values, float)
+            if values.ndim != 1 or values.size <= idx.max():
+                raise ValueError(f"pseudo_sampler must return 1-D {name!r} values over the "
+                                 f"recording's trials, got shape {values.shape}")
+            out[name] = values[idx]
+        return out
+
+    return {**kwargs, "pseudo_sampler": stretch}
+
+
 def design_calibration(ds: xr.Dataset, signals=None, *, base=(), behaviour=None, window=None,
                        n_trials=None, encodings=("soft", "true", "mixed", "none"),
                        n_sessions: int = 20, gain_scale: float = 1.0, power: float = 0.8,
@@ -500,8 +521,13 @@ def design_calibration(ds: xr.Dataset, signals=None, *, base=(), behaviour=None,
     n_trials : int or sequence of int, optional
         Session lengths to simulate, each between 20 and the recording's trial count
         (default: the recording's only).
-    encodings, n_sessions, compare_kwargs, progress
+    encodings, n_sessions, progress
         As for :func:`verdict_calibration`.
+    compare_kwargs : dict, optional
+        Passed to :func:`compare_value_encodings`, so the simulated sessions are tested as the
+        recording is (``n_null``, ``alpha``, ``null``, ``population_statistic``, ...). A
+        ``pseudo_sampler`` of the recording's task (pseudo-sessions of its full length) is
+        applied to each simulated session's own stretch of trials.
     gain_scale, residual_noise
         As for :func:`design_simulator`.
     power : float
@@ -540,6 +566,8 @@ def design_calibration(ds: xr.Dataset, signals=None, *, base=(), behaviour=None,
     for length in lengths:
         sim.n_trials = check_int("n_trials", length, low=20, high=sim.soft.size)
         kw = {**kwargs, "base": sim.base, "window": None}
+        if callable(kw.get("pseudo_sampler")):  # the session's stretch of the recording
+            kw = partial(_on_recorded_trials, kw)
         res = verdict_calibration(sim, encodings=encodings, n_sessions=n_sessions,
                                   compare_kwargs=kw, random_state=rng, progress=progress)
         res.attrs = {}

@@ -62,14 +62,14 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
         Counting window (s).
     n_null, alpha, population_statistic, intersection_test, link, random_state
         Passed to :func:`~neuromop.values.encoding.compare_value_encodings`, for the
-        recording and for the power simulations (these use the statistic the recording's test
-        used, ``"auto"`` resolved by its nulls, with shift nulls).
+        recording and for the power simulations (these use the recording's test: its nulls,
+        and its statistic with ``"auto"`` resolved by them).
     power_sessions : int
         When > 0 (spike counts only), the confusion matrix of the verdicts for this recording's
         design (:func:`~neuromop.values.calibration.design_calibration`: sessions simulated
-        from the encoding model fitted to it, ``power_sessions`` per ground truth, shift
-        nulls), so that "neither" can be told from "not enough data"; sessions of half the
-        recording's length are simulated too, and the power curve through both lengths
+        from the encoding model fitted to it, ``power_sessions`` per ground truth, tested as
+        the recording is), so that "neither" can be told from "not enough data"; sessions of
+        half the recording's length are simulated too, and the power curve through both lengths
         (:func:`~neuromop.values.power_analysis.power_curve`) gives the trials a correct soft or
         true verdict needs 80 % of the time, beyond the recording's length if need be.
 
@@ -153,7 +153,7 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
         power = design_calibration(
             ds, signals, base=base_arrays, behaviour=behaviour, window=window,
             n_trials=lengths, n_sessions=power_sessions, random_state=random_state,
-            compare_kwargs=dict(n_null=n_null, alpha=alpha,
+            compare_kwargs=dict(n_null=n_null, alpha=alpha, null=null, pseudo_sampler=sampler,
                                 # the recording's own test (resolved from "auto" by its nulls)
                                 population_statistic=result.attrs["population_statistic"],
                                 intersection_test=intersection_test, link=link))

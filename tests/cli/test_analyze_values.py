@@ -168,7 +168,8 @@ def test_a_report_that_breaks_the_contract_writes_nothing(tmp_path):
     assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())
 
 
-def test_report_power_simulations_use_the_statistic_of_the_recordings_test(monkeypatch):
+def test_report_power_simulations_use_the_statistic_and_nulls_of_the_recordings_test(
+        monkeypatch):
     import neuromop.values.report as report_module
 
     seen = {}
@@ -185,5 +186,7 @@ def test_report_power_simulations_use_the_statistic_of_the_recordings_test(monke
     # a two-offer recording is tested with pseudo-sessions, so "auto" is the directional one
     assert report["result"].attrs["population_statistic"] == "directional"
     assert seen["population_statistic"] == "directional"
+    # and its nulls: the larger p of shifts and pseudo-sessions (shifts alone were laxer)
+    assert tuple(seen["null"]) == ("shift", "pseudo") and callable(seen["pseudo_sampler"])
     assert any(note.startswith("population statistic: directional ('auto'")
                for note in report["notes"])

@@ -158,6 +158,35 @@ def test_design_calibration_reports_power_per_length(recorded):
     assert 0 <= low <= mid < high
 
 
+def test_design_calibration_gives_each_session_its_stretch_of_the_pseudo_sessions(recorded):
+    """A recording-length pseudo-session sampler is cut to each simulated session's trials."""
+    seen = []
+    full = np.arange(300.0)
+
+    def sampler(rng):
+        return {"soft": full + rng.normal(size=300), "true": full[::-1].copy()}
+
+    def spy(rng):
+        out = sampler(rng)
+        seen.append(out["true"])
+        return out
+
+    kw = {"n_null": 4, "alpha": 0.2, "null": ("shift", "pseudo"), "pseudo_sampler": spy}
+    res = design_calibration(recorded, base=["chosen"], n_trials=[60], encodings=("soft",),
+                             n_sessions=2, compare_kwargs=kw, random_state=0)
+    assert int(res["verdict_count"].sum()) == 2 and len(seen) == 8  # 4 draws x 2 sessions
+    from neuromop.values.calibration import _on_recorded_trials
+
+    sim = design_simulator(recorded, base=["chosen"], n_trials=60)
+    ds = sim("soft", np.random.default_rng(2))
+    cut = _on_recorded_trials(kw, ds)["pseudo_sampler"](np.random.default_rng(0))
+    np.testing.assert_array_equal(cut["true"], full[::-1][ds["recording_trial"].values])
+    assert cut["soft"].shape == (60,)
+    short = _on_recorded_trials({"pseudo_sampler": lambda rng: {"soft": np.zeros(10)}}, ds)
+    with pytest.raises(ValueError, match="recording's trials"):
+        short["pseudo_sampler"](np.random.default_rng(0))
+
+
 def _lognormal_poisson(rng, n, n_neurons, mean, white, slow, rho):
     """Counts with a latent log-rate: white noise plus a stationary AR(1), E[rate] = mean."""
     z = rng.standard_normal((n, n_neurons))
