@@ -398,20 +398,15 @@ def _linear_recursion(coef: np.ndarray, drive: np.ndarray, x0: float, starts: np
     block's input times the product of its coefficients; the values entering the blocks obey
     the same recursion one level up (``log_block(n_steps)`` levels, no loop over steps).
     """
-    n = coef.size
-    c = np.asarray(coef, dtype=float).copy()
-    d = np.asarray(drive, dtype=float).copy()
+    n, nb = coef.size, -(-coef.size // block)
+    c, d = np.ones(nb * block), np.zeros(nb * block)  # padded to whole blocks
+    c[:n], d[:n] = coef, drive
     reset = np.flatnonzero(starts[1:])  # the step into a session start restarts from x0
     c[reset], d[reset] = 0.0, x0
-    nb = -(-n // block)
-    pad = nb * block - n
-    c = np.r_[c, np.ones(pad)].reshape(nb, block)
-    d = np.r_[d, np.zeros(pad)].reshape(nb, block)
+    c, d = c.reshape(nb, block), d.reshape(nb, block)
     # weight of drive i in the value before step k (k = 0..block): prod_{i<m<k} c_m
-    src = np.arange(block)[:, None]
-    col = np.arange(block)[None, :]
-    ones = np.ones((nb, block, block))
-    cp = np.cumprod(np.where(col > src, c[:, None, :], ones), axis=2)  # prod_{i<m<=k} c_m
+    src, col = np.arange(block)[:, None], np.arange(block)[None, :]
+    cp = np.cumprod(np.where(col > src, c[:, None, :], 1.0), axis=2)  # prod_{i<m<=k} c_m
     w = np.zeros((nb, block, block + 1))
     w[:, :, 1:] = np.where(col >= src, cp, 0.0)  # value before step k uses cp[i, k - 1]
     inner = np.einsum("bi,bik->bk", d, w)  # (nb, block + 1): drive part of the block's values

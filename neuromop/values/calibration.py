@@ -485,14 +485,12 @@ def _on_recorded_trials(kwargs: dict, ds: xr.Dataset) -> dict:
     idx, sampler = ds["recording_trial"].values, kwargs["pseudo_sampler"]
 
     def stretch(rng) -> dict:
-        out = {}
-        for name, values in sampler(rng).items():
-            values = np.asarray(values, float)
-            if values.ndim != 1 or values.size <= idx.max():
+        out = {name: np.asarray(v, float) for name, v in sampler(rng).items()}
+        for name, v in out.items():
+            if v.ndim != 1 or v.size <= idx.max():
                 raise ValueError(f"pseudo_sampler must return 1-D {name!r} values over the "
-                                 f"recording's trials, got shape {values.shape}")
-            out[name] = values[idx]
-        return out
+                                 f"recording's trials, got shape {v.shape}")
+        return {name: v[idx] for name, v in out.items()}
 
     return {**kwargs, "pseudo_sampler": stretch}
 

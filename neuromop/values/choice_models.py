@@ -269,12 +269,10 @@ class QLearningChoiceModel(_ChoiceModel):
         ``"none"``: unchosen values stay put (the standard delta rule). ``"equal"``: they relax
         toward ``q0`` at the learning rate (``phi = alpha``; Katahira 2015), so every value
         decays with the same time constant ``1 / alpha`` trials whether chosen or not.
-        ``"free"``: their own rate ``phi`` (parameter ``forgetting``) is fitted. Without
-        forgetting, values of a side that is chosen and rewarded as often as the other (a
-        psychometric task with blocks of stimulus priors) carry no history: the fit then
-        drives ``alpha`` and ``tau`` to 0 with a finite ratio (an accumulating reward count).
-        With two actions, rewards 0/1 and ``q0 = 0.5``, ``"equal"`` is the same model as
-        :class:`~neuromop.values.PriorLearningChoiceModel` on the rewarded side.
+        ``"free"``: their own rate ``phi`` (parameter ``forgetting``) is fitted. With two
+        actions, rewards 0/1 and ``q0 = 0.5``, ``"equal"`` is
+        :class:`~neuromop.values.PriorLearningChoiceModel` on the rewarded side (see the guide
+        for the IBL mice, where the delta rule runs ``alpha`` and ``tau`` to 0).
     n_restarts, random_state
         Optimiser restarts and seed.
 
@@ -329,19 +327,16 @@ class QLearningChoiceModel(_ChoiceModel):
 
     def _forgetting_rate(self, theta) -> float:
         """Rate ``phi`` at which unchosen values relax toward ``q0``."""
-        if self.forgetting == "free":
-            return theta[2]
-        return theta[0] if self.forgetting == "equal" else 0.0
+        return theta[2] if self.forgetting == "free" else theta[0] * (self.forgetting == "equal")
 
     def _q_values(self, theta, data: dict) -> np.ndarray:
         """Values before each trial, shape (n_trials, n_actions)."""
-        y, alpha, phi = data["y"], theta[0], self._forgetting_rate(theta)
+        y, r, alpha, phi = data["y"], data["r"], theta[0], self._forgetting_rate(theta)
         if self.forgetting == "none":
-            return np.stack([_delta_rule_values(data["r"], y == a, alpha, self.q0,
-                                                data["starts"])
+            return np.stack([_delta_rule_values(r, y == a, alpha, self.q0, data["starts"])
                              for a in range(self.n_actions)], axis=1)
-        return np.stack([_linear_recursion(np.where(y == a, 1.0 - alpha, 1.0 - phi),
-                                           np.where(y == a, alpha * data["r"], phi * self.q0),
+        coef, drive = (1 - alpha, 1 - phi), (alpha * r, phi * self.q0)  # (chosen, unchosen)
+        return np.stack([_linear_recursion(np.where(y == a, *coef), np.where(y == a, *drive),
                                            self.q0, data["starts"])
                          for a in range(self.n_actions)], axis=1)
 
