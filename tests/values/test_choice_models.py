@@ -220,8 +220,8 @@ def test_equal_forgetting_is_the_rewarded_side_prior_on_two_choices_with_binary_
     assert q.loglik_ == pytest.approx(prior.loglik_, abs=1e-5)
     assert q.params_["alpha"] == pytest.approx(prior.params_["alpha"], rel=1e-3)
     tau = q.params_["temperature"]
-    assert 1 / (2 * tau) == pytest.approx(prior.params_["prior_weight"], rel=1e-3)
-    assert q.params_["weight"] / tau == pytest.approx(prior.params_["weight_0"], rel=1e-3)
+    assert prior.params_["prior_weight"] == pytest.approx(1 / (2 * tau), rel=1e-3)
+    assert prior.params_["weight_0"] == pytest.approx(q.params_["weight"] / tau, rel=1e-3)
 
 
 @pytest.mark.slow
