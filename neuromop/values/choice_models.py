@@ -45,11 +45,10 @@ from neuromop._checks import (
     check_real,
 )
 from neuromop._random import as_generator
+from neuromop._recursions import _delta_rule_values, _linear_recursion
 from neuromop.values._choice_base import (
     _check_y,
     _ChoiceModel,
-    _delta_rule_values,
-    _linear_recursion,
     _reward_design,
     _session_starts,
 )

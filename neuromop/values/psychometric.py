@@ -27,10 +27,10 @@ from scipy.special import expit
 
 from neuromop._checks import check_choice, check_finite_array, check_real
 from neuromop._random import as_generator
+from neuromop._recursions import _delta_rule_values
 from neuromop.values._choice_base import (
     _check_y,
     _ChoiceModel,
-    _delta_rule_values,
     _session_starts,
 )
 

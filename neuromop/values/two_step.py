@@ -48,10 +48,10 @@ from scipy.special import logsumexp
 from neuromop._checks import MAX_SIZE, check_choice, check_finite_array, check_int, check_real
 from neuromop._provenance import provenance
 from neuromop._random import as_generator
+from neuromop._recursions import _delta_rule_values
 from neuromop.values._choice_base import (
     _check_y,
     _ChoiceModel,
-    _delta_rule_values,
     _session_starts,
 )
 from neuromop.values.signals import _signals_from_q, _to_dataset, soft_value, softmax_policy

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from neuromop.values._choice_base import _linear_recursion
+from neuromop._recursions import _linear_recursion
 from neuromop.values.choice_models import (
     QLearningChoiceModel,
     RelativeValueLogit,
