@@ -5,7 +5,8 @@ Two-offer datasets (trial coordinates ``offer_a``/``offer_A``, ``offer_b``/``off
 (:class:`~neuromop.values.choice_models.RelativeValueLogit`, log and linear forms); the linear
 fit gives ``rho`` and the temperature that define the soft and true values, and pseudo-sessions
 re-simulated from it provide the second null. Otherwise the dataset (or ``--behaviour``) must
-hold the two signals (``--soft``/``--true`` variable names).
+hold the two signals (``--soft``/``--true`` variable names), and pseudo-sessions of its task
+come from a ``pseudo_sampler`` given in Python (circular shifts alone otherwise).
 """
 
 from __future__ import annotations
@@ -40,10 +41,32 @@ def _two_offer_columns(src):
     return None
 
 
+def _check_inputs(ds, behaviour, base, pseudo_sampler) -> list | None:
+    """Validate :func:`value_report`'s inputs; ``base`` as a list (or None)."""
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"ds must be an xarray.Dataset, got {type(ds).__name__}")
+    if behaviour is not None and not isinstance(behaviour, xr.Dataset):
+        raise TypeError(f"behaviour must be an xarray.Dataset or None, got "
+                        f"{type(behaviour).__name__}")
+    if behaviour is not None and "trial" not in behaviour.dims:
+        raise ValueError(f"behaviour must have a 'trial' dim like ds, got dims "
+                         f"{list(behaviour.dims)}")
+    if behaviour is not None and not np.array_equal(behaviour["trial"].values,
+                                                    ds["trial"].values):
+        raise ValueError("behaviour and dataset have different trial coordinates; select the "
+                         "same trials in both")
+    if base is not None and not isinstance(base, str | tuple | list):
+        raise TypeError(f"base must be a list of trial variable names, got {base!r}")
+    if pseudo_sampler is not None and not callable(pseudo_sampler):
+        raise TypeError(f"pseudo_sampler must be a callable rng -> {{'soft', 'true'}} signals "
+                        f"or None, got {type(pseudo_sampler).__name__}")
+    return [base] if isinstance(base, str) else base
+
+
 def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", base=None,
                  window=(0.1, 0.6), n_null=99, alpha=0.01, power_sessions=0,
                  population_statistic="auto", intersection_test="any", link="log",
-                 random_state=0) -> dict:
+                 pseudo_sampler=None, random_state=0) -> dict:
     """Run the whole analysis of the ``values`` command on a dataset.
 
     Parameters
@@ -72,6 +95,14 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
         half the recording's length are simulated too, and the power curve through both lengths
         (:func:`~neuromop.values.power_analysis.power_curve`) gives the trials a correct soft or
         true verdict needs 80 % of the time, beyond the recording's length if need be.
+    pseudo_sampler : callable, optional
+        Pseudo-sessions of this recording's task for any task, e.g.
+        :func:`~neuromop.values.bandit_population.bandit_pseudo_sampler` with the fitted learning
+        rate and temperature: ``sampler(rng)`` returns ``{"soft": ..., "true": ...}`` over the
+        recording's trials. With it the recording and its power simulations are tested with
+        circular shifts *and* pseudo-sessions (the larger p of both), which hold their level
+        when the values are slow; it replaces the two-offer task's own sampler. Without it,
+        tasks other than two-offer get circular shifts alone.
 
     Returns
     -------
@@ -84,22 +115,8 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
         counts, or None).
     """
 
-    if not isinstance(ds, xr.Dataset):
-        raise TypeError(f"ds must be an xarray.Dataset, got {type(ds).__name__}")
-    if behaviour is not None and not isinstance(behaviour, xr.Dataset):
-        raise TypeError(f"behaviour must be an xarray.Dataset or None, got "
-                        f"{type(behaviour).__name__}")
-    if behaviour is not None and "trial" not in behaviour.dims:
-        raise ValueError(f"behaviour must have a 'trial' dim like ds, got dims "
-                         f"{list(behaviour.dims)}")
-    if base is not None and not isinstance(base, str | tuple | list):
-        raise TypeError(f"base must be a list of trial variable names, got {base!r}")
-    base = [base] if isinstance(base, str) else base
+    base = _check_inputs(ds, behaviour, base, pseudo_sampler)
     src = behaviour if behaviour is not None else ds
-    if behaviour is not None and not np.array_equal(behaviour["trial"].values,
-                                                    ds["trial"].values):
-        raise ValueError("behaviour and dataset have different trial coordinates; select the "
-                         "same trials in both")
     notes = []
     offers = _two_offer_columns(src)
     choice_table = fig_behaviour = None
@@ -123,7 +140,6 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
         base_arrays = [y.astype(float)] if base is None else list(base)
         sampler = two_offer_pseudo_sampler(qa, qb, rho=rho, temperature=tau,
                                            signals={"soft": soft, "true": true})
-        null = ("shift", "pseudo")
         fig_behaviour = (qa, qb, y, log_model)
         notes.append(f"two-offer task: linear logit rho = {rho:.3f}, temperature = {tau:.3f} "
                      f"juice-B units (log logit rho = {log_model.params_['rho']:.3f}); signals "
@@ -132,7 +148,15 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
     else:
         signals = {"soft": soft, "true": true}
         base_arrays = [] if base is None else list(base)
-        sampler, null = None, ("shift",)
+        sampler = None
+    if pseudo_sampler is not None:
+        sampler = pseudo_sampler
+        notes.append("pseudo-sessions: from the sampler given (pseudo_sampler)")
+    elif sampler is None:
+        notes.append("nulls: circular shifts alone (no pseudo-sessions for this task; pass a "
+                     "pseudo_sampler in Python): with slow values the per-neuron false-positive "
+                     "rate can exceed alpha")
+    null = ("shift",) if sampler is None else ("shift", "pseudo")
     result = compare_value_encodings(ds, signals, base=base_arrays, behaviour=behaviour,
                                      window=window, n_null=n_null, null=null,
                                      pseudo_sampler=sampler, alpha=alpha,

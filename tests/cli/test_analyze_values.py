@@ -190,3 +190,44 @@ def test_report_power_simulations_use_the_statistic_and_nulls_of_the_recordings_
     assert tuple(seen["null"]) == ("shift", "pseudo") and callable(seen["pseudo_sampler"])
     assert any(note.startswith("population statistic: directional ('auto'")
                for note in report["notes"])
+
+
+@pytest.fixture(scope="module")
+def bandit_recording():
+    from neuromop.values.bandit_population import simulate_bandit_value_population
+
+    return simulate_bandit_value_population(encoding="soft", n_trials=120, n_neurons=6,
+                                            gain=0.5, random_state=3)
+
+
+def test_report_tests_any_task_with_the_pseudo_sampler_given(bandit_recording, monkeypatch):
+    import neuromop.values.report as report_module
+    from neuromop.values.bandit_population import bandit_pseudo_sampler
+
+    seen = {}
+    real = report_module.design_calibration
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs["compare_kwargs"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(report_module, "design_calibration", spy)
+    sampler = bandit_pseudo_sampler(120, alpha=bandit_recording.attrs["alpha"],
+                                    temperature=bandit_recording.attrs["temperature"])
+    report = report_module.value_report(bandit_recording, n_null=19, alpha=0.05,
+                                        power_sessions=1, pseudo_sampler=sampler,
+                                        random_state=0)
+    # the recording is tested against both nulls, so "auto" resolves to the directional test
+    assert list(report["result"]["null"].values) == ["shift", "pseudo"]
+    assert report["result"].attrs["population_statistic"] == "directional"
+    # and the power simulations are tested as the recording is, with the same sampler
+    assert tuple(seen["null"]) == ("shift", "pseudo") and seen["pseudo_sampler"] is sampler
+    assert "pseudo-sessions: from the sampler given (pseudo_sampler)" in report["notes"]
+
+
+def test_report_without_a_sampler_says_its_nulls_are_circular_shifts_alone(bandit_recording):
+    from neuromop.values import value_report
+
+    report = value_report(bandit_recording, n_null=19, alpha=0.05, random_state=0)
+    assert list(report["result"]["null"].values) == ["shift"]
+    assert any(note.startswith("nulls: circular shifts alone") for note in report["notes"])

@@ -810,7 +810,8 @@ case("value_report", V.value_report,
      ds=(None, "x", OPAQUE, xr.Dataset()), behaviour=(3, "x", OPAQUE, xr.Dataset()),
      soft=(None, "bogus", 3), true=(None, "bogus", 3), base=("x", ["bogus"], OPAQUE),
      window=((0.6, 0.1), (np.nan, 1.0), "ab", None), n_null=(-1, 0, None, "x"),
-     alpha=(-0.1, 1.5, np.nan, None), link=("x", None, 3, "identity"))
+     alpha=(-0.1, 1.5, np.nan, None), link=("x", None, 3, "identity"),
+     pseudo_sampler=(3, "x", OPAQUE))
 case("SoftmaxChoiceModel", lambda **kw: _fit(V.SoftmaxChoiceModel, **kw),
      fresh(X=L(lambda: offers()[0]), y=L(lambda: offers()[1]), bias=True, n_restarts=1,
            random_state=0),
