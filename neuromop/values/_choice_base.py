@@ -118,7 +118,9 @@ class _ChoiceModel(BaseEstimator):
     def _check_common(self):
         check_int("n_restarts", self.n_restarts, low=1)
 
-    def _fit_data(self, data: dict, mask: np.ndarray | None = None):
+    def _fit_data(self, data: dict, mask: np.ndarray | None = None, errors: bool = True):
+        """Fit on the usable trials (of ``mask``); ``errors=False`` skips the Hessian and its
+        standard errors (``se_`` NaN), which held-out scoring does not need."""
         self._check_common()
         spec = self._spec(data)
         names = [s[0] for s in spec]
@@ -173,6 +175,10 @@ class _ChoiceModel(BaseEstimator):
         self.classes_ = np.arange(self._n_options(data))
         self._theta_ = theta
         self._transforms_ = transforms
+        if not errors:
+            self.hessian_, self.se_ = None, dict.fromkeys(names, np.nan)
+            self.ci_ = dict.fromkeys(names, (np.nan, np.nan))
+            return self
         evaluate = batched if batched is not None else (  # the Hessian's points at once
             lambda points: np.array([negll(u) for u in points]))
         self._hessian_errors(evaluate, u_hat, names, transforms)

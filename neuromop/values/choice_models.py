@@ -178,8 +178,8 @@ class RelativeValueLogit(_ChoiceModel):
     def _n_options(self, data):
         return 2
 
-    def _fit_data(self, data, mask=None):
-        super()._fit_data(data, mask)
+    def _fit_data(self, data, mask=None, errors=True):
+        super()._fit_data(data, mask, errors)
         self.n_forced_ = int(data["forced"].sum())
         return self
 
@@ -444,7 +444,7 @@ def cross_validated_loglik(model: _ChoiceModel, X, y, *, cv=5, groups=None) -> C
     n = data["y"].size
     fold_ll = []
     for test in _folds(n, cv, groups):
-        m = clone(model)._fit_data(data, mask=~test)
+        m = clone(model)._fit_data(data, mask=~test, errors=False)  # no Hessian per fold
         ll = m._trial_loglik(m._theta_, data)
         fold_ll.append(float(ll[test & data["valid"]].sum()))
     n_valid = int(data["valid"].sum())

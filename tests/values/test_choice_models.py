@@ -275,6 +275,19 @@ def test_cross_validated_loglik_sums_folds_and_beats_chance():
     assert cv.total <= fitted.loglik_
 
 
+def test_held_out_scoring_fits_no_hessian_and_warns_only_on_the_full_fit():
+    # rewards all 0 with q0 = 0: the values never move, so the learning rate is not identified
+    rng = np.random.default_rng(4)
+    y, X = rng.integers(0, 2, 200), np.zeros((200, 1))
+    model = QLearningChoiceModel(n_actions=2, q0=0.0, n_restarts=1, random_state=0)
+    with pytest.warns(RuntimeWarning, match="not positive definite"):
+        model.fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the folds need only the optimum, not its Hessian
+        cv = cross_validated_loglik(model, X, y, cv=4)
+    assert np.isfinite(cv.folds).all() and cv.folds.size == 4
+
+
 def test_cross_validation_by_groups_needs_groups():
     X, y = _simulate_logit("linear", 2.0, 1.5, 100, 10)
     with pytest.raises(ValueError, match="groups"):
