@@ -226,7 +226,9 @@ class DesignSimulator:
     make a recording harder than a Poisson model of it). The slow part is the whole drift
     process, estimated through the fit's own projection (its smooth basis and slow signals
     hide most of a slow drift from the residuals; fitted to the residuals as they were, the
-    drift of the bandit simulator, SD 0.25 over 80 trials, came out SD ~0.1 over ~7 trials).
+    drift of the bandit simulator, SD 0.25 over 80 trials, came out SD ~0.1 over ~7 trials,
+    and the simulated sessions' "any" test had a pseudo-session null 22 % narrower than the
+    recordings' own: SD 40.7 against 52.5 on six 300-trial recordings; 54.4 now).
 
     ``gain_energy`` is the simulated population's ``sum g^2`` (log-rate units squared per SD
     of the signal, squared) and ``gain_energy_se`` its standard error as an estimate of the
