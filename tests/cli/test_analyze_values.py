@@ -168,8 +168,9 @@ def test_a_report_that_breaks_the_contract_writes_nothing(tmp_path):
     assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())
 
 
-def test_report_power_simulations_use_the_statistic_and_nulls_of_the_recordings_test(
-        monkeypatch):
+@pytest.fixture()
+def power_test_arguments(monkeypatch):
+    """The ``compare_kwargs`` the report hands its power simulations, once it has run."""
     import neuromop.values.report as report_module
 
     seen = {}
@@ -180,6 +181,14 @@ def test_report_power_simulations_use_the_statistic_and_nulls_of_the_recordings_
         return real(*args, **kwargs)
 
     monkeypatch.setattr(report_module, "design_calibration", spy)
+    return seen
+
+
+def test_report_power_simulations_use_the_statistic_and_nulls_of_the_recordings_test(
+        power_test_arguments):
+    import neuromop.values.report as report_module
+
+    seen = power_test_arguments
     ds = simulate_value_population(encoding="soft", n_neurons=8, n_trials=80, random_state=6)
     report = report_module.value_report(ds, n_null=19, alpha=0.05, power_sessions=1,
                                         random_state=0)
@@ -200,18 +209,12 @@ def bandit_recording():
                                             gain=0.5, random_state=3)
 
 
-def test_report_tests_any_task_with_the_pseudo_sampler_given(bandit_recording, monkeypatch):
+def test_report_tests_any_task_with_the_pseudo_sampler_given(bandit_recording,
+                                                            power_test_arguments):
     import neuromop.values.report as report_module
     from neuromop.values.bandit_population import bandit_pseudo_sampler
 
-    seen = {}
-    real = report_module.design_calibration
-
-    def spy(*args, **kwargs):
-        seen.update(kwargs["compare_kwargs"])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(report_module, "design_calibration", spy)
+    seen = power_test_arguments
     sampler = bandit_pseudo_sampler(120, alpha=bandit_recording.attrs["alpha"],
                                     temperature=bandit_recording.attrs["temperature"])
     report = report_module.value_report(bandit_recording, n_null=19, alpha=0.05,
