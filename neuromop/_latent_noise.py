@@ -27,13 +27,16 @@ def _ar1_times(Q: np.ndarray, rho: float) -> np.ndarray:
     return fwd + bwd - Q
 
 
-def _lag_means(A: np.ndarray, B: np.ndarray, lags: np.ndarray) -> np.ndarray:
-    """Mean over t of ``(A B')_{t, t+k}`` for each lag ``k`` (A, B: (T, p)), by FFT."""
+def _lag_means(A: np.ndarray, B: np.ndarray, lags: np.ndarray,
+               per_column: bool = False) -> np.ndarray:
+    """Mean over t of ``(A B')_{t, t+k}`` for each lag ``k`` (A, B: (T, p)), by FFT; with
+    ``per_column`` the mean of ``A[t, j] B[t+k, j]`` per column, (lag, p)."""
     T = A.shape[0]
     n = 1 << int(np.ceil(np.log2(2 * T)))
     cross = np.fft.irfft(np.conj(np.fft.rfft(A, n, axis=0)) * np.fft.rfft(B, n, axis=0), n,
-                         axis=0).sum(axis=1)  # sum_t A[t] . B[t + k] at index k
-    return cross[lags] / (T - lags)
+                         axis=0)[lags]  # sum_t A[t, j] B[t + k, j] at row k
+    cross = cross if per_column else cross.sum(axis=1)
+    return cross / (T - lags).reshape((-1,) + (1,) * (cross.ndim - 1))
 
 
 def _projected_ar1_lags(Q: np.ndarray | None, rho: float, lags: np.ndarray) -> np.ndarray:
@@ -85,8 +88,8 @@ def latent_count_noise(Y: np.ndarray, mu: np.ndarray, X: np.ndarray | None = Non
     c0 = np.minimum(np.log1p(np.maximum(np.mean(r**2 - kept * Y / mu**2, axis=0), 0.0)), 9.0)
     max_lag = max(T // 4, 10) if max_lag is None else max_lag
     lags = np.arange(0, min(max_lag, T - 2) + 1)
-    ck = np.array([np.mean(np.log1p(np.maximum(np.mean(r[k:] * r[:-k], axis=0), -0.99)))
-                   for k in lags[1:]])
+    ck = np.mean(np.log1p(np.maximum(_lag_means(r, r, lags[1:], per_column=True), -0.99)),
+                 axis=1)
     Q = None if X is None else np.linalg.qr(np.asarray(X, float))[0]
     if Q is not None:  # white noise (Poisson included) projected: M I M = M, lags k >= 1
         ck = ck + np.mean(r**2) * _lag_means(Q, Q, lags[1:])

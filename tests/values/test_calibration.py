@@ -210,6 +210,16 @@ def test_residual_noise_recovers_white_and_slow_parts():
     assert np.all(dispersion > 1.5)  # 1 + mu (exp(0.18) - 1) = 1.99 in expectation
 
 
+def test_lag_means_by_fft_match_a_loop():
+    from neuromop._latent_noise import _lag_means
+
+    rng = np.random.default_rng(3)
+    A, B, lags = rng.normal(size=(37, 4)), rng.normal(size=(37, 4)), np.arange(0, 30, 3)
+    loop = np.array([[np.mean(A[:37 - k, j] * B[k:, j]) for j in range(4)] for k in lags])
+    np.testing.assert_allclose(_lag_means(A, B, lags, per_column=True), loop, atol=1e-12)
+    np.testing.assert_allclose(_lag_means(A, B, lags), loop.sum(axis=1), atol=1e-12)
+
+
 def test_residual_noise_finds_a_slow_drift_through_the_fits_detrending():
     # the bandit simulator's drift (SD 0.25, time constant 80 trials) in a 300-trial session
     # whose means were fitted with a smooth basis: the residuals hold a fifth of its variance.
