@@ -51,10 +51,9 @@ def _projected_ar1_lags(Q: np.ndarray | None, rho: float, lags: np.ndarray) -> n
 
 
 def latent_count_noise(Y: np.ndarray, mu: np.ndarray, X: np.ndarray | None = None,
-                   max_lag: int | None = None) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+                   max_lag: int | None = None) -> tuple[np.ndarray, np.ndarray, float]:
     """The counts' variability beyond the fitted Poisson means ``mu`` as a latent log-rate:
-    per neuron a white SD and a slow SD, a pooled slow AR(1) coefficient, and the Pearson
-    dispersion per neuron.
+    per neuron a white SD and a slow SD, and a pooled slow AR(1) coefficient.
 
     Moments of a Poisson-lognormal count: with ``r = (y - mu) / mu`` the latent log-rate's
     residual autocovariance is ``C(0) = log(1 + mean(r^2 - y / mu^2))`` and ``C(k) = log(1 +
@@ -102,5 +101,21 @@ def latent_count_noise(Y: np.ndarray, mu: np.ndarray, X: np.ndarray | None = Non
     share = float(min(amp[best] * m0_slow / c0.mean(), 1.0)) if c0.mean() > 0 else 0.0
     slow_var = np.minimum(share * c0 / m0_slow, 9.0)
     white_var = np.minimum((1 - share) * c0 / kept, 9.0)
-    dispersion = np.maximum(np.mean((Y - mu) ** 2 / mu, axis=0), 1.0)
-    return np.sqrt(white_var), np.sqrt(slow_var), float(rhos[best]), dispersion
+    return np.sqrt(white_var), np.sqrt(slow_var), float(rhos[best])
+
+
+def count_score_covariance(X: np.ndarray, mu: np.ndarray, white: np.ndarray,
+                           slow: np.ndarray, rho: float) -> np.ndarray:
+    """Covariance of each neuron's Poisson-GLM score ``X'(y - mu)`` under the latent noise
+    (n_neurons, p, p): ``X' D X + white^2 (D X)'(D X) + slow^2 (D X)' Sigma_rho (D X)`` with
+    ``D = diag(mu_n)`` (Poisson noise plus a log-normal white and AR(1) latent log-rate, to
+    first order). With the Fisher information ``I`` it gives the sandwich covariance of the
+    coefficients, ``I^-1 S I^-1``, which a slow drift can make far larger than ``I^-1``."""
+    DX = mu.T[:, :, None] * X[None]  # (N, T, p)
+    poisson = np.einsum("tp,ntq->npq", X, DX)
+    fast = np.einsum("ntp,ntq->npq", DX, DX)
+    fwd = lfilter([1.0], [1.0, -rho], DX, axis=1)
+    bwd = lfilter([1.0], [1.0, -rho], DX[:, ::-1], axis=1)[:, ::-1]
+    slow_part = np.einsum("ntp,ntq->npq", DX, fwd + bwd - DX)  # (D X)' Sigma (D X)
+    return (poisson + (white**2)[:, None, None] * fast
+            + (slow**2)[:, None, None] * slow_part)

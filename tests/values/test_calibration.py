@@ -203,11 +203,10 @@ def test_residual_noise_recovers_white_and_slow_parts():
     rng = np.random.default_rng(0)
     mu = np.full((3000, 40), 5.0)
     Y = _lognormal_poisson(rng, 3000, 40, 5.0, white=0.3, slow=0.3, rho=0.9)
-    white, slow, rho, dispersion = _residual_noise(Y, mu)
+    white, slow, rho = _residual_noise(Y, mu)
     assert np.median(white) == pytest.approx(0.3, abs=0.05)
     assert np.median(slow) == pytest.approx(0.3, abs=0.05)
     assert rho == pytest.approx(0.9, abs=0.05)
-    assert np.all(dispersion > 1.5)  # 1 + mu (exp(0.18) - 1) = 1.99 in expectation
 
 
 def test_lag_means_by_fft_match_a_loop():
@@ -218,6 +217,22 @@ def test_lag_means_by_fft_match_a_loop():
     loop = np.array([[np.mean(A[:37 - k, j] * B[k:, j]) for j in range(4)] for k in lags])
     np.testing.assert_allclose(_lag_means(A, B, lags, per_column=True), loop, atol=1e-12)
     np.testing.assert_allclose(_lag_means(A, B, lags), loop.sum(axis=1), atol=1e-12)
+
+
+def test_score_covariance_matches_the_dense_formula():
+    from neuromop._latent_noise import count_score_covariance
+
+    rng = np.random.default_rng(5)
+    T, rho = 40, 0.8
+    X = np.column_stack([np.ones(T), rng.normal(size=(T, 2))])
+    mu = rng.uniform(0.5, 5.0, (T, 3))
+    white, slow = np.array([0.1, 0.3, 0.0]), np.array([0.2, 0.0, 0.5])
+    sigma = rho ** np.abs(np.subtract.outer(np.arange(T), np.arange(T)))
+    dense = [X.T @ np.diag(m) @ X + w**2 * X.T @ np.diag(m**2) @ X
+             + s**2 * X.T @ np.diag(m) @ sigma @ np.diag(m) @ X
+             for m, w, s in zip(mu.T, white, slow)]
+    np.testing.assert_allclose(count_score_covariance(X, mu, white, slow, rho), dense,
+                               rtol=1e-10)
 
 
 def test_residual_noise_finds_a_slow_drift_through_the_fits_detrending():
@@ -232,21 +247,20 @@ def test_residual_noise_finds_a_slow_drift_through_the_fits_detrending():
     Y = _lognormal_poisson(rng, 300, 200, 5.0, white=0.2, slow=0.25, rho=np.exp(-1 / 80))
     X = np.column_stack([np.ones(300), _dct_basis(300, 3)])
     mu = np.exp(X @ fit_poisson_glm(X, Y))
-    white, slow, rho, _ = _residual_noise(Y, mu, X)
+    white, slow, rho = _residual_noise(Y, mu, X)
     assert np.sqrt(np.mean(slow**2)) == pytest.approx(0.25, abs=0.06)
     assert np.log(rho) == pytest.approx(-1 / 80, abs=0.008)  # time constant 45 to 220 trials
     assert np.sqrt(np.mean(white**2)) == pytest.approx(0.2, abs=0.03)
     # fitted as if the residuals were the process, the drift is weak and fast
-    _, slow_naive, rho_naive, _ = _residual_noise(Y, mu)
+    _, slow_naive, rho_naive = _residual_noise(Y, mu)
     assert np.sqrt(np.mean(slow_naive**2)) < 0.15 and rho_naive < 0.95
 
 
 def test_residual_noise_is_near_zero_for_poisson_counts():
     rng = np.random.default_rng(1)
     Y = rng.poisson(5.0, size=(2000, 40)).astype(float)
-    white, slow, _, dispersion = _residual_noise(Y, np.full(Y.shape, 5.0))
+    white, slow, _ = _residual_noise(Y, np.full(Y.shape, 5.0))
     assert np.sqrt(np.median(white**2 + slow**2)) < 0.05
-    assert np.median(dispersion) == pytest.approx(1.0, abs=0.05)
 
 
 def test_design_simulator_reproduces_the_recordings_overdispersion():
@@ -295,7 +309,7 @@ def test_energy_threshold_keeps_the_strong_neurons_and_the_total():
 
 
 def test_gain_energy_gives_no_gain_to_a_neuron_with_infinite_variance():
-    # an absurd count (1e300) makes a neuron's dispersion infinite; its gain is 0 and the
+    # an absurd count (1e300) makes a neuron's noise variance infinite; its gain is 0 and the
     # others', the energy and its error stay finite (the fuzz suite found a NaN gain here)
     from neuromop.values.calibration import _gain_energy
 
@@ -303,7 +317,7 @@ def test_gain_energy_gives_no_gain_to_a_neuron_with_infinite_variance():
     X = np.column_stack([np.ones(50), rng.standard_normal((50, 2))])
     X[:, 1:] = (X[:, 1:] - X[:, 1:].mean(0)) / X[:, 1:].std(0)
     beta = rng.normal(0.0, 0.3, (3, 4))
-    gains, energy, se = _gain_energy(X, beta, np.exp(X @ beta),
-                                     np.array([np.inf, 1.0, 1.0, np.nan]))
+    white = np.array([np.inf, 0.2, 0.2, np.nan])
+    gains, energy, se = _gain_energy(X, beta, np.exp(X @ beta), (white, np.zeros(4), 0.5))
     assert gains[0] == 0 and gains[3] == 0
     assert np.all(np.isfinite(gains)) and np.isfinite(energy) and np.isfinite(se)
