@@ -19,11 +19,11 @@ __all__: list[str] = []
 _N_RHO = 100
 
 
-def _ar1_times(Q: np.ndarray, rho: float) -> np.ndarray:
-    """``Sigma Q`` for the unit-variance AR(1) covariance ``Sigma_ts = rho^|t - s|`` (T, p),
-    by a forward and a backward first-order filter (no T x T matrix)."""
-    fwd = lfilter([1.0], [1.0, -rho], Q, axis=0)
-    bwd = lfilter([1.0], [1.0, -rho], Q[::-1], axis=0)[::-1]
+def _ar1_times(Q: np.ndarray, rho: float, axis: int = 0) -> np.ndarray:
+    """``Sigma Q`` for the unit-variance AR(1) covariance ``Sigma_ts = rho^|t - s|`` over the
+    time ``axis`` of ``Q``, by a forward and a backward first-order filter (no T x T matrix)."""
+    fwd = lfilter([1.0], [1.0, -rho], Q, axis=axis)
+    bwd = np.flip(lfilter([1.0], [1.0, -rho], np.flip(Q, axis), axis=axis), axis)
     return fwd + bwd - Q
 
 
@@ -51,7 +51,7 @@ def _projected_ar1_lags(Q: np.ndarray | None, rho: float, lags: np.ndarray) -> n
 
 
 def latent_count_noise(Y: np.ndarray, mu: np.ndarray, X: np.ndarray | None = None,
-                   max_lag: int | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+                       max_lag: int | None = None) -> tuple[np.ndarray, np.ndarray, float]:
     """The counts' variability beyond the fitted Poisson means ``mu`` as a latent log-rate:
     per neuron a white SD and a slow SD, and a pooled slow AR(1) coefficient.
 
@@ -60,8 +60,8 @@ def latent_count_noise(Y: np.ndarray, mu: np.ndarray, X: np.ndarray | None = Non
     mean(r_t r_{t+k}))`` for ``k >= 1`` (the Poisson noise is independent across trials, but
     the projection gives white noise, Poisson included, the small lag covariances
     ``-mean (Q Q')_{t,t+k}``, which are added back). Lag products of one neuron are too noisy
-    to fit, so the lags ``1..max_lag`` averaged over
-    neurons are fitted with ``A m_k(rho)``, the lag-``k`` covariance of a unit AR(1) *after*
+    to fit, so the lags ``1..max_lag`` averaged over neurons are fitted with ``A m_k(rho)``,
+    the lag-``k`` covariance of a unit AR(1) *after*
     the projection onto the residual space of ``X`` (the design the means were fitted with;
     ``rho^k`` without one), over a grid of ``rho`` up to a time constant of half the session.
     ``A`` is then the slow process's variance before the regression removed its smooth part.
@@ -114,8 +114,6 @@ def count_score_covariance(X: np.ndarray, mu: np.ndarray, white: np.ndarray,
     DX = mu.T[:, :, None] * X[None]  # (N, T, p)
     poisson = np.einsum("tp,ntq->npq", X, DX)
     fast = np.einsum("ntp,ntq->npq", DX, DX)
-    fwd = lfilter([1.0], [1.0, -rho], DX, axis=1)
-    bwd = lfilter([1.0], [1.0, -rho], DX[:, ::-1], axis=1)[:, ::-1]
-    slow_part = np.einsum("ntp,ntq->npq", DX, fwd + bwd - DX)  # (D X)' Sigma (D X)
+    slow_part = np.einsum("ntp,ntq->npq", DX, _ar1_times(DX, rho, axis=1))  # (DX)' Sigma DX
     return (poisson + (white**2)[:, None, None] * fast
             + (slow**2)[:, None, None] * slow_part)

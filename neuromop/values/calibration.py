@@ -299,8 +299,7 @@ def _gain_energy(X: np.ndarray, beta: np.ndarray, mu: np.ndarray,
     coefficient) of the latent log-rate, the sandwich ``I^-1 S I^-1`` of the Poisson GLM's
     information ``I`` (with its unit ridge) and the score's covariance ``S`` under that noise,
     :func:`~neuromop._latent_noise.count_score_covariance`; ``I^-1`` without), a noncentral
-    chi-square
-    with 2 degrees of freedom, so ``sum_n (d_n - 2)`` estimates the population's total
+    chi-square with 2 degrees of freedom, so ``sum_n (d_n - 2)`` estimates the population's total
     noncentrality without bias. Each neuron keeps the share ``max(d_n - c, 0) / d_n`` of its
     ``e_n``, with the common threshold ``c >= 2`` that makes the kept noncentrality equal that
     total (a positive-part shrinkage: noise-level neurons are zeroed, strong ones barely
