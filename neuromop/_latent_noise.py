@@ -67,7 +67,8 @@ def latent_count_noise(Y: np.ndarray, mu: np.ndarray, X: np.ndarray | None = Non
     ``A`` is then the slow process's variance before the regression removed its smooth part.
     Its share of the residual lag-0 variance splits each neuron's ``C(0)`` into slow and white
     parts, each scaled back through the projection. ``C(0)`` is capped at 9 (a latent SD of 3
-    log units, a factor of 20 in rate), and so is each part's variance.
+    log units, a factor of 20 in rate), and so is each part's variance; ``r`` is capped at
+    ``1e4`` so that an absurd count cannot overflow the moments.
 
     Parameters
     ----------
@@ -82,7 +83,7 @@ def latent_count_noise(Y: np.ndarray, mu: np.ndarray, X: np.ndarray | None = Non
     """
     T = Y.shape[0]
     mu = np.maximum(mu, 1e-9)
-    r = (Y - mu) / mu
+    r = np.minimum((Y - mu) / mu, 1e4)  # a count 10^4 times its mean is absurd, not a moment
     kept = 1.0 if X is None else 1.0 - np.shape(X)[1] / T  # of a white variance, on average
     c0 = np.minimum(np.log1p(np.maximum(np.mean(r**2 - kept * Y / mu**2, axis=0), 0.0)), 9.0)
     max_lag = max(T // 4, 10) if max_lag is None else max_lag
