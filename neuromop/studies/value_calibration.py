@@ -34,7 +34,7 @@ from neuromop.values import (
     two_offer_pseudo_sampler,
     verdict_calibration,
 )
-from neuromop.values.encoding import POPULATION_STATISTICS
+from neuromop.values.encoding import INTERSECTION_TESTS, POPULATION_STATISTICS
 
 __all__ = ["SIMULATORS", "ValueCalibrationStudy"]
 
@@ -87,6 +87,9 @@ class ValueCalibrationStudy(Study):
         "population_statistic": dict(
             choices=POPULATION_STATISTICS,
             help="population statistic of the value tests (see compare_value_encodings)"),
+        "intersection_test": dict(
+            choices=INTERSECTION_TESTS,
+            help="gate of the verdicts (see compare_value_encodings)"),
     }
     BUDGETS: ClassVar[dict[str, dict]] = {
         "smoke": dict(n_trials=(120,), n_neurons=(8,), encodings=("soft", "none"),
@@ -102,7 +105,7 @@ class ValueCalibrationStudy(Study):
         for kind in self.nulls:
             check_choice("nulls", kind, ("shift", "pseudo"))
         check_choice("population_statistic", self.population_statistic, POPULATION_STATISTICS)
-        check_choice("intersection_test", self.intersection_test, ("any", "max"))
+        check_choice("intersection_test", self.intersection_test, INTERSECTION_TESTS)
         if not self.nulls:
             raise ValueError("nulls must name at least one of 'shift', 'pseudo'")
 

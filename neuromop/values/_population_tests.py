@@ -12,11 +12,31 @@ import numpy as np
 from scipy.stats import rankdata
 
 
-def _intersection_p(stat: np.ndarray, null: np.ndarray) -> float:
-    """p-value of the smallest of the tests' p-values (``stat`` (test,), ``null`` (test,
-    sample)) against the same minimum over the joint null draws (the closure's intersection)."""
+def _intersection_p(stat: np.ndarray, null: np.ndarray, method: str = "max") -> float:
+    """The closure's intersection test of the tests ``stat`` (test,) with null draws ``null``
+    (test, sample), whose draws are joint (draw ``i`` of every test comes from the same
+    surrogate).
+
+    ``"max"``: the smallest of the tests' permutation p-values against the same minimum over
+    the joint draws. ``"max_z"``: the largest of the tests' standardised statistics against the
+    same maximum over the joint draws (Westfall & Young's max-T), each test standardised by the
+    mean and SD of its pool (observation and draws, so the observation stays exchangeable
+    with the draws).
+    """
+    if method == "max_z":
+        z_obs, z_null = _pool_zscores(stat, null.T)
+        return float((1 + np.sum(z_null.max(axis=1) >= z_obs.max())) / (1 + null.shape[1]))
     q_obs, q_null = _pool_pvalues(stat, null.T)
     return float((1 + np.sum(q_null.min(axis=1) <= q_obs.min())) / (1 + null.shape[1]))
+
+
+def _pool_zscores(obs: np.ndarray, null: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """z-scores of the observed (...) and of every null draw (n_null, ...) by the mean and SD
+    of the pool of all ``n_null + 1`` values (0 where the pool is constant)."""
+    pool = np.concatenate([np.asarray(obs, float)[None], np.asarray(null, float)], axis=0)
+    sd = pool.std(axis=0)
+    z = np.divide(pool - pool.mean(axis=0), sd, out=np.zeros_like(pool), where=sd > 0)
+    return z[0], z[1:]
 
 
 def _pool_pvalues(obs: np.ndarray, null: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

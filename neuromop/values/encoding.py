@@ -52,10 +52,14 @@ Verdict
 The verdict follows the closure principle (Marcus, Peritz & Gabriel 1976): a soft or true claim
 needs its own test and the test of the intersection "neither signal adds", so the verdict's
 family-wise error stays at ``alpha``. The intersection test is by default the test of adding
-both signals (``intersection_test="any"``); with ``"max"`` it is the smallest of the three
-population p-values (any, soft, true) against the minimum over the same null draws, so a
-significant soft or true test is not discarded by a weaker "both signals" test (this needs
-``n_null >= 3 / alpha - 1``). ``"neither"`` if the intersection test is not significant;
+both signals (``intersection_test="any"``). With ``"max_z"`` it is the largest of the three
+population statistics (any, soft, true), each standardised by the mean and SD of its pool of
+observation and null draws, against the same maximum over the joint null draws (max-T,
+Westfall & Young 1993); with ``"max"`` the smallest of the three permutation p-values against
+the same minimum (this needs ``n_null >= 3 / alpha - 1``). Either way a significant soft or
+true test is not discarded by a weaker "both signals" test: the sum of gains of the "any"
+test is dominated by a few high-rate neurons' noise, while the directional unique tests gain
+with neurons. ``"neither"`` if the intersection test is not significant;
 otherwise ``"not identifiable"`` if the signals are too collinear for the number of trials: a
 signal's own (unique) variance is ``1 / VIF`` of its variance, so its coefficient is estimated
 from about ``n_trials / VIF`` trials' worth of information; the signals are separable when
@@ -97,6 +101,7 @@ from neuromop.values._population_tests import (
     _fold_mean,
     _intersection_p,
     _pool_pvalues,
+    _pool_zscores,
 )
 
 __all__ = ["VERDICTS", "benjamini_hochberg", "collinearity", "compare_value_encodings",
@@ -106,6 +111,7 @@ VERDICTS = ("soft", "true", "mixed", "neither", "not identifiable")
 
 #: Population statistics of :func:`compare_value_encodings` (``"auto"`` picks one by the nulls).
 POPULATION_STATISTICS = ("auto", "directional", "sum", "fisher")
+INTERSECTION_TESTS = ("any", "max_z", "max")
 
 #: Ground-truth encodings of the simulators and the verdict that is correct for each.
 ENCODINGS = {"soft": "soft", "true": "true", "mixed": "mixed", "none": "neither"}
@@ -271,13 +277,15 @@ def compare_value_encodings(
         bandit populations "mixed" in 5 of 100 sessions at alpha = 0.01 (``"sum"``: 1 of
         100); with pseudo-sessions both held the level. Use ``"fisher"`` with
         ``null=("shift", "pseudo")``.
-    intersection_test : {"any", "max"}
+    intersection_test : {"any", "max_z", "max"}
         Test of "neither signal adds" that gates the verdict (closure principle: the verdict's
         family-wise error stays at ``alpha`` either way). ``"any"``: the test of adding both
-        signals together. ``"max"``: the smallest of the three population p-values (any, soft,
-        true) against the same minimum over the joint null draws, so a significant soft or true
-        test is not discarded by a weaker "both signals" test; a minimum of three permutation
-        p-values needs ``n_null >= 3 / alpha - 1`` to reach ``alpha``, which is checked.
+        signals together. ``"max_z"``: the largest of the three pool-standardised population
+        statistics (any, soft, true) against the same maximum over the joint null draws, so a
+        significant soft or true test is not discarded by a weaker "both signals" test; works
+        with any ``n_null``. ``"max"``: the same with the smallest permutation p-value, which
+        needs ``n_null >= 3 / alpha - 1`` to reach ``alpha`` (checked). Per neuron the gate
+        is the same test on the neuron's log-likelihood gains (``p_neuron_gate``).
     neuron_correction : {"none", "fdr_bh"}
         Multiple-comparison control across neurons for ``neuron_class``: the raw permutation
         p-values, or Benjamini–Hochberg q-values of each test (false discovery rate
@@ -331,7 +339,7 @@ def compare_value_encodings(
                                    low_inclusive=False)
     min_rate = check_real("min_rate", min_rate, low=0.0)
     check_choice("population_statistic", population_statistic, POPULATION_STATISTICS)
-    check_choice("intersection_test", intersection_test, ("max", "any"))
+    check_choice("intersection_test", intersection_test, INTERSECTION_TESTS)
     check_choice("neuron_correction", neuron_correction, ("fdr_bh", "none"))
     check_choice("link", link, ("log", "softplus"))
     base = _check_base(base)
@@ -377,6 +385,21 @@ def _verdict(p_gate: float, separable: bool, p_soft: float, p_true: float, alpha
     if p_true <= alpha:
         return "true"
     return "not identifiable"
+
+
+def _neuron_intersection_p(gains: dict, null_gains: dict, pv: list, method: str) -> np.ndarray:
+    """Per-neuron intersection p-values of the tests ("any", "soft", "true"): the smallest
+    permutation p-value (``pv``, each test's (observed, draws) pair) or, for ``"max_z"``, the
+    largest pool-standardised log-likelihood gain, against the same extreme over the joint
+    null draws."""
+    n_pool = 1 + null_gains["any"].shape[0]
+    if method == "max_z":
+        z = [_pool_zscores(gains[k], null_gains[k]) for k in ("any", "soft", "true")]
+        m_obs, m_null = np.max([zo for zo, _ in z], axis=0), np.max([zn for _, zn in z], axis=0)
+        return (1 + (m_null >= m_obs).sum(axis=0)) / n_pool
+    u_obs = np.min([po for po, _ in pv], axis=0)
+    u_null = np.min([pn for _, pn in pv], axis=0)
+    return (1 + (u_null <= u_obs).sum(axis=0)) / n_pool
 
 
 def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
@@ -496,11 +519,10 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
         # per-neuron p-values of the observation and of every null draw (same draws for all
         # neurons and tests: their dependence is kept, Pesarin's nonparametric combination)
         pv = [_pool_pvalues(gains[k], ng[k]) for k in tests]
-        # per neuron, the closure's intersection: min p over the three tests vs the joint null
-        u_obs = np.min([po for po, _ in pv], axis=0)
-        u_null = np.min([pn for _, pn in pv], axis=0)
+        # per neuron, the closure's intersection: min p (or max z) over the three tests vs
+        # the same extreme over the joint null draws
         neuron_p_inter = np.maximum(neuron_p_inter,
-                                    (1 + (u_null <= u_obs).sum(axis=0)) / (1 + n_null))
+                                    _neuron_intersection_p(gains, ng, pv, intersection_test))
         for t_i, k in enumerate(tests):
             if population_statistic == "fisher":
                 obs, pop = -np.log(pv[t_i][0]).sum(), -np.log(pv[t_i][1]).sum(axis=1)
@@ -514,16 +536,17 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
             neuron_p[k] = np.maximum(neuron_p[k], pv[t_i][0])
         # population intersection: min over the three tests' p-values vs the same minimum
         # over the joint null draws
-        p_inter[j] = _intersection_p(pop_stat[:, j], null_pop[:, j])
+        p_inter[j] = _intersection_p(pop_stat[:, j], null_pop[:, j],
+                                     "max_z" if intersection_test == "max_z" else "max")
         dec_p[2:, j] = (1 + (nd >= dec_r2[2:]).sum(axis=0)) / (1 + n_null)
     dec_p[:2] = np.nan  # raw signals share variance; only residual decoding is tested
     pop_p = null_p.max(axis=1)
     p_any, p_soft, p_true = pop_p
-    p_gate = p_inter.max() if intersection_test == "max" else p_any
+    p_gate = p_any if intersection_test == "any" else p_inter.max()
 
     verdict = _verdict(p_gate, separable, p_soft, p_true, alpha)
 
-    neuron_p["gate"] = neuron_p_inter if intersection_test == "max" else neuron_p["any"]
+    neuron_p["gate"] = neuron_p["any"] if intersection_test == "any" else neuron_p_inter
     neuron_q = {k: benjamini_hochberg(v) for k, v in neuron_p.items()}
     decide = neuron_q if neuron_correction == "fdr_bh" else neuron_p
     classes = np.full(Y.shape[1], "neither", dtype=object)

@@ -112,8 +112,9 @@ def pool_value_encodings(results: Sequence[xr.Dataset], *, labels: Sequence | No
     pop_p = null_p.max(axis=1)
     tests = results[0]["test"].values.tolist()
     p = dict(zip(tests, pop_p))
-    if settings[0]["intersection_test"] == "max":
-        p_gate = max(_intersection_p(stat[:, j], null[:, j]) for j in range(stat.shape[1]))
+    gate = settings[0]["intersection_test"]
+    if gate in ("max", "max_z"):
+        p_gate = max(_intersection_p(stat[:, j], null[:, j], gate) for j in range(stat.shape[1]))
     else:
         p_gate = float(p["any"])
 

@@ -86,6 +86,21 @@ def test_max_intersection_gate_is_the_min_p_of_the_pooled_tests():
     assert pooled.attrs["verdict"] == "soft"
 
 
+def test_max_z_gate_is_the_largest_standardised_pooled_statistic():
+    """Seeds 100-101: the pooled both-signals test is at p = 0.53, the soft test at 0.01; the
+    max-z gate keeps the soft verdict the "any" gate would discard."""
+    results = _sessions("soft", 2, intersection_test="max_z")
+    pooled = pool_value_encodings(results)
+    stat = pooled.pop_statistic.values
+    draws = pooled.null_pop_statistic.values[:, 0, :]
+    pool = np.concatenate([stat[:, None], draws], axis=1)
+    z = (pool - pool.mean(axis=1, keepdims=True)) / pool.std(axis=1, keepdims=True)
+    expected = np.mean(z.max(axis=0) >= z.max(axis=0)[0])
+    assert pooled.attrs["p_intersection"] == pytest.approx(expected)
+    assert float(pooled.pop_p_value.sel(test="any")) > 0.01
+    assert pooled.attrs["verdict"] == "soft"
+
+
 def test_directional_sessions_pool_by_adding_their_statistics(weak_soft):
     directional = _sessions("soft", population_statistic="directional")
     pooled = pool_value_encodings(directional)
