@@ -81,10 +81,10 @@ def register(group) -> None:
                         "gains, or Fisher's combination of per-neuron permutation p-values; "
                         "auto (default): directional with pseudo-session nulls (two-offer "
                         "tasks), sum with circular shifts alone")
-    p.add_argument("--intersection-test", choices=("any", "max_z", "max"), default="any",
-                   help="gate of the verdict: the both-signals test (any, default), the "
-                        "largest standardised statistic of the three tests (max_z) or their "
-                        "smallest p-value (max, needs --n-null >= 3/alpha - 1)")
+    p.add_argument("--intersection-test", choices=("max_z", "any", "max"), default="max_z",
+                   help="gate of the verdict: the largest standardised statistic of the "
+                        "three tests (max_z, default), the both-signals test (any) or the "
+                        "smallest of their p-values (max, needs --n-null >= 3/alpha - 1)")
     p.add_argument("--link", choices=("log", "softplus"), default="log",
                    help="link of the Poisson encoding models: multiplicative tuning (log, "
                         "default) or rectified-linear-like tuning (softplus)")

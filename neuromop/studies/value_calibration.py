@@ -78,7 +78,7 @@ class ValueCalibrationStudy(Study):
     n_null: int = 99
     alpha: float = 0.01
     population_statistic: str = "auto"
-    intersection_test: str = "any"
+    intersection_test: str = "max_z"
     nulls: tuple[str, ...] = ("shift", "pseudo")
 
     name: ClassVar[str] = "value-calibration"

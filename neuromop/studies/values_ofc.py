@@ -23,7 +23,7 @@ from neuromop.data import list_padoa_sessions, load_padoa_session, shared_datase
 from neuromop.studies.protocol import Study, StudyResult
 from neuromop.studies.reports import write_value_report
 from neuromop.values import value_report
-from neuromop.values.encoding import POPULATION_STATISTICS
+from neuromop.values.encoding import INTERSECTION_TESTS, POPULATION_STATISTICS
 
 __all__ = ["ValuesOFCStudy"]
 
@@ -39,6 +39,7 @@ class ValuesOFCStudy(Study):
     data_root: str | None = None          # padoa_ofc folder (None: the shared datasets)
     power_sessions: int = 20              # simulated sessions per ground truth (0: no power)
     population_statistic: str = "auto"    # or "directional", "sum", "fisher" (see encoding)
+    intersection_test: str = "max_z"      # gate of the verdict: or "any", "max" (see encoding)
 
     name: ClassVar[str] = "values-ofc"
     USES_TORCH: ClassVar[bool] = False
@@ -46,6 +47,9 @@ class ValuesOFCStudy(Study):
         "population_statistic": dict(
             choices=POPULATION_STATISTICS,
             help="population statistic of the value tests (see compare_value_encodings)"),
+        "intersection_test": dict(
+            choices=INTERSECTION_TESTS,
+            help="gate of the verdicts (see compare_value_encodings)"),
     }
     BUDGETS: ClassVar[dict[str, dict]] = {
         "smoke": dict(n_null=19, alpha=0.05, sessions=1, power_sessions=1),
@@ -56,6 +60,7 @@ class ValuesOFCStudy(Study):
     def __post_init__(self) -> None:
         super().__post_init__()
         check_choice("population_statistic", self.population_statistic, POPULATION_STATISTICS)
+        check_choice("intersection_test", self.intersection_test, INTERSECTION_TESTS)
 
     def input_paths(self) -> list[Path]:
         """The ``padoa_ofc`` folder read (hashed into the run's record)."""
@@ -78,6 +83,7 @@ class ValuesOFCStudy(Study):
             rep = value_report(ds, window=(t0, t1), n_null=self.n_null, alpha=self.alpha,
                                power_sessions=self.power_sessions,
                                population_statistic=self.population_statistic,
+                               intersection_test=self.intersection_test,
                                random_state=stream)
             write_value_report(rep, out / session, f"OFC session {session}")
             r, ct = rep["result"], rep["choice_table"]

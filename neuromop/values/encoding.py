@@ -51,15 +51,15 @@ Verdict
 -------
 The verdict follows the closure principle (Marcus, Peritz & Gabriel 1976): a soft or true claim
 needs its own test and the test of the intersection "neither signal adds", so the verdict's
-family-wise error stays at ``alpha``. The intersection test is by default the test of adding
-both signals (``intersection_test="any"``). With ``"max_z"`` it is the largest of the three
-population statistics (any, soft, true), each standardised by the mean and SD of its pool of
-observation and null draws, against the same maximum over the joint null draws (max-T,
-Westfall & Young 1993); with ``"max"`` the smallest of the three permutation p-values against
-the same minimum (this needs ``n_null >= 3 / alpha - 1``). Either way a significant soft or
-true test is not discarded by a weaker "both signals" test: the sum of gains of the "any"
-test is dominated by a few high-rate neurons' noise, while the directional unique tests gain
-with neurons. ``"neither"`` if the intersection test is not significant;
+family-wise error stays at ``alpha``. The intersection test is by default (``"max_z"``) the
+largest of the three population statistics (any, soft, true), each standardised by the mean
+and SD of its pool of observation and null draws, against the same maximum over the joint
+null draws (max-T, Westfall & Young 1993); with ``"max"`` the smallest of the three
+permutation p-values against the same minimum (this needs ``n_null >= 3 / alpha - 1``); with
+``"any"`` the test of adding both signals alone. With ``"max_z"`` or ``"max"`` a significant
+soft or true test is not discarded by a weaker "both signals" test: the sum of gains of the
+"any" test is dominated by a few high-rate neurons' noise, while the directional unique tests
+gain with neurons. ``"neither"`` if the intersection test is not significant;
 otherwise ``"not identifiable"`` if the signals are too collinear for the number of trials: a
 signal's own (unique) variance is ``1 / VIF`` of its variance, so its coefficient is estimated
 from about ``n_trials / VIF`` trials' worth of information; the signals are separable when
@@ -219,7 +219,7 @@ def compare_value_encodings(
     min_unique_trials: float = 30.0,
     min_rate: float = 0.5,
     population_statistic: str = "auto",
-    intersection_test: str = "any",
+    intersection_test: str = "max_z",
     neuron_correction: str = "none",
     link: str = "log",
     random_state=None,
@@ -279,13 +279,14 @@ def compare_value_encodings(
         ``null=("shift", "pseudo")``.
     intersection_test : {"any", "max_z", "max"}
         Test of "neither signal adds" that gates the verdict (closure principle: the verdict's
-        family-wise error stays at ``alpha`` either way). ``"any"``: the test of adding both
-        signals together. ``"max_z"``: the largest of the three pool-standardised population
-        statistics (any, soft, true) against the same maximum over the joint null draws, so a
-        significant soft or true test is not discarded by a weaker "both signals" test; works
-        with any ``n_null``. ``"max"``: the same with the smallest permutation p-value, which
-        needs ``n_null >= 3 / alpha - 1`` to reach ``alpha`` (checked). Per neuron the gate
-        is the same test on the neuron's log-likelihood gains (``p_neuron_gate``).
+        family-wise error stays at ``alpha`` either way). ``"max_z"`` (default): the largest of
+        the three pool-standardised population statistics (any, soft, true) against the same
+        maximum over the joint null draws, so a significant soft or true test is not discarded
+        by a weaker "both signals" test; works with any ``n_null``. ``"any"``: the test of
+        adding both signals together. ``"max"``: the smallest of the three permutation
+        p-values against the same minimum over the joint draws, which needs
+        ``n_null >= 3 / alpha - 1`` to reach ``alpha`` (checked). Per neuron the gate is the
+        same test on the neuron's log-likelihood gains (``p_neuron_gate``).
     neuron_correction : {"none", "fdr_bh"}
         Multiple-comparison control across neurons for ``neuron_class``: the raw permutation
         p-values, or Benjamini–Hochberg q-values of each test (false discovery rate

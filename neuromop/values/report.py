@@ -63,9 +63,14 @@ def _check_inputs(ds, behaviour, base, pseudo_sampler) -> list | None:
     return [base] if isinstance(base, str) else base
 
 
+_GATES = {"max_z": "the largest standardised statistic of the any/soft/true tests (max_z)",
+          "max": "the smallest p-value of the any/soft/true tests (max)",
+          "any": "the both-signals test (any)"}
+
+
 def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", base=None,
                  window=(0.1, 0.6), n_null=99, alpha=0.01, power_sessions=0,
-                 population_statistic="auto", intersection_test="any", link="log",
+                 population_statistic="auto", intersection_test="max_z", link="log",
                  pseudo_sampler=None, random_state=0) -> dict:
     """Run the whole analysis of the ``values`` command on a dataset.
 
@@ -169,6 +174,8 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
                     "shifts alone)" if population_statistic == "auto" else "")
                  + ("; the 'any' test keeps the sum of log-likelihood gains"
                     if used == "directional" else ""))
+    notes.append(f"gate 'neither signal adds': {_GATES[intersection_test]}, "
+                 f"p = {float(result['p_intersection']):.3g}")
     power_sessions = check_int("power_sessions", power_sessions, low=0)
     power = None
     if power_sessions and result.attrs["family"] == "poisson":

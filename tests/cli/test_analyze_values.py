@@ -199,6 +199,11 @@ def test_report_power_simulations_use_the_statistic_and_nulls_of_the_recordings_
     assert tuple(seen["null"]) == ("shift", "pseudo") and callable(seen["pseudo_sampler"])
     assert any(note.startswith("population statistic: directional ('auto'")
                for note in report["notes"])
+    # the default gate, passed on to the power simulations and named with its p-value
+    assert seen["intersection_test"] == "max_z"
+    p_gate = float(report["result"]["p_intersection"])
+    assert (f"gate 'neither signal adds': the largest standardised statistic of the "
+            f"any/soft/true tests (max_z), p = {p_gate:.3g}") in report["notes"]
 
 
 @pytest.fixture(scope="module")

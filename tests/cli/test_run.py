@@ -120,9 +120,14 @@ def test_value_studies_take_the_population_statistic_from_the_command_line(study
 
     args = build_parser().parse_args(["run", study, "--budget", "smoke",
                                       "--population-statistic", "sum"])
-    overrides = {k: getattr(args, k) for k in STUDIES[study].OPTIONS}
-    assert STUDIES[study].for_budget("smoke", **overrides).population_statistic == "sum"
+    overrides = {k: getattr(args, k) for k in STUDIES[study].OPTIONS
+                 if getattr(args, k) is not None}  # as the handler does: unset flags keep defaults
+    configured = STUDIES[study].for_budget("smoke", **overrides)
+    assert (configured.population_statistic, configured.intersection_test) == ("sum", "max_z")
     assert STUDIES[study].for_budget("smoke").population_statistic == "auto"
+    args = build_parser().parse_args(["run", study, "--intersection-test", "any"])
+    assert STUDIES[study].for_budget("smoke", intersection_test=args.intersection_test
+                                     ).intersection_test == "any"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["run", study, "--population-statistic", "median"])
     assert "invalid choice: 'median'" in capsys.readouterr().err
