@@ -111,6 +111,7 @@ VERDICTS = ("soft", "true", "mixed", "neither", "not identifiable")
 
 #: Population statistics of :func:`compare_value_encodings` (``"auto"`` picks one by the nulls).
 POPULATION_STATISTICS = ("auto", "directional", "sum", "fisher")
+#: Gates of the verdict of :func:`compare_value_encodings` (the default is ``"max_z"``).
 INTERSECTION_TESTS = ("any", "max_z", "max")
 
 #: Ground-truth encodings of the simulators and the verdict that is correct for each.
