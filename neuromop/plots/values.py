@@ -153,8 +153,10 @@ def value_report_figures(result, out_dir, *, soft=None, true=None, behaviour=Non
 
 def plot_value_calibration(ds):
     """Correct-verdict rate (power) against trials, per simulator and encoding, with Wilson
-    intervals (solid: the largest neuron count, dashed: the others); last panel: the
-    per-neuron false-positive rate of untuned neurons against the level ``alpha``."""
+    intervals (one marker per neuron count, solid: the largest, dashed: the others; points
+    of different neuron counts are shifted apart along the trials axis so their intervals do
+    not hide each other); last panel: the per-neuron false-positive rate of untuned neurons
+    against the level ``alpha``."""
     import matplotlib.pyplot as plt
 
     sims = list(ds["simulator"].values)
@@ -163,7 +165,10 @@ def plot_value_calibration(ds):
     axes = axes[0]
     colors = {"soft": "C0", "true": "C3", "mixed": "C4", "none": "0.3"}
     neurons = list(ds["n_neurons"].values)
-    trials = ds["n_trials"].values
+    trials = ds["n_trials"].values.astype(float)
+    span = float(np.ptp(trials)) or float(trials[0])
+    markers = {n_n: "osD^v<>"[k % 7] for k, n_n in enumerate(neurons)}
+    shift = {n_n: 0.015 * span * (k - (len(neurons) - 1) / 2) for k, n_n in enumerate(neurons)}
     for ax, sim in zip(axes[:-1], sims, strict=True):
         for enc in ds["encoding"].values:
             for n_n in neurons:
@@ -171,15 +176,16 @@ def plot_value_calibration(ds):
                 rate = c["correct_rate"].values
                 err = np.clip(np.stack([rate - c["correct_rate_low"].values,
                                         c["correct_rate_high"].values - rate]), 0.0, None)
-                ax.errorbar(trials, rate, yerr=err, color=colors.get(str(enc), "C1"),
-                            ls="-" if n_n == neurons[-1] else "--", marker="o", capsize=2,
-                            label=f"{enc}, {n_n} neurons")
+                ax.errorbar(trials + shift[n_n], rate, yerr=err,
+                            color=colors.get(str(enc), "C1"),
+                            ls="-" if n_n == neurons[-1] else "--", marker=markers[n_n],
+                            capsize=2, label=f"{enc}, {n_n} neurons")
         ax.axhline(0.9, color="0.7", lw=0.8)
         ax.set_ylim(-0.02, 1.02)
         ax.set_xlabel("trials per session")
         ax.set_ylabel("correct verdict (fraction of sessions)")
         ax.set_title(str(sim))
-    axes[0].legend(fontsize=7)
+    axes[0].legend(fontsize=7, handlelength=3)
     ax = axes[-1]
     for i, sim in enumerate(sims):
         for n_n in neurons:
@@ -187,12 +193,14 @@ def plot_value_calibration(ds):
             rate = c["neuron_false_positive"].values
             err = np.clip(np.stack([rate - c["neuron_false_positive_low"].values,
                                     c["neuron_false_positive_high"].values - rate]), 0.0, None)
-            ax.errorbar(trials, rate, yerr=err, color=f"C{i}", marker="o", capsize=2,
+            ax.errorbar(trials + shift[n_n], rate, yerr=err, color=f"C{i}",
+                        marker=markers[n_n], capsize=2,
                         ls="-" if n_n == neurons[-1] else "--", label=f"{sim}, {n_n} neurons")
     ax.axhline(float(ds.attrs.get("alpha", 0.01)), color="k", lw=0.8, ls=":", label="alpha")
     ax.set_xlabel("trials per session")
-    ax.set_ylabel("untuned neurons called value-coding")
-    ax.legend(fontsize=7)
+    ax.set_ylabel("untuned neurons called value-coding\n(fraction of neurons)")
+    ax.set_title("per-neuron false positives")
+    ax.legend(fontsize=7, handlelength=3)
     fig.tight_layout()
     return fig
 
