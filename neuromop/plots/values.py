@@ -84,7 +84,8 @@ def plot_null_distributions(result, *, axes=None):
     """Each test's observed population statistic against its null distributions.
 
     The observed value is drawn once per null type, in its colour: the directional and Fisher
-    statistics depend on the null draws they are compared with.
+    statistics depend on the null draws they are compared with. A figure made here is titled
+    with the verdict and the p-value of its gate ("neither signal adds").
     """
     import matplotlib.pyplot as plt
 
@@ -92,6 +93,10 @@ def plot_null_distributions(result, *, axes=None):
     if axes is None:
         fig, axes = plt.subplots(1, len(tests), figsize=(3.2 * len(tests), 2.8),
                                  constrained_layout=True)
+        if "verdict" in result.attrs and "p_intersection" in result:
+            fig.suptitle(f"verdict: {result.attrs['verdict']} (gate 'neither signal adds' "
+                         f"p = {float(result['p_intersection']):.3g}, alpha = "
+                         f"{float(result.attrs.get('alpha', np.nan)):.3g})", fontsize=10)
     else:
         fig = np.ravel(axes)[0].figure
     statistic = result.attrs.get("population_statistic", "sum")

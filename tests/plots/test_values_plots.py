@@ -32,4 +32,7 @@ def test_observed_lines_are_the_statistics_tested_per_null(directional_result):
     labels = [ax.get_xlabel() for ax in fig.axes]
     assert labels[0] == "population Δ held-out log-lik (nats)"  # "any" keeps the sum
     assert labels[1:] == ["directional statistic (weighted Σ z)"] * 2
+    p_gate = float(res["p_intersection"])
+    assert fig._suptitle.get_text() == (f"verdict: {res.attrs['verdict']} (gate 'neither "
+                                        f"signal adds' p = {p_gate:.3g}, alpha = 0.05)")
     plt.close(fig)
