@@ -12,10 +12,10 @@ import numpy as np
 from scipy.stats import rankdata
 
 
-def _intersection_p(stat: np.ndarray, null: np.ndarray, method: str = "max") -> float:
-    """The closure's intersection test of the tests ``stat`` (test,) with null draws ``null``
-    (test, sample), whose draws are joint (draw ``i`` of every test comes from the same
-    surrogate).
+def _intersection_p(stat: np.ndarray, null: np.ndarray, method: str = "max") -> np.ndarray:
+    """The closure's intersection test of the tests ``stat`` (test, ...) with null draws
+    ``null`` (test, sample, ...), whose draws are joint (draw ``i`` of every test comes from
+    the same surrogate); one p-value per trailing index (a 0-d array for a population).
 
     ``"max"``: the smallest of the tests' permutation p-values against the same minimum over
     the joint draws. ``"max_z"``: the largest of the tests' standardised statistics against the
@@ -23,11 +23,14 @@ def _intersection_p(stat: np.ndarray, null: np.ndarray, method: str = "max") -> 
     mean and SD of its pool (observation and draws, so the observation stays exchangeable
     with the draws).
     """
+    draws = np.moveaxis(np.asarray(null, float), 1, 0)  # (sample, test, ...)
     if method == "max_z":
-        z_obs, z_null = _pool_zscores(stat, null.T)
-        return float((1 + np.sum(z_null.max(axis=1) >= z_obs.max())) / (1 + null.shape[1]))
-    q_obs, q_null = _pool_pvalues(stat, null.T)
-    return float((1 + np.sum(q_null.min(axis=1) <= q_obs.min())) / (1 + null.shape[1]))
+        z_obs, z_null = _pool_zscores(stat, draws)
+        extreme_obs, extreme_null = z_obs.max(axis=0), z_null.max(axis=1)
+        return (1 + np.sum(extreme_null >= extreme_obs, axis=0)) / (1 + draws.shape[0])
+    q_obs, q_null = _pool_pvalues(stat, draws)
+    extreme_obs, extreme_null = q_obs.min(axis=0), q_null.min(axis=1)
+    return (1 + np.sum(extreme_null <= extreme_obs, axis=0)) / (1 + draws.shape[0])
 
 
 def _pool_zscores(obs: np.ndarray, null: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

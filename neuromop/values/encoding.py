@@ -101,7 +101,6 @@ from neuromop.values._population_tests import (
     _fold_mean,
     _intersection_p,
     _pool_pvalues,
-    _pool_zscores,
 )
 
 __all__ = ["VERDICTS", "benjamini_hochberg", "collinearity", "compare_value_encodings",
@@ -389,21 +388,6 @@ def _verdict(p_gate: float, separable: bool, p_soft: float, p_true: float, alpha
     return "not identifiable"
 
 
-def _neuron_intersection_p(gains: dict, null_gains: dict, pv: list, method: str) -> np.ndarray:
-    """Per-neuron intersection p-values of the tests ("any", "soft", "true"): the smallest
-    permutation p-value (``pv``, each test's (observed, draws) pair) or, for ``"max_z"``, the
-    largest pool-standardised log-likelihood gain, against the same extreme over the joint
-    null draws."""
-    n_pool = 1 + null_gains["any"].shape[0]
-    if method == "max_z":
-        z = [_pool_zscores(gains[k], null_gains[k]) for k in ("any", "soft", "true")]
-        m_obs, m_null = np.max([zo for zo, _ in z], axis=0), np.max([zn for _, zn in z], axis=0)
-        return (1 + (m_null >= m_obs).sum(axis=0)) / n_pool
-    u_obs = np.min([po for po, _ in pv], axis=0)
-    u_null = np.min([pn for _, pn in pv], axis=0)
-    return (1 + (u_null <= u_obs).sum(axis=0)) / n_pool
-
-
 def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     """Benjamini–Hochberg q-values of the p-values ``p`` (1-D, finite, in [0, 1])."""
     p = check_finite_array("p", p, ndim=1)
@@ -509,6 +493,7 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
     dec_r2 = _decode_r2(dec_cache, targets)
 
     tests = ("any", "soft", "true")
+    gate = "max" if intersection_test == "any" else intersection_test  # p_intersection's test
     null_p = np.ones((3, len(null)))
     neuron_p = {k: np.zeros(Y.shape[1]) for k in tests}
     dec_p = np.zeros((4, len(null)))
@@ -524,7 +509,8 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
         # per neuron, the closure's intersection: min p (or max z) over the three tests vs
         # the same extreme over the joint null draws
         neuron_p_inter = np.maximum(neuron_p_inter,
-                                    _neuron_intersection_p(gains, ng, pv, intersection_test))
+                                    _intersection_p(np.stack([gains[k] for k in tests]),
+                                                    np.stack([ng[k] for k in tests]), gate))
         for t_i, k in enumerate(tests):
             if population_statistic == "fisher":
                 obs, pop = -np.log(pv[t_i][0]).sum(), -np.log(pv[t_i][1]).sum(axis=1)
@@ -536,10 +522,9 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
             null_pop[t_i, j] = pop
             null_p[t_i, j] = (1 + np.sum(pop >= obs)) / (1 + n_null)
             neuron_p[k] = np.maximum(neuron_p[k], pv[t_i][0])
-        # population intersection: min over the three tests' p-values vs the same minimum
+        # population intersection: min p (or max z) over the three tests vs the same extreme
         # over the joint null draws
-        p_inter[j] = _intersection_p(pop_stat[:, j], null_pop[:, j],
-                                     "max_z" if intersection_test == "max_z" else "max")
+        p_inter[j] = float(_intersection_p(pop_stat[:, j], null_pop[:, j], gate))
         dec_p[2:, j] = (1 + (nd >= dec_r2[2:]).sum(axis=0)) / (1 + n_null)
     dec_p[:2] = np.nan  # raw signals share variance; only residual decoding is tested
     pop_p = null_p.max(axis=1)

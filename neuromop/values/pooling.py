@@ -114,7 +114,8 @@ def pool_value_encodings(results: Sequence[xr.Dataset], *, labels: Sequence | No
     p = dict(zip(tests, pop_p))
     gate = settings[0]["intersection_test"]
     if gate in ("max", "max_z"):
-        p_gate = max(_intersection_p(stat[:, j], null[:, j], gate) for j in range(stat.shape[1]))
+        # one intersection p per null type (trailing axis), the largest of them
+        p_gate = float(_intersection_p(stat, np.swapaxes(null, 1, 2), gate).max())
     else:
         p_gate = float(p["any"])
 
