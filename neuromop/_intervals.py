@@ -1,7 +1,9 @@
-"""Means with Student-t intervals over a named dim, and distances to a published reference.
+"""Means with Student-t intervals over a named dim, distances to a published reference, and
+Wilson intervals of proportions.
 
 Private helpers of the studies: summaries over seeds (:mod:`neuromop.studies.seeds`) and the
-package's numbers beside the MOP paper authors' (:mod:`neuromop.mdp.paper`).
+package's numbers beside the MOP paper authors' (:mod:`neuromop.mdp.paper`);
+:func:`wilson_interval` is public as :func:`neuromop.values.wilson_interval`.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ import numpy as np
 import xarray as xr
 from scipy import stats
 
-__all__ = ["interval_rows", "mean_interval", "reference_z"]
+from neuromop._checks import check_finite_array, check_real
+
+__all__ = ["interval_rows", "mean_interval", "reference_z", "wilson_interval"]
 
 
 def mean_interval(values: xr.DataArray, dim: str = "trial", level: float = 0.95) -> xr.Dataset:
@@ -70,3 +74,42 @@ def interval_rows(ds: xr.Dataset, dim: str, group: str, reference=None,
                      "high": high, "n": n,
                      "values": ", ".join(f"{v:.6g}" for v in values.values)})
     return rows
+
+
+def wilson_interval(successes, trials, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a binomial proportion (arrays broadcast; NaN where trials = 0).
+
+    Parameters
+    ----------
+    successes, trials : array_like of int
+        Counts, ``0 <= successes <= trials``.
+    level : float
+        Confidence level in (0, 1).
+
+    Returns
+    -------
+    low, high : numpy.ndarray
+    """
+    k = check_finite_array("successes", successes)
+    n = check_finite_array("trials", trials)
+    level = check_real("level", level, low=0.0, high=1.0, low_inclusive=False,
+                       high_inclusive=False)
+    if np.any(k < 0) or np.any(k != np.round(k)):
+        raise ValueError("successes must be non-negative integers")
+    if np.any(n < 0) or np.any(n != np.round(n)):
+        raise ValueError("trials must be non-negative integers")
+    try:
+        over = np.any(k > n)
+    except ValueError:
+        raise ValueError(f"successes and trials must broadcast, got shapes {k.shape} and "
+                         f"{n.shape}") from None
+    if over:
+        raise ValueError("successes must not exceed trials")
+    z = stats.norm.ppf(0.5 + level / 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    # rounding can put a bound a hair past the estimate (k = 0 or n): keep low <= p <= high
+    return np.clip(np.minimum(centre - half, p), 0.0, 1.0), np.clip(np.maximum(centre + half, p),
+                                                                    0.0, 1.0)

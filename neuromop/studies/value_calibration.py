@@ -12,7 +12,8 @@ error rates (untuned neurons called value-coding, true-only neurons called soft)
 
 The nulls are circular shifts and pseudo-sessions re-simulated from each session's task with
 its generating parameters (``nulls``); with slow, learned signals the shift null alone is
-anti-conservative (see the guide).
+anti-conservative (see the guide); ``"linear_shift"`` (no wrap-around) is the alternative
+that needs no behavioural model.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from neuromop.values import (
     two_offer_pseudo_sampler,
     verdict_calibration,
 )
-from neuromop.values.encoding import INTERSECTION_TESTS, POPULATION_STATISTICS
+from neuromop.values.encoding import INTERSECTION_TESTS, NULL_TYPES, POPULATION_STATISTICS
 
 __all__ = ["SIMULATORS", "ValueCalibrationStudy"]
 
@@ -90,6 +91,9 @@ class ValueCalibrationStudy(Study):
         "intersection_test": dict(
             choices=INTERSECTION_TESTS,
             help="gate of the verdicts (see compare_value_encodings)"),
+        "nulls": dict(
+            nargs="+", choices=NULL_TYPES,
+            help="null types of the value tests, the larger p of them (default: shift pseudo)"),
     }
     BUDGETS: ClassVar[dict[str, dict]] = {
         "smoke": dict(n_trials=(120,), n_neurons=(8,), encodings=("soft", "none"),
@@ -102,12 +106,15 @@ class ValueCalibrationStudy(Study):
         super().__post_init__()
         for sim in self.simulators:
             check_choice("simulators", sim, tuple(SIMULATORS))
+        if isinstance(self.nulls, str):
+            raise TypeError(f"nulls must be a sequence of null types, got {self.nulls!r}")
+        self.nulls = tuple(self.nulls)
         for kind in self.nulls:
-            check_choice("nulls", kind, ("shift", "pseudo"))
+            check_choice("nulls", kind, NULL_TYPES)
         check_choice("population_statistic", self.population_statistic, POPULATION_STATISTICS)
         check_choice("intersection_test", self.intersection_test, INTERSECTION_TESTS)
         if not self.nulls:
-            raise ValueError("nulls must name at least one of 'shift', 'pseudo'")
+            raise ValueError(f"nulls must name at least one of {NULL_TYPES}")
 
     def cell(self, simulator: str, n_trials: int, n_neurons: int, stream) -> xr.Dataset:
         """The calibration of one (simulator, trials, neurons) cell."""

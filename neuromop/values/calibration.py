@@ -20,7 +20,8 @@ import numpy as np
 import xarray as xr
 from scipy.stats import norm
 
-from neuromop._checks import check_finite_array, check_int, check_real
+from neuromop._checks import check_int, check_real
+from neuromop._intervals import wilson_interval
 from neuromop._latent_noise import count_score_covariance, latent_count_noise
 from neuromop._provenance import provenance
 from neuromop._random import as_generator
@@ -34,45 +35,6 @@ __all__ = ["ENCODINGS", "DesignSimulator", "design_calibration", "design_simulat
 #: Most simulated sessions per encoding (each costs about a second).
 _MAX_SESSIONS = 100_000
 
-
-
-def wilson_interval(successes, trials, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval of a binomial proportion (arrays broadcast; NaN where trials = 0).
-
-    Parameters
-    ----------
-    successes, trials : array_like of int
-        Counts, ``0 <= successes <= trials``.
-    level : float
-        Confidence level in (0, 1).
-
-    Returns
-    -------
-    low, high : numpy.ndarray
-    """
-    k = check_finite_array("successes", successes)
-    n = check_finite_array("trials", trials)
-    level = check_real("level", level, low=0.0, high=1.0, low_inclusive=False,
-                       high_inclusive=False)
-    if np.any(k < 0) or np.any(k != np.round(k)):
-        raise ValueError("successes must be non-negative integers")
-    if np.any(n < 0) or np.any(n != np.round(n)):
-        raise ValueError("trials must be non-negative integers")
-    try:
-        over = np.any(k > n)
-    except ValueError:
-        raise ValueError(f"successes and trials must broadcast, got shapes {k.shape} and "
-                         f"{n.shape}") from None
-    if over:
-        raise ValueError("successes must not exceed trials")
-    z = norm.ppf(0.5 + level / 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    # rounding can put a bound a hair past the estimate (k = 0 or n): keep low <= p <= high
-    return np.clip(np.minimum(centre - half, p), 0.0, 1.0), np.clip(np.maximum(centre + half, p),
-                                                                    0.0, 1.0)
 
 
 def _neuron_truth(ds: xr.Dataset, neurons) -> tuple[np.ndarray, np.ndarray]:
@@ -306,21 +268,9 @@ def _gain_energy(X: np.ndarray, beta: np.ndarray, mu: np.ndarray,
     shrunk).
 
     Why: a raw magnitude is biased upwards by noise, so an untuned population would look
-    tuned and its power would be overstated. Three earlier forms were measured and dropped:
-    per-neuron variance subtraction floored at 0 (the floor lifts every weak or untuned
-    neuron: energy 1.24 times the truth's on 40 two-offer recordings of 20 neurons, 30 %
-    untuned, gain 0.08, 300 trials, and a third of the tuned energy on untuned ones); ``|b_n|^2``
-    debiased on the population (with ``r(soft, true) = 0.999`` the noise along the signals'
-    difference swamped it: energy 0 on 10 of 10 OFC-like recordings, truth 0.34); and one
-    common scale (spreads the energy over untuned neurons' noise: bandit designs' correct
-    rate 0.23-0.33 against 0.60-0.68 in fresh sessions). This form: energy 1.00 times the
-    truth's on the 40 recordings (0.0025 on untuned ones), 0.88 on 10 OFC-like ones; the standard
-    error (from ``Var(d_n) = 4 + 4 ncp_n``, in energy units) covered the recording's own
-    energy in 36 of 40 two-offer and 32 of 40 bandit recordings with the Fisher variance
-    times the Pearson dispersion; with the sandwich, its 95 % interval covered the generating
-    ``sum g^2`` in 21 and 23 of 24 two-offer recordings (gain 0.08, 0.1; 300 x 20) and 21 of 24
-    bandit ones at gains 0.1 and 0.15 (19 of 24 at 0.1 before). At the weaker bandit gain the
-    energy is still 1.19 times the truth's on average (1.22 before). ``mu`` (T, N) are the
+    tuned and its power would be overstated. Three earlier forms (per-neuron subtraction
+    floored at 0, ``|b_n|^2`` debiased on the population, one common scale) were measured and
+    dropped; the measurements are in the guide ("Soft or true values"). ``mu`` (T, N) are the
     fitted mean counts ``exp(X beta)``."""
     T, p = X.shape
     XX = (X[:, :, None] * X[:, None, :]).reshape(T, p * p)

@@ -18,10 +18,12 @@ cosine basis), base + true value, base + soft value, base + both — with contig
 
 Null distributions keep the slow structure of the data: (i) **circular shifts** across trials of
 the tested component (the residual of one signal given the other, or both signals together),
-which preserve each series' autocorrelation, and (ii) **pseudo-sessions** — signals recomputed
-from sessions re-simulated from the fitted behavioural model (a user ``pseudo_sampler``), whose
-residual replaces the real one. p-values are ``(1 + #{null >= observed}) / (1 + n_null)``; with
-both nulls the larger p-value is used.
+which preserve each series' autocorrelation but join its end to its start; (ii)
+**pseudo-sessions** — signals recomputed from sessions re-simulated from the fitted behavioural
+model (a user ``pseudo_sampler``), whose residual replaces the real one; (iii) **linear
+shifts** (Harris 2020): the counts of a central window tested against the signals shifted
+without wrap-around, valid when the signals are stationary. p-values are
+``(1 + #{null >= observed}) / (1 + n_null)``; with several nulls the largest p-value is used.
 
 Population statistic
 --------------------
@@ -35,17 +37,12 @@ coefficient, ``s_n`` its spread over the pool of null draws) grows like ``sqrt(s
 with the neurons, where a sum of gains or of chi-square statistics grows only like
 ``sum_n z_n^2 / sqrt(n_neurons)``. It is one-sided (a unique coefficient of the opposite sign
 to the value tuning, e.g. ``V_true - c H``, is not evidence of soft value), and neurons whose
-unique signals point against each other cancel. With circular shifts alone its level was
-measured slightly above ``alpha`` (see ``population_statistic``), with pseudo-session nulls
-within it, so the default ``"auto"`` uses it when ``null`` includes ``"pseudo"`` and the sum
-otherwise. ``population_statistic="sum"`` adds the
-neurons' held-out log-likelihood gains (nats). ``population_statistic="fisher"`` is Fisher's
-combination of the neurons' permutation p-values, ``-sum_n ln p_n``, whose null distribution
-comes from the same null draws (every draw's per-neuron p-values computed in the same pool:
-Pesarin's nonparametric combination, which keeps the dependence between neurons), so every
-neuron counts equally; it is more sensitive to a per-neuron null that is slightly
-anti-conservative (slow signals under circular shifts), and is best used with pseudo-session
-nulls.
+unique signals point against each other cancel. ``"sum"`` adds the neurons' held-out
+log-likelihood gains (nats). ``"fisher"`` is Fisher's combination of the neurons' permutation
+p-values, ``-sum_n ln p_n``, with every null draw's per-neuron p-values computed in the same
+pool (Pesarin's nonparametric combination, which keeps the dependence between neurons): every
+neuron counts equally, which makes it sensitive to a slightly anti-conservative per-neuron
+null.
 
 Verdict
 -------
@@ -84,27 +81,29 @@ from neuromop._checks import as_array, check_choice, check_finite_array, check_i
 from neuromop._provenance import provenance
 from neuromop._random import as_generator
 from neuromop.data.schema import activity_variable
+from neuromop.values._encoding_nulls import (
+    NULL_TYPES,
+    _linear_shift_half_width,
+    _null_stats,
+    _observe,
+    _surrogates,
+)
 from neuromop.values._glm import (
     _blocked_folds,
-    _cv,
     _dct_basis,
-    _decode_r2,
-    _decoder_folds,
     _partial_corr,
-    _residualize,
     _z,
     collinearity,
     fit_poisson_glm,
 )
 from neuromop.values._population_tests import (
     _directional,
-    _fold_mean,
     _intersection_p,
     _pool_pvalues,
 )
 
-__all__ = ["VERDICTS", "benjamini_hochberg", "collinearity", "compare_value_encodings",
-           "fit_poisson_glm"]
+__all__ = ["NULL_TYPES", "VERDICTS", "benjamini_hochberg", "collinearity",
+           "compare_value_encodings", "fit_poisson_glm"]
 
 VERDICTS = ("soft", "true", "mixed", "neither", "not identifiable")
 
@@ -247,8 +246,12 @@ def compare_value_encodings(
         Number of contiguous cross-validation blocks of trials.
     n_null : int
         Null samples per test (circular shifts and/or pseudo-sessions).
-    null : sequence of {"shift", "pseudo"}
+    null : sequence of {"shift", "pseudo", "linear_shift"}
         Null types; ``"pseudo"`` needs ``pseudo_sampler(rng) -> {"soft": array, "true": array}``.
+        ``"linear_shift"`` tests the counts of the central ``n_trials - 2 h`` trials
+        (``h = ceil(n_null / 2)``) against the signals shifted by up to ``h`` trials (no
+        wrap-around; valid when the signals are stationary; needs ``n_trials >= 4 h``), whose
+        observation is the window's own: ``pop_statistic`` holds each null's.
     alpha : float
         Significance level of each test.
     vif_max : float, optional
@@ -260,33 +263,19 @@ def compare_value_encodings(
     min_rate : float
         Neurons whose mean count in the window is below this are excluded (spikes per trial).
     population_statistic : {"auto", "directional", "sum", "fisher"}
-        Population statistic of each test. ``"directional"`` (unique tests only, the "any"
-        test keeps the sum) adds the neurons' unique coefficients signed and weighted by their
-        value tuning (module docstring); on the restless-bandit simulator (300 trials, 20
-        neurons, shift and pseudo-session nulls, alpha = 0.01) it found mixed populations in
-        28 of 30 sessions where the sum found 2 and true-only ones in 288 of 300 (sum: 74 of
-        100), and called true-only populations soft or mixed in 3 of 300 (two-offer
-        simulator: 0 of 130). With circular shifts alone it called true-only two-offer
-        populations "mixed" in 13 of 650 sessions (2.0 %, 95 % interval 1.2-3.4 %; the sum 5
-        of 500). ``"auto"`` (default) is ``"directional"`` when ``null`` includes
-        ``"pseudo"`` and ``"sum"`` otherwise. ``"sum"`` adds the raw
-        log-likelihood gains (nats); ``"fisher"`` combines the neurons' permutation p-values,
-        ``-sum_n ln p_n``, with every null draw's p-values computed in the same pool (a
-        nonparametric combination: each neuron counts equally, so a few high-rate drifting
-        neurons do not dominate). With the shift null alone ``"fisher"`` called true-only
-        bandit populations "mixed" in 5 of 100 sessions at alpha = 0.01 (``"sum"``: 1 of
-        100); with pseudo-sessions both held the level. Use ``"fisher"`` with
-        ``null=("shift", "pseudo")``.
+        Population statistic of each test (module docstring; measured levels and power in the
+        guide, "Soft or true values"). ``"directional"`` (unique tests; the "any" test keeps
+        the sum) adds the neurons' unique coefficients signed and weighted by their value
+        tuning; its level holds with pseudo-session nulls and was slightly above ``alpha`` with
+        circular shifts alone. ``"auto"`` (default) is ``"directional"`` when ``null``
+        includes ``"pseudo"`` and ``"sum"`` otherwise. ``"sum"`` adds the raw log-likelihood
+        gains (nats); ``"fisher"`` combines the neurons' permutation p-values,
+        ``-sum_n ln p_n`` (each neuron counts equally; use it with pseudo-session nulls).
     intersection_test : {"any", "max_z", "max"}
-        Test of "neither signal adds" that gates the verdict (closure principle: the verdict's
-        family-wise error stays at ``alpha`` either way). ``"max_z"`` (default): the largest of
-        the three pool-standardised population statistics (any, soft, true) against the same
-        maximum over the joint null draws, so a significant soft or true test is not discarded
-        by a weaker "both signals" test; works with any ``n_null``. ``"any"``: the test of
-        adding both signals together. ``"max"``: the smallest of the three permutation
-        p-values against the same minimum over the joint draws, which needs
-        ``n_null >= 3 / alpha - 1`` to reach ``alpha`` (checked). Per neuron the gate is the
-        same test on the neuron's log-likelihood gains (``p_neuron_gate``).
+        Test of "neither signal adds" that gates the verdict (module docstring, "Verdict"):
+        ``"max_z"`` (default, any ``n_null``), ``"any"`` or ``"max"`` (needs
+        ``n_null >= 3 / alpha - 1``, checked). Per neuron the gate is the same test on the
+        neuron's log-likelihood gains (``p_neuron_gate``).
     neuron_correction : {"none", "fdr_bh"}
         Multiple-comparison control across neurons for ``neuron_class``: the raw permutation
         p-values, or Benjamini–Hochberg q-values of each test (false discovery rate
@@ -322,12 +311,12 @@ def compare_value_encodings(
         raise ValueError("signals must have exactly the keys 'soft' and 'true', got "
                          f"{list(signals)}")
     if not isinstance(null, str | tuple | list):
-        raise TypeError(f"null must be 'shift', 'pseudo' or a sequence of them, got {null!r}")
+        raise TypeError(f"null must be one of {NULL_TYPES} or a sequence of them, got {null!r}")
     null = (null,) if isinstance(null, str) else tuple(null)
     for kind in null:
-        check_choice("null", kind, ("shift", "pseudo"))
+        check_choice("null", kind, NULL_TYPES)
     if not null:
-        raise ValueError("null must name at least one null type ('shift', 'pseudo')")
+        raise ValueError(f"null must name at least one null type {NULL_TYPES}")
     if "pseudo" in null and not callable(pseudo_sampler):
         raise ValueError("null='pseudo' needs pseudo_sampler(rng) -> {'soft': ..., 'true': ...}")
     drift_basis = check_int("drift_basis", drift_basis, low=0)
@@ -426,6 +415,12 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
     if cv > n or drift_basis >= n:
         raise ValueError(f"cv (got {cv}) must be <= and drift_basis (got {drift_basis}) < the "
                          f"number of trials {n}")
+    if "linear_shift" in null and 4 * _linear_shift_half_width(n_null) > n:
+        h = _linear_shift_half_width(n_null)
+        raise ValueError(f"null='linear_shift' with n_null={n_null} shifts the signals by up to "
+                         f"{h} trials and tests the central n_trials - {2 * h} trials, which "
+                         f"must be at least half of them: it needs n_trials >= {4 * h}, got {n}; "
+                         "use a smaller n_null or another null")
     soft = _z(_trial_signal(ds, behaviour, signals["soft"], "signals['soft']", n))
     true = _z(_trial_signal(ds, behaviour, signals["true"], "signals['true']", n))
     base_cols = [_z(_trial_signal(ds, behaviour, b, f"base[{i}]", n)) for i, b in enumerate(base)]
@@ -436,61 +431,15 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
     separable = bool(np.all(diag["vif"] < limit))
     folds = _blocked_folds(n, cv)
 
-    designs = {"base": B, "true": np.column_stack([B, true]), "soft": np.column_stack([B, soft]),
-               "both": np.column_stack([B, soft, true])}
-    ll, dev, betas = {}, {}, {}
-    ll0, dev0, _ = _cv(B[:, :1], Y, folds, glm)
-    for m, X in designs.items():
-        ll[m], dev[m], betas[m] = _cv(X, Y, folds, glm)
-    d2 = {m: 1.0 - dev[m] / dev0 for m in _MODELS}
-    gains = {"any": ll["both"] - ll["base"], "soft": ll["both"] - ll["true"],
-             "true": ll["both"] - ll["soft"]}
-
-    # component tested by each null: the residual of one signal given the other (+ base)
-    fit_s, res_s = _residualize(soft, np.column_stack([B, true]))
-    fit_t, res_t = _residualize(true, np.column_stack([B, soft]))
-
-    # unique coefficients (fold means) and the direction each test expects them in: the
-    # neuron's coefficient on the other signal alone (same sign as its value tuning)
-    n_base = B.shape[1]
-    coef_obs = {"soft": _fold_mean(betas["both"], n_base),
-                "true": _fold_mean(betas["both"], n_base + 1)}
-    reference = {"soft": _fold_mean(betas["true"], n_base),
-                 "true": _fold_mean(betas["soft"], n_base)}
-
-    def null_gains(kind: str) -> dict:
-        out = {k: np.empty((n_null, Y.shape[1])) for k in gains}
-        coef = {k: np.empty((n_null, Y.shape[1])) for k in ("soft", "true")}
-        dec = np.empty((n_null, 2))
-        lo = max(1, n // 10)
-        for i in range(n_null):
-            if kind == "shift":
-                k = int(rng.integers(lo, n - lo + 1)) if n > 2 * lo else int(rng.integers(1, n))
-                s_any, t_any = np.roll(soft, k), np.roll(true, k)
-                r_s, r_t = np.roll(res_s, k), np.roll(res_t, k)
-            else:
-                ps = pseudo_sampler(rng)
-                s_any = _z(np.asarray(ps["soft"], float))
-                t_any = _z(np.asarray(ps["true"], float))
-                r_s = _residualize(s_any, np.column_stack([B, t_any]))[1]
-                r_t = _residualize(t_any, np.column_stack([B, s_any]))[1]
-            l_any, _, _ = _cv(np.column_stack([B, s_any, t_any]), Y, folds, glm)
-            l_s, _, b_s = _cv(np.column_stack([B, fit_s + r_s, true]), Y, folds, glm,
-                              warm=betas["both"])
-            l_t, _, b_t = _cv(np.column_stack([B, soft, fit_t + r_t]), Y, folds, glm,
-                              warm=betas["both"])
-            out["any"][i] = l_any - ll["base"]
-            out["soft"][i] = l_s - ll["true"]
-            out["true"][i] = l_t - ll["soft"]
-            coef["soft"][i] = _fold_mean(b_s, n_base)
-            coef["true"][i] = _fold_mean(b_t, n_base + 1)
-            dec[i] = _decode_r2(dec_cache, np.column_stack([r_s, r_t]))
-        return out, dec, coef
-
-    F = np.sqrt(Y + 0.375)  # Anscombe transform for decoding and partial correlations
-    targets = np.column_stack([soft, true, res_s, res_t])
-    dec_cache = _decoder_folds(F, folds)
-    dec_r2 = _decode_r2(dec_cache, targets)
+    full = _observe(Y, B, soft, true, folds, glm)
+    ll, dev, gains = full.ll, full.dev, full.gains
+    d2 = {m: 1.0 - dev[m] / full.dev0 for m in _MODELS}
+    observed = {kind: full for kind in null}
+    if "linear_shift" in null:  # counts of the central window, signals shifted around it
+        h = _linear_shift_half_width(n_null)
+        w = slice(h, n - h)
+        observed["linear_shift"] = _observe(Y[w], B[w], soft[w], true[w],
+                                            _blocked_folds(n - 2 * h, cv), glm)
 
     tests = ("any", "soft", "true")
     gate = "max" if intersection_test == "any" else intersection_test  # p_intersection's test
@@ -502,22 +451,23 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
     p_inter = np.ones(len(null))
     neuron_p_inter = np.zeros(Y.shape[1])
     for j, kind in enumerate(null):
-        ng, nd, nc = null_gains(kind)
+        o = observed[kind]
+        ng, nd, nc = _null_stats(o, _surrogates(kind, full, o, n_null, rng, pseudo_sampler))
         # per-neuron p-values of the observation and of every null draw (same draws for all
         # neurons and tests: their dependence is kept, Pesarin's nonparametric combination)
-        pv = [_pool_pvalues(gains[k], ng[k]) for k in tests]
+        pv = [_pool_pvalues(o.gains[k], ng[k]) for k in tests]
         # per neuron, the closure's intersection: min p (or max z) over the three tests vs
         # the same extreme over the joint null draws
         neuron_p_inter = np.maximum(neuron_p_inter,
-                                    _intersection_p(np.stack([gains[k] for k in tests]),
+                                    _intersection_p(np.stack([o.gains[k] for k in tests]),
                                                     np.stack([ng[k] for k in tests]), gate))
         for t_i, k in enumerate(tests):
             if population_statistic == "fisher":
                 obs, pop = -np.log(pv[t_i][0]).sum(), -np.log(pv[t_i][1]).sum(axis=1)
             elif population_statistic == "directional" and k != "any":
-                obs, pop = _directional(coef_obs[k], nc[k], reference[k])
+                obs, pop = _directional(o.coef[k], nc[k], o.reference[k])
             else:
-                obs, pop = gains[k].sum(), ng[k].sum(axis=1)
+                obs, pop = o.gains[k].sum(), ng[k].sum(axis=1)
             pop_stat[t_i, j] = obs
             null_pop[t_i, j] = pop
             null_p[t_i, j] = (1 + np.sum(pop >= obs)) / (1 + n_null)
@@ -525,7 +475,7 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
         # population intersection: min p (or max z) over the three tests vs the same extreme
         # over the joint null draws
         p_inter[j] = float(_intersection_p(pop_stat[:, j], null_pop[:, j], gate))
-        dec_p[2:, j] = (1 + (nd >= dec_r2[2:]).sum(axis=0)) / (1 + n_null)
+        dec_p[2:, j] = (1 + (nd >= o.dec_r2[2:]).sum(axis=0)) / (1 + n_null)
     dec_p[:2] = np.nan  # raw signals share variance; only residual decoding is tested
     pop_p = null_p.max(axis=1)
     p_any, p_soft, p_true = pop_p
@@ -544,6 +494,7 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
     classes[sig_any & t_sig & ~s_sig] = "true"
     classes[sig_any & s_sig & t_sig] = "mixed"
 
+    F = full.F
     pcorr = np.stack([_partial_corr(F, soft, np.column_stack([B, true])),
                       _partial_corr(F, true, np.column_stack([B, soft]))])
     out = xr.Dataset(
@@ -566,7 +517,7 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
             "p_intersection": ((), float(p_gate)),
             "null_p_value": (("test", "null"), null_p),
             "null_pop_loglik_gain": (("test", "null", "sample"), null_pop),
-            "decoding_r2": ("target", dec_r2),
+            "decoding_r2": ("target", full.dec_r2),
             "decoding_p": (("target", "null"), dec_p),
             "signal_corr": ((), float(diag["corr"][0, 1])),
             "signal_partial_corr": ((), float(diag["partial_corr"][0, 1])),

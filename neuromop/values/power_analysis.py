@@ -26,23 +26,17 @@ The fit maximises the binomial likelihood with the Jeffreys-prior (Firth) penalt
 the estimates finite when the counts separate (every short session wrong, every long one
 right; Kosmidis & Firth, Biometrika 2021). The interval of the trial count is a parametric
 bootstrap of the counts from the fitted curve; it has no upper bound when a share of the
-bootstrap curves do not reach the power. Its coverage, measured over 150 replicate calibrations
-in three designs (40 or 200 sessions per length, the answer inside or 2.5 times beyond the simulated
-lengths), was 0.91-0.93 for a 95 % interval: slightly narrow, as percentile bootstraps are.
-
-The simulated sessions carry the value-signal strength estimated from one recording, which is
-itself uncertain (tens of per cent). When the calibration carries that energy's standard error
-(as :func:`~neuromop.values.design_calibration` writes it), each bootstrap replicate also draws
-an energy and scales its conditional slope by the root of its ratio to the estimate (a test's
-noncentrality grows with trials times energy). In 60 replicate calibrations whose strength was
-off by a 30 % relative error, this 95 % interval covered the trials needed at the true strength
-56 times; the count noise alone covered it 17 times.
+bootstrap curves do not reach the power (coverage of a 95 % interval 0.91-0.93 over 150
+replicate calibrations: slightly narrow, as percentile bootstraps are). When the calibration
+carries the standard error of the recording's value-signal strength (as
+:func:`~neuromop.values.design_calibration` writes it), each replicate also draws a strength
+and scales its conditional slope by the root of its ratio to the estimate (a test's
+noncentrality grows with trials times strength; measured coverage in the guide).
 
 Both slopes are constrained to be non-negative (a falling fit becomes the flat curve at its
-pooled rate): more trials cannot lower a test's power nor shut the identifiability rule, and
-with two lengths an unconstrained curve through a dip would promise that power falls. A curve
-that rises times one that is flat below the target plateaus below it: status "plateaus below
-the target", with the plateau reported.
+pooled rate): more trials cannot lower a test's power nor shut the identifiability rule. A
+curve that rises times one that is flat below the target plateaus below it: status
+"plateaus below the target", with the plateau reported.
 """
 
 from __future__ import annotations

@@ -149,3 +149,16 @@ def test_a_training_size_below_one_is_refused_before_anything_is_written(tmp_pat
     assert main(["run", "energy", "--epochs", "0", "--out", str(out)]) == 2
     assert "epochs must be >= 1, got 0" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_value_calibration_takes_its_nulls_from_the_command_line(capsys):
+    from neuromop.studies import STUDIES
+
+    cls = STUDIES["value-calibration"]
+    args = build_parser().parse_args(["run", "value-calibration", "--nulls", "linear_shift",
+                                      "pseudo"])
+    assert cls.for_budget("smoke", nulls=args.nulls).nulls == ("linear_shift", "pseudo")
+    assert cls.for_budget("smoke").nulls == ("shift", "pseudo")
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "value-calibration", "--nulls", "block"])
+    assert "invalid choice: 'block'" in capsys.readouterr().err

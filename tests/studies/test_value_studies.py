@@ -85,3 +85,17 @@ def test_value_calibration_rejects_an_unknown_simulator():
 @pytest.mark.parametrize("budget", ["smoke", "default", "paper"])
 def test_value_calibration_budgets_are_valid(budget):
     assert ValueCalibrationStudy.for_budget(budget).budget == budget
+
+
+def test_value_calibration_with_the_linear_shift_null(tmp_path):
+    study = ValueCalibrationStudy.for_budget("smoke", simulators=("bandit",),
+                                             nulls=["linear_shift"])
+    assert study.nulls == ("linear_shift",)
+    ds = study.run(tmp_path, progress=False).datasets["value_calibration"]
+    assert ds["verdict_count"].sum("verdict").values.min() == 2
+    assert '"nulls": ["linear_shift"]' in ds.attrs["parameters"]
+
+
+def test_value_calibration_rejects_a_string_of_nulls():
+    with pytest.raises(TypeError, match="nulls must be a sequence"):
+        ValueCalibrationStudy.for_budget("smoke", nulls="shift")

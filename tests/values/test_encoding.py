@@ -377,3 +377,48 @@ def test_directional_soft_test_holds_its_level_on_true_only_populations():
                                       population_statistic="directional", random_state=seed)
         rejections += float(res["pop_p_value"].sel(test="soft")) <= 0.05
     assert rejections <= 6
+
+
+def test_linear_shift_unshifted_member_is_the_window_observation():
+    """The linear-shift surrogate at shift 0 (full residual on the window, made orthogonal to
+    the window's base and other signal) is the window's own residual, so the observation is a
+    member of its null ensemble."""
+    from neuromop.values._encoding_nulls import _observe
+    from neuromop.values._glm import _blocked_folds, _dct_basis, _residualize
+
+    rng = np.random.default_rng(4)
+    n, h = 120, 20
+    soft, true = rng.normal(size=n).cumsum(), rng.normal(size=n).cumsum()
+    B = np.column_stack([np.ones(n), _dct_basis(n, 3)])
+    Y = rng.poisson(3.0, size=(n, 4)).astype(float)
+    full = _observe(Y, B, soft, true, _blocked_folds(n, 3), "poisson")
+    w = slice(h, n - h)
+    win = _observe(Y[w], B[w], soft[w], true[w], _blocked_folds(n - 2 * h, 3), "poisson")
+    moved_s = _residualize(full.res_s[w], np.column_stack([win.B, win.true]))[1]
+    moved_t = _residualize(full.res_t[w], np.column_stack([win.B, win.soft]))[1]
+    np.testing.assert_allclose(moved_s, win.res_s, atol=1e-10)
+    np.testing.assert_allclose(moved_t, win.res_t, atol=1e-10)
+
+
+def test_linear_shift_null_finds_coding_and_reports_its_own_observation():
+    ds = simulate_value_population(encoding="soft", design="separable", n_neurons=40,
+                                   n_trials=200, random_state=3)
+    res = compare_value_encodings(ds, base=["chosen"], n_null=19, alpha=0.05,
+                                  null=("shift", "linear_shift"), random_state=0)
+    assert list(res["null"].values) == ["shift", "linear_shift"]
+    assert res.attrs["verdict"] == "soft"
+    assert float(res["null_p_value"].sel(test="soft", null="linear_shift")) == 0.05
+    # the linear shift tests the central 180 of 200 trials: its observation is not the
+    # all-trial one the circular shift is compared with
+    stat = res["pop_statistic"].sel(test="any")
+    assert float(stat.sel(null="shift")) == pytest.approx(float(res["pop_loglik_gain"][0]))
+    assert float(stat.sel(null="linear_shift")) != pytest.approx(float(stat.sel(null="shift")))
+
+
+def test_linear_shift_needs_half_the_trials_in_its_window(small_ds):
+    n = small_ds.sizes["trial"]
+    n_null = n // 2 - 1  # shifts of up to n / 4 trials: the window keeps half
+    compare_value_encodings(small_ds, n_null=n_null, alpha=0.5, null="linear_shift",
+                            random_state=0)
+    with pytest.raises(ValueError, match=r"null='linear_shift' with n_null=.*n_trials >= "):
+        compare_value_encodings(small_ds, n_null=n_null + 2, alpha=0.5, null="linear_shift")

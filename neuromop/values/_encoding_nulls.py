@@ -1,0 +1,114 @@
+"""Observed statistics and null draws of the value-encoding tests (private helpers of
+:func:`~neuromop.values.encoding.compare_value_encodings`).
+
+The linear shift (Harris 2020, "A shift test for independence in generic time series") keeps
+the counts of the central trials ``[h, n - h)`` and pairs them with the signals shifted by
+``-h <= k <= h`` trials, taken from around the window (no wrap-around); ``k = 0`` is the
+observation. It is valid when the signals are stationary; a circular shift joins the end of a
+slow series to its start, so its shifted series track slow drifts of the counts less than the
+unshifted one does.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from neuromop.values._glm import _cv, _decode_r2, _decoder_folds, _residualize, _z
+from neuromop.values._population_tests import _fold_mean
+
+#: Null types of :func:`~neuromop.values.encoding.compare_value_encodings`.
+NULL_TYPES = ("shift", "pseudo", "linear_shift")
+
+
+def _observe(Y, B, soft, true, folds, glm) -> SimpleNamespace:
+    """The four encoding models of counts ``Y`` (trial, neuron) given base ``B`` fitted with
+    cross-validation, and the components each null replaces."""
+    designs = {"base": B, "true": np.column_stack([B, true]), "soft": np.column_stack([B, soft]),
+               "both": np.column_stack([B, soft, true])}
+    ll, dev, betas = {}, {}, {}
+    _, dev0, _ = _cv(B[:, :1], Y, folds, glm)
+    for m, X in designs.items():
+        ll[m], dev[m], betas[m] = _cv(X, Y, folds, glm)
+    # component tested by each null: the residual of one signal given the other (+ base)
+    fit_s, res_s = _residualize(soft, np.column_stack([B, true]))
+    fit_t, res_t = _residualize(true, np.column_stack([B, soft]))
+    # unique coefficients (fold means) and the direction each test expects them in: the
+    # neuron's coefficient on the other signal alone (same sign as its value tuning)
+    n_base = B.shape[1]
+    F = np.sqrt(Y + 0.375)  # Anscombe transform for decoding and partial correlations
+    dec_cache = _decoder_folds(F, folds)
+    return SimpleNamespace(
+        Y=Y, B=B, soft=soft, true=true, folds=folds, glm=glm, n_base=n_base, F=F,
+        ll=ll, dev=dev, dev0=dev0, betas=betas,
+        gains={"any": ll["both"] - ll["base"], "soft": ll["both"] - ll["true"],
+               "true": ll["both"] - ll["soft"]},
+        coef={"soft": _fold_mean(betas["both"], n_base),
+              "true": _fold_mean(betas["both"], n_base + 1)},
+        reference={"soft": _fold_mean(betas["true"], n_base),
+                   "true": _fold_mean(betas["soft"], n_base)},
+        fit_s=fit_s, res_s=res_s, fit_t=fit_t, res_t=res_t, dec_cache=dec_cache,
+        dec_r2=_decode_r2(dec_cache, np.column_stack([soft, true, res_s, res_t])))
+
+
+def _null_stats(o: SimpleNamespace, surrogates) -> tuple[dict, np.ndarray, dict]:
+    """Gains (test -> (draw, neuron)), residual decoding R² (draw, 2) and unique coefficients
+    (signal -> (draw, neuron)) of every surrogate ``(soft, true, soft residual, true residual)``
+    of the observation ``o``."""
+    surrogates = list(surrogates)
+    n_draw, n_neuron = len(surrogates), o.Y.shape[1]
+    out = {k: np.empty((n_draw, n_neuron)) for k in o.gains}
+    coef = {k: np.empty((n_draw, n_neuron)) for k in ("soft", "true")}
+    dec = np.empty((n_draw, 2))
+    B, Y, folds, glm = o.B, o.Y, o.folds, o.glm
+    for i, (s_any, t_any, r_s, r_t) in enumerate(surrogates):
+        l_any, _, _ = _cv(np.column_stack([B, s_any, t_any]), Y, folds, glm)
+        l_s, _, b_s = _cv(np.column_stack([B, o.fit_s + r_s, o.true]), Y, folds, glm,
+                          warm=o.betas["both"])
+        l_t, _, b_t = _cv(np.column_stack([B, o.soft, o.fit_t + r_t]), Y, folds, glm,
+                          warm=o.betas["both"])
+        out["any"][i] = l_any - o.ll["base"]
+        out["soft"][i] = l_s - o.ll["true"]
+        out["true"][i] = l_t - o.ll["soft"]
+        coef["soft"][i] = _fold_mean(b_s, o.n_base)
+        coef["true"][i] = _fold_mean(b_t, o.n_base + 1)
+        dec[i] = _decode_r2(o.dec_cache, np.column_stack([r_s, r_t]))
+    return out, dec, coef
+
+
+def _linear_shift_half_width(n_null: int) -> int:
+    """Largest shift ``h`` of the linear-shift null: ``2 h >= n_null`` nonzero shifts."""
+    return (n_null + 1) // 2
+
+
+def _surrogates(kind: str, full: SimpleNamespace, o: SimpleNamespace, n_null: int, rng,
+                pseudo_sampler=None):
+    """Surrogates of the tested signals for the null ``kind``: ``full`` is the observation on
+    every trial, ``o`` the one the null is compared with (the central window for
+    ``"linear_shift"``, else ``full``)."""
+    n = full.Y.shape[0]
+    if kind == "linear_shift":
+        h = _linear_shift_half_width(n_null)
+        shifts = np.concatenate([np.arange(-h, 0), np.arange(1, h + 1)])
+        other_s, other_t = np.column_stack([o.B, o.true]), np.column_stack([o.B, o.soft])
+        for k in rng.choice(shifts, size=n_null, replace=False):
+            moved = slice(h + k, n - h + k)
+            # the full residual moved by k, made orthogonal to the window's base and other
+            # signal (at k = 0 this is exactly the window's own residual)
+            yield (full.soft[moved], full.true[moved],
+                   _residualize(full.res_s[moved], other_s)[1],
+                   _residualize(full.res_t[moved], other_t)[1])
+        return
+    lo = max(1, n // 10)
+    for _ in range(n_null):
+        if kind == "shift":
+            k = int(rng.integers(lo, n - lo + 1)) if n > 2 * lo else int(rng.integers(1, n))
+            yield (np.roll(full.soft, k), np.roll(full.true, k), np.roll(full.res_s, k),
+                   np.roll(full.res_t, k))
+        else:
+            ps = pseudo_sampler(rng)
+            s_any = _z(np.asarray(ps["soft"], float))
+            t_any = _z(np.asarray(ps["true"], float))
+            yield (s_any, t_any, _residualize(s_any, np.column_stack([full.B, t_any]))[1],
+                   _residualize(t_any, np.column_stack([full.B, s_any]))[1])
