@@ -85,6 +85,10 @@ def register(group) -> None:
                    help="gate of the verdict: the largest standardised statistic of the "
                         "three tests (max_z, default), the both-signals test (any) or the "
                         "smallest of their p-values (max, needs --n-null >= 3/alpha - 1)")
+    p.add_argument("--shift-null", choices=("auto", "shift", "linear_shift"), default="auto",
+                   help="shift null: circular shifts, or linear shifts without wrap-around "
+                        "(need 4 ceil(n_null / 2) trials); auto (default): linear shifts when "
+                        "there are no pseudo-sessions and enough trials, else circular")
     p.add_argument("--link", choices=("log", "softplus"), default="log",
                    help="link of the Poisson encoding models: multiplicative tuning (log, "
                         "default) or rectified-linear-like tuning (softplus)")
@@ -150,7 +154,7 @@ def _values(args: argparse.Namespace) -> int:
                           power_sessions=args.power_sessions,
                           population_statistic=args.population_statistic,
                           intersection_test=args.intersection_test, link=args.link,
-                          random_state=args.seed)
+                          shift_null=args.shift_null, random_state=args.seed)
     paths = write_value_report(report, args.out, title)
     res = report["result"]
     print(f"verdict: {res.attrs['verdict']}  (r(soft, true) = {float(res['signal_corr']):.4f}, "

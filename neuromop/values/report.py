@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from neuromop._checks import check_int
+from neuromop._checks import check_choice, check_int
+from neuromop.values._encoding_nulls import _linear_shift_half_width
 from neuromop.values.calibration import design_calibration
 from neuromop.values.choice_models import RelativeValueLogit, compare_models
 from neuromop.values.encoding import compare_value_encodings
@@ -71,7 +72,7 @@ _GATES = {"max_z": "the largest standardised statistic of the any/soft/true test
 def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", base=None,
                  window=(0.1, 0.6), n_null=99, alpha=0.01, power_sessions=0,
                  population_statistic="auto", intersection_test="max_z", link="log",
-                 pseudo_sampler=None, random_state=0) -> dict:
+                 pseudo_sampler=None, shift_null="auto", random_state=0) -> dict:
     """Run the whole analysis of the ``values`` command on a dataset.
 
     Parameters
@@ -107,7 +108,14 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
         recording's trials. With it the recording and its power simulations are tested with
         circular shifts *and* pseudo-sessions (the larger p of both), which hold their level
         when the values are slow; it replaces the two-offer task's own sampler. Without it,
-        tasks other than two-offer get circular shifts alone.
+        tasks other than two-offer get a shift null alone (``shift_null``).
+    shift_null : {"auto", "shift", "linear_shift"}
+        The shift null of the test: circular shifts (``"shift"``) or linear shifts without
+        wrap-around (``"linear_shift"``, which needs ``4 ceil(n_null / 2)`` trials and tests the
+        central trials; see :func:`~neuromop.values.encoding.compare_value_encodings`).
+        ``"auto"`` (default): circular shifts beside pseudo-sessions (the pair holds its
+        level), linear shifts when there are no pseudo-sessions and the recording is long
+        enough (circular shifts alone were anti-conservative with slow values), else circular.
 
     Returns
     -------
@@ -157,11 +165,16 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
     if pseudo_sampler is not None:
         sampler = pseudo_sampler
         notes.append("pseudo-sessions: from the sampler given (pseudo_sampler)")
-    elif sampler is None:
-        notes.append("nulls: circular shifts alone (no pseudo-sessions for this task; pass a "
-                     "pseudo_sampler in Python): with slow values the per-neuron false-positive "
-                     "rate can exceed alpha")
-    null = ("shift",) if sampler is None else ("shift", "pseudo")
+    n_null = check_int("n_null", n_null, low=1)
+    n_rec = int(ds.sizes.get("trial", 0))
+    null, min_trials = _nulls(shift_null, sampler is not None, n_null, n_rec)
+    if null[0] == "linear_shift":
+        notes.append(f"nulls: linear shifts of up to {min_trials // 4} trials (the central "
+                     f"{n_rec - min_trials // 2} trials are tested)")
+    elif null == ("shift",):
+        notes.append("nulls: circular shifts alone (no pseudo-sessions for this task, too few "
+                     "trials for linear shifts or shift_null='shift'): with slow values the "
+                     "per-neuron false-positive rate can exceed alpha")
     result = compare_value_encodings(ds, signals, base=base_arrays, behaviour=behaviour,
                                      window=window, n_null=n_null, null=null,
                                      pseudo_sampler=sampler, alpha=alpha,
@@ -179,8 +192,7 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
     power_sessions = check_int("power_sessions", power_sessions, low=0)
     power = None
     if power_sessions and result.attrs["family"] == "poisson":
-        n_rec = int(ds.sizes["trial"])
-        lengths = sorted({max(20, n_rec // 2), n_rec}) if n_rec >= 20 else None
+        lengths = sorted({max(20, min_trials, n_rec // 2), n_rec}) if n_rec >= 20 else None
         power = design_calibration(
             ds, signals, base=base_arrays, behaviour=behaviour, window=window,
             n_trials=lengths, n_sessions=power_sessions, random_state=random_state,
@@ -203,6 +215,17 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
     return {"result": result, "choice_table": choice_table, "signals": sig_arrays,
             "behaviour": fig_behaviour, "notes": notes, "power": power,
             "entropy_ratio": ratio}
+
+
+def _nulls(shift_null: str, pseudo: bool, n_null: int, n_trials: int) -> tuple[tuple, int]:
+    """The nulls of a report and the fewest trials a session needs for them."""
+    check_choice("shift_null", shift_null, ("auto", "shift", "linear_shift"))
+    need = 4 * _linear_shift_half_width(n_null)
+    if shift_null == "auto":
+        shift_null = "linear_shift" if not pseudo and n_trials >= need else "shift"
+    if shift_null == "shift":
+        return (("shift", "pseudo") if pseudo else ("shift",)), 0
+    return (("linear_shift", "pseudo") if pseudo else ("linear_shift",)), need
 
 
 def _ratio_note(ratio: xr.Dataset) -> str:

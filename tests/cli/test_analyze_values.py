@@ -63,6 +63,20 @@ def test_cli_generic_signals_without_offers(tmp_path, capsys):
     assert not (tmp_path / "r" / "values_choice_models.csv").exists()
 
 
+@pytest.mark.parametrize(("flag", "nulls"), [([], ["linear_shift"]),
+                                             (["--shift-null", "shift"], ["shift"])])
+def test_cli_shift_null_reaches_the_result(tmp_path, flag, nulls):
+    ds = simulate_value_population(encoding="soft", n_neurons=10, n_trials=100,
+                                   random_state=3).drop_vars(["offer_A", "offer_B"])
+    path = tmp_path / "generic.nc"
+    save(ds, path)
+    assert main(["analyze", "values", str(path), "--out", str(tmp_path / "r"), "--n-null", "19",
+                 "--alpha", "0.05", *flag]) == 0
+    res = xr.open_dataset(tmp_path / "r" / "values_result.nc", engine="h5netcdf")
+    assert res["null"].values.tolist() == nulls
+    res.close()
+
+
 def test_cli_directional_statistic_reaches_the_result_and_its_provenance(tmp_path):
     ds = simulate_value_population(encoding="soft", design="separable", n_neurons=20,
                                    random_state=3).drop_vars(["offer_A", "offer_B"])
@@ -236,6 +250,27 @@ def test_report_tests_any_task_with_the_pseudo_sampler_given(bandit_recording,
 def test_report_without_a_sampler_says_its_nulls_are_circular_shifts_alone(bandit_recording):
     from neuromop.values import value_report
 
-    report = value_report(bandit_recording, n_null=19, alpha=0.05, random_state=0)
+    # 120 trials are too few for linear shifts of up to 40 trials (n_null 79): circular
+    report = value_report(bandit_recording, n_null=79, alpha=0.05, random_state=0)
     assert list(report["result"]["null"].values) == ["shift"]
     assert any(note.startswith("nulls: circular shifts alone") for note in report["notes"])
+    forced = value_report(bandit_recording, n_null=19, alpha=0.05, shift_null="shift",
+                          random_state=0)
+    assert list(forced["result"]["null"].values) == ["shift"]
+
+
+def test_report_without_a_sampler_uses_linear_shifts_when_the_session_allows(
+        bandit_recording, power_test_arguments):
+    import neuromop.values.report as report_module
+
+    seen = power_test_arguments
+    report = report_module.value_report(bandit_recording, n_null=19, alpha=0.05,
+                                        power_sessions=1, random_state=0)
+    assert list(report["result"]["null"].values) == ["linear_shift"]
+    assert "nulls: linear shifts of up to 10 trials (the central 100 trials are tested)" in \
+        report["notes"]
+    # the power simulations are tested alike, at lengths the linear shift can take
+    assert tuple(seen["null"]) == ("linear_shift",)
+    assert report["power"]["n_trials"].values.tolist() == [60, 120]
+    with pytest.raises(ValueError, match="shift_null must be one of"):
+        report_module.value_report(bandit_recording, shift_null="block")

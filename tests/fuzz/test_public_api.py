@@ -734,7 +734,8 @@ case("compare_value_encodings", V.compare_value_encodings,
      ds=X, base=(None, "x", ["bogus"], [np.zeros(3)], OPAQUE), window="pair", link="choice",
      population_statistic="choice", intersection_test="choice",
      drift_basis=(-1, 2.5, None, "x", 10**9), cv=(0, 1, -1, 2.5, None, "x", 10**6),
-     n_null=(-1, 0, 2.5, None, "x"), null=("x", None, ("pseudo",), (), OPAQUE),
+     n_null=(-1, 0, 2.5, None, "x"),
+     null=("x", None, ("pseudo",), (), OPAQUE, ("linear_shift", "block")),
      alpha=(-0.1, 0.0, 1.5, np.nan, None, "x"), vif_max=(-1.0, np.nan, None, "x"),
      min_rate=(-1.0, np.nan, np.inf, None, "x"), random_state=("seed", -1, OPAQUE))
 @functools.cache
@@ -811,7 +812,7 @@ case("value_report", V.value_report,
      soft=(None, "bogus", 3), true=(None, "bogus", 3), base=("x", ["bogus"], OPAQUE),
      window=((0.6, 0.1), (np.nan, 1.0), "ab", None), n_null=(-1, 0, None, "x"),
      alpha=(-0.1, 1.5, np.nan, None), link=("x", None, 3, "identity"),
-     pseudo_sampler=(3, "x", OPAQUE))
+     pseudo_sampler=(3, "x", OPAQUE), shift_null=("x", None, 3, "pseudo"))
 case("SoftmaxChoiceModel", lambda **kw: _fit(V.SoftmaxChoiceModel, **kw),
      fresh(X=L(lambda: offers()[0]), y=L(lambda: offers()[1]), bias=True, n_restarts=1,
            random_state=0),
