@@ -79,8 +79,8 @@ def register(group) -> None:
                    help="population statistic: the unique coefficients signed and weighted by "
                         "the neurons' value tuning (directional), the sum of log-likelihood "
                         "gains, or Fisher's combination of per-neuron permutation p-values; "
-                        "auto (default): directional with pseudo-session nulls (two-offer "
-                        "tasks), sum with circular shifts alone")
+                        "auto (default): directional with pseudo-session (two-offer tasks) "
+                        "or linear-shift nulls, sum with circular shifts alone")
     p.add_argument("--intersection-test", choices=("max_z", "any", "max"), default="max_z",
                    help="gate of the verdict: the largest standardised statistic of the "
                         "three tests (max_z, default), the both-signals test (any) or the "

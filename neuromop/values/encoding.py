@@ -266,9 +266,10 @@ def compare_value_encodings(
         Population statistic of each test (module docstring; measured levels and power in the
         guide, "Soft or true values"). ``"directional"`` (unique tests; the "any" test keeps
         the sum) adds the neurons' unique coefficients signed and weighted by their value
-        tuning; its level holds with pseudo-session nulls and was slightly above ``alpha`` with
-        circular shifts alone. ``"auto"`` (default) is ``"directional"`` when ``null``
-        includes ``"pseudo"`` and ``"sum"`` otherwise. ``"sum"`` adds the raw log-likelihood
+        tuning; its level holds with pseudo-session and linear-shift nulls and was slightly
+        above ``alpha`` with circular shifts alone. ``"auto"`` (default) is
+        ``"directional"`` when ``null`` includes ``"pseudo"`` or ``"linear_shift"`` and
+        ``"sum"`` otherwise. ``"sum"`` adds the raw log-likelihood
         gains (nats); ``"fisher"`` combines the neurons' permutation p-values,
         ``-sum_n ln p_n`` (each neuron counts equally; use it with pseudo-session nulls).
     intersection_test : {"any", "max_z", "max"}
@@ -397,7 +398,8 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
              alpha, vif_max, min_rate, random_state, rng, population_statistic,
              intersection_test, neuron_correction, link):
     if population_statistic == "auto":  # the statistic whose level holds with these nulls
-        population_statistic = "directional" if "pseudo" in null else "sum"
+        population_statistic = ("directional" if {"pseudo", "linear_shift"} & set(null)
+                                else "sum")
     Y, family, neurons = _window_counts(ds, window)
     glm = "poisson-softplus" if family == "poisson" and link == "softplus" else family
     n = Y.shape[0]

@@ -183,8 +183,8 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
                                      random_state=random_state)
     used = result.attrs["population_statistic"]
     notes.append(f"population statistic: {used}"
-                 + (" ('auto': directional with pseudo-session nulls, the sum with circular "
-                    "shifts alone)" if population_statistic == "auto" else "")
+                 + (" ('auto': directional with pseudo-session or linear-shift nulls, the "
+                    "sum with circular shifts alone)" if population_statistic == "auto" else "")
                  + ("; the 'any' test keeps the sum of log-likelihood gains"
                     if used == "directional" else ""))
     notes.append(f"gate 'neither signal adds': {_GATES[intersection_test]}, "

@@ -267,6 +267,7 @@ def test_report_without_a_sampler_uses_linear_shifts_when_the_session_allows(
     report = report_module.value_report(bandit_recording, n_null=19, alpha=0.05,
                                         power_sessions=1, random_state=0)
     assert list(report["result"]["null"].values) == ["linear_shift"]
+    assert report["result"].attrs["population_statistic"] == "directional"
     assert "nulls: linear shifts of up to 10 trials (the central 100 trials are tested)" in \
         report["notes"]
     # the power simulations are tested alike, at lengths the linear shift can take

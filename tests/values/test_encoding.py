@@ -407,6 +407,8 @@ def test_linear_shift_null_finds_coding_and_reports_its_own_observation():
                                   null=("shift", "linear_shift"), random_state=0)
     assert list(res["null"].values) == ["shift", "linear_shift"]
     assert res.attrs["verdict"] == "soft"
+    # "auto" is the directional statistic with a null whose level holds (not circular alone)
+    assert res.attrs["population_statistic"] == "directional"
     assert float(res["null_p_value"].sel(test="soft", null="linear_shift")) == 0.05
     # the linear shift tests the central 180 of 200 trials: its observation is not the
     # all-trial one the circular shift is compared with
