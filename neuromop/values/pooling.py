@@ -68,7 +68,7 @@ def pool_value_encodings(results: Sequence[xr.Dataset], *, labels: Sequence | No
     Returns
     -------
     xarray.Dataset
-        ``pop_statistic`` and ``pop_p_value`` (test), ``null_p_value`` (test, null),
+        ``pop_p_value`` (test), ``pop_statistic`` and ``null_p_value`` (test, null),
         ``null_pop_statistic`` (test, null, sample) of the pooled test; per session
         ``session_p_value`` (session, test), ``session_pop_statistic`` (session, test, null),
         ``session_vif`` (session, signal), ``session_n_trials``, ``session_n_neurons`` and
@@ -134,7 +134,7 @@ def pool_value_encodings(results: Sequence[xr.Dataset], *, labels: Sequence | No
 
     out = xr.Dataset(
         {
-            "pop_statistic": ("test", stat[:, 0]),  # the same observation for every null
+            "pop_statistic": (("test", "null"), stat),  # a linear shift has its own
             "pop_p_value": ("test", pop_p),
             "null_p_value": (("test", "null"), null_p),
             "null_pop_statistic": (("test", "null", "sample"), null),

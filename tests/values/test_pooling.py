@@ -40,7 +40,7 @@ def test_pooled_statistic_and_null_are_sums_over_sessions(weak_soft):
     np.testing.assert_allclose(pooled.null_pop_statistic,
                                sum(r.null_pop_loglik_gain.values for r in weak_soft))
     np.testing.assert_allclose(pooled.pop_statistic,
-                               sum(r.pop_statistic.values[:, 0] for r in weak_soft))
+                               sum(r.pop_statistic.values for r in weak_soft))
     unique = sum(r.attrs["n_trials"] / r.vif.values for r in weak_soft)
     np.testing.assert_allclose(pooled.unique_trials, unique)
     assert list(pooled.session.values) == ["a", "b", "c", "d"]
@@ -76,7 +76,7 @@ def test_max_intersection_gate_is_the_min_p_of_the_pooled_tests():
     pooled = pool_value_encodings(results)
     # by hand, for the one null type: each test's p-value of the observation and of every null
     # draw within the pool of all draws, then the rank of the smallest
-    stat = pooled.pop_statistic.values                                   # (test,)
+    stat = pooled.pop_statistic.values[:, 0]                             # (test,)
     draws = pooled.null_pop_statistic.values[:, 0, :]                    # (test, sample)
     pool = np.concatenate([stat[:, None], draws], axis=1)                # (test, 1 + sample)
     p_all = np.array([[(row >= v).mean() for v in row] for row in pool])  # (test, 1 + sample)
@@ -91,7 +91,7 @@ def test_max_z_gate_is_the_largest_standardised_pooled_statistic():
     max-z gate keeps the soft verdict the "any" gate would discard."""
     results = _sessions("soft", 2, intersection_test="max_z")
     pooled = pool_value_encodings(results)
-    stat = pooled.pop_statistic.values
+    stat = pooled.pop_statistic.values[:, 0]
     draws = pooled.null_pop_statistic.values[:, 0, :]
     pool = np.concatenate([stat[:, None], draws], axis=1)
     z = (pool - pool.mean(axis=1, keepdims=True)) / pool.std(axis=1, keepdims=True)
@@ -105,8 +105,23 @@ def test_directional_sessions_pool_by_adding_their_statistics(weak_soft):
     directional = _sessions("soft", population_statistic="directional")
     pooled = pool_value_encodings(directional)
     np.testing.assert_allclose(pooled.pop_statistic,
-                               sum(r.pop_statistic.values[:, 0] for r in directional))
+                               sum(r.pop_statistic.values for r in directional))
     assert pooled.attrs["verdict"] == "soft"
     # the default with shifts alone is the sum: sessions tested otherwise are not pooled
     with pytest.raises(ValueError, match="population_statistic"):
         pool_value_encodings([weak_soft[0], directional[1]])
+
+
+def test_linear_shift_sessions_pool_each_null_against_its_own_observation():
+    results = [compare_value_encodings(
+        simulate_value_population(encoding="soft", design="separable", n_neurons=12,
+                                  n_trials=120, gain=0.3, random_state=200 + k),
+        base=["chosen"], n_null=19, alpha=0.05, null=("shift", "linear_shift"),
+        random_state=k) for k in range(2)]
+    pooled = pool_value_encodings(results)
+    stat = sum(r.pop_statistic.values for r in results)                      # (test, null)
+    np.testing.assert_allclose(pooled.pop_statistic, stat)
+    assert not np.allclose(stat[:, 0], stat[:, 1])  # the window's observation is its own
+    p = (1 + (pooled.null_pop_statistic >= pooled.pop_statistic).sum("sample")) / 20
+    np.testing.assert_allclose(pooled.null_p_value, p)
+    np.testing.assert_allclose(pooled.pop_p_value, pooled.null_p_value.max("null"))
