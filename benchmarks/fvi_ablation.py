@@ -18,7 +18,9 @@ same gradient steps per epoch, the target network refreshed twice as often),
 ``average 10 epochs`` (the trained network is the weight average of the last 10 epochs'),
 ``pessimistic targets`` (each target the smaller of those of the current and the previous
 target network), ``pessimistic + average 10`` (both; against R's epoch-to-epoch collapse),
-``epochs x2`` (twice the training) and ``gamma=0.95`` (a longer horizon: a setting of the
+``epochs x2`` (twice the training), ``fit_iterations x2`` (twice the gradient steps per
+target update: a more precise fit of each target), ``candidates x2`` (twice the candidate
+currents per step; rate-RNN tasks) and ``gamma=0.95`` (a longer horizon: a setting of the
 agent, not of the fit, listed to show how much of the effect is the horizon).
 
 Prints JSON (and writes it with ``--out-json``). Usage::
@@ -49,6 +51,14 @@ def _last_10(study) -> int:
     return min(10, max(1, study.epochs))
 
 
+def _candidates(study) -> int:
+    """Candidate currents per step of a rate-RNN study (the cartpole has fixed actions)."""
+    if not hasattr(study, "n_candidates"):
+        raise ValueError(f"variant 'candidates x2' needs a rate-RNN task; "
+                         f"{type(study).__name__} has no n_candidates")
+    return study.n_candidates
+
+
 #: Variant name -> overrides of a study's settings, given the budget's configuration.
 VARIANTS = {
     "defaults": lambda st: {},
@@ -64,6 +74,8 @@ VARIANTS = {
     "learning_rate/3": lambda st: {"learning_rate": st.learning_rate / 3},
     "sgd": lambda st: {"optimizer": "sgd", "learning_rate": 1e-2},
     "epochs x2": lambda st: {"epochs": 2 * st.epochs},
+    "fit_iterations x2": lambda st: {"fit_iterations": 2 * st.fit_iterations},
+    "candidates x2": lambda st: {"n_candidates": 2 * _candidates(st)},
     "gamma=0.95": lambda st: {"gamma": 0.95},
 }
 METRICS = ("survival", "lifetime", "activity_std", "participation_ratio", "action_entropy")

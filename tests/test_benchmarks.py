@@ -70,3 +70,20 @@ def test_fvi_referee_referees_the_r_network_against_the_exact_r_solution(tmp_pat
     # the exact policy here is the epsilon-greedy R solution of the same grid
     assert 0.0 <= run["survival_exact"] <= 1.0 and run["entropy_exact"] < 1.0
     assert {"error_doomed", "error_safe", "spearman"} <= set(run)
+
+
+def test_fvi_ablation_variants_change_what_they_name():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import fvi_ablation
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    from neuromop.studies import STUDIES
+
+    energy = STUDIES["energy"].for_budget("default")
+    assert fvi_ablation._overrides("candidates x2", "default", STUDIES["energy"]) == {
+        "n_candidates": 2 * energy.n_candidates}
+    assert fvi_ablation._overrides("fit_iterations x2", "default", STUDIES["energy"]) == {
+        "fit_iterations": 2 * energy.fit_iterations}
+    with pytest.raises(ValueError, match="candidates x2.*rate-RNN"):
+        fvi_ablation._overrides("candidates x2", "default", STUDIES["cartpole"])
