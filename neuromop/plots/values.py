@@ -206,6 +206,11 @@ def plot_value_calibration(ds):
     ax.set_ylabel("untuned neurons called value-coding\n(fraction of neurons)")
     ax.set_title("per-neuron false positives")
     ax.legend(fontsize=7, handlelength=3)
+    if "nulls" in ds.attrs:  # the test the verdicts came from
+        fig.suptitle(f"alpha = {ds.attrs.get('alpha', 0.01):g}, nulls: {ds.attrs['nulls']}, "
+                     f"gate: {ds.attrs.get('intersection_test', 'max_z')}, "
+                     f"{ds.attrs.get('n_sessions', '?')} sessions per truth and cell",
+                     fontsize=9)
     fig.tight_layout()
     return fig
 

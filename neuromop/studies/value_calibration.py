@@ -148,7 +148,8 @@ class ValueCalibrationStudy(Study):
         out_ds = xr.combine_by_coords(cells, combine_attrs="drop")
         out_ds["n_trials"].attrs["units"] = "trials per session"
         out_ds["n_neurons"].attrs["units"] = "neurons per session"
-        out_ds.attrs.update(alpha=self.alpha, n_sessions=self.n_sessions, n_null=self.n_null)
+        out_ds.attrs.update(alpha=self.alpha, n_sessions=self.n_sessions, n_null=self.n_null,
+                            nulls=" + ".join(self.nulls), intersection_test=self.intersection_test)
         return out_ds
 
     def run(self, out_dir, *, resume: bool = True, progress: bool = True) -> StudyResult:

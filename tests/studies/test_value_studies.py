@@ -94,6 +94,11 @@ def test_value_calibration_with_the_linear_shift_null(tmp_path):
     ds = study.run(tmp_path, progress=False).datasets["value_calibration"]
     assert ds["verdict_count"].sum("verdict").values.min() == 2
     assert '"nulls": ["linear_shift"]' in ds.attrs["parameters"]
+    # the figure says which test its verdicts came from
+    from neuromop.plots.values import plot_value_calibration
+
+    fig = plot_value_calibration(ds)
+    assert "nulls: linear_shift, gate: max_z" in fig._suptitle.get_text()
 
 
 def test_value_calibration_rejects_a_string_of_nulls():
