@@ -139,7 +139,8 @@ def test_controller_studies_take_epochs_and_replay_from_the_command_line(task):
 
     args = build_parser().parse_args(["run", task, "--budget", "smoke", "--epochs", "7",
                                       "--replay-epochs", "4"])
-    overrides = {k: getattr(args, k) for k in STUDIES[task].OPTIONS}
+    overrides = {k: getattr(args, k) for k in STUDIES[task].OPTIONS
+                 if getattr(args, k) is not None}  # as the handler does
     study = STUDIES[task].for_budget("smoke", **overrides)
     assert (study.epochs, study.replay_epochs) == (7, 4)
 
@@ -162,3 +163,13 @@ def test_value_calibration_takes_its_nulls_from_the_command_line(capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["run", "value-calibration", "--nulls", "block"])
     assert "invalid choice: 'block'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("task", "k"), [("energy", 32), ("square", 32), ("shapes", 33)])
+def test_rate_rnn_studies_take_the_candidate_count_from_the_command_line(task, k):
+    from neuromop.studies import STUDIES
+
+    args = build_parser().parse_args(["run", task, "--n-candidates", str(k)])
+    study = STUDIES[task].for_budget("smoke", n_candidates=args.n_candidates)
+    assert study.n_candidates == k and study.make_env().n_candidates == k
+    assert build_parser().parse_args(["run", task]).n_candidates is None  # the study's own
