@@ -6,7 +6,8 @@ Two-offer datasets (trial coordinates ``offer_a``/``offer_A``, ``offer_b``/``off
 fit gives ``rho`` and the temperature that define the soft and true values, and pseudo-sessions
 re-simulated from it provide the second null. Otherwise the dataset (or ``--behaviour``) must
 hold the two signals (``--soft``/``--true`` variable names), and pseudo-sessions of its task
-come from a ``pseudo_sampler`` given in Python (circular shifts alone otherwise).
+come from a ``pseudo_sampler`` given in Python (otherwise a shift null alone: linear shifts
+when the session is long enough, ``shift_null``).
 """
 
 from __future__ import annotations
