@@ -82,6 +82,12 @@ def _linear_shift_half_width(n_null: int) -> int:
     return (n_null + 1) // 2
 
 
+def _linear_shift_min_trials(n_null: int) -> int:
+    """Fewest trials the linear-shift null can take: the central window it tests (``n - 2 h``)
+    keeps at least half of them."""
+    return 4 * _linear_shift_half_width(n_null)
+
+
 def _surrogates(kind: str, full: SimpleNamespace, o: SimpleNamespace, n_null: int, rng,
                 pseudo_sampler=None):
     """Surrogates of the tested signals for the null ``kind``: ``full`` is the observation on

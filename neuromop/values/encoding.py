@@ -84,6 +84,7 @@ from neuromop.data.schema import activity_variable
 from neuromop.values._encoding_nulls import (
     NULL_TYPES,
     _linear_shift_half_width,
+    _linear_shift_min_trials,
     _null_stats,
     _observe,
     _surrogates,
@@ -417,11 +418,12 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
     if cv > n or drift_basis >= n:
         raise ValueError(f"cv (got {cv}) must be <= and drift_basis (got {drift_basis}) < the "
                          f"number of trials {n}")
-    if "linear_shift" in null and 4 * _linear_shift_half_width(n_null) > n:
+    if "linear_shift" in null and _linear_shift_min_trials(n_null) > n:
         h = _linear_shift_half_width(n_null)
         raise ValueError(f"null='linear_shift' with n_null={n_null} shifts the signals by up to "
                          f"{h} trials and tests the central n_trials - {2 * h} trials, which "
-                         f"must be at least half of them: it needs n_trials >= {4 * h}, got {n}; "
+                         f"must be at least half of them: it needs n_trials >= "
+                         f"{_linear_shift_min_trials(n_null)}, got {n}; "
                          "use a smaller n_null or another null")
     soft = _z(_trial_signal(ds, behaviour, signals["soft"], "signals['soft']", n))
     true = _z(_trial_signal(ds, behaviour, signals["true"], "signals['true']", n))

@@ -16,7 +16,7 @@ import numpy as np
 import xarray as xr
 
 from neuromop._checks import check_choice, check_int
-from neuromop.values._encoding_nulls import _linear_shift_half_width
+from neuromop.values._encoding_nulls import _linear_shift_min_trials
 from neuromop.values.calibration import design_calibration
 from neuromop.values.choice_models import RelativeValueLogit, compare_models
 from neuromop.values.encoding import compare_value_encodings
@@ -221,7 +221,7 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
 def _nulls(shift_null: str, pseudo: bool, n_null: int, n_trials: int) -> tuple[tuple, int]:
     """The nulls of a report and the fewest trials a session needs for them."""
     check_choice("shift_null", shift_null, ("auto", "shift", "linear_shift"))
-    need = 4 * _linear_shift_half_width(n_null)
+    need = _linear_shift_min_trials(n_null)
     if shift_null == "auto":
         shift_null = "linear_shift" if not pseudo and n_trials >= need else "shift"
     if shift_null == "shift":
