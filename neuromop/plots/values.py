@@ -233,6 +233,8 @@ def plot_power_curve(power, *, ax=None):
     right = max(2.0 * n_max, 1.2 * float(finite.max()) if finite.size else 0.0)
     right = min(right, 10.0 * n_max)
     grid = np.linspace(1.0, right, 300)
+    untested = float(power.attrs.get("untested_trials", 0))  # the curve runs on tested trials
+    root = np.sqrt(np.clip(grid - untested, 0.0, None) / (n_max - untested))
     coded = [e for e in power["encoding"].values if str(e) != "none"]
     for i, enc in enumerate(coded):
         dodge = (i - (len(coded) - 1) / 2) * 0.012 * right  # overlapping rates stay visible
@@ -246,10 +248,10 @@ def plot_power_curve(power, *, ax=None):
         a, b = float(c["power_curve_intercept"]), float(c["power_curve_slope"])
         if not (np.isfinite(a) and np.isfinite(b)):
             continue
-        curve = norm.cdf(a + b * np.sqrt(grid / n_max))
+        curve = norm.cdf(a + b * root)
         a_s, b_s = float(c["separable_curve_intercept"]), float(c["separable_curve_slope"])
         if np.isfinite(a_s) and np.isfinite(b_s):
-            curve = curve * norm.cdf(a_s + b_s * np.sqrt(grid / n_max))
+            curve = curve * norm.cdf(a_s + b_s * root)
         inside = grid <= n_max
         ax.plot(grid[inside], curve[inside], color=color, lw=1.5)
         ax.plot(grid[~inside], curve[~inside], color=color, lw=1.5, ls="--")

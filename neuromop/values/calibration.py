@@ -14,6 +14,7 @@ coordinates (the ground truth), e.g. :func:`~neuromop.values.simulate_value_popu
 
 from __future__ import annotations
 
+import inspect
 from functools import partial
 
 import numpy as np
@@ -25,6 +26,7 @@ from neuromop._intervals import wilson_interval
 from neuromop._latent_noise import count_score_covariance, latent_count_noise
 from neuromop._provenance import provenance
 from neuromop._random import as_generator
+from neuromop.values._encoding_nulls import _linear_shift_half_width
 from neuromop.values.bandit_population import _ar1_series
 from neuromop.values.encoding import ENCODINGS, VERDICTS, compare_value_encodings
 from neuromop.values.power_analysis import power_curve
@@ -483,7 +485,10 @@ def design_calibration(ds: xr.Dataset, signals=None, *, base=(), behaviour=None,
         error as an estimate of the recording's. The rates hold at that strength; at the
         interval's low end a design is weaker (rerun with ``gain_scale = sqrt(low /
         value_gain_energy)`` to see how much). The power curve's interval includes this
-        uncertainty (see :func:`~neuromop.values.power_curve`).
+        uncertainty (see :func:`~neuromop.values.power_curve`). ``attrs``: provenance and
+        ``untested_trials``, the trials of a session the comparison leaves out (``2
+        ceil(n_null / 2)`` with the linear-shift null, else 0), which the power curve
+        discounts.
     """
     power = check_real("power", power, low=0.0, high=1.0, low_inclusive=False,
                        high_inclusive=False)
@@ -524,6 +529,7 @@ def design_calibration(ds: xr.Dataset, signals=None, *, base=(), behaviour=None,
     out["trials_for_power"] = xr.where(reached.any("n_trials"),
                                        out["n_trials"].isel(n_trials=first), np.nan)
     out["trials_for_power"].attrs["power"] = power
+    out.attrs["untested_trials"] = _untested_trials(kwargs)
     if np.unique(lengths).size >= 2:
         curve = power_curve(out, power=power, random_state=rng)
         out = out.assign({name: curve[name] for name in curve.data_vars})
@@ -531,5 +537,16 @@ def design_calibration(ds: xr.Dataset, signals=None, *, base=(), behaviour=None,
         "neuromop.values.calibration.design_calibration", n_trials=lengths,
         encodings=list(encodings), n_sessions=n_sessions, gain_scale=gain_scale, power=power,
         residual_noise=residual_noise,
-        random_state=random_state if isinstance(random_state, int) else None))
+        random_state=random_state if isinstance(random_state, int) else None),
+        untested_trials=_untested_trials(kwargs))
     return out
+
+
+def _untested_trials(compare_kwargs: dict) -> int:
+    """Trials of a session the comparison leaves out: the linear-shift null's edges."""
+    defaults = inspect.signature(compare_value_encodings).parameters
+    null = compare_kwargs.get("null", defaults["null"].default)
+    null = (null,) if isinstance(null, str) else tuple(null)
+    if "linear_shift" not in null:
+        return 0
+    return 2 * _linear_shift_half_width(compare_kwargs.get("n_null", defaults["n_null"].default))

@@ -160,8 +160,9 @@ def _power(theta: np.ndarray, theta_sep, x: np.ndarray) -> np.ndarray:
 
 
 def _solve(theta: np.ndarray, theta_sep, target: float, s_min: float) -> np.ndarray:
-    """Scaled trial counts ``(s*)^2 = n / n_max`` where ``Phi(a + b s) P_sep(s)`` first reaches
-    ``target``, batched over rows of ``theta`` (B, 2); inf where it does not by ``_S_CAP``.
+    """Scaled tested-trial counts ``(s*)^2`` (tested trials over those of the longest length)
+    where ``Phi(a + b s) P_sep(s)`` first reaches ``target``, batched over rows of ``theta``
+    (B, 2); inf where it does not by ``_S_CAP``.
     The slopes are >= 0, so the product never falls and bisection finds the first crossing.
     A flat curve (every slope 0) at ``target`` already gives ``s_min^2``, the shortest
     simulated length: below it nothing was measured."""
@@ -261,7 +262,7 @@ def _correct_counts(calibration: xr.Dataset) -> tuple[np.ndarray, np.ndarray, li
 
 def power_curve(calibration: xr.Dataset, *, power: float = 0.8, level: float = 0.95,
                 n_boot: int = 499, energy_uncertainty: bool = True,
-                random_state=None) -> xr.Dataset:
+                untested_trials: int | None = None, random_state=None) -> xr.Dataset:
     """Trials a verdict needs: the probit power curve fitted to simulated session lengths.
 
     Parameters
@@ -283,6 +284,13 @@ def power_curve(calibration: xr.Dataset, *, power: float = 0.8, level: float = 0
         0) and scales its conditional slope by ``sqrt(E_b / E)``. The simulated sessions hold
         the recording's estimated strength, which one recording pins down only to tens of per
         cent; without this the interval covers the count noise only.
+    untested_trials : int, optional
+        Trials of every session that the test leaves out (the linear-shift null tests the
+        central ``n - 2 ceil(n_null / 2)`` trials): the curve is fitted against the tested
+        count ``n - untested_trials``, which a test's power grows with, and solved back to
+        session lengths. Default: the calibration's ``untested_trials`` attr
+        (:func:`~neuromop.values.design_calibration` writes it from its ``compare_kwargs``),
+        else 0.
     random_state : None, int or numpy.random.Generator
         Seeds the bootstrap.
 
@@ -290,8 +298,9 @@ def power_curve(calibration: xr.Dataset, *, power: float = 0.8, level: float = 0
     -------
     xarray.Dataset
         Per ``encoding``: ``power_curve_intercept`` and ``power_curve_slope`` (``a`` and ``b``
-        of ``Phi(a + b sqrt(n / n_max))`` for the correct verdict among separable sessions,
-        ``n_max`` the longest simulated length, in attrs); ``separable_curve_intercept`` and
+        of ``Phi(a + b sqrt((n - u) / (n_max - u)))`` for the correct verdict among separable
+        sessions, ``n_max`` the longest simulated length and ``u`` the untested trials, in
+        attrs); ``separable_curve_intercept`` and
         ``_slope`` (the same for P(separable); NaN when every session was separable). Slopes
         are constrained to be >= 0: a curve fitted falling is replaced by the flat curve at
         its pooled rate, since more trials cannot lower a test's power.
@@ -312,13 +321,15 @@ def power_curve(calibration: xr.Dataset, *, power: float = 0.8, level: float = 0
         ``power_curve_deviance`` and ``power_curve_fit_p`` (goodness of fit of the correct
         counts; NaN when the lengths leave no degrees of freedom); per
         ``(n_trials, encoding)``: ``fitted_correct_rate``.
-        ``attrs``: ``power``, ``level``, ``n_max``, ``energy_relative_se`` (the energy's
-        relative standard error the interval carries; NaN when it carries none), provenance.
+        ``attrs``: ``power``, ``level``, ``n_max``, ``untested_trials``,
+        ``energy_relative_se`` (the energy's relative standard error the interval carries;
+        NaN when it carries none), provenance.
 
     Raises
     ------
     ValueError
-        With fewer than two distinct session lengths, or counts without sessions.
+        With fewer than two distinct session lengths, counts without sessions, or a session
+        length not above ``untested_trials``.
     """
     if not isinstance(calibration, xr.Dataset) or "verdict_count" not in calibration:
         raise TypeError("calibration must be the xarray.Dataset of design_calibration (with a "
@@ -336,9 +347,16 @@ def power_curve(calibration: xr.Dataset, *, power: float = 0.8, level: float = 0
     if np.unique(lengths).size < 2 or np.any(lengths < 1):
         raise ValueError(f"power_curve needs at least two distinct positive session lengths "
                          f"(n_trials), got {lengths.tolist()}")
+    if untested_trials is None:
+        untested_trials = calibration.attrs.get("untested_trials", 0)
+    untested = check_int("untested_trials", untested_trials, low=0, high=10**9)
+    if np.any(lengths <= untested):
+        raise ValueError(f"every session length must be above untested_trials={untested} "
+                         f"(the test needs trials to test), got {lengths.tolist()}")
     k, m, encodings = _correct_counts(calibration)
     n_max = float(lengths.max())
-    s = np.sqrt(lengths / n_max)
+    tested_max = n_max - untested  # the curve's scale: tested trials of the longest length
+    s = np.sqrt((lengths - untested) / tested_max)
     rng = as_generator(random_state)
     tail = (1 - level) / 2
     E = len(encodings)
@@ -380,10 +398,12 @@ def power_curve(calibration: xr.Dataset, *, power: float = 0.8, level: float = 0
         if not coded:
             continue
         th_sep = None if theta_sep is None else theta_sep[None]
-        n_star = float(_solve(theta[None], th_sep, power, float(s.min()))[0] * n_max)
+        n_star = float(untested + _solve(theta[None], th_sep, power, float(s.min()))[0]
+                       * tested_max)
         ratio = (None if not np.isfinite(rel_se) else
                  np.maximum(1.0 + rel_se * rng.standard_normal(n_boot), 0.0))
-        boot = _bootstrap(theta, theta_sep, s, m[:, j], power, n_boot, rng, ratio) * n_max
+        boot = untested + _bootstrap(theta, theta_sep, s, m[:, j], power, n_boot, rng,
+                                     ratio) * tested_max
         # order statistics, not interpolation: the bootstrap may hold inf (curves that do
         # not rise)
         # the output contract has no +inf: a count never reached is NaN, with the status
@@ -406,12 +426,15 @@ def power_curve(calibration: xr.Dataset, *, power: float = 0.8, level: float = 0
                                    "n_trials": calibration["n_trials"].values})
     res["trials_for_power_fitted"].attrs.update(
         units="trials", power=power,
-        description=f"trials where P(separable) Phi(a + b sqrt(n / n_max)) = {power}")
-    res.attrs.update(power=power, level=level, n_max=n_max, n_boot=n_boot,
+        description=f"trials n where P(separable) Phi(a + b sqrt((n - u) / (n_max - u))) = "
+                    f"{power}, u = {untested} untested trials")
+    res.attrs.update(power=power, level=level, n_max=n_max, untested_trials=untested,
+                     n_boot=n_boot,
                      energy_relative_se=float(rel_se))
     res.attrs.update(provenance("neuromop.values.power_analysis.power_curve", power=power,
                                 level=level, n_boot=n_boot,
                                 energy_uncertainty=bool(energy_uncertainty),
+                                untested_trials=untested,
                                 random_state=random_state if isinstance(random_state, int)
                                 else None))
     return res

@@ -804,7 +804,8 @@ case("power_curve", V.power_curve,
      fresh(calibration=L(power_counts), power=0.8, level=0.95, n_boot=19, random_state=0),
      _nan_ok=True,  # documented: NaN trial counts for "none", inf where a curve does not rise
      calibration=(None, "x", OPAQUE, xr.Dataset()), power="prob", level="prob",
-     n_boot=(-1, 0, 2.5, None, "x", 10**9), random_state="random_state")
+     n_boot=(-1, 0, 2.5, None, "x", 10**9), random_state="random_state",
+     untested_trials=(-1, 2.5, "x", 10**6))
 case("value_report", V.value_report,
      fresh(ds=L(value_population), n_null=9, alpha=0.1, random_state=0),
      _nan_ok=("decoding_p",),

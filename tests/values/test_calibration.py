@@ -12,6 +12,7 @@ from neuromop.values import (
     benjamini_hochberg,
     design_calibration,
     design_simulator,
+    power_curve,
     simulate_bandit_value_population,
     simulate_value_population,
     verdict_calibration,
@@ -138,11 +139,24 @@ def test_design_simulator_takes_contiguous_stretches_and_refuses_longer_sessions
         design_simulator(recorded, n_trials=301)
 
 
+def test_design_calibration_discounts_the_linear_shift_nulls_edges(recorded):
+    kw = {"n_null": 19, "alpha": 0.05, "null": ("linear_shift",)}
+    res = design_calibration(recorded, base=["chosen"], n_trials=[100, 300],
+                             encodings=("soft",), n_sessions=2, compare_kwargs=kw,
+                             random_state=0)
+    assert res.attrs["untested_trials"] == 20  # 2 ceil(19 / 2): the shifts' edges
+    curve = power_curve(res, n_boot=9, random_state=0)
+    assert curve.attrs["untested_trials"] == 20
+    assert float(curve["trials_for_power_fitted"].sel(encoding="soft")) == pytest.approx(
+        float(res["trials_for_power_fitted"].sel(encoding="soft")), nan_ok=True)
+
+
 def test_design_calibration_reports_power_per_length(recorded):
     res = design_calibration(recorded, base=["chosen"], n_trials=[60, 300],
                              encodings=("soft", "none"), n_sessions=3,
                              compare_kwargs={"n_null": 19, "alpha": 0.05}, random_state=0)
     assert list(res["n_trials"].values) == [60, 300]
+    assert res.attrs["untested_trials"] == 0  # the circular-shift null tests every trial
     assert res["verdict_count"].dims == ("n_trials", "encoding", "verdict")
     assert float(res["correct_rate"].sel(n_trials=300, encoding="soft")) >= 2 / 3
     t = res["trials_for_power"].sel(encoding="soft")

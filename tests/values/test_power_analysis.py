@@ -124,6 +124,30 @@ def test_two_lengths_pass_through_both_points_without_a_fit_test():
                                atol=0.02)  # the Jeffreys penalty shrinks a little
 
 
+def test_untested_trials_shift_the_curve_to_the_tested_count():
+    # a test that leaves out u = 100 trials of each session (the linear-shift null's edges):
+    # correct probability Phi(-2.3 + 0.2 sqrt(n - 100)), 80 % at n = 346.7 trials
+    p = norm.cdf(-2.3 + 0.2 * np.sqrt(LENGTHS))  # at sessions of LENGTHS + 100 trials
+    shifted = calibration({"soft": np.round(p * 100_000).astype(int)}, 100_000,
+                          lengths=LENGTHS + 100)
+    res = power_curve(shifted, n_boot=99, untested_trials=100, random_state=0)
+    assert float(res["trials_for_power_fitted"].sel(encoding="soft")) == pytest.approx(
+        100 + true_trials(-2.3, 0.2), rel=0.01)
+    np.testing.assert_allclose(res["fitted_correct_rate"].sel(encoding="soft"), p, atol=2e-3)
+    assert res.attrs["untested_trials"] == 100
+    # read from the calibration's attrs by default; ignoring the offset misfits the counts
+    shifted.attrs["untested_trials"] = 100
+    default = power_curve(shifted, n_boot=99, random_state=0)
+    assert float(default["trials_for_power_fitted"].sel(encoding="soft")) == pytest.approx(
+        float(res["trials_for_power_fitted"].sel(encoding="soft")))
+    ignored = power_curve(shifted, n_boot=99, untested_trials=0, random_state=0)
+    assert float(ignored["power_curve_fit_p"].sel(encoding="soft")) < 1e-6
+    with pytest.raises(ValueError, match="untested_trials=200"):
+        power_curve(shifted, untested_trials=200)
+    with pytest.raises(ValueError, match="untested_trials"):
+        power_curve(shifted, untested_trials=-1)
+
+
 def test_bad_input_names_the_argument():
     with pytest.raises(TypeError, match="calibration"):
         power_curve(xr.Dataset())
