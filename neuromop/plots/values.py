@@ -232,9 +232,10 @@ def plot_power_curve(power, *, ax=None):
     finite = needed.values[np.isfinite(needed.values)]
     right = max(2.0 * n_max, 1.2 * float(finite.max()) if finite.size else 0.0)
     right = min(right, 10.0 * n_max)
-    grid = np.linspace(1.0, right, 300)
-    untested = float(power.attrs.get("untested_trials", 0))  # the curve runs on tested trials
-    root = np.sqrt(np.clip(grid - untested, 0.0, None) / (n_max - untested))
+    # the curve runs on the tested trials: it starts where a session has any
+    untested = float(power.attrs.get("untested_trials", 0))
+    grid = np.linspace(untested + 1.0, right, 300)
+    root = np.sqrt((grid - untested) / (n_max - untested))
     coded = [e for e in power["encoding"].values if str(e) != "none"]
     for i, enc in enumerate(coded):
         dodge = (i - (len(coded) - 1) / 2) * 0.012 * right  # overlapping rates stay visible

@@ -280,6 +280,30 @@ def test_the_power_figure_draws_counts_curves_and_the_target():
     matplotlib.pyplot.close(fig)
 
 
+def test_the_power_figure_starts_the_curve_at_the_untested_trials():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from neuromop.plots.values import plot_power_curve
+
+    ds = calibration({"soft": [10, 24, 30, 34]}, 40)
+    ds.attrs["untested_trials"] = 50
+    curve = power_curve(ds, n_boot=19, random_state=0)
+    p = ds["verdict_count"].sel(verdict="soft") / 40
+    ds = ds.assign(correct_rate=p, correct_rate_low=p - 0.05, correct_rate_high=p + 0.05)
+    ds = ds.assign({name: curve[name] for name in curve.data_vars})
+    ax = plot_power_curve(ds).axes[0]
+    curves = [line for line in ax.get_lines() if len(line.get_xdata()) > 2]
+    solid = min(curves, key=lambda line: np.min(line.get_xdata()))  # the simulated range
+    x, y = np.asarray(solid.get_xdata()), np.asarray(solid.get_ydata())
+    assert x.min() > 50  # nothing is tested in a session of 50 trials or fewer
+    # the drawn curve is the fitted one on the tested trials
+    a = float(curve["power_curve_intercept"].sel(encoding="soft"))
+    b = float(curve["power_curve_slope"].sel(encoding="soft"))
+    np.testing.assert_allclose(y, norm.cdf(a + b * np.sqrt((x - 50) / (400 - 50))))
+    matplotlib.pyplot.close("all")
+
+
 def test_the_report_note_names_the_plateau():
     from neuromop.values.report import _trials_needed_note
 
