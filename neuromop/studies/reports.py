@@ -98,8 +98,11 @@ def write_value_report(report: dict, out: Path, title: str) -> list[Path]:
                                     "trials_for_power_fitted_high", "power_extrapolation"]]
             need = need.drop_sel(encoding=[e for e in need["encoding"].values if e == "none"])
             target = report["power"]["trials_for_power_fitted"].attrs["power"]
+            untested = int(report["power"].attrs.get("untested_trials", 0))
+            root = (f"sqrt(trials - {untested}), the trials the null tests" if untested else
+                    "sqrt(trials)")
             md += [f"Trials for a correct verdict {100 * target:.0f} % of the time (probit "
-                   "power curve in sqrt(trials) through the simulated lengths, 95 % bootstrap "
+                   f"power curve in {root}, through the simulated lengths, 95 % bootstrap "
                    "interval; 'extrapolated' answers lie beyond the recording and assume the "
                    "power keeps growing as a fixed-effect test's does; NaN: never reached, or "
                    "no upper bound):", "",

@@ -149,6 +149,23 @@ def test_cli_power_sessions_write_the_power_and_the_trials_needed(tmp_path, caps
     assert float(power["value_gain_energy_low"]) <= float(power["value_gain_energy"])
 
 
+def test_cli_power_without_pseudo_sessions_counts_the_tested_trials(tmp_path, capsys):
+    from neuromop.data import load
+
+    ds = simulate_value_population(encoding="soft", design="separable", n_neurons=15,
+                                   n_trials=120, random_state=4)
+    path = tmp_path / "generic.nc"
+    save(ds.drop_vars(["offer_A", "offer_B"]), path)  # no offers: no pseudo-sessions
+    out = tmp_path / "r"
+    code = main(["analyze", "values", str(path), "--out", str(out), "--n-null", "19",
+                 "--alpha", "0.05", "--base", "chosen", "--power-sessions", "3"])
+    assert code == 0, capsys.readouterr().err
+    power = load(out / "values_power.nc")
+    assert power.attrs["untested_trials"] == 20  # linear shifts of up to 10 trials each way
+    text = (out / "values_report.md").read_text()
+    assert "power curve in sqrt(trials - 20), the trials the null tests" in text
+
+
 def test_cli_link_softplus_is_recorded_in_the_result(tmp_path, capsys):
     ds = simulate_value_population(encoding="soft", design="separable", n_neurons=10,
                                    n_trials=100, random_state=5)
