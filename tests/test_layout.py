@@ -28,7 +28,7 @@ PACKAGE = ROOT / "neuromop"
 LAYERS = {"__main__": 0, "cli": 1, "studies": 2, "fit": 3, "plots": 3, "control": 4, "envs": 4,
           "analysis": 4, "values": 4, "mdp": 5, "data": 5, "_checks": 6, "_io": 6,
           "_provenance": 6, "_random": 6, "_intervals": 6, "_replicates": 6, "_recursions": 6,
-          "_latent_noise": 6,
+          "_latent_noise": 6, "_probit_fit": 6,
           "_version": 7, "__init__": 0}
 
 
