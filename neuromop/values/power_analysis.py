@@ -24,7 +24,7 @@ probit curve in ``sqrt(n)`` (the first is 1 when every session was separable); a
 through a step would rise too steeply and promise power too early.
 
 The fit maximises the binomial likelihood with the Jeffreys-prior (Firth) penalty
-(:mod:`neuromop._probit_fit`). The interval of the trial count is a parametric
+(``neuromop._probit_fit``). The interval of the trial count is a parametric
 bootstrap of the counts from the fitted curve; it has no upper bound when a share of the
 bootstrap curves do not reach the power (coverage of a 95 % interval 0.91-0.93 over 150
 replicate calibrations: slightly narrow, as percentile bootstraps are). When the calibration
