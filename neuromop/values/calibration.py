@@ -529,7 +529,7 @@ def design_calibration(ds: xr.Dataset, signals=None, *, base=(), behaviour=None,
     out["trials_for_power"] = xr.where(reached.any("n_trials"),
                                        out["n_trials"].isel(n_trials=first), np.nan)
     out["trials_for_power"].attrs["power"] = power
-    out.attrs["untested_trials"] = _untested_trials(kwargs)
+    out.attrs["untested_trials"] = _untested_trials(kwargs)  # kept by the updates below
     if np.unique(lengths).size >= 2:
         curve = power_curve(out, power=power, random_state=rng)
         out = out.assign({name: curve[name] for name in curve.data_vars})
@@ -537,8 +537,7 @@ def design_calibration(ds: xr.Dataset, signals=None, *, base=(), behaviour=None,
         "neuromop.values.calibration.design_calibration", n_trials=lengths,
         encodings=list(encodings), n_sessions=n_sessions, gain_scale=gain_scale, power=power,
         residual_noise=residual_noise,
-        random_state=random_state if isinstance(random_state, int) else None),
-        untested_trials=_untested_trials(kwargs))
+        random_state=random_state if isinstance(random_state, int) else None))
     return out
 
 

@@ -418,12 +418,11 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
     if cv > n or drift_basis >= n:
         raise ValueError(f"cv (got {cv}) must be <= and drift_basis (got {drift_basis}) < the "
                          f"number of trials {n}")
-    if "linear_shift" in null and _linear_shift_min_trials(n_null) > n:
+    if "linear_shift" in null and (need := _linear_shift_min_trials(n_null)) > n:
         h = _linear_shift_half_width(n_null)
         raise ValueError(f"null='linear_shift' with n_null={n_null} shifts the signals by up to "
                          f"{h} trials and tests the central n_trials - {2 * h} trials, which "
-                         f"must be at least half of them: it needs n_trials >= "
-                         f"{_linear_shift_min_trials(n_null)}, got {n}; "
+                         f"must be at least half of them: it needs n_trials >= {need}, got {n}; "
                          "use a smaller n_null or another null")
     soft = _z(_trial_signal(ds, behaviour, signals["soft"], "signals['soft']", n))
     true = _z(_trial_signal(ds, behaviour, signals["true"], "signals['true']", n))
