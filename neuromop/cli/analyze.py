@@ -89,6 +89,11 @@ def register(group) -> None:
                    help="shift null: circular shifts, or linear shifts without wrap-around "
                         "(need 4 ceil(n_null / 2) trials); auto (default): linear shifts when "
                         "there are no pseudo-sessions and enough trials, else circular")
+    p.add_argument("--linear-shift-p", choices=("approximate", "conservative"),
+                   default="approximate",
+                   help="p-values of linear shifts: Harris's large-shift approximation "
+                        "(default) or his bound, valid whatever the autocorrelation (needs an "
+                        "even --n-null >= 2/alpha - 2)")
     p.add_argument("--link", choices=("log", "softplus"), default="log",
                    help="link of the Poisson encoding models: multiplicative tuning (log, "
                         "default) or rectified-linear-like tuning (softplus)")
@@ -154,7 +159,8 @@ def _values(args: argparse.Namespace) -> int:
                           power_sessions=args.power_sessions,
                           population_statistic=args.population_statistic,
                           intersection_test=args.intersection_test, link=args.link,
-                          shift_null=args.shift_null, random_state=args.seed)
+                          shift_null=args.shift_null, linear_shift_p=args.linear_shift_p,
+                          random_state=args.seed)
     paths = write_value_report(report, args.out, title)
     res = report["result"]
     print(f"verdict: {res.attrs['verdict']}  (r(soft, true) = {float(res['signal_corr']):.4f}, "

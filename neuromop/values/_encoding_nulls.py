@@ -88,6 +88,44 @@ def _linear_shift_min_trials(n_null: int) -> int:
     return 4 * _linear_shift_half_width(n_null)
 
 
+def _p_pool(n_null: int, null: tuple, linear_shift_p: str) -> int:
+    """Size of the pool the smallest p-value is ``1 / (1 + pool)`` of: ``n_null`` draws, or
+    ``h = n_null / 2`` with Harris's bound of the linear shift."""
+    return n_null // 2 if linear_shift_p == "conservative" and "linear_shift" in null else n_null
+
+
+def _check_pool(n_null: int, null: tuple, linear_shift_p: str, alpha: float,
+                intersection_test: str) -> None:
+    """Errors when the nulls' p-values cannot reach ``alpha`` (or Harris's bound cannot use
+    every shift)."""
+    pool = _p_pool(n_null, null, linear_shift_p)
+    factor, name = (2, "n_null / 2") if pool < n_null else (1, "n_null")
+    if pool < n_null and n_null % 2:
+        raise ValueError(f"linear_shift_p='conservative' uses every shift -h..h, so n_null "
+                         f"must be even (2 h), got {n_null}")
+    if intersection_test == "max" and 3.0 / (1 + pool) > alpha:
+        raise ValueError(f"intersection_test='max' with n_null={n_null} cannot reach alpha="
+                         f"{alpha} (the minimum of three permutation p-values, 3/(1 + {name})); "
+                         f"use n_null >= {factor * (int(np.ceil(3 / alpha)) - 1)}")
+    if 1.0 / (1 + pool) > alpha:
+        raise ValueError(f"n_null={n_null} cannot give a p-value below alpha={alpha} "
+                         f"(smallest p is 1/(1 + {name})); use n_null >= "
+                         f"{factor * (int(np.ceil(1 / alpha)) - 1)}")
+
+
+def _identity(p):
+    return p
+
+
+def _harris_bound(n_null: int):
+    """Harris's conservative p-value of the linear shift from the approximate one: the pool of
+    ``2 h + 1`` shifted values counts as ``h + 1`` (``h = n_null / 2``)."""
+    # p = (1 + b) / (1 + n_null) exactly: recover the count, so p <= alpha is not lost to
+    # rounding
+    return lambda p: np.minimum(1.0, np.rint(np.asarray(p, float) * (1 + n_null))
+                                / (1 + n_null // 2))
+
+
 def _surrogates(kind: str, full: SimpleNamespace, o: SimpleNamespace, n_null: int, rng,
                 pseudo_sampler=None):
     """Surrogates of the tested signals for the null ``kind``: ``full`` is the observation on

@@ -24,6 +24,12 @@ model (a user ``pseudo_sampler``), whose residual replaces the real one; (iii) *
 shifts** (Harris 2020): the counts of a central window tested against the signals shifted
 without wrap-around, valid when the signals are stationary. p-values are
 ``(1 + #{null >= observed}) / (1 + n_null)``; with several nulls the largest p-value is used.
+The linear shift's p-value is Harris's large-``N`` approximation: with ``N`` shifts either way
+the observation lies in the top ``m`` of the ``2 N + 1`` shifted values with probability at
+most ``m / (N + 1)`` (Harris's theorem), approaching ``m / (2 N + 1)`` only when ``N`` is long
+against the signals' autocorrelation; ``linear_shift_p="conservative"`` reports the bound,
+``(1 + #{null >= observed}) / (1 + N)`` (all ``2 N = n_null`` shifts), which is valid at any
+``N`` for half the attainable significance.
 
 Population statistic
 --------------------
@@ -83,10 +89,14 @@ from neuromop._random import as_generator
 from neuromop.data.schema import activity_variable
 from neuromop.values._encoding_nulls import (
     NULL_TYPES,
+    _check_pool,
+    _harris_bound,
+    _identity,
     _linear_shift_half_width,
     _linear_shift_min_trials,
     _null_stats,
     _observe,
+    _p_pool,
     _surrogates,
 )
 from neuromop.values._glm import (
@@ -214,6 +224,7 @@ def compare_value_encodings(
     n_null: int = 99,
     null=("shift",),
     pseudo_sampler=None,
+    linear_shift_p: str = "approximate",
     alpha: float = 0.01,
     vif_max: float | None = None,
     min_unique_trials: float = 30.0,
@@ -253,6 +264,13 @@ def compare_value_encodings(
         (``h = ceil(n_null / 2)``) against the signals shifted by up to ``h`` trials (no
         wrap-around; valid when the signals are stationary; needs ``n_trials >= 4 h``), whose
         observation is the window's own: ``pop_statistic`` holds each null's.
+    linear_shift_p : {"approximate", "conservative"}
+        p-values of the ``"linear_shift"`` null: ``(1 + b) / (1 + n_null)`` (``b`` shifts at
+        least as extreme as the observation; Harris's large-shift approximation, slightly
+        anti-conservative when the signals drift slowly against ``h``: 1.3 % per neuron at
+        ``alpha = 0.01`` on the two-step simulator, guide "Soft or true values"), or Harris's
+        bound ``(1 + b) / (1 + h)``, valid whatever the autocorrelation; it uses every shift,
+        so ``n_null`` must be even (``2 h``), and it needs ``h >= 1 / alpha - 1`` (checked).
     alpha : float
         Significance level of each test.
     vif_max : float, optional
@@ -334,15 +352,9 @@ def compare_value_encodings(
     check_choice("intersection_test", intersection_test, INTERSECTION_TESTS)
     check_choice("neuron_correction", neuron_correction, ("fdr_bh", "none"))
     check_choice("link", link, ("log", "softplus"))
+    check_choice("linear_shift_p", linear_shift_p, ("approximate", "conservative"))
     base = _check_base(base)
-    if intersection_test == "max" and 3.0 / (1 + n_null) > alpha:
-        raise ValueError(f"intersection_test='max' with n_null={n_null} cannot reach alpha="
-                         f"{alpha} (the minimum of three permutation p-values); use n_null >= "
-                         f"{int(np.ceil(3 / alpha)) - 1}")
-    if 1.0 / (1 + n_null) > alpha:
-        raise ValueError(f"n_null={n_null} cannot give a p-value below alpha={alpha} "
-                         f"(smallest p is 1/(1 + n_null)); use n_null >= "
-                         f"{int(np.ceil(1 / alpha)) - 1}")
+    _check_pool(n_null, null, linear_shift_p, alpha, intersection_test)
     if behaviour is not None and not isinstance(behaviour, xr.Dataset):
         raise TypeError(f"behaviour must be an xarray.Dataset or None, got "
                         f"{type(behaviour).__name__}")
@@ -355,8 +367,8 @@ def compare_value_encodings(
     # on a loaded 2-core machine), so run single-threaded.
     with threadpool_limits(limits=1, user_api="blas"):
         return _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null,
-                        pseudo_sampler, alpha, (vif_max, min_unique_trials), min_rate,
-                        random_state, rng,
+                        pseudo_sampler, linear_shift_p, alpha, (vif_max, min_unique_trials),
+                        min_rate, random_state, rng,
                         population_statistic, intersection_test, neuron_correction, link)
 
 
@@ -396,7 +408,7 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
 
 
 def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null, pseudo_sampler,  # noqa: C901
-             alpha, vif_max, min_rate, random_state, rng, population_statistic,
+             linear_shift_p, alpha, vif_max, min_rate, random_state, rng, population_statistic,
              intersection_test, neuron_correction, link):
     if population_statistic == "auto":  # the statistic whose level holds with these nulls
         population_statistic = ("directional" if {"pseudo", "linear_shift"} & set(null)
@@ -408,12 +420,15 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
     if not keep.any():
         raise ValueError(f"no neuron has a mean count >= min_rate={min_rate} in the window")
     Y, neurons = Y[:, keep], neurons[keep]
-    if neuron_correction == "fdr_bh" and (1 + n_null) * alpha < Y.shape[1]:
+    conservative = linear_shift_p == "conservative" and "linear_shift" in null
+    pool = _p_pool(n_null, null, linear_shift_p)  # smallest p: 1 / (1 + pool)
+    if neuron_correction == "fdr_bh" and (1 + pool) * alpha < Y.shape[1]:
         warnings.warn(
             f"neuron_correction='fdr_bh' with n_null={n_null} cannot classify any of the "
             f"{Y.shape[1]} neurons as coding at alpha={alpha}: the smallest permutation p-value "
-            f"1/(1 + n_null) is above alpha / n_neurons; use n_null >= "
-            f"{int(np.ceil(Y.shape[1] / alpha)) - 1} or neuron_correction='none'",
+            f"1/(1 + {pool}) is above alpha / n_neurons; use n_null >= "
+            f"{(2 if conservative else 1) * (int(np.ceil(Y.shape[1] / alpha)) - 1)} or "
+            "neuron_correction='none'",
             RuntimeWarning, stacklevel=3)
     if cv > n or drift_basis >= n:
         raise ValueError(f"cv (got {cv}) must be <= and drift_basis (got {drift_basis}) < the "
@@ -456,14 +471,16 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
     for j, kind in enumerate(null):
         o = observed[kind]
         ng, nd, nc = _null_stats(o, _surrogates(kind, full, o, n_null, rng, pseudo_sampler))
+        # Harris's bound (1 + b) / (1 + h) instead of (1 + b) / (1 + 2 h) for linear shifts
+        bound = _harris_bound(n_null) if kind == "linear_shift" and conservative else _identity
         # per-neuron p-values of the observation and of every null draw (same draws for all
         # neurons and tests: their dependence is kept, Pesarin's nonparametric combination)
         pv = [_pool_pvalues(o.gains[k], ng[k]) for k in tests]
         # per neuron, the closure's intersection: min p (or max z) over the three tests vs
         # the same extreme over the joint null draws
-        neuron_p_inter = np.maximum(neuron_p_inter,
-                                    _intersection_p(np.stack([o.gains[k] for k in tests]),
-                                                    np.stack([ng[k] for k in tests]), gate))
+        neuron_p_inter = np.maximum(neuron_p_inter, bound(
+            _intersection_p(np.stack([o.gains[k] for k in tests]),
+                            np.stack([ng[k] for k in tests]), gate)))
         for t_i, k in enumerate(tests):
             if population_statistic == "fisher":
                 obs, pop = -np.log(pv[t_i][0]).sum(), -np.log(pv[t_i][1]).sum(axis=1)
@@ -473,12 +490,12 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
                 obs, pop = o.gains[k].sum(), ng[k].sum(axis=1)
             pop_stat[t_i, j] = obs
             null_pop[t_i, j] = pop
-            null_p[t_i, j] = (1 + np.sum(pop >= obs)) / (1 + n_null)
-            neuron_p[k] = np.maximum(neuron_p[k], pv[t_i][0])
+            null_p[t_i, j] = bound((1 + np.sum(pop >= obs)) / (1 + n_null))
+            neuron_p[k] = np.maximum(neuron_p[k], bound(pv[t_i][0]))
         # population intersection: min p (or max z) over the three tests vs the same extreme
         # over the joint null draws
-        p_inter[j] = float(_intersection_p(pop_stat[:, j], null_pop[:, j], gate))
-        dec_p[2:, j] = (1 + (nd >= o.dec_r2[2:]).sum(axis=0)) / (1 + n_null)
+        p_inter[j] = float(bound(_intersection_p(pop_stat[:, j], null_pop[:, j], gate)))
+        dec_p[2:, j] = bound((1 + (nd >= o.dec_r2[2:]).sum(axis=0)) / (1 + n_null))
     dec_p[:2] = np.nan  # raw signals share variance; only residual decoding is tested
     pop_p = null_p.max(axis=1)
     p_any, p_soft, p_true = pop_p
@@ -533,7 +550,8 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
     params = dict(signals={k: v if isinstance(v, str) else "<array>" for k, v in signals.items()},
                   base=[b if isinstance(b, str) else "<array>" for b in base],
                   window=None if window is None else list(window), drift_basis=drift_basis,
-                  cv=cv, n_null=n_null, null=list(null), alpha=alpha, vif_max=vif_max,
+                  cv=cv, n_null=n_null, null=list(null), linear_shift_p=linear_shift_p,
+                  alpha=alpha, vif_max=vif_max,
                   min_unique_trials=min_unique_trials,
                   min_rate=min_rate, family=family, link=link,
                   population_statistic=population_statistic,

@@ -73,7 +73,8 @@ _GATES = {"max_z": "the largest standardised statistic of the any/soft/true test
 def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", base=None,
                  window=(0.1, 0.6), n_null=99, alpha=0.01, power_sessions=0,
                  population_statistic="auto", intersection_test="max_z", link="log",
-                 pseudo_sampler=None, shift_null="auto", random_state=0) -> dict:
+                 pseudo_sampler=None, shift_null="auto", linear_shift_p="approximate",
+                 random_state=0) -> dict:
     """Run the whole analysis of the ``values`` command on a dataset.
 
     Parameters
@@ -117,6 +118,10 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
         ``"auto"`` (default): circular shifts beside pseudo-sessions (the pair holds its
         level), linear shifts when there are no pseudo-sessions and the recording is long
         enough (circular shifts alone were anti-conservative with slow values), else circular.
+    linear_shift_p : {"approximate", "conservative"}
+        p-values of the linear shifts (recording and power simulations): Harris's large-shift
+        approximation or his bound (even ``n_null >= 2 / alpha - 2``); see
+        :func:`~neuromop.values.encoding.compare_value_encodings`.
 
     Returns
     -------
@@ -171,7 +176,9 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
     null, min_trials = _nulls(shift_null, sampler is not None, n_null, n_rec)
     if null[0] == "linear_shift":
         notes.append(f"nulls: linear shifts of up to {min_trials // 4} trials (the central "
-                     f"{n_rec - min_trials // 2} trials are tested)")
+                     f"{n_rec - min_trials // 2} trials are tested; p-values: "
+                     + ("Harris's bound)" if linear_shift_p == "conservative" else
+                        "Harris's large-shift approximation)"))
     elif null == ("shift",):
         notes.append("nulls: circular shifts alone (no pseudo-sessions for this task, too few "
                      "trials for linear shifts or shift_null='shift'): with slow values the "
@@ -179,6 +186,7 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
     result = compare_value_encodings(ds, signals, base=base_arrays, behaviour=behaviour,
                                      window=window, n_null=n_null, null=null,
                                      pseudo_sampler=sampler, alpha=alpha,
+                                     linear_shift_p=linear_shift_p,
                                      population_statistic=population_statistic,
                                      intersection_test=intersection_test, link=link,
                                      random_state=random_state)
@@ -198,6 +206,7 @@ def value_report(ds, *, behaviour=None, soft="value_soft", true="value_true", ba
             ds, signals, base=base_arrays, behaviour=behaviour, window=window,
             n_trials=lengths, n_sessions=power_sessions, random_state=random_state,
             compare_kwargs=dict(n_null=n_null, alpha=alpha, null=null, pseudo_sampler=sampler,
+                                linear_shift_p=linear_shift_p,
                                 # the recording's own test (resolved from "auto" by its nulls)
                                 population_statistic=result.attrs["population_statistic"],
                                 intersection_test=intersection_test, link=link))

@@ -77,6 +77,25 @@ def test_cli_shift_null_reaches_the_result(tmp_path, flag, nulls):
     res.close()
 
 
+def test_cli_conservative_linear_shift_p_reaches_the_result(tmp_path, capsys):
+    ds = simulate_value_population(encoding="soft", n_neurons=10, n_trials=100,
+                                   random_state=3).drop_vars(["offer_A", "offer_B"])
+    path = tmp_path / "generic.nc"
+    save(ds, path)
+    args = ["analyze", "values", str(path), "--out", str(tmp_path / "r"), "--alpha", "0.2",
+            "--linear-shift-p", "conservative"]
+    assert main([*args, "--n-null", "19"]) == 2  # odd: not every shift -> a clear error
+    assert "n_null must be even" in capsys.readouterr().err
+    assert main([*args, "--n-null", "18"]) == 0
+    res = xr.open_dataset(tmp_path / "r" / "values_result.nc", engine="h5netcdf")
+    assert '"linear_shift_p": "conservative"' in res.attrs["parameters"]
+    # Harris's bound: p-values are multiples of 1 / (1 + 9)
+    p = res["p_unique"].values
+    np.testing.assert_allclose(p * 10, np.rint(p * 10), atol=1e-9)
+    res.close()
+    assert "p-values: Harris's bound" in (tmp_path / "r" / "values_report.md").read_text()
+
+
 def test_cli_directional_statistic_reaches_the_result_and_its_provenance(tmp_path):
     ds = simulate_value_population(encoding="soft", design="separable", n_neurons=20,
                                    random_state=3).drop_vars(["offer_A", "offer_B"])
@@ -285,8 +304,8 @@ def test_report_without_a_sampler_uses_linear_shifts_when_the_session_allows(
                                         power_sessions=1, random_state=0)
     assert list(report["result"]["null"].values) == ["linear_shift"]
     assert report["result"].attrs["population_statistic"] == "directional"
-    assert "nulls: linear shifts of up to 10 trials (the central 100 trials are tested)" in \
-        report["notes"]
+    assert ("nulls: linear shifts of up to 10 trials (the central 100 trials are tested; "
+            "p-values: Harris's large-shift approximation)") in report["notes"]
     # the power simulations are tested alike, at lengths the linear shift can take
     assert tuple(seen["null"]) == ("linear_shift",)
     assert report["power"]["n_trials"].values.tolist() == [60, 120]

@@ -732,7 +732,7 @@ case("compare_value_encodings", V.compare_value_encodings,
            population_statistic="directional", random_state=0),
      _nan_ok=("decoding_p",),  # documented: NaN for the raw signals (not tested)
      ds=X, base=(None, "x", ["bogus"], [np.zeros(3)], OPAQUE), window="pair", link="choice",
-     population_statistic="choice", intersection_test="choice",
+     population_statistic="choice", intersection_test="choice", linear_shift_p="choice",
      drift_basis=(-1, 2.5, None, "x", 10**9), cv=(0, 1, -1, 2.5, None, "x", 10**6),
      n_null=(-1, 0, 2.5, None, "x"),
      null=("x", None, ("pseudo",), (), OPAQUE, ("linear_shift", "block")),

@@ -424,3 +424,48 @@ def test_linear_shift_needs_half_the_trials_in_its_window(small_ds):
                             random_state=0)
     with pytest.raises(ValueError, match=r"null='linear_shift' with n_null=.*n_trials >= "):
         compare_value_encodings(small_ds, n_null=n_null + 2, alpha=0.5, null="linear_shift")
+
+
+def test_conservative_linear_shift_p_is_harris_bound_of_the_same_shifts(small_ds):
+    """Harris's bound counts the 2 h + 1 shifted values as h + 1: every p-value of the linear
+    shift is the approximate one times (1 + 2 h) / (1 + h), capped at 1, on the same shifts."""
+    kw = dict(n_null=18, alpha=0.2, null="linear_shift", random_state=0)
+    approx = compare_value_encodings(small_ds, **kw)
+    bound = compare_value_encodings(small_ds, linear_shift_p="conservative", **kw)
+    for var in ("p_unique", "p_any", "p_neuron_gate", "null_p_value", "pop_p_value"):
+        expected = np.minimum(1.0, approx[var].values * 19 / 10)
+        np.testing.assert_allclose(bound[var].values, expected, rtol=1e-12, err_msg=var)
+    np.testing.assert_allclose(bound["decoding_p"].values[2:],
+                               np.minimum(1.0, approx["decoding_p"].values[2:] * 19 / 10))
+    # the statistics themselves are the same draws
+    np.testing.assert_array_equal(bound["null_pop_loglik_gain"].values,
+                                  approx["null_pop_loglik_gain"].values)
+    assert bound.attrs["parameters"] != approx.attrs["parameters"]
+    assert '"linear_shift_p": "conservative"' in bound.attrs["parameters"]
+
+
+def test_conservative_linear_shift_p_leaves_other_nulls_alone(small_ds):
+    kw = dict(n_null=18, alpha=0.2, null=("shift", "linear_shift"), random_state=0)
+    approx = compare_value_encodings(small_ds, **kw)
+    bound = compare_value_encodings(small_ds, linear_shift_p="conservative", **kw)
+    np.testing.assert_array_equal(bound["null_p_value"].sel(null="shift").values,
+                                  approx["null_p_value"].sel(null="shift").values)
+
+
+@pytest.mark.parametrize(("n_null", "alpha", "match"), [
+    (19, 0.2, r"n_null must be even \(2 h\), got 19"),
+    (10, 0.1, r"smallest p is 1/\(1 \+ n_null / 2\)\); use n_null >= 18"),
+])
+def test_conservative_linear_shift_p_says_what_it_needs(small_ds, n_null, alpha, match):
+    with pytest.raises(ValueError, match=match):
+        compare_value_encodings(small_ds, n_null=n_null, alpha=alpha, null="linear_shift",
+                                linear_shift_p="conservative")
+
+
+def test_harris_bound_gives_exact_multiples_of_one_over_h_plus_one():
+    from neuromop.values._encoding_nulls import _harris_bound
+
+    b = np.arange(199)
+    p = _harris_bound(198)((1 + b) / 199)
+    assert p[0] == 0.01  # 1 / (1 + 99) exactly: p <= alpha holds at alpha = 0.01
+    np.testing.assert_array_equal(p, np.minimum(1.0, (1 + b) / 100))
