@@ -259,7 +259,9 @@ def plot_power_curve(power, *, ax=None):
         n = float(c["trials_for_power_fitted"])
         if np.isfinite(n) and n <= right:
             ax.axvline(n, color=color, lw=0.8, ls=":")
-            ax.text(n, 0.02, f" {n:.0f}", color=color, fontsize=7, rotation=90, va="bottom")
+            # one height per encoding: close trial counts do not print over each other
+            ax.text(n, 0.02 + 0.15 * i, f" {n:.0f}", color=color, fontsize=7, rotation=90,
+                    va="bottom")
     ax.axhline(target, color="0.5", lw=0.8, label=f"target {target:.0%}")
     ax.axvline(n_max, color="k", lw=0.6, alpha=0.4)
     ax.set_xlim(0, right)

@@ -304,6 +304,24 @@ def test_the_power_figure_starts_the_curve_at_the_untested_trials():
     matplotlib.pyplot.close("all")
 
 
+def test_the_power_figure_prints_equal_trial_counts_at_different_heights():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from neuromop.plots.values import plot_power_curve
+
+    ds = calibration({"soft": [10, 24, 30, 34], "true": [10, 24, 30, 34]}, 40)
+    curve = power_curve(ds, n_boot=19, random_state=0)
+    p = ds["verdict_count"].sel(verdict="soft") / 40  # the same rates for both encodings
+    ds = ds.assign(correct_rate=p, correct_rate_low=p - 0.05, correct_rate_high=p + 0.05)
+    ds = ds.assign({name: curve[name] for name in curve.data_vars})
+    ax = plot_power_curve(ds).axes[0]
+    labels = [t for t in ax.texts if t.get_text().strip().isdigit()]
+    assert len(labels) == 2 and labels[0].get_text() == labels[1].get_text()
+    assert labels[0].get_position()[1] != labels[1].get_position()[1]
+    matplotlib.pyplot.close("all")
+
+
 def test_the_report_note_names_the_plateau():
     from neuromop.values.report import _trials_needed_note
 
