@@ -26,8 +26,8 @@ without wrap-around, valid when the signals are stationary. p-values are
 ``(1 + #{null >= observed}) / (1 + n_null)``; with several nulls the largest p-value is used.
 The linear shift's p-value is Harris's large-``N`` approximation: with ``N`` shifts either way
 the observation lies in the top ``m`` of the ``2 N + 1`` shifted values with probability at
-most ``m / (N + 1)`` (Harris's theorem), approaching ``m / (2 N + 1)`` only when ``N`` is long
-against the signals' autocorrelation; ``linear_shift_p="conservative"`` reports the bound,
+most ``m / (N + 1)`` (Harris's theorem), approaching ``m / (2 N + 1)`` for large ``N``;
+``linear_shift_p="conservative"`` reports the bound,
 ``(1 + #{null >= observed}) / (1 + N)`` (all ``2 N = n_null`` shifts), which is valid at any
 ``N`` for half the attainable significance.
 
@@ -267,7 +267,7 @@ def compare_value_encodings(
     linear_shift_p : {"approximate", "conservative"}
         p-values of the ``"linear_shift"`` null: ``(1 + b) / (1 + n_null)`` (``b`` shifts at
         least as extreme as the observation; Harris's large-shift approximation, slightly
-        anti-conservative when the signals drift slowly against ``h``: 1.3 % per neuron at
+        anti-conservative with slowly drifting signals: 1.3 % per neuron at
         ``alpha = 0.01`` on the two-step simulator, guide "Soft or true values"), or Harris's
         bound ``(1 + b) / (1 + h)``, valid whatever the autocorrelation; it uses every shift,
         so ``n_null`` must be even (``2 h``), and it needs ``h >= 1 / alpha - 1`` (checked).

@@ -813,7 +813,8 @@ case("value_report", V.value_report,
      soft=(None, "bogus", 3), true=(None, "bogus", 3), base=("x", ["bogus"], OPAQUE),
      window=((0.6, 0.1), (np.nan, 1.0), "ab", None), n_null=(-1, 0, None, "x"),
      alpha=(-0.1, 1.5, np.nan, None), link=("x", None, 3, "identity"),
-     pseudo_sampler=(3, "x", OPAQUE), shift_null=("x", None, 3, "pseudo"))
+     pseudo_sampler=(3, "x", OPAQUE), shift_null=("x", None, 3, "pseudo"),
+     linear_shift_p=("x", None, 3, "exact"))
 case("SoftmaxChoiceModel", lambda **kw: _fit(V.SoftmaxChoiceModel, **kw),
      fresh(X=L(lambda: offers()[0]), y=L(lambda: offers()[1]), bias=True, n_restarts=1,
            random_state=0),
