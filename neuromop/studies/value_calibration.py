@@ -24,7 +24,7 @@ from typing import ClassVar
 
 import xarray as xr
 
-from neuromop._checks import check_choice
+from neuromop._checks import check_choice, check_int, check_real
 from neuromop._random import spawn
 from neuromop.plots.values import plot_value_calibration
 from neuromop.studies.protocol import Study, StudyResult, cached_cell
@@ -35,6 +35,7 @@ from neuromop.values import (
     two_offer_pseudo_sampler,
     verdict_calibration,
 )
+from neuromop.values._encoding_nulls import _check_pool
 from neuromop.values.encoding import INTERSECTION_TESTS, NULL_TYPES, POPULATION_STATISTICS
 
 __all__ = ["SIMULATORS", "ValueCalibrationStudy"]
@@ -81,6 +82,7 @@ class ValueCalibrationStudy(Study):
     population_statistic: str = "auto"
     intersection_test: str = "max_z"
     nulls: tuple[str, ...] = ("shift", "pseudo")
+    linear_shift_p: str = "approximate"
 
     name: ClassVar[str] = "value-calibration"
     USES_TORCH: ClassVar[bool] = False
@@ -94,6 +96,12 @@ class ValueCalibrationStudy(Study):
         "nulls": dict(
             nargs="+", choices=NULL_TYPES,
             help="null types of the value tests, the larger p of them (default: shift pseudo)"),
+        "linear_shift_p": dict(
+            choices=("approximate", "conservative"),
+            help="p-values of linear shifts: Harris's large-shift approximation (default) or "
+                 "his bound (needs an even --n-null >= 2/alpha - 2)"),
+        "n_null": dict(type=int, metavar="N",
+                       help="null draws per test (default: the budget's, 99)"),
     }
     BUDGETS: ClassVar[dict[str, dict]] = {
         "smoke": dict(n_trials=(120,), n_neurons=(8,), encodings=("soft", "none"),
@@ -115,12 +123,19 @@ class ValueCalibrationStudy(Study):
         check_choice("intersection_test", self.intersection_test, INTERSECTION_TESTS)
         if not self.nulls:
             raise ValueError(f"nulls must name at least one of {NULL_TYPES}")
+        check_choice("linear_shift_p", self.linear_shift_p, ("approximate", "conservative"))
+        check_int("n_null", self.n_null, low=1)
+        check_real("alpha", self.alpha, low=0.0, high=1.0, low_inclusive=False)
+        # before any session is simulated: the nulls' p-values must be able to reach alpha
+        _check_pool(self.n_null, self.nulls, self.linear_shift_p, self.alpha,
+                    self.intersection_test)
 
     def cell(self, simulator: str, n_trials: int, n_neurons: int, stream) -> xr.Dataset:
         """The calibration of one (simulator, trials, neurons) cell."""
         kwargs = dict(n_null=self.n_null, alpha=self.alpha, base=list(SIMULATORS[simulator]),
                       population_statistic=self.population_statistic,
-                      intersection_test=self.intersection_test, null=tuple(self.nulls))
+                      intersection_test=self.intersection_test, null=tuple(self.nulls),
+                      linear_shift_p=self.linear_shift_p)
 
         def per_session(ds):
             if "pseudo" not in self.nulls:
@@ -149,7 +164,8 @@ class ValueCalibrationStudy(Study):
         out_ds["n_trials"].attrs["units"] = "trials per session"
         out_ds["n_neurons"].attrs["units"] = "neurons per session"
         out_ds.attrs.update(alpha=self.alpha, n_sessions=self.n_sessions, n_null=self.n_null,
-                            nulls=" + ".join(self.nulls), intersection_test=self.intersection_test)
+                            nulls=" + ".join(self.nulls), intersection_test=self.intersection_test,
+                            linear_shift_p=self.linear_shift_p)
         return out_ds
 
     def run(self, out_dir, *, resume: bool = True, progress: bool = True) -> StudyResult:

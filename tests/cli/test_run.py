@@ -165,6 +165,17 @@ def test_value_calibration_takes_its_nulls_from_the_command_line(capsys):
     assert "invalid choice: 'block'" in capsys.readouterr().err
 
 
+def test_value_calibration_takes_harris_bound_from_the_command_line():
+    from neuromop.studies import STUDIES
+
+    cls = STUDIES["value-calibration"]
+    args = build_parser().parse_args(["run", "value-calibration", "--nulls", "linear_shift",
+                                      "--linear-shift-p", "conservative", "--n-null", "198"])
+    study = cls.for_budget("default", nulls=args.nulls, linear_shift_p=args.linear_shift_p,
+                           n_null=args.n_null)
+    assert (study.linear_shift_p, study.n_null) == ("conservative", 198)
+
+
 @pytest.mark.parametrize(("task", "k"), [("energy", 32), ("square", 32), ("shapes", 33)])
 def test_rate_rnn_studies_take_the_candidate_count_from_the_command_line(task, k):
     from neuromop.studies import STUDIES

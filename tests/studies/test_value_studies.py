@@ -101,6 +101,27 @@ def test_value_calibration_with_the_linear_shift_null(tmp_path):
     assert "nulls: linear_shift, gate: max_z" in fig._suptitle.get_text()
 
 
+def test_value_calibration_with_harris_bound(tmp_path):
+    study = ValueCalibrationStudy.for_budget("smoke", simulators=("bandit",), n_null=38,
+                                             nulls=["linear_shift"],
+                                             linear_shift_p="conservative")
+    ds = study.run(tmp_path, progress=False).datasets["value_calibration"]
+    assert ds.attrs["linear_shift_p"] == "conservative"
+    assert '"linear_shift_p": "conservative"' in ds.attrs["parameters"]
+    assert ds["verdict_count"].sum("verdict").values.min() == 2
+
+
+@pytest.mark.parametrize(("settings", "match"), [
+    (dict(n_null=19), r"n_null must be even \(2 h\), got 19"),
+    (dict(n_null=20), r"smallest p is 1/\(1 \+ n_null / 2\)\); use n_null >= 38"),
+    (dict(n_null=38, linear_shift_p="exact"), "linear_shift_p must be one of"),
+])
+def test_value_calibration_checks_harris_bound_before_simulating(tmp_path, settings, match):
+    with pytest.raises(ValueError, match=match):
+        ValueCalibrationStudy.for_budget("smoke", nulls=["linear_shift"],
+                                         **{"linear_shift_p": "conservative", **settings})
+
+
 def test_value_calibration_rejects_a_string_of_nulls():
     with pytest.raises(TypeError, match="nulls must be a sequence"):
         ValueCalibrationStudy.for_budget("smoke", nulls="shift")
