@@ -25,6 +25,8 @@ TINY = {
                     "pre-terminal memory 20"],
     "mdp_solve": ["--quick"],
     "rnn_fit": ["--epochs", "1"],
+    "fvi_tanh": ["--state-dim", "5", "--hidden", "8", "--agents", "4", "--candidates", "3",
+                 "--seconds", "0.05"],
     "rnn_step": ["--n-neurons", "20", "--agents", "8", "--candidates", "4", "--seconds", "0.05"],
     "spiking_loop": ["--quick", "--target", "numpy", "--repeats", "1"],
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -312,3 +313,36 @@ def test_averaging_and_pessimism_arguments_are_checked():
         train(_controller(), epochs=1, average_epochs=0, **SETTINGS)
     with pytest.raises(TypeError, match="pessimistic_targets"):
         train(_controller(), epochs=1, pessimistic_targets="yes", **SETTINGS)
+
+
+def test_inference_tanh_is_tanh_without_and_with_gradients():
+    from neuromop.control.fvi import InferenceTanh
+
+    x = torch.linspace(-30.0, 30.0, 20001)
+    act = InferenceTanh()
+    with torch.no_grad():
+        fast = act(x)
+    np.testing.assert_allclose(fast.numpy(), torch.tanh(x).numpy(), rtol=0, atol=2.5e-7)
+    assert fast.abs().max() <= 1.0 and not torch.equal(x, fast)  # input left alone
+    # with gradients it is torch.tanh itself (the training fits)
+    xg = x[:50].clone().requires_grad_(True)
+    y = act(xg)
+    assert torch.equal(y, torch.tanh(x[:50]))
+    y.sum().backward()
+    np.testing.assert_allclose(xg.grad.numpy(), (1 - torch.tanh(x[:50]) ** 2).numpy(), atol=1e-7)
+
+
+def test_value_network_state_dict_does_not_depend_on_the_activation_class():
+    """Checkpoints written before InferenceTanh load unchanged: activations hold no weights."""
+    from neuromop.control.fvi import InferenceTanh, ValueNetwork
+
+    net = ValueNetwork(4, (8, 8), "tanh", random_state=0)
+    assert sum(isinstance(m, InferenceTanh) for m in net.mlp) == 2
+    plain = torch.nn.Sequential(*[torch.nn.Tanh() if isinstance(m, InferenceTanh) else m
+                                  for m in net.mlp])
+    assert set(plain.state_dict()) == set(net.mlp.state_dict())
+    x = torch.randn(32, 4, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        np.testing.assert_allclose(net(x).numpy(),
+                                   (plain((x - net.input_mean) / net.input_std).squeeze(-1)
+                                    * net.value_scale).numpy(), atol=1e-6)
