@@ -346,3 +346,31 @@ def test_value_network_state_dict_does_not_depend_on_the_activation_class():
         np.testing.assert_allclose(net(x).numpy(),
                                    (plain((x - net.input_mean) / net.input_std).squeeze(-1)
                                     * net.value_scale).numpy(), atol=1e-6)
+
+
+def test_pessimistic_targets_reuse_the_previous_copys_targets_exactly():
+    """A refresh on the same states reuses the previous copy's targets: the same numbers as
+    evaluating both copies, with one network pass fewer."""
+    import copy
+
+    from neuromop.control._fvi_memory import TargetNetwork
+
+    ctrl = _controller("mop")
+    states = ctrl.env.initial_states(40, torch.Generator().manual_seed(3))
+    target = TargetNetwork(pessimistic=True)
+    target.targets(ctrl, states)
+    previous = copy.deepcopy(ctrl.value_net_).eval()
+    with torch.no_grad():  # a training step between the refreshes
+        for p in ctrl.value_net_.parameters():
+            p.add_(0.05 * torch.randn(p.shape, generator=torch.Generator().manual_seed(1)))
+    passes = []
+    original = ctrl.bellman_targets
+    ctrl.bellman_targets = lambda s, nets: passes.append(len(nets)) or original(s, nets)
+    reused = target.targets(ctrl, states)
+    assert passes == [1]
+    current = copy.deepcopy(ctrl.value_net_).eval()
+    both = original(states, [current, previous]).min(dim=0).values
+    assert torch.equal(reused, both)
+    # other states: both copies are evaluated
+    target.targets(ctrl, states[:10].clone())
+    assert passes == [1, 2]
