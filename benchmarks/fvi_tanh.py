@@ -17,28 +17,16 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
-import math
-import os
-import platform
-import time
 
 import torch
+
+# the same timing loop as the other per-second benchmark (run as a script: benchmarks/ is on
+# the path)
+from rnn_step import _emit, _machine  # noqa: E402
+from rnn_step import _rate as _per_second  # noqa: E402
 from torch import nn
 
-from neuromop._io import write_json_atomic
 from neuromop.control.fvi import InferenceTanh, ValueNetwork
-
-
-def _per_second(fn, n_values: int, min_seconds: float) -> tuple[float, int]:
-    fn()  # warm-up
-    reps, t0 = 0, time.perf_counter()
-    while True:
-        fn()
-        reps += 1
-        elapsed = time.perf_counter() - t0
-        if elapsed >= min_seconds:
-            return reps * n_values / elapsed, reps
 
 
 def main(argv=None) -> dict:
@@ -77,15 +65,9 @@ def main(argv=None) -> dict:
         "speedup_vs_torch_tanh": fast / slow,
         "max_abs_difference": max_diff,
         "repeats": {"inference_tanh": reps_fast, "torch_tanh": reps_slow},
-        "machine": {"python": platform.python_version(), "torch": torch.__version__,
-                    "cpu_count": os.cpu_count(),
-                    "load_average_1min": (os.getloadavg()[0] if hasattr(os, "getloadavg")
-                                          else math.nan)},
+        "machine": _machine(),
     }
-    print(json.dumps(result, indent=2))
-    if args.out:
-        write_json_atomic(args.out, result)
-    return result
+    return _emit(result, args.out)
 
 
 if __name__ == "__main__":

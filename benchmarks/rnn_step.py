@@ -37,6 +37,23 @@ def naive_predict(env: RateRNNEnv, states: torch.Tensor) -> torch.Tensor:
     return nxt.view(states.shape[0], k, -1)
 
 
+def _emit(result: dict, out) -> dict:
+    """Print ``result`` as JSON and write it to ``out`` too (when given); return it."""
+    print(json.dumps(result, indent=2))
+    if out:
+        write_json_atomic(out, result)
+    return result
+
+
+def _machine() -> dict:
+    """Python, torch, CPU count and the 1-minute load average (NaN where unknown)."""
+    import os
+
+    return {"python": platform.python_version(), "torch": torch.__version__,
+            "cpu_count": os.cpu_count(),
+            "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan}
+
+
 def _rate(fn, n_pred: int, min_seconds: float) -> tuple[float, int]:
     fn()  # warm-up
     reps, t0 = 0, time.perf_counter()
@@ -97,15 +114,9 @@ def main(argv=None) -> dict:
                            "steps_per_epoch": study.steps_per_epoch,
                            "fit_iterations": study.fit_iterations,
                            "target_updates": study.target_updates},
-        "machine": {"python": platform.python_version(), "torch": torch.__version__,
-                    "cpu_count": __import__("os").cpu_count(),
-                    "load_average_1min": (math.nan if not hasattr(__import__("os"), "getloadavg")
-                                          else __import__("os").getloadavg()[0])},
+        "machine": _machine(),
     }
-    print(json.dumps(result, indent=2))
-    if args.out:
-        write_json_atomic(args.out, result)
-    return result
+    return _emit(result, args.out)
 
 
 if __name__ == "__main__":
