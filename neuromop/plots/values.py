@@ -258,9 +258,14 @@ def plot_power_curve(power, *, ax=None):
         ax.plot(grid[~inside], curve[~inside], color=color, lw=1.5, ls="--")
         n = float(c["trials_for_power_fitted"])
         if np.isfinite(n) and n <= right:
+            # below the shortest simulated length the curve only says "fewer than that" (as
+            # the report does): the marker sits at that length
+            shortest = float(trials.min())
+            label = f" <{shortest:.0f}" if n < shortest else f" {n:.0f}"
+            n = max(n, shortest)
             ax.axvline(n, color=color, lw=0.8, ls=":")
             # one height per encoding: close trial counts do not print over each other
-            ax.text(n, 0.02 + 0.15 * i, f" {n:.0f}", color=color, fontsize=7, rotation=90,
+            ax.text(n, 0.02 + 0.15 * i, label, color=color, fontsize=7, rotation=90,
                     va="bottom")
     ax.axhline(target, color="0.5", lw=0.8, label=f"target {target:.0%}")
     ax.axvline(n_max, color="k", lw=0.6, alpha=0.4)

@@ -322,6 +322,26 @@ def test_the_power_figure_prints_equal_trial_counts_at_different_heights():
     matplotlib.pyplot.close("all")
 
 
+def test_the_power_figure_marks_fewer_than_the_shortest_length_there():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from neuromop.plots.values import plot_power_curve
+
+    # every session correct at every length: 80 % is reached before the shortest one
+    ds = calibration({"soft": [40, 40, 40, 40]}, 40)
+    curve = power_curve(ds, n_boot=19, random_state=0)
+    assert float(curve["trials_for_power_fitted"].sel(encoding="soft")) < LENGTHS[0]
+    p = ds["verdict_count"].sel(verdict="soft") / 40
+    ds = ds.assign(correct_rate=p, correct_rate_low=p - 0.05, correct_rate_high=p + 0.05)
+    ds = ds.assign({name: curve[name] for name in curve.data_vars})
+    ax = plot_power_curve(ds).axes[0]
+    labels = [t for t in ax.texts if t.get_text().strip().startswith("<")]
+    assert [t.get_text().strip() for t in labels] == [f"<{LENGTHS[0]}"]
+    assert labels[0].get_position()[0] == LENGTHS[0]
+    matplotlib.pyplot.close("all")
+
+
 def test_the_report_note_names_the_plateau():
     from neuromop.values.report import _trials_needed_note
 
