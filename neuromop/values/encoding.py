@@ -420,14 +420,13 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
     if not keep.any():
         raise ValueError(f"no neuron has a mean count >= min_rate={min_rate} in the window")
     Y, neurons = Y[:, keep], neurons[keep]
-    conservative = linear_shift_p == "conservative" and "linear_shift" in null
     pool = _p_pool(n_null, null, linear_shift_p)  # smallest p: 1 / (1 + pool)
     if neuron_correction == "fdr_bh" and (1 + pool) * alpha < Y.shape[1]:
         warnings.warn(
             f"neuron_correction='fdr_bh' with n_null={n_null} cannot classify any of the "
             f"{Y.shape[1]} neurons as coding at alpha={alpha}: the smallest permutation p-value "
             f"1/(1 + {pool}) is above alpha / n_neurons; use n_null >= "
-            f"{(2 if conservative else 1) * (int(np.ceil(Y.shape[1] / alpha)) - 1)} or "
+            f"{n_null // pool * (int(np.ceil(Y.shape[1] / alpha)) - 1)} or "
             "neuron_correction='none'",
             RuntimeWarning, stacklevel=3)
     if cv > n or drift_basis >= n:
@@ -472,7 +471,7 @@ def _compare(ds, signals, base, behaviour, window, drift_basis, cv, n_null, null
         o = observed[kind]
         ng, nd, nc = _null_stats(o, _surrogates(kind, full, o, n_null, rng, pseudo_sampler))
         # Harris's bound (1 + b) / (1 + h) instead of (1 + b) / (1 + 2 h) for linear shifts
-        bound = _harris_bound(n_null) if kind == "linear_shift" and conservative else _identity
+        bound = _harris_bound(n_null) if kind == "linear_shift" and pool < n_null else _identity
         # per-neuron p-values of the observation and of every null draw (same draws for all
         # neurons and tests: their dependence is kept, Pesarin's nonparametric combination)
         pv = [_pool_pvalues(o.gains[k], ng[k]) for k in tests]
