@@ -18,6 +18,8 @@ same gradient steps per epoch, the target network refreshed twice as often),
 ``average 10 epochs`` (the trained network is the weight average of the last 10 epochs'),
 ``pessimistic targets`` (each target the smaller of those of the current and the previous
 target network), ``pessimistic + average 10`` (both; against R's epoch-to-epoch collapse),
+``cosine lr to /10`` (the learning rate annealed along half a cosine to a tenth of its value
+at the last epoch; ``constant lr`` runs the study with a constant one where it anneals),
 ``epochs x2`` (twice the training), ``fit_iterations x2`` (twice the gradient steps per
 target update: a more precise fit of each target), ``candidates x2`` (twice the candidate
 currents per step; rate-RNN tasks) and ``gamma=0.95`` (a longer horizon: a setting of the
@@ -73,6 +75,8 @@ VARIANTS = {
                                      "fit_iterations": max(1, st.fit_iterations // 2)},
     "learning_rate/3": lambda st: {"learning_rate": st.learning_rate / 3},
     "sgd": lambda st: {"optimizer": "sgd", "learning_rate": 1e-2},
+    "cosine lr to /10": lambda st: {"final_learning_rate": st.learning_rate / 10},
+    "constant lr": lambda st: {"final_learning_rate": None},
     "epochs x2": lambda st: {"epochs": 2 * st.epochs},
     "fit_iterations x2": lambda st: {"fit_iterations": 2 * st.fit_iterations},
     "candidates x2": lambda st: {"n_candidates": 2 * _candidates(st)},

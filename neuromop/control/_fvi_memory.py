@@ -5,17 +5,31 @@
 - :class:`WeightAverage`: the value network's weights at the end of the last epochs, whose
   average becomes the trained network (stochastic weight averaging);
 - :class:`TargetNetwork`: the frozen copies the targets are computed with, the previous one
-  kept for pessimistic targets.
+  kept for pessimistic targets;
+- :func:`cosine_learning_rate`: the learning rate of each epoch when it is annealed.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 
 import torch
 from torch import nn
 
-__all__ = ["PreTerminalMemory", "TargetNetwork", "WeightAverage", "pre_terminal_states"]
+__all__ = ["PreTerminalMemory", "TargetNetwork", "WeightAverage", "cosine_learning_rate",
+           "pre_terminal_states"]
+
+
+def cosine_learning_rate(initial: float, final: float | None, epoch: int, epochs: int) -> float:
+    """Learning rate of ``epoch`` (0-based) of ``epochs``: ``initial`` at the first epoch,
+    ``final`` at the last, along half a cosine (``torch.optim.lr_scheduler.CosineAnnealingLR``
+    with ``T_max = epochs - 1``, stepped once per epoch); ``initial`` throughout when ``final``
+    is None. A function of the epoch alone, so a resumed run continues the same schedule."""
+    if final is None or epochs <= 1:
+        return initial
+    frac = min(epoch, epochs - 1) / (epochs - 1)
+    return final + (initial - final) * 0.5 * (1.0 + math.cos(math.pi * frac))
 
 
 def pre_terminal_states(states, acting, terminated, steps: int):

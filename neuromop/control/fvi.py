@@ -41,7 +41,12 @@ from neuromop._checks import (
 from neuromop._io import load_torch_safe, save_torch_atomic
 from neuromop._random import blank_linear, seed_int, spawn, torch_generator
 from neuromop.analysis.agent_metrics import restricted_mean_lifetime
-from neuromop.control._fvi_memory import PreTerminalMemory, TargetNetwork, WeightAverage
+from neuromop.control._fvi_memory import (
+    PreTerminalMemory,
+    TargetNetwork,
+    WeightAverage,
+    cosine_learning_rate,
+)
 from neuromop.envs.base import ModelBasedVectorEnv
 
 __all__ = ["CHECKPOINT_NAME", "FittedValueController", "ValueNetwork", "row_entropy",
@@ -373,7 +378,8 @@ def _check_train_objects(controller, callback) -> None:
 def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoch: int = 100,
           fit_iterations: int = 200, batch_size: int = 256, target_updates: int = 1,
           replay_epochs: int = 1, pre_terminal_steps: int = 0, average_epochs: int = 1,
-          pessimistic_targets: bool = False, random_state: int | None = None, checkpoint_dir=None,
+          pessimistic_targets: bool = False, final_learning_rate: float | None = None,
+          random_state: int | None = None, checkpoint_dir=None,
           resume: bool = False, progress: bool = True,
           callback: Callable[[int, dict], None] | None = None) -> list[dict]:
     """Train ``controller`` by fitted value iteration on its environment.
@@ -459,6 +465,9 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
                                    high=MAX_SIZE)
     average_epochs = check_int("average_epochs", average_epochs, low=1, high=MAX_SIZE)
     pessimistic_targets = check_bool("pessimistic_targets", pessimistic_targets)
+    if final_learning_rate is not None:
+        final_learning_rate = check_real("final_learning_rate", final_learning_rate, low=0.0,
+                                         high=controller.learning_rate, low_inclusive=False)
     random_state = (controller.random_state if random_state is None
                     else check_int("random_state", random_state, low=0))
     if resume and checkpoint_dir is None:
@@ -470,7 +479,9 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
                      replay_epochs=replay_epochs, random_state=random_state,
                      **({"pre_terminal_steps": pre_terminal_steps} if pre_terminal_steps else {}),
                      **({"average_epochs": average_epochs} if average_epochs > 1 else {}),
-                     **({"pessimistic_targets": True} if pessimistic_targets else {}))
+                     **({"pessimistic_targets": True} if pessimistic_targets else {}),
+                     **({"final_learning_rate": final_learning_rate}
+                        if final_learning_rate is not None else {}))
     ckpt_path = None if checkpoint_dir is None else Path(checkpoint_dir) / CHECKPOINT_NAME
 
     env_stream, act_stream, batch_stream = spawn(random_state, 3)
@@ -536,6 +547,9 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
             net.set_input_statistics(train_states)
             controller.input_statistics_set_ = True
         loss_value = math.nan
+        for group in controller.optimizer_.param_groups:
+            group["lr"] = cosine_learning_rate(controller.learning_rate, final_learning_rate,
+                                               epoch, epochs)
         for _ in range(target_updates):
             targets = target.targets(controller, train_states)
             loss_value = _fit(controller, train_states, targets, fit_iterations, batch_size,

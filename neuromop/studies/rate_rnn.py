@@ -26,7 +26,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from neuromop._checks import check_int
+from neuromop._checks import check_int, check_real
 from neuromop.envs import EnergyBudget, RateRNNEnv, SquareBox
 from neuromop.plots.tasks import plot_energy_task, plot_square_task
 from neuromop.studies.protocol import Study, StudyResult
@@ -60,6 +60,7 @@ class ControlStudy(Study):
                                         # set (see benchmarks/fvi_referee.py)
     average_epochs: int = 1             # trained network = weight average of the last epochs
     pessimistic_targets: bool = False   # targets: min over the current and previous target net
+    final_learning_rate: float | None = None  # cosine-annealed to this at the last epoch
     eval_trials: int = 64
 
     STREAMS: ClassVar[tuple[str, ...]] = ("network", "training", "evaluation", "extra")
@@ -71,6 +72,11 @@ class ControlStudy(Study):
         "replay_epochs": dict(type=int, metavar="N",
                               help="epochs whose visited states form the training set "
                                    "(default: the budget's, 1)"),
+        "final_learning_rate": dict(
+            type=float, metavar="LR",
+            help="anneal every controller's learning rate (1e-3) along half a cosine to LR at "
+                 "the last epoch; 1e-3 keeps it constant (default: the study's, constant but "
+                 "on the energy task, which anneals to 1e-4)"),
     }
     #: Training sizes that must be positive ints (``pre_terminal_steps`` may be 0).
     POSITIVE: ClassVar[tuple[str, ...]] = (
@@ -82,6 +88,9 @@ class ControlStudy(Study):
         for name in self.POSITIVE:
             check_int(name, getattr(self, name), low=1)
         check_int("pre_terminal_steps", self.pre_terminal_steps, low=0)
+        if self.final_learning_rate is not None:
+            check_real("final_learning_rate", self.final_learning_rate, low=0.0,
+                       high=self.learning_rate, low_inclusive=False)
 
     # ------------------------------------------------------------------ building blocks
     def make_env(self, **overrides):
@@ -100,16 +109,21 @@ class ControlStudy(Study):
 
         histories = {}
         for name, ctrl in controllers.items():
-            train(ctrl, epochs=self.epochs, steps_per_epoch=self.steps_per_epoch,
-                  fit_iterations=self.fit_iterations, batch_size=self.batch_size,
-                  target_updates=self.target_updates, replay_epochs=self.replay_epochs,
-                  pre_terminal_steps=self.pre_terminal_steps,
-                  average_epochs=self.average_epochs,
-                  pessimistic_targets=self.pessimistic_targets,
-                  random_state=self.random_streams()["training"],
-                  checkpoint_dir=out / slug(name), resume=resume, progress=progress)
+            train(ctrl, epochs=self.epochs, checkpoint_dir=out / slug(name), resume=resume,
+                  progress=progress, **self.train_kwargs())
             histories[name] = ctrl.history_
         return histories
+
+    def train_kwargs(self) -> dict:
+        """The study's settings of :func:`~neuromop.control.train` (epochs, checkpoints and
+        progress aside)."""
+        return dict(steps_per_epoch=self.steps_per_epoch, fit_iterations=self.fit_iterations,
+                    batch_size=self.batch_size, target_updates=self.target_updates,
+                    replay_epochs=self.replay_epochs, pre_terminal_steps=self.pre_terminal_steps,
+                    average_epochs=self.average_epochs,
+                    pessimistic_targets=self.pessimistic_targets,
+                    final_learning_rate=self.final_learning_rate,
+                    random_state=self.random_streams()["training"])
 
     def rollouts(self, env, controllers: dict, **kw) -> tuple[dict, dict]:
         """Roll every controller out for ``horizon`` steps from the same initial states.
@@ -215,6 +229,7 @@ class EnergyStudy(RateRNNStudy):
     epsilon: float = 0.05
     average_epochs: int = 10            # R's fit collapses from epoch to epoch without these
     pessimistic_targets: bool = True    # two (benchmarks/fvi_ablation.py; guide: control)
+    final_learning_rate: float | None = 1e-4  # annealed: MOP 0.80 -> 0.90 over seeds 0-2
 
     name: ClassVar[str] = "energy"
 

@@ -130,12 +130,7 @@ class ShapesStudy(RateRNNStudy):
 
         env = self.make_env()
         starts = self.spread_initial_states(env)
-        kw = dict(steps_per_epoch=self.steps_per_epoch, fit_iterations=self.fit_iterations,
-                  batch_size=self.batch_size, target_updates=self.target_updates,
-                  replay_epochs=self.replay_epochs, pre_terminal_steps=self.pre_terminal_steps,
-                  average_epochs=self.average_epochs,
-                  pessimistic_targets=self.pessimistic_targets,
-                  random_state=self.random_streams()["training"], checkpoint_dir=out / "mop")
+        kw = dict(self.train_kwargs(), checkpoint_dir=out / "mop")
         pending = {}
         if resume:
             # restore the last checkpoint: its own epoch record was saved before its evaluation

@@ -27,8 +27,8 @@ from neuromop.studies.protocol import StudyResult
 from neuromop.studies.rate_rnn import PAPER, SMOKE, ControlStudy, RateRNNStudy, format_table
 
 __all__ = ["BetaSweepStudy", "CartpoleStudy", "CorridorStudy", "RewardStudy",
-           "entropy_by_region", "format_beta_table", "inner_occupancy", "input_drive_statistics",
-           "room_crossings"]
+           "corridor_entropy_contrast", "entropy_by_region", "format_beta_table",
+           "inner_occupancy", "input_drive_statistics", "room_crossings"]
 
 
 @dataclass
@@ -91,7 +91,9 @@ class CorridorStudy(RateRNNStudy):
     ``initial_value = 0.0``: training starts from the uninformed controller (uniformly random
     currents), so the per-epoch ``termination_rate`` of the training history shows what
     training adds. The table adds MOP's action entropy in the left room, the corridor and the
-    right room (:func:`entropy_by_region`).
+    right room (:func:`entropy_by_region`), the corridor's minus the rooms'
+    (``entropy_corridor_minus_rooms``, :func:`corridor_entropy_contrast`) and the room-to-room
+    crossings per trial of every controller (:func:`room_crossings`).
     """
 
     room_offset: float = 0.5
@@ -123,6 +125,8 @@ class CorridorStudy(RateRNNStudy):
                                                 "random": RandomController(env), "MOP": mop})
         named = dict(zip(metrics, datasets.values()))
         metrics["MOP"]["entropy_by_region"] = entropy_by_region(named["MOP"], env.terminal)
+        metrics["MOP"]["entropy_corridor_minus_rooms"] = corridor_entropy_contrast(
+            named["MOP"], env.terminal)
         for name, ds in named.items():
             metrics[name]["room_crossings"] = room_crossings(ds, env.terminal)
         fig = plot_corridor_task(named, metrics, histories, self)
@@ -134,18 +138,35 @@ class CorridorStudy(RateRNNStudy):
                            histories=histories, figure=fig, table=table)
 
 
-def entropy_by_region(ds, corridor) -> dict[str, float]:
-    """Mean action entropy (nats) of alive steps in the left room, the corridor, the right room."""
+def _entropy_and_region(ds, corridor):
+    """Action entropy (nats) and region code (0 left, 1 corridor, 2 right, -1 outside) of the
+    alive steps of a corridor rollout, flattened."""
     import torch
 
     alive = ds["alive"].values[:, :-1]
     region = corridor.region(torch.as_tensor(ds["readout"].values[:, :-1])).numpy()
-    ent = ds["action_entropy"].values[:, :-1]
+    return ds["action_entropy"].values[:, :-1][alive], region[alive]
+
+
+def entropy_by_region(ds, corridor) -> dict[str, float]:
+    """Mean action entropy (nats) of alive steps in the left room, the corridor, the right room."""
+    ent, region = _entropy_and_region(ds, corridor)
     out = {}
     for code, name in ((0, "left room"), (1, "corridor"), (2, "right room")):
-        m = alive & (region == code)
+        m = region == code
         out[name] = float(ent[m].mean()) if m.any() else float("nan")
     return out
+
+
+def corridor_entropy_contrast(ds, corridor) -> float:
+    """Mean action entropy (nats) of alive steps in the corridor minus that of alive steps in
+    either room (pooled); negative when the agent acts less variably in the narrow passage.
+    NaN when the rollout visits only the corridor or only the rooms."""
+    ent, region = _entropy_and_region(ds, corridor)
+    inside, rooms = region == 1, (region == 0) | (region == 2)
+    if not (inside.any() and rooms.any()):
+        return float("nan")
+    return float(ent[inside].mean() - ent[rooms].mean())
 
 
 def room_crossings(ds, corridor) -> float:

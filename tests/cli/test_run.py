@@ -134,15 +134,22 @@ def test_value_studies_take_the_population_statistic_from_the_command_line(study
 
 
 @pytest.mark.parametrize("task", ["energy", "cartpole", "corridor"])
-def test_controller_studies_take_epochs_and_replay_from_the_command_line(task):
+def test_controller_studies_take_epochs_replay_and_learning_rate_from_the_command_line(task):
     from neuromop.studies import STUDIES
 
     args = build_parser().parse_args(["run", task, "--budget", "smoke", "--epochs", "7",
-                                      "--replay-epochs", "4"])
+                                      "--replay-epochs", "4", "--final-learning-rate", "2e-4"])
     overrides = {k: getattr(args, k) for k in STUDIES[task].OPTIONS
                  if getattr(args, k) is not None}  # as the handler does
     study = STUDIES[task].for_budget("smoke", **overrides)
-    assert (study.epochs, study.replay_epochs) == (7, 4)
+    assert (study.epochs, study.replay_epochs, study.final_learning_rate) == (7, 4, 2e-4)
+
+
+def test_a_final_learning_rate_above_the_initial_one_is_refused_by_name(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", "corridor", "--final-learning-rate", "0.01", "--out", str(out)]) == 2
+    assert "final_learning_rate" in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_a_training_size_below_one_is_refused_before_anything_is_written(tmp_path, capsys):

@@ -40,14 +40,15 @@ def _same_hist(a, b):
 
 
 EXTRA = {"memory": {"pre_terminal_steps": 3},
-         "averaged": {"average_epochs": 3, "pessimistic_targets": True}}
+         "averaged": {"average_epochs": 3, "pessimistic_targets": True},
+         "annealed": {"final_learning_rate": 1e-4}}
 
 
-@pytest.mark.parametrize("kind", ["mop", "r", "memory", "averaged"])
+@pytest.mark.parametrize("kind", ["mop", "r", "memory", "averaged", "annealed"])
 def test_resume_after_interruption_is_identical(kind, tmp_path):
     settings = {**SETTINGS, **EXTRA.get(kind, {})}
     budget = 0.03 if kind == "memory" else 0.12  # the memory needs terminations
-    kind = {"memory": "mop", "averaged": "r"}.get(kind, kind)
+    kind = {"memory": "mop", "averaged": "r", "annealed": "mop"}.get(kind, kind)
     full = _controller(kind, max_energy=budget)
     train(full, epochs=4, checkpoint_dir=tmp_path / "full", **settings)
 
@@ -374,3 +375,39 @@ def test_pessimistic_targets_reuse_the_previous_copys_targets_exactly():
     # other states: both copies are evaluated
     target.targets(ctrl, states[:10].clone())
     assert passes == [1, 2]
+
+
+def test_cosine_learning_rate_matches_torchs_cosine_annealing():
+    from neuromop.control._fvi_memory import cosine_learning_rate
+
+    net = torch.nn.Linear(2, 1)
+    opt = torch.optim.SGD(net.parameters(), lr=1e-3)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=6, eta_min=1e-5)
+    expected = []
+    for _ in range(7):
+        expected.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    got = [cosine_learning_rate(1e-3, 1e-5, epoch, 7) for epoch in range(7)]
+    assert got == pytest.approx(expected, rel=1e-12)
+    assert got[0] == 1e-3 and got[-1] == pytest.approx(1e-5, rel=1e-12)
+    assert cosine_learning_rate(1e-3, None, 3, 7) == 1e-3
+
+
+@pytest.mark.parametrize("final", [None, 2e-4])
+def test_train_anneals_the_learning_rate_epoch_by_epoch(final):
+    from neuromop.control._fvi_memory import cosine_learning_rate
+
+    ctrl = _controller()
+    seen = []
+    train(ctrl, epochs=4, final_learning_rate=final,
+          callback=lambda epoch, record: seen.append(ctrl.optimizer_.param_groups[0]["lr"]),
+          **SETTINGS)
+    assert seen == [cosine_learning_rate(1e-3, final, e, 4) for e in range(4)]
+    assert seen[-1] == pytest.approx(1e-3 if final is None else final, rel=1e-12)
+
+
+@pytest.mark.parametrize("final", [0.0, 2e-3, float("nan")])
+def test_train_rejects_a_final_learning_rate_outside_zero_and_the_initial_one(final):
+    with pytest.raises(ValueError, match="final_learning_rate"):
+        train(_controller(), epochs=1, final_learning_rate=final, **SETTINGS)

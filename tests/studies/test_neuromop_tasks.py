@@ -112,6 +112,10 @@ def test_corridor_smoke_low_entropy_in_the_corridor(tmp_path):
     assert summary["MOP"]["lifetime"] > 3 * summary["free"]["lifetime"]
     regions = summary["MOP"]["entropy_by_region"]
     assert regions["corridor"] < regions["left room"]
+    # corridor minus rooms at smoke, seeds 0-3: -0.32, -0.26, -0.16, -0.05 nats; crossings
+    # per trial 0.44, 0.31, 0.25, 0.38 (free and random: 0-0.12)
+    assert summary["MOP"]["entropy_corridor_minus_rooms"] < 0
+    assert summary["MOP"]["room_crossings"] > 0
 
 
 def test_cartpole_smoke_runs_and_reports_every_controller(tmp_path):

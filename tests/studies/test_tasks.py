@@ -216,3 +216,53 @@ def test_room_crossings_counts_room_changes_by_hand():
     ds = xr.Dataset({"readout": (("trial", "time", "readout"), np.array(paths)),
                      "alive": (("trial", "time"), alive)})
     assert room_crossings(ds, corridor) == pytest.approx((2 + 0 + 1 + 0) / 4)
+
+
+def _corridor_rollout(paths, entropy, alive):
+    import xarray as xr
+
+    return xr.Dataset({"readout": (("trial", "time", "readout"), np.array(paths, dtype=float)),
+                       "action_entropy": (("trial", "time"), np.array(entropy, dtype=float)),
+                       "alive": (("trial", "time"), np.array(alive))})
+
+
+def test_corridor_entropy_contrast_is_the_corridor_mean_minus_the_pooled_rooms_by_hand():
+    from neuromop.envs import Corridor
+    from neuromop.studies.tasks import corridor_entropy_contrast, entropy_by_region
+
+    corridor = Corridor(room_offset=0.5, room_half=0.25, corridor_half=0.08)
+    left, mid, right, out = (-0.5, 0.0), (0.0, 0.0), (0.5, 0.0), (0.0, 0.9)
+    # the last time point has no action; the dead step (alive False) is left out
+    paths = [[left, mid, right, right, left], [left, left, mid, out, out]]
+    entropy = [[2.0, 1.0, 3.0, 3.0, 9.0], [2.0, 2.0, 0.5, 9.0, 9.0]]
+    alive = [[True] * 5, [True, True, True, False, False]]
+    ds = _corridor_rollout(paths, entropy, alive)
+    # rooms: 2, 3, 3 (trial 0), 2, 2 (trial 1) -> 12 / 5; corridor: 1, 0.5 -> 0.75
+    assert corridor_entropy_contrast(ds, corridor) == pytest.approx(0.75 - 12 / 5)
+    regions = entropy_by_region(ds, corridor)
+    assert regions == pytest.approx({"left room": 2.0, "corridor": 0.75, "right room": 3.0})
+
+
+def test_corridor_entropy_contrast_is_nan_without_both_kinds_of_step():
+    from neuromop.envs import Corridor
+    from neuromop.studies.tasks import corridor_entropy_contrast
+
+    corridor = Corridor(room_offset=0.5, room_half=0.25, corridor_half=0.08)
+    ds = _corridor_rollout([[(-0.5, 0.0)] * 3], [[2.0, 2.0, 2.0]], [[True] * 3])
+    assert np.isnan(corridor_entropy_contrast(ds, corridor))
+
+
+def test_control_studies_pass_the_annealed_learning_rate_to_training():
+    from neuromop.studies import CorridorStudy
+
+    study = CorridorStudy.for_budget("smoke", final_learning_rate=1e-4)
+    assert study.train_kwargs()["final_learning_rate"] == 1e-4
+    assert ShapesStudy.for_budget("smoke").train_kwargs()["final_learning_rate"] is None
+
+
+@pytest.mark.parametrize("final", [0.0, 1e-2])
+def test_control_studies_reject_a_final_learning_rate_outside_zero_and_the_initial_one(final):
+    from neuromop.studies import CorridorStudy
+
+    with pytest.raises(ValueError, match="final_learning_rate"):
+        CorridorStudy.for_budget("smoke", final_learning_rate=final)
