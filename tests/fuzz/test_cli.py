@@ -228,6 +228,13 @@ CASES = [
                             "--no-progress"], 2, ["run/settings.json:other"]),
     *[(f"run-{name}-threads-zero", ["run", name, "--threads", "0", "--out", "{tmp}/run"], 2)
       for name in STUDIES],
+    ("run-final-lr-text", ["run", "energy", "--final-learning-rate", "low"], USAGE),
+    ("run-final-lr-nan", ["run", "energy", "--final-learning-rate", "nan", "--out",
+                          "{tmp}/run"], 2),
+    ("run-final-lr-zero", ["run", "square", "--final-learning-rate", "0", "--out",
+                           "{tmp}/run"], 2),
+    ("run-final-lr-above-initial", ["run", "cartpole", "--final-learning-rate", "1", "--out",
+                                    "{tmp}/run"], 2),
 ]
 
 
