@@ -75,6 +75,7 @@ def plot_energy_task(datasets: dict, summary: dict, histories: dict, study):
     ax.axhline(np.log(mop.attrs["n_candidates"]), color="k", ls=":", label="ln K")
     ax.legend(fontsize=7)
     ax.set(title="MOP action entropy vs distance", xlabel="threshold - E", ylabel="H(a|x) (nats)")
+    ax.locator_params(axis="x", nbins=4)  # the distances are small: long tick labels
     ax = axes[0, 3]
     _lifetime_history_panel(ax, histories)
     _bars(axes[1, 0], summary, "lifetime", "lifetime (steps)")
@@ -141,7 +142,7 @@ def _lifetime_history_panel(ax, histories: dict) -> None:
     key = "lifetime_restricted" if restricted else "lifetime"
     horizons = {h.get("horizon") for hist in histories.values() for h in hist}
     cap = f", capped at {horizons.pop()}" if restricted and len(horizons) == 1 else ""
-    label = ("restricted mean lifetime (steps" + cap + ")") if restricted else "lifetime (steps)"
+    label = ("restricted mean lifetime\n(steps" + cap + ")") if restricted else "lifetime (steps)"
     _history_panel(ax, histories, key, label)
     ax.set_title("training", fontsize=9)
 
