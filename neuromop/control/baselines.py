@@ -1,4 +1,5 @@
-"""Baseline controllers that do not learn: the free network and uniformly random actions."""
+"""Controllers that do not learn: the free network, uniformly random actions, and the exact grid
+solution of the cartpole acting on the continuous cartpole."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import torch
 from neuromop.control.fvi import sample_actions
 from neuromop.envs.base import ModelBasedVectorEnv
 
-__all__ = ["FreeController", "RandomController"]
+__all__ = ["ExactCartpoleController", "FreeController", "RandomController"]
 
 
 class _Baseline:
@@ -63,3 +64,49 @@ class RandomController(_Baseline):
 
     def __repr__(self) -> str:
         return "RandomController()"
+
+
+class ExactCartpoleController(_Baseline):
+    """The exact grid solution of the cartpole acting on the continuous cartpole.
+
+    ``pi(force | x)`` is the solution's own policy at the continuous state ``x``
+    (:meth:`~neuromop.mdp.worlds.CartpoleSolution.action_probabilities`: the exact value
+    interpolated at the one-step successors of every force, through MOP's softmax or R's
+    epsilon-greedy rule), so a rollout of it in
+    :class:`~neuromop.envs.ContinuousCartpoleEnv` is the policy a fitted controller of the same
+    physics and discount should approach.
+
+    Parameters
+    ----------
+    env : ContinuousCartpoleEnv
+        The continuous cartpole; its physics (``env.params``) must be the solution's.
+    solution : CartpoleSolution
+        :func:`~neuromop.mdp.worlds.solve_cartpole_grid` of ``env.params`` (no half-arena
+        noise: the continuous cartpole has none).
+    """
+
+    def __init__(self, env, solution) -> None:
+        from neuromop.envs.cartpole import ContinuousCartpoleEnv
+        from neuromop.mdp.worlds.cartpole import CartpoleSolution
+
+        if not isinstance(env, ContinuousCartpoleEnv):
+            raise TypeError(f"env must be a ContinuousCartpoleEnv, got {type(env).__name__}")
+        if not isinstance(solution, CartpoleSolution):
+            raise TypeError(f"solution must be a CartpoleSolution, got "
+                            f"{type(solution).__name__}")
+        if solution.grid.params != env.params:
+            raise ValueError("solution was solved for other physics than env's (solution: "
+                             f"{solution.grid.params}, env: {env.params})")
+        super().__init__(env)
+        self.solution = solution
+
+    def action_probabilities(self, states):
+        """``pi(force | x)`` of the exact solution, shape (B, K) (float32)."""
+        probs = self.solution.action_probabilities(
+            torch.as_tensor(states).detach().cpu().numpy().astype(float))
+        return torch.as_tensor(probs, dtype=torch.float32)
+
+    def __repr__(self) -> str:
+        return (f"ExactCartpoleController(agent={self.solution.agent!r}, "
+                f"grid={list(self.solution.grid.n_points)}, "
+                f"gamma={self.solution.params['gamma']})")

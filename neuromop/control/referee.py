@@ -30,7 +30,8 @@ from neuromop.mdp.model import FiniteMDP
 from neuromop.mdp.worlds.cartpole import CartpoleSolution
 from neuromop.mdp.worlds.cartpole_rollout import cartpole_statistics
 
-__all__ = ["cartpole_value_agreement", "exact_value_agreement", "grid_mdp_from_env"]
+__all__ = ["cartpole_value_agreement", "cartpole_value_comparison", "exact_value_agreement",
+           "grid_mdp_from_env"]
 
 
 def cartpole_value_agreement(controller, solution: CartpoleSolution, *, n_trials: int = 64,
@@ -61,6 +62,55 @@ def cartpole_value_agreement(controller, solution: CartpoleSolution, *, n_trials
         (fraction alive after ``n_steps``); ``value_fitted`` and ``value_exact`` along
         ``state``.
     """
+    env = _check_cartpole_pair(controller, solution)
+    n_trials = check_int("n_trials", n_trials, low=1, high=MAX_SIZE)
+    n_steps = check_int("n_steps", n_steps, low=1, high=MAX_SIZE)
+    check_int("n_trials x n_steps", n_trials * n_steps, high=MAX_SIZE)
+    max_states = check_int("max_states", max_states, low=2, high=MAX_SIZE)
+    start_seed, roll_seed, exact_seed, sub_seed = spawn(random_state, 4)
+    starts = env.initial_states(n_trials, torch_generator(start_seed))
+    ds = rollout(env, controller, n_steps, n_trials=n_trials, random_state=roll_seed,
+                 initial_states=starts)
+    alive = ds["alive"].values
+    states = ds["activity"].values[alive]  # (N, 4): theta, omega, v, x
+    rng = np.random.default_rng(sub_seed)
+    if len(states) > max_states:
+        states = states[rng.choice(len(states), max_states, replace=False)]
+    if len(states) < 2:
+        raise ValueError("the fitted controller visited fewer than 2 alive states; nothing to "
+                         "compare")
+    compared = cartpole_value_comparison(controller, solution, states)
+    v_fit, v_exact = compared.pop("value_fitted"), compared.pop("value_exact")
+    exact = cartpole_statistics(solution, n_trials, n_steps, start=starts.numpy().astype(float),
+                                random_state=exact_seed, n_windows=1)
+    life = {"fitted": ds["lifetime"].values.astype(float),
+            "exact": exact["lifetime"].values.astype(float)}
+    out = xr.Dataset(
+        {
+            "spearman": compared["spearman"],
+            "pearson": compared["pearson"],
+            "value_fitted_mean": ((), compared["value_fitted_mean"], {"units": "nats"}),
+            "value_exact_mean": ((), compared["value_exact_mean"], {"units": "nats"}),
+            "n_states": len(states),
+            "lifetime_mean": ("policy", [life[k].mean() for k in ("fitted", "exact")],
+                              {"units": "steps"}),
+            "survival": ("policy", [float(np.mean(life[k] >= n_steps))
+                                    for k in ("fitted", "exact")]),
+            "value_fitted": ("state", v_fit, {"units": "nats"}),
+            "value_exact": ("state", v_exact, {"units": "nats"}),
+        },
+        coords={"policy": ["fitted", "exact"], "state": np.arange(len(states))},
+    )
+    out.attrs.update(provenance("neuromop.control.referee.cartpole_value_agreement",
+                                n_trials=n_trials, n_steps=n_steps,
+                                grid=list(solution.grid.n_points), gamma=solution.params["gamma"],
+                                controller=repr(controller)))
+    return out
+
+
+def _check_cartpole_pair(controller, solution) -> ModelBasedVectorEnv:
+    """``controller.env`` after checking that the controller and the solution are of the same
+    cartpole problem (physics and discount)."""
     from neuromop.envs.cartpole import ContinuousCartpoleEnv
 
     env = getattr(controller, "env", None)
@@ -79,49 +129,47 @@ def cartpole_value_agreement(controller, solution: CartpoleSolution, *, n_trials
     if gamma is not None and not np.isclose(gamma, solution.params["gamma"]):
         raise ValueError(f"solution's gamma={solution.params['gamma']} differs from the "
                          f"controller's gamma={gamma}")
-    n_trials = check_int("n_trials", n_trials, low=1, high=MAX_SIZE)
-    n_steps = check_int("n_steps", n_steps, low=1, high=MAX_SIZE)
-    check_int("n_trials x n_steps", n_trials * n_steps, high=MAX_SIZE)
-    max_states = check_int("max_states", max_states, low=2, high=MAX_SIZE)
-    start_seed, roll_seed, exact_seed, sub_seed = spawn(random_state, 4)
-    starts = env.initial_states(n_trials, torch_generator(start_seed))
-    ds = rollout(env, controller, n_steps, n_trials=n_trials, random_state=roll_seed,
-                 initial_states=starts)
-    alive = ds["alive"].values
-    states = ds["activity"].values[alive]  # (N, 4): theta, omega, v, x
-    rng = np.random.default_rng(sub_seed)
-    if len(states) > max_states:
-        states = states[rng.choice(len(states), max_states, replace=False)]
-    if len(states) < 2:
-        raise ValueError("the fitted controller visited fewer than 2 alive states; nothing to "
-                         "compare")
+    return env
+
+
+def cartpole_value_comparison(controller, solution: CartpoleSolution, states) -> dict:
+    """The fitted and the exact cartpole value on given states, and how they agree.
+
+    Parameters
+    ----------
+    controller : FittedValueController
+        A fitted cartpole controller (``controller.value``).
+    solution : CartpoleSolution
+        The exact grid solution of the same physics and discount.
+    states : array_like, shape (N, 4)
+        Alive continuous states ``(theta, omega, v, x)``, N >= 2.
+
+    Returns
+    -------
+    dict
+        ``spearman`` and ``pearson`` correlations of the two values (NaN when either is the
+        same on every state, e.g. all states terminal or on one grid cell), ``value_fitted_mean``,
+        ``value_exact_mean`` and ``value_excess`` (their difference; nats for MOP, steps for R)
+        as floats; ``value_fitted`` and ``value_exact`` (float arrays, shape (N,)).
+    """
+    _check_cartpole_pair(controller, solution)
+    states = check_finite_array("states", states, ndim=2)
+    if states.shape[1] != 4 or len(states) < 2:
+        raise ValueError(f"states must have shape (N >= 2, 4) (theta, omega, v, x), got "
+                         f"{states.shape}")
+    p = solution.grid.params
+    bounds = np.array([p.theta_max, p.omega_max, p.v_max, p.x_max])
+    if (np.abs(states) > bounds).any():
+        raise ValueError(f"states must lie in the arena, |theta, omega, v, x| <= {bounds.tolist()}"
+                         f", got up to {np.abs(states).max(axis=0).tolist()}")
     v_fit = controller.value(torch.as_tensor(states, dtype=torch.float32)).numpy().astype(float)
-    v_exact = solution.value(states)
-    exact = cartpole_statistics(solution, n_trials, n_steps, start=starts.numpy().astype(float),
-                                random_state=exact_seed, n_windows=1)
-    life = {"fitted": ds["lifetime"].values.astype(float),
-            "exact": exact["lifetime"].values.astype(float)}
-    out = xr.Dataset(
-        {
-            "spearman": float(stats.spearmanr(v_fit, v_exact).statistic),
-            "pearson": float(np.corrcoef(v_fit, v_exact)[0, 1]),
-            "value_fitted_mean": ((), float(v_fit.mean()), {"units": "nats"}),
-            "value_exact_mean": ((), float(v_exact.mean()), {"units": "nats"}),
-            "n_states": len(states),
-            "lifetime_mean": ("policy", [life[k].mean() for k in ("fitted", "exact")],
-                              {"units": "steps"}),
-            "survival": ("policy", [float(np.mean(life[k] >= n_steps))
-                                    for k in ("fitted", "exact")]),
-            "value_fitted": ("state", v_fit, {"units": "nats"}),
-            "value_exact": ("state", v_exact, {"units": "nats"}),
-        },
-        coords={"policy": ["fitted", "exact"], "state": np.arange(len(states))},
-    )
-    out.attrs.update(provenance("neuromop.control.referee.cartpole_value_agreement",
-                                n_trials=n_trials, n_steps=n_steps,
-                                grid=list(solution.grid.n_points), gamma=solution.params["gamma"],
-                                controller=repr(controller)))
-    return out
+    v_exact = np.asarray(solution.value(states), dtype=float)
+    varied = np.ptp(v_fit) > 0 and np.ptp(v_exact) > 0
+    return {"spearman": float(stats.spearmanr(v_fit, v_exact).statistic) if varied else np.nan,
+            "pearson": float(np.corrcoef(v_fit, v_exact)[0, 1]) if varied else np.nan,
+            "value_fitted_mean": float(v_fit.mean()), "value_exact_mean": float(v_exact.mean()),
+            "value_excess": float(v_fit.mean() - v_exact.mean()),
+            "value_fitted": v_fit, "value_exact": v_exact}
 
 
 def grid_mdp_from_env(env, axes) -> tuple[FiniteMDP, np.ndarray]:

@@ -299,8 +299,13 @@ def plot_cartpole_task(datasets: dict, summary: dict, histories: dict, study):
     import matplotlib.pyplot as plt
 
     names = list(datasets)
-    fig, axes = plt.subplots(1, len(names) + 1, figsize=(3.8 * (len(names) + 1), 3.6),
-                             constrained_layout=True)
+    ncols = min(len(names) + 1, 3)
+    nrows = -(-(len(names) + 1) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.6 * nrows),
+                             constrained_layout=True, squeeze=False)
+    axes = axes.ravel()
+    for ax in axes[len(names) + 1:]:
+        ax.set_visible(False)
     for ax, name in zip(axes, names):
         ds = datasets[name]
         alive = ds["alive"].values
@@ -309,7 +314,7 @@ def plot_cartpole_task(datasets: dict, summary: dict, histories: dict, study):
         fig.colorbar(image, ax=ax, label="alive time steps per bin")
         ax.set(title=f"{name} (lifetime {summary[name]['lifetime']:.0f})", xlabel="x (m)",
                ylabel="theta (rad)")
-    _lifetime_history_panel(axes[-1], histories)
+    _lifetime_history_panel(axes[len(names)], histories)
     fig.suptitle("NeuroMOP continuous cartpole")
     return fig
 

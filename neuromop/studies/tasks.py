@@ -13,7 +13,7 @@ from typing import ClassVar
 import numpy as np
 import xarray as xr
 
-from neuromop._checks import check_real
+from neuromop._checks import check_int, check_real
 from neuromop.analysis import participation_ratio
 from neuromop.envs import ContinuousCartpoleEnv, Corridor, InnerSquareReward, SquareBox
 from neuromop.envs.rate_rnn import antithetic_candidates
@@ -191,20 +191,40 @@ def room_crossings(ds, corridor) -> float:
 
 @dataclass
 class CartpoleStudy(ControlStudy):
-    """Continuous cartpole balanced by NeuroMOP and an R network (physics of the grid world)."""
+    """Continuous cartpole balanced by NeuroMOP and an R network (physics of the grid world).
+
+    With ``referee_points > 0`` the exact MOP solution of the same physics and discount on a
+    grid of ``referee_points`` per dimension (:func:`~neuromop.mdp.worlds.solve_cartpole_grid`)
+    acts as one more controller, ``exact MOP``
+    (:class:`~neuromop.control.ExactCartpoleController`), from the same starts; the trained MOP's
+    row adds ``value_spearman_exact`` (rank correlation of its value with the exact one on the
+    states it visits) and ``value_excess_exact`` (its mean value minus the exact one, nats).
+    """
 
     gamma: float = 0.98
     epsilon: float = 0.05
     hidden: tuple[int, ...] = (64, 64)
     noise_std: float = 0.0
+    referee_points: int = 21            # grid points per dimension of the exact referee; 0: none
 
     name: ClassVar[str] = "cartpole"
     BUDGETS: ClassVar[dict[str, dict]] = {
         "smoke": dict(num_envs=16, horizon=150, epochs=5, steps_per_epoch=50, fit_iterations=80,
-                      hidden=(32, 32), eval_trials=16),
+                      hidden=(32, 32), eval_trials=16, referee_points=9),
         "default": {},
         "paper": dict(epochs=60, num_envs=256, horizon=1000, eval_trials=256, hidden=(128, 128)),
     }
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_int("referee_points", self.referee_points, low=0)
+        if self.referee_points and self.noise_std:
+            raise ValueError(f"referee_points={self.referee_points} needs noise_std=0 (the exact "
+                             f"grid solution is of the deterministic cartpole), got "
+                             f"noise_std={self.noise_std}; set referee_points=0")
+        if self.referee_points in (1, 2):
+            raise ValueError(f"referee_points must be 0 (no referee) or >= 3, got "
+                             f"{self.referee_points}")
 
     def make_env(self, **overrides):
 
@@ -212,8 +232,16 @@ class CartpoleStudy(ControlStudy):
         return ContinuousCartpoleEnv(kw.pop("num_envs", self.num_envs), **kw)
 
     def run(self, out_dir, *, resume: bool = True, progress: bool = True) -> StudyResult:
-        """Train MOP and R; roll out random / MOP / R; theta-x occupancy."""
-        from neuromop.control import NeuroMOPController, RandomController, RewardController
+        """Train MOP and R; roll out random / untrained MOP / MOP / R (/ exact MOP); theta-x
+        occupancy."""
+        from neuromop.control import (
+            ExactCartpoleController,
+            NeuroMOPController,
+            RandomController,
+            RewardController,
+            cartpole_value_comparison,
+        )
+        from neuromop.mdp.worlds import solve_cartpole_grid
 
         started = time.perf_counter()
         out = self.prepare(out_dir, resume=resume)
@@ -223,8 +251,20 @@ class CartpoleStudy(ControlStudy):
         histories = self.train_all(ctrls, out, resume=resume, progress=progress)
         env = self.make_env()
         untrained = NeuroMOPController(self.make_env(), **kw)  # one-step lookahead only
+        exact = {}
+        if self.referee_points:
+            solution = solve_cartpole_grid(self.referee_points, "mop", gamma=self.gamma,
+                                           params=env.params)
+            exact["exact MOP"] = ExactCartpoleController(env, solution)
         datasets, metrics = self.rollouts(env, {"random": RandomController(env),
-                                                "untrained MOP": untrained, **ctrls})
+                                                "untrained MOP": untrained, **ctrls, **exact})
+        if exact:
+            ds = datasets["rollout_mop"]
+            states = ds["activity"].values[ds["alive"].values]
+            if len(states) >= 2:
+                compared = cartpole_value_comparison(ctrls["MOP"], solution, states)
+                metrics["MOP"]["value_spearman_exact"] = compared["spearman"]
+                metrics["MOP"]["value_excess_exact"] = compared["value_excess"]
         named = dict(zip(metrics, datasets.values()))
         fig = plot_cartpole_task(named, metrics, histories, self)
         return self.result(out, started=started, datasets=datasets, metrics=metrics,

@@ -1170,6 +1170,21 @@ case("cartpole_value_agreement", C.cartpole_value_agreement,
                "solution": ("cartpolesolution",)},
      controller="object", solution="object", n_trials="int", n_steps="steps",
      max_states="int", random_state="random_state")
+case("cartpole_value_comparison", C.cartpole_value_comparison,
+     fresh(controller=L(cartpole_ctrl), solution=L(cartpole_grid_solution),
+           states=L(lambda: np.random.default_rng(0).uniform(-0.1, 0.1, (5, 4)))),
+     _nan_ok=("spearman", "pearson"),  # documented: NaN when either value is constant
+     _aliases={"controller": ("fitted controller", "value network"),
+               "solution": ("cartpolesolution",)},
+     controller="object", solution="object", states="array")
+case("ExactCartpoleController",
+     lambda **kw: C.rollout(kw["env"], C.ExactCartpoleController(**kw), 3),
+     fresh(env=L(lambda: E.ContinuousCartpoleEnv(2)), solution=L(cartpole_grid_solution)),
+     _nan_ok=ROLLOUT_NAN,
+     _aliases={"env": ("continuouscartpoleenv",), "solution": ("cartpolesolution",)},
+     env="object", solution="object")
+
+
 @functools.cache
 def square_env():
     return E.RateRNNEnv(2, num_envs=4, n_candidates=3, terminal=E.SquareBox((0, 1), 0.5),

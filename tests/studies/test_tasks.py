@@ -266,3 +266,12 @@ def test_control_studies_reject_a_final_learning_rate_outside_zero_and_the_initi
 
     with pytest.raises(ValueError, match="final_learning_rate"):
         CorridorStudy.for_budget("smoke", final_learning_rate=final)
+
+
+@pytest.mark.parametrize("kw", [dict(referee_points=1), dict(referee_points=-1),
+                                dict(referee_points=2.5), dict(noise_std=0.1)])
+def test_cartpole_study_rejects_a_referee_it_cannot_solve(kw):
+    from neuromop.studies import CartpoleStudy
+
+    with pytest.raises((ValueError, TypeError), match="referee_points"):
+        CartpoleStudy.for_budget("smoke", **kw)
