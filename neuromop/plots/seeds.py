@@ -20,7 +20,9 @@ LABELS = {"lifetime": "lifetime (steps)",
           "zero_action_fraction": "fraction of steps with zero current",
           "action_dimensionality": "participation ratio of the currents",
           "room_crossings": "room-to-room crossings per trial",
-          "inner_occupancy": "fraction of alive time in the inner square"}
+          "inner_occupancy": "fraction of alive time in the inner square",
+          "value_spearman_exact": "rank correlation of V with\nthe exact V (visited states)",
+          "value_excess_exact": "mean V minus exact V (nats)"}
 
 #: Axis labels of the training curves.
 CURVES = {"history_survival": "survival (Kaplan-Meier; band clipped to [0, 1])",

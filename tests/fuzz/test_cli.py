@@ -228,6 +228,11 @@ CASES = [
                             "--no-progress"], 2, ["run/settings.json:other"]),
     *[(f"run-{name}-threads-zero", ["run", name, "--threads", "0", "--out", "{tmp}/run"], 2)
       for name in STUDIES],
+    ("run-referee-points-negative", ["run", "cartpole", "--referee-points", "-1", "--out",
+                                     "{tmp}/run"], 2),
+    ("run-referee-points-two", ["run", "cartpole", "--referee-points", "2", "--out",
+                                "{tmp}/run"], 2),
+    ("run-referee-points-text", ["run", "cartpole", "--referee-points", "fine"], USAGE),
     ("run-final-lr-text", ["run", "energy", "--final-learning-rate", "low"], USAGE),
     ("run-final-lr-nan", ["run", "energy", "--final-learning-rate", "nan", "--out",
                           "{tmp}/run"], 2),
