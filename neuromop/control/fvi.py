@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -46,6 +45,12 @@ from neuromop.control._fvi_memory import (
     TargetNetwork,
     WeightAverage,
     cosine_learning_rate,
+)
+from neuromop.control._fvi_steps import (
+    check_converging,
+    check_uniform_states,
+    coverage_draw,
+    fit_to_targets,
 )
 from neuromop.envs.base import ModelBasedVectorEnv
 
@@ -327,46 +332,6 @@ def controller_label(controller) -> str:
     return label if isinstance(label, str) else type(controller).__name__
 
 
-def _check_converging(controller, record: dict, fit_iterations: int) -> None:
-    """``RuntimeError`` when an epoch's values or loss are not finite (before its checkpoint,
-    so a resumed run restarts from the last good epoch)."""
-    loss_ok = math.isfinite(record["loss"]) or fit_iterations == 0  # NaN: no fit was made
-    if not (math.isfinite(record["value_mean"]) and loss_ok):
-        raise RuntimeError(
-            f"fitted value iteration diverged at epoch {record['epoch']} (value mean "
-            f"{record['value_mean']}, loss {record['loss']}); lower learning_rate (now "
-            f"{controller.learning_rate}) or gamma (now {controller.gamma})")
-
-
-def _optimizer_step(controller, epoch: int) -> None:
-    """One optimiser step; an update beyond float32 is reported as the fit's divergence."""
-    try:
-        controller.optimizer_.step()
-    except RuntimeError as exc:
-        if "overflow" not in str(exc):
-            raise
-        raise RuntimeError(
-            f"fitted value iteration diverged at epoch {epoch} (an update overflowed float32); "
-            f"lower learning_rate (now {controller.learning_rate}) or gamma (now "
-            f"{controller.gamma})") from exc
-
-
-def _fit(controller, states, targets, fit_iterations: int, batch_size: int, batch_gen,
-         epoch: int, loss_value: float) -> float:
-    """``fit_iterations`` minibatch steps towards ``targets``; the mean loss of the last tenth
-    (``loss_value`` unchanged when no step is made)."""
-    net = controller.value_net_
-    losses = []
-    for _ in range(fit_iterations):
-        idx = torch.randint(states.shape[0], (batch_size,), generator=batch_gen)
-        loss = torch.mean(((net(states[idx]) - targets[idx]) / net.value_scale) ** 2)
-        controller.optimizer_.zero_grad()
-        loss.backward()
-        _optimizer_step(controller, epoch)
-        losses.append(loss.item())
-    return float(np.mean(losses[-max(1, len(losses) // 10):])) if losses else loss_value
-
-
 def _check_train_objects(controller, callback) -> None:
     if not isinstance(controller, FittedValueController):
         raise TypeError("controller must be a fitted-value-iteration controller (NeuroMOP or "
@@ -379,7 +344,7 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
           fit_iterations: int = 200, batch_size: int = 256, target_updates: int = 1,
           replay_epochs: int = 1, pre_terminal_steps: int = 0, average_epochs: int = 1,
           pessimistic_targets: bool = False, final_learning_rate: float | None = None,
-          random_state: int | None = None, checkpoint_dir=None,
+          coverage_states: int = 0, random_state: int | None = None, checkpoint_dir=None,
           resume: bool = False, progress: bool = True,
           callback: Callable[[int, dict], None] | None = None) -> list[dict]:
     """Train ``controller`` by fitted value iteration on its environment.
@@ -424,6 +389,19 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
         target network (a clipped double estimate: the maximum or log-sum-exp over noisy
         successor values is biased upwards, most where the fit is poorest, next to terminal
         states). ``False`` (default): the current target network only.
+    final_learning_rate : float, optional
+        Anneal the optimiser's learning rate along half a cosine from
+        ``controller.learning_rate`` at the first epoch to this value at the last (set once per
+        epoch, a closed form of the epoch, so a resumed run continues the same schedule);
+        ``0 < final_learning_rate <= controller.learning_rate``. ``None`` (default): constant.
+    coverage_states : int
+        Add this many states drawn each epoch uniformly from the env's state space
+        (``env.uniform_states``; non-terminal ones, so possibly fewer) to the epoch's training
+        set. The model gives a Bellman target anywhere, and the policy weighs the values of
+        successors the agents may never have visited: fitted only where the current policy
+        goes, the value of the rest is the network's extrapolation, which a softmax or greedy
+        rule then follows (on the continuous cartpole the fitted MOP value rose towards the
+        track's ends, where the exact one falls). ``0`` (default): visited states only.
     random_state : int, optional
         Seed of the environment and sampling streams; defaults to ``controller.random_state``.
     checkpoint_dir : path-like, optional
@@ -468,6 +446,7 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
     if final_learning_rate is not None:
         final_learning_rate = check_real("final_learning_rate", final_learning_rate, low=0.0,
                                          high=controller.learning_rate, low_inclusive=False)
+    coverage_states = check_int("coverage_states", coverage_states, low=0, high=MAX_SIZE)
     random_state = (controller.random_state if random_state is None
                     else check_int("random_state", random_state, low=0))
     if resume and checkpoint_dir is None:
@@ -481,13 +460,16 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
                      **({"average_epochs": average_epochs} if average_epochs > 1 else {}),
                      **({"pessimistic_targets": True} if pessimistic_targets else {}),
                      **({"final_learning_rate": final_learning_rate}
-                        if final_learning_rate is not None else {}))
+                        if final_learning_rate is not None else {}),
+                     **({"coverage_states": coverage_states} if coverage_states else {}))
     ckpt_path = None if checkpoint_dir is None else Path(checkpoint_dir) / CHECKPOINT_NAME
 
-    env_stream, act_stream, batch_stream = spawn(random_state, 3)
+    env_stream, act_stream, batch_stream, coverage_stream = spawn(random_state, 4)
     env_seed = seed_int(env_stream)
     act_gen = torch_generator(act_stream)
     batch_gen = torch_generator(batch_stream)
+    coverage_gen = torch_generator(coverage_stream)
+    check_uniform_states(env, coverage_gen, coverage_states)
     buffer: list[torch.Tensor] = []
     memory = PreTerminalMemory(pre_terminal_steps, env.num_envs * steps_per_epoch,
                                env.state_dim)
@@ -501,6 +483,7 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
         env.set_state(ckpt["env"])
         act_gen.set_state(ckpt["act_gen"])
         batch_gen.set_state(ckpt["batch_gen"])
+        coverage_gen.set_state(ckpt.get("coverage_gen", coverage_gen.get_state()))
         buffer = list(ckpt["buffer"])
         memory.states = ckpt.get("memory", memory.states)
         averager.snapshots = list(ckpt.get("snapshots", []))
@@ -542,7 +525,8 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
         censored = torch.cat(truncated + [torch.ones(int(running.sum()), dtype=torch.bool)])
         entered = torch.cat(entries + [entry[running]])
         buffer = (buffer + [torch.cat(collected)])[-replay_epochs:]
-        train_states = torch.cat(buffer + [memory.end_epoch()])
+        train_states = torch.cat(buffer + [memory.end_epoch()]
+                                 + coverage_draw(env, coverage_states, coverage_gen))
         if not controller.input_statistics_set_:
             net.set_input_statistics(train_states)
             controller.input_statistics_set_ = True
@@ -552,8 +536,8 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
                                                epoch, epochs)
         for _ in range(target_updates):
             targets = target.targets(controller, train_states)
-            loss_value = _fit(controller, train_states, targets, fit_iterations, batch_size,
-                              batch_gen, epoch, loss_value)
+            loss_value = fit_to_targets(controller, train_states, targets, fit_iterations,
+                                        batch_size, batch_gen, epoch, loss_value)
         averager.record(net)
         ended = torch.cat(lengths)
         act_traj = torch.stack(activity)  # (steps, agents, neurons)
@@ -575,12 +559,13 @@ def train(controller: FittedValueController, *, epochs: int = 20, steps_per_epoc
             "loss": loss_value,
             "seconds": time.perf_counter() - t0,
         }
-        _check_converging(controller, record, fit_iterations)
+        check_converging(controller, record, fit_iterations)
         controller.history_.append(record)
         if ckpt_path is not None:
             save_torch_atomic({"epoch": epoch, "config": config,
                                "controller": controller.state_dict(), "env": env.get_state(),
                                "act_gen": act_gen.get_state(), "batch_gen": batch_gen.get_state(),
+                               "coverage_gen": coverage_gen.get_state(),
                                "buffer": buffer, "memory": memory.states,
                                "snapshots": averager.snapshots,
                                "previous_target": target.previous_state()},

@@ -147,6 +147,15 @@ class ModelBasedVectorEnv(abc.ABC):
     def is_terminal(self, states):
         """Boolean tensor of shape ``states.shape[:-1]``: whether each state is terminal."""
 
+    def uniform_states(self, n: int, generator):
+        """``n`` states drawn uniformly from the env's bounded state space (non-terminal ones
+        only, so possibly fewer), shape ``(<= n, state_dim)``, for fitted value iteration's
+        coverage of states no agent visits (:func:`~neuromop.control.train`'s
+        ``coverage_states``). Envs whose state space has no natural bounded box do not
+        define it."""
+        raise NotImplementedError(f"{type(self).__name__} has no bounded state space to draw "
+                                  "uniform states from")
+
     def extrinsic_reward(self, states):
         """Extrinsic reward of arriving in ``states``, shape ``states.shape[:-1]`` (default 0)."""
         import torch

@@ -94,6 +94,17 @@ class ContinuousCartpoleEnv(ModelBasedVectorEnv):
         return torch.stack([(th + w * p.dt).expand(shape), new_w.clamp(-p.omega_max, p.omega_max),
                             new_v.clamp(-p.v_max, p.v_max), (x + v * p.dt).expand(shape)], dim=-1)
 
+    def uniform_states(self, n: int, generator):
+        """``n`` draws uniform in ``|theta| < theta_max, |omega| <= omega_max, |v| <= v_max,
+        |x| < x_max`` without the terminal ones (the arena's edges), shape ``(<= n, 4)``."""
+        import torch
+
+        p = self.params
+        lims = torch.tensor([p.theta_max, p.omega_max, p.v_max, p.x_max])
+        u = torch.rand(check_int("n", n, low=0), 4, generator=generator) * 2 - 1
+        states = u * lims
+        return states[~self.is_terminal(states)]
+
     def is_terminal(self, states):
         p = self.params
         return (states[..., 0].abs() >= p.theta_max) | (states[..., 3].abs() >= p.x_max)

@@ -206,6 +206,7 @@ class CartpoleStudy(ControlStudy):
     hidden: tuple[int, ...] = (64, 64)
     noise_std: float = 0.0
     referee_points: int = 21            # grid points per dimension of the exact referee; 0: none
+    coverage_states: int = 6400         # uniform states added to each epoch's training set
 
     name: ClassVar[str] = "cartpole"
     OPTIONS: ClassVar[dict[str, dict]] = {
@@ -214,10 +215,14 @@ class CartpoleStudy(ControlStudy):
                                help="grid points per dimension of the exact MOP solution that "
                                     "acts as the 'exact MOP' controller and referees the "
                                     "trained MOP's value (default 21: about 10 s; 0: none)"),
+        "coverage_states": dict(type=int, metavar="N",
+                                help="states drawn uniformly from the arena and added to each "
+                                     "epoch's training set (default 6400, as many as the agents "
+                                     "visit; 0: visited states only)"),
     }
     BUDGETS: ClassVar[dict[str, dict]] = {
         "smoke": dict(num_envs=16, horizon=150, epochs=5, steps_per_epoch=50, fit_iterations=80,
-                      hidden=(32, 32), eval_trials=16, referee_points=9),
+                      hidden=(32, 32), eval_trials=16, referee_points=9, coverage_states=800),
         "default": {},
         "paper": dict(epochs=60, num_envs=256, horizon=1000, eval_trials=256, hidden=(128, 128)),
     }
@@ -225,6 +230,7 @@ class CartpoleStudy(ControlStudy):
     def __post_init__(self) -> None:
         super().__post_init__()
         check_int("referee_points", self.referee_points, low=0)
+        check_int("coverage_states", self.coverage_states, low=0)
         if self.referee_points and self.noise_std:
             raise ValueError(f"referee_points={self.referee_points} needs noise_std=0 (the exact "
                              f"grid solution is of the deterministic cartpole), got "
@@ -232,6 +238,10 @@ class CartpoleStudy(ControlStudy):
         if self.referee_points in (1, 2):
             raise ValueError(f"referee_points must be 0 (no referee) or >= 3, got "
                              f"{self.referee_points}")
+
+    def train_kwargs(self) -> dict:
+        """:meth:`ControlStudy.train_kwargs` and ``coverage_states``."""
+        return {**super().train_kwargs(), "coverage_states": self.coverage_states}
 
     def make_env(self, **overrides):
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from neuromop.control import NeuroMOPController, RewardController, train
-from neuromop.envs import EnergyBudget, RateRNNEnv
+from neuromop.envs import ContinuousCartpoleEnv, EnergyBudget, RateRNNEnv
 
 SETTINGS = dict(steps_per_epoch=6, fit_iterations=5, batch_size=16, target_updates=2,
                 replay_epochs=2, progress=False)
@@ -17,6 +17,9 @@ SETTINGS = dict(steps_per_epoch=6, fit_iterations=5, batch_size=16, target_updat
 
 
 def _controller(kind: str = "mop", seed: int = 0, max_energy: float = 0.12):
+    if kind == "cartpole":
+        return NeuroMOPController(ContinuousCartpoleEnv(6, max_episode_steps=10), hidden=(16,),
+                                  gamma=0.8, random_state=seed)
     env = RateRNNEnv(12, num_envs=6, n_candidates=4, g=2.0, action_scale=2.0, noise_std=0.05,
                      terminal=EnergyBudget(max_energy), max_episode_steps=10, random_state=1)
     if kind == "mop":
@@ -41,14 +44,15 @@ def _same_hist(a, b):
 
 EXTRA = {"memory": {"pre_terminal_steps": 3},
          "averaged": {"average_epochs": 3, "pessimistic_targets": True},
-         "annealed": {"final_learning_rate": 1e-4}}
+         "annealed": {"final_learning_rate": 1e-4}, "coverage": {"coverage_states": 20}}
 
 
-@pytest.mark.parametrize("kind", ["mop", "r", "memory", "averaged", "annealed"])
+@pytest.mark.parametrize("kind", ["mop", "r", "memory", "averaged", "annealed", "coverage"])
 def test_resume_after_interruption_is_identical(kind, tmp_path):
     settings = {**SETTINGS, **EXTRA.get(kind, {})}
     budget = 0.03 if kind == "memory" else 0.12  # the memory needs terminations
-    kind = {"memory": "mop", "averaged": "r", "annealed": "mop"}.get(kind, kind)
+    kind = {"memory": "mop", "averaged": "r", "annealed": "mop",
+            "coverage": "cartpole"}.get(kind, kind)
     full = _controller(kind, max_energy=budget)
     train(full, epochs=4, checkpoint_dir=tmp_path / "full", **settings)
 
@@ -411,3 +415,53 @@ def test_train_anneals_the_learning_rate_epoch_by_epoch(final):
 def test_train_rejects_a_final_learning_rate_outside_zero_and_the_initial_one(final):
     with pytest.raises(ValueError, match="final_learning_rate"):
         train(_controller(), epochs=1, final_learning_rate=final, **SETTINGS)
+
+
+def test_coverage_states_join_every_epochs_training_set():
+    ctrl = _controller("cartpole")
+    drawn = []
+    draw = ctrl.env.uniform_states
+
+    def recording(n, generator):
+        out = draw(n, generator)
+        drawn.append(out)
+        return out
+
+    ctrl.env.uniform_states = recording
+    seen = []
+    original = ctrl.bellman_targets
+
+    def targets(states, nets):
+        seen.append(states)
+        return original(states, nets)
+
+    ctrl.bellman_targets = targets
+    train(ctrl, epochs=2, coverage_states=40, **{**SETTINGS, "target_updates": 1})
+    # one draw per epoch (after the probe made on a copy of the stream), its states at the end
+    # of that epoch's training set
+    assert len(drawn) == 3 and len(seen) == 2
+    for states, new in zip(seen, drawn[1:]):
+        assert torch.equal(states[-len(new):], new)
+
+
+def test_coverage_states_need_an_env_with_a_bounded_state_space():
+    with pytest.raises(ValueError, match="coverage_states"):
+        train(_controller(), epochs=1, coverage_states=10, **SETTINGS)
+    with pytest.raises(ValueError, match="coverage_states"):
+        train(_controller("cartpole"), epochs=1, coverage_states=-1, **SETTINGS)
+
+
+def test_uniform_cartpole_states_fill_the_arena_without_its_edges():
+    env = ContinuousCartpoleEnv(2)
+    states = env.uniform_states(5000, torch.Generator().manual_seed(0))
+    p = env.params
+    bounds = torch.tensor([p.theta_max, p.omega_max, p.v_max, p.x_max])
+    assert states.shape[1] == 4 and 4900 < len(states) <= 5000
+    assert not env.is_terminal(states).any()
+    assert (states.abs() <= bounds).all()
+    assert (states.abs().amax(dim=0) > 0.99 * bounds).all()  # reaches every edge
+    again = env.uniform_states(5000, torch.Generator().manual_seed(0))
+    assert torch.equal(states, again)
+    assert env.uniform_states(0, torch.Generator()).shape == (0, 4)
+    with pytest.raises(NotImplementedError, match="RateRNNEnv"):
+        _controller().env.uniform_states(3, torch.Generator())

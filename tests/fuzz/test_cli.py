@@ -233,6 +233,8 @@ CASES = [
     ("run-referee-points-two", ["run", "cartpole", "--referee-points", "2", "--out",
                                 "{tmp}/run"], 2),
     ("run-referee-points-text", ["run", "cartpole", "--referee-points", "fine"], USAGE),
+    ("run-coverage-states-negative", ["run", "cartpole", "--coverage-states", "-5", "--out",
+                                      "{tmp}/run"], 2),
     ("run-final-lr-text", ["run", "energy", "--final-learning-rate", "low"], USAGE),
     ("run-final-lr-nan", ["run", "energy", "--final-learning-rate", "nan", "--out",
                           "{tmp}/run"], 2),

@@ -1134,12 +1134,14 @@ case("NoisyRewardController", lambda **kw: C.train(C.NoisyRewardController(**kw)
 case("train", C.train,
      fresh(controller=L(mop), epochs=1, steps_per_epoch=2, fit_iterations=2, batch_size=8,
            target_updates=1, replay_epochs=1, pre_terminal_steps=2, average_epochs=2,
-           pessimistic_targets=True, final_learning_rate=1e-4, random_state=0, progress=False),
+           pessimistic_targets=True, final_learning_rate=1e-4, coverage_states=0, random_state=0,
+           progress=False),
      _nan_ok=HISTORY_NAN, _allow=(RuntimeError,),
      _aliases={"controller": ("fittedvaluecontroller",), "*": ("diverged",)},
      controller="object", epochs="steps", steps_per_epoch="steps", fit_iterations="steps",
      batch_size="int", target_updates="steps", replay_epochs="steps", pre_terminal_steps="int",
      average_epochs="steps", pessimistic_targets="bool", final_learning_rate="real",
+     coverage_states="int",
      random_state="random_state", callback=("x", 3, OPAQUE))
 case("FreeController", lambda **kw: C.rollout(kw["env"], C.FreeController(**kw), 3),
      fresh(env=L(rnn_env)), _nan_ok=ROLLOUT_NAN, _aliases={"env": ENV_WORDS}, env="object")

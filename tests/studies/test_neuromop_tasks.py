@@ -119,11 +119,10 @@ def test_corridor_smoke_low_entropy_in_the_corridor(tmp_path):
 
 
 def test_cartpole_smoke_runs_and_reports_every_controller(tmp_path):
-    # No effect is asserted: at the smoke budget (5 short epochs) MOP outlived twice the random
-    # controller's lifetime in 0 of 4 seeds (MOP 17.6 / 14.2 / 56.9 / 65.4 vs random 38.1 /
-    # 37.9 / 34.3 / 35.2 steps, seeds 0-3; with the streams used before they were spawned from
-    # one root seed: 1 of 4), and its training lifetime did not grow reliably either. The
-    # earlier assertion held by the luck of one seed.
+    # Trained on visited states only, MOP outlived twice the random controller's lifetime in
+    # 0 of 4 seeds at the smoke budget (5 short epochs). With uniform states of the arena in
+    # every epoch's training set (coverage_states) it does in 4 of 4 (seeds 0-3: MOP 103.7 /
+    # 150.0 / 146.4 / 86.9 against random 38.1 / 37.9 / 34.3 / 35.2 steps).
     result = _smoke("cartpole", tmp_path)
     summary, hist = result["controllers"], result["histories"]["MOP"]
     assert set(summary) == {"random", "untrained MOP", "MOP", "R", "exact MOP"}
@@ -131,12 +130,11 @@ def test_cartpole_smoke_runs_and_reports_every_controller(tmp_path):
         assert 0 < metrics["lifetime"] <= 150 and 0 <= metrics["survival"] <= 1
     assert [h["epoch"] for h in hist] == list(range(5))
     assert (tmp_path / "cartpole_task.png").stat().st_size > 0
+    assert summary["MOP"]["lifetime"] > 2 * summary["random"]["lifetime"]
     # The exact MOP solution of the same physics (9^4 grid) balances from the same starts:
-    # lifetime 149.2 / 149.9 / 147.0 / 150.0 of 150 steps at smoke, seeds 0-3, against at most
-    # 138 for every other controller.
+    # lifetime 149.2 / 149.9 / 147.0 / 150.0 of 150 steps (seeds 0-3; random 34-38).
     exact = summary["exact MOP"]
-    assert exact["survival"] >= 0.9
-    assert all(exact["lifetime"] > m["lifetime"] for k, m in summary.items() if k != "exact MOP")
+    assert exact["survival"] >= 0.9 and exact["lifetime"] > 3 * summary["random"]["lifetime"]
     assert -1 <= summary["MOP"]["value_spearman_exact"] <= 1
     assert np.isfinite(summary["MOP"]["value_excess_exact"])
 

@@ -275,3 +275,12 @@ def test_cartpole_study_rejects_a_referee_it_cannot_solve(kw):
 
     with pytest.raises((ValueError, TypeError), match="referee_points"):
         CartpoleStudy.for_budget("smoke", **kw)
+
+
+def test_cartpole_study_trains_on_uniform_states_of_the_arena():
+    from neuromop.studies import CartpoleStudy
+
+    assert CartpoleStudy.for_budget("smoke").train_kwargs()["coverage_states"] == 800
+    assert CartpoleStudy.for_budget("default").train_kwargs()["coverage_states"] == 6400
+    with pytest.raises(ValueError, match="coverage_states"):
+        CartpoleStudy.for_budget("smoke", coverage_states=-1)
