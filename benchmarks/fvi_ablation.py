@@ -61,6 +61,14 @@ def _candidates(study) -> int:
     return study.n_candidates
 
 
+def _coverage(study) -> int:
+    """Uniform states per epoch of a study that has them (the cartpole's arena)."""
+    if not hasattr(study, "coverage_states"):
+        raise ValueError(f"variant 'no coverage states' needs the cartpole task; "
+                         f"{type(study).__name__} has no coverage_states")
+    return study.coverage_states
+
+
 #: Variant name -> overrides of a study's settings, given the budget's configuration.
 VARIANTS = {
     "defaults": lambda st: {},
@@ -81,6 +89,7 @@ VARIANTS = {
     "fit_iterations x2": lambda st: {"fit_iterations": 2 * st.fit_iterations},
     "candidates x2": lambda st: {"n_candidates": 2 * _candidates(st)},
     "gamma=0.95": lambda st: {"gamma": 0.95},
+    "no coverage states": lambda st: {"coverage_states": _coverage(st) * 0},
 }
 METRICS = ("survival", "lifetime", "activity_std", "participation_ratio", "action_entropy")
 
@@ -140,11 +149,24 @@ def format_rows(rows: list[dict], controller: str = "MOP") -> str:
     return "\n".join(lines)
 
 
+def _applicable(task: str, budget: str) -> list[str]:
+    """The variants whose settings ``task`` has (e.g. no candidate currents on the cartpole)."""
+    out = []
+    for variant in VARIANTS:
+        try:
+            _overrides(variant, budget, STUDIES[task])
+        except ValueError:
+            continue
+        out.append(variant)
+    return out
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="+", default=["energy"],
                         choices=[n for n, c in STUDIES.items() if c.REPLICABLE])
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--variants", nargs="+", default=None, choices=list(VARIANTS),
+                        help="default: every variant that applies to the task")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--budget", default="default", choices=("smoke", "default", "paper"))
     parser.add_argument("--controller", default="MOP", help="controller of the printed table")
@@ -153,16 +175,17 @@ def main(argv=None) -> dict:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
-    if "defaults" not in args.variants:
+    if args.variants is not None and "defaults" not in args.variants:
         parser.error("--variants must include defaults (the baseline)")
     torch.set_num_threads(args.threads)
+    variants = {t: args.variants or _applicable(t, args.budget) for t in args.tasks}
     rows = []
     for task in args.tasks:
-        rows += ablate(task, args.variants, args.seeds, args.budget, Path(args.out),
+        rows += ablate(task, variants[task], args.seeds, args.budget, Path(args.out),
                        not args.no_progress)["rows"]
     report = {"benchmark": "fvi_ablation", "baseline": "defaults", "budget": args.budget,
               "seeds": args.seeds,
-              "variants": {t: {v: _overrides(v, args.budget, STUDIES[t]) for v in args.variants}
+              "variants": {t: {v: _overrides(v, args.budget, STUDIES[t]) for v in variants[t]}
                            for t in args.tasks},
               "threads": args.threads, "python": platform.python_version(),
               "torch": torch.__version__, "rows": rows}

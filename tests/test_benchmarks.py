@@ -89,3 +89,11 @@ def test_fvi_ablation_variants_change_what_they_name():
         "fit_iterations": 2 * energy.fit_iterations}
     with pytest.raises(ValueError, match="candidates x2.*rate-RNN"):
         fvi_ablation._overrides("candidates x2", "default", STUDIES["cartpole"])
+    assert fvi_ablation._overrides("no coverage states", "default", STUDIES["cartpole"]) == {
+        "coverage_states": 0}
+    with pytest.raises(ValueError, match="no coverage states.*cartpole"):
+        fvi_ablation._overrides("no coverage states", "default", STUDIES["energy"])
+    # by default each task runs the variants it has settings for
+    assert "no coverage states" not in fvi_ablation._applicable("energy", "default")
+    assert "candidates x2" not in fvi_ablation._applicable("cartpole", "default")
+    assert "no coverage states" in fvi_ablation._applicable("cartpole", "default")
