@@ -22,7 +22,8 @@ LABELS = {"lifetime": "lifetime (steps)",
           "room_crossings": "room-to-room crossings per trial",
           "inner_occupancy": "fraction of alive time in the inner square",
           "value_spearman_exact": "rank correlation of V with\nthe exact V (visited states)",
-          "value_excess_exact": "mean V minus exact V (nats)"}
+          "value_excess_exact": "mean V minus exact V (nats)",
+          "x_std": "std of the cart position x (m)", "theta_std": "std of the pole angle (rad)"}
 
 #: Axis labels of the training curves.
 CURVES = {"history_survival": "survival (Kaplan-Meier; band clipped to [0, 1])",

@@ -193,12 +193,18 @@ def room_crossings(ds, corridor) -> float:
 class CartpoleStudy(ControlStudy):
     """Continuous cartpole balanced by NeuroMOP and an R network (physics of the grid world).
 
+    Both controllers train on the states their agents visit plus ``coverage_states`` states
+    drawn uniformly from the arena each epoch (:func:`~neuromop.control.train`). Every
+    controller's row adds the spread of its (x, theta) occupancy, ``x_std`` (m) and
+    ``theta_std`` (rad), the standard deviations over all alive steps.
+
     With ``referee_points > 0`` the exact MOP solution of the same physics and discount on a
     grid of ``referee_points`` per dimension (:func:`~neuromop.mdp.worlds.solve_cartpole_grid`)
     acts as one more controller, ``exact MOP``
-    (:class:`~neuromop.control.ExactCartpoleController`), from the same starts; the trained MOP's
-    row adds ``value_spearman_exact`` (rank correlation of its value with the exact one on the
-    states it visits) and ``value_excess_exact`` (its mean value minus the exact one, nats).
+    (:class:`~neuromop.control.ExactCartpoleController`), from the same starts, and the trained
+    MOP's row adds ``value_spearman_exact`` (rank correlation of its value with the exact one
+    on the states it visits) and ``value_excess_exact`` (its mean value minus the exact one,
+    nats).
     """
 
     gamma: float = 0.98
@@ -275,6 +281,10 @@ class CartpoleStudy(ControlStudy):
             exact["exact MOP"] = ExactCartpoleController(env, solution)
         datasets, metrics = self.rollouts(env, {"random": RandomController(env),
                                                 "untrained MOP": untrained, **ctrls, **exact})
+        for name, ds in zip(metrics, datasets.values()):  # (x, theta) occupancy's spread
+            alive = ds["alive"].values
+            metrics[name]["x_std"] = float(ds["x"].values[alive].std())
+            metrics[name]["theta_std"] = float(ds["theta"].values[alive].std())
         table = format_table(metrics)
         ds = datasets["rollout_mop"]
         states = ds["activity"].values[ds["alive"].values]

@@ -128,6 +128,7 @@ def test_cartpole_smoke_runs_and_reports_every_controller(tmp_path):
     assert set(summary) == {"random", "untrained MOP", "MOP", "R", "exact MOP"}
     for metrics in summary.values():
         assert 0 < metrics["lifetime"] <= 150 and 0 <= metrics["survival"] <= 1
+        assert 0 < metrics["x_std"] < 1.8 and 0 < metrics["theta_std"] < 0.62
     assert [h["epoch"] for h in hist] == list(range(5))
     assert (tmp_path / "cartpole_task.png").stat().st_size > 0
     assert summary["MOP"]["lifetime"] > 2 * summary["random"]["lifetime"]
