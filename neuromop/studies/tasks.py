@@ -207,6 +207,7 @@ class CartpoleStudy(ControlStudy):
     nats).
     """
 
+    horizon: int = 1000                 # steps per episode and rollout (the paper's)
     gamma: float = 0.98
     epsilon: float = 0.05
     hidden: tuple[int, ...] = (64, 64)
