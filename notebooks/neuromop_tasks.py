@@ -201,15 +201,20 @@ print("MOP terminations per agent-step by epoch:",
 
 # %% [markdown]
 # ## Continuous cartpole (the physics of the tabular world)
-# At the smoke budget no effect is reliable: MOP outlived twice the random controller in 0 of 4
-# seeds (MOP 17.6 / 14.2 / 56.9 / 65.4 vs random 38.1 / 37.9 / 34.3 / 35.2 steps). At the
-# default budget the network does not balance the pole either (open issue: 178 steps on
-# average, none of 64 trials reached 500).
+# The exact MOP solution of the same physics (a grid of `referee_points` per dimension) acts
+# as the `exact MOP` controller from the same starts, and the table says how the trained
+# MOP's value agrees with the exact one. Trained on the states its agents visit plus states
+# drawn uniformly from the arena (`coverage_states`), MOP outlives twice the random controller
+# even at the smoke budget (4 of 4 seeds: 103.7 / 150.0 / 146.4 / 86.9 against 38.1 / 37.9 /
+# 34.3 / 35.2 steps; 0 of 4 with the visited states alone). At the default budget it keeps the
+# pole up for 1,000 steps in 0.98 ± 0.02 of its trials over seeds 0-8 (exact MOP: 1.0; R:
+# 0.48 ± 0.35; visited states alone: 0.33 ± 0.35).
 
 # %%
 cartpole = CartpoleStudy.for_budget(BUDGET).run(OUT / "cartpole", progress=False)
 print(cartpole.table)
-print("MOP lifetime by epoch:", [round(h["lifetime"], 1) for h in cartpole.summary["histories"]["MOP"]])
+print("MOP restricted mean lifetime by epoch:",
+      [round(h["lifetime_restricted"], 1) for h in cartpole.summary["histories"]["MOP"]])
 show(cartpole.files["cartpole_task"])
 
 # %% [markdown]
