@@ -7,8 +7,9 @@ it and evaluates the successors of every candidate action through the environmen
 One *epoch* of :func:`train`: (1) every agent of ``controller.env`` (``env.num_envs`` of them,
 continuing their trajectories across epochs with next-step autoreset) takes ``steps_per_epoch``
 actions drawn from the current policy; the non-terminal states it acts from are the training set
-(optionally pooled with those of the previous ``replay_epochs - 1`` epochs, and with a memory of
-the states that preceded terminations, ``pre_terminal_steps``); (2)
+(optionally pooled with those of the previous ``replay_epochs - 1`` epochs, with a memory of
+the states that preceded terminations, ``pre_terminal_steps``, and with states drawn uniformly
+from the env's state space, ``coverage_states``); (2)
 ``target_updates`` times: freeze ``theta_k`` (a copy of the network), compute the Bellman targets
 of all training states, and fit the network to them with ``fit_iterations`` minibatch steps of
 the controller's optimiser.

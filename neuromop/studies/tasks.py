@@ -214,6 +214,7 @@ class CartpoleStudy(ControlStudy):
     noise_std: float = 0.0
     referee_points: int = 21            # grid points per dimension of the exact referee; 0: none
     coverage_states: int = 6400         # uniform states added to each epoch's training set
+                                        # (as many as num_envs * steps_per_epoch visited)
 
     name: ClassVar[str] = "cartpole"
     OPTIONS: ClassVar[dict[str, dict]] = {
@@ -224,14 +225,15 @@ class CartpoleStudy(ControlStudy):
                                     "trained MOP's value (default 21: about 10 s; 0: none)"),
         "coverage_states": dict(type=int, metavar="N",
                                 help="states drawn uniformly from the arena and added to each "
-                                     "epoch's training set (default 6400, as many as the agents "
-                                     "visit; 0: visited states only)"),
+                                     "epoch's training set (default: the budget's, as many as "
+                                     "the agents visit, 6400; 0: visited states only)"),
     }
     BUDGETS: ClassVar[dict[str, dict]] = {
         "smoke": dict(num_envs=16, horizon=150, epochs=5, steps_per_epoch=50, fit_iterations=80,
                       hidden=(32, 32), eval_trials=16, referee_points=9, coverage_states=800),
         "default": {},
-        "paper": dict(epochs=60, num_envs=256, horizon=1000, eval_trials=256, hidden=(128, 128)),
+        "paper": dict(epochs=60, num_envs=256, horizon=1000, eval_trials=256, hidden=(128, 128),
+                      coverage_states=25600),
     }
 
     def __post_init__(self) -> None:
